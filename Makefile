@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# faultline top-level Makefile, in the style of the kernel's tools/build:
+# every folder lists its objects in a Build file (obj-y += x.o), quiet
+# "  CC      core/yaml.o" lines unless V=1, out-of-tree builds with O=dir.
+
+MAKEFLAGS	+= -rR
+VERSION		:= 0.1.0
+SUBDIRS		:= core netem cgroup bpf tools
+
+srctree		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+ifneq ($(O),)
+OUTPUT		:= $(abspath $(O))/
+else
+OUTPUT		:=
+endif
+# The build folder as an absolute path, for scripts.
+objtree		:= $(or $(OUTPUT),$(srctree)/)
+
+PREFIX		?= /usr/local
+DESTDIR		?=
+ifneq ($(filter default undefined,$(origin CC)),)
+CC		:= gcc
+endif
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PKG_CONFIG	?= pkg-config
+
+ifeq ($(V),1)
+Q		:=
+msg		=
+else
+Q		:= @
+msg		= @printf '  %-7s %s\n' '$(1)' '$(patsubst $(objtree)%,%,$(2))';
+endif
+
+# Libraries, each with the Debian package that provides it.
+LIBS		:= yaml-0.1:libyaml-dev libnl-3.0:libnl-3-dev \
+		   libnl-route-3.0:libnl-route-3-dev libmnl:libmnl-dev \
+		   libcgroup:libcgroup-dev libbpf:libbpf-dev json-c:libjson-c-dev
+TEST_LIBS	:= cmocka:libcmocka-dev
+
+# Goals that must work on a machine without the build dependencies.
+NOBUILD_GOALS	:= deps help clean check check-host check-vm demo bench
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+NEED_LIBS	:= y
+endif
+
+ifeq ($(NEED_LIBS),y)
+$(foreach l,$(LIBS) $(TEST_LIBS),$(if $(shell $(PKG_CONFIG) --exists \
+	$(word 1,$(subst :, ,$(l))) && echo y),,$(error missing library \
+	$(word 1,$(subst :, ,$(l))): install the Debian package \
+	$(word 2,$(subst :, ,$(l))) (or run 'make deps'))))
+$(foreach t,$(CLANG) $(BPFTOOL),$(if $(shell command -v $(t)),,$(error \
+	missing tool $(t): install the Debian package \
+	$(if $(filter $(CLANG),$(t)),clang,bpftool) (or run 'make deps'))))
+PKG_NAMES	:= $(foreach l,$(LIBS),$(word 1,$(subst :, ,$(l))))
+LIB_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKG_NAMES))
+LIB_LDLIBS	:= $(shell $(PKG_CONFIG) --libs $(PKG_NAMES))
+CMOCKA_LDLIBS	:= $(shell $(PKG_CONFIG) --libs cmocka)
+endif
+
+WERROR		?=
+EXTRA_WARNINGS	:= -Wall -Wextra -Wno-unused-parameter -Wshadow \
+		   -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
+CFLAGS		?= -g -O2
+ifeq ($(SANITIZE),1)
+CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS		+= -fsanitize=address,undefined
+endif
+FL_CFLAGS	:= $(CFLAGS) $(EXTRA_WARNINGS) $(if $(WERROR),-Werror) \
+		   -std=gnu11 -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' \
+		   -I$(srctree) -I$(objtree) -I$(objtree)bpf $(LIB_CFLAGS)
+
+# BPF programs: compiled against vmlinux.h, turned into skeletons.
+VMLINUX_BTF	?= /sys/kernel/btf/vmlinux
+VMLINUX_H	?= $(objtree)vmlinux.h
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+		   -I$(dir $(VMLINUX_H)) -I$(srctree)
+
+# Collect each folder's Build file.
+define collect
+obj-y :=
+bpf-y :=
+test-y :=
+include $(srctree)/$(1)/Build
+objs	+= $$(addprefix $(OUTPUT)$(1)/,$$(obj-y))
+bpfobjs	+= $$(addprefix $(OUTPUT)$(1)/,$$(bpf-y))
+endef
+objs	:=
+bpfobjs	:=
+$(foreach d,$(SUBDIRS),$(eval $(call collect,$(d))))
+
+main-obj	:= $(OUTPUT)tools/faultline.o
+lib-objs	:= $(filter-out $(OUTPUT)tools/%,$(objs))
+skels		:= $(bpfobjs:.bpf.o=.skel.h)
+
+# Tests: unit tests (cmocka) and the runner test binary.
+obj-y :=
+include $(srctree)/tests/Build
+unit-progs	:= $(addprefix $(OUTPUT)tests/unit/,$(unit-y))
+runner-objs	:= $(addprefix $(OUTPUT)tests/runner/,$(runner-y))
+helper-progs	:= $(addprefix $(OUTPUT)tools/,$(helper-y))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all check check-host check-vm bench demo install clean deps help \
+	tests FORCE
+
+all: $(OUTPUT)faultline
+
+tests: all $(unit-progs) $(OUTPUT)tests/faultline-test $(helper-progs)
+
+# Rebuild everything when the compiler flags change.
+$(OUTPUT).cflags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(FL_CFLAGS) $(LDFLAGS) $(BPF_CFLAGS)' | cmp -s - $@ || \
+		echo '$(CC) $(FL_CFLAGS) $(LDFLAGS) $(BPF_CFLAGS)' > $@
+
+$(OUTPUT)faultline: $(objs) $(OUTPUT).cflags
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(objs) $(LIB_LDLIBS)
+
+# One pattern rule per folder: a pattern must hold a slash to match paths.
+define dir_rules
+$(OUTPUT)$(1)/%.o: $(srctree)/$(1)/%.c $(OUTPUT).cflags | $$(skels)
+	@mkdir -p $$(dir $$@)
+	$$(call msg,CC,$$@)
+	$$(Q)$$(CC) $$(FL_CFLAGS) -MMD -MP -c -o $$@ $$<
+
+$(OUTPUT)$(1)/%.bpf.o: $(srctree)/$(1)/%.bpf.c $$(VMLINUX_H) $(OUTPUT).cflags
+	@mkdir -p $$(dir $$@)
+	$$(call msg,CLANG,$$@)
+	$$(Q)$$(CLANG) $$(BPF_CFLAGS) -MMD -MP -c -o $$@ $$<
+
+$(OUTPUT)$(1)/%.skel.h: $(OUTPUT)$(1)/%.bpf.o
+	$$(call msg,GEN,$$@)
+	$$(Q)$$(BPFTOOL) gen skeleton $$< name $$(notdir $$(basename $$(basename $$<))) > $$@
+endef
+$(foreach d,$(SUBDIRS) tests/unit tests/runner,$(eval $(call dir_rules,$(d))))
+
+ifeq ($(origin VMLINUX_H),file)
+$(VMLINUX_H):
+	@mkdir -p $(dir $@)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+endif
+
+
+$(OUTPUT)tests/unit/%: $(OUTPUT)tests/unit/%.o $(lib-objs)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LDLIBS) $(CMOCKA_LDLIBS)
+
+$(OUTPUT)tests/faultline-test: $(objs) $(runner-objs)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LDLIBS)
+
+$(OUTPUT)tools/%: $(OUTPUT)tools/%.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+-include $(objs:.o=.d) $(bpfobjs:.o=.d) $(runner-objs:.o=.d) \
+	$(addsuffix .d,$(unit-progs) $(helper-progs))
+
+# Each of these installs what is missing first, so that one command alone
+# sets up a fresh Debian machine.
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)OUTPUT=$(objtree) $(srctree)/tests/run all
+
+check-host: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)OUTPUT=$(objtree) $(srctree)/tests/run host
+
+check-vm: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)OUTPUT=$(objtree) $(srctree)/tests/run vm
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)OUTPUT=$(objtree) $(srctree)/tests/bench/run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUTPUT=$(objtree) $(srctree)/tools/demo
+
+deps:
+	$(Q)$(srctree)/tools/deps
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(OUTPUT)faultline $(DESTDIR)$(PREFIX)/sbin/faultline
+	install -m 0644 $(srctree)/docs/faultline.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(srctree)/docs/faultline.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	$(call msg,CLEAN,faultline)
+	$(Q)rm -f $(OUTPUT)faultline $(OUTPUT)vmlinux.h $(OUTPUT).cflags \
+		$(OUTPUT)tests/faultline-test
+	$(Q)for d in $(SUBDIRS) tests; do \
+		[ -d $(OUTPUT)$$d ] && find $(OUTPUT)$$d \( -name '*.o' -o -name '*.d' \
+			-o -name '*.skel.h' \) -delete; done; true
+	$(Q)rm -f $(unit-progs) $(helper-progs)
+	$(Q)rm -rf $(OUTPUT)tests/out
+
+help:
+	@echo 'faultline $(VERSION): Linux fault injection drills'
+	@echo
+	@echo 'Targets:'
+	@echo '  all        build ./faultline (default)'
+	@echo '  check      install what is missing, then run every test (root)'
+	@echo '  check-host the fast part: unit and host tests only'
+	@echo '  check-vm   only the tests under the stock kernel in QEMU'
+	@echo '  bench      benchmarks against tc, iptables and strace'
+	@echo '  demo       run the demo drill in a sandbox (root)'
+	@echo '  install    install to $$(DESTDIR)$$(PREFIX) (sbin, share/man)'
+	@echo '  deps       apt-get install every build and test dependency'
+	@echo '  clean      remove what the build made'
+	@echo
+	@echo 'Options: V=1 (show commands), O=dir (build out of tree),'
+	@echo '         WERROR=1, SANITIZE=1, VMLINUX_H=path, PREFIX, DESTDIR'
+
+# Syscall names for this architecture, from the kernel headers.
+$(OUTPUT)core/syscall_names.h: $(OUTPUT).cflags
+	@mkdir -p $(dir $@)
+	$(call msg,GEN,$@)
+	$(Q)echo '#include <sys/syscall.h>' | $(CC) -E -dM - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/{ "\1", \2 },/p' | \
+		sort > $@
+$(OUTPUT)core/units.o: $(OUTPUT)core/syscall_names.h

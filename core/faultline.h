@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * faultline core: the public header of core/.
+ *
+ * The experiment model, the YAML document tree with positions, unit
+ * parsing, diagnostics, the fault-engine ops table, the journal, the runner
+ * and the one reporting layer.  Every function returns 0 or -errno unless
+ * said otherwise.
+ */
+#ifndef FAULTLINE_CORE_H
+#define FAULTLINE_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses, documented in faultline(8). */
+enum fl_exit {
+	FL_EXIT_OK = 0,		/* ran, every expectation held */
+	FL_EXIT_EXPECT = 1,	/* ran, an expectation failed */
+	FL_EXIT_USAGE = 2,	/* usage or validation error */
+	FL_EXIT_UNSUPPORTED = 3,/* this kernel or machine cannot do it */
+	FL_EXIT_APPLY = 4,	/* applying a fault failed, all reverted */
+};
+
+#define NSEC_PER_USEC	1000ULL
+#define NSEC_PER_MSEC	1000000ULL
+#define NSEC_PER_SEC	1000000000ULL
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics: every problem at once, as file:line:col: message.      */
+
+struct fl_node;
+
+struct fl_diag_entry {
+	char *file;
+	unsigned int line, col;		/* 1-based; 0 when unknown */
+	char *msg;
+};
+
+struct fl_diag {
+	struct fl_diag_entry *v;
+	size_t n, cap;
+};
+
+void fl_diag_init(struct fl_diag *d);
+void fl_diag_free(struct fl_diag *d);
+/* Record an error at a node (or at file level when at is NULL). */
+void fl_diag_err(struct fl_diag *d, const struct fl_node *at,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void fl_diag_at(struct fl_diag *d, const char *file, unsigned int line,
+		unsigned int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Sort by position and print "file:line:col: msg" lines. */
+void fl_diag_print(struct fl_diag *d, FILE *out);
+json_object *fl_diag_json(const struct fl_diag *d);
+
+/* The closest of names[] to word, or NULL when nothing is close. */
+const char *fl_did_you_mean(const char *word, const char *const *names);
+
+/* ------------------------------------------------------------------ */
+/* YAML document tree (libyaml), with positions for every node.        */
+
+enum fl_node_type {
+	FL_NODE_SCALAR,
+	FL_NODE_SEQ,
+	FL_NODE_MAP,
+};
+
+struct fl_pair {
+	struct fl_node *key;
+	struct fl_node *value;
+};
+
+struct fl_node {
+	enum fl_node_type type;
+	const char *file;
+	unsigned int line, col;		/* 1-based */
+	char *scalar;			/* FL_NODE_SCALAR */
+	bool quoted;			/* the scalar was quoted */
+	size_t n;			/* items or pairs */
+	struct fl_node **items;		/* FL_NODE_SEQ */
+	struct fl_pair *pairs;		/* FL_NODE_MAP */
+};
+
+struct fl_doc {
+	char *file;
+	struct fl_node *root;
+};
+
+/* Parse a file (or a buffer) into a tree; syntax errors go to d. */
+int fl_doc_load(const char *path, struct fl_doc **out, struct fl_diag *d);
+int fl_doc_load_buf(const char *name, const char *buf, size_t len,
+		    struct fl_doc **out, struct fl_diag *d);
+void fl_doc_free(struct fl_doc *doc);
+
+const char *fl_node_type_name(const struct fl_node *n);
+/* Value of key in a map, or NULL. */
+const struct fl_node *fl_map_get(const struct fl_node *map, const char *key);
+/*
+ * Check a map: it must be a map, keys must be among keys[] (NULL
+ * terminated), with no duplicates.  Unknown keys get a did-you-mean.
+ * what names the map in messages ("netem", "fault").
+ */
+int fl_map_check(const struct fl_node *map, const char *const *keys,
+		 const char *what, struct fl_diag *d);
+/* A required key: reports "what: missing 'key'" at the map. */
+const struct fl_node *fl_map_need(const struct fl_node *map, const char *key,
+				  const char *what, struct fl_diag *d);
+
+/* ------------------------------------------------------------------ */
+/* Units.  The fl_parse_* functions take a string, return 0, -EINVAL or */
+/* -ERANGE, and set *why to a static explanation on error.              */
+
+int fl_parse_duration(const char *s, uint64_t *ns, const char **why);
+int fl_parse_size(const char *s, uint64_t *bytes, const char **why);
+/* "2.5%" -> 2.5; the % sign is required; 0..100. */
+int fl_parse_percent(const char *s, double *pct, const char **why);
+/* "10mbit", "1gbit", "500kbps" -> bits per second. */
+int fl_parse_rate(const char *s, uint64_t *bps, const char **why);
+int fl_parse_u64(const char *s, uint64_t *v, const char **why);
+int fl_parse_bool(const char *s, bool *v, const char **why);
+/* "EIO" -> 5; also accepts plain numbers 1..4095. */
+int fl_parse_errno(const char *s, int *err, const char **why);
+const char *fl_errno_name(int err);
+/* "openat" -> x86_64 syscall number. */
+int fl_parse_syscall(const char *s, int *nr, const char **why);
+const char *fl_syscall_name(int nr);
+
+struct fl_cidr {
+	int family;			/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefix;			/* 0..32 or 0..128 */
+};
+/* "10.0.0.1", "10.0.2.0/24", "fd00::/64"; host bits must be zero. */
+int fl_parse_cidr(const char *s, struct fl_cidr *c, const char **why);
+int fl_cidr_str(const struct fl_cidr *c, char *buf, size_t len);
+bool fl_cidr_contains(const struct fl_cidr *net, const struct fl_cidr *addr);
+
+/* Formatting helpers for plans and reports. */
+char *fl_fmt_duration(uint64_t ns, char *buf, size_t len);
+char *fl_fmt_size(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Node getters: parse a node of the right type, report "file:line:col:
+ * what: why" on error and return -EINVAL.  Engines use these in parse.
+ */
+int fl_get_string(const struct fl_node *v, const char *what, char **out,
+		  struct fl_diag *d);
+int fl_get_duration(const struct fl_node *v, const char *what, uint64_t *ns,
+		    struct fl_diag *d);
+int fl_get_size(const struct fl_node *v, const char *what, uint64_t *bytes,
+		struct fl_diag *d);
+int fl_get_percent(const struct fl_node *v, const char *what, double *pct,
+		   struct fl_diag *d);
+int fl_get_rate(const struct fl_node *v, const char *what, uint64_t *bps,
+		struct fl_diag *d);
+int fl_get_u64(const struct fl_node *v, const char *what, uint64_t min,
+	       uint64_t max, uint64_t *out, struct fl_diag *d);
+int fl_get_bool(const struct fl_node *v, const char *what, bool *out,
+		struct fl_diag *d);
+/* names[] is NULL terminated; *out is the index. */
+int fl_get_enum(const struct fl_node *v, const char *what,
+		const char *const *names, int *out, struct fl_diag *d);
+int fl_get_errno(const struct fl_node *v, const char *what, int *err,
+		 struct fl_diag *d);
+int fl_get_syscall(const struct fl_node *v, const char *what, int *nr,
+		   struct fl_diag *d);
+int fl_get_cidr(const struct fl_node *v, const char *what,
+		struct fl_cidr *out, struct fl_diag *d);
+/* A sequence of strings (a lone scalar is taken as a list of one). */
+int fl_get_strv(const struct fl_node *v, const char *what, char ***out,
+		size_t *n, struct fl_diag *d);
+void fl_strv_free(char **v);
+
+/* ------------------------------------------------------------------ */
+/* The experiment model.                                               */
+
+enum fl_target_kind {
+	FL_TARGET_PID,
+	FL_TARGET_CGROUP,
+	FL_TARGET_COMMAND,
+};
+
+struct fl_target {
+	char *name;
+	enum fl_target_kind kind;
+	pid_t pid;			/* PID, or the started command's */
+	char *cgroup;			/* CGROUP: as written */
+	char **argv;			/* COMMAND */
+	const struct fl_node *node;
+};
+
+enum fl_fault_state {
+	FL_FAULT_PENDING,
+	FL_FAULT_ACTIVE,
+	FL_FAULT_REVERTED,
+	FL_FAULT_SKIPPED,
+	FL_FAULT_FAILED,
+};
+
+struct fl_engine;
+
+struct fl_fault {
+	char *name;
+	const struct fl_engine *engine;
+	void *priv;			/* the engine's parsed spec */
+	uint64_t at_ns;
+	uint64_t for_ns;		/* 0 with !has_for: until the end */
+	bool has_for;
+	bool optional;
+	const struct fl_node *node;	/* the fault's map */
+	const struct fl_node *spec;	/* the engine's map */
+
+	/* Run time. */
+	enum fl_fault_state state;
+	int seq;			/* journal record, -1 when none */
+	int64_t applied_at_ns;		/* relative to the run's start */
+	int64_t reverted_at_ns;
+	int err;			/* -errno of a failed apply */
+	char *detail;			/* why it failed or was skipped */
+};
+
+struct fl_probe {
+	char *name;
+	char **argv;
+	uint64_t every_ns;
+	uint64_t timeout_ns;
+	int expect_exit;
+	const struct fl_node *node;
+};
+
+struct fl_experiment {
+	char *file;
+	char *name;
+	uint64_t duration_ns;
+	struct fl_target *targets;
+	size_t ntargets;
+	struct fl_fault *faults;
+	size_t nfaults;
+	struct fl_probe *probes;
+	size_t nprobes;
+	char *report_json;		/* report: { json: } or NULL */
+	struct fl_doc *doc;
+};
+
+/*
+ * Load and validate an experiment file.  Every problem goes to d; the
+ * return is -EINVAL when d holds errors.
+ */
+int fl_experiment_load(const char *path, struct fl_experiment **out,
+		       struct fl_diag *d);
+int fl_experiment_load_buf(const char *name, const char *buf, size_t len,
+			   struct fl_experiment **out, struct fl_diag *d);
+void fl_experiment_free(struct fl_experiment *exp);
+struct fl_target *fl_experiment_target(const struct fl_experiment *exp,
+				       const char *name);
+/* Parse a target reference (a name from targets:), reporting if unknown. */
+int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
+		  const char *what, struct fl_target **out, struct fl_diag *d);
+
+/* ------------------------------------------------------------------ */
+/* Kernel facts, probed lazily and cached (core/kernel.c).             */
+
+enum fl_cg_mode {
+	FL_CG_NONE,
+	FL_CG_V1,
+	FL_CG_V2,
+};
+
+struct fl_kernel {
+	bool probed;
+	char release[65];
+	bool btf;
+	char lsm[256];			/* active LSMs, or "" when unknown */
+	bool lsm_known;
+	char lockdown[32];
+	enum fl_cg_mode memory_mode;	/* where the memory controller is */
+	char memory_root[256];		/* its mount point */
+	char unified_root[256];		/* the v2 mount, or "" */
+	uint64_t swap_total;		/* bytes */
+};
+
+const struct fl_kernel *fl_kernel_get(void);
+/* Test a qdisc kind in a throwaway netns; 1 yes, 0 no, -errno unknown. */
+int fl_kernel_has_qdisc(const char *kind, char *why, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Fault engines: one ops table per fault kind, in one list.           */
+
+struct fl_undo;
+
+struct fl_engine {
+	const char *name;		/* the key under a fault: netem, oom */
+	const char *summary;
+	/* Parse and validate the engine's map; problems go to d. */
+	int (*parse)(struct fl_experiment *exp, struct fl_fault *f,
+		     const struct fl_node *spec, struct fl_diag *d);
+	void (*free)(struct fl_fault *f);
+	/*
+	 * Can this machine do it?  0 yes; -EOPNOTSUPP (or another -errno)
+	 * no, with the reason in why.  Touches nothing.
+	 */
+	int (*check)(const struct fl_fault *f, char *why, size_t len);
+	/*
+	 * Apply.  Before the first change to the kernel the engine saves
+	 * what undoes it with fl_undo_save(); it may save again as it goes.
+	 */
+	int (*apply)(struct fl_fault *f, struct fl_undo *u);
+	/* Undo from a saved record alone; idempotent, ENOENT is done. */
+	int (*revert)(json_object *state);
+	/*
+	 * Describe the plan: "mechanism", "why" and "objects" (an array
+	 * of kernel objects created or changed) into out.
+	 */
+	int (*describe)(const struct fl_fault *f, json_object *out);
+	/* Optional: what the engine observed (counters) into out. */
+	int (*observe)(const struct fl_fault *f, json_object *out);
+	/* Optional: resources to lock ("dev:eth0", "cgroup:/x"). */
+	int (*resources)(const struct fl_fault *f, json_object *out);
+};
+
+const struct fl_engine *fl_engine_find(const char *name);
+/* NULL-terminated list of the registered engines' names. */
+const char *const *fl_engine_names(void);
+/* Extra engines (the test binary's); call before loading. */
+void fl_engine_register(const struct fl_engine *e);
+
+/* ------------------------------------------------------------------ */
+/* Journal: undo records under /run/faultline/<run>/ (mode 0700).      */
+
+#define FL_RUNDIR_DEFAULT	"/run/faultline"
+
+/* $FAULTLINE_RUNDIR or /run/faultline. */
+const char *fl_rundir(void);
+
+struct fl_journal;
+
+struct fl_undo {
+	struct fl_journal *j;
+	struct fl_fault *f;
+	int seq;
+};
+
+/* Create this run's folder with run.json (pid, start, file, deadline). */
+int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
+		      json_object *resources, struct fl_journal **out);
+void fl_journal_close(struct fl_journal *j);
+const char *fl_journal_id(const struct fl_journal *j);
+const char *fl_journal_dir(const struct fl_journal *j);
+/* Write (or rewrite) a fault's undo record and fsync it. */
+int fl_undo_save(struct fl_undo *u, json_object *state);
+/* Remove a record once its revert is done. */
+int fl_journal_drop(struct fl_journal *j, int seq);
+/* Revert one record through its engine and drop it. */
+int fl_journal_revert(struct fl_journal *j, int seq);
+/* Remove the run folder once no record is left. */
+int fl_journal_finish(struct fl_journal *j);
+
+struct fl_run_info {
+	char id[64];
+	char dir[512];
+	pid_t pid;			/* runner */
+	pid_t guardian;
+	bool alive;			/* runner or guardian is alive */
+	char file[512];
+	char name[256];
+	int64_t started;		/* unix seconds */
+	int64_t deadline;		/* unix seconds */
+	json_object *records;		/* array of the undo records */
+	json_object *resources;
+};
+
+/* List runs; *out is an array of n infos. */
+int fl_runs_list(struct fl_run_info **out, size_t *n);
+void fl_runs_free(struct fl_run_info *v, size_t n);
+/*
+ * Replay a run's undo records, newest first, and remove the run.
+ * Returns 0 when everything was reverted; failures are described
+ * through the report layer.
+ */
+int fl_recover_run(const char *dir, json_object *result);
+
+/* ------------------------------------------------------------------ */
+/* Runner.                                                             */
+
+struct fl_run_opts {
+	bool quiet;
+	bool json;			/* JSON lines of events */
+	const char *report_json;	/* overrides the file's report: */
+	bool no_guardian;		/* tests only */
+};
+
+/* Carry the drill out; returns an fl_exit status. */
+int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts);
+
+/* ------------------------------------------------------------------ */
+/* The one reporting layer.                                            */
+
+extern bool fl_json_output;		/* --json */
+extern bool fl_quiet;
+
+/* Errors and warnings to stderr, "faultline: ..." */
+void fl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Informational line on stdout, not in --json mode. */
+void fl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a JSON document on stdout (pretty). */
+void fl_print_json(json_object *o);
+/* Monotonic clock in nanoseconds. */
+uint64_t fl_now_ns(void);
+int64_t fl_wall_ns(void);
+/* Format a UTC RFC 3339 timestamp with milliseconds. */
+char *fl_fmt_time(int64_t wall_ns, char *buf, size_t len);
+
+#endif /* FAULTLINE_CORE_H */

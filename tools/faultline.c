@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * faultline: run fault-injection drills described in experiment files.
+ * Subcommands are dispatched from one table.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/cmds.h"
+
+static const struct fl_cmd cmds[] = {
+	{ "validate", cmd_validate, "FILE...",
+	  "check experiment files and report every problem", false },
+	{ "plan", cmd_plan, "FILE",
+	  "dry run: what run would do on this machine, in order", false },
+	{ "run", cmd_run, "FILE",
+	  "carry the drill out and put the machine back", true },
+	{ "status", cmd_status, "",
+	  "list active runs and the faults they hold", false },
+	{ "recover", cmd_recover, "[RUN]",
+	  "revert what a dead run left behind", true },
+	{ "doctor", cmd_doctor, "",
+	  "report what this kernel allows, and what each gap means", false },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "Usage: faultline [--json] [--quiet] COMMAND [ARGS]\n"
+		"       faultline --version | --help\n\nCommands:\n");
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(out, "  %-9s %-8s %s\n", cmds[i].name, cmds[i].args,
+			cmds[i].help);
+	fprintf(out, "\n'faultline COMMAND --help' tells more; see faultline(8)"
+		" and faultline.yaml(5).\n"
+		"Exit status: 0 ok, 1 an expectation failed, 2 usage or "
+		"validation error,\n3 this kernel cannot do it, 4 applying "
+		"failed (everything reverted).\n");
+}
+
+int cmd_usage(const char *name, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (strcmp(cmds[i].name, name))
+			continue;
+		fprintf(out, "Usage: faultline %s [--json] [--quiet] %s\n  %s\n",
+			name, cmds[i].args, cmds[i].help);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int cmd_bad_usage(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "faultline %s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'faultline %s --help'.\n", name);
+	return FL_EXIT_USAGE;
+}
+
+/*
+ * faultline changes qdiscs, cgroups and BPF state: it needs root, or at
+ * least CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_SYS_RESOURCE together.
+ */
+int cmd_need_root(const char *name)
+{
+	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21, CAP_SYS_RESOURCE 24 */
+	const unsigned long long need = (1ULL << 12) | (1ULL << 21) |
+					(1ULL << 24);
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f;
+
+	if (geteuid() == 0)
+		return 0;
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if ((eff & need) == need)
+		return 0;
+	fl_err("%s needs root (or CAP_NET_ADMIN, CAP_SYS_ADMIN and "
+	       "CAP_SYS_RESOURCE): it changes qdiscs, cgroups and BPF state; "
+	       "try 'sudo faultline %s'", name, name);
+	return FL_EXIT_UNSUPPORTED;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+	int argi;
+
+	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
+		const char *a = argv[argi];
+
+		if (!strcmp(a, "--json")) {
+			fl_json_output = true;
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			fl_quiet = true;
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("faultline %s\n", FL_VERSION);
+			return 0;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "faultline: unknown option '%s'\n", a);
+			usage(stderr);
+			return FL_EXIT_USAGE;
+		}
+	}
+	if (argi >= argc) {
+		usage(stderr);
+		return FL_EXIT_USAGE;
+	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (strcmp(cmds[i].name, argv[argi]))
+			continue;
+		if (cmds[i].needs_root) {
+			bool help = false;
+			int k, ret;
+
+			for (k = argi + 1; k < argc; k++)
+				if (!strcmp(argv[k], "--help") ||
+				    !strcmp(argv[k], "-h"))
+					help = true;
+			ret = help ? 0 : cmd_need_root(cmds[i].name);
+			if (ret)
+				return ret;
+		}
+		optind = 1;
+		return cmds[i].fn(argc - argi, argv + argi);
+	}
+	fprintf(stderr, "faultline: unknown command '%s'\n", argv[argi]);
+	{
+		static const char *names[ARRAY_SIZE(cmds) + 1];
+		const char *s;
+
+		for (i = 0; i < ARRAY_SIZE(cmds); i++)
+			names[i] = cmds[i].name;
+		s = fl_did_you_mean(argv[argi], names);
+		if (s)
+			fprintf(stderr, "Did you mean '%s'?\n", s);
+	}
+	usage(stderr);
+	return FL_EXIT_USAGE;
+}
