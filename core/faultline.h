@@ -113,6 +113,12 @@ int fl_map_check(const struct fl_node *map, const char *const *keys,
 /* A required key: reports "what: missing 'key'" at the map. */
 const struct fl_node *fl_map_need(const struct fl_node *map, const char *key,
 				  const char *what, struct fl_diag *d);
+/* A plain ~, null or empty scalar (what "key:" alone gives). */
+bool fl_node_is_null(const struct fl_node *n);
+/* For "got ..." in messages: "a map", "a sequence", "a scalar", "nothing". */
+const char *fl_node_desc(const struct fl_node *n);
+/* s made safe to quote in a message (printable, cut at 40 chars). */
+const char *fl_quote(const char *s, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Units.  The fl_parse_* functions take a string, return 0, -EINVAL or */
@@ -396,6 +402,26 @@ struct fl_run_opts {
 	const char *report_json;	/* overrides the file's report: */
 	bool no_guardian;		/* tests only */
 };
+
+/*
+ * Can a target be used on this machine now?  A pid must be alive, a
+ * cgroup must exist; a command is started by run.  0, or -errno with why.
+ */
+int fl_target_check(const struct fl_target *t, char *why, size_t len);
+/*
+ * Resolve a cgroup target to a folder: an absolute path as written, a
+ * relative one under root (a hierarchy's mount; NULL: the v2 mount when
+ * there is one, else the memory hierarchy).
+ */
+int fl_target_cgroup_path(const struct fl_target *t, const char *root,
+			  char *buf, size_t len);
+
+/*
+ * The plan: what run would do, in timeline order, with each engine's
+ * description and check.  *status is FL_EXIT_OK or FL_EXIT_UNSUPPORTED.
+ */
+json_object *fl_plan_build(const struct fl_experiment *exp, int *status);
+void fl_plan_print(json_object *plan, FILE *out);
 
 /* Carry the drill out; returns an fl_exit status. */
 int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts);

@@ -1,1 +1,393 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * plan: a dry run.  What run would do on this machine, in order: every
+ * kernel object each fault creates or changes, the mechanism its engine
+ * chose and why, and whether this machine can do it at all.  Nothing here
+ * changes the machine (capability probes run in throwaway namespaces).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/faultline.h"
+
+int fl_target_cgroup_path(const struct fl_target *t, const char *root,
+			  char *buf, size_t len)
+{
+	const struct fl_kernel *k;
+	int n;
+
+	if (t->kind != FL_TARGET_CGROUP || !t->cgroup)
+		return -EINVAL;
+	if (t->cgroup[0] == '/') {
+		n = snprintf(buf, len, "%s", t->cgroup);
+	} else {
+		if (!root) {
+			k = fl_kernel_get();
+			root = k->unified_root[0] ? k->unified_root :
+						    k->memory_root;
+		}
+		if (!root || !root[0])
+			return -ENOENT;
+		n = snprintf(buf, len, "%s/%s", root, t->cgroup);
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int fl_target_check(const struct fl_target *t, char *why, size_t len)
+{
+	const struct fl_kernel *k;
+	char path[512];
+	struct stat st;
+
+	switch (t->kind) {
+	case FL_TARGET_PID:
+		if (kill(t->pid, 0) && errno == ESRCH) {
+			snprintf(why, len, "target '%s': no process with pid %d",
+				 t->name, (int)t->pid);
+			return -ESRCH;
+		}
+		return 0;
+	case FL_TARGET_CGROUP:
+		if (t->cgroup[0] == '/') {
+			if (!stat(t->cgroup, &st) && S_ISDIR(st.st_mode))
+				return 0;
+			snprintf(why, len, "target '%s': no cgroup at %s",
+				 t->name, t->cgroup);
+			return -ENOENT;
+		}
+		/* Relative: it must exist in one of the hierarchies. */
+		k = fl_kernel_get();
+		if (k->unified_root[0] &&
+		    !fl_target_cgroup_path(t, k->unified_root, path,
+					   sizeof(path)) &&
+		    !stat(path, &st) && S_ISDIR(st.st_mode))
+			return 0;
+		if (k->memory_root[0] &&
+		    !fl_target_cgroup_path(t, k->memory_root, path,
+					   sizeof(path)) &&
+		    !stat(path, &st) && S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(why, len, "target '%s': no cgroup '%s' under %s%s%s",
+			 t->name, t->cgroup, k->unified_root,
+			 k->unified_root[0] && k->memory_root[0] ? " or " : "",
+			 k->memory_root);
+		return -ENOENT;
+	case FL_TARGET_COMMAND:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static json_object *jstr(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+static json_object *target_json(const struct fl_target *t)
+{
+	json_object *o = json_object_new_object();
+	json_object *argv;
+	char why[256] = "";
+	size_t i;
+	int ret;
+
+	json_object_object_add(o, "name", jstr(t->name));
+	switch (t->kind) {
+	case FL_TARGET_PID:
+		json_object_object_add(o, "kind", jstr("pid"));
+		json_object_object_add(o, "pid", json_object_new_int(t->pid));
+		break;
+	case FL_TARGET_CGROUP:
+		json_object_object_add(o, "kind", jstr("cgroup"));
+		json_object_object_add(o, "cgroup", jstr(t->cgroup));
+		break;
+	case FL_TARGET_COMMAND:
+		json_object_object_add(o, "kind", jstr("command"));
+		argv = json_object_new_array();
+		for (i = 0; t->argv && t->argv[i]; i++)
+			json_object_array_add(argv, jstr(t->argv[i]));
+		json_object_object_add(o, "command", argv);
+		break;
+	}
+	ret = fl_target_check(t, why, sizeof(why));
+	json_object_object_add(o, "ok", json_object_new_boolean(!ret));
+	if (ret)
+		json_object_object_add(o, "problem", jstr(why));
+	return o;
+}
+
+struct step {
+	uint64_t t;
+	int order;		/* applies before reverts at equal times */
+	size_t idx;		/* fault index: ties keep file order */
+	bool revert;
+};
+
+static int step_cmp(const void *a, const void *b)
+{
+	const struct step *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->order != y->order)
+		return x->order - y->order;
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return 0;
+}
+
+json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
+{
+	json_object *plan, *faults, *steps, *targets, *probes, *problems;
+	struct step *sv;
+	char buf[64], why[512], msg[640];
+	size_t i, ns = 0;
+
+	*status = FL_EXIT_OK;
+	plan = json_object_new_object();
+	json_object_object_add(plan, "experiment", jstr(exp->name));
+	json_object_object_add(plan, "file", jstr(exp->file));
+	json_object_object_add(plan, "kernel", jstr(fl_kernel_get()->release));
+	json_object_object_add(plan, "duration",
+			       jstr(fl_fmt_duration(exp->duration_ns, buf,
+						    sizeof(buf))));
+	json_object_object_add(plan, "duration_ns",
+			       json_object_new_uint64(exp->duration_ns));
+	problems = json_object_new_array();
+
+	targets = json_object_new_array();
+	for (i = 0; i < exp->ntargets; i++) {
+		json_object *t = target_json(&exp->targets[i]);
+		json_object *p;
+
+		if (json_object_object_get_ex(t, "problem", &p)) {
+			json_object_array_add(problems, json_object_get(p));
+			*status = FL_EXIT_UNSUPPORTED;
+		}
+		json_object_array_add(targets, t);
+	}
+	json_object_object_add(plan, "targets", targets);
+
+	faults = json_object_new_array();
+	for (i = 0; i < exp->nfaults; i++) {
+		const struct fl_fault *f = &exp->faults[i];
+		const struct fl_engine *e = f->engine;
+		json_object *o = json_object_new_object();
+		uint64_t end = f->has_for ? f->at_ns + f->for_ns :
+					    exp->duration_ns;
+		int ret;
+
+		json_object_object_add(o, "name", jstr(f->name));
+		json_object_object_add(o, "engine", jstr(e->name));
+		json_object_object_add(o, "at", jstr(fl_fmt_duration(f->at_ns,
+					buf, sizeof(buf))));
+		json_object_object_add(o, "at_ns",
+				       json_object_new_uint64(f->at_ns));
+		json_object_object_add(o, "until", jstr(fl_fmt_duration(end,
+					buf, sizeof(buf))));
+		json_object_object_add(o, "until_ns",
+				       json_object_new_uint64(end));
+		json_object_object_add(o, "optional",
+				       json_object_new_boolean(f->optional));
+		if (e->describe)
+			e->describe(f, o);
+		why[0] = '\0';
+		ret = e->check ? e->check(f, why, sizeof(why)) : 0;
+		if (!ret) {
+			json_object_object_add(o, "state", jstr("will apply"));
+		} else {
+			if (!why[0])
+				snprintf(why, sizeof(why), "%s",
+					 strerror(-ret));
+			json_object_object_add(o, "problem", jstr(why));
+			if (f->optional) {
+				json_object_object_add(o, "state",
+						       jstr("will skip"));
+			} else {
+				json_object_object_add(o, "state",
+						       jstr("cannot apply"));
+				snprintf(msg, sizeof(msg), "fault '%s': %s",
+					 f->name, why);
+				json_object_array_add(problems,
+					json_object_new_string(msg));
+				*status = FL_EXIT_UNSUPPORTED;
+			}
+		}
+		json_object_array_add(faults, o);
+	}
+	json_object_object_add(plan, "faults", faults);
+
+	/* The timeline: every apply and revert in the order run does them. */
+	sv = calloc(exp->nfaults * 2 + 1, sizeof(*sv));
+	steps = json_object_new_array();
+	for (i = 0; sv && i < exp->nfaults; i++) {
+		const struct fl_fault *f = &exp->faults[i];
+
+		sv[ns++] = (struct step){ f->at_ns, 1, i, false };
+		sv[ns++] = (struct step){ f->has_for ? f->at_ns + f->for_ns :
+					  exp->duration_ns, 0, i, true };
+	}
+	if (sv)
+		qsort(sv, ns, sizeof(*sv), step_cmp);
+	for (i = 0; i < ns; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "at", jstr(fl_fmt_duration(sv[i].t,
+					buf, sizeof(buf))));
+		json_object_object_add(o, "at_ns",
+				       json_object_new_uint64(sv[i].t));
+		json_object_object_add(o, "action",
+				       jstr(sv[i].revert ? "revert" : "apply"));
+		json_object_object_add(o, "fault",
+				       jstr(exp->faults[sv[i].idx].name));
+		json_object_array_add(steps, o);
+	}
+	free(sv);
+	json_object_object_add(plan, "timeline", steps);
+
+	probes = json_object_new_array();
+	for (i = 0; i < exp->nprobes; i++) {
+		const struct fl_probe *p = &exp->probes[i];
+		json_object *o = json_object_new_object();
+		json_object *argv = json_object_new_array();
+		size_t k;
+
+		json_object_object_add(o, "name", jstr(p->name));
+		for (k = 0; p->argv && p->argv[k]; k++)
+			json_object_array_add(argv, jstr(p->argv[k]));
+		json_object_object_add(o, "exec", argv);
+		json_object_object_add(o, "every", jstr(fl_fmt_duration(
+					p->every_ns, buf, sizeof(buf))));
+		json_object_object_add(o, "timeout", jstr(fl_fmt_duration(
+					p->timeout_ns, buf, sizeof(buf))));
+		json_object_object_add(o, "expect_exit",
+				       json_object_new_int(p->expect_exit));
+		json_object_array_add(probes, o);
+	}
+	json_object_object_add(plan, "probes", probes);
+	json_object_object_add(plan, "problems", problems);
+	json_object_object_add(plan, "runnable",
+			       json_object_new_boolean(*status == FL_EXIT_OK));
+	return plan;
+}
+
+static const char *get_s(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static json_object *find_fault(json_object *faults, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(faults); i++) {
+		json_object *f = json_object_array_get_idx(faults, i);
+
+		if (!strcmp(get_s(f, "name"), name))
+			return f;
+	}
+	return NULL;
+}
+
+void fl_plan_print(json_object *plan, FILE *out)
+{
+	json_object *faults, *steps, *targets, *probes, *problems, *v;
+	size_t i, k;
+
+	json_object_object_get_ex(plan, "faults", &faults);
+	json_object_object_get_ex(plan, "timeline", &steps);
+	json_object_object_get_ex(plan, "targets", &targets);
+	json_object_object_get_ex(plan, "probes", &probes);
+	json_object_object_get_ex(plan, "problems", &problems);
+
+	fprintf(out, "Plan for '%s' (%s) on Linux %s, duration %s\n",
+		get_s(plan, "experiment"), get_s(plan, "file"),
+		get_s(plan, "kernel"), get_s(plan, "duration"));
+
+	if (json_object_array_length(targets)) {
+		fprintf(out, "\nTargets:\n");
+		for (i = 0; i < json_object_array_length(targets); i++) {
+			json_object *t = json_object_array_get_idx(targets, i);
+			const char *kind = get_s(t, "kind");
+			const char *p = get_s(t, "problem");
+
+			fprintf(out, "  %-12s %-8s ", get_s(t, "name"), kind);
+			if (!strcmp(kind, "pid"))
+				fprintf(out, "%s", get_s(t, "pid"));
+			else if (!strcmp(kind, "cgroup"))
+				fprintf(out, "%s", get_s(t, "cgroup"));
+			else
+				fprintf(out, "%s (started by run)",
+					get_s(t, "command"));
+			fprintf(out, "%s%s\n", p ? "  PROBLEM: " : "",
+				p ? p : "");
+		}
+	}
+
+	fprintf(out, "\nTimeline:\n");
+	for (i = 0; i < json_object_array_length(steps); i++) {
+		json_object *s = json_object_array_get_idx(steps, i);
+		json_object *f = find_fault(faults, get_s(s, "fault"));
+		const char *action = get_s(s, "action");
+		const char *state = f ? get_s(f, "state") : NULL;
+		bool apply = !strcmp(action, "apply");
+
+		fprintf(out, "  +%-8s %-7s %-16s %s", get_s(s, "at"), action,
+			get_s(s, "fault"), f ? get_s(f, "engine") : "");
+		if (f && apply && get_s(f, "mechanism"))
+			fprintf(out, " via %s", get_s(f, "mechanism"));
+		fputc('\n', out);
+		if (!f || !apply)
+			continue;
+		if (get_s(f, "why"))
+			fprintf(out, "             why: %s\n", get_s(f, "why"));
+		if (json_object_object_get_ex(f, "objects", &v) &&
+		    json_object_is_type(v, json_type_array)) {
+			for (k = 0; k < json_object_array_length(v); k++)
+				fprintf(out, "             - %s\n",
+					json_object_get_string(
+					json_object_array_get_idx(v, k)));
+		}
+		if (state && strcmp(state, "will apply"))
+			fprintf(out, "             %s: %s\n",
+				!strcmp(state, "will skip") ?
+				"SKIPPED (optional)" : "CANNOT APPLY",
+				get_s(f, "problem"));
+	}
+	fprintf(out, "  +%-8s end     everything is reverted by now\n",
+		get_s(plan, "duration"));
+
+	if (json_object_array_length(probes)) {
+		fprintf(out, "\nProbes:\n");
+		for (i = 0; i < json_object_array_length(probes); i++) {
+			json_object *p = json_object_array_get_idx(probes, i);
+			json_object *argv;
+
+			json_object_object_get_ex(p, "exec", &argv);
+			fprintf(out, "  %-12s every %s, timeout %s, expects "
+				"exit %s:", get_s(p, "name"), get_s(p, "every"),
+				get_s(p, "timeout"), get_s(p, "expect_exit"));
+			for (k = 0; k < json_object_array_length(argv); k++)
+				fprintf(out, " %s", json_object_get_string(
+					json_object_array_get_idx(argv, k)));
+			fputc('\n', out);
+		}
+	}
+
+	if (json_object_array_length(problems)) {
+		fprintf(out, "\nThis machine cannot run this drill:\n");
+		for (i = 0; i < json_object_array_length(problems); i++)
+			fprintf(out, "  - %s\n", json_object_get_string(
+				json_object_array_get_idx(problems, i)));
+	} else {
+		fprintf(out, "\nNothing was changed. 'faultline run %s' would "
+			"do the above.\n", get_s(plan, "file"));
+	}
+}
