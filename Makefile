@@ -228,5 +228,5 @@ $(OUTPUT)core/syscall_names.h: $(OUTPUT).cflags
 	$(call msg,GEN,$@)
 	$(Q)echo '#include <sys/syscall.h>' | $(CC) -E -dM - | \
 		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/{ "\1", \2 },/p' | \
-		sort > $@
+		LC_ALL=C sort > $@
 $(OUTPUT)core/units.o: $(OUTPUT)core/syscall_names.h
