@@ -1,1 +1,261 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Which BPF program types does this kernel load?  Each feature has a
+ * small real program in probe.bpf.c; a probe loads only that one (and
+ * where loading alone proves little, attaches and detaches it at once).
+ * libbpf's own messages are kept out of the terminal but the reason is
+ * kept: the errno and the verifier's last line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf/bpfault.h"
+#include "probe.skel.h"
+
+enum probe_attach {
+	LOAD_ONLY,
+	ATTACH,			/* attach, then detach at once */
+};
+
+static const struct {
+	const char *name;
+	const char *prog;
+	enum probe_attach attach;
+} feats[FL_BPF_NR_FEATURES] = {
+	[FL_BPF_SCHED_CLS] = { "sched_cls", "probe_tc", LOAD_ONLY },
+	[FL_BPF_CGROUP_SOCK_ADDR] = { "cgroup_sock_addr", "probe_connect4",
+				      LOAD_ONLY },
+	[FL_BPF_CGROUP_SOCKOPT] = { "cgroup_sockopt", "probe_getsockopt",
+				    LOAD_ONLY },
+	[FL_BPF_TP_BTF] = { "tp_btf", "probe_tp_btf", ATTACH },
+	[FL_BPF_RAW_TP] = { "raw_tp", "probe_raw_tp", ATTACH },
+	[FL_BPF_LSM] = { "lsm", "probe_lsm", ATTACH },
+	[FL_BPF_FMOD_RET_SECURITY] = { "fmod_ret:security",
+				       "probe_fmod_security", ATTACH },
+	[FL_BPF_FMOD_RET_SYSCALL] = { "fmod_ret:syscall", "probe_fmod_syscall",
+				      ATTACH },
+	[FL_BPF_KPROBE_OVERRIDE] = { "kprobe:override", "probe_kprobe",
+				     ATTACH },
+};
+
+static struct {
+	bool done;
+	int ret;
+	char why[256];
+} cache[FL_BPF_NR_FEATURES];
+
+/* libbpf's messages of the current probe, the newest kept. */
+static char logbuf[16384];
+static size_t loglen;
+
+static int log_cb(enum libbpf_print_level level, const char *fmt,
+		  va_list ap)
+{
+	char line[2048];
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (loglen + n >= sizeof(logbuf)) {
+		/* Drop the oldest half. */
+		size_t keep = loglen / 2;
+
+		memmove(logbuf, logbuf + loglen - keep, keep);
+		loglen = keep;
+		if (loglen + n >= sizeof(logbuf))
+			loglen = 0;
+	}
+	memcpy(logbuf + loglen, line, n);
+	loglen += n;
+	logbuf[loglen] = '\0';
+	return 0;
+}
+
+/* The verifier's last line, from libbpf's "PROG LOAD LOG" dump. */
+static bool verifier_last_line(char *out, size_t len)
+{
+	char *end = strstr(logbuf, "-- END PROG LOAD LOG --");
+	char *p, *start;
+
+	if (!end)
+		return false;
+	p = end;
+	for (;;) {
+		/* Step back over the newline(s) before p. */
+		while (p > logbuf && (p[-1] == '\n' || p[-1] == ' '))
+			p--;
+		if (p == logbuf)
+			return false;
+		start = p;
+		while (start > logbuf && start[-1] != '\n')
+			start--;
+		if (strstr(start, "-- BEGIN PROG LOAD LOG --") &&
+		    strstr(start, "-- BEGIN PROG LOAD LOG --") < p)
+			return false;
+		/* Skip the statistics line, it says nothing of the cause. */
+		if (!strncmp(start, "processed ", 10) ||
+		    !strncmp(start, "verification time", 17) ||
+		    !strncmp(start, "stack depth", 11)) {
+			p = start;
+			continue;
+		}
+		break;
+	}
+	if ((size_t)(p - start) >= len)
+		p = start + len - 1;
+	memcpy(out, start, p - start);
+	out[p - start] = '\0';
+	return true;
+}
+
+/* Root, or CAP_SYS_ADMIN or CAP_BPF in the effective set. */
+static bool may_load_bpf(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f;
+
+	if (geteuid() == 0)
+		return true;
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return eff & ((1ULL << 21) | (1ULL << 39));
+}
+
+/* The kprobe PMU, or a tracefs that takes kprobe events. */
+static bool have_kprobes(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe", F_OK) ||
+	       !access("/sys/kernel/tracing/kprobe_events", F_OK) ||
+	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
+}
+
+static void load_why(enum fl_bpf_feature f, int err, char *why, size_t len)
+{
+	char vline[160];
+	bool have = verifier_last_line(vline, sizeof(vline));
+
+	if (f == FL_BPF_KPROBE_OVERRIDE && have &&
+	    strstr(vline, "bpf_override_return")) {
+		snprintf(why, len, "load: %s: bpf_override_return is missing "
+			 "(needs CONFIG_BPF_KPROBE_OVERRIDE)%s", strerror(err),
+			 have_kprobes() ? "" : "; no kprobes either");
+		return;
+	}
+	snprintf(why, len, "load: %s%s%s", strerror(err),
+		 have ? "; verifier: " : "", have ? vline : "");
+}
+
+static void attach_why(enum fl_bpf_feature f, int err, char *why, size_t len)
+{
+	if (f == FL_BPF_KPROBE_OVERRIDE && !have_kprobes()) {
+		snprintf(why, len, "attach: %s: no kprobes in this kernel "
+			 "(needs CONFIG_KPROBES and CONFIG_KPROBE_EVENTS)",
+			 strerror(err));
+		return;
+	}
+	if (f == FL_BPF_KPROBE_OVERRIDE && err == EINVAL) {
+		snprintf(why, len, "attach: %s: the function is not "
+			 "error-injectable", strerror(err));
+		return;
+	}
+	snprintf(why, len, "attach: %s", strerror(err));
+}
+
+static int probe_one(enum fl_bpf_feature f, char *why, size_t len)
+{
+	struct bpf_program *prog, *p;
+	struct bpf_link *link;
+	struct probe *skel;
+	int err, ret;
+
+	if (!may_load_bpf()) {
+		snprintf(why, len, "not tested: loading BPF programs needs "
+			 "root (CAP_BPF or CAP_SYS_ADMIN)");
+		return -EPERM;
+	}
+	skel = probe__open();
+	if (!skel) {
+		err = errno ? errno : EINVAL;
+		snprintf(why, len, "not tested: cannot open the probe "
+			 "object: %s", strerror(err));
+		return -err;
+	}
+	prog = bpf_object__find_program_by_name(skel->obj, feats[f].prog);
+	if (!prog) {
+		snprintf(why, len, "not tested: no probe for this "
+			 "architecture");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == prog);
+
+	err = probe__load(skel);
+	if (err) {
+		load_why(f, -err, why, len);
+		ret = 0;
+		goto out;
+	}
+	if (feats[f].attach == ATTACH) {
+		link = bpf_program__attach(prog);
+		if (!link) {
+			attach_why(f, errno, why, len);
+			ret = 0;
+			goto out;
+		}
+		bpf_link__destroy(link);
+		snprintf(why, len, "loaded, attached and detached");
+	} else {
+		snprintf(why, len, "loaded");
+	}
+	ret = 1;
+out:
+	probe__destroy(skel);
+	return ret;
+}
+
+const char *fl_bpf_feature_name(enum fl_bpf_feature f)
+{
+	if ((unsigned int)f >= FL_BPF_NR_FEATURES)
+		return "unknown";
+	return feats[f].name;
+}
+
+int fl_bpf_probe(enum fl_bpf_feature f, char *why, size_t len)
+{
+	libbpf_print_fn_t old;
+
+	if ((unsigned int)f >= FL_BPF_NR_FEATURES) {
+		if (why && len)
+			snprintf(why, len, "unknown feature");
+		return -EINVAL;
+	}
+	if (!cache[f].done) {
+		loglen = 0;
+		logbuf[0] = '\0';
+		old = libbpf_set_print(log_cb);
+		errno = 0;
+		cache[f].ret = probe_one(f, cache[f].why,
+					 sizeof(cache[f].why));
+		libbpf_set_print(old);
+		cache[f].done = true;
+	}
+	if (why && len)
+		snprintf(why, len, "%s", cache[f].why);
+	return cache[f].ret;
+}

@@ -297,6 +297,43 @@ const struct fl_kernel *fl_kernel_get(void);
 /* Test a qdisc kind in a throwaway netns; 1 yes, 0 no, -errno unknown. */
 int fl_kernel_has_qdisc(const char *kind, char *why, size_t len);
 
+/* Which cgroup hierarchies are mounted. */
+enum fl_cg_layout {
+	FL_CG_LAYOUT_NONE,
+	FL_CG_LAYOUT_V1,		/* v1 hierarchies only */
+	FL_CG_LAYOUT_V2,		/* the unified hierarchy only */
+	FL_CG_LAYOUT_HYBRID,		/* v1 hierarchies and a v2 mount */
+};
+
+/* Where one controller lives. */
+struct fl_cg_controller {
+	char name[32];
+	bool enabled;			/* not disabled on the command line */
+	enum fl_cg_mode mode;		/* FL_CG_NONE: in no mounted hierarchy */
+	char mount[256];		/* its mount point, or "" */
+};
+
+#define FL_CG_MAX_CONTROLLERS	32
+
+/* More kernel facts, probed together with struct fl_kernel. */
+struct fl_kernel_more {
+	char lsm_how[160];		/* where lsm/lockdown came from, or why
+					 * they are unknown */
+	bool lockdown_known;
+	enum fl_cg_layout cg_layout;
+	char unified_controllers[256];	/* the v2 root's cgroup.controllers */
+	bool memsw;			/* v1 memory.memsw.* files exist */
+	size_t ncg;
+	struct fl_cg_controller cg[FL_CG_MAX_CONTROLLERS];
+};
+
+const struct fl_kernel_more *fl_kernel_more(void);
+/* A controller by name ("memory", "io"), or NULL when the kernel lacks it. */
+const struct fl_cg_controller *fl_kernel_cg(const char *name);
+/* "none", "v1", "v2"; and "none", "v1", "v2", "hybrid". */
+const char *fl_cg_mode_name(enum fl_cg_mode m);
+const char *fl_cg_layout_name(enum fl_cg_layout l);
+
 /* ------------------------------------------------------------------ */
 /* Fault engines: one ops table per fault kind, in one list.           */
 
@@ -392,6 +429,17 @@ void fl_runs_free(struct fl_run_info *v, size_t n);
  * through the report layer.
  */
 int fl_recover_run(const char *dir, json_object *result);
+/*
+ * The result of fl_recover_run: { "run", "dir", "reverted": [ { "record",
+ * "fault", "engine" } ], "failed": [ { "record", "fault", "engine",
+ * "error", "state" } ] }.  fl_undo_save() does not take state over.
+ */
+/* Record the guardian's pid (and its /proc start time) in run.json. */
+int fl_journal_set_guardian(struct fl_journal *j, pid_t pid);
+/* The /proc start time of pid (clock ticks after boot), 0 when gone. */
+unsigned long long fl_pid_start_time(pid_t pid);
+/* pid is alive (not a zombie) and started at start (when start != 0). */
+bool fl_pid_alive(pid_t pid, unsigned long long start);
 
 /* ------------------------------------------------------------------ */
 /* Runner.                                                             */
@@ -425,6 +473,17 @@ void fl_plan_print(json_object *plan, FILE *out);
 
 /* Carry the drill out; returns an fl_exit status. */
 int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts);
+
+/*
+ * The guardian (core/guardian.c): a watchdog process in its own session
+ * that holds a pidfd on the runner.  When the runner dies without
+ * fl_guardian_done(), even by SIGKILL, it replays the run's journal; past
+ * deadline_ns (CLOCK_MONOTONIC) it SIGKILLs the runner and does the same.
+ */
+int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
+		      pid_t *pid, int *done_fd);
+/* Tell the guardian the run is over, and reap it. */
+void fl_guardian_done(pid_t pid, int done_fd);
 
 /* ------------------------------------------------------------------ */
 /* The one reporting layer.                                            */

@@ -71,13 +71,12 @@ int cmd_bad_usage(const char *name, const char *fmt, ...)
 
 /*
  * faultline changes qdiscs, cgroups and BPF state: it needs root, or at
- * least CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_SYS_RESOURCE together.
+ * least CAP_NET_ADMIN and CAP_SYS_ADMIN together.
  */
 int cmd_need_root(const char *name)
 {
-	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21, CAP_SYS_RESOURCE 24 */
-	const unsigned long long need = (1ULL << 12) | (1ULL << 21) |
-					(1ULL << 24);
+	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21 */
+	const unsigned long long need = (1ULL << 12) | (1ULL << 21);
 	unsigned long long eff = 0;
 	char line[256];
 	FILE *f;
@@ -92,9 +91,9 @@ int cmd_need_root(const char *name)
 		fclose(f);
 	if ((eff & need) == need)
 		return 0;
-	fl_err("%s needs root (or CAP_NET_ADMIN, CAP_SYS_ADMIN and "
-	       "CAP_SYS_RESOURCE): it changes qdiscs, cgroups and BPF state; "
-	       "try 'sudo faultline %s'", name, name);
+	fl_err("%s needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN): it "
+	       "changes qdiscs, cgroups and BPF state; try 'sudo faultline %s'",
+	       name, name);
 	return FL_EXIT_UNSUPPORTED;
 }
 
