@@ -1,1 +1,802 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The journal: what undoes every applied fault, on disk before the kernel
+ * is touched.
+ *
+ *   fl_rundir()/<run-id>/run.json          who runs, since when, until when
+ *   fl_rundir()/<run-id>/NNNN-<fault>.json one undo record per applied fault
+ *
+ * Every file is written to a temporary name, fsynced, renamed into place
+ * and the folder fsynced, so a record is either whole or absent.  A record
+ * is removed once its revert is done; the run folder once no record is
+ * left.  recover and the guardian replay records newest first.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/faultline.h"
+
+struct fl_journal {
+	char id[64];
+	char dir[512];
+	int dirfd;
+	json_object *run;		/* run.json */
+	int last_seq;
+};
+
+const char *fl_rundir(void)
+{
+	const char *s = getenv("FAULTLINE_RUNDIR");
+
+	return s && *s ? s : FL_RUNDIR_DEFAULT;
+}
+
+unsigned long long fl_pid_start_time(pid_t pid)
+{
+	unsigned long long start = 0;
+	char path[64], buf[1024], *p;
+	int fd, i;
+	ssize_t n;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	p += 2;
+	/* p is field 3 (state); starttime is field 22. */
+	if (*p == 'Z' || *p == 'X')
+		return 0;
+	for (i = 3; i < 22 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+bool fl_pid_alive(pid_t pid, unsigned long long start)
+{
+	unsigned long long now;
+
+	if (pid <= 0)
+		return false;
+	if (kill(pid, 0) && errno == ESRCH)
+		return false;
+	now = fl_pid_start_time(pid);
+	if (!now)
+		return false;		/* gone or a zombie */
+	return !start || now == start;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX], *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode)) {
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Write name in dirfd atomically: temp file, fsync, rename, fsync dir. */
+static int write_atomic(int dirfd, const char *name, const char *data)
+{
+	char tmp[300];
+	size_t len = strlen(data), off = 0;
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto err;
+		}
+		off += n;
+	}
+	if (fsync(fd)) {
+		ret = -errno;
+		goto err;
+	}
+	close(fd);
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name)) {
+		ret = -errno;
+		goto err;
+	}
+	if (fsync(dirfd))
+		return -errno;
+	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return ret;
+}
+
+static int write_json(int dirfd, const char *name, json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *buf;
+	int ret;
+
+	if (asprintf(&buf, "%s\n", s) < 0)
+		return -ENOMEM;
+	ret = write_atomic(dirfd, name, buf);
+	free(buf);
+	return ret;
+}
+
+static json_object *read_json_at(int dirfd, const char *name)
+{
+	json_object *o = NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 + 1 > cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc(buf, cap);
+			if (!nb)
+				goto out;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	if (buf) {
+		buf[len] = '\0';
+		o = json_tokener_parse(buf);
+	}
+	if (!o)
+		errno = EBADMSG;
+out:
+	free(buf);
+	close(fd);
+	return o;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+/* A record's file name: NNNN-<fault>.json, the name made file-safe. */
+static void record_name(char *buf, size_t len, int seq, const char *fault)
+{
+	char safe[65];
+	size_t i;
+
+	for (i = 0; fault && fault[i] && i < sizeof(safe) - 1; i++) {
+		char c = fault[i];
+
+		safe[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			  (c == '.' && i) ? c : '_';
+	}
+	safe[i] = '\0';
+	snprintf(buf, len, "%04d-%s.json", seq, safe);
+}
+
+/* The sequence number of a record file name, or -1 when not a record. */
+static int record_seq(const char *name)
+{
+	size_t len = strlen(name);
+	int seq = 0, i;
+
+	if (len < 10 || strcmp(name + len - 5, ".json"))
+		return -1;
+	for (i = 0; name[i] >= '0' && name[i] <= '9'; i++) {
+		if (seq > 99999999)
+			return -1;
+		seq = seq * 10 + (name[i] - '0');
+	}
+	if (i < 4 || name[i] != '-')
+		return -1;
+	return seq;
+}
+
+struct rec_ent {
+	int seq;
+	char name[256];
+};
+
+static int rec_cmp_desc(const void *a, const void *b)
+{
+	const struct rec_ent *x = a, *y = b;
+
+	return (y->seq > x->seq) - (y->seq < x->seq);
+}
+
+/* The records of a run folder, newest first. */
+static int list_records(int dirfd, struct rec_ent **out, size_t *n)
+{
+	struct rec_ent *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	*out = NULL;
+	*n = 0;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		int seq = record_seq(de->d_name);
+
+		if (seq < 0 || strlen(de->d_name) >= sizeof(v->name))
+			continue;
+		if (cnt == cap) {
+			struct rec_ent *nv;
+
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt].seq = seq;
+		strcpy(v[cnt].name, de->d_name);
+		cnt++;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), rec_cmp_desc);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int find_record(int dirfd, int seq, char *name, size_t len)
+{
+	struct rec_ent *v;
+	size_t n, i;
+	int ret;
+
+	ret = list_records(dirfd, &v, &n);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (v[i].seq != seq)
+			continue;
+		snprintf(name, len, "%s", v[i].name);
+		ret = 0;
+		break;
+	}
+	free(v);
+	return ret;
+}
+
+int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
+		      json_object *resources, struct fl_journal **out)
+{
+	const char *root = fl_rundir();
+	struct fl_journal *j;
+	int64_t wall = fl_wall_ns();
+	char stamp[32], tbuf[40];
+	struct tm tm;
+	time_t sec = wall / (int64_t)NSEC_PER_SEC;
+	uint64_t now = fl_now_ns();
+	int64_t deadline_wall;
+	char *abs;
+	int ret, k;
+
+	*out = NULL;
+	ret = mkdir_p(root, 0700);
+	if (ret) {
+		fl_err("cannot create the journal folder %s: %s", root,
+		       strerror(-ret));
+		return ret;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->dirfd = -1;
+	gmtime_r(&sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (k = 0; k < 100; k++) {
+		if (k)
+			snprintf(j->id, sizeof(j->id), "%s-%d-%d", stamp,
+				 (int)getpid(), k);
+		else
+			snprintf(j->id, sizeof(j->id), "%s-%d", stamp,
+				 (int)getpid());
+		snprintf(j->dir, sizeof(j->dir), "%s/%s", root, j->id);
+		if (!mkdir(j->dir, 0700))
+			break;
+		if (errno != EEXIST) {
+			ret = -errno;
+			fl_err("cannot create %s: %s", j->dir, strerror(errno));
+			goto err;
+		}
+	}
+	if (k == 100) {
+		ret = -EEXIST;
+		goto err;
+	}
+	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->dirfd < 0) {
+		ret = -errno;
+		goto err_rmdir;
+	}
+	deadline_wall = wall + (int64_t)(deadline_ns > now ?
+					 deadline_ns - now : 0);
+	j->run = json_object_new_object();
+	json_object_object_add(j->run, "id", json_object_new_string(j->id));
+	json_object_object_add(j->run, "pid", json_object_new_int(getpid()));
+	json_object_object_add(j->run, "pid_start",
+		json_object_new_uint64(fl_pid_start_time(getpid())));
+	json_object_object_add(j->run, "guardian", json_object_new_int(0));
+	json_object_object_add(j->run, "guardian_start",
+			       json_object_new_uint64(0));
+	/* Absolute, so that status means something from anywhere. */
+	abs = exp->file ? realpath(exp->file, NULL) : NULL;
+	json_object_object_add(j->run, "file", json_object_new_string(abs ? abs :
+			       exp->file ? exp->file : ""));
+	free(abs);
+	json_object_object_add(j->run, "name",
+			       json_object_new_string(exp->name ? exp->name : ""));
+	json_object_object_add(j->run, "started",
+			       json_object_new_int64(wall / (int64_t)NSEC_PER_SEC));
+	json_object_object_add(j->run, "started_at",
+		json_object_new_string(fl_fmt_time(wall, tbuf, sizeof(tbuf))));
+	json_object_object_add(j->run, "deadline",
+		json_object_new_int64((deadline_wall + (int64_t)NSEC_PER_SEC - 1) /
+				      (int64_t)NSEC_PER_SEC));
+	json_object_object_add(j->run, "deadline_at",
+		json_object_new_string(fl_fmt_time(deadline_wall, tbuf,
+						   sizeof(tbuf))));
+	json_object_object_add(j->run, "resources", resources ?
+			       json_object_get(resources) :
+			       json_object_new_array());
+	ret = write_json(j->dirfd, "run.json", j->run);
+	if (ret) {
+		fl_err("cannot write %s/run.json: %s", j->dir, strerror(-ret));
+		goto err_rmdir;
+	}
+	*out = j;
+	return 0;
+err_rmdir:
+	rmdir(j->dir);
+err:
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	json_object_put(j->run);
+	free(j);
+	return ret;
+}
+
+int fl_journal_set_guardian(struct fl_journal *j, pid_t pid)
+{
+	json_object_object_add(j->run, "guardian", json_object_new_int(pid));
+	json_object_object_add(j->run, "guardian_start",
+			       json_object_new_uint64(fl_pid_start_time(pid)));
+	return write_json(j->dirfd, "run.json", j->run);
+}
+
+void fl_journal_close(struct fl_journal *j)
+{
+	if (!j)
+		return;
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	json_object_put(j->run);
+	free(j);
+}
+
+const char *fl_journal_id(const struct fl_journal *j)
+{
+	return j->id;
+}
+
+const char *fl_journal_dir(const struct fl_journal *j)
+{
+	return j->dir;
+}
+
+int fl_undo_save(struct fl_undo *u, json_object *state)
+{
+	struct fl_journal *j = u->j;
+	char name[128], tbuf[40];
+	json_object *rec;
+	int ret;
+
+	if (!j || !u->f || !u->f->engine)
+		return -EINVAL;
+	if (u->seq <= 0)
+		u->seq = ++j->last_seq;
+	u->f->seq = u->seq;
+	record_name(name, sizeof(name), u->seq, u->f->name);
+	rec = json_object_new_object();
+	json_object_object_add(rec, "engine",
+			       json_object_new_string(u->f->engine->name));
+	json_object_object_add(rec, "fault",
+			       json_object_new_string(u->f->name ? u->f->name : ""));
+	json_object_object_add(rec, "seq", json_object_new_int(u->seq));
+	json_object_object_add(rec, "created",
+		json_object_new_string(fl_fmt_time(fl_wall_ns(), tbuf,
+						   sizeof(tbuf))));
+	json_object_object_add(rec, "state", state ? json_object_get(state) :
+			       NULL);
+	ret = write_json(j->dirfd, name, rec);
+	json_object_put(rec);
+	if (ret)
+		fl_err("cannot write the undo record %s/%s: %s", j->dir, name,
+		       strerror(-ret));
+	return ret;
+}
+
+int fl_journal_drop(struct fl_journal *j, int seq)
+{
+	char name[256];
+	int ret;
+
+	ret = find_record(j->dirfd, seq, name, sizeof(name));
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	if (unlinkat(j->dirfd, name, 0) && errno != ENOENT)
+		return -errno;
+	fsync(j->dirfd);
+	return 0;
+}
+
+/* Revert one record file of dirfd through its engine; why on failure. */
+static int revert_record(int dirfd, const char *name, json_object **recp,
+			 char *why, size_t len)
+{
+	const struct fl_engine *e;
+	json_object *rec, *state = NULL;
+	const char *ename;
+	int ret;
+
+	*recp = NULL;
+	rec = read_json_at(dirfd, name);
+	if (!rec) {
+		if (errno == ENOENT)
+			return 0;	/* reverted and dropped meanwhile */
+		snprintf(why, len, "the record cannot be read or parsed");
+		return -EBADMSG;
+	}
+	*recp = rec;
+	ename = jstr(rec, "engine");
+	json_object_object_get_ex(rec, "state", &state);
+	e = ename ? fl_engine_find(ename) : NULL;
+	if (!e || !e->revert) {
+		snprintf(why, len, "engine '%s' is not part of this faultline "
+			 "binary; nothing was reverted", ename ? ename : "?");
+		return -ENOPKG;
+	}
+	ret = e->revert(state);
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret) {
+		snprintf(why, len, "%s revert failed: %s", ename,
+			 strerror(-ret));
+		return ret;
+	}
+	if (unlinkat(dirfd, name, 0) && errno != ENOENT) {
+		ret = -errno;
+		snprintf(why, len, "reverted, but the record cannot be "
+			 "removed: %s", strerror(errno));
+		return ret;
+	}
+	fsync(dirfd);
+	return 0;
+}
+
+int fl_journal_revert(struct fl_journal *j, int seq)
+{
+	char name[256], why[256];
+	json_object *rec;
+	int ret;
+
+	ret = find_record(j->dirfd, seq, name, sizeof(name));
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	ret = revert_record(j->dirfd, name, &rec, why, sizeof(why));
+	if (ret)
+		fl_err("%s/%s: %s", j->dir, name, why);
+	json_object_put(rec);
+	return ret;
+}
+
+int fl_journal_finish(struct fl_journal *j)
+{
+	struct rec_ent *v;
+	size_t n;
+	int ret;
+
+	ret = list_records(j->dirfd, &v, &n);
+	if (ret)
+		return ret;
+	free(v);
+	if (n)
+		return -ENOTEMPTY;
+	if (unlinkat(j->dirfd, "run.json", 0) && errno != ENOENT)
+		return -errno;
+	if (rmdir(j->dir) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int fl_recover_run(const char *dir, json_object *result)
+{
+	json_object *reverted, *failed;
+	struct rec_ent *v = NULL;
+	const char *id;
+	size_t n, i;
+	int dirfd, ret, first = 0;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	/* One replayer at a time: the guardian, recover. */
+	if (flock(dirfd, LOCK_EX)) {
+		ret = -errno;
+		close(dirfd);
+		return ret;
+	}
+	id = strrchr(dir, '/');
+	id = id ? id + 1 : dir;
+	reverted = json_object_new_array();
+	failed = json_object_new_array();
+	if (result) {
+		json_object_object_add(result, "run", json_object_new_string(id));
+		json_object_object_add(result, "dir", json_object_new_string(dir));
+		json_object_object_add(result, "reverted", reverted);
+		json_object_object_add(result, "failed", failed);
+	}
+	ret = list_records(dirfd, &v, &n);
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++) {
+		char why[300] = "";
+		json_object *rec, *o, *st;
+		const char *fault, *engine;
+		int err;
+
+		err = revert_record(dirfd, v[i].name, &rec, why, sizeof(why));
+		fault = jstr(rec, "fault");
+		engine = jstr(rec, "engine");
+		o = json_object_new_object();
+		json_object_object_add(o, "record",
+				       json_object_new_string(v[i].name));
+		json_object_object_add(o, "fault",
+				       json_object_new_string(fault ? fault : ""));
+		json_object_object_add(o, "engine",
+				       json_object_new_string(engine ? engine : ""));
+		if (err) {
+			json_object_object_add(o, "error",
+					       json_object_new_string(why));
+			if (rec && json_object_object_get_ex(rec, "state", &st))
+				json_object_object_add(o, "state",
+						       json_object_get(st));
+			json_object_array_add(failed, o);
+			if (!first)
+				first = err;
+		} else {
+			json_object_array_add(reverted, o);
+		}
+		json_object_put(rec);
+	}
+	if (!first) {
+		if (unlinkat(dirfd, "run.json", 0) && errno != ENOENT)
+			first = -errno;
+		/* Leftover temp files of an interrupted write. */
+		else {
+			DIR *d = opendir(dir);
+			struct dirent *de;
+
+			while (d && (de = readdir(d)))
+				if (!strncmp(de->d_name, ".tmp-", 5))
+					unlinkat(dirfd, de->d_name, 0);
+			if (d)
+				closedir(d);
+			if (rmdir(dir) && errno != ENOENT)
+				first = -errno;
+		}
+	}
+	ret = first;
+out:
+	free(v);
+	if (!result) {
+		json_object_put(reverted);
+		json_object_put(failed);
+	}
+	close(dirfd);
+	return ret;
+}
+
+static int read_run(const char *root, const char *id, struct fl_run_info *ri)
+{
+	json_object *run, *res;
+	struct rec_ent *v = NULL;
+	unsigned long long ps, gs;
+	size_t n, i;
+	int dirfd;
+	const char *s;
+
+	memset(ri, 0, sizeof(*ri));
+	if (strlen(id) >= sizeof(ri->id))
+		return -ENAMETOOLONG;	/* not a run of ours */
+	memcpy(ri->id, id, strlen(id) + 1);
+	snprintf(ri->dir, sizeof(ri->dir), "%s/%s", root, id);
+	dirfd = open(ri->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	run = read_json_at(dirfd, "run.json");
+	ri->records = json_object_new_array();
+	if (run) {
+		ri->pid = jint(run, "pid");
+		ri->guardian = jint(run, "guardian");
+		ps = jint(run, "pid_start");
+		gs = jint(run, "guardian_start");
+		ri->alive = fl_pid_alive(ri->pid, ps) ||
+			    (ri->guardian && fl_pid_alive(ri->guardian, gs));
+		s = jstr(run, "file");
+		snprintf(ri->file, sizeof(ri->file), "%s", s ? s : "");
+		s = jstr(run, "name");
+		snprintf(ri->name, sizeof(ri->name), "%s", s ? s : "");
+		ri->started = jint(run, "started");
+		ri->deadline = jint(run, "deadline");
+		if (json_object_object_get_ex(run, "resources", &res))
+			ri->resources = json_object_get(res);
+		json_object_put(run);
+	}
+	if (!ri->resources)
+		ri->resources = json_object_new_array();
+	if (!list_records(dirfd, &v, &n)) {
+		/* Oldest first for people. */
+		for (i = n; i-- > 0;) {
+			json_object *rec = read_json_at(dirfd, v[i].name);
+
+			if (!rec) {
+				rec = json_object_new_object();
+				json_object_object_add(rec, "error",
+					json_object_new_string("unreadable"));
+			}
+			json_object_object_add(rec, "record",
+					       json_object_new_string(v[i].name));
+			json_object_array_add(ri->records, rec);
+		}
+		free(v);
+	}
+	close(dirfd);
+	return 0;
+}
+
+static int run_cmp(const void *a, const void *b)
+{
+	const struct fl_run_info *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+int fl_runs_list(struct fl_run_info **out, size_t *n)
+{
+	const char *root = fl_rundir();
+	struct fl_run_info *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(root);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (cnt == cap) {
+			struct fl_run_info *nv;
+
+			cap = cap ? cap * 2 : 8;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				fl_runs_free(v, cnt);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		if (read_run(root, de->d_name, &v[cnt]))
+			continue;
+		cnt++;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), run_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+void fl_runs_free(struct fl_run_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_object_put(v[i].records);
+		json_object_put(v[i].resources);
+	}
+	free(v);
+}

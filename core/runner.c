@@ -1,1 +1,1252 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The runner: carry a drill out and put the machine back.
+ *
+ * One event loop: a signalfd for SIGINT, SIGTERM and SIGCHLD, and poll()
+ * with the time to the next event as its timeout.  Faults are applied at
+ * `at` in timeline order (ties in file order) and reverted after `for` or
+ * at the drill's end; probes run on their interval with a timeout.  Every
+ * fault's undo record is in the journal before the engine touches the
+ * kernel, and a guardian process replays it if the runner dies.
+ *
+ * SIGINT or SIGTERM: stop, let running probes finish (within their
+ * timeout), revert in reverse order.  A second one: revert at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/faultline.h"
+
+/* The guardian's deadline: the drill's duration plus this grace. */
+#define GRACE_MIN_NS	(2 * NSEC_PER_SEC)
+#define GRACE_MAX_NS	(30 * NSEC_PER_SEC)
+/* How long a started command gets between SIGTERM and SIGKILL. */
+#define TARGET_TERM_NS	(500 * NSEC_PER_MSEC)
+
+enum stop_reason {
+	STOP_NONE,
+	STOP_END,		/* the drill's duration is over */
+	STOP_SIGNAL,		/* SIGINT or SIGTERM */
+	STOP_APPLY,		/* applying a fault failed */
+};
+
+struct probe_rt {
+	struct fl_probe *p;
+	pid_t pid;			/* running, or 0 */
+	uint64_t started;		/* relative ns */
+	int64_t started_wall;
+	uint64_t next;			/* relative ns of the next run */
+	bool timed_out;
+	bool cut;			/* killed because the drill stopped */
+	unsigned int runs, passed, failed, timeouts, cut_short;
+	int last;			/* -1 none, 0 failed, 1 passed */
+	json_object *results;
+};
+
+struct runner {
+	struct fl_experiment *exp;
+	const struct fl_run_opts *opts;
+	struct fl_journal *j;
+	uint64_t t0;
+	int64_t wall0;
+	uint64_t duration;
+	int sfd;
+	pid_t guardian;
+	int gfd;
+	struct probe_rt *pr;
+	size_t *order;			/* faults in timeline order */
+	size_t *applied;		/* faults in the order applied */
+	size_t napplied;
+	uint64_t *end;			/* when each fault ends (relative) */
+	json_object **info;		/* per fault: mechanism, observed */
+	bool *tgt_running;		/* command targets we started */
+	enum stop_reason stop;
+	int stop_sig;
+	bool hard;
+	bool revert_failed;
+	bool quiet, json;
+};
+
+static uint64_t rel(const struct runner *r)
+{
+	return fl_now_ns() - r->t0;
+}
+
+static json_object *jsec(uint64_t ns)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu.%03llu",
+		 (unsigned long long)(ns / NSEC_PER_SEC),
+		 (unsigned long long)(ns % NSEC_PER_SEC / NSEC_PER_MSEC));
+	return json_object_new_double_s((double)ns / NSEC_PER_SEC, buf);
+}
+
+static json_object *ev_new(const char *event)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event", json_object_new_string(event));
+	return o;
+}
+
+static void ev_str(json_object *o, const char *key, const char *val)
+{
+	if (val)
+		json_object_object_add(o, key, json_object_new_string(val));
+}
+
+/*
+ * One event: "[+1.234s] text" for people, a JSON line with --json.  Takes
+ * ev over.
+ */
+static void emit(struct runner *r, json_object *ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void emit(struct runner *r, json_object *ev, const char *fmt, ...)
+{
+	uint64_t t = rel(r);
+	char tbuf[40];
+	va_list ap;
+
+	if (!r->quiet) {
+		if (r->json) {
+			json_object_object_add(ev, "t", jsec(t));
+			ev_str(ev, "time", fl_fmt_time(r->wall0 + t, tbuf,
+						       sizeof(tbuf)));
+			puts(json_object_to_json_string_ext(ev,
+				JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE));
+		} else {
+			printf("[+%llu.%03llus] ",
+			       (unsigned long long)(t / NSEC_PER_SEC),
+			       (unsigned long long)(t % NSEC_PER_SEC /
+						    NSEC_PER_MSEC));
+			va_start(ap, fmt);
+			vprintf(fmt, ap);
+			va_end(ap);
+			putchar('\n');
+		}
+		fflush(stdout);
+	}
+	json_object_put(ev);
+}
+
+static const char *state_name(enum fl_fault_state s)
+{
+	switch (s) {
+	case FL_FAULT_PENDING:
+		return "pending";
+	case FL_FAULT_ACTIVE:
+		return "active";
+	case FL_FAULT_REVERTED:
+		return "reverted";
+	case FL_FAULT_SKIPPED:
+		return "skipped";
+	case FL_FAULT_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+static const char *mechanism(const struct runner *r, size_t i)
+{
+	json_object *m;
+
+	if (r->info[i] && json_object_object_get_ex(r->info[i], "mechanism",
+						    &m))
+		return json_object_get_string(m);
+	return r->exp->faults[i].engine->name;
+}
+
+static void set_detail(struct fl_fault *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_detail(struct fl_fault *f, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return;
+	free(f->detail);
+	f->detail = s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Children: probes and command targets.                               */
+
+static void child_setup(bool quiet_out)
+{
+	sigset_t none;
+	int null;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	null = open("/dev/null", O_RDWR);
+	if (null < 0)
+		return;
+	dup2(null, STDIN_FILENO);
+	if (quiet_out) {
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	} else {
+		/* Keep our stdout for events: the command writes to stderr. */
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	}
+	if (null > STDERR_FILENO)
+		close(null);
+}
+
+static pid_t spawn(char **argv, bool quiet_out)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		child_setup(quiet_out);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+static void start_targets(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i;
+
+	for (i = 0; i < exp->ntargets; i++) {
+		struct fl_target *t = &exp->targets[i];
+		json_object *ev;
+		pid_t pid;
+
+		if (t->kind != FL_TARGET_COMMAND || !t->argv || !t->argv[0])
+			continue;
+		pid = spawn(t->argv, false);
+		if (pid < 0) {
+			fl_err("target %s: cannot start %s: %s", t->name,
+			       t->argv[0], strerror(-pid));
+			continue;
+		}
+		t->pid = pid;
+		r->tgt_running[i] = true;
+		ev = ev_new("target-started");
+		ev_str(ev, "target", t->name);
+		json_object_object_add(ev, "pid", json_object_new_int(pid));
+		emit(r, ev, "target %s: started %s (pid %d)", t->name,
+		     t->argv[0], (int)pid);
+	}
+}
+
+static void stop_targets(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	uint64_t until;
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < exp->ntargets; i++)
+		if (r->tgt_running[i]) {
+			kill(-exp->targets[i].pid, SIGTERM);
+			any = true;
+		}
+	if (!any)
+		return;
+	until = fl_now_ns() + TARGET_TERM_NS;
+	for (;;) {
+		any = false;
+		for (i = 0; i < exp->ntargets; i++) {
+			pid_t w;
+
+			if (!r->tgt_running[i])
+				continue;
+			w = waitpid(exp->targets[i].pid, NULL, WNOHANG);
+			if (w == exp->targets[i].pid ||
+			    (w < 0 && errno == ECHILD))
+				r->tgt_running[i] = false;
+			else
+				any = true;
+		}
+		if (!any || fl_now_ns() >= until)
+			break;
+		usleep(10000);
+	}
+	for (i = 0; i < exp->ntargets; i++) {
+		if (!r->tgt_running[i])
+			continue;
+		kill(-exp->targets[i].pid, SIGKILL);
+		kill(exp->targets[i].pid, SIGKILL);
+		while (waitpid(exp->targets[i].pid, NULL, 0) < 0 &&
+		       errno == EINTR)
+			;
+		r->tgt_running[i] = false;
+	}
+}
+
+static void probe_start(struct runner *r, struct probe_rt *p)
+{
+	uint64_t now = rel(r);
+	pid_t pid;
+
+	p->started = now;
+	p->started_wall = r->wall0 + now;
+	p->timed_out = false;
+	p->cut = false;
+	pid = spawn(p->p->argv, true);
+	if (pid < 0) {
+		fl_err("probe %s: cannot start: %s", p->p->name,
+		       strerror(-pid));
+		p->pid = 0;
+	} else {
+		p->pid = pid;
+	}
+	while (p->next <= now)
+		p->next += p->p->every_ns;
+}
+
+static void probe_done(struct runner *r, struct probe_rt *p, int status)
+{
+	uint64_t now = rel(r), dur = now - p->started;
+	json_object *res, *ev;
+	char tbuf[40];
+	bool pass;
+
+	p->pid = 0;
+	if (p->cut) {
+		p->cut_short++;
+		return;
+	}
+	pass = !p->timed_out && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == p->p->expect_exit;
+	p->runs++;
+	if (pass)
+		p->passed++;
+	else
+		p->failed++;
+	if (p->timed_out)
+		p->timeouts++;
+	res = json_object_new_object();
+	json_object_object_add(res, "t", jsec(p->started));
+	ev_str(res, "time", fl_fmt_time(p->started_wall, tbuf, sizeof(tbuf)));
+	json_object_object_add(res, "exit", WIFEXITED(status) ?
+			       json_object_new_int(WEXITSTATUS(status)) : NULL);
+	if (WIFSIGNALED(status))
+		json_object_object_add(res, "signal",
+				       json_object_new_int(WTERMSIG(status)));
+	json_object_object_add(res, "duration_ms",
+			       json_object_new_int64(dur / NSEC_PER_MSEC));
+	json_object_object_add(res, "timeout",
+			       json_object_new_boolean(p->timed_out));
+	json_object_object_add(res, "pass", json_object_new_boolean(pass));
+	json_object_array_add(p->results, json_object_get(res));
+
+	ev = ev_new("probe");
+	ev_str(ev, "probe", p->p->name);
+	json_object_object_foreach(res, k, v)
+		if (strcmp(k, "t") && strcmp(k, "time"))
+			json_object_object_add(ev, k, json_object_get(v));
+	json_object_put(res);
+	if (r->json || !pass || p->last != 1) {
+		char what[64];
+
+		if (p->timed_out)
+			snprintf(what, sizeof(what), "timed out after %llums",
+				 (unsigned long long)(dur / NSEC_PER_MSEC));
+		else if (WIFEXITED(status))
+			snprintf(what, sizeof(what), "exit %d, %llums",
+				 WEXITSTATUS(status),
+				 (unsigned long long)(dur / NSEC_PER_MSEC));
+		else
+			snprintf(what, sizeof(what), "signal %d",
+				 WTERMSIG(status));
+		emit(r, ev, "probe %s: %s (%s, expected exit %d)", p->p->name,
+		     pass ? "pass" : "FAIL", what, p->p->expect_exit);
+	} else {
+		json_object_put(ev);
+	}
+	p->last = pass;
+}
+
+static void reap(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	int status;
+	pid_t pid;
+	size_t i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < exp->nprobes; i++)
+			if (r->pr[i].pid == pid) {
+				probe_done(r, &r->pr[i], status);
+				break;
+			}
+		if (i < exp->nprobes)
+			continue;
+		for (i = 0; i < exp->ntargets; i++)
+			if (r->tgt_running[i] && exp->targets[i].pid == pid) {
+				json_object *ev = ev_new("target-exited");
+
+				r->tgt_running[i] = false;
+				ev_str(ev, "target", exp->targets[i].name);
+				json_object_object_add(ev, "status",
+						       json_object_new_int(status));
+				emit(r, ev, "target %s: exited (%s %d)",
+				     exp->targets[i].name,
+				     WIFEXITED(status) ? "exit" : "signal",
+				     WIFEXITED(status) ? WEXITSTATUS(status) :
+				     WTERMSIG(status));
+				break;
+			}
+		if (pid == r->guardian) {
+			r->guardian = 0;
+			if (r->gfd >= 0)
+				close(r->gfd);
+			r->gfd = -1;
+			fl_warn("the guardian exited; the run goes on without "
+				"it");
+		}
+	}
+}
+
+static bool probes_running(const struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->exp->nprobes; i++)
+		if (r->pr[i].pid)
+			return true;
+	return false;
+}
+
+/* Kill every running probe (not counted) and reap it. */
+static void probes_cut(struct runner *r)
+{
+	size_t i;
+	int status;
+
+	for (i = 0; i < r->exp->nprobes; i++) {
+		struct probe_rt *p = &r->pr[i];
+
+		if (!p->pid)
+			continue;
+		p->cut = true;
+		kill(-p->pid, SIGKILL);
+		kill(p->pid, SIGKILL);
+		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		probe_done(r, p, status);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults.                                                             */
+
+static int apply_fault(struct runner *r, size_t i)
+{
+	struct fl_fault *f = &r->exp->faults[i];
+	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
+	json_object *ev;
+	int ret;
+
+	f->seq = -1;
+	ret = f->engine->apply(f, &u);
+	if (ret) {
+		f->state = FL_FAULT_FAILED;
+		f->err = ret;
+		if (!f->detail)
+			set_detail(f, "apply failed: %s", strerror(-ret));
+		ev = ev_new("apply-failed");
+		ev_str(ev, "fault", f->name);
+		ev_str(ev, "error", strerror(-ret));
+		ev_str(ev, "detail", f->detail);
+		emit(r, ev, "fault %s: apply FAILED: %s", f->name, f->detail);
+		/* What it changed before failing is in its record. */
+		if (f->seq > 0 && fl_journal_revert(r->j, f->seq)) {
+			r->revert_failed = true;
+			fl_err("fault %s: cannot undo the partial apply; its "
+			       "record stays in %s", f->name,
+			       fl_journal_dir(r->j));
+		}
+		return ret;
+	}
+	f->state = FL_FAULT_ACTIVE;
+	f->applied_at_ns = rel(r);
+	r->applied[r->napplied++] = i;
+	ev = ev_new("applied");
+	ev_str(ev, "fault", f->name);
+	ev_str(ev, "engine", f->engine->name);
+	ev_str(ev, "mechanism", mechanism(r, i));
+	emit(r, ev, "fault %s: applied (%s)", f->name, mechanism(r, i));
+	return 0;
+}
+
+static void revert_fault(struct runner *r, size_t i)
+{
+	struct fl_fault *f = &r->exp->faults[i];
+	json_object *ev, *obs;
+	int ret = 0;
+
+	if (f->state != FL_FAULT_ACTIVE)
+		return;
+	if (f->engine->observe) {
+		obs = json_object_new_object();
+		if (!f->engine->observe(f, obs))
+			json_object_object_add(r->info[i], "observed", obs);
+		else
+			json_object_put(obs);
+	}
+	if (f->seq > 0)
+		ret = fl_journal_revert(r->j, f->seq);
+	if (ret) {
+		f->state = FL_FAULT_FAILED;
+		f->err = ret;
+		set_detail(f, "revert failed: %s; the undo record stays in %s",
+			   strerror(-ret), fl_journal_dir(r->j));
+		r->revert_failed = true;
+		ev = ev_new("revert-failed");
+		ev_str(ev, "fault", f->name);
+		ev_str(ev, "error", strerror(-ret));
+		emit(r, ev, "fault %s: revert FAILED: %s", f->name,
+		     strerror(-ret));
+		return;
+	}
+	f->state = FL_FAULT_REVERTED;
+	f->reverted_at_ns = rel(r);
+	ev = ev_new("reverted");
+	ev_str(ev, "fault", f->name);
+	emit(r, ev, "fault %s: reverted", f->name);
+}
+
+static void revert_all(struct runner *r)
+{
+	size_t k;
+
+	for (k = r->napplied; k-- > 0;)
+		revert_fault(r, r->applied[k]);
+}
+
+static int check_faults(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fl_fault *f = &exp->faults[i];
+		char why[512] = "";
+		json_object *ev;
+		int ret;
+
+		if (!f->engine->check)
+			continue;
+		ret = f->engine->check(f, why, sizeof(why));
+		if (!ret)
+			continue;
+		if (!why[0])
+			snprintf(why, sizeof(why), "%s", strerror(-ret));
+		if (f->optional) {
+			f->state = FL_FAULT_SKIPPED;
+			set_detail(f, "%s", why);
+			ev = ev_new("skipped");
+			ev_str(ev, "fault", f->name);
+			ev_str(ev, "reason", why);
+			emit(r, ev, "fault %s: skipped (optional): %s",
+			     f->name, why);
+			continue;
+		}
+		f->state = FL_FAULT_FAILED;
+		f->err = ret;
+		set_detail(f, "%s", why);
+		fl_err("fault %s (%s) cannot run on this machine: %s",
+		       f->name, f->engine->name, why);
+		bad++;
+	}
+	return bad ? -EOPNOTSUPP : 0;
+}
+
+static void describe_faults(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i;
+
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fl_fault *f = &exp->faults[i];
+
+		r->info[i] = json_object_new_object();
+		if (!f->engine->describe || f->state == FL_FAULT_SKIPPED)
+			continue;
+		if (f->engine->describe(f, r->info[i])) {
+			json_object_put(r->info[i]);
+			r->info[i] = json_object_new_object();
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Locks: the resources a run holds, checked against the live runs.    */
+
+static void res_add(json_object *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (!strcmp(json_object_get_string(
+				json_object_array_get_idx(arr, i)), s))
+			return;
+	json_object_array_add(arr, json_object_new_string(s));
+}
+
+static json_object *collect_resources(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	json_object *all = json_object_new_array();
+	size_t i, k;
+
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fl_fault *f = &exp->faults[i];
+		const struct fl_node *tn;
+		struct fl_target *t;
+		char buf[600];
+
+		if (f->state == FL_FAULT_SKIPPED)
+			continue;
+		if (f->engine->resources) {
+			json_object *mine = json_object_new_array();
+
+			if (!f->engine->resources(f, mine))
+				for (k = 0; k < json_object_array_length(mine);
+				     k++)
+					res_add(all, json_object_get_string(
+					     json_object_array_get_idx(mine, k)));
+			json_object_put(mine);
+		}
+		/* The target a fault names, when it is a pid or a cgroup. */
+		tn = f->spec && f->spec->type == FL_NODE_MAP ?
+		     fl_map_get(f->spec, "target") : NULL;
+		t = tn && tn->type == FL_NODE_SCALAR ?
+		    fl_experiment_target(exp, tn->scalar) : NULL;
+		if (t && t->kind == FL_TARGET_PID) {
+			snprintf(buf, sizeof(buf), "pid:%d", (int)t->pid);
+			res_add(all, buf);
+		} else if (t && t->kind == FL_TARGET_CGROUP && t->cgroup) {
+			snprintf(buf, sizeof(buf), "cgroup:%s", t->cgroup);
+			res_add(all, buf);
+		}
+	}
+	return all;
+}
+
+static const char *res_common(json_object *a, json_object *b)
+{
+	size_t i, k;
+
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		const char *s = json_object_get_string(
+					json_object_array_get_idx(a, i));
+
+		for (k = 0; b && k < json_object_array_length(b); k++)
+			if (!strcmp(s, json_object_get_string(
+					json_object_array_get_idx(b, k))))
+				return s;
+	}
+	return NULL;
+}
+
+/*
+ * Under the global lock: refuse when a live run (or a dead one that left
+ * undo records) holds one of our resources, else register the run.
+ */
+static int register_run(struct runner *r, json_object *res,
+			uint64_t deadline)
+{
+	struct fl_run_info *runs = NULL;
+	char path[600];
+	size_t n = 0, i;
+	int lockfd, ret, busy = 0;
+
+	if (mkdir(fl_rundir(), 0700) && errno != EEXIST) {
+		ret = -errno;
+		fl_err("cannot create %s: %s", fl_rundir(), strerror(errno));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "%s/.lock", fl_rundir());
+	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX)) {
+		ret = -errno;
+		fl_err("cannot lock %s: %s", path, strerror(errno));
+		if (lockfd >= 0)
+			close(lockfd);
+		return ret;
+	}
+	ret = fl_runs_list(&runs, &n);
+	if (ret) {
+		fl_err("cannot read the journal in %s: %s", fl_rundir(),
+		       strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const char *s = res_common(res, runs[i].resources);
+
+		if (!s)
+			continue;
+		if (runs[i].alive) {
+			fl_err("busy: %s is held by run %s (pid %d, %s); wait "
+			       "for it to end or stop it first", s, runs[i].id,
+			       (int)runs[i].pid, runs[i].file);
+			busy++;
+		} else if (json_object_array_length(runs[i].records)) {
+			fl_err("busy: %s is held by dead run %s (%s), which "
+			       "left undo records; run 'faultline recover %s' "
+			       "first", s, runs[i].id, runs[i].file,
+			       runs[i].id);
+			busy++;
+		}
+	}
+	if (busy) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = fl_journal_create(r->exp, deadline, res, &r->j);
+out:
+	fl_runs_free(runs, n);
+	flock(lockfd, LOCK_UN);
+	close(lockfd);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The report.                                                         */
+
+static json_object *time_or_null(const struct runner *r, int64_t t)
+{
+	char buf[40];
+
+	if (t < 0)
+		return NULL;
+	return json_object_new_string(fl_fmt_time(r->wall0 + t, buf,
+						  sizeof(buf)));
+}
+
+static const char *verdict(const struct runner *r, int *code)
+{
+	size_t i;
+
+	if (r->revert_failed) {
+		*code = FL_EXIT_APPLY;
+		return "revert-failed";
+	}
+	if (r->stop == STOP_APPLY) {
+		*code = FL_EXIT_APPLY;
+		return "apply-failed";
+	}
+	if (r->stop == STOP_SIGNAL) {
+		*code = 128 + r->stop_sig;
+		return "interrupted";
+	}
+	for (i = 0; i < r->exp->nprobes; i++)
+		if (r->pr[i].failed) {
+			*code = FL_EXIT_EXPECT;
+			return "fail";
+		}
+	*code = FL_EXIT_OK;
+	return "pass";
+}
+
+static json_object *build_report(struct runner *r, int64_t end_wall,
+				 const char *v, int code)
+{
+	struct fl_experiment *exp = r->exp;
+	json_object *rep = json_object_new_object(), *o, *arr;
+	char buf[40];
+	size_t i;
+
+	o = json_object_new_object();
+	ev_str(o, "name", exp->name);
+	ev_str(o, "file", exp->file);
+	json_object_object_add(o, "duration", jsec(r->duration));
+	json_object_object_add(rep, "experiment", o);
+	if (r->j)
+		ev_str(rep, "run", fl_journal_id(r->j));
+	ev_str(rep, "started", fl_fmt_time(r->wall0, buf, sizeof(buf)));
+	ev_str(rep, "ended", fl_fmt_time(end_wall, buf, sizeof(buf)));
+	json_object_object_add(rep, "elapsed", jsec(end_wall - r->wall0));
+
+	arr = json_object_new_array();
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fl_fault *f = &exp->faults[i];
+		json_object *m;
+
+		o = json_object_new_object();
+		ev_str(o, "name", f->name);
+		ev_str(o, "engine", f->engine->name);
+		ev_str(o, "state", state_name(f->state));
+		json_object_object_add(o, "optional",
+				       json_object_new_boolean(f->optional));
+		json_object_object_add(o, "at", jsec(f->at_ns));
+		json_object_object_add(o, "for", f->has_for ?
+				       jsec(f->for_ns) : NULL);
+		if (r->info[i] && json_object_object_get_ex(r->info[i],
+							"mechanism", &m))
+			json_object_object_add(o, "mechanism",
+					       json_object_get(m));
+		json_object_object_add(o, "applied_at",
+				       time_or_null(r, f->applied_at_ns));
+		json_object_object_add(o, "applied_t", f->applied_at_ns < 0 ?
+				       NULL : jsec(f->applied_at_ns));
+		json_object_object_add(o, "reverted_at",
+				       time_or_null(r, f->reverted_at_ns));
+		json_object_object_add(o, "reverted_t",
+				       f->reverted_at_ns < 0 ? NULL :
+				       jsec(f->reverted_at_ns));
+		json_object_object_add(o, "detail", f->detail ?
+				       json_object_new_string(f->detail) : NULL);
+		if (f->err)
+			ev_str(o, "error", strerror(-f->err));
+		if (r->info[i] && json_object_object_get_ex(r->info[i],
+							"observed", &m))
+			json_object_object_add(o, "observed",
+					       json_object_get(m));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(rep, "faults", arr);
+
+	arr = json_object_new_array();
+	for (i = 0; i < exp->nprobes; i++) {
+		struct probe_rt *p = &r->pr[i];
+		json_object *av = json_object_new_array();
+		char **a;
+
+		o = json_object_new_object();
+		ev_str(o, "name", p->p->name);
+		for (a = p->p->argv; a && *a; a++)
+			json_object_array_add(av, json_object_new_string(*a));
+		json_object_object_add(o, "exec", av);
+		json_object_object_add(o, "expect_exit",
+				       json_object_new_int(p->p->expect_exit));
+		json_object_object_add(o, "runs", json_object_new_int(p->runs));
+		json_object_object_add(o, "passed",
+				       json_object_new_int(p->passed));
+		json_object_object_add(o, "failed",
+				       json_object_new_int(p->failed));
+		json_object_object_add(o, "timeouts",
+				       json_object_new_int(p->timeouts));
+		json_object_object_add(o, "cut_short",
+				       json_object_new_int(p->cut_short));
+		json_object_object_add(o, "results", json_object_get(p->results));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(rep, "probes", arr);
+	ev_str(rep, "verdict", v);
+	json_object_object_add(rep, "exit", json_object_new_int(code));
+	return rep;
+}
+
+static void print_summary(struct runner *r, const char *v, int code,
+			  const char *report_path)
+{
+	struct fl_experiment *exp = r->exp;
+	char up[16], buf[64];
+	size_t i;
+
+	for (i = 0; v[i] && i < sizeof(up) - 1; i++)
+		up[i] = v[i] >= 'a' && v[i] <= 'z' ? v[i] - 'a' + 'A' : v[i];
+	up[i] = '\0';
+	printf("\ndrill %s: %s (exit %d)\n", exp->name ? exp->name : exp->file,
+	       up, code);
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fl_fault *f = &exp->faults[i];
+
+		printf("  fault %-16s %-9s", f->name, state_name(f->state));
+		if (f->applied_at_ns >= 0)
+			printf(" applied +%.3fs", (double)f->applied_at_ns /
+			       NSEC_PER_SEC);
+		if (f->reverted_at_ns >= 0)
+			printf(" reverted +%.3fs", (double)f->reverted_at_ns /
+			       NSEC_PER_SEC);
+		if (f->state != FL_FAULT_PENDING)
+			printf(" (%s)", f->detail && (f->state ==
+			       FL_FAULT_SKIPPED || f->state == FL_FAULT_FAILED) ?
+			       f->detail : mechanism(r, i));
+		putchar('\n');
+	}
+	for (i = 0; i < exp->nprobes; i++) {
+		struct probe_rt *p = &r->pr[i];
+
+		snprintf(buf, sizeof(buf), "%u timed out", p->timeouts);
+		printf("  probe %-16s %u/%u passed%s%s\n", p->p->name, p->passed,
+		       p->runs, p->timeouts ? ", " : "",
+		       p->timeouts ? buf : "");
+	}
+	if (report_path)
+		printf("report: %s\n", report_path);
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop.                                                           */
+
+static void on_signal(struct runner *r, int sig)
+{
+	json_object *ev = ev_new("signal");
+
+	ev_str(ev, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	if (r->stop == STOP_NONE) {
+		r->stop = STOP_SIGNAL;
+		r->stop_sig = sig;
+		ev_str(ev, "action", "stop");
+		emit(r, ev, "%s: stopping; reverting everything (again to "
+		     "revert at once)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	} else if (!r->hard) {
+		r->hard = true;
+		ev_str(ev, "action", "revert-now");
+		emit(r, ev, "%s again: reverting at once",
+		     sig == SIGINT ? "SIGINT" : "SIGTERM");
+	} else {
+		json_object_put(ev);
+	}
+}
+
+static void read_signals(struct runner *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(r);
+		else if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+			on_signal(r, si.ssi_signo);
+	}
+	reap(r);
+}
+
+static uint64_t next_event(struct runner *r, uint64_t now)
+{
+	struct fl_experiment *exp = r->exp;
+	uint64_t next = r->duration;
+	size_t i;
+
+	if (r->stop == STOP_NONE) {
+		for (i = 0; i < exp->nfaults; i++) {
+			struct fl_fault *f = &exp->faults[i];
+
+			if (f->state == FL_FAULT_PENDING && f->at_ns < next)
+				next = f->at_ns;
+			if (f->state == FL_FAULT_ACTIVE && r->end[i] < next)
+				next = r->end[i];
+		}
+	}
+	for (i = 0; i < exp->nprobes; i++) {
+		struct probe_rt *p = &r->pr[i];
+
+		if (p->pid && !p->timed_out &&
+		    p->started + p->p->timeout_ns < next)
+			next = p->started + p->p->timeout_ns;
+		if (!p->pid && r->stop == STOP_NONE && p->next < next)
+			next = p->next;
+	}
+	return next > now ? next - now : 0;
+}
+
+static void loop(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i, k;
+
+	for (;;) {
+		uint64_t now = rel(r), wait;
+		struct pollfd pfd;
+		int ms;
+
+		if (r->stop == STOP_NONE && now >= r->duration) {
+			json_object *ev = ev_new("end");
+
+			r->stop = STOP_END;
+			emit(r, ev, "drill: duration reached; reverting");
+		}
+		if (r->stop == STOP_NONE) {
+			for (k = r->napplied; k-- > 0;) {
+				i = r->applied[k];
+				if (exp->faults[i].state == FL_FAULT_ACTIVE &&
+				    r->end[i] <= now)
+					revert_fault(r, i);
+			}
+			for (k = 0; k < exp->nfaults; k++) {
+				i = r->order[k];
+				if (exp->faults[i].state != FL_FAULT_PENDING ||
+				    exp->faults[i].at_ns > now)
+					continue;
+				if (apply_fault(r, i)) {
+					r->stop = STOP_APPLY;
+					r->hard = true;
+					break;
+				}
+				read_signals(r);
+				if (r->stop != STOP_NONE)
+					break;
+				now = rel(r);
+			}
+		}
+		if (r->stop == STOP_NONE) {
+			now = rel(r);
+			for (i = 0; i < exp->nprobes; i++)
+				if (!r->pr[i].pid && r->pr[i].next <= now)
+					probe_start(r, &r->pr[i]);
+		}
+		now = rel(r);
+		for (i = 0; i < exp->nprobes; i++) {
+			struct probe_rt *p = &r->pr[i];
+
+			if (p->pid && !p->timed_out &&
+			    now >= p->started + p->p->timeout_ns) {
+				p->timed_out = true;
+				kill(-p->pid, SIGKILL);
+				kill(p->pid, SIGKILL);
+			}
+		}
+		if (r->stop != STOP_NONE &&
+		    (r->hard || !probes_running(r) || now >= r->duration))
+			break;
+		wait = next_event(r, now);
+		ms = (wait + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+		if (ms > 1000)
+			ms = 1000;
+		pfd.fd = r->sfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ms) > 0)
+			read_signals(r);
+	}
+}
+
+static int cmp_order(const void *a, const void *b, void *arg)
+{
+	const struct fl_experiment *exp = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint64_t ax = exp->faults[x].at_ns, ay = exp->faults[y].at_ns;
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+static void setup_timeline(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i;
+
+	r->duration = exp->duration_ns;
+	if (!r->duration)
+		for (i = 0; i < exp->nfaults; i++)
+			if (exp->faults[i].at_ns + exp->faults[i].for_ns >
+			    r->duration)
+				r->duration = exp->faults[i].at_ns +
+					      exp->faults[i].for_ns;
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fl_fault *f = &exp->faults[i];
+
+		f->state = FL_FAULT_PENDING;
+		f->seq = -1;
+		f->applied_at_ns = -1;
+		f->reverted_at_ns = -1;
+		f->err = 0;
+		r->order[i] = i;
+		r->end[i] = f->has_for ? f->at_ns + f->for_ns : r->duration;
+		if (r->end[i] > r->duration)
+			r->end[i] = r->duration;
+	}
+	qsort_r(r->order, exp->nfaults, sizeof(*r->order), cmp_order, exp);
+	for (i = 0; i < exp->nprobes; i++) {
+		struct probe_rt *p = &r->pr[i];
+
+		p->p = &exp->probes[i];
+		if (!p->p->every_ns)
+			p->p->every_ns = NSEC_PER_SEC;
+		if (!p->p->timeout_ns)
+			p->p->timeout_ns = p->p->every_ns;
+		p->last = -1;
+		p->results = json_object_new_array();
+	}
+}
+
+int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
+{
+	struct runner rr = { 0 }, *r = &rr;
+	char dbuf[32];
+	json_object *res = NULL, *ev, *rep;
+	const char *report_path, *v;
+	sigset_t mask, old;
+	uint64_t grace, deadline;
+	size_t i, nf = exp->nfaults ? exp->nfaults : 1;
+	int code = FL_EXIT_OK, ret;
+
+	r->exp = exp;
+	r->opts = opts;
+	r->quiet = opts->quiet;
+	r->json = opts->json;
+	r->gfd = -1;
+	r->sfd = -1;
+	r->order = calloc(nf, sizeof(*r->order));
+	r->applied = calloc(nf, sizeof(*r->applied));
+	r->end = calloc(nf, sizeof(*r->end));
+	r->info = calloc(nf, sizeof(*r->info));
+	r->pr = calloc(exp->nprobes ? exp->nprobes : 1, sizeof(*r->pr));
+	r->tgt_running = calloc(exp->ntargets ? exp->ntargets : 1,
+				sizeof(*r->tgt_running));
+	if (!r->order || !r->applied || !r->end || !r->info || !r->pr ||
+	    !r->tgt_running) {
+		fl_err("out of memory");
+		code = FL_EXIT_APPLY;
+		goto out_free;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sfd < 0) {
+		fl_err("signalfd: %s", strerror(errno));
+		code = FL_EXIT_UNSUPPORTED;
+		goto out_sig;
+	}
+
+	r->t0 = fl_now_ns();
+	r->wall0 = fl_wall_ns();
+	setup_timeline(r);
+	ev = ev_new("start");
+	ev_str(ev, "name", exp->name);
+	ev_str(ev, "file", exp->file);
+	json_object_object_add(ev, "duration", jsec(r->duration));
+	emit(r, ev, "drill %s (%s): %zu fault(s), %zu probe(s), %s",
+	     exp->name ? exp->name : "", exp->file, exp->nfaults,
+	     exp->nprobes, fl_fmt_duration(r->duration, dbuf, sizeof(dbuf)));
+
+	/* Everything that can refuse, before anything is changed. */
+	if (check_faults(r)) {
+		code = FL_EXIT_UNSUPPORTED;
+		goto out_sig;
+	}
+	describe_faults(r);
+	res = collect_resources(r);
+	grace = GRACE_MIN_NS + r->duration / 20;
+	if (grace > GRACE_MAX_NS)
+		grace = GRACE_MAX_NS;
+	deadline = fl_now_ns() + r->duration + grace;
+	ret = register_run(r, res, deadline);
+	if (ret) {
+		code = FL_EXIT_UNSUPPORTED;
+		goto out_sig;
+	}
+	if (!opts->no_guardian) {
+		ret = fl_guardian_start(r->j, deadline, &r->guardian, &r->gfd);
+		if (ret) {
+			fl_err("cannot start the guardian: %s; nothing was "
+			       "applied", strerror(-ret));
+			fl_journal_finish(r->j);
+			code = FL_EXIT_UNSUPPORTED;
+			goto out_journal;
+		}
+	}
+	/* The timeline starts now. */
+	r->t0 = fl_now_ns();
+	r->wall0 = fl_wall_ns();
+	ev = ev_new("run");
+	ev_str(ev, "run", fl_journal_id(r->j));
+	ev_str(ev, "journal", fl_journal_dir(r->j));
+	json_object_object_add(ev, "pid", json_object_new_int(getpid()));
+	json_object_object_add(ev, "guardian",
+			       json_object_new_int(r->guardian));
+	emit(r, ev, "run %s: journal %s, pid %d, guardian %d",
+	     fl_journal_id(r->j), fl_journal_dir(r->j), (int)getpid(),
+	     (int)r->guardian);
+	start_targets(r);
+	loop(r);
+
+	probes_cut(r);
+	revert_all(r);
+	stop_targets(r);
+	ret = fl_journal_finish(r->j);
+	if (ret) {
+		r->revert_failed = true;
+		fl_err("undo records are left in %s: run 'faultline recover "
+		       "%s'", fl_journal_dir(r->j), fl_journal_id(r->j));
+	}
+	fl_guardian_done(r->guardian, r->gfd);
+	r->guardian = 0;
+	r->gfd = -1;
+
+	v = verdict(r, &code);
+	rep = build_report(r, fl_wall_ns(), v, code);
+	report_path = opts->report_json ? opts->report_json : exp->report_json;
+	if (report_path && json_object_to_file_ext(report_path, rep,
+			JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_NOSLASHESCAPE)) {
+		fl_err("cannot write the report %s: %s", report_path,
+		       strerror(errno));
+		report_path = NULL;
+	}
+	if (r->json) {
+		ev = ev_new("report");
+		json_object_object_add(ev, "report", json_object_get(rep));
+		emit(r, ev, "report");
+	} else if (!r->quiet) {
+		print_summary(r, v, code, report_path);
+	}
+	json_object_put(rep);
+
+out_journal:
+	fl_journal_close(r->j);
+	r->j = NULL;
+out_sig:
+	if (r->guardian)
+		fl_guardian_done(r->guardian, r->gfd);
+	stop_targets(r);
+	if (r->sfd >= 0) {
+		struct signalfd_siginfo si;
+
+		/* Drop what is pending, then restore the mask. */
+		while (read(r->sfd, &si, sizeof(si)) == sizeof(si))
+			;
+		close(r->sfd);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out_free:
+	json_object_put(res);
+	for (i = 0; r->info && i < exp->nfaults; i++)
+		json_object_put(r->info[i]);
+	for (i = 0; r->pr && i < exp->nprobes; i++)
+		json_object_put(r->pr[i].results);
+	free(r->order);
+	free(r->applied);
+	free(r->end);
+	free(r->info);
+	free(r->pr);
+	free(r->tgt_running);
+	return code;
+}

@@ -1,1 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* faultline run FILE: carry the drill out and put the machine back. */
+#include <getopt.h>
+
+#include "tools/cmds.h"
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct fl_run_opts ro = { 0 };
+	struct fl_experiment *exp = NULL;
+	struct fl_diag d;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "jqr:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			fl_json_output = true;
+			break;
+		case 'q':
+			fl_quiet = true;
+			break;
+		case 'r':
+			ro.report_json = optarg;
+			break;
+		case 'h':
+			cmd_usage("run", stdout);
+			printf("  --report FILE  write the JSON report to FILE "
+			       "(instead of the file's report: json:)\n"
+			       "  --json         JSON lines of events on stdout\n"
+			       "  --quiet        no event lines, no summary\n"
+			       "Ctrl-C stops the drill and reverts everything; "
+			       "a second Ctrl-C reverts at once.\n");
+			return 0;
+		default:
+			return cmd_bad_usage("run", "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_bad_usage("run", "run takes one file");
+	ro.json = fl_json_output;
+	ro.quiet = fl_quiet;
+
+	fl_diag_init(&d);
+	if (fl_experiment_load(argv[optind], &exp, &d)) {
+		if (fl_json_output) {
+			json_object *errs = json_object_new_object();
+
+			json_object_object_add(errs, "errors", fl_diag_json(&d));
+			fl_print_json(errs);
+			json_object_put(errs);
+		} else {
+			fl_diag_print(&d, stderr);
+		}
+		fl_diag_free(&d);
+		fl_experiment_free(exp);
+		return FL_EXIT_USAGE;
+	}
+	fl_diag_free(&d);
+	status = fl_run(exp, &ro);
+	fl_experiment_free(exp);
+	return status;
+}
