@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The CLI on this machine: version, usage errors, validate and plan, and
+# that plan changes nothing.
+source "$(dirname "$0")/../lib.sh"
+cd "$SRC"
+
+out=$("$FAULTLINE" --version); rc=$?
+check_match "--version prints the version" '^faultline [0-9]+\.[0-9]+\.[0-9]+$' "$out"
+check_eq "--version exits 0" 0 "$rc"
+
+out=$("$FAULTLINE" valdate x.yaml 2>&1); rc=$?
+check_eq "unknown command exits 2" 2 "$rc"
+check_match "unknown command suggests the right one" "Did you mean 'validate'" "$out"
+
+for c in validate plan run status recover doctor; do
+	out=$("$FAULTLINE" "$c" --help 2>&1); rc=$?
+	check_eq "$c --help exits 0" 0 "$rc"
+	check_match "$c --help shows its usage" "^Usage: faultline $c" "$out"
+done
+
+# A valid file, and one with several errors: every error, with positions.
+cat > "$T/good.yaml" <<'YAML'
+name: good
+duration: 10s
+targets:
+  job: { command: [sleep, "30"] }
+faults:
+  - name: squeeze
+    oom: { target: job, cgroup: scratch, squeeze: { below-usage: 16M } }
+    at: 1s
+    for: 2s
+YAML
+cat > "$T/bad.yaml" <<'YAML'
+name: bad
+duration: 10s
+faults:
+  - name: one
+    oom: { target: nobody, squeeze: { below-usage: 16M } }
+    at: 20s
+  - name: one
+    netem: { device: lo, dealy: 10ms }
+probes:
+  - name: p
+    exec: [true]
+    every: 1 s
+YAML
+out=$("$FAULTLINE" validate "$T/good.yaml" 2>&1); rc=$?
+check_eq "validate accepts a good file" 0 "$rc"
+out=$("$FAULTLINE" validate "$T/good.yaml" "$T/bad.yaml" 2>&1); rc=$?
+check_eq "validate rejects a bad file with exit 2" 2 "$rc"
+check_match "undefined target reported at its line:col" "bad.yaml:5:[0-9]+: .*nobody" "$out"
+check_match "fault window outside duration reported" "bad.yaml:[67]:[0-9]+: .*duration" "$out"
+check_match "duplicate name reported" "bad.yaml:7:[0-9]+: .*one" "$out"
+check_match "unknown key with did-you-mean" "bad.yaml:8:[0-9]+: .*dealy.*delay" "$out"
+check_match "bad duration reported" "bad.yaml:12:[0-9]+: " "$out"
+n=$(printf '%s\n' "$out" | grep -c 'bad.yaml:[0-9]*:[0-9]*: ')
+check "every problem reported at once (>= 5, got $n)" [ "$n" -ge 5 ]
+
+out=$("$FAULTLINE" --json validate "$T/bad.yaml" 2>/dev/null); rc=$?
+check_eq "validate --json exits 2 on a bad file" 2 "$rc"
+check "validate --json gives errors with line and col" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+errs = d["files"][0]["errors"]
+assert not d["valid"] and len(errs) >= 5, errs
+assert all(e["line"] > 0 and e["col"] > 0 and e["message"] for e in errs), errs
+' "$out"
+
+for f in examples/*.yaml; do
+	[ -e "$f" ] || continue
+	check_status "validate $f" 0 "$FAULTLINE" validate "$f"
+done
+
+# plan touches nothing: links, namespaces, qdiscs, cgroups, the journal.
+snapshot() {
+	ip -o link | sed 's/ state [A-Z]*//' | awk '{print $2}'
+	ip netns list
+	tc qdisc show
+	find /sys/fs/cgroup/memory /sys/fs/cgroup/unified -maxdepth 2 -type d 2>/dev/null | sort
+	ls -A /run/faultline 2>/dev/null
+}
+before=$(snapshot)
+out=$("$FAULTLINE" plan "$T/good.yaml" 2>&1); rc=$?
+check_eq "plan of a drill this machine can do exits 0" 0 "$rc"
+check_match "plan names the mechanism" "via " "$out"
+check_match "plan shows the timeline's revert" "revert +squeeze" "$out"
+if [ -e examples/wan.yaml ]; then
+	out=$("$FAULTLINE" plan examples/wan.yaml 2>&1); rc=$?
+	if grep -q '^netem' /proc/modules 2>/dev/null || [ -e /sys/module/sch_netem ]; then
+		check_eq "plan of a netem drill exits 0 where netem exists" 0 "$rc"
+	else
+		check_eq "plan of a netem drill exits 3 without sch_netem" 3 "$rc"
+		check_match "plan names the missing module" "sch_netem" "$out"
+	fi
+	json=$("$FAULTLINE" --json plan examples/wan.yaml 2>/dev/null)
+	check "plan --json is a plan document" python3 -c '
+import json, sys
+p = json.loads(sys.argv[1])
+assert p["faults"] and p["timeline"] and "runnable" in p, p
+assert all("mechanism" in f and "objects" in f for f in p["faults"]), p["faults"]
+' "$json"
+fi
+after=$(snapshot)
+check_eq "plan changed nothing on the machine" "$before" "$after"
+
+# run needs root.
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$FAULTLINE" run "$T/good.yaml" 2>&1); rc=$?
+	check_eq "run without root exits 3" 3 "$rc"
+	check_match "run without root says why" "needs root" "$out"
+fi
