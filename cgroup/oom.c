@@ -516,9 +516,11 @@ static int oom_describe(const struct fl_fault *f, json_object *out)
 
 	squeezed_cgroup(s, cg, sizeof(cg));
 	if (s->cgroup == OOM_CG_SCRATCH) {
-		snprintf(where, sizeof(where), "%s/faultline-%s",
+		/* A command's own scratch cgroup, or a new one for a pid. */
+		snprintf(where, sizeof(where), "%s/faultline-<run>-%s",
 			 k->memory_root[0] ? k->memory_root : "<memory root>",
-			 f->name ? f->name : "oom");
+			 s->target->kind == FL_TARGET_COMMAND ?
+			 s->target->name : (f->name ? f->name : "oom"));
 	} else if (cg[0]) {
 		snprintf(where, sizeof(where), "%s", cg);
 		snprintf(path, sizeof(path), "%s/%s", cg, limit_file);

@@ -44,10 +44,14 @@ static void add(const struct fl_engine *e)
 	for (i = 0; i < nengines; i++)
 		if (engines[i] == e || !strcmp(engines[i]->name, e->name))
 			return;
-	engines[nengines] = e;
-	names[nengines] = e->name;
-	nengines++;
-	names[nengines] = NULL;
+	engines[nengines++] = e;
+	/* Only engines with a parse are fault kinds a file may name. */
+	if (e->parse) {
+		for (i = 0; names[i]; i++)
+			;
+		names[i] = e->name;
+		names[i + 1] = NULL;
+	}
 }
 
 static void init_builtin(void)
@@ -62,7 +66,7 @@ static void init_builtin(void)
 	n = nengines;
 	memcpy(extra, engines, n * sizeof(*extra));
 	nengines = 0;
-	names[0] = NULL;
+	memset(names, 0, sizeof(names));
 	for (i = 0; i < ARRAY_SIZE(builtin); i++)
 		add(builtin[i]);
 	for (i = 0; i < n; i++)

@@ -67,6 +67,8 @@ void fl_experiment_free(struct fl_experiment *exp)
 		free(exp->targets[i].name);
 		free(exp->targets[i].cgroup);
 		fl_strv_free(exp->targets[i].argv);
+		free(exp->targets[i].scratch_memory);
+		free(exp->targets[i].scratch_unified);
 	}
 	free(exp->targets);
 	for (i = 0; i < exp->nprobes; i++) {
@@ -463,7 +465,8 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 		if (!k || k->type != FL_NODE_SCALAR)
 			continue;
 		e = fl_engine_find(k->scalar);
-		if (!e || fl_map_get(v, k->scalar) != v->pairs[i].value)
+		if (!e || !e->parse ||
+		    fl_map_get(v, k->scalar) != v->pairs[i].value)
 			continue;
 		if (ekey) {
 			fl_diag_err(d, k, "%s: has two engines, '%s' and '%s'; "

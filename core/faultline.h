@@ -201,6 +201,12 @@ struct fl_target {
 	char *cgroup;			/* CGROUP: as written */
 	char **argv;			/* COMMAND */
 	const struct fl_node *node;
+	/*
+	 * Run time, COMMAND: the scratch cgroups run started it in, in the
+	 * memory hierarchy and in the v2 hierarchy (the same on pure v2).
+	 */
+	char *scratch_memory;
+	char *scratch_unified;
 };
 
 enum fl_fault_state {

@@ -323,9 +323,14 @@ void fl_plan_print(json_object *plan, FILE *out)
 				fprintf(out, "%s", get_s(t, "pid"));
 			else if (!strcmp(kind, "cgroup"))
 				fprintf(out, "%s", get_s(t, "cgroup"));
-			else
-				fprintf(out, "%s (started by run)",
-					get_s(t, "command"));
+			else if (json_object_object_get_ex(t, "command", &v)) {
+				for (k = 0; k < json_object_array_length(v); k++)
+					fprintf(out, "%s%s", k ? " " : "",
+						json_object_get_string(
+						json_object_array_get_idx(v, k)));
+				fprintf(out, "  (run starts it in a scratch "
+					"cgroup)");
+			}
 			fprintf(out, "%s%s\n", p ? "  PROBLEM: " : "",
 				p ? p : "");
 		}

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/faultline.h"
+#include "cgroup/memcg.h"
 
 /* The guardian's deadline: the drill's duration plus this grace. */
 #define GRACE_MIN_NS	(2 * NSEC_PER_SEC)
@@ -70,6 +71,7 @@ struct runner {
 	uint64_t *end;			/* when each fault ends (relative) */
 	json_object **info;		/* per fault: mechanism, observed */
 	bool *tgt_running;		/* command targets we started */
+	struct fl_fault *scratch;	/* per target: its scratch record */
 	enum stop_reason stop;
 	int stop_sig;
 	bool hard;
@@ -216,9 +218,10 @@ static void child_setup(bool quiet_out)
 		close(null);
 }
 
-static pid_t spawn(char **argv, bool quiet_out)
+static pid_t spawn(char **argv, bool quiet_out, const struct fl_target *t)
 {
 	pid_t pid;
+	int ret;
 
 	fflush(NULL);
 	pid = fork();
@@ -226,6 +229,15 @@ static pid_t spawn(char **argv, bool quiet_out)
 		return -errno;
 	if (!pid) {
 		child_setup(quiet_out);
+		if (t) {
+			ret = fl_scratch_join(t);
+			if (ret) {
+				fprintf(stderr, "faultline: target %s: cannot "
+					"join its scratch cgroup: %s\n",
+					t->name, strerror(-ret));
+				_exit(126);
+			}
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -233,31 +245,69 @@ static pid_t spawn(char **argv, bool quiet_out)
 	return pid;
 }
 
-static void start_targets(struct runner *r)
+/*
+ * Start command targets, each in scratch cgroups of its own (journaled
+ * first, so the guardian and recover remove them too).
+ */
+static int start_targets(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < exp->ntargets; i++) {
 		struct fl_target *t = &exp->targets[i];
+		struct fl_fault *rec = &r->scratch[i];
 		json_object *ev;
+		char name[96];
 		pid_t pid;
 
 		if (t->kind != FL_TARGET_COMMAND || !t->argv || !t->argv[0])
 			continue;
-		pid = spawn(t->argv, false);
+		snprintf(name, sizeof(name), "scratch-%s", t->name);
+		rec->name = strdup(name);
+		rec->engine = &scratch_engine;
+		rec->seq = -1;
+		ret = rec->name ? fl_scratch_create(r->j, fl_journal_id(r->j),
+						    t, rec) : -ENOMEM;
+		if (ret) {
+			fl_err("target %s: cannot create its scratch cgroup: "
+			       "%s", t->name, strerror(-ret));
+			return ret;
+		}
+		pid = spawn(t->argv, false, t);
 		if (pid < 0) {
 			fl_err("target %s: cannot start %s: %s", t->name,
 			       t->argv[0], strerror(-pid));
-			continue;
+			return pid;
 		}
 		t->pid = pid;
 		r->tgt_running[i] = true;
 		ev = ev_new("target-started");
 		ev_str(ev, "target", t->name);
 		json_object_object_add(ev, "pid", json_object_new_int(pid));
-		emit(r, ev, "target %s: started %s (pid %d)", t->name,
-		     t->argv[0], (int)pid);
+		if (t->scratch_memory)
+			ev_str(ev, "cgroup", t->scratch_memory);
+		emit(r, ev, "target %s: started %s (pid %d)%s%s", t->name,
+		     t->argv[0], (int)pid, t->scratch_memory ? " in " : "",
+		     t->scratch_memory ? t->scratch_memory : "");
+	}
+	return 0;
+}
+
+/* Remove the scratch cgroups once their commands are gone. */
+static void remove_scratch(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; r->scratch && i < r->exp->ntargets; i++) {
+		struct fl_fault *rec = &r->scratch[i];
+
+		if (rec->seq > 0 && r->j && fl_journal_revert(r->j, rec->seq))
+			r->revert_failed = true;
+		rec->seq = -1;
+		free(rec->name);
+		rec->name = NULL;
 	}
 }
 
@@ -315,7 +365,7 @@ static void probe_start(struct runner *r, struct probe_rt *p)
 	p->started_wall = r->wall0 + now;
 	p->timed_out = false;
 	p->cut = false;
-	pid = spawn(p->p->argv, true);
+	pid = spawn(p->p->argv, true, NULL);
 	if (pid < 0) {
 		fl_err("probe %s: cannot start: %s", p->p->name,
 		       strerror(-pid));
@@ -1114,8 +1164,10 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	r->pr = calloc(exp->nprobes ? exp->nprobes : 1, sizeof(*r->pr));
 	r->tgt_running = calloc(exp->ntargets ? exp->ntargets : 1,
 				sizeof(*r->tgt_running));
+	r->scratch = calloc(exp->ntargets ? exp->ntargets : 1,
+			    sizeof(*r->scratch));
 	if (!r->order || !r->applied || !r->end || !r->info || !r->pr ||
-	    !r->tgt_running) {
+	    !r->tgt_running || !r->scratch) {
 		fl_err("out of memory");
 		code = FL_EXIT_APPLY;
 		goto out_free;
@@ -1185,12 +1237,15 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	emit(r, ev, "run %s: journal %s, pid %d, guardian %d",
 	     fl_journal_id(r->j), fl_journal_dir(r->j), (int)getpid(),
 	     (int)r->guardian);
-	start_targets(r);
-	loop(r);
+	if (start_targets(r))
+		r->stop = STOP_APPLY;
+	else
+		loop(r);
 
 	probes_cut(r);
 	revert_all(r);
 	stop_targets(r);
+	remove_scratch(r);
 	ret = fl_journal_finish(r->j);
 	if (ret) {
 		r->revert_failed = true;
@@ -1248,5 +1303,6 @@ out_free:
 	free(r->info);
 	free(r->pr);
 	free(r->tgt_running);
+	free(r->scratch);
 	return code;
 }
