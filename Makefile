@@ -70,7 +70,7 @@ LDFLAGS		+= -fsanitize=address,undefined
 endif
 FL_CFLAGS	:= $(CFLAGS) $(EXTRA_WARNINGS) $(if $(WERROR),-Werror) \
 		   -std=gnu11 -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' \
-		   -I$(srctree) -I$(objtree) -I$(objtree)bpf $(LIB_CFLAGS)
+		   -I$(objtree) -I$(objtree)bpf -I$(srctree) $(LIB_CFLAGS)
 
 # BPF programs: compiled against vmlinux.h, turned into skeletons.
 VMLINUX_BTF	?= /sys/kernel/btf/vmlinux
@@ -104,7 +104,7 @@ runner-objs	:= $(addprefix $(OUTPUT)tests/runner/,$(runner-y))
 helper-progs	:= $(addprefix $(OUTPUT)tools/,$(helper-y))
 
 .DELETE_ON_ERROR:
-.SECONDARY:
+.SECONDARY: $(skels) $(bpfobjs) $(OUTPUT)core/syscall_names.h
 .PHONY: all check check-host check-vm bench demo install clean deps help \
 	tests FORCE
 
