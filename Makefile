@@ -105,7 +105,8 @@ helper-progs	:= $(addprefix $(OUTPUT)tools/,$(helper-y))
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(skels) $(bpfobjs) $(OUTPUT)core/syscall_names.h
-.PHONY: all check check-host check-vm bench demo install clean deps help \
+.PHONY: all check check-host check-vm bench demo install clean distclean deps \
+	help \
 	tests FORCE
 
 all: $(OUTPUT)faultline
@@ -203,7 +204,11 @@ clean:
 		[ -d $(OUTPUT)$$d ] && find $(OUTPUT)$$d \( -name '*.o' -o -name '*.d' \
 			-o -name '*.skel.h' \) -delete; done; true
 	$(Q)rm -f $(unit-progs) $(helper-progs)
-	$(Q)rm -rf $(OUTPUT)tests/out
+	$(Q)rm -rf $(OUTPUT)tests/out $(OUTPUT)vm/console-*.log
+
+# clean, and the stock kernel and initramfs cached for the VM tests.
+distclean: clean
+	$(Q)rm -rf $(OUTPUT)vm
 
 help:
 	@echo 'faultline $(VERSION): Linux fault injection drills'
@@ -218,6 +223,7 @@ help:
 	@echo '  install    install to $$(DESTDIR)$$(PREFIX) (sbin, share/man)'
 	@echo '  deps       apt-get install every build and test dependency'
 	@echo '  clean      remove what the build made'
+	@echo '  distclean  clean, and the kernel cached for the VM tests'
 	@echo
 	@echo 'Options: V=1 (show commands), O=dir (build out of tree),'
 	@echo '         WERROR=1, SANITIZE=1, VMLINUX_H=path, PREFIX, DESTDIR'
