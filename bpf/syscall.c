@@ -350,7 +350,8 @@ static int parse_peer(const struct fl_node *v, struct syscall_spec *s,
 				if (fl_get_u64(item(p, i), "peer.ports", 1,
 					       65535, &u, d))
 					err = -EINVAL;
-				s->ports[i] = u;
+				else
+					s->ports[i] = u;
 			}
 			s->nports = n;
 		}

@@ -121,9 +121,10 @@ static json_object *target_json(const struct fl_target *t)
 
 struct step {
 	uint64_t t;
-	int order;		/* applies before reverts at equal times */
+	int order;		/* reverts before applies at equal times */
 	size_t idx;		/* fault index: ties keep file order */
 	bool revert;
+	bool skip;		/* optional, and this machine cannot */
 };
 
 static int step_cmp(const void *a, const void *b)
@@ -144,6 +145,7 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 	json_object *plan, *faults, *steps, *targets, *probes, *problems;
 	struct step *sv;
 	char buf[64], why[512], msg[640];
+	bool *skip;
 	size_t i, ns = 0;
 
 	*status = FL_EXIT_OK;
@@ -172,6 +174,7 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 	json_object_object_add(plan, "targets", targets);
 
 	faults = json_object_new_array();
+	skip = calloc(exp->nfaults + 1, sizeof(*skip));
 	for (i = 0; i < exp->nfaults; i++) {
 		const struct fl_fault *f = &exp->faults[i];
 		const struct fl_engine *e = f->engine;
@@ -206,6 +209,8 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 			if (f->optional) {
 				json_object_object_add(o, "state",
 						       jstr("will skip"));
+				if (skip)
+					skip[i] = true;
 			} else {
 				json_object_object_add(o, "state",
 						       jstr("cannot apply"));
@@ -226,9 +231,13 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 	for (i = 0; sv && i < exp->nfaults; i++) {
 		const struct fl_fault *f = &exp->faults[i];
 
-		sv[ns++] = (struct step){ f->at_ns, 1, i, false };
-		sv[ns++] = (struct step){ f->has_for ? f->at_ns + f->for_ns :
-					  exp->duration_ns, 0, i, true };
+		bool sk = skip && skip[i];
+
+		sv[ns++] = (struct step){ f->at_ns, 1, i, false, sk };
+		if (!sk)
+			sv[ns++] = (struct step){ f->has_for ? f->at_ns +
+						  f->for_ns : exp->duration_ns,
+						  0, i, true, false };
 	}
 	if (sv)
 		qsort(sv, ns, sizeof(*sv), step_cmp);
@@ -240,12 +249,14 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 		json_object_object_add(o, "at_ns",
 				       json_object_new_uint64(sv[i].t));
 		json_object_object_add(o, "action",
-				       jstr(sv[i].revert ? "revert" : "apply"));
+				       jstr(sv[i].revert ? "revert" :
+					    sv[i].skip ? "skip" : "apply"));
 		json_object_object_add(o, "fault",
 				       jstr(exp->faults[sv[i].idx].name));
 		json_object_array_add(steps, o);
 	}
 	free(sv);
+	free(skip);
 	json_object_object_add(plan, "timeline", steps);
 
 	probes = json_object_new_array();
@@ -342,7 +353,7 @@ void fl_plan_print(json_object *plan, FILE *out)
 		json_object *f = find_fault(faults, get_s(s, "fault"));
 		const char *action = get_s(s, "action");
 		const char *state = f ? get_s(f, "state") : NULL;
-		bool apply = !strcmp(action, "apply");
+		bool apply = strcmp(action, "revert");
 
 		fprintf(out, "  +%-8s %-7s %-16s %s", get_s(s, "at"), action,
 			get_s(s, "fault"), f ? get_s(f, "engine") : "");

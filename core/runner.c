@@ -604,6 +604,15 @@ static int check_faults(struct runner *r)
 	size_t i;
 	int bad = 0;
 
+	/* A pid must be alive and a cgroup must exist, as plan says. */
+	for (i = 0; i < exp->ntargets; i++) {
+		char why[512] = "";
+
+		if (fl_target_check(&exp->targets[i], why, sizeof(why))) {
+			fl_err("%s", why);
+			bad++;
+		}
+	}
 	for (i = 0; i < exp->nfaults; i++) {
 		struct fl_fault *f = &exp->faults[i];
 		char why[512] = "";

@@ -422,6 +422,11 @@ int fl_parse_errno(const char *s, int *err, const char **why)
 			WHY("errno numbers go from 1 to 4095");
 			return -ERANGE;
 		}
+		/* Only numbers the C library knows: no kernel-internal ones. */
+		if (!strerrorname_np((int)v)) {
+			WHY("no errno has this number");
+			return -EINVAL;
+		}
 		*err = (int)v;
 		return 0;
 	}

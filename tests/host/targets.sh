@@ -70,3 +70,18 @@ for _ in $(seq 20); do gone "$job" && break; sleep 0.1; done
 check "and stopped the command" gone "$job"
 check "and emptied the journal" bash -c "[ -z \"\$(ls -A $T/run 2>/dev/null | grep -v '^.lock$')\" ]"
 cleanup_ours "$runner"
+
+# A pid target that is gone: run refuses before applying anything.
+cat > "$T/gone.yaml" <<YAML
+name: gone
+duration: 2s
+targets:
+  gone: { pid: 4194304 }
+faults:
+  - name: mark
+    test: { file: $T/gone-state, value: "on" }
+YAML
+out=$("$FAULTLINE_TEST" run "$T/gone.yaml" 2>&1); rc=$?
+check_eq "run refuses a pid target that does not exist" 3 "$rc"
+check_match "saying which" "target 'gone': no process with pid 4194304" "$out"
+check "and applies nothing" test ! -e "$T/gone-state"

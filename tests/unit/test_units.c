@@ -245,7 +245,11 @@ static void test_errno(void **state)
 	assert_int_equal(e, EAGAIN);
 	assert_int_equal(fl_parse_errno("5", &e, &why), 0);
 	assert_int_equal(e, 5);
-	assert_int_equal(fl_parse_errno("4095", &e, &why), 0);
+	assert_int_equal(fl_parse_errno("133", &e, &why), 0);
+	assert_int_equal(e, 133);
+	/* A number no errno has (kernel-internal codes included) is refused. */
+	assert_int_equal(fl_parse_errno("200", &e, &why), -EINVAL);
+	assert_int_equal(fl_parse_errno("512", &e, &why), -EINVAL);
 	assert_int_equal(fl_parse_errno("0", &e, &why), -ERANGE);
 	assert_int_equal(fl_parse_errno("4096", &e, &why), -ERANGE);
 	assert_int_equal(fl_parse_errno("EFOO", &e, &why), -EINVAL);

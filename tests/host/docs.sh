@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The man pages against the code: both render without warnings; every key
+# the loader and the engines accept (their static key arrays) has an entry
+# in faultline.yaml(5), every choice of their enums is mentioned there, and
+# its examples are valid files; every subcommand of the CLI's table and
+# every exit status is in faultline(8).
+source "$(dirname "$0")/../lib.sh"
+
+PAGE5=${DOCS_YAML5:-$SRC/docs/faultline.yaml.5}
+PAGE8=${DOCS_MAN8:-$SRC/docs/faultline.8}
+
+# ---------------------------------------------------------------------
+# Helpers: C sources and roff pages, read with awk and sed.
+
+# c_array FILE NAME: the strings of "static const char *const NAME[] = {".
+c_array() {
+	awk -v name="$2" '
+	!on && $0 ~ ("^static const char \\*const " name "\\[\\] = \\{") {
+		on = 1
+		sub(/^[^{]*\{/, "")
+	}
+	on {
+		line = $0
+		while (match(line, /"[^"]*"/)) {
+			print substr(line, RSTART + 1, RLENGTH - 2)
+			line = substr(line, RSTART + RLENGTH)
+		}
+		if ($0 ~ /\};/)
+			exit
+	}' "$1"
+}
+
+# c_arrays FILE ERE: names of the static string arrays matching ERE.
+c_arrays() {
+	sed -n 's/^static const char \*const \([a-z0-9_]*\)\[\] = {.*/\1/p' "$1" |
+		grep -E -- "$2"
+}
+
+# c_engines FILE: "name" of each fault engine in FILE that has a parse op
+# (one a file-level "const struct fl_engine x = {" block).
+c_engines() {
+	awk '
+	/^const struct fl_engine [a-z0-9_]+ = \{/ { on = 1; name = ""; parse = 0; next }
+	on && /^\t*\.name = "/ { s = $0; sub(/^[^"]*"/, "", s); sub(/".*/, "", s); name = s }
+	on && /^\t*\.parse = / { parse = 1 }
+	on && /^\};/ { if (parse && name != "") print name; on = 0 }' "$1"
+}
+
+# The awk function that turns a roff line into rough text.
+ROFF_NORM='
+function norm(s) {
+	sub(/^\.[A-Za-z]+[ \t]*/, "", s)
+	gsub(/\\f[BIRP]|\\f\(..|\\&|"/, "", s)
+	gsub(/\\-/, "-", s)
+	gsub(/\\\(aq/, "\047", s)
+	return s
+}
+function section(s) {
+	s = substr(s, 5)
+	gsub(/"/, "", s)
+	return s
+}'
+
+# page_tags PAGE SECTION: the first word of each .TP tag in that .SH or
+# .SS section (up to the next one), a trailing ":" dropped.
+page_tags() {
+	awk -v want="$2" "$ROFF_NORM"'
+	/^\.S[HS] / { sec = section($0); tag = 0; next }
+	tag {
+		tag = 0
+		if (sec != want)
+			next
+		split(norm($0), w, /[ \t]+/)
+		sub(/:$/, "", w[1])
+		print w[1]
+		next
+	}
+	/^\.TP/ { tag = 1 }' "$1"
+}
+
+# page_text PAGE SECTION: the text of that section, roughly unescaped.
+page_text() {
+	awk -v want="$2" "$ROFF_NORM"'
+	/^\.S[HS] / { sec = section($0); next }
+	/^\.\\"/ { next }
+	sec == want { print norm($0) }' "$1"
+}
+
+# page_sections PAGE: every .SH and .SS title.
+page_sections() {
+	awk "$ROFF_NORM"'/^\.S[HS] / { print section($0) }' "$1"
+}
+
+# page_examples PAGE DIR: each .EX/.EE block into DIR/N.yaml, unescaped,
+# with the title of its section in DIR/N.sec.
+page_examples() {
+	awk -v out="$2" "$ROFF_NORM"'
+	/^\.S[HS] / { sec = section($0); next }
+	/^\.EX/ { n++; f = out "/" n ".yaml"; print sec > (out "/" n ".sec")
+		  close(out "/" n ".sec"); printf "" > f; on = 1; next }
+	/^\.EE/ { if (on) close(f); on = 0; next }
+	on { print > f }' "$1"
+	local y
+	for y in "$2"/*.yaml; do
+		[ -e "$y" ] || continue
+		sed -i -e 's/\\-/-/g' -e "s/\\\\(aq/'/g" -e 's/\\(dq/"/g' \
+		    -e 's/\\(ga/`/g' -e 's/\\(ha/^/g' -e 's/\\(ti/~/g' \
+		    -e 's/\\&//g' -e 's/\\e/\\/g' "$y"
+	done
+}
+
+# ---------------------------------------------------------------------
+# Keys: every key of the C arrays has a .TP entry in its section.
+
+declare -A LOADER_SECTION=(
+	[top_keys]="TOP-LEVEL KEYS"
+	[target_kinds]="TARGETS"
+	[fault_keys]="FAULTS"
+	[probe_keys]="PROBES"
+	[expect_keys]="PROBES"
+	[report_keys]="REPORT"
+)
+
+# engine_files: the sources holding fault engines with a parse op.
+engine_files() {
+	local f
+	for f in "$SRC"/*/*.c; do
+		case $f in "$SRC"/core/* | "$SRC"/tests/*) continue ;; esac
+		[ -n "$(c_engines "$f")" ] && echo "$f"
+	done
+}
+
+# key_problems PAGE: one line per key (or array) the page misses; also
+# counts the keys checked into $NKEYS.
+key_problems() {
+	local page=$1 exp=$SRC/core/experiment.c f arr sec k n e tags
+	NKEYS=0
+	for arr in $(c_arrays "$exp" '_(keys|kinds)$'); do
+		sec=${LOADER_SECTION[$arr]:-}
+		if [ -z "$sec" ]; then
+			echo "core/experiment.c: array $arr has no section in tests/host/docs.sh"
+			continue
+		fi
+		tags=$(page_tags "$page" "$sec")
+		n=0
+		for k in $(c_array "$exp" "$arr"); do
+			n=$((n + 1))
+			grep -qxF -- "$k" <<<"$tags" ||
+				echo "$sec: no entry for '$k' (core/experiment.c $arr)"
+		done
+		[ $n -gt 0 ] || echo "core/experiment.c: no strings read from $arr"
+		NKEYS=$((NKEYS + n))
+	done
+	for arr in "${!LOADER_SECTION[@]}"; do
+		c_arrays "$exp" "^$arr\$" >/dev/null ||
+			echo "core/experiment.c: no array $arr (update tests/host/docs.sh)"
+	done
+	for f in $(engine_files); do
+		e=$(c_engines "$f")
+		if [ "$(wc -l <<<"$e")" -ne 1 ]; then
+			echo "${f#"$SRC"/}: several engines ($e); update tests/host/docs.sh"
+			continue
+		fi
+		sec=${e^^}
+		if ! page_sections "$page" | grep -qxF -- "$sec"; then
+			echo "no section $sec for the $e engine (${f#"$SRC"/})"
+			continue
+		fi
+		tags=$(page_tags "$page" "$sec")
+		for arr in $(c_arrays "$f" '_keys$'); do
+			n=0
+			for k in $(c_array "$f" "$arr"); do
+				n=$((n + 1))
+				grep -qxF -- "$k" <<<"$tags" ||
+					echo "$sec: no entry for '$k' (${f#"$SRC"/} $arr)"
+			done
+			[ $n -gt 0 ] || echo "${f#"$SRC"/}: no strings read from $arr"
+			NKEYS=$((NKEYS + n))
+		done
+	done
+}
+
+# value_problems PAGE: every choice of the engines' enums (*_names and
+# *_models arrays, but route_names, which is prose) is in its section.
+value_problems() {
+	local page=$1 f e arr v text
+	for f in $(engine_files); do
+		e=$(c_engines "$f")
+		text=$(page_text "$page" "${e^^}")
+		for arr in $(c_arrays "$f" '_(names|models)$' | grep -vx route_names); do
+			for v in $(c_array "$f" "$arr"); do
+				grep -qw -- "$v" <<<"$text" ||
+					echo "${e^^}: value '$v' is not mentioned (${f#"$SRC"/} $arr)"
+			done
+		done
+	done
+}
+
+key_problems "$PAGE5" >"$T/keys.out"
+check_eq "faultline.yaml.5 documents every key of the loader and engines" "" \
+	"$(cat "$T/keys.out")"
+check "the key arrays were read ($NKEYS keys)" [ "$NKEYS" -ge 60 ]
+engines=$(engine_files | while read -r f; do c_engines "$f"; done | sort | tr '\n' ' ')
+check_eq "the four fault engines were found" "netem oom partition syscall " "$engines"
+out=$(value_problems "$PAGE5")
+check_eq "faultline.yaml.5 mentions every value of the engines' enums" "" "$out"
+
+# The check itself must be able to fail: drop one key's entry from a copy.
+key=$(c_array "$SRC/netem/netem.c" netem_keys | head -1)
+awk -v key="$key" "$ROFF_NORM"'
+	/^\.S[HS] / { sec = section($0) }
+	tag { tag = 0; split(norm($0), w, /[ \t]+/); if (sec == "NETEM" && w[1] == key ":") next }
+	/^\.TP/ { tag = 1 }
+	{ print }' "$PAGE5" > "$T/mutant.5"
+out=$(key_problems "$T/mutant.5")
+check_match "the key check notices a missing entry ('$key')" "^NETEM: no entry for '$key'" "$out"
+
+# ---------------------------------------------------------------------
+# Rendering: man -l with warnings on, and nothing on standard error.
+
+if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
+	for p in "$PAGE8" "$PAGE5"; do
+		name=$(basename "$p")
+		MANWIDTH=80 man --warnings -l "$p" >"$T/render.out" 2>"$T/render.err"
+		rc=$?
+		check_eq "$name renders with man -l" 0 "$rc"
+		check_eq "$name renders without warnings" "" "$(cat "$T/render.err")"
+		check "$name renders to text" [ "$(wc -l <"$T/render.out")" -gt 50 ]
+	done
+else
+	skip "man pages render" "man or groff is not installed"
+fi
+
+# ---------------------------------------------------------------------
+# faultline(8): the command table and the exit statuses.
+
+cmds=$(awk '
+	/^static const struct fl_cmd cmds\[\] = \{/ { on = 1; next }
+	on && /^\};/ { exit }
+	on && match($0, /^\t\{ "[a-z-]+",/) { s = substr($0, RSTART + 4); sub(/".*/, "", s); print s }' \
+	"$SRC/tools/faultline.c")
+check "the command table was read" [ "$(wc -l <<<"$cmds")" -ge 6 ]
+tags=$(page_tags "$PAGE8" COMMANDS)
+missing=""
+for c in $cmds; do
+	grep -qxF -- "$c" <<<"$tags" || missing+="$c "
+done
+check_eq "faultline.8 documents every subcommand" "" "$missing"
+
+codes=$(sed -n 's/^\tFL_EXIT_[A-Z_]* = \([0-9]*\),.*/\1/p' "$SRC/core/faultline.h" | sort -n | tr '\n' ' ')
+check_eq "the exit statuses in core/faultline.h are 0 to 4" "0 1 2 3 4 " "$codes"
+tags=$(page_tags "$PAGE8" "EXIT STATUS")
+missing=""
+# shellcheck disable=SC2086 # $codes is a list of words
+for c in $(printf '%s\n' 0 1 2 3 4 $codes | sort -un); do
+	grep -qxF -- "$c" <<<"$tags" || missing+="$c "
+done
+check_eq "faultline.8 documents every exit status" "" "$missing"
+
+# ---------------------------------------------------------------------
+# The examples of faultline.yaml(5): valid files, the same as examples/.
+
+mkdir -p "$T/ex"
+page_examples "$PAGE5" "$T/ex"
+n=$(find "$T/ex" -name '*.yaml' | wc -l)
+check "faultline.yaml.5 has examples ($n)" [ "$n" -ge 5 ]
+if [ -x "$FAULTLINE" ]; then
+	for y in "$T"/ex/*.yaml; do
+		sec=$(cat "${y%.yaml}.sec")
+		out=$("$FAULTLINE" validate "$y" 2>&1)
+		check_eq "the example in '$sec' is valid" 0 "$?"
+		[ -z "$out" ] || printf '%s\n' "$out" | grep -v ': ok (' | sed 's/^/#   /'
+	done
+else
+	skip "the page's examples validate" "no faultline binary at $FAULTLINE"
+fi
+for y in "$T"/ex/*.yaml; do
+	sec=$(cat "${y%.yaml}.sec")
+	file=$(sed -n 's/.*(\(examples\/[^)]*\.yaml\)).*/\1/p' <<<"$sec")
+	[ -n "$file" ] || continue
+	if cmp -s "$y" "$SRC/$file"; then
+		ok "the example in '$sec' is $file"
+	else
+		notok "the example in '$sec' is $file"
+		diff "$SRC/$file" "$y" | head -10 | sed 's/^/#   /'
+	fi
+done
