@@ -5,20 +5,39 @@
  * memory.high).
  *
  * This file holds the fault's schema (parse), what this machine allows
- * (check) and the plan (describe).  Apply lands with issue #5.
+ * (check), the plan (describe), and the run: apply, revert and observe
+ * (the squeeze and the proof of the kill, see the OOM section of
+ * docs/design.md).  libcgroup is reached through cgroup/cg.c only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "cgroup/cg.h"
 #include "cgroup/memcg.h"
 #include "cgroup/oom_spec.h"
 
 #define PF_KTHREAD_FLAG	0x00200000U
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD		3
+#endif
 
 static const char *const oom_keys[] = {
 	"target", "cgroup", "squeeze", "swap", "expect", NULL,
@@ -649,17 +668,945 @@ static int oom_resources(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* apply, revert, observe                                              */
+/*
+ * apply resolves the cgroup, refuses what check refuses (things may have
+ * changed since), saves the undo record, makes the scratch cgroup and
+ * moves the target when asked, sets the swap limit to 0, opens the
+ * witnesses (a pidfd on the victim, /dev/kmsg at its end, the v1 eventfd
+ * or the v2 inotify watch) and writes the first limit with a short
+ * timeout.  A watcher thread then carries on without blocking the
+ * runner: it ramps, re-asserts the limit, notices the death and collects
+ * the proof.  revert stops it, restores the limits in order and moves
+ * survivors back; observe reads what it found.
+ */
+
+#define OOM_FLOOR		(1ULL << 20)	/* the lowest limit written */
+#define OOM_PAGE		4096ULL
+#define OOM_FIRST_WRITE_MS	300
+#define OOM_WRITE_MS		2000
+#define OOM_ENFORCE_NS		(250 * NSEC_PER_MSEC)
+#define OOM_MAX_PIDS		64
+#define OOM_MAX_KILLS		32
+
+#ifndef PIDFD_GET_INFO
+struct oom_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid;
+	uint32_t fsuid, fsgid;
+	int32_t exit_code;
+};
+#define PIDFD_GET_INFO		_IOWR(0xFF, 11, struct oom_pidfd_info)
+#define PIDFD_INFO_EXIT		(1ULL << 3)
+#endif
+
+struct oom_kill {
+	pid_t pid;
+	char comm[32];
+	uint64_t rss;			/* anon + file + shmem, bytes */
+	uint64_t usage;			/* the cgroup's usage at the kill */
+	char line[200];
+};
+
+struct oom_rt {
+	struct oom_rt *next;
+	const struct fl_fault *f;
+	const struct oom_spec *s;
+	char path[PATH_MAX];
+	char usage_file[32];
+	const char *limit_file;
+	bool v1, memsw, pressure;
+	pid_t owner;
+
+	pthread_mutex_t lock;
+	pthread_t th;
+	bool th_started;
+	int stopfd, kmsgfd, evfd, ctlfd, inofd;
+
+	/* The squeeze. */
+	uint64_t goal;			/* where the limit should be */
+	uint64_t limit;			/* what is written (UINT64_MAX: none) */
+	uint64_t t_start, next_write, next_step;
+	bool timed_out;
+	int writes;
+	char err[200];
+
+	/* Witnesses. */
+	size_t npid;
+	pid_t pids[OOM_MAX_PIDS];
+	int pidfds[OOM_MAX_PIDS];
+	uint64_t t_dead[OOM_MAX_PIDS];	/* 0: alive */
+	int status[OOM_MAX_PIDS];	/* wait status, -1 unknown */
+	const char *status_from[OOM_MAX_PIDS];
+	uint64_t usage_dead[OOM_MAX_PIDS];
+	uint64_t oom_kill0, oom_kill, high0, high;
+	uint64_t oom_events;		/* v1 eventfd notifications */
+	uint64_t peak;
+	const char *peak_file;
+	uint64_t last_usage_kb;
+	struct oom_kill kills[OOM_MAX_KILLS];
+	size_t nkills;
+	bool kmsg_ok;
+};
+
+static pthread_mutex_t oom_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct oom_rt *oom_list;
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* The unreclaimable part of the cgroup: anon plus kernel memory. */
+static uint64_t oom_base(const struct oom_rt *rt)
+{
+	uint64_t anon = 0, kern = 0, v = 0, usage = 0;
+
+	cg_read_u64(rt->path, rt->usage_file, &usage);
+	if (rt->v1) {
+		cg_read_key(rt->path, "memory.stat", "rss", &anon);
+		cg_read_u64(rt->path, "memory.kmem.usage_in_bytes", &kern);
+	} else {
+		cg_read_key(rt->path, "memory.stat", "anon", &anon);
+		if (cg_read_key(rt->path, "memory.stat", "kernel", &kern)) {
+			kern = 0;
+			if (!cg_read_key(rt->path, "memory.stat", "kernel_stack", &v))
+				kern += v;
+			if (!cg_read_key(rt->path, "memory.stat", "slab", &v))
+				kern += v;
+			if (!cg_read_key(rt->path, "memory.stat", "percpu", &v))
+				kern += v;
+		}
+	}
+	if (kern == UINT64_MAX)
+		kern = 0;
+	if (!anon && !kern)
+		return usage;
+	return anon + kern < usage || !usage ? anon + kern : usage;
+}
+
+static uint64_t oom_goal_start(struct oom_rt *rt)
+{
+	const struct oom_spec *s = rt->s;
+	uint64_t base, usage = 0;
+
+	switch (s->squeeze) {
+	case OOM_SQ_BELOW_USAGE:
+		base = oom_base(rt);
+		return base > s->below + OOM_FLOOR ? base - s->below : OOM_FLOOR;
+	case OOM_SQ_TO:
+		return s->to;
+	case OOM_SQ_RAMP:
+		if (!s->ramp_from_usage)
+			return s->ramp_from;
+		cg_read_u64(rt->path, rt->usage_file, &usage);
+		return usage > OOM_FLOOR ? usage : OOM_FLOOR;
+	}
+	return OOM_FLOOR;
+}
+
+static uint64_t round_page(uint64_t v)
+{
+	return (v + OOM_PAGE - 1) & ~(OOM_PAGE - 1);
+}
+
+static void oom_set_err(struct oom_rt *rt, const char *what, int r)
+{
+	pthread_mutex_lock(&rt->lock);
+	snprintf(rt->err, sizeof(rt->err), "%s: %s", what, strerror(-r));
+	pthread_mutex_unlock(&rt->lock);
+}
+
+/* v1 keeps memsw >= limit: lower the limit first, then memsw to it. */
+static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
+{
+	int r = cg_write_u64(rt->path, rt->limit_file, v, ms);
+
+	rt->writes++;
+	if (!r || (r == -ETIMEDOUT && !rt->v1)) {
+		/* v2 sets memory.max before reclaiming: it holds. */
+		rt->limit = v;
+		if (rt->v1 && rt->memsw && !rt->s->swap && !rt->pressure)
+			cg_write_u64(rt->path, "memory.memsw.limit_in_bytes",
+				     v, ms);
+	}
+	return r;
+}
+
+/*
+ * One step of the squeeze.  v2: writing memory.max below usage reclaims
+ * and then OOM-kills in the writer's context.  v1 refuses a limit below
+ * what it cannot reclaim (EBUSY): set the limit just above usage, so the
+ * target's own next charges trip the OOM killer, and keep lowering.
+ */
+static int oom_enforce(struct oom_rt *rt, unsigned int ms)
+{
+	uint64_t usage = 0, alt;
+	int r;
+
+	if (rt->limit == rt->goal && (rt->v1 || !rt->timed_out))
+		return 0;
+	r = oom_write_limit(rt, rt->goal, ms);
+	rt->timed_out = r == -ETIMEDOUT;
+	if (!r || (r == -ETIMEDOUT && !rt->v1))
+		return 0;
+	if (!rt->v1 || (r != -EBUSY && r != -ETIMEDOUT && r != -EINTR))
+		return r;
+	if (cg_read_u64(rt->path, rt->usage_file, &usage))
+		return r;
+	alt = round_page(usage) + 16 * OOM_PAGE;
+	if (alt < rt->limit || rt->limit == UINT64_MAX) {
+		r = oom_write_limit(rt, alt, ms);
+		if (r && r != -EBUSY && r != -ETIMEDOUT && r != -EINTR)
+			return r;
+	}
+	return 0;
+}
+
+static void oom_exit_status(struct oom_rt *rt, size_t i)
+{
+	struct oom_pidfd_info info = { .mask = PIDFD_INFO_EXIT };
+	char path[64], buf[1024], *p, *save = NULL;
+	siginfo_t si = { 0 };
+	int k;
+
+	if (rt->status[i] >= 0)
+		return;
+	/* 6.15+: the exit status, kept by pidfs even after the reap. */
+	if (!ioctl(rt->pidfds[i], PIDFD_GET_INFO, &info) &&
+	    (info.mask & PIDFD_INFO_EXIT)) {
+		rt->status[i] = info.exit_code;
+		rt->status_from[i] = "pidfd";
+		return;
+	}
+	/* A child of ours (a command target) not yet reaped. */
+	if (!waitid(P_PIDFD, rt->pidfds[i], &si, WEXITED | WNOWAIT | WNOHANG) &&
+	    si.si_pid == rt->pids[i]) {
+		rt->status[i] = si.si_code == CLD_EXITED ? si.si_status << 8 :
+				si.si_status;
+		rt->status_from[i] = "waitid";
+		return;
+	}
+	/* A zombie: field 52 of /proc/PID/stat is its wait status. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)rt->pids[i]);
+	if (read_str(path, buf, sizeof(buf)))
+		return;
+	p = strrchr(buf, ')');
+	if (!p || p[2] != 'Z')
+		return;
+	for (k = 3, p = strtok_r(p + 1, " ", &save); p;
+	     p = strtok_r(NULL, " ", &save), k++)
+		if (k == 52) {
+			rt->status[i] = atoi(p);
+			rt->status_from[i] = "proc-stat";
+			return;
+		}
+}
+
+static void oom_read_counters(struct oom_rt *rt)
+{
+	uint64_t v;
+
+	if (!cg_read_key(rt->path, rt->v1 ? "memory.oom_control" :
+			 "memory.events", "oom_kill", &v))
+		rt->oom_kill = v;
+	if (!rt->v1 && !cg_read_key(rt->path, "memory.events", "high", &v))
+		rt->high = v;
+	if (rt->peak_file && !cg_read_u64(rt->path, rt->peak_file, &v))
+		rt->peak = v;
+}
+
+static void oom_kmsg_line(struct oom_rt *rt, const char *msg)
+{
+	struct oom_kill *k;
+	unsigned long long a = 0, b = 0, c = 0, u;
+	const char *p;
+	int pid;
+
+	if ((p = strstr(msg, "memory: usage ")) &&
+	    sscanf(p, "memory: usage %llukB", &u) == 1) {
+		rt->last_usage_kb = u;
+		return;
+	}
+	p = strstr(msg, "Killed process ");
+	if (!p || rt->nkills >= OOM_MAX_KILLS)
+		return;
+	k = &rt->kills[rt->nkills];
+	memset(k, 0, sizeof(*k));
+	if (sscanf(p, "Killed process %d (%31[^)])", &pid, k->comm) < 1)
+		return;
+	k->pid = pid;
+	if ((p = strstr(msg, "anon-rss:")))
+		sscanf(p, "anon-rss:%llukB, file-rss:%llukB, shmem-rss:%llukB",
+		       &a, &b, &c);
+	k->rss = (a + b + c) * 1024;
+	k->usage = rt->last_usage_kb * 1024;
+	snprintf(k->line, sizeof(k->line), "%s", msg);
+	rt->nkills++;
+}
+
+static void oom_read_kmsg(struct oom_rt *rt)
+{
+	char rec[2048], *msg;
+	ssize_t n;
+
+	if (rt->kmsgfd < 0)
+		return;
+	for (;;) {
+		n = read(rt->kmsgfd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten: go on */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg[strcspn(msg, "\n")] = 0;
+		pthread_mutex_lock(&rt->lock);
+		oom_kmsg_line(rt, msg + 1);
+		pthread_mutex_unlock(&rt->lock);
+	}
+}
+
+static bool oom_all_dead(const struct oom_rt *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->npid; i++)
+		if (!rt->t_dead[i])
+			return false;
+	return rt->npid > 0;
+}
+
+/* Is the victim dead (pid and command targets: the target itself)? */
+static bool oom_victim_dead(const struct oom_rt *rt)
+{
+	size_t i, k;
+
+	if (rt->s->target->kind != FL_TARGET_CGROUP)
+		return rt->npid && rt->t_dead[0];
+	for (i = 0; i < rt->npid; i++)
+		for (k = 0; k < rt->nkills; k++)
+			if (rt->t_dead[i] && rt->kills[k].pid == rt->pids[i])
+				return true;
+	return oom_all_dead(rt);
+}
+
+static void *oom_watch(void *arg)
+{
+	struct oom_rt *rt = arg;
+	const struct oom_spec *s = rt->s;
+	struct pollfd pfd[OOM_MAX_PIDS + 4];
+	sigset_t all;
+	size_t i, n;
+	int r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		uint64_t now = fl_now_ns(), usage = 0;
+		bool dead = oom_victim_dead(rt);
+
+		/* The squeeze: ramp, then (re)assert the limit. */
+		if (!dead || rt->pressure) {
+			if (s->squeeze == OOM_SQ_RAMP && now >= rt->next_step) {
+				rt->goal = rt->goal > s->ramp_step + OOM_FLOOR ?
+					   rt->goal - s->ramp_step : OOM_FLOOR;
+				rt->next_step = now + s->ramp_every_ns;
+			}
+			if (now >= rt->next_write) {
+				r = oom_enforce(rt, OOM_WRITE_MS);
+				if (r)
+					oom_set_err(rt, rt->limit_file, r);
+				rt->next_write = fl_now_ns() + OOM_ENFORCE_NS;
+			}
+		}
+
+		n = 0;
+		pfd[n++] = (struct pollfd){ .fd = rt->stopfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rt->kmsgfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rt->v1 ? rt->evfd : rt->inofd,
+					    .events = POLLIN };
+		for (i = 0; i < rt->npid; i++)
+			pfd[n++] = (struct pollfd){
+				.fd = rt->t_dead[i] ? -1 : rt->pidfds[i],
+				.events = POLLIN };
+		if (poll(pfd, n, 100) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			break;
+		oom_read_kmsg(rt);
+		if (pfd[2].revents & POLLIN) {
+			char buf[4096];
+			uint64_t cnt;
+
+			if (rt->v1 && read(rt->evfd, &cnt, sizeof(cnt)) ==
+			    sizeof(cnt))
+				rt->oom_events += cnt;
+			else if (!rt->v1)
+				while (read(rt->inofd, buf, sizeof(buf)) > 0)
+					;
+		}
+		now = fl_now_ns();
+		pthread_mutex_lock(&rt->lock);
+		for (i = 0; i < rt->npid; i++) {
+			if (!rt->t_dead[i] && (pfd[3 + i].revents & POLLIN)) {
+				rt->t_dead[i] = now;
+				if (!cg_read_u64(rt->path, rt->usage_file, &usage))
+					rt->usage_dead[i] = usage;
+			}
+			if (rt->t_dead[i])
+				oom_exit_status(rt, i);
+		}
+		oom_read_counters(rt);
+		pthread_mutex_unlock(&rt->lock);
+	}
+	return NULL;
+}
+
+/* Find (and with take, unlink) this process's runtime of a cgroup. */
+static struct oom_rt *oom_rt_find(const struct fl_fault *f, const char *path,
+				  bool take)
+{
+	struct oom_rt **pp, *rt = NULL;
+
+	pthread_mutex_lock(&oom_list_lock);
+	for (pp = &oom_list; *pp; pp = &(*pp)->next)
+		if ((f && (*pp)->f == f) ||
+		    (path && !strcmp((*pp)->path, path))) {
+			rt = *pp;
+			if (take)
+				*pp = rt->next;
+			break;
+		}
+	pthread_mutex_unlock(&oom_list_lock);
+	return rt;
+}
+
+static void oom_rt_free(struct oom_rt *rt)
+{
+	uint64_t one = 1;
+	size_t i;
+
+	if (!rt)
+		return;
+	if (rt->th_started) {
+		if (write(rt->stopfd, &one, sizeof(one)) < 0)
+			pthread_cancel(rt->th);
+		pthread_join(rt->th, NULL);
+	}
+	for (i = 0; i < rt->npid; i++)
+		if (rt->pidfds[i] >= 0)
+			close(rt->pidfds[i]);
+	if (rt->stopfd >= 0)
+		close(rt->stopfd);
+	if (rt->kmsgfd >= 0)
+		close(rt->kmsgfd);
+	if (rt->evfd >= 0)
+		close(rt->evfd);
+	if (rt->ctlfd >= 0)
+		close(rt->ctlfd);
+	if (rt->inofd >= 0)
+		close(rt->inofd);
+	pthread_mutex_destroy(&rt->lock);
+	free(rt);
+}
+
+/* Warn when systemd manages the cgroup and has not delegated it. */
+static void oom_systemd_warn(const struct oom_rt *rt)
+{
+	char dir[PATH_MAX], *p, *unit = NULL;
+	bool delegated = false;
+
+	snprintf(dir, sizeof(dir), "%s", rt->path);
+	for (p = strrchr(dir, '/'); p && p > dir; p = strrchr(dir, '/')) {
+		size_t n = strlen(p);
+
+		if (!unit && ((n > 8 && !strcmp(p + n - 8, ".service")) ||
+			      (n > 6 && !strcmp(p + n - 6, ".scope"))))
+			unit = strdup(p + 1);
+		if (getxattr(dir, "trusted.delegate", NULL, 0) >= 0 ||
+		    getxattr(dir, "user.delegate", NULL, 0) >= 0)
+			delegated = true;
+		*p = 0;
+	}
+	if (unit && !delegated)
+		fl_warn("fault %s: %s is managed by systemd (%s) and not delegated (no Delegate=yes): systemd may rewrite its memory limits while the squeeze is on",
+			rt->f->name, rt->path, unit);
+	free(unit);
+}
+
+static int oom_refuse(struct fl_fault *f, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int oom_refuse(struct fl_fault *f, int r, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(f->detail);
+	f->detail = strdup(buf);
+	return r;
+}
+
+/* The state revert works from: what to write back, in order. */
+static void add_restore(json_object *a, const char *dir, const char *file)
+{
+	char val[64];
+	json_object *o;
+
+	if (cg_read(dir, file, val, sizeof(val)) || !val[0])
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "file", json_object_new_string(file));
+	json_object_object_add(o, "value", json_object_new_string(val));
+	json_object_array_add(a, o);
+}
+
 static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 {
-	/* apply lands with issue #5 */
-	free(f->detail);
-	f->detail = strdup("the oom engine's apply is not in this build yet");
-	return -EOPNOTSUPP;
+	const struct oom_spec *s = f->priv;
+	const struct fl_kernel *k = fl_kernel_get();
+	struct fl_target *t = s ? s->target : NULL;
+	char why[1024], from[PATH_MAX] = "", self[PATH_MAX + 64], buf[64];
+	json_object *state = NULL, *restore, *sc;
+	struct oom_rt *rt;
+	pid_t *procs = NULL;
+	size_t nprocs = 0, i;
+	int r, fd;
+
+	if (!t)
+		return -EINVAL;
+	why[0] = 0;
+	r = oom_check(f, why, sizeof(why));
+	if (r)
+		return oom_refuse(f, r, "%s", why);
+	cg_init();
+
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return -ENOMEM;
+	pthread_mutex_init(&rt->lock, NULL);
+	rt->f = f;
+	rt->s = s;
+	rt->owner = getpid();
+	rt->stopfd = rt->kmsgfd = rt->evfd = rt->ctlfd = rt->inofd = -1;
+	rt->v1 = k->memory_mode == FL_CG_V1;
+	rt->pressure = s->expect == OOM_EXPECT_PRESSURE;
+	rt->limit = UINT64_MAX;
+	rt->limit_file = rt->pressure ? "memory.high" : rt->v1 ?
+			 "memory.limit_in_bytes" : "memory.max";
+	snprintf(rt->usage_file, sizeof(rt->usage_file), "%s",
+		 rt->v1 ? "memory.usage_in_bytes" : "memory.current");
+	for (i = 0; i < OOM_MAX_PIDS; i++) {
+		rt->pidfds[i] = -1;
+		rt->status[i] = -1;
+	}
+
+	/* Which cgroup. */
+	switch (t->kind) {
+	case FL_TARGET_COMMAND:
+		if (!t->scratch_memory || !t->pid) {
+			r = oom_refuse(f, -EOPNOTSUPP, "target %s: the command has no scratch memory cgroup to squeeze",
+				       t->name);
+			goto err;
+		}
+		snprintf(rt->path, sizeof(rt->path), "%s", t->scratch_memory);
+		break;
+	case FL_TARGET_CGROUP:
+		r = fl_target_cgroup_path(t, k->memory_root, rt->path,
+					  sizeof(rt->path));
+		if (r)
+			goto err;
+		break;
+	case FL_TARGET_PID:
+		r = cg_pid_path(t->pid, from, sizeof(from));
+		if (r) {
+			r = oom_refuse(f, r, "target %s: cannot find the memory cgroup of PID %d: %s",
+				       t->name, (int)t->pid, strerror(-r));
+			goto err;
+		}
+		if (s->cgroup == OOM_CG_OWN)
+			snprintf(rt->path, sizeof(rt->path), "%s", from);
+		else
+			snprintf(rt->path, sizeof(rt->path), "%s/faultline-%s-%s",
+				 k->memory_root, fl_journal_id(u->j), f->name);
+		break;
+	}
+	if (!strcmp(rt->path, k->memory_root)) {
+		r = oom_refuse(f, -EOPNOTSUPP, "target %s: %s is the root memory cgroup, which cannot be limited",
+			       t->name, rt->path);
+		goto err;
+	}
+	if (!(t->kind == FL_TARGET_PID && s->cgroup == OOM_CG_SCRATCH)) {
+		if (!cg_pid_path(getpid(), self, sizeof(self)) &&
+		    is_under(self, rt->path)) {
+			r = oom_refuse(f, -EOPNOTSUPP, "target %s: cgroup %s contains faultline itself",
+				       t->name, rt->path);
+			goto err;
+		}
+		if (!rt->v1 && !cg_read(rt->path, "cgroup.type", buf,
+					sizeof(buf)) && strcmp(buf, "domain")) {
+			r = oom_refuse(f, -EOPNOTSUPP, "target %s: %s is a %s cgroup; the memory controller needs a domain cgroup",
+				       t->name, rt->path, buf);
+			goto err;
+		}
+		oom_systemd_warn(rt);
+	}
+
+	/* The undo record, before anything changes. */
+	state = json_object_new_object();
+	json_object_object_add(state, "mode",
+			       json_object_new_string(rt->v1 ? "v1" : "v2"));
+	json_object_object_add(state, "path", json_object_new_string(rt->path));
+	restore = json_object_new_array();
+	if (rt->v1) {
+		snprintf(self, sizeof(self), "%s/memory.memsw.limit_in_bytes",
+			 t->kind == FL_TARGET_PID && s->cgroup == OOM_CG_SCRATCH ?
+			 k->memory_root : rt->path);
+		rt->memsw = !access(self, F_OK);
+	}
+	if (t->kind == FL_TARGET_PID && s->cgroup == OOM_CG_SCRATCH) {
+		/* A new cgroup: nothing to restore but the folder itself. */
+		sc = json_object_new_object();
+		json_object_object_add(sc, "path",
+				       json_object_new_string(rt->path));
+		json_object_object_add(sc, "from", json_object_new_string(from));
+		json_object_object_add(sc, "pid", json_object_new_int(t->pid));
+		json_object_object_add(state, "scratch", sc);
+	} else if (rt->v1) {
+		/* Raise memsw before the memory limit. */
+		if (rt->memsw)
+			add_restore(restore, rt->path,
+				    "memory.memsw.limit_in_bytes");
+		add_restore(restore, rt->path, "memory.limit_in_bytes");
+	} else {
+		add_restore(restore, rt->path, "memory.max");
+		add_restore(restore, rt->path, "memory.swap.max");
+		add_restore(restore, rt->path, "memory.high");
+	}
+	json_object_object_add(state, "restore", restore);
+	r = fl_undo_save(u, state);
+	if (r)
+		goto err;
+	/* From here, revert finds rt by its path and stops it. */
+	pthread_mutex_lock(&oom_list_lock);
+	rt->next = oom_list;
+	oom_list = rt;
+	pthread_mutex_unlock(&oom_list_lock);
+
+	if (t->kind == FL_TARGET_PID && s->cgroup == OOM_CG_SCRATCH) {
+		r = cg_create(rt->path);
+		if (!r)
+			r = cg_move_procs(rt->path, t->pid);
+		if (r) {
+			oom_refuse(f, r, "cannot move PID %d into %s: %s",
+				   (int)t->pid, rt->path, strerror(-r));
+			goto out;
+		}
+	}
+
+	/* The witnesses. */
+	rt->stopfd = eventfd(0, EFD_CLOEXEC);
+	rt->kmsgfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rt->kmsgfd >= 0)
+		lseek(rt->kmsgfd, 0, SEEK_END);
+	rt->kmsg_ok = rt->kmsgfd >= 0;
+	if (rt->v1) {
+		rt->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		snprintf(self, sizeof(self), "%s/memory.oom_control", rt->path);
+		rt->ctlfd = open(self, O_RDONLY | O_CLOEXEC);
+		if (rt->evfd >= 0 && rt->ctlfd >= 0) {
+			snprintf(buf, sizeof(buf), "%d %d", rt->evfd, rt->ctlfd);
+			snprintf(self, sizeof(self), "%s/cgroup.event_control",
+				 rt->path);
+			fd = open(self, O_WRONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				if (write(fd, buf, strlen(buf)) < 0)
+					fl_warn("fault %s: cgroup.event_control: %s",
+						f->name, strerror(errno));
+				close(fd);
+			}
+		}
+		rt->peak_file = "memory.max_usage_in_bytes";
+	} else {
+		rt->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		snprintf(self, sizeof(self), "%s/memory.events", rt->path);
+		if (rt->inofd >= 0)
+			inotify_add_watch(rt->inofd, self, IN_MODIFY);
+		snprintf(self, sizeof(self), "%s/memory.peak", rt->path);
+		if (!access(self, F_OK))
+			rt->peak_file = "memory.peak";
+	}
+	if (t->kind == FL_TARGET_CGROUP) {
+		cg_procs(rt->path, &procs, &nprocs);
+		for (i = 0; i < nprocs && rt->npid < OOM_MAX_PIDS; i++)
+			rt->pids[rt->npid++] = procs[i];
+		free(procs);
+	} else {
+		rt->pids[rt->npid++] = t->pid;
+	}
+	for (i = 0; i < rt->npid; i++)
+		rt->pidfds[i] = pidfd_open_(rt->pids[i]);
+	if (t->kind != FL_TARGET_CGROUP && rt->pidfds[0] < 0) {
+		r = oom_refuse(f, -ESRCH, "target %s: PID %d is gone",
+			       t->name, (int)t->pid);
+		goto out;
+	}
+	cg_read_key(rt->path, rt->v1 ? "memory.oom_control" : "memory.events",
+		    "oom_kill", &rt->oom_kill0);
+	rt->oom_kill = rt->oom_kill0;
+	if (!rt->v1) {
+		cg_read_key(rt->path, "memory.events", "high", &rt->high0);
+		rt->high = rt->high0;
+	}
+
+	/* Swap off first, so the kernel kills instead of swapping. */
+	if (!rt->pressure && !s->swap && !rt->v1) {
+		r = cg_write(rt->path, "memory.swap.max", "0", OOM_WRITE_MS);
+		if (r && r != -ENOENT) {
+			oom_refuse(f, r, "memory.swap.max of %s: %s", rt->path,
+				   strerror(-r));
+			goto out;
+		}
+	}
+	rt->goal = oom_goal_start(rt);
+	rt->t_start = fl_now_ns();
+	rt->next_step = rt->t_start + (s->squeeze == OOM_SQ_RAMP ?
+				       s->ramp_every_ns : 0);
+	r = oom_enforce(rt, OOM_FIRST_WRITE_MS);
+	if (r) {
+		oom_refuse(f, r, "%s of %s: %s", rt->limit_file, rt->path,
+			   strerror(-r));
+		goto out;
+	}
+	rt->next_write = fl_now_ns() + OOM_ENFORCE_NS;
+	r = -pthread_create(&rt->th, NULL, oom_watch, rt);
+	rt->th_started = !r;
+out:
+	json_object_put(state);
+	return r;
+err:
+	json_object_put(state);
+	oom_rt_free(rt);
+	return r;
+}
+
+/* Move what is left in a scratch cgroup back, then remove it. */
+static int oom_scratch_undo(json_object *sc)
+{
+	const char *path = NULL, *from = NULL;
+	const char *root = fl_kernel_get()->memory_root;
+	json_object *v;
+	pid_t *procs = NULL;
+	size_t n = 0, i;
+	int r, ret = 0;
+
+	if (json_object_object_get_ex(sc, "path", &v))
+		path = json_object_get_string(v);
+	if (json_object_object_get_ex(sc, "from", &v))
+		from = json_object_get_string(v);
+	if (!path || !strstr(path, "/faultline-"))
+		return -EINVAL;
+	if (access(path, F_OK))
+		return 0;
+	if (!from || access(from, F_OK))
+		from = root;
+	r = cg_procs(path, &procs, &n);
+	if (r && r != -ENOENT)
+		return r;
+	for (i = 0; i < n; i++) {
+		r = cg_move_procs(from, procs[i]);
+		if (r && r != -ESRCH && !ret)
+			ret = r;
+	}
+	free(procs);
+	r = cg_remove(path);
+	return ret ? ret : r;
 }
 
 static int oom_revert(json_object *state)
 {
-	/* apply lands with issue #5: nothing was ever applied. */
+	json_object *restore, *sc, *v;
+	const char *path = NULL;
+	size_t i, n;
+	int ret = 0, r, pass;
+	bool *done;
+
+	if (json_object_object_get_ex(state, "path", &v))
+		path = json_object_get_string(v);
+	if (!path)
+		return -EINVAL;
+	cg_init();
+	/* In the runner: stop the watcher first. */
+	oom_rt_free(oom_rt_find(NULL, path, true));
+
+	if (json_object_object_get_ex(state, "restore", &restore) &&
+	    (n = json_object_array_length(restore))) {
+		done = calloc(n, sizeof(*done));
+		if (!done)
+			return -ENOMEM;
+		/*
+		 * In the saved order (v1: memsw before the limit); a write the
+		 * kernel refuses for ordering is tried again after the others.
+		 */
+		for (pass = 0; pass < 2; pass++) {
+			ret = 0;
+			for (i = 0; i < n; i++) {
+				json_object *o = json_object_array_get_idx(restore, i);
+				const char *file = NULL, *val = NULL;
+
+				if (done[i])
+					continue;
+				if (json_object_object_get_ex(o, "file", &v))
+					file = json_object_get_string(v);
+				if (json_object_object_get_ex(o, "value", &v))
+					val = json_object_get_string(v);
+				if (!file || !val || !strchr(file, '.') ||
+				    strchr(file, '/'))
+					continue;
+				r = cg_write(path, file, val, 5000);
+				if (r == -ENOENT)
+					r = 0;	/* the cgroup is gone */
+				done[i] = !r;
+				if (r && !ret)
+					ret = r;
+			}
+			if (!ret)
+				break;
+		}
+		free(done);
+	}
+	if (json_object_object_get_ex(state, "scratch", &sc)) {
+		r = oom_scratch_undo(sc);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+static const char *sig_str(int status, char *buf, size_t len)
+{
+	if (status < 0)
+		snprintf(buf, len, "unknown");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "%s", WTERMSIG(status) == SIGKILL ?
+			 "SIGKILL" : strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+	return buf;
+}
+
+static void add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+static int oom_observe(const struct fl_fault *f, json_object *out)
+{
+	struct oom_rt *rt = oom_rt_find(f, NULL, false);
+	const struct oom_kill *kill = NULL;
+	json_object *proof, *coll, *o;
+	char buf[64];
+	size_t i, k, vi = 0;
+	bool sigkill = false, counter, named = false, found = false;
+
+	if (!rt)
+		return -ENOENT;
+	pthread_mutex_lock(&rt->lock);
+	oom_read_counters(rt);
+	add_str(out, "cgroup", rt->path);
+	add_str(out, "limit_file", rt->limit_file);
+	if (rt->limit != UINT64_MAX)
+		add_u64(out, "limit", rt->limit);
+	add_u64(out, "goal", rt->goal);
+	json_object_object_add(out, "writes", json_object_new_int(rt->writes));
+	if (rt->err[0])
+		add_str(out, "error", rt->err);
+	if (rt->pressure) {
+		add_u64(out, "high_events_before", rt->high0);
+		add_u64(out, "high_events_after", rt->high);
+	}
+	add_u64(out, "oom_kill_before", rt->oom_kill0);
+	add_u64(out, "oom_kill_after", rt->oom_kill);
+	if (rt->v1)
+		add_u64(out, "oom_eventfd_notifications", rt->oom_events);
+
+	/* The victim: the target, or the first of a cgroup's it killed. */
+	for (i = 0; i < rt->npid && !found; i++) {
+		if (!rt->t_dead[i])
+			continue;
+		if (rt->s->target->kind != FL_TARGET_CGROUP) {
+			found = i == 0;
+		} else {
+			for (k = 0; k < rt->nkills; k++)
+				found |= rt->kills[k].pid == rt->pids[i];
+		}
+		if (found)
+			vi = i;
+	}
+	if (found) {
+		for (k = 0; k < rt->nkills; k++)
+			if (rt->kills[k].pid == rt->pids[vi])
+				kill = &rt->kills[k];
+		o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int(rt->pids[vi]));
+		add_str(o, "comm", kill ? kill->comm : "?");
+		add_str(o, "signal", sig_str(rt->status[vi], buf, sizeof(buf)));
+		if (rt->status_from[vi])
+			add_str(o, "status_from", rt->status_from[vi]);
+		json_object_object_add(out, "victim", o);
+		sigkill = rt->status[vi] >= 0 && WIFSIGNALED(rt->status[vi]) &&
+			  WTERMSIG(rt->status[vi]) == SIGKILL;
+		named = kill != NULL;
+		add_u64(out, "squeeze_to_kill_ms",
+			(rt->t_dead[vi] - rt->t_start) / NSEC_PER_MSEC);
+		if (kill && kill->usage)
+			add_u64(out, "memory_at_kill", kill->usage);
+		else if (rt->usage_dead[vi])
+			add_u64(out, "memory_at_kill", rt->usage_dead[vi]);
+		if (kill)
+			add_u64(out, "victim_rss_at_kill", kill->rss);
+		if (kill)
+			add_str(out, "kmsg", kill->line);
+	} else {
+		json_object_object_add(out, "victim", NULL);
+	}
+	if (rt->peak_file) {
+		add_u64(out, "peak", rt->peak);
+		add_str(out, "peak_file", rt->peak_file);
+	}
+	counter = rt->oom_kill > rt->oom_kill0;
+	proof = json_object_new_object();
+	json_object_object_add(proof, "sigkill", json_object_new_boolean(sigkill));
+	json_object_object_add(proof, "oom_kill_counter",
+			       json_object_new_boolean(counter));
+	json_object_object_add(proof, "kmsg", json_object_new_boolean(named));
+	if (!rt->kmsg_ok)
+		add_str(proof, "kmsg_error", "cannot read /dev/kmsg");
+	json_object_object_add(out, "proof", proof);
+	json_object_object_add(out, "proven", json_object_new_boolean(
+				       found && sigkill && counter && named));
+	coll = json_object_new_array();
+	for (k = 0; k < rt->nkills; k++) {
+		if (found && rt->kills[k].pid == rt->pids[vi])
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "pid",
+				       json_object_new_int(rt->kills[k].pid));
+		add_str(o, "comm", rt->kills[k].comm);
+		json_object_array_add(coll, o);
+	}
+	json_object_object_add(out, "collateral_kills",
+			       json_object_new_int((int)json_object_array_length(coll)));
+	json_object_object_add(out, "collateral", coll);
+	pthread_mutex_unlock(&rt->lock);
 	return 0;
 }
 
@@ -672,5 +1619,6 @@ const struct fl_engine oom_engine = {
 	.apply = oom_apply,
 	.revert = oom_revert,
 	.describe = oom_describe,
+	.observe = oom_observe,
 	.resources = oom_resources,
 };
