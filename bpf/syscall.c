@@ -11,14 +11,29 @@
  * This file holds the fault's schema (parse), what this kernel allows
  * (check) and the plan (describe).  Apply lands with issue #6.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
 
 #include "bpf/bpfault.h"
 #include "bpf/syscall_spec.h"
+#include "bpf/sysfault.h"
+#include "sysfault.skel.h"
 
 static const char *const syscall_keys[] = {
 	"target", "follow-forks", "calls", "errno", "probability", "when",
@@ -84,10 +99,8 @@ static const struct {
 } cgroup_hooks[] = {
 	{ "connect", "connect4 connect6" },
 	{ "bind", "bind4 bind6" },
-	{ "sendto", "sendmsg4 sendmsg6 (UDP)" },
-	{ "sendmsg", "sendmsg4 sendmsg6 (UDP)" },
-	{ "recvfrom", "recvmsg4 recvmsg6 (UDP)" },
-	{ "recvmsg", "recvmsg4 recvmsg6 (UDP)" },
+	{ "sendto", "sendmsg4 sendmsg6" },
+	{ "sendmsg", "sendmsg4 sendmsg6" },
 };
 
 static bool in_list(const char *name, const char *const *list)
@@ -529,8 +542,16 @@ static int target_cgroup(const struct syscall_spec *s, char *buf, size_t len)
 	size_t n = strlen(root);
 
 	if (s->target->kind == FL_TARGET_COMMAND) {
-		snprintf(buf, len, "the cgroup faultline starts '%s' in",
-			 s->target_name);
+		if (s->target->scratch_unified)
+			snprintf(buf, len, "%s", s->target->scratch_unified);
+		else
+			snprintf(buf, len, "the cgroup faultline starts '%s' in",
+				 s->target_name);
+		return 0;
+	}
+	/* A pid: the v2 root, with the programs filtering by tgid. */
+	if (s->target->kind == FL_TARGET_PID && n) {
+		snprintf(buf, len, "%s", root);
 		return 0;
 	}
 	if (s->target->kind != FL_TARGET_CGROUP || !n ||
@@ -555,6 +576,23 @@ static bool cgroup_v2(const struct syscall_spec *s)
 	return s->target && !target_cgroup(s, buf, sizeof(buf));
 }
 
+/*
+ * The LSM route for a call, with the path filter: the programs read the
+ * path with bpf_d_path(), which lsm/file_open (sleepable) and fmod_ret on
+ * security_file_open and security_file_permission may call.
+ */
+static bool path_ok(const struct syscall_spec *s, const char *call,
+		    bool fmod)
+{
+	const char *hook = lsm_hook(call);
+
+	if (!hook)
+		return false;
+	if (!s->path || !strcmp(hook, "file_open"))
+		return true;
+	return fmod && !strcmp(hook, "file_permission");
+}
+
 static int make_plan(const struct syscall_spec *s, struct sc_plan *p)
 {
 	size_t i;
@@ -575,13 +613,15 @@ static int make_plan(const struct syscall_spec *s, struct sc_plan *p)
 		const char *name = s->calls[i].name;
 		enum sc_route r = SC_NONE;
 
-		if (feat(p, FL_BPF_FMOD_RET_SYSCALL))
-			r = SC_FMOD_SYSCALL;
-		else if (feat(p, FL_BPF_KPROBE_OVERRIDE))
-			r = SC_KPROBE;
-		else if (lsm_hook(name) && feat(p, FL_BPF_LSM))
+		/*
+		 * The syscall entry route (fmod_ret on __x64_sys_*, or a
+		 * kprobe with bpf_override_return) is not in this build:
+		 * its programs are not written yet.
+		 */
+		if (path_ok(s, name, false) && feat(p, FL_BPF_LSM))
 			r = SC_LSM;
-		else if (lsm_hook(name) && feat(p, FL_BPF_FMOD_RET_SECURITY))
+		else if (path_ok(s, name, true) &&
+			 feat(p, FL_BPF_FMOD_RET_SECURITY))
 			r = SC_FMOD_SECURITY;
 		else if (cgroup_hook(name) && cgroup_v2(s) &&
 			 feat(p, FL_BPF_CGROUP_SOCK_ADDR))
@@ -640,8 +680,15 @@ static void refuse_why(const struct syscall_spec *s, const struct sc_plan *p,
 	}
 	if (!n)
 		return;
-	APPEND(buf, len, off, ": no route on this kernel. The syscall entry needs fmod_ret (CONFIG_FUNCTION_ERROR_INJECTION%s%s) or a kprobe with bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE%s%s)",
+	APPEND(buf, len, off, ": no route on this kernel. Failing the syscall entry needs fmod_ret (CONFIG_FUNCTION_ERROR_INJECTION%s%s) or a kprobe with bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE%s%s), and that route is not in this build yet",
 	       HERE(FL_BPF_FMOD_RET_SYSCALL), HERE(FL_BPF_KPROBE_OVERRIDE));
+	if (s->path)
+		for (i = 0; i < s->ncalls; i++)
+			if (REFUSED(i) && lsm_hook(s->calls[i].name) &&
+			    !path_ok(s, s->calls[i].name, true)) {
+				APPEND(buf, len, off, "; with path, only open calls (lsm/file_open) and read and write (fmod_ret on security_file_permission) can be filtered");
+				break;
+			}
 	if (nlsm) {
 		APPEND(buf, len, off, "; the LSM hooks (");
 		for (i = 0, n = 0; i < s->ncalls; i++)
@@ -830,8 +877,10 @@ static int syscall_describe(const struct fl_fault *f, json_object *out)
 				 lsm_hook(name));
 			break;
 		case SC_CGROUP:
-			snprintf(buf, sizeof(buf), "BPF programs cgroup/%s attached to %s",
-				 cgroup_hook(name), cg);
+			snprintf(buf, sizeof(buf), "BPF programs cgroup/%s attached to %s%s",
+				 cgroup_hook(name), cg,
+				 cgroup_scoped(s) ? "" :
+				 " (they match the target's thread-group ids)");
 			break;
 		case SC_NONE:
 			continue;
@@ -847,7 +896,9 @@ static int syscall_describe(const struct fl_fault *f, json_object *out)
 			 (int)s->target->pid);
 		add_uniq(objs, buf);
 	}
-	add_uniq(objs, "BPF map fl_config (errno weights, probability, when counters, path and peer filters)");
+	add_uniq(objs, "BPF settings in .rodata (calls, errno weights, probability, when, path and peer filters)");
+	if (s->has_when)
+		add_uniq(objs, "BPF map fl_counts (when counters, per thread and call)");
 	add_uniq(objs, "BPF ring buffer fl_events (one event per injection)");
 	json_object_object_add(out, "objects", objs);
 
@@ -922,17 +973,638 @@ static int syscall_resources(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
-static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
+/* ------------------------------------------------------------------ */
+/* apply: load sysfault.bpf.c, attach what the plan says, drain events. */
+
+static void set_detail(struct fl_fault *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_detail(struct fl_fault *f, const char *fmt, ...)
 {
-	/* apply lands with issue #6 */
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
 	free(f->detail);
-	f->detail = strdup("the syscall engine's apply is not in this build yet");
-	return -EOPNOTSUPP;
+	f->detail = msg;
 }
 
+/* One applied fault: its programs, links and event reader. */
+struct sf_rt {
+	struct fl_fault *f;
+	unsigned int id;
+	struct sysfault *skel;
+	struct bpf_link **links;
+	size_t nlinks;
+	struct ring_buffer *rb;
+	pthread_t reader;
+	bool reading;
+	atomic_bool stop;
+	pthread_mutex_t lock;		/* the counters below */
+	uint64_t events;		/* events read */
+	uint64_t per_call[SF_MAX_NR];
+	uint64_t per_errno[4096];
+	json_object *first;		/* the first events, for the report */
+	struct sf_rt *next;
+};
+
+#define SF_FIRST_EVENTS	20
+
+static struct sf_rt *active;
+static unsigned int next_id = 1;
+
+static struct sf_rt *rt_find_fault(const struct fl_fault *f)
+{
+	struct sf_rt *rt;
+
+	for (rt = active; rt; rt = rt->next)
+		if (rt->f == f)
+			return rt;
+	return NULL;
+}
+
+/* libbpf's last message, for the detail of a failed apply. */
+static char sf_log[1024];
+
+static int sf_log_cb(enum libbpf_print_level level, const char *fmt,
+		     va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = 0;
+	if (n)
+		snprintf(sf_log, sizeof(sf_log), "%s", line);
+	return 0;
+}
+
+static int64_t mono_to_wall;		/* wall ns - monotonic ns */
+
+static json_object *event_json(const struct sf_event *e)
+{
+	json_object *o = json_object_new_object();
+	char buf[INET6_ADDRSTRLEN + 8], tbuf[40];
+	const char *name = e->nr >= 0 ? fl_syscall_name(e->nr) : NULL;
+	char comm[sizeof(e->comm) + 1];
+
+	add_str(o, "time", fl_fmt_time((int64_t)e->ts + mono_to_wall, tbuf,
+					 sizeof(tbuf)));
+	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	json_object_object_add(o, "tid", json_object_new_int(e->tid));
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = 0;
+	add_str(o, "comm", comm);
+	add_str(o, "call", name ? name : "?");
+	add_str(o, "errno", fl_errno_name(e->err) ? fl_errno_name(e->err) :
+		"?");
+	if (e->family == AF_INET || e->family == AF_INET6) {
+		inet_ntop(e->family, e->addr, buf, sizeof(buf));
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u",
+			 e->family == AF_INET6 ? "." : ":", e->port);
+		add_str(o, "peer", buf);
+	}
+	if (e->path[0]) {
+		char p[SF_EV_PATH_LEN + 1];
+
+		memcpy(p, e->path, SF_EV_PATH_LEN);
+		p[SF_EV_PATH_LEN] = 0;
+		add_str(o, "path", p);
+	}
+	return o;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct sf_event *e = data;
+	struct sf_rt *rt = ctx;
+
+	if (size < sizeof(*e))
+		return 0;
+	pthread_mutex_lock(&rt->lock);
+	rt->events++;
+	if (e->nr >= 0 && e->nr < SF_MAX_NR)
+		rt->per_call[e->nr]++;
+	if (e->err > 0 && e->err < 4096)
+		rt->per_errno[e->err]++;
+	if (json_object_array_length(rt->first) < SF_FIRST_EVENTS)
+		json_object_array_add(rt->first, event_json(e));
+	pthread_mutex_unlock(&rt->lock);
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct sf_rt *rt = arg;
+
+	while (!atomic_load(&rt->stop))
+		if (ring_buffer__poll(rt->rb, 100) < 0 && errno != EINTR)
+			break;
+	ring_buffer__consume(rt->rb);
+	return NULL;
+}
+
+/* Stop reading, detach, unload; what was counted stays in rt. */
+static void rt_stop(struct sf_rt *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nlinks; i++)
+		bpf_link__destroy(rt->links[i]);
+	rt->nlinks = 0;
+	if (rt->reading) {
+		atomic_store(&rt->stop, true);
+		pthread_join(rt->reader, NULL);
+		rt->reading = false;
+	}
+	ring_buffer__free(rt->rb);
+	rt->rb = NULL;
+	sysfault__destroy(rt->skel);
+	rt->skel = NULL;
+}
+
+static void rt_free(struct sf_rt *rt)
+{
+	struct sf_rt **pp;
+
+	for (pp = &active; *pp; pp = &(*pp)->next)
+		if (*pp == rt) {
+			*pp = rt->next;
+			break;
+		}
+	rt_stop(rt);
+	json_object_put(rt->first);
+	pthread_mutex_destroy(&rt->lock);
+	free(rt->links);
+	free(rt);
+}
+
+/* A cgroup v2 folder's id (its inode) and depth below the v2 root. */
+static int cgroup_id_level(const char *dir, uint64_t *id, uint32_t *level)
+{
+	const char *root = fl_kernel_get()->unified_root;
+	size_t n = strlen(root);
+	struct stat st;
+	const char *p;
+
+	if (!n || strncmp(dir, root, n) || (dir[n] && dir[n] != '/'))
+		return -ENOENT;
+	if (stat(dir, &st))
+		return -errno;
+	*id = st.st_ino;
+	*level = 0;
+	for (p = dir + n; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			(*level)++;
+	return 0;
+}
+
+/* Seed the tgid map with pid and, with follow-forks, its descendants. */
+static void seed_tgid(int mapfd, pid_t pid, bool follow, int depth)
+{
+	char path[64], line[4096];
+	uint8_t one = 1;
+	uint32_t key = pid;
+	DIR *d;
+	struct dirent *de;
+
+	bpf_map_update_elem(mapfd, &key, &one, BPF_ANY);
+	if (!follow || depth > 64)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char cpath[320];
+		FILE *fp;
+		char *tok, *save;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children",
+			 (int)pid, de->d_name);
+		fp = fopen(cpath, "re");
+		if (!fp)
+			continue;
+		if (fgets(line, sizeof(line), fp))
+			for (tok = strtok_r(line, " \n", &save); tok;
+			     tok = strtok_r(NULL, " \n", &save))
+				seed_tgid(mapfd, atoi(tok), follow, depth + 1);
+		fclose(fp);
+	}
+	closedir(d);
+}
+
+static int nr_of(const char *name)
+{
+	const char *why;
+	int nr;
+
+	return fl_parse_syscall(name, &nr, &why) ? -1 : nr;
+}
+
+/* The settings of the programs, from the spec. */
+static int set_rodata(struct sf_rt *rt, const struct syscall_spec *s,
+		      const struct sc_plan *p)
+{
+	struct sysfault__rodata *ro = rt->skel->rodata;
+	uint64_t cg_id = 0;
+	uint32_t cg_level = 0;
+	double acc = 0;
+	size_t i;
+	char dir[PATH_MAX];
+	int ret;
+
+	if (s->target->kind == FL_TARGET_PID) {
+		ro->target_kind = SF_TARGET_TGID;
+	} else {
+		ro->target_kind = SF_TARGET_CGROUP;
+		ro->cg_attached = 1;
+		ret = target_cgroup(s, dir, sizeof(dir));
+		if (!ret)
+			ret = cgroup_id_level(dir, &cg_id, &cg_level);
+		ro->cg_id = cg_id;
+		ro->cg_level = cg_level;
+		/* Only the LSM routes need the id: cgroup hooks sit on it. */
+		if (ret) {
+			for (i = 0; i < s->ncalls; i++)
+				if (p->route[i] == SC_LSM ||
+				    p->route[i] == SC_FMOD_SECURITY) {
+					set_detail(rt->f, "target %s: no cgroup v2 folder to match by ancestry",
+						   s->target_name);
+					return ret;
+				}
+		}
+	}
+	ro->follow_forks = s->follow_forks;
+	if (s->probability < 100)
+		ro->prob = (uint64_t)(s->probability / 100.0 *
+				      (double)(1ULL << 32));
+	ro->has_when = s->has_when;
+	ro->when_after = s->after;
+	ro->when_every = s->every ? s->every : 1;
+	ro->when_times = s->times;
+	ro->nerrs = s->nerrnos;
+	for (i = 0; i < s->nerrnos && i < SF_MAX_ERRNOS; i++) {
+		acc += s->weights[i];
+		ro->errs[i] = s->errnos[i];
+		ro->cum[i] = i + 1 == s->nerrnos ? UINT32_MAX :
+			     (uint32_t)(acc / 100.0 * 4294967295.0);
+	}
+	if (s->nports > SF_MAX_PORTS || s->nto > SF_MAX_CIDRS) {
+		set_detail(rt->f, "peer: at most %d ports and %d addresses",
+			   SF_MAX_PORTS, SF_MAX_CIDRS);
+		return -E2BIG;
+	}
+	ro->nports = s->nports;
+	for (i = 0; i < s->nports; i++)
+		ro->ports[i] = s->ports[i];
+	ro->ncidrs = s->nto;
+	for (i = 0; i < s->nto; i++) {
+		ro->cidrs[i].family = s->to[i].family;
+		ro->cidrs[i].prefix = s->to[i].prefix;
+		memcpy((void *)ro->cidrs[i].addr, s->to[i].addr, 16);
+	}
+	if (s->path) {
+		if (strlen(s->path) >= SF_PATH_LEN) {
+			set_detail(rt->f, "path: longer than %d bytes",
+				   SF_PATH_LEN - 1);
+			return -ENAMETOOLONG;
+		}
+		ro->path_len = strlen(s->path);
+		memcpy((void *)ro->path, s->path, ro->path_len);
+	}
+	for (i = 0; i < s->ncalls; i++)
+		if (p->route[i] != SC_NONE && s->calls[i].nr >= 0 &&
+		    s->calls[i].nr < SF_MAX_NR)
+			ro->calls[s->calls[i].nr] = 1;
+	ro->nr_connect = nr_of("connect");
+	ro->nr_bind = nr_of("bind");
+	ro->nr_sendto = nr_of("sendto");
+	ro->nr_sendmsg = nr_of("sendmsg");
+	return 0;
+}
+
+struct sf_attach {
+	struct bpf_program *prog;
+	bool cgroup;			/* attach to the cgroup fd */
+	char what[PATH_MAX + 64];
+};
+
+/* The programs a plan needs, once each. */
+static size_t plan_progs(struct sf_rt *rt, const struct syscall_spec *s,
+			 const struct sc_plan *p, const char *cg,
+			 struct sf_attach *out, size_t max)
+{
+	static const char *const cg_progs[][3] = {
+		{ "connect", "sf_connect4", "sf_connect6" },
+		{ "bind", "sf_bind4", "sf_bind6" },
+		{ "sendto", "sf_sendmsg4", "sf_sendmsg6" },
+		{ "sendmsg", "sf_sendmsg4", "sf_sendmsg6" },
+	};
+	struct bpf_object *obj = rt->skel->obj;
+	char name[96];
+	size_t i, j, k, n = 0;
+
+#define ADD(pname, iscg, ...) do {					\
+		struct bpf_program *pr_ =				\
+			bpf_object__find_program_by_name(obj, pname);	\
+		for (k = 0; k < n; k++)					\
+			if (out[k].prog == pr_)				\
+				break;					\
+		if (pr_ && k == n && n < max) {				\
+			out[n].prog = pr_;				\
+			out[n].cgroup = iscg;				\
+			snprintf(out[n].what, sizeof(out[n].what),	\
+				 __VA_ARGS__);				\
+			n++;						\
+		}							\
+	} while (0)
+	for (i = 0; i < s->ncalls; i++) {
+		const char *call = s->calls[i].name, *hook = lsm_hook(call);
+
+		switch (p->route[i]) {
+		case SC_CGROUP:
+			for (j = 0; j < ARRAY_SIZE(cg_progs); j++) {
+				if (strcmp(cg_progs[j][0], call))
+					continue;
+				ADD(cg_progs[j][1], true, "%s on %s",
+				    bpf_program__section_name(
+					bpf_object__find_program_by_name(obj,
+						cg_progs[j][1])), cg);
+				ADD(cg_progs[j][2], true, "%s on %s",
+				    bpf_program__section_name(
+					bpf_object__find_program_by_name(obj,
+						cg_progs[j][2])), cg);
+			}
+			break;
+		case SC_LSM:
+			snprintf(name, sizeof(name), "sf_lsm_%s", hook);
+			ADD(name, false, "lsm/%s", hook);
+			break;
+		case SC_FMOD_SECURITY:
+			if (s->path && !strcmp(hook, "file_permission"))
+				snprintf(name, sizeof(name),
+					 "sf_fmod_file_permission_path");
+			else
+				snprintf(name, sizeof(name), "sf_fmod_%s",
+					 hook);
+			ADD(name, false, "fmod_ret/%s",
+			    bpf_program__section_name(
+				bpf_object__find_program_by_name(obj, name)) +
+			    strlen("fmod_ret/"));
+			break;
+		default:
+			break;
+		}
+	}
+	if (s->follow_forks && s->target->kind == FL_TARGET_PID)
+		ADD("sf_fork", false, "tp_btf/sched_process_fork");
+#undef ADD
+	return n;
+}
+
+static json_object *undo_state(const struct sf_rt *rt,
+			       const struct syscall_spec *s,
+			       const struct sf_attach *at, size_t n)
+{
+	json_object *o = json_object_new_object(), *a;
+	size_t i;
+
+	json_object_object_add(o, "runner", json_object_new_int(getpid()));
+	json_object_object_add(o, "runner_start",
+			       json_object_new_uint64(
+				       fl_pid_start_time(getpid())));
+	json_object_object_add(o, "instance", json_object_new_int(rt->id));
+	add_str(o, "target", s->target_name);
+	a = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(at[i].what));
+	json_object_object_add(o, "links", a);
+	add_str(o, "note", "BPF links held by the runner's file descriptors, never pinned: they go with the runner");
+	return o;
+}
+
+static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
+{
+	struct syscall_spec *s = f->priv;
+	struct sf_attach at[64];
+	libbpf_print_fn_t old;
+	struct bpf_program *prog;
+	struct sc_plan p;
+	struct sf_rt *rt;
+	json_object *st;
+	char cg[PATH_MAX] = "";
+	size_t n, i;
+	int ret, cgfd = -1;
+
+	if (!s || !s->target)
+		return -EINVAL;
+	if (make_plan(s, &p))
+		return -ENOMEM;
+	rt = calloc(1, sizeof(*rt));
+	if (!rt) {
+		free_plan(&p);
+		return -ENOMEM;
+	}
+	rt->f = f;
+	rt->id = next_id++;
+	rt->first = json_object_new_array();
+	pthread_mutex_init(&rt->lock, NULL);
+	rt->next = active;
+	active = rt;
+	mono_to_wall = fl_wall_ns() - (int64_t)fl_now_ns();
+
+	sf_log[0] = 0;
+	old = libbpf_set_print(sf_log_cb);
+	rt->skel = sysfault__open();
+	if (!rt->skel) {
+		ret = errno ? -errno : -EINVAL;
+		set_detail(f, "cannot open the BPF object: %s", sf_log);
+		goto fail;
+	}
+	ret = set_rodata(rt, s, &p);
+	if (ret)
+		goto fail;
+	target_cgroup(s, cg, sizeof(cg));
+	n = plan_progs(rt, s, &p, cg, at, ARRAY_SIZE(at));
+	if (!n) {
+		set_detail(f, "no route for any call on this kernel");
+		ret = -EOPNOTSUPP;
+		goto fail;
+	}
+	bpf_object__for_each_program(prog, rt->skel->obj) {
+		bool on = false;
+
+		for (i = 0; i < n; i++)
+			if (at[i].prog == prog)
+				on = true;
+		bpf_program__set_autoload(prog, on);
+	}
+
+	/* The record first: what is about to be attached. */
+	st = undo_state(rt, s, at, n);
+	ret = fl_undo_save(u, st);
+	json_object_put(st);
+	if (ret) {
+		set_detail(f, "cannot save the undo record: %s",
+			   strerror(-ret));
+		goto fail;
+	}
+	ret = sysfault__load(rt->skel);
+	if (ret) {
+		set_detail(f, "cannot load the BPF programs: %s%s%s",
+			   strerror(-ret), sf_log[0] ? ": " : "", sf_log);
+		goto fail;
+	}
+	if (s->target->kind == FL_TARGET_PID)
+		seed_tgid(bpf_map__fd(rt->skel->maps.fl_targets),
+			  s->target->pid, s->follow_forks, 0);
+	rt->rb = ring_buffer__new(bpf_map__fd(rt->skel->maps.fl_events),
+				  on_event, rt, NULL);
+	if (!rt->rb) {
+		ret = errno ? -errno : -ENOMEM;
+		set_detail(f, "cannot read the ring buffer: %s",
+			   strerror(-ret));
+		goto fail;
+	}
+	ret = pthread_create(&rt->reader, NULL, reader_main, rt);
+	if (ret) {
+		ret = -ret;
+		set_detail(f, "cannot start the event reader: %s",
+			   strerror(-ret));
+		goto fail;
+	}
+	rt->reading = true;
+
+	rt->links = calloc(n, sizeof(*rt->links));
+	if (!rt->links) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		struct bpf_link *l;
+
+		if (at[i].cgroup && cgfd < 0) {
+			cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (cgfd < 0) {
+				ret = -errno;
+				set_detail(f, "cannot open the cgroup %s: %s",
+					   cg, strerror(errno));
+				goto fail;
+			}
+		}
+		l = at[i].cgroup ? bpf_program__attach_cgroup(at[i].prog, cgfd) :
+		    bpf_program__attach(at[i].prog);
+		if (!l) {
+			ret = errno ? -errno : -EINVAL;
+			set_detail(f, "cannot attach %s: %s", at[i].what,
+				   strerror(-ret));
+			goto fail;
+		}
+		rt->links[rt->nlinks++] = l;
+	}
+	if (cgfd >= 0)
+		close(cgfd);
+	libbpf_set_print(old);
+	free_plan(&p);
+	return 0;
+fail:
+	if (cgfd >= 0)
+		close(cgfd);
+	libbpf_set_print(old);
+	free_plan(&p);
+	rt_free(rt);
+	return ret;
+}
+
+/*
+ * Revert from the record: in the runner that attached them, destroy the
+ * links; anywhere else the runner is gone, and its links went with its
+ * file descriptors, so nothing is left to undo.
+ */
 static int syscall_revert(json_object *state)
 {
-	/* apply lands with issue #6: nothing was ever applied. */
+	json_object *v;
+	struct sf_rt *rt;
+	int id = -1, pid = -1;
+
+	if (json_object_object_get_ex(state, "runner", &v))
+		pid = json_object_get_int(v);
+	if (json_object_object_get_ex(state, "instance", &v))
+		id = json_object_get_int(v);
+	if (pid != getpid())
+		return 0;
+	for (rt = active; rt; rt = rt->next)
+		if ((int)rt->id == id) {
+			rt_free(rt);
+			break;
+		}
+	return 0;
+}
+
+/* Injections per call and errno, and the first events. */
+static int syscall_observe(const struct fl_fault *f, json_object *out)
+{
+	const struct syscall_spec *s = f->priv;
+	struct sf_rt *rt = rt_find_fault(f);
+	json_object *calls, *errs;
+	uint64_t kernel = 0, dropped = 0;
+	size_t i;
+
+	if (!rt || !s)
+		return -ENOENT;
+	/* Let the reader catch up with what the kernel counted. */
+	if (rt->skel && rt->skel->bss) {
+		for (i = 0; i < SF_MAX_NR; i++)
+			kernel += rt->skel->bss->injected[i];
+		dropped = rt->skel->bss->dropped;
+	}
+	for (i = 0; i < 50; i++) {
+		uint64_t got;
+
+		pthread_mutex_lock(&rt->lock);
+		got = rt->events;
+		pthread_mutex_unlock(&rt->lock);
+		if (got + dropped >= kernel)
+			break;
+		usleep(10000);
+	}
+	pthread_mutex_lock(&rt->lock);
+	add_str(out, "target", s->target_name);
+	json_object_object_add(out, "injections",
+			       json_object_new_uint64(rt->events));
+	json_object_object_add(out, "kernel_count",
+			       json_object_new_uint64(kernel));
+	json_object_object_add(out, "events_lost",
+			       json_object_new_uint64(dropped));
+	calls = json_object_new_object();
+	for (i = 0; i < SF_MAX_NR; i++)
+		if (rt->per_call[i])
+			json_object_object_add(calls, fl_syscall_name(i) ?
+				fl_syscall_name(i) : "?",
+				json_object_new_uint64(rt->per_call[i]));
+	json_object_object_add(out, "calls", calls);
+	errs = json_object_new_object();
+	for (i = 0; i < ARRAY_SIZE(rt->per_errno); i++)
+		if (rt->per_errno[i])
+			json_object_object_add(errs, fl_errno_name(i) ?
+				fl_errno_name(i) : "?",
+				json_object_new_uint64(rt->per_errno[i]));
+	json_object_object_add(out, "errnos", errs);
+	json_object_object_add(out, "first_events",
+			       json_object_get(rt->first));
+	pthread_mutex_unlock(&rt->lock);
 	return 0;
 }
 
@@ -945,5 +1617,6 @@ const struct fl_engine syscall_engine = {
 	.apply = syscall_apply,
 	.revert = syscall_revert,
 	.describe = syscall_describe,
+	.observe = syscall_observe,
 	.resources = syscall_resources,
 };

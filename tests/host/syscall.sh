@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Syscall faults on this kernel: the cgroup-hook route (cgroup sock_addr
+# programs with bpf_set_retval) for cgroup, command and pid targets, fork
+# following, threads, when, probability, errno weights, peer filters and
+# events; calls that need the LSM or fmod_ret routes are refused (exit 3).
+# Connections go to 127.0.0.1 only, to listeners this script starts.
+source "$(dirname "$0")/../lib.sh"
+export FAULTLINE_RUNDIR=$T/run
+SYSFAIL=${OUTPUT}tools/sysfail
+
+if [ "$(id -u)" != 0 ]; then skip "syscall faults" "needs root"; exit 0; fi
+if [ ! -x "$SYSFAIL" ]; then skip "syscall faults" "tools/sysfail is not built (make tests)"; exit 0; fi
+v2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+if [ -z "$v2" ]; then skip "syscall faults" "no cgroup v2 mount"; exit 0; fi
+if ! "$FAULTLINE" doctor 2>/dev/null | grep -Eq '^ *cgroup_sock_addr +yes'; then
+	skip "syscall faults" "cgroup sock_addr programs do not load"; exit 0
+fi
+
+port=$((20000 + $$ % 20000))
+port2=$((port + 1))
+"$SYSFAIL" serve "$port" & at_exit "kill $!"
+"$SYSFAIL" serve "$port2" & at_exit "kill $!"
+cg=$v2/fl-test-syscall-$$
+mkdir "$cg" && at_exit "rmdir $cg"
+sleep 0.2
+check "a listener accepts on 127.0.0.1:$port before any fault" \
+	"$SYSFAIL" -e OK connect "127.0.0.1:$port"
+
+# in_cg CMD...: run CMD inside the test cgroup.
+in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
+
+# start NAME YAML: run it in the background until applied; stop NAME.
+start() {
+	"$FAULTLINE" run --json --report "$T/$1.report" "$2" > "$T/$1.out" 2>&1 &
+	runner=$!
+	at_exit "kill -9 $runner"
+	local i
+	for i in $(seq 100); do
+		grep -q '"event":"applied"' "$T/$1.out" && return 0
+		grep -q '"event":"apply-failed"' "$T/$1.out" && break
+		kill -0 "$runner" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# run did not apply:"; sed 's/^/#   /' "$T/$1.out" | tail -5
+	return 1
+}
+stop() { kill -TERM "$runner"; wait "$runner"; }
+observed() { # REPORT KEY
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); print(o.get(sys.argv[2]))' "$@"
+}
+
+fault() { # TARGET-YAML SYSCALL-MAP-BODY
+	cat <<YAML
+name: syscall-test
+duration: 30s
+targets:
+$1
+faults:
+  - name: f
+    syscall: { $2 }
+YAML
+}
+
+# --- a cgroup target ---------------------------------------------------
+fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED" > "$T/cg.yaml"
+check_match "plan: connect through the cgroup hooks on the target cgroup" \
+	"cgroup/connect4 connect6 attached to $cg" "$("$FAULTLINE" plan "$T/cg.yaml" 2>&1)"
+if start cg "$T/cg.yaml"; then
+	check "connect() in the target cgroup fails with ECONNREFUSED" \
+		in_cg "$SYSFAIL" -n 5 -e ECONNREFUSED connect "127.0.0.1:$port"
+	check "IPv6 connect() in the target cgroup fails too" \
+		in_cg "$SYSFAIL" -e ECONNREFUSED connect "[::1]:$port"
+	check "a grandchild in the target cgroup fails too (forks follow)" \
+		in_cg "$SYSFAIL" -d 2 -n 3 -e ECONNREFUSED connect "127.0.0.1:$port"
+	check "every thread of a process in the target cgroup fails" \
+		in_cg "$SYSFAIL" -t 4 -n 5 -e ECONNREFUSED connect "127.0.0.1:$port"
+	check "a process in another cgroup is unaffected" \
+		"$SYSFAIL" -n 5 -e OK connect "127.0.0.1:$port"
+	check "other calls in the target cgroup are unaffected" \
+		in_cg "$SYSFAIL" -e OK bind "127.0.0.1:0"
+	check_match "status shows the run's attached links" "connect4 on $cg" \
+		"$(cat "$FAULTLINE_RUNDIR"/*/0001-f.json 2>&1)"
+	stop
+	check_eq "stopped by SIGTERM, the run reverts and exits 143" 143 "$?"
+	check "after the run connect() works again in the cgroup" \
+		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
+	# 5 + 1 + 3 + 20 injections: events match them one to one.
+	check_eq "the report counts 29 injections" 29 "$(observed "$T/cg.report" injections)"
+	check_eq "the kernel counted as many as there were events" 29 "$(observed "$T/cg.report" kernel_count)"
+	check_eq "no event was lost" 0 "$(observed "$T/cg.report" events_lost)"
+	check_match "events name call, errno and peer" \
+		"'call': 'connect', 'errno': 'ECONNREFUSED', 'peer': '127.0.0.1:$port'" \
+		"$(observed "$T/cg.report" first_events)"
+else
+	notok "the cgroup-target fault applies"
+fi
+
+# --- kill -9 of the runner: its links go with it -----------------------
+if start k9 "$T/cg.yaml"; then
+	check "while applied, connect() fails" \
+		in_cg "$SYSFAIL" -e ECONNREFUSED connect "127.0.0.1:$port"
+	kill -9 "$runner"; wait "$runner" 2>/dev/null
+	check "after kill -9 of the runner connect() works (links died with it)" \
+		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
+	for _ in $(seq 40); do [ -z "$(ls -A "$FAULTLINE_RUNDIR" | grep -v '^.lock$')" ] && break; sleep 0.1; done
+	check_eq "and the guardian emptied the journal" "" "$(ls -A "$FAULTLINE_RUNDIR" | grep -v '^.lock$')"
+fi
+
+# --- when, probability, errno weights, peer ----------------------------
+fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: EPERM, when: { after: 2, every: 3, times: 2 }" > "$T/when.yaml"
+if start when "$T/when.yaml"; then
+	out=$(in_cg "$SYSFAIL" -s -n 12 connect "127.0.0.1:$port")
+	# strace -e inject=connect:error=EPERM:when=3..6+3 fails calls 3 and 6.
+	check_match "when {after 2, every 3, times 2}: calls 3 and 6 fail, like strace's when=3..6+3" \
+		'^seq \.\.x\.\.x\.\.\.\.\.\.$' "$out"
+	out=$(in_cg "$SYSFAIL" -s -n 6 connect "127.0.0.1:$port")
+	check_match "a new process counts from its own start (per thread, like strace)" \
+		'^seq \.\.x\.\.x$' "$out"
+	stop
+fi
+fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, probability: 30%" > "$T/prob.yaml"
+if start prob "$T/prob.yaml"; then
+	n=$(in_cg "$SYSFAIL" -n 4000 connect "127.0.0.1:$port" | awk '$1 == "ECONNREFUSED" {print $2}')
+	# Binomial(4000, 0.3): mean 1200, sd 29; 99% bound: +-2.576 sd = +-75.
+	check "probability 30%: $n of 4000 failed, inside 1125..1275" \
+		test "${n:-0}" -ge 1125 -a "${n:-0}" -le 1275
+	stop
+	check_eq "events match the injections one to one" "${n:-0}" "$(observed "$T/prob.report" injections)"
+fi
+fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: { ECONNREFUSED: 75%, ETIMEDOUT: 25% }" > "$T/w.yaml"
+if start w "$T/w.yaml"; then
+	out=$(in_cg "$SYSFAIL" -n 2000 connect "127.0.0.1:$port")
+	a=$(awk '$1 == "ECONNREFUSED" {print $2}' <<<"$out")
+	b=$(awk '$1 == "ETIMEDOUT" {print $2}' <<<"$out")
+	# Binomial(2000, 0.25): mean 500, sd 19.4; 99%: +-50.
+	check "errno weights 75/25: $b of 2000 ETIMEDOUT, inside 450..550, the rest ECONNREFUSED" \
+		test "${b:-0}" -ge 450 -a "${b:-0}" -le 550 -a $((${a:-0} + ${b:-0})) -eq 2000
+	stop
+fi
+fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, peer: { ports: [$port] }" > "$T/peer.yaml"
+if start peer "$T/peer.yaml"; then
+	check "peer.ports: connect() to port $port fails" \
+		in_cg "$SYSFAIL" -e ECONNREFUSED connect "127.0.0.1:$port"
+	check "peer.ports: connect() to port $port2 works" \
+		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port2"
+	stop
+fi
+fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, peer: { to: [10.0.0.0/8, 'fd00::/8'] }" > "$T/peer2.yaml"
+if start peer2 "$T/peer2.yaml"; then
+	check "peer.to 10.0.0.0/8: connect() to 127.0.0.1 works" \
+		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
+	stop
+fi
+fault "  box: { cgroup: $cg }" "target: box, calls: [bind, sendto], errno: EADDRNOTAVAIL" > "$T/bind.yaml"
+if start bind "$T/bind.yaml"; then
+	check "bind() fails with EADDRNOTAVAIL" \
+		in_cg "$SYSFAIL" -e EADDRNOTAVAIL bind "127.0.0.1:0"
+	check "UDP sendto() with an address fails with EADDRNOTAVAIL" \
+		in_cg "$SYSFAIL" -e EADDRNOTAVAIL sendto "127.0.0.1:$port"
+	check "connect() is not among the calls: it works" \
+		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
+	stop
+fi
+
+# --- pid targets: thread-group ids, fork following ---------------------
+for ff in true false; do
+	rm -f "$T/go"
+	# The target: bash, which runs the calls in a child, a grandchild and
+	# (exec'd, so as itself) in four threads.
+	bash -c '"$0" -w "$1/go" -n 2 connect 127.0.0.1:"$2" > "$1/child.out"
+		"$0" -d 1 -n 2 connect 127.0.0.1:"$2" > "$1/grandchild.out"
+		exec "$0" -t 4 -n 3 connect 127.0.0.1:"$2" > "$1/self.out"' \
+		"$SYSFAIL" "$T" "$port" &
+	tgt=$!
+	at_exit "kill -9 $tgt"
+	fault "  app: { pid: $tgt }" "target: app, calls: [connect], errno: ENETUNREACH, follow-forks: $ff" > "$T/pid.yaml"
+	if start pid-$ff "$T/pid.yaml"; then
+		check "pid target: an unrelated process is unaffected (follow-forks: $ff)" \
+			"$SYSFAIL" -e OK connect "127.0.0.1:$port"
+		touch "$T/go"
+		wait "$tgt"
+		stop
+		if [ $ff = true ]; then
+			check_match "follow-forks: a child running before the fault fails" '^ENETUNREACH 2$' "$(cat "$T/child.out")"
+			check_match "follow-forks: a grandchild fails" '^ENETUNREACH 2$' "$(cat "$T/grandchild.out")"
+		else
+			check_match "follow-forks false: a child succeeds" '^OK 2$' "$(cat "$T/child.out")"
+			check_match "follow-forks false: a grandchild succeeds" '^OK 2$' "$(cat "$T/grandchild.out")"
+		fi
+		check_match "pid target: every one of its 4 threads fails (follow-forks: $ff)" '^ENETUNREACH 12$' "$(cat "$T/self.out")"
+	fi
+done
+
+# --- a command target, in its scratch cgroup ---------------------------
+cat > "$T/cmd.yaml" <<YAML
+name: syscall-cmd
+duration: 30s
+targets:
+  job: { command: [sh, -c, 'exec "\$0" -w "\$1/go" -d 1 -n 3 connect 127.0.0.1:\$2 > "\$1/cmd.out"', "$SYSFAIL", "$T", "$port"] }
+faults:
+  - name: f
+    syscall: { target: job, calls: [connect], errno: EHOSTUNREACH }
+YAML
+rm -f "$T/go"
+if start cmd "$T/cmd.yaml"; then
+	touch "$T/go"
+	for _ in $(seq 50); do grep -q '^EHOST\|^OK' "$T/cmd.out" 2>/dev/null && break; sleep 0.1; done
+	check_match "command target: its child's connect() fails with EHOSTUNREACH" '^EHOSTUNREACH 3$' "$(cat "$T/cmd.out" 2>&1)"
+	check "an unrelated process is unaffected" "$SYSFAIL" -e OK connect "127.0.0.1:$port"
+	stop
+fi
+
+# --- calls this kernel cannot fail: exit 3, naming the options ----------
+fault "  box: { cgroup: $cg }" "target: box, calls: [fsync], errno: EIO" > "$T/fsync.yaml"
+out=$("$FAULTLINE" plan "$T/fsync.yaml" 2>&1); rc=$?
+check_eq "plan refuses fsync here (exit 3)" 3 "$rc"
+check_match "and names the kernel options" 'fsync.*CONFIG_FUNCTION_ERROR_INJECTION.*CONFIG_BPF_KPROBE_OVERRIDE' "$out"
+check_match "and says fsync passes through no LSM hook" 'fsync passes through no LSM hook' "$out"
+out=$("$FAULTLINE" run "$T/fsync.yaml" 2>&1); rc=$?
+check_eq "run refuses it too (exit 3), before changing anything" 3 "$rc"
+fault "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: EIO" > "$T/openat.yaml"
+out=$("$FAULTLINE" run "$T/openat.yaml" 2>&1); rc=$?
+if "$FAULTLINE" doctor 2>/dev/null | grep -Eq '^ *lsm +yes'; then
+	skip "openat refused" "this kernel loads BPF LSM programs"
+else
+	check_eq "run refuses openat here (exit 3)" 3 "$rc"
+	check_match "naming CONFIG_BPF_LSM for its file_open hook" 'file_open for openat.*CONFIG_BPF_LSM' "$out"
+fi
