@@ -322,9 +322,16 @@ static int squeezed_cgroup(const struct oom_spec *s, char *out, size_t len)
 	if (!s->target)
 		return -EINVAL;
 	switch (s->target->kind) {
-	case FL_TARGET_CGROUP:
-		return fl_target_cgroup_path(s->target, fl_kernel_get()->memory_root,
-					     out, len);
+	case FL_TARGET_CGROUP: {
+		size_t n;
+		int r = fl_target_cgroup_path(s->target,
+					      fl_kernel_get()->memory_root,
+					      out, len);
+
+		for (n = strlen(out); !r && n > 1 && out[n - 1] == '/'; n--)
+			out[n - 1] = 0;
+		return r;
+	}
 	case FL_TARGET_PID:
 		return pid_memcg(s->target->pid, out, len);
 	case FL_TARGET_COMMAND:
@@ -870,6 +877,7 @@ static void oom_exit_status(struct oom_rt *rt, size_t i)
 	struct oom_pidfd_info info = { .mask = PIDFD_INFO_EXIT };
 	char path[64], buf[1024], *p, *save = NULL;
 	siginfo_t si = { 0 };
+	bool zombie;
 	int k;
 
 	if (rt->status[i] >= 0)
@@ -894,15 +902,48 @@ static void oom_exit_status(struct oom_rt *rt, size_t i)
 	if (read_str(path, buf, sizeof(buf)))
 		return;
 	p = strrchr(buf, ')');
-	if (!p || p[2] != 'Z')
+	if (!p)
 		return;
+	zombie = p[2] == 'Z';
+	/*
+	 * do_exit() sets exit_code before it frees the memory, so an OOM
+	 * victim shows its status while it exits, and as a zombie.
+	 */
 	for (k = 3, p = strtok_r(p + 1, " ", &save); p;
 	     p = strtok_r(NULL, " ", &save), k++)
-		if (k == 52) {
+		if (k == 52 && (zombie || atoi(p))) {
 			rt->status[i] = atoi(p);
 			rt->status_from[i] = "proc-stat";
 			return;
 		}
+}
+
+/*
+ * The kernel log named pids[i] as killed: on kernels without
+ * PIDFD_INFO_EXIT, catch its exit status while it frees its memory,
+ * before a parent that reaps at once takes the zombie away.
+ */
+static void oom_catch_status(struct oom_rt *rt)
+{
+	size_t i, k;
+	int n;
+
+	for (i = 0; i < rt->npid; i++) {
+		bool named = false;
+
+		for (k = 0; k < rt->nkills; k++)
+			named |= rt->kills[k].pid == rt->pids[i];
+		if (!named || rt->status[i] >= 0)
+			continue;
+		for (n = 0; n < 2000 && rt->status[i] < 0; n++) {
+			oom_exit_status(rt, i);
+			if (rt->status[i] >= 0 || kill(rt->pids[i], 0))
+				break;
+			usleep(1000);
+		}
+		if (rt->status[i] < 0)
+			oom_exit_status(rt, i);
+	}
 }
 
 static void oom_read_counters(struct oom_rt *rt)
@@ -1052,6 +1093,7 @@ static void *oom_watch(void *arg)
 		}
 		now = fl_now_ns();
 		pthread_mutex_lock(&rt->lock);
+		oom_catch_status(rt);
 		for (i = 0; i < rt->npid; i++) {
 			if (!rt->t_dead[i] && (pfd[3 + i].revents & POLLIN)) {
 				rt->t_dead[i] = now;
@@ -1239,6 +1281,8 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 				 k->memory_root, fl_journal_id(u->j), f->name);
 		break;
 	}
+	for (i = strlen(rt->path); i > 1 && rt->path[i - 1] == '/'; i--)
+		rt->path[i - 1] = 0;
 	if (!strcmp(rt->path, k->memory_root)) {
 		r = oom_refuse(f, -EOPNOTSUPP, "target %s: %s is the root memory cgroup, which cannot be limited",
 			       t->name, rt->path);

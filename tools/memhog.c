@@ -16,7 +16,8 @@
  *               stays and reaps it only 5 s after it dies (so a watcher
  *               can read its exit status from the zombie on kernels
  *               without PIDFD_INFO_EXIT)
- *   --cgroup    join this cgroup folder (writes cgroup.procs) first
+ *   --cgroup    join this cgroup folder (writes cgroup.procs) first;
+ *               with --fork only the child joins it
  *
  * Output: "pid N" at once, then "ready N" once N bytes are held.
  */
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 {
 	unsigned long long slice;
 	pthread_t *tids;
+	const char *cgroup = NULL;
 	bool do_fork = false;
 	int i;
 
@@ -154,7 +156,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--touch-rate"))
 			touch_ms = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--cgroup"))
-			join_cgroup(v);
+			cgroup = v;
 		else {
 			fprintf(stderr, "memhog: unknown option %s\n", a);
 			return 2;
@@ -183,7 +185,12 @@ int main(int argc, char **argv)
 			waitpid(child, &status, 0);
 			return 0;
 		}
+		/* Only the hog joins the cgroup: the parent stays out. */
+		if (cgroup)
+			join_cgroup(cgroup);
 	} else {
+		if (cgroup)
+			join_cgroup(cgroup);
 		printf("pid %d\n", (int)getpid());
 	}
 
