@@ -9,7 +9,9 @@
  *   3. cgroup sock_addr hooks with bpf_set_retval (cgroup targets).
  *
  * This file holds the fault's schema (parse), what this kernel allows
- * (check) and the plan (describe).  Apply lands with issue #6.
+ * (check), the plan (describe), and apply, revert and observe, which load
+ * sysfault.bpf.c.  Route 1 (the syscall entry) has no programs yet, so
+ * the plan never picks it.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -633,8 +635,6 @@ static int make_plan(const struct syscall_spec *s, struct sc_plan *p)
 	if (s->follow_forks && !cgroup_scoped(s)) {
 		if (feat(p, FL_BPF_TP_BTF)) {
 			p->fork_prog = FL_BPF_TP_BTF;
-		} else if (feat(p, FL_BPF_RAW_TP)) {
-			p->fork_prog = FL_BPF_RAW_TP;
 		} else {
 			p->forks_ok = false;
 		}
@@ -743,7 +743,7 @@ static int syscall_check(const struct fl_fault *f, char *why, size_t len)
 		refuse_why(s, &p, true, false, why, len);
 		ret = -EOPNOTSUPP;
 	} else if (!p.forks_ok) {
-		snprintf(why, len, "follow-forks needs a tp_btf or raw_tp program on sched_process_fork (CONFIG_DEBUG_INFO_BTF for tp_btf), and neither loads; or set follow-forks: false");
+		snprintf(why, len, "follow-forks needs a tp_btf program on sched_process_fork (CONFIG_DEBUG_INFO_BTF), and it does not load; or set follow-forks: false");
 		ret = -EOPNOTSUPP;
 	}
 	free_plan(&p);

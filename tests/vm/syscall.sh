@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Syscall faults under the stock kernel, through the LSM route (BPF LSM,
+# and fmod_ret on security_* for read/write with a path): the exact errno
+# for the target, nothing for other processes, every thread, fork
+# following, path and peer filters, `when` against strace's own when=,
+# probability within a 99% bound over 10000 calls, events one to one, and
+# fsync refused (no LSM hook, no error-injectable syscalls here).
+source "$(dirname "$0")/../lib.sh"
+# Only in the throwaway guest: this test changes the machine.
+[ "${VMTEST:-}" = 1 ] || { skip "vm/syscall" "run it under tools/vmtest"; exit 0; }
+export FAULTLINE_RUNDIR=$T/run
+SYSFAIL=${OUTPUT}tools/sysfail
+if [ ! -x "$SYSFAIL" ] || [ ! -x "$FAULTLINE" ]; then
+	notok "syscall: $FAULTLINE and $SYSFAIL are built (make tests)"; exit 0
+fi
+v2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+
+start() { # NAME YAML: run in the background until applied
+	"$FAULTLINE" run --json --report "$T/$1.report" "$2" > "$T/$1.out" 2>&1 &
+	runner=$!
+	at_exit "kill -9 $runner"
+	local i
+	for i in $(seq 200); do
+		grep -q '"event":"applied"' "$T/$1.out" && return 0
+		kill -0 "$runner" 2>/dev/null || break
+		sleep 0.05
+	done
+	notok "$1: the fault applies"; sed 's/^/#   /' "$T/$1.out" | tail -5
+	return 1
+}
+stop() { kill -TERM "$runner"; wait "$runner"; }
+observed() { # REPORT KEY
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); print(o.get(sys.argv[2]))' "$@"
+}
+fault() { # TARGETS-YAML SYSCALL-MAP-BODY
+	printf 'name: vm-syscall\nduration: 60s\ntargets:\n%s\nfaults:\n  - name: f\n    syscall: { %s }\n' "$1" "$2"
+}
+
+echo hello > "$T/file"
+mkdir -p "$T/in" && echo x > "$T/in/f"
+
+# --- pid targets: openat through lsm/file_open ----------------------------
+# The target execs into a 4-thread sysfail; a child and a child that
+# forks twice run beside it.  All start (and open their output files)
+# before the fault, and make their calls once $T/go exists.
+for ff in true false; do
+	rm -f "$T/go" "$T/child.out" "$T/grandchild.out" "$T/self.out"
+	bash -c '"$0" -w "$1/go" -n 2 openat "$1/file" > "$1/child.out" &
+		"$0" -w "$1/go" -d 2 -n 2 openat "$1/file" > "$1/grandchild.out" &
+		exec "$0" -w "$1/go" -t 4 -n 3 openat "$1/file" > "$1/self.out"' \
+		"$SYSFAIL" "$T" &
+	tgt=$!
+	at_exit "kill -9 $tgt"
+	sleep 0.3
+	fault "  app: { pid: $tgt }" "target: app, calls: [openat], errno: EIO, follow-forks: $ff" > "$T/pid.yaml"
+	if [ $ff = true ]; then
+		check_match "plan: openat through BPF LSM" 'via BPF LSM \(openat\)' \
+			"$("$FAULTLINE" plan "$T/pid.yaml" 2>&1)"
+	fi
+	start pid-$ff "$T/pid.yaml" || continue
+	check "a process that is not the target opens the file (follow-forks: $ff)" \
+		"$SYSFAIL" -n 3 -e OK openat "$T/file"
+	touch "$T/go"; wait "$tgt"
+	for _ in $(seq 50); do
+		[ -s "$T/child.out" ] && [ -s "$T/grandchild.out" ] && break
+		sleep 0.1
+	done
+	stop
+	if [ $ff = true ]; then
+		check_match "follow-forks: a child started before the fault fails with EIO" '^EIO 2$' "$(cat "$T/child.out")"
+		check_match "follow-forks: a grandchild fails with EIO" '^EIO 2$' "$(cat "$T/grandchild.out")"
+		check_eq "events match the injections one to one (2+2+12)" 16 "$(observed "$T/pid-$ff.report" injections)"
+		check_eq "and the kernel's count" 16 "$(observed "$T/pid-$ff.report" kernel_count)"
+	else
+		check_match "follow-forks false: a child opens the file" '^OK 2$' "$(cat "$T/child.out")"
+		check_match "follow-forks false: a grandchild opens the file" '^OK 2$' "$(cat "$T/grandchild.out")"
+	fi
+	check_match "every one of the target's 4 threads fails with EIO (follow-forks: $ff)" '^EIO 12$' "$(cat "$T/self.out")"
+done
+
+# --- a cgroup target, by cgroup ancestry ----------------------------------
+if [ -n "$v2" ]; then
+	cg=$v2/fl-vm-syscall-$$
+	mkdir "$cg" && at_exit "rmdir $cg"
+	in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
+	fault "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: { ENOSPC: 50%, EROFS: 50% }, path: $T/in" > "$T/cg.yaml"
+	if start cg "$T/cg.yaml"; then
+		out=$(in_cg "$SYSFAIL" -d 1 -n 400 openat "$T/in/f")
+		check_match "cgroup target: openat under the path fails (ENOSPC or EROFS)" '^ENOSPC [0-9]+$' "$out"
+		check_match "with both errnos of the weights" '^EROFS [0-9]+$' "$out"
+		check_match "and never succeeds" '^calls 400$' "$out"
+		check "cgroup target: openat outside the path works" \
+			in_cg "$SYSFAIL" -e OK openat "$T/file"
+		check "a process outside the cgroup opens under the path" \
+			"$SYSFAIL" -e OK openat "$T/in/f"
+		stop
+	fi
+fi
+
+# --- read with a path: fmod_ret on security_file_permission ---------------
+rm -f "$T/go"
+"$SYSFAIL" -w "$T/go" -n 3 read "$T/in/f" > "$T/r1.out" &
+r1=$!
+fault "  app: { pid: $r1 }" "target: app, calls: [read], errno: EBADMSG, path: $T/in" > "$T/read.yaml"
+check_match "plan: read with a path goes through fmod_ret on security_file_permission" \
+	'fmod_ret on security_\* hooks \(read\)' "$("$FAULTLINE" plan "$T/read.yaml" 2>&1)"
+if start read "$T/read.yaml"; then
+	touch "$T/go"; wait "$r1"
+	check_match "read() under the path fails with EBADMSG" '^EBADMSG 3$' "$(cat "$T/r1.out")"
+	stop
+fi
+
+# --- peer filter: socket_connect ------------------------------------------
+port=$((20000 + $$ % 20000))
+"$SYSFAIL" serve "$port" & at_exit "kill $!"
+"$SYSFAIL" serve $((port + 1)) & at_exit "kill $!"
+rm -f "$T/go"
+bash -c '"$0" -w "$1/go" -n 2 connect 127.0.0.1:"$2" > "$1/c1.out"
+	exec "$0" -n 2 connect 127.0.0.1:$(($2 + 1)) > "$1/c2.out"' "$SYSFAIL" "$T" "$port" &
+tgt=$!
+fault "  app: { pid: $tgt }" "target: app, calls: [connect], errno: ECONNRESET, peer: { ports: [$port], to: 127.0.0.0/8 }" > "$T/peer.yaml"
+if start peer "$T/peer.yaml"; then
+	touch "$T/go"; wait "$tgt"
+	check_match "peer: connect() to the port fails with ECONNRESET" '^ECONNRESET 2$' "$(cat "$T/c1.out")"
+	check_match "peer: connect() to another port works" '^OK 2$' "$(cat "$T/c2.out")"
+	stop
+fi
+
+# --- when, against strace ---------------------------------------------------
+# A new thread counts from zero under both (strace counts per tracee), so
+# compare the sequences of a second thread's openat calls.
+rm -f "$T/go"
+"$SYSFAIL" -w "$T/go" -t 1 -s -n 14 openat "$T/file" > "$T/w.out" &
+wt=$!
+fault "  app: { pid: $wt }" "target: app, calls: [openat], errno: EIO, when: { after: 2, every: 3, times: 3 }" > "$T/when.yaml"
+if start when "$T/when.yaml"; then
+	touch "$T/go"; wait "$wt"; stop
+	fl=$(sed -n 's/^seq //p' "$T/w.out")
+	check_eq "when {after 2, every 3, times 3}: calls 3, 6 and 9 fail" '..x..x..x.....' "$fl"
+	if command -v strace >/dev/null; then
+		st=$(strace -f -qq -o /dev/null -e trace=openat \
+			-e inject=openat:error=EIO:when=3..9+3 \
+			"$SYSFAIL" -t 2 -s -n 14 openat "$T/file" | sed -n 's/^seq //p')
+		check_eq "strace's when=3..9+3 fails the same calls" "$st" "$fl"
+	else
+		skip "when against strace" "strace is not installed"
+	fi
+fi
+
+# --- probability, over 10000 calls ----------------------------------------
+rm -f "$T/go"
+"$SYSFAIL" -w "$T/go" -n 10000 openat "$T/file" > "$T/p.out" &
+pt=$!
+fault "  app: { pid: $pt }" "target: app, calls: [openat], errno: EIO, probability: 10%" > "$T/prob.yaml"
+if start prob "$T/prob.yaml"; then
+	touch "$T/go"; wait "$pt"; stop
+	n=$(awk '$1 == "EIO" {print $2}' "$T/p.out")
+	# Binomial(10000, 0.1): mean 1000, sd 30; 99%: +-2.576 sd = +-77.
+	check "probability 10%: $n of 10000 failed, inside 923..1077" \
+		test "${n:-0}" -ge 923 -a "${n:-0}" -le 1077
+	check_eq "events match the injections one to one" "${n:-0}" "$(observed "$T/prob.report" injections)"
+	check_eq "no event was lost" 0 "$(observed "$T/prob.report" events_lost)"
+fi
+
+# --- fsync: refused on this kernel -------------------------------------------
+fault "  app: { pid: $$ }" "target: app, calls: [fsync], errno: EIO" > "$T/fsync.yaml"
+out=$("$FAULTLINE" run "$T/fsync.yaml" 2>&1); rc=$?
+check_eq "fsync is refused here (exit 3)" 3 "$rc"
+check_match "naming CONFIG_FUNCTION_ERROR_INJECTION and CONFIG_BPF_KPROBE_OVERRIDE" \
+	'fsync.*CONFIG_FUNCTION_ERROR_INJECTION.*CONFIG_BPF_KPROBE_OVERRIDE' "$out"
+check_match "and that fsync passes through no LSM hook" 'fsync passes through no LSM hook' "$out"
