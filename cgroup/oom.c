@@ -1650,6 +1650,19 @@ static int oom_observe(const struct fl_fault *f, json_object *out)
 	json_object_object_add(out, "collateral_kills",
 			       json_object_new_int((int)json_object_array_length(coll)));
 	json_object_object_add(out, "collateral", coll);
+	/* What the file expected: the runner's verdict reads this. */
+	if (rt->pressure)
+		fl_expectation(out, rt->high > rt->high0 && !rt->nkills,
+			       rt->nkills ? "expect: pressure, but the kernel "
+			       "killed a process" : rt->high > rt->high0 ?
+			       "memory.high throttled the target" :
+			       "memory.events high did not rise");
+	else
+		fl_expectation(out, found && sigkill && counter && named,
+			       found && sigkill && counter && named ?
+			       "a kernel OOM kill, proven by all three signs" :
+			       "no proven kernel OOM kill of the target (see "
+			       "proof)");
 	pthread_mutex_unlock(&rt->lock);
 	return 0;
 }

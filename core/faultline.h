@@ -375,6 +375,13 @@ struct fl_engine {
 	int (*resources)(const struct fl_fault *f, json_object *out);
 };
 
+/*
+ * For observe: record whether what the file expected of this fault
+ * happened ("expectation": { "met", "detail" }).  A fault whose
+ * expectation was not met fails the drill with exit status 1.
+ */
+void fl_expectation(json_object *observed, bool met, const char *detail);
+
 const struct fl_engine *fl_engine_find(const char *name);
 /* NULL-terminated list of the registered engines' names. */
 const char *const *fl_engine_names(void);

@@ -830,6 +830,19 @@ static const char *verdict(const struct runner *r, int *code)
 			*code = FL_EXIT_EXPECT;
 			return "fail";
 		}
+	/* An engine's own expectation (an oom fault that killed nothing). */
+	for (i = 0; i < r->exp->nfaults; i++) {
+		json_object *obs, *e, *met;
+
+		if (r->info[i] &&
+		    json_object_object_get_ex(r->info[i], "observed", &obs) &&
+		    json_object_object_get_ex(obs, "expectation", &e) &&
+		    json_object_object_get_ex(e, "met", &met) &&
+		    !json_object_get_boolean(met)) {
+			*code = FL_EXIT_EXPECT;
+			return "fail";
+		}
+	}
 	*code = FL_EXIT_OK;
 	return "pass";
 }
@@ -927,6 +940,7 @@ static void print_summary(struct runner *r, const char *v, int code,
 			  const char *report_path)
 {
 	struct fl_experiment *exp = r->exp;
+	json_object *obs, *e, *met, *det;
 	char up[16], buf[64];
 	size_t i;
 
@@ -950,6 +964,15 @@ static void print_summary(struct runner *r, const char *v, int code,
 			       FL_FAULT_SKIPPED || f->state == FL_FAULT_FAILED) ?
 			       f->detail : mechanism(r, i));
 		putchar('\n');
+		if (r->info[i] &&
+		    json_object_object_get_ex(r->info[i], "observed", &obs) &&
+		    json_object_object_get_ex(obs, "expectation", &e) &&
+		    json_object_object_get_ex(e, "met", &met) &&
+		    json_object_object_get_ex(e, "detail", &det))
+			printf("        %s: %s\n",
+			       json_object_get_boolean(met) ? "expected" :
+			       "EXPECTATION FAILED",
+			       json_object_get_string(det));
 	}
 	for (i = 0; i < exp->nprobes; i++) {
 		struct probe_rt *p = &r->pr[i];

@@ -221,3 +221,18 @@ for _ in $(seq 50); do [ -z "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)" ] && break; 
 check_eq "oom crash: the guardian restored the limits byte for byte" "$before" "$(limits "$top/victim")"
 check_eq "oom crash: and removed the journal" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
 check_eq "oom crash: the idle hog was not killed" alive "$(kill -0 "$idle" 2>/dev/null && echo alive || echo dead)"
+
+# -- an expectation that fails: an idle hog is squeezed but never killed --
+cat > "$T/idle.yaml" <<YAML
+name: oomtest-idle
+duration: 2s
+targets:
+  hog: { pid: $idle }
+faults:
+  - name: squeeze
+    oom: { target: hog, squeeze: { to: 16M } }
+YAML
+"$FAULTLINE" run "$T/idle.yaml" >"$T/idle.out" 2>&1; rc=$?
+check_eq "oom: a squeeze that kills nothing fails the drill" 1 "$rc"
+check_match "oom: and says which expectation failed" "EXPECTATION FAILED: no proven kernel OOM kill" "$(cat "$T/idle.out")"
+check_eq "oom: limits restored after the failed expectation" "$before" "$(limits "$top/victim")"
