@@ -1,13 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline plan FILE: a dry run that touches nothing. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 
+#include "netem/netem.h"
 #include "tools/cmds.h"
+
+/* --as GROUP: a partition group number, 1-based. */
+static int parse_as(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > 1000)
+		return -1;
+	netem_partition_as = v;
+	return 0;
+}
 
 int cmd_plan(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "as", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -16,13 +34,21 @@ int cmd_plan(int argc, char **argv)
 	struct fl_diag d;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jA:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			fl_json_output = true;
 			break;
+		case 'A':
+			if (parse_as(optarg))
+				return cmd_bad_usage("plan", "--as takes a group number, 1 for the first group");
+			break;
 		case 'h':
-			return cmd_usage("plan", stdout);
+			cmd_usage("plan", stdout);
+			printf("  --json         the plan as JSON\n"
+			       "  --as GROUP     partitions: plan as a host of "
+			       "group GROUP (1 = the first)\n");
+			return 0;
 		default:
 			return cmd_bad_usage("plan", "unknown option");
 		}

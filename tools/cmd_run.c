@@ -1,8 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline run FILE: carry the drill out and put the machine back. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 
+#include "netem/netem.h"
 #include "tools/cmds.h"
+
+/* --as GROUP: a partition group number, 1-based. */
+static int parse_as(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > 1000)
+		return -1;
+	netem_partition_as = v;
+	return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -10,6 +27,7 @@ int cmd_run(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "as", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -18,7 +36,7 @@ int cmd_run(int argc, char **argv)
 	struct fl_diag d;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "jqr:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jqr:A:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			fl_json_output = true;
@@ -29,12 +47,19 @@ int cmd_run(int argc, char **argv)
 		case 'r':
 			ro.report_json = optarg;
 			break;
+		case 'A':
+			if (parse_as(optarg))
+				return cmd_bad_usage("run", "--as takes a group number, 1 for the first group");
+			break;
 		case 'h':
 			cmd_usage("run", stdout);
 			printf("  --report FILE  write the JSON report to FILE "
 			       "(instead of the file's report: json:)\n"
 			       "  --json         JSON lines of events on stdout\n"
 			       "  --quiet        no event lines, no summary\n"
+			       "  --as GROUP     partitions: this host is in group "
+			       "GROUP (1 = the first),\n"
+			       "                 not the one its addresses give\n"
 			       "Ctrl-C stops the drill and reverts everything; "
 			       "a second Ctrl-C reverts at once.\n");
 			return 0;
