@@ -446,8 +446,18 @@ static int partition_check(const struct fl_fault *f, char *why, size_t len)
 			 netem_partition_as, s->ngroups);
 		return -EINVAL;
 	}
-	if (pick(why, len) == PART_NONE)
+	switch (pick(why, len)) {
+	case PART_BPF:
+		break;
+	case PART_NETEM: {
+		size_t off = strlen(why);
+
+		snprintf(why + off, len - off, "; but the netem fallback of the partition fault is not in this build");
 		return -EOPNOTSUPP;
+	}
+	default:
+		return -EOPNOTSUPP;
+	}
 	return 0;
 }
 
