@@ -5,19 +5,28 @@
  * egress, ingress (through an ifb device) or both.
  *
  * This file holds the fault's schema (parse), what this kernel allows
- * (check) and the plan (describe).  Apply lands with issue #4.
+ * (check), the plan (describe), and apply, revert and observe over
+ * rtnetlink (netem/tc.c saves and restores the device's tc state).
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <netlink/netlink.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
 #include "netem/netem.h"
 #include "netem/netem_spec.h"
+#include "netem/tc.h"
 
 static const char *const netem_keys[] = {
 	"device", "direction", "match", "delay", "jitter", "correlation",
@@ -563,8 +572,13 @@ static bool has_qdisc(const char *kind)
 	return fl_kernel_has_qdisc(kind, why, sizeof(why)) == 1;
 }
 
+static const char *getenv_kind(void);
+
+/* prio where the kernel has it; FAULTLINE_NETEM_PARENT overrides (tests). */
 static const char *parent_kind(void)
 {
+	if (getenv_kind())
+		return getenv_kind();
 	return has_qdisc("prio") ? "prio" : "htb";
 }
 
@@ -1043,17 +1057,914 @@ static int netem_resources(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* apply, revert, observe                                              */
+
+#ifndef TCA_NETEM_PRNG_SEED
+#define TCA_NETEM_PRNG_SEED	(TCA_NETEM_SLOT_DIST + 1)
+#endif
+
+#define DIST_SIZE	4096
+
+static uint32_t pct_u32(double pct)
+{
+	if (pct >= 100.0)
+		return UINT32_MAX;
+	if (pct <= 0)
+		return 0;
+	return (uint32_t)(pct / 100.0 * UINT32_MAX + 0.5);
+}
+
+/*
+ * A little arithmetic without libm (the build links none): exp by range
+ * reduction and a series, square and cube roots by Newton's method.
+ */
+static double m_exp(double x)
+{
+	double r, term = 1, sum = 1;
+	int k, i;
+
+	if (x < -700)
+		return 0;
+	k = (int)(x / 0.6931471805599453 + (x < 0 ? -0.5 : 0.5));
+	r = x - k * 0.6931471805599453;
+	for (i = 1; i < 30; i++) {
+		term *= r / i;
+		sum += term;
+	}
+	while (k > 0) {
+		sum *= 2;
+		k--;
+	}
+	while (k < 0) {
+		sum /= 2;
+		k++;
+	}
+	return sum;
+}
+
+static double m_sqrt(double x)
+{
+	double g = x > 1 ? x : 1;
+	int i;
+
+	if (x <= 0)
+		return 0;
+	for (i = 0; i < 200; i++) {
+		double n = 0.5 * (g + x / g);
+
+		if (n == g)
+			break;
+		g = n;
+	}
+	return g;
+}
+
+static double m_cbrt(double x)
+{
+	double g = x > 1 ? x : 1;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		double n = g - (g * g * g - x) / (3 * g * g);
+
+		if (n == g)
+			break;
+		g = n;
+	}
+	return g;
+}
+
+/* Pareto with shape 3, standardized to mean 0 and deviation 1. */
+static double pareto_quantile(double u)
+{
+	return (1.0 / m_cbrt(1.0 - u) - 1.5) / m_sqrt(0.75);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* n quantiles of the standard normal at (i + 0.5) / n, by integration. */
+static void normal_quantiles(double *q, size_t n)
+{
+	const double step = 1.0 / 4096, norm = 0.3989422804014327;
+	double x = -9, cdf = 0;
+	size_t i = 0;
+
+	while (i < n && x < 9) {
+		double mid = x + step / 2;
+
+		cdf += norm * m_exp(-mid * mid / 2) * step;
+		x += step;
+		while (i < n && cdf >= (i + 0.5) / n)
+			q[i++] = x;
+	}
+	while (i < n)
+		q[i++] = 9;
+}
+
+static int16_t to_s16(double v)
+{
+	v = v * NETEM_DIST_SCALE;
+	v += v < 0 ? -0.5 : 0.5;
+	if (v > INT16_MAX)
+		return INT16_MAX;
+	if (v < INT16_MIN)
+		return INT16_MIN;
+	return (int16_t)v;
+}
+
+/*
+ * netem's delay tables: DIST_SIZE quantiles of the distribution in units
+ * of NETEM_DIST_SCALE standard deviations (netem adds table[rnd] * jitter
+ * / NETEM_DIST_SCALE to the delay).  Made here, no /usr/lib/tc needed.
+ */
+static int make_dist(enum netem_dist dist, int16_t *t)
+{
+	double *nq, *mix = NULL, v, mean = 0, var = 0, pq[256];
+	size_t i, j, n = ARRAY_SIZE(pq);
+
+	nq = malloc(DIST_SIZE * sizeof(*nq));
+	if (!nq)
+		return -ENOMEM;
+	normal_quantiles(nq, DIST_SIZE);
+	if (dist == NETEM_DIST_PARETONORMAL) {
+		/* A quarter normal, three quarters pareto, on a grid. */
+		double *nq2 = malloc(n * sizeof(*nq2));
+
+		mix = malloc(n * n * sizeof(*mix));
+		if (!mix || !nq2) {
+			free(nq2);
+			free(mix);
+			free(nq);
+			return -ENOMEM;
+		}
+		normal_quantiles(nq2, n);
+		for (j = 0; j < n; j++)
+			pq[j] = pareto_quantile((j + 0.5) / n);
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++) {
+				v = 0.25 * nq2[i] + 0.75 * pq[j];
+				mix[i * n + j] = v;
+				mean += v;
+			}
+		free(nq2);
+		mean /= n * n;
+		for (i = 0; i < n * n; i++)
+			var += (mix[i] - mean) * (mix[i] - mean);
+		var = m_sqrt(var / (n * n));
+		for (i = 0; i < n * n; i++)
+			mix[i] = (mix[i] - mean) / var;
+		qsort(mix, n * n, sizeof(*mix), cmp_double);
+	}
+	for (i = 0; i < DIST_SIZE; i++) {
+		double u = (i + 0.5) / DIST_SIZE;
+
+		if (dist == NETEM_DIST_NORMAL)
+			v = nq[i];
+		else if (dist == NETEM_DIST_PARETO)
+			v = pareto_quantile(u);
+		else
+			v = mix[(size_t)(u * n * n)];
+		t[i] = to_s16(v);
+	}
+	free(mix);
+	free(nq);
+	return 0;
+}
+
+/* netem's TCA_OPTIONS: struct tc_netem_qopt, then its attributes. */
+static int put_netem(struct nlmsghdr *nlh, const struct netem_spec *s,
+		     uint32_t limit)
+{
+	struct tc_netem_qopt q = { 0 };
+	struct nlattr *opts, *nest;
+	uint64_t rate;
+
+	q.latency = s->delay_ns >> 6 > UINT32_MAX ? UINT32_MAX :
+		    s->delay_ns >> 6;
+	q.jitter = s->jitter_ns >> 6 > UINT32_MAX ? UINT32_MAX :
+		   s->jitter_ns >> 6;
+	q.limit = limit;
+	if (s->loss_model == NETEM_LOSS_RANDOM)
+		q.loss = pct_u32(s->loss);
+	if (s->has_duplicate)
+		q.duplicate = pct_u32(s->duplicate);
+	if (s->has_reorder)
+		q.gap = s->reorder_gap ? s->reorder_gap : 1;
+
+	opts = tc_nest_start(nlh, TCA_OPTIONS);
+	tc_put_raw(nlh, &q, sizeof(q));
+	if (s->has_correlation) {
+		struct tc_netem_corr c = {
+			.delay_corr = s->has_jitter ? pct_u32(s->correlation) : 0,
+			.loss_corr = s->loss_model == NETEM_LOSS_RANDOM ?
+				     pct_u32(s->correlation) : 0,
+			.dup_corr = s->has_duplicate ?
+				    pct_u32(s->correlation) : 0,
+		};
+
+		mnl_attr_put(nlh, TCA_NETEM_CORR, sizeof(c), &c);
+	}
+	if (s->has_reorder) {
+		struct tc_netem_reorder r = {
+			.probability = pct_u32(s->reorder),
+			.correlation = s->has_correlation ?
+				       pct_u32(s->correlation) : 0,
+		};
+
+		mnl_attr_put(nlh, TCA_NETEM_REORDER, sizeof(r), &r);
+	}
+	if (s->has_corrupt) {
+		struct tc_netem_corrupt c = {
+			.probability = pct_u32(s->corrupt),
+			.correlation = s->has_correlation ?
+				       pct_u32(s->correlation) : 0,
+		};
+
+		mnl_attr_put(nlh, TCA_NETEM_CORRUPT, sizeof(c), &c);
+	}
+	if (s->loss_model == NETEM_LOSS_GEMODEL) {
+		struct tc_netem_gemodel g = {
+			.p = pct_u32(s->lp[0]), .r = pct_u32(s->lp[1]),
+			/* The kernel keeps h (kept in the bad state). */
+			.h = pct_u32(100.0 - s->lp[2]),
+			.k1 = pct_u32(s->lp[3]),
+		};
+
+		nest = tc_nest_start(nlh, TCA_NETEM_LOSS);
+		mnl_attr_put(nlh, NETEM_LOSS_GE, sizeof(g), &g);
+		mnl_attr_nest_end(nlh, nest);
+	} else if (s->loss_model == NETEM_LOSS_STATE) {
+		struct tc_netem_gimodel g = {
+			.p13 = pct_u32(s->lp[0]), .p31 = pct_u32(s->lp[1]),
+			.p32 = pct_u32(s->lp[2]), .p23 = pct_u32(s->lp[3]),
+			.p14 = pct_u32(s->lp[4]),
+		};
+
+		nest = tc_nest_start(nlh, TCA_NETEM_LOSS);
+		mnl_attr_put(nlh, NETEM_LOSS_GI, sizeof(g), &g);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	if (s->has_rate) {
+		struct tc_netem_rate r = { 0 };
+
+		rate = s->rate_bps / 8;
+		r.rate = rate > UINT32_MAX ? UINT32_MAX : rate;
+		if (rate >= UINT32_MAX)
+			mnl_attr_put_u64(nlh, TCA_NETEM_RATE64, rate);
+		mnl_attr_put(nlh, TCA_NETEM_RATE, sizeof(r), &r);
+	}
+	if (s->ecn)
+		mnl_attr_put_u32(nlh, TCA_NETEM_ECN, 1);
+	if (s->has_delay)
+		mnl_attr_put_u64(nlh, TCA_NETEM_LATENCY64, s->delay_ns);
+	if (s->has_jitter)
+		mnl_attr_put_u64(nlh, TCA_NETEM_JITTER64, s->jitter_ns);
+	if (s->has_slot) {
+		struct tc_netem_slot sl = {
+			.min_delay = s->slot_min_ns,
+			.max_delay = s->slot_max_ns,
+			/* 0: no limit (the kernel dumps its INT_MAX so). */
+			.max_packets = 0,
+			.max_bytes = 0,
+		};
+
+		mnl_attr_put(nlh, TCA_NETEM_SLOT, sizeof(sl), &sl);
+	}
+	if (s->has_seed)
+		mnl_attr_put_u64(nlh, TCA_NETEM_PRNG_SEED, s->seed);
+	if (s->has_jitter && s->distribution != NETEM_DIST_NONE &&
+	    s->distribution != NETEM_DIST_UNIFORM) {
+		int16_t *t = malloc(DIST_SIZE * sizeof(*t));
+		int ret;
+
+		if (!t)
+			return -ENOMEM;
+		ret = make_dist(s->distribution, t);
+		if (!ret)
+			mnl_attr_put(nlh, TCA_NETEM_DELAY_DIST,
+				     DIST_SIZE * sizeof(*t), t);
+		free(t);
+		if (ret)
+			return ret;
+	}
+	mnl_attr_nest_end(nlh, opts);
+	return 0;
+}
+
+static const char *getenv_kind(void)
+{
+	const char *k = getenv("FAULTLINE_NETEM_PARENT");
+
+	if (k && (!strcmp(k, "htb") || !strcmp(k, "prio")))
+		return k;
+	return NULL;
+}
+
+struct applier {
+	struct fl_fault *f;
+	const struct netem_spec *s;
+	char *buf;
+	uint32_t limit;
+};
+
+static int fail(struct applier *a, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct applier *a, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	free(a->f->detail);
+	if (asprintf(&a->f->detail, "%s: %s%s%s", msg, strerror(-err),
+		     tc_last_error()[0] ? ": " : "", tc_last_error()) < 0)
+		a->f->detail = NULL;
+	return err;
+}
+
+static void u32_key(struct tc_u32_sel *sel, uint32_t mask, uint32_t val,
+		    int off)
+{
+	struct tc_u32_key *k = &sel->keys[sel->nkeys++];
+
+	k->mask = htonl(mask);
+	k->val = htonl(val) & htonl(mask);
+	k->off = off;
+	k->offmask = 0;
+}
+
+/* Keys for a prefix at off (4 bytes for IPv4, 16 for IPv6). */
+static void u32_prefix(struct tc_u32_sel *sel, const struct fl_cidr *c,
+		       int off)
+{
+	int words = c->family == AF_INET ? 1 : 4, w, bits;
+
+	for (w = 0; w < words; w++) {
+		uint32_t v, m;
+
+		bits = c->prefix - 32 * w;
+		if (bits <= 0)
+			break;
+		m = bits >= 32 ? 0xffffffffU : ~(0xffffffffU >> bits);
+		memcpy(&v, c->addr + 4 * w, 4);
+		u32_key(sel, m, ntohl(v), off + 4 * w);
+	}
+}
+
+static int add_u32(struct applier *a, int ifindex, uint32_t parent,
+		   uint16_t prio, uint16_t proto, struct tc_u32_sel *sel,
+		   uint32_t classid, int mirred_to)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *opts, *acts, *act, *aopts;
+
+	sel->flags |= TC_U32_TERMINAL;
+	nlh = tc_msg(a->buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL,
+		     ifindex, parent, 0, TC_H_MAKE((uint32_t)prio << 16,
+						   htons(proto)));
+	mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+	opts = tc_nest_start(nlh, TCA_OPTIONS);
+	if (classid)
+		mnl_attr_put_u32(nlh, TCA_U32_CLASSID, classid);
+	mnl_attr_put(nlh, TCA_U32_SEL, sizeof(*sel) +
+		     sel->nkeys * sizeof(sel->keys[0]), sel);
+	if (mirred_to) {
+		struct tc_mirred m = {
+			.action = TC_ACT_STOLEN,
+			.eaction = TCA_EGRESS_REDIR,
+			.ifindex = mirred_to,
+		};
+
+		acts = tc_nest_start(nlh, TCA_U32_ACT);
+		act = tc_nest_start(nlh, 1);
+		mnl_attr_put_strz(nlh, TCA_ACT_KIND, "mirred");
+		aopts = tc_nest_start(nlh, TCA_ACT_OPTIONS);
+		mnl_attr_put(nlh, TCA_MIRRED_PARMS, sizeof(m), &m);
+		mnl_attr_nest_end(nlh, aopts);
+		mnl_attr_nest_end(nlh, act);
+		mnl_attr_nest_end(nlh, acts);
+	}
+	mnl_attr_nest_end(nlh, opts);
+	return tc_talk(nlh);
+}
+
+/* The u32 filters steering the matched subset to class fa17:2. */
+static int add_match_filters(struct applier *a, int ifindex, const char *dev)
+{
+	const struct netem_match *m = &a->s->match;
+	size_t nt = m->nto ? m->nto : 1, nf = m->nfrom ? m->nfrom : 1;
+	size_t np = m->nports ? m->nports : 1, i, j, k;
+	int fams[2] = { AF_INET, AF_INET6 }, fi, side, ret, added = 0;
+	char sel_buf[sizeof(struct tc_u32_sel) + 16 * sizeof(struct tc_u32_key)];
+	struct tc_u32_sel *sel = (struct tc_u32_sel *)sel_buf;
+
+	for (fi = 0; fi < 2; fi++) {
+		int fam = fams[fi], v6 = fam == AF_INET6;
+
+		if (m->protocol == NETEM_PROTO_ICMP && v6)
+			continue;
+		if (m->protocol == NETEM_PROTO_ICMPV6 && !v6)
+			continue;
+		for (i = 0; i < nt; i++)
+		for (j = 0; j < nf; j++)
+		for (k = 0; k < np; k++)
+		for (side = 0; side < (m->nports ? 2 : 1); side++) {
+			const struct fl_cidr *to = m->nto ? &m->to[i] : NULL;
+			const struct fl_cidr *fr = m->nfrom ? &m->from[j] : NULL;
+
+			if ((to && to->family != fam) ||
+			    (fr && fr->family != fam))
+				continue;
+			memset(sel_buf, 0, sizeof(sel_buf));
+			if (m->protocol != NETEM_PROTO_ANY) {
+				if (v6)
+					u32_key(sel, 0x0000ff00,
+						m->protocol << 8, 4);
+				else
+					u32_key(sel, 0x00ff0000,
+						m->protocol << 16, 8);
+			}
+			if (fr)
+				u32_prefix(sel, fr, v6 ? 8 : 12);
+			if (to)
+				u32_prefix(sel, to, v6 ? 24 : 16);
+			/* Either port: source (side 0) or destination. */
+			if (m->nports)
+				u32_key(sel, side ? 0x0000ffff : 0xffff0000,
+					side ? m->ports[k] :
+					(uint32_t)m->ports[k] << 16,
+					v6 ? 40 : 20);
+			if (!sel->nkeys)
+				u32_key(sel, 0, 0, 0);
+			ret = add_u32(a, ifindex, NETEM_HANDLE_ROOT, v6 ? 2 : 1,
+				      v6 ? ETH_P_IPV6 : ETH_P_IP, sel,
+				      NETEM_CLASS_MATCHED, 0);
+			if (ret)
+				return fail(a, ret, "cannot add a u32 filter on %s",
+					    dev);
+			added++;
+		}
+	}
+	if (!added)
+		return fail(a, -EINVAL, "match selects no traffic on %s", dev);
+	return 0;
+}
+
+static int add_qdisc_raw(struct applier *a, int ifindex, uint32_t parent,
+			 uint32_t handle, const char *kind, int flags,
+			 const void *opt, size_t len, const char *dev)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *o;
+	int ret;
+
+	nlh = tc_msg(a->buf, RTM_NEWQDISC, NLM_F_CREATE | flags, ifindex,
+		     parent, handle, 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, kind);
+	if (opt) {
+		o = tc_nest_start(nlh, TCA_OPTIONS);
+		tc_put_raw(nlh, opt, len);
+		mnl_attr_nest_end(nlh, o);
+	}
+	ret = tc_talk(nlh);
+	if (ret)
+		return fail(a, ret, "cannot add qdisc %s on %s", kind, dev);
+	return 0;
+}
+
+/* Compare what the kernel holds for netem with what was sent. */
+static int verify_netem(struct applier *a, int ifindex, uint32_t handle,
+			const char *dev)
+{
+	struct nlmsghdr *nlh;
+	char *want = malloc(TC_BUFSZ), kind[32];
+	const struct nlattr *wo, *attr, *got_a;
+	size_t qlen = MNL_ALIGN(sizeof(struct tc_netem_qopt)), glen, wlen;
+	void *got = NULL;
+	const char *wp;
+	int ret;
+
+	if (!want)
+		return -ENOMEM;
+	nlh = tc_msg(want, RTM_NEWQDISC, 0, 0, 0, 0, 0);
+	ret = put_netem(nlh, a->s, a->limit);
+	if (ret)
+		goto out;
+	ret = tc_qdisc_options(ifindex, handle, kind, &got, &glen);
+	if (ret) {
+		ret = fail(a, ret, "netem %x: is not on %s after apply",
+			   handle >> 16, dev);
+		goto out;
+	}
+	wo = (const struct nlattr *)((char *)mnl_nlmsg_get_payload(nlh) +
+				     sizeof(struct tcmsg));
+	wp = mnl_attr_get_payload(wo);
+	wlen = mnl_attr_get_payload_len(wo);
+	if (strcmp(kind, "netem") || glen < qlen ||
+	    memcmp(got, wp, sizeof(struct tc_netem_qopt))) {
+		ret = fail(a, -EIO, "the kernel holds other netem options on %s than were sent",
+			   dev);
+		goto out;
+	}
+	mnl_attr_for_each_payload((const struct nlattr *)(wp + qlen),
+				  wlen - qlen) {
+		int type = mnl_attr_get_type(attr);
+		const struct nlattr *g;
+		bool found = false;
+
+		if (type == TCA_NETEM_DELAY_DIST || type == TCA_NETEM_PAD)
+			continue;
+		got_a = (const struct nlattr *)((char *)got + qlen);
+		for (g = got_a; mnl_attr_ok(g, (char *)got + glen - (char *)g);
+		     g = mnl_attr_next(g)) {
+			if (mnl_attr_get_type(g) != type)
+				continue;
+			found = mnl_attr_get_payload_len(g) ==
+				mnl_attr_get_payload_len(attr) &&
+				!memcmp(mnl_attr_get_payload(g),
+					mnl_attr_get_payload(attr),
+					mnl_attr_get_payload_len(attr));
+			break;
+		}
+		if (found)
+			continue;
+		if (type == TCA_NETEM_PRNG_SEED) {
+			fl_warn("fault %s: this kernel does not keep netem's seed (TCA_NETEM_PRNG_SEED, Linux 6.3); the run is not reproducible",
+				a->f->name);
+			continue;
+		}
+		ret = fail(a, -EIO, "netem on %s: the kernel did not keep attribute %d as sent",
+			   dev, type);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(got);
+	free(want);
+	return ret;
+}
+
+struct count_ctx {
+	int n;
+};
+
+static int count_keys_cb(const struct tc_obj *o, void *data)
+{
+	struct count_ctx *c = data;
+
+	if (!strcmp(o->kind, "u32") && TC_U32_KEY(o->handle))
+		c->n++;
+	return 0;
+}
+
+/* netem (and its classful parent with filters) on one device. */
+static int build_tree(struct applier *a, int ifindex, const char *dev)
+{
+	const struct netem_spec *s = a->s;
+	struct nlmsghdr *nlh;
+	uint32_t netem_handle = NETEM_HANDLE_ROOT, netem_parent = TC_H_ROOT;
+	struct count_ctx cnt = { 0 };
+	int ret;
+
+	if (s->has_match) {
+		if (!strcmp(parent_kind(), "prio")) {
+			struct tc_prio_qopt p = { .bands = 3 };
+
+			ret = add_qdisc_raw(a, ifindex, TC_H_ROOT,
+					    NETEM_HANDLE_ROOT, "prio",
+					    NLM_F_REPLACE, &p, sizeof(p), dev);
+		} else {
+			struct tc_htb_glob g = { .version = 3,
+						 .rate2quantum = 10 };
+			struct tc_htb_opt o = { 0 };
+			struct nlattr *opts;
+			uint64_t rate = 100000000000ULL / 8;
+
+			nlh = tc_msg(a->buf, RTM_NEWQDISC,
+				     NLM_F_CREATE | NLM_F_REPLACE, ifindex,
+				     TC_H_ROOT, NETEM_HANDLE_ROOT, 0);
+			mnl_attr_put_strz(nlh, TCA_KIND, "htb");
+			opts = tc_nest_start(nlh, TCA_OPTIONS);
+			mnl_attr_put(nlh, TCA_HTB_INIT, sizeof(g), &g);
+			mnl_attr_nest_end(nlh, opts);
+			ret = tc_talk(nlh);
+			if (ret)
+				return fail(a, ret, "cannot add qdisc htb on %s",
+					    dev);
+			o.rate.linklayer = TC_LINKLAYER_ETHERNET;
+			o.rate.rate = UINT32_MAX;
+			o.ceil = o.rate;
+			o.buffer = o.cbuffer = 15625;	/* 1 ms in 64 ns ticks */
+			o.quantum = 60000;
+			nlh = tc_msg(a->buf, RTM_NEWTCLASS,
+				     NLM_F_CREATE | NLM_F_EXCL, ifindex,
+				     NETEM_HANDLE_ROOT, NETEM_CLASS_MATCHED, 0);
+			mnl_attr_put_strz(nlh, TCA_KIND, "htb");
+			opts = tc_nest_start(nlh, TCA_OPTIONS);
+			mnl_attr_put(nlh, TCA_HTB_PARMS, sizeof(o), &o);
+			mnl_attr_put_u64(nlh, TCA_HTB_RATE64, rate);
+			mnl_attr_put_u64(nlh, TCA_HTB_CEIL64, rate);
+			mnl_attr_nest_end(nlh, opts);
+			ret = tc_talk(nlh);
+			if (ret)
+				return fail(a, ret, "cannot add class htb %x:%x on %s",
+					    NETEM_CLASS_MATCHED >> 16,
+					    NETEM_CLASS_MATCHED & 0xffff, dev);
+		}
+		if (ret)
+			return ret;
+		netem_handle = NETEM_HANDLE_NETEM;
+		netem_parent = NETEM_CLASS_MATCHED;
+	}
+	nlh = tc_msg(a->buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE,
+		     ifindex, netem_parent, netem_handle, 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, "netem");
+	ret = put_netem(nlh, s, a->limit);
+	if (ret)
+		return fail(a, ret, "cannot build the netem options");
+	ret = tc_talk(nlh);
+	if (ret)
+		return fail(a, ret, "cannot add qdisc netem %x: on %s",
+			    netem_handle >> 16, dev);
+	if (s->has_match) {
+		ret = add_match_filters(a, ifindex, dev);
+		if (ret)
+			return ret;
+		/* Read the filters back. */
+		ret = tc_dump(RTM_GETTFILTER, ifindex, NETEM_HANDLE_ROOT,
+			      count_keys_cb, &cnt);
+		if (ret || !cnt.n)
+			return fail(a, ret ? ret : -EIO,
+				    "the match filters are not on %s after apply",
+				    dev);
+	}
+	return verify_netem(a, ifindex, netem_handle, dev);
+}
+
+static bool netem_owned(uint32_t handle)
+{
+	return TC_H_MAJ(handle) == NETEM_HANDLE_ROOT ||
+	       TC_H_MAJ(handle) == NETEM_HANDLE_NETEM;
+}
+
 static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 {
-	/* apply lands with issue #4 */
-	free(f->detail);
-	f->detail = strdup("the netem engine's apply is not in this build yet");
-	return -EOPNOTSUPP;
+	struct netem_spec *s = f->priv;
+	struct applier a = { .f = f, .s = s };
+	json_object *rec = NULL, *saved = NULL, *ing;
+	struct tc_u32_sel *sel;
+	char ifb[IFNAMSIZ], idbuf[32], selbuf[sizeof(*sel) +
+					     sizeof(struct tc_u32_key)];
+	uint32_t ing_parent = 0, ing_info = 0;
+	uint16_t prio = 0;
+	bool add_clsact = false;
+	int ifindex, ifb_index = 0, ret;
+
+	ifindex = if_nametoindex(s->device);
+	if (!ifindex)
+		return fail(&a, -ENODEV, "device %s", s->device);
+	a.buf = malloc(TC_BUFSZ);
+	if (!a.buf)
+		return -ENOMEM;
+	a.limit = s->limit_auto ? netem_auto_limit(s, link_speed(s->device)) :
+		  s->limit;
+	ifb_name(f, s->device, ifb, sizeof(ifb));
+
+	ret = tc_state_save(ifindex, &saved);
+	if (ret) {
+		ret = fail(&a, ret, "cannot read the tc state of %s", s->device);
+		goto out;
+	}
+	if (s->direction != NETEM_EGRESS) {
+		ing = tc_state_qdisc(saved, TC_H_INGRESS);
+		if (!ing) {
+			add_clsact = true;
+			ing_parent = has_qdisc("clsact") ?
+				TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS) :
+				TC_H_MAKE(TC_H_INGRESS, 0);
+			prio = 1;
+		} else {
+			json_object *k;
+			const char *kind = "";
+
+			if (json_object_object_get_ex(ing, "kind", &k))
+				kind = json_object_get_string(k);
+			ing_parent = !strcmp(kind, "clsact") ?
+				TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS) :
+				TC_H_MAKE(TC_H_INGRESS, 0);
+			ret = tc_free_prio(ifindex, ing_parent, &prio);
+			if (ret) {
+				ret = fail(&a, ret, "no free filter priority at the ingress of %s",
+					   s->device);
+				goto out;
+			}
+		}
+		ing_info = TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL));
+	}
+
+	/* The undo record, before the kernel is touched. */
+	rec = json_object_new_object();
+	json_object_object_add(rec, "version", json_object_new_int(1));
+	json_object_object_add(rec, "device", json_object_new_string(s->device));
+	json_object_object_add(rec, "ifindex", json_object_new_int(ifindex));
+	snprintf(idbuf, sizeof(idbuf), "%llu",
+		 (unsigned long long)tc_netns_id());
+	json_object_object_add(rec, "netns", json_object_new_string(idbuf));
+	json_object_object_add(rec, "egress", json_object_new_boolean(
+		s->direction != NETEM_INGRESS));
+	if (s->direction != NETEM_EGRESS) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(rec, "ifb", json_object_new_string(ifb));
+		json_object_object_add(o, "parent",
+				       json_object_new_int64(ing_parent));
+		json_object_object_add(o, "info",
+				       json_object_new_int64(ing_info));
+		json_object_object_add(rec, "ingress_filter", o);
+	}
+	json_object_object_add(rec, "saved", json_object_get(saved));
+	ret = fl_undo_save(u, rec);
+	if (ret) {
+		ret = fail(&a, ret, "cannot save the undo record");
+		goto out;
+	}
+
+	if (s->direction != NETEM_INGRESS) {
+		ret = build_tree(&a, ifindex, s->device);
+		if (ret)
+			goto out;
+	}
+	if (s->direction != NETEM_EGRESS) {
+		ret = tc_ifb_add(ifb, &ifb_index);
+		if (ret) {
+			ret = fail(&a, ret, "cannot create ifb device %s%s", ifb,
+				   ret == -EEXIST ? " (left by another run? see faultline status and recover)" : "");
+			goto out;
+		}
+		snprintf(s->rt_ifb, sizeof(s->rt_ifb), "%s", ifb);
+		ret = build_tree(&a, ifb_index, ifb);
+		if (ret)
+			goto out;
+		if (add_clsact) {
+			bool clsact = TC_H_MAJ(ing_parent) == TC_H_CLSACT;
+
+			ret = add_qdisc_raw(&a, ifindex, TC_H_INGRESS,
+					    TC_H_MAKE(TC_H_INGRESS, 0),
+					    clsact ? "clsact" : "ingress",
+					    NLM_F_EXCL, NULL, 0, s->device);
+			if (ret)
+				goto out;
+		}
+		sel = (struct tc_u32_sel *)selbuf;
+		memset(selbuf, 0, sizeof(selbuf));
+		u32_key(sel, 0, 0, 0);
+		ret = add_u32(&a, ifindex, ing_parent, prio, ETH_P_ALL, sel, 0,
+			      ifb_index);
+		if (ret) {
+			ret = fail(&a, ret, "cannot add the mirred filter on %s",
+				   s->device);
+			goto out;
+		}
+	}
+	s->rt_applied = true;
+	ret = 0;
+out:
+	json_object_put(rec);
+	json_object_put(saved);
+	free(a.buf);
+	return ret;
+}
+
+static const char *rec_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t rec_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_int64(v);
 }
 
 static int netem_revert(json_object *state)
 {
-	/* apply lands with issue #4: nothing was ever applied. */
+	const char *dev = rec_str(state, "device"), *ifb = rec_str(state, "ifb");
+	const char *ns = rec_str(state, "netns");
+	json_object *saved = NULL, *filt;
+	int ifindex, oldfd, ret = 0, r;
+
+	if (!dev)
+		return -EINVAL;
+	r = tc_netns_enter(ns ? strtoull(ns, NULL, 10) : 0, &oldfd);
+	if (r == -ENOENT)
+		return 0;	/* the namespace is gone, with its devices */
+	if (r)
+		return r;
+	json_object_object_get_ex(state, "saved", &saved);
+	ifindex = if_nametoindex(dev);
+	if (ifindex && ifindex != rec_int(state, "ifindex"))
+		ifindex = 0;	/* another device of that name now */
+	if (ifindex && saved) {
+		if (json_object_object_get_ex(state, "egress", &filt) &&
+		    json_object_get_boolean(filt)) {
+			r = tc_state_restore_root(ifindex, saved, netem_owned);
+			if (r == -EBUSY) {
+				fl_warn("%s: its root qdisc was changed by someone else during the run; left as it is",
+					dev);
+				r = 0;
+			}
+			if (r && !ret)
+				ret = r;
+		}
+		if (json_object_object_get_ex(state, "ingress_filter", &filt)) {
+			r = tc_filter_del(ifindex, rec_int(filt, "parent"),
+					  rec_int(filt, "info"), "u32");
+			if (r && !ret)
+				ret = r;
+			r = tc_state_restore_ingress(ifindex, saved);
+			if (r && !ret)
+				ret = r;
+		}
+	}
+	if (ifb) {
+		r = tc_link_del(ifb);
+		if (r && !ret)
+			ret = r;
+	}
+	tc_netns_leave(oldfd);
+	return ret;
+}
+
+static json_object *counters_json(const char *dev, uint32_t handle,
+				  const struct tc_counters *c)
+{
+	json_object *o = json_object_new_object();
+	char h[16];
+
+	snprintf(h, sizeof(h), "%x:", handle >> 16);
+	add_str(o, "device", dev);
+	add_str(o, "qdisc", c->kind);
+	add_str(o, "handle", h);
+	json_object_object_add(o, "sent_bytes", json_object_new_uint64(c->bytes));
+	json_object_object_add(o, "sent_packets",
+			       json_object_new_uint64(c->packets));
+	json_object_object_add(o, "dropped", json_object_new_int64(c->drops));
+	json_object_object_add(o, "overlimits",
+			       json_object_new_int64(c->overlimits));
+	json_object_object_add(o, "requeues",
+			       json_object_new_int64(c->requeues));
+	json_object_object_add(o, "backlog_bytes",
+			       json_object_new_int64(c->backlog));
+	json_object_object_add(o, "qlen", json_object_new_int64(c->qlen));
+	return o;
+}
+
+static int netem_observe(const struct fl_fault *f, json_object *out)
+{
+	const struct netem_spec *s = f->priv;
+	const char *devs[2] = { NULL, NULL }, *dirs[2] = { "egress", "ingress" };
+	uint32_t handle = s && s->has_match ? NETEM_HANDLE_NETEM :
+			  NETEM_HANDLE_ROOT;
+	struct tc_counters c;
+	int i, ifindex;
+
+	if (!s || !s->rt_applied)
+		return -ENOENT;
+	if (s->direction != NETEM_INGRESS)
+		devs[0] = s->device;
+	if (s->direction != NETEM_EGRESS && s->rt_ifb[0])
+		devs[1] = s->rt_ifb;
+	for (i = 0; i < 2; i++) {
+		json_object *o;
+
+		if (!devs[i])
+			continue;
+		ifindex = if_nametoindex(devs[i]);
+		if (!ifindex || tc_qdisc_counters(ifindex, handle, &c))
+			continue;
+		o = counters_json(devs[i], handle, &c);
+		if (s->has_match &&
+		    !tc_qdisc_counters(ifindex, NETEM_HANDLE_ROOT, &c))
+			json_object_object_add(o, "parent",
+				counters_json(devs[i], NETEM_HANDLE_ROOT, &c));
+		json_object_object_add(out, dirs[i], o);
+	}
 	return 0;
 }
 
@@ -1066,5 +1977,6 @@ const struct fl_engine netem_engine = {
 	.apply = netem_apply,
 	.revert = netem_revert,
 	.describe = netem_describe,
+	.observe = netem_observe,
 	.resources = netem_resources,
 };

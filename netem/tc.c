@@ -1,0 +1,1301 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A device's tc state over rtnetlink: dumps, the save of a whole tree into
+ * JSON (raw TCA_OPTIONS payloads) and its exact replay, counters, ifb links
+ * and network namespace switching.  No tc or ip process is involved.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/gen_stats.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+
+#include "core/faultline.h"
+#include "netem/tc.h"
+
+#ifndef MNL_SOCKET_DUMP_SIZE
+#define MNL_SOCKET_DUMP_SIZE 32768
+#endif
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+static struct mnl_socket *nl_sock;
+static uint64_t nl_netns;
+static unsigned int nl_seq;
+static char last_err[256];
+
+const char *tc_last_error(void)
+{
+	return last_err;
+}
+
+struct mnl_socket *tc_nl(void)
+{
+	uint64_t ns = tc_netns_id();
+	int one = 1;
+
+	/* A socket belongs to the namespace it was opened in. */
+	if (nl_sock && nl_netns != ns) {
+		mnl_socket_close(nl_sock);
+		nl_sock = NULL;
+	}
+	if (nl_sock)
+		return nl_sock;
+	nl_sock = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl_sock)
+		return NULL;
+	if (mnl_socket_bind(nl_sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl_sock);
+		nl_sock = NULL;
+		return NULL;
+	}
+	mnl_socket_setsockopt(nl_sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	nl_netns = ns;
+	if (!nl_seq)
+		nl_seq = time(NULL);
+	return nl_sock;
+}
+
+struct nlmsghdr *tc_msg(char *buf, int type, int flags, int ifindex,
+			uint32_t parent, uint32_t handle, uint32_t info)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *t;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++nl_seq;
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->tcm_family = AF_UNSPEC;
+	t->tcm_ifindex = ifindex;
+	t->tcm_parent = parent;
+	t->tcm_handle = handle;
+	t->tcm_info = info;
+	return nlh;
+}
+
+struct nlattr *tc_nest_start(struct nlmsghdr *nlh, uint16_t type)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, type);
+
+	n->nla_type &= ~NLA_F_NESTED;
+	return n;
+}
+
+void tc_put_raw(struct nlmsghdr *nlh, const void *data, size_t len)
+{
+	void *p = mnl_nlmsg_get_payload_tail(nlh);
+
+	memset(p, 0, MNL_ALIGN(len));
+	memcpy(p, data, len);
+	nlh->nlmsg_len += MNL_ALIGN(len);
+}
+
+/* The extended ack's message of an error. */
+static void note_ext_ack(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	size_t off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	mnl_attr_for_each_payload((const struct nlattr *)((const char *)e + off),
+				  mnl_nlmsg_get_payload_len(nlh) - off) {
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			snprintf(last_err, sizeof(last_err), "%s",
+				 mnl_attr_get_str(attr));
+	}
+}
+
+static int err_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	(void)data;
+	if (e->error) {
+		note_ext_ack(nlh);
+		errno = -e->error;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_STOP;
+}
+
+static int noop_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
+	[NLMSG_NOOP] = noop_cb,
+	[NLMSG_ERROR] = err_cb,
+	[NLMSG_DONE] = done_cb,
+	[NLMSG_OVERRUN] = noop_cb,
+};
+
+static int run(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl = tc_nl();
+	char *buf;
+	unsigned int seq = nlh->nlmsg_seq, portid;
+	int ret;
+
+	last_err[0] = 0;
+	if (!nl)
+		return -errno ? -errno : -EIO;
+	portid = mnl_socket_get_portid(nl);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	buf = malloc(MNL_SOCKET_DUMP_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ret = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_DUMP_SIZE);
+		if (ret < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = mnl_cb_run2(buf, ret, seq, portid, cb, data, ctl_cbs,
+				  ARRAY_SIZE(ctl_cbs));
+		if (ret < 0) {
+			ret = errno ? -errno : -EIO;
+			break;
+		}
+		if (ret == MNL_CB_STOP) {
+			ret = 0;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+int tc_talk(struct nlmsghdr *nlh)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	return run(nlh, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dumps.                                                              */
+
+struct dump_ctx {
+	int ifindex;
+	tc_obj_cb cb;
+	void *data;
+	int err;
+};
+
+static int dump_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type <= TCA_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *ctx = data;
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	struct tc_obj o;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	if (t->tcm_ifindex != ctx->ifindex)
+		return MNL_CB_OK;
+	o.ifindex = t->tcm_ifindex;
+	o.handle = t->tcm_handle;
+	o.parent = t->tcm_parent;
+	o.info = t->tcm_info;
+	mnl_attr_parse(nlh, sizeof(*t), dump_attr_cb, o.tb);
+	if (o.tb[TCA_KIND])
+		snprintf(o.kind, sizeof(o.kind), "%s",
+			 mnl_attr_get_str(o.tb[TCA_KIND]));
+	if (o.tb[TCA_OPTIONS]) {
+		o.opts = mnl_attr_get_payload(o.tb[TCA_OPTIONS]);
+		o.optlen = mnl_attr_get_payload_len(o.tb[TCA_OPTIONS]);
+	}
+	if (o.tb[TCA_CHAIN]) {
+		o.has_chain = true;
+		o.chain = mnl_attr_get_u32(o.tb[TCA_CHAIN]);
+	}
+	o.stats2 = o.tb[TCA_STATS2];
+	ret = ctx->cb(&o, ctx->data);
+	if (ret) {
+		ctx->err = ret;
+		return MNL_CB_STOP;
+	}
+	return MNL_CB_OK;
+}
+
+int tc_dump(int type, int ifindex, uint32_t parent, tc_obj_cb cb, void *data)
+{
+	struct dump_ctx ctx = { ifindex, cb, data, 0 };
+	char buf[256];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = tc_msg(buf, type, NLM_F_DUMP, ifindex, parent, 0, 0);
+	ret = run(nlh, dump_cb, &ctx);
+	return ctx.err ? ctx.err : ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hex.                                                                */
+
+char *tc_hex(const void *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *b = p;
+	char *s = malloc(2 * len + 1);
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		s[2 * i] = digits[b[i] >> 4];
+		s[2 * i + 1] = digits[b[i] & 15];
+	}
+	s[2 * len] = 0;
+	return s;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int tc_unhex(const char *s, void **out, size_t *len)
+{
+	size_t n = strlen(s), i;
+	uint8_t *b;
+
+	if (n % 2)
+		return -EINVAL;
+	b = malloc(n / 2 + 1);
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(b);
+			return -EINVAL;
+		}
+		b[i] = hi << 4 | lo;
+	}
+	*out = b;
+	*len = n / 2;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Save.                                                               */
+
+static json_object *obj_json(const struct tc_obj *o, bool filter)
+{
+	json_object *j = json_object_new_object();
+	char *hex;
+
+	json_object_object_add(j, "kind", json_object_new_string(o->kind));
+	json_object_object_add(j, "handle", json_object_new_int64(o->handle));
+	json_object_object_add(j, "parent", json_object_new_int64(o->parent));
+	if (filter) {
+		json_object_object_add(j, "info",
+				       json_object_new_int64(o->info));
+		if (o->has_chain)
+			json_object_object_add(j, "chain",
+					       json_object_new_int64(o->chain));
+	}
+	if (o->tb[TCA_INGRESS_BLOCK])
+		json_object_object_add(j, "ingress_block", json_object_new_int64(
+			mnl_attr_get_u32(o->tb[TCA_INGRESS_BLOCK])));
+	if (o->tb[TCA_EGRESS_BLOCK])
+		json_object_object_add(j, "egress_block", json_object_new_int64(
+			mnl_attr_get_u32(o->tb[TCA_EGRESS_BLOCK])));
+	if (o->opts) {
+		hex = tc_hex(o->opts, o->optlen);
+		json_object_object_add(j, "opts", json_object_new_string(
+			hex ? hex : ""));
+		free(hex);
+	}
+	return j;
+}
+
+static int save_qdisc_cb(const struct tc_obj *o, void *data)
+{
+	json_object_array_add(data, obj_json(o, false));
+	return 0;
+}
+
+static int save_filter_cb(const struct tc_obj *o, void *data)
+{
+	/* A tcf_proto's header (handle 0, no options) is not a filter. */
+	if (!o->handle && !o->opts)
+		return 0;
+	json_object_array_add(data, obj_json(o, true));
+	return 0;
+}
+
+static uint32_t jget(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return (uint32_t)json_object_get_int64(v);
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Classes of these kinds are created by the user; the others come with
+ * their qdisc. */
+static bool user_classes(const char *kind)
+{
+	static const char *const k[] = { "htb", "hfsc", "drr", "qfq", "cbq",
+					 NULL };
+	size_t i;
+
+	for (i = 0; k[i]; i++)
+		if (!strcmp(kind, k[i]))
+			return true;
+	return false;
+}
+
+/* The filter blocks of one qdisc (its handle, or clsact's two hooks). */
+static int save_blocks_of(int ifindex, json_object *q, json_object *filters)
+{
+	uint32_t handle = jget(q, "handle"), parents[2];
+	const char *kind = jstr(q, "kind");
+	int n = 1, i, ret;
+
+	if (!handle)
+		return 0;
+	parents[0] = handle;
+	if (kind && !strcmp(kind, "clsact")) {
+		parents[0] = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+		parents[1] = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS);
+		n = 2;
+	}
+	for (i = 0; i < n; i++) {
+		ret = tc_dump(RTM_GETTFILTER, ifindex, parents[i],
+			      save_filter_cb, filters);
+		if (ret && ret != -EOPNOTSUPP && ret != -EINVAL &&
+		    ret != -ENOENT)
+			return ret;
+	}
+	return 0;
+}
+
+int tc_state_save(int ifindex, json_object **out)
+{
+	json_object *st, *qd, *cl, *fi;
+	size_t i;
+	int ret;
+
+	st = json_object_new_object();
+	qd = json_object_new_array();
+	cl = json_object_new_array();
+	fi = json_object_new_array();
+	json_object_object_add(st, "qdiscs", qd);
+	json_object_object_add(st, "classes", cl);
+	json_object_object_add(st, "filters", fi);
+	ret = tc_dump(RTM_GETQDISC, ifindex, 0, save_qdisc_cb, qd);
+	if (ret)
+		goto err;
+	ret = tc_dump(RTM_GETTCLASS, ifindex, 0, save_qdisc_cb, cl);
+	if (ret)
+		goto err;
+	for (i = 0; i < json_object_array_length(qd); i++) {
+		ret = save_blocks_of(ifindex, json_object_array_get_idx(qd, i),
+				     fi);
+		if (ret)
+			goto err;
+	}
+	for (i = 0; i < json_object_array_length(cl); i++) {
+		json_object *c = json_object_array_get_idx(cl, i);
+		const char *kind = jstr(c, "kind");
+
+		if (!kind || !user_classes(kind))
+			continue;
+		ret = tc_dump(RTM_GETTFILTER, ifindex, jget(c, "handle"),
+			      save_filter_cb, fi);
+		if (ret && ret != -EOPNOTSUPP && ret != -EINVAL &&
+		    ret != -ENOENT)
+			goto err;
+	}
+	*out = st;
+	return 0;
+err:
+	json_object_put(st);
+	return ret;
+}
+
+json_object *tc_state_qdisc(json_object *saved, uint32_t parent)
+{
+	json_object *qd;
+	size_t i;
+
+	if (!json_object_object_get_ex(saved, "qdiscs", &qd))
+		return NULL;
+	for (i = 0; i < json_object_array_length(qd); i++) {
+		json_object *q = json_object_array_get_idx(qd, i);
+
+		if (jget(q, "parent") == parent)
+			return q;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Replay.                                                             */
+
+/*
+ * What a dump gives that a request does not take: htb dumps its full
+ * version (3.17) in TCA_HTB_INIT and takes only the major.
+ */
+static void fix_opts(const char *kind, void *b, size_t n)
+{
+	struct nlattr *attr;
+	int flags_attr = !strcmp(kind, "u32") ? TCA_U32_FLAGS :
+			 !strcmp(kind, "flower") ? TCA_FLOWER_FLAGS :
+			 !strcmp(kind, "matchall") ? TCA_MATCHALL_FLAGS :
+			 !strcmp(kind, "bpf") ? TCA_BPF_FLAGS_GEN : -1;
+
+	/* Filters dump state flags (not in hw...) they do not take. */
+	if (flags_attr >= 0) {
+		mnl_attr_for_each_payload(b, n) {
+			uint32_t *v;
+
+			if (mnl_attr_get_type(attr) != flags_attr ||
+			    mnl_attr_get_payload_len(attr) < 4)
+				continue;
+			v = mnl_attr_get_payload(attr);
+			*v &= TCA_CLS_FLAGS_SKIP_HW | TCA_CLS_FLAGS_SKIP_SW;
+		}
+		return;
+	}
+	if (strcmp(kind, "htb"))
+		return;
+	mnl_attr_for_each_payload(b, n) {
+		struct tc_htb_glob *g;
+
+		if (mnl_attr_get_type(attr) != TCA_HTB_INIT ||
+		    mnl_attr_get_payload_len(attr) < sizeof(*g))
+			continue;
+		g = mnl_attr_get_payload(attr);
+		if (g->version > 0xffff)
+			g->version >>= 16;
+	}
+}
+
+static int put_opts(struct nlmsghdr *nlh, json_object *o)
+{
+	const char *hex = jstr(o, "opts"), *kind = jstr(o, "kind");
+	void *b;
+	size_t n;
+	int ret;
+
+	if (!hex)
+		return 0;
+	ret = tc_unhex(hex, &b, &n);
+	if (ret)
+		return ret;
+	fix_opts(kind ? kind : "", b, n);
+	if (n + 512 > TC_BUFSZ) {
+		free(b);
+		return -E2BIG;
+	}
+	mnl_attr_put(nlh, TCA_OPTIONS, n, b);
+	free(b);
+	return 0;
+}
+
+static int replay_qdisc(int ifindex, json_object *q)
+{
+	char *buf = malloc(TC_BUFSZ);
+	struct nlmsghdr *nlh;
+	uint32_t parent = jget(q, "parent");
+	int ret, flags = NLM_F_CREATE | NLM_F_EXCL;
+
+	if (!buf)
+		return -ENOMEM;
+	/* Children replace the default qdisc their class came with. */
+	if (parent != TC_H_ROOT && parent != TC_H_INGRESS)
+		flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nlh = tc_msg(buf, RTM_NEWQDISC, flags, ifindex, parent,
+		     jget(q, "handle"), 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, jstr(q, "kind"));
+	if (json_object_object_get_ex(q, "ingress_block", NULL))
+		mnl_attr_put_u32(nlh, TCA_INGRESS_BLOCK,
+				 jget(q, "ingress_block"));
+	if (json_object_object_get_ex(q, "egress_block", NULL))
+		mnl_attr_put_u32(nlh, TCA_EGRESS_BLOCK,
+				 jget(q, "egress_block"));
+	ret = put_opts(nlh, q);
+	if (!ret)
+		ret = tc_talk(nlh);
+	free(buf);
+	return ret;
+}
+
+static int replay_class(int ifindex, json_object *c)
+{
+	char *buf = malloc(TC_BUFSZ);
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	nlh = tc_msg(buf, RTM_NEWTCLASS, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+		     jget(c, "parent"), jget(c, "handle"), 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, jstr(c, "kind"));
+	ret = put_opts(nlh, c);
+	if (!ret)
+		ret = tc_talk(nlh);
+	free(buf);
+	return ret;
+}
+
+/*
+ * u32: the root hash table of a tcf_proto comes with it.  Its keys go to
+ * "the root" (TC_U32_ROOT) by node number, whatever handle the new root
+ * gets; other tables are made with their handles before their keys.
+ */
+static int u32_rewrite(json_object *f, uint32_t root, uint32_t *handle,
+		       char *buf, size_t *len, bool *skip)
+{
+	const char *hex = jstr(f, "opts");
+	struct nlattr *attr;
+	void *b;
+	size_t n, off = 0;
+	int ret;
+
+	*skip = false;
+	*len = 0;
+	if (!hex)
+		return 0;
+	ret = tc_unhex(hex, &b, &n);
+	if (ret)
+		return ret;
+	if (n > TC_BUFSZ / 2) {
+		free(b);
+		return -E2BIG;
+	}
+	mnl_attr_for_each_payload(b, n) {
+		size_t alen = MNL_ALIGN(attr->nla_len);
+		struct nlattr *c = (struct nlattr *)(buf + off);
+
+		if (mnl_attr_get_type(attr) == TCA_U32_DIVISOR &&
+		    *handle == root) {
+			*skip = true;
+			break;
+		}
+		/* Counters are not options. */
+		if (mnl_attr_get_type(attr) == TCA_U32_PCNT)
+			continue;
+		memset(c, 0, alen);
+		memcpy(c, attr, attr->nla_len);
+		if (mnl_attr_get_type(attr) == TCA_U32_HASH &&
+		    TC_U32_HTID(mnl_attr_get_u32(attr)) == TC_U32_HTID(root))
+			*(uint32_t *)mnl_attr_get_payload(c) = TC_U32_ROOT;
+		off += alen;
+	}
+	if (TC_U32_HTID(*handle) == TC_U32_HTID(root) && !*skip)
+		*handle = TC_U32_NODE(*handle);
+	fix_opts("u32", buf, off);
+	free(b);
+	*len = off;
+	return 0;
+}
+
+static int replay_filter(int ifindex, json_object *f, uint32_t u32_root)
+{
+	char *buf = malloc(TC_BUFSZ), *opt = malloc(TC_BUFSZ);
+	const char *kind = jstr(f, "kind");
+	struct nlmsghdr *nlh;
+	uint32_t handle = jget(f, "handle");
+	size_t len = 0;
+	bool skip = false;
+	int ret = -ENOMEM;
+
+	if (!buf || !opt)
+		goto out;
+	if (kind && !strcmp(kind, "u32")) {
+		ret = u32_rewrite(f, u32_root, &handle, opt, &len, &skip);
+		if (ret || skip)
+			goto out;
+	}
+	nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+		     jget(f, "parent"), handle, jget(f, "info"));
+	mnl_attr_put_strz(nlh, TCA_KIND, kind ? kind : "");
+	if (json_object_object_get_ex(f, "chain", NULL))
+		mnl_attr_put_u32(nlh, TCA_CHAIN, jget(f, "chain"));
+	if (kind && !strcmp(kind, "u32")) {
+		if (len)
+			mnl_attr_put(nlh, TCA_OPTIONS, len, opt);
+		ret = 0;
+	} else {
+		ret = put_opts(nlh, f);
+	}
+	if (!ret)
+		ret = tc_talk(nlh);
+out:
+	free(buf);
+	free(opt);
+	return ret;
+}
+
+static bool same_tp(json_object *a, json_object *b)
+{
+	return jget(a, "parent") == jget(b, "parent") &&
+	       jget(a, "info") == jget(b, "info") &&
+	       jget(a, "chain") == jget(b, "chain");
+}
+
+/* Replay the filters whose parent is in parents (or all when NULL). */
+static int replay_filters(int ifindex, json_object *filters,
+			  bool (*want)(uint32_t parent, void *), void *data)
+{
+	size_t n = json_object_array_length(filters), i, j;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(filters, i);
+		const char *kind = jstr(f, "kind");
+		uint32_t root = 0;
+
+		if (!want(jget(f, "parent"), data))
+			continue;
+		if (kind && !strcmp(kind, "u32")) {
+			/* The root table is the last table of its tp. */
+			for (j = 0; j < n; j++) {
+				json_object *g = json_object_array_get_idx(
+					filters, j);
+				const char *h = jstr(g, "opts");
+
+				if (!same_tp(f, g) || !h)
+					continue;
+				if (!TC_U32_KEY(jget(g, "handle")))
+					root = jget(g, "handle");
+			}
+		}
+		ret = replay_filter(ifindex, f, root);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct dev_root {
+	uint32_t handle;
+	char kind[32];
+	bool found;
+};
+
+static int find_parent_cb(const struct tc_obj *o, void *data)
+{
+	struct dev_root *r = data;
+
+	if (r->found)
+		return 0;
+	if (o->parent == r->handle) {
+		r->found = true;
+		r->handle = o->handle;
+		snprintf(r->kind, sizeof(r->kind), "%s", o->kind);
+	}
+	return 0;
+}
+
+/* The qdisc at parent (TC_H_ROOT, TC_H_INGRESS) now. */
+static int current_at(int ifindex, uint32_t parent, struct dev_root *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->handle = parent;
+	return tc_dump(RTM_GETQDISC, ifindex, 0, find_parent_cb, r);
+}
+
+int tc_qdisc_del(int ifindex, uint32_t parent, uint32_t handle)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = tc_msg(buf, RTM_DELQDISC, 0, ifindex, parent, handle, 0);
+	ret = tc_talk(nlh);
+	if (ret == -ENOENT || ret == -EINVAL || ret == -ENODEV)
+		ret = 0;
+	return ret;
+}
+
+int tc_filter_del(int ifindex, uint32_t parent, uint32_t info,
+		  const char *kind)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = tc_msg(buf, RTM_DELTFILTER, 0, ifindex, parent, 0, info);
+	if (kind)
+		mnl_attr_put_strz(nlh, TCA_KIND, kind);
+	ret = tc_talk(nlh);
+	if (ret == -ENOENT || ret == -EINVAL || ret == -ENODEV)
+		ret = 0;
+	return ret;
+}
+
+struct tree {
+	uint32_t *have;		/* qdisc handles and class ids made */
+	size_t n;
+};
+
+static bool tree_has(const struct tree *t, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->have[i] == id)
+			return true;
+	return false;
+}
+
+static bool want_tree(uint32_t parent, void *data)
+{
+	return tree_has(data, parent) ||
+	       (tree_has(data, TC_H_MAJ(parent)) && !TC_H_MIN(parent));
+}
+
+static bool want_ingress(uint32_t parent, void *data)
+{
+	(void)data;
+	return TC_H_MAJ(parent) == TC_H_MAJ(TC_H_INGRESS) ||
+	       TC_H_MAJ(parent) == TC_H_CLSACT;
+}
+
+/*
+ * Can an object with this parent be made now?  Its qdisc must exist, and
+ * its class too when the qdisc's classes are the user's.
+ */
+static bool parent_ready(const struct tree *t, json_object *qdiscs,
+			 uint32_t parent)
+{
+	size_t i;
+
+	if (!TC_H_MIN(parent))
+		return tree_has(t, parent);
+	if (tree_has(t, parent))
+		return true;
+	for (i = 0; i < json_object_array_length(qdiscs); i++) {
+		json_object *q = json_object_array_get_idx(qdiscs, i);
+
+		if (jget(q, "handle") == TC_H_MAJ(parent) &&
+		    tree_has(t, TC_H_MAJ(parent)))
+			return !user_classes(jstr(q, "kind"));
+	}
+	return false;
+}
+
+static int rebuild_root(int ifindex, json_object *saved, json_object *root)
+{
+	json_object *qd, *cl, *fi;
+	struct tree t = { 0 };
+	size_t nq, nc, total, i;
+	bool *made = NULL, progress;
+	int ret;
+
+	json_object_object_get_ex(saved, "qdiscs", &qd);
+	json_object_object_get_ex(saved, "classes", &cl);
+	json_object_object_get_ex(saved, "filters", &fi);
+	nq = qd ? json_object_array_length(qd) : 0;
+	nc = cl ? json_object_array_length(cl) : 0;
+	total = nq + nc;
+	t.have = calloc(total + 1, sizeof(*t.have));
+	made = calloc(total + 1, sizeof(*made));
+	if (!t.have || !made) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (jget(root, "handle")) {
+		ret = replay_qdisc(ifindex, root);
+		if (ret)
+			goto out;
+	}
+	t.have[t.n++] = jget(root, "handle");
+	do {
+		progress = false;
+		for (i = 0; i < total; i++) {
+			json_object *o = i < nq ?
+				json_object_array_get_idx(qd, i) :
+				json_object_array_get_idx(cl, i - nq);
+			uint32_t parent = jget(o, "parent");
+
+			if (made[i] || o == root)
+				continue;
+			/* Not under the root: ingress, clsact. */
+			if (i < nq && (parent == TC_H_INGRESS ||
+				       parent == TC_H_ROOT)) {
+				made[i] = true;
+				continue;
+			}
+			if (i >= nq) {
+				json_object *q;
+				size_t k;
+				bool user = false;
+
+				for (k = 0; k < nq; k++) {
+					q = json_object_array_get_idx(qd, k);
+					if (jget(q, "handle") ==
+					    TC_H_MAJ(jget(o, "handle")))
+						user = user_classes(
+							jstr(q, "kind"));
+				}
+				if (!user) {
+					made[i] = true;
+					continue;
+				}
+			}
+			/* A root class names TC_H_ROOT: its qdisc. */
+			if (i >= nq && parent == TC_H_ROOT)
+				parent = TC_H_MAJ(jget(o, "handle"));
+			if (!parent_ready(&t, qd, parent))
+				continue;
+			/* Default children (handle 0) come by themselves. */
+			if (i < nq && !jget(o, "handle"))
+				ret = 0;
+			else
+				ret = i < nq ? replay_qdisc(ifindex, o) :
+					       replay_class(ifindex, o);
+			if (ret)
+				goto out;
+			made[i] = true;
+			t.have[t.n++] = jget(o, "handle");
+			progress = true;
+		}
+	} while (progress);
+	ret = 0;
+	if (fi)
+		ret = replay_filters(ifindex, fi, want_tree, &t);
+out:
+	free(t.have);
+	free(made);
+	return ret;
+}
+
+int tc_state_restore_root(int ifindex, json_object *saved,
+			  bool (*owned)(uint32_t handle))
+{
+	json_object *root = tc_state_qdisc(saved, TC_H_ROOT);
+	struct dev_root cur;
+	int ret;
+
+	ret = current_at(ifindex, TC_H_ROOT, &cur);
+	if (ret)
+		return ret == -ENODEV ? 0 : ret;
+	if (cur.found && owned && owned(cur.handle)) {
+		ret = tc_qdisc_del(ifindex, TC_H_ROOT, 0);
+		if (ret)
+			return ret;
+		ret = current_at(ifindex, TC_H_ROOT, &cur);
+		if (ret)
+			return ret;
+	}
+	if (!root || !jget(root, "handle"))
+		return 0;		/* the default comes back by itself */
+	if (cur.found && cur.handle == jget(root, "handle") &&
+	    !strcmp(cur.kind, jstr(root, "kind") ?: ""))
+		return 0;		/* already there */
+	if (cur.found && cur.handle)
+		return -EBUSY;		/* someone else's root: leave it */
+	return rebuild_root(ifindex, saved, root);
+}
+
+int tc_state_restore_ingress(int ifindex, json_object *saved)
+{
+	json_object *ing = tc_state_qdisc(saved, TC_H_INGRESS), *fi;
+	struct dev_root cur;
+	int ret;
+
+	ret = current_at(ifindex, TC_H_INGRESS, &cur);
+	if (ret)
+		return ret == -ENODEV ? 0 : ret;
+	if (!ing) {
+		if (cur.found)
+			return tc_qdisc_del(ifindex, TC_H_INGRESS, 0);
+		return 0;
+	}
+	if (cur.found)
+		return 0;
+	ret = replay_qdisc(ifindex, ing);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(saved, "filters", &fi))
+		ret = replay_filters(ifindex, fi, want_ingress, NULL);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters and options.                                               */
+
+struct find_q {
+	uint32_t handle;
+	struct tc_counters *c;
+	char *kind;
+	void **opts;
+	size_t *len;
+	bool found;
+	int err;
+};
+
+static int stats_cb(const struct nlattr *a, void *data)
+{
+	struct tc_counters *c = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case TCA_STATS_BASIC:
+		if (mnl_attr_get_payload_len(a) >=
+		    sizeof(struct gnet_stats_basic)) {
+			struct gnet_stats_basic b;
+
+			memcpy(&b, mnl_attr_get_payload(a), sizeof(b));
+			c->bytes = b.bytes;
+			c->packets = b.packets;
+		}
+		break;
+	case TCA_STATS_QUEUE:
+		if (mnl_attr_get_payload_len(a) >=
+		    sizeof(struct gnet_stats_queue)) {
+			struct gnet_stats_queue q;
+
+			memcpy(&q, mnl_attr_get_payload(a), sizeof(q));
+			c->drops = q.drops;
+			c->overlimits = q.overlimits;
+			c->requeues = q.requeues;
+			c->qlen = q.qlen;
+			c->backlog = q.backlog;
+		}
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int find_q_cb(const struct tc_obj *o, void *data)
+{
+	struct find_q *f = data;
+
+	if (f->found || TC_H_MAJ(o->handle) != TC_H_MAJ(f->handle))
+		return 0;
+	f->found = true;
+	if (f->c) {
+		memset(f->c, 0, sizeof(*f->c));
+		snprintf(f->c->kind, sizeof(f->c->kind), "%s", o->kind);
+		if (o->stats2)
+			mnl_attr_parse_nested(o->stats2, stats_cb, f->c);
+	}
+	if (f->kind)
+		snprintf(f->kind, 32, "%s", o->kind);
+	if (f->opts) {
+		*f->opts = malloc(o->optlen + 1);
+		if (!*f->opts) {
+			f->err = -ENOMEM;
+			return 0;
+		}
+		if (o->optlen)
+			memcpy(*f->opts, o->opts, o->optlen);
+		*f->len = o->optlen;
+	}
+	return 0;
+}
+
+int tc_qdisc_counters(int ifindex, uint32_t handle, struct tc_counters *c)
+{
+	struct find_q f = { .handle = handle, .c = c };
+	int ret = tc_dump(RTM_GETQDISC, ifindex, 0, find_q_cb, &f);
+
+	if (ret)
+		return ret;
+	return f.found ? 0 : -ENOENT;
+}
+
+int tc_qdisc_options(int ifindex, uint32_t handle, char kind[32],
+		     void **opts, size_t *len)
+{
+	struct find_q f = { .handle = handle, .kind = kind, .opts = opts,
+			    .len = len };
+	int ret;
+
+	*opts = NULL;
+	ret = tc_dump(RTM_GETQDISC, ifindex, 0, find_q_cb, &f);
+	if (!ret)
+		ret = f.err;
+	if (ret) {
+		free(*opts);
+		*opts = NULL;
+		return ret;
+	}
+	return f.found ? 0 : -ENOENT;
+}
+
+struct prios {
+	uint8_t used[65536 / 8];
+};
+
+static int prio_cb(const struct tc_obj *o, void *data)
+{
+	struct prios *p = data;
+	uint16_t prio = TC_H_MAJ(o->info) >> 16;
+
+	p->used[prio / 8] |= 1 << (prio % 8);
+	return 0;
+}
+
+int tc_free_prio(int ifindex, uint32_t parent, uint16_t *prio)
+{
+	struct prios *p = calloc(1, sizeof(*p));
+	unsigned int i;
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	ret = tc_dump(RTM_GETTFILTER, ifindex, parent, prio_cb, p);
+	if (ret == -EINVAL || ret == -ENOENT || ret == -EOPNOTSUPP)
+		ret = 0;
+	if (!ret) {
+		ret = -ENOSPC;
+		for (i = 1; i < 65536; i++)
+			if (!(p->used[i / 8] & (1 << (i % 8)))) {
+				*prio = i;
+				ret = 0;
+				break;
+			}
+	}
+	free(p);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Links (libnl-route-3).                                              */
+
+static int nl_errno(int err)
+{
+	switch (-err) {
+	case NLE_EXIST: return -EEXIST;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_NODEV: return -ENODEV;
+	case NLE_PERM: return -EPERM;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_INVAL: return -EINVAL;
+	default: return -EIO;
+	}
+}
+
+int tc_ifb_add(const char *name, int *ifindex)
+{
+	struct rtnl_link *link = NULL, *chg = NULL, *got = NULL;
+	struct nl_sock *sk;
+	int ret;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	ret = nl_connect(sk, NETLINK_ROUTE);
+	if (ret < 0) {
+		ret = nl_errno(ret);
+		goto out;
+	}
+	link = rtnl_link_alloc();
+	chg = rtnl_link_alloc();
+	if (!link || !chg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_name(link, name);
+	ret = rtnl_link_set_type(link, "ifb");
+	if (ret < 0) {
+		ret = nl_errno(ret);
+		goto out;
+	}
+	ret = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	if (ret < 0) {
+		ret = nl_errno(ret);
+		goto out;
+	}
+	ret = rtnl_link_get_kernel(sk, 0, name, &got);
+	if (ret < 0) {
+		ret = nl_errno(ret);
+		goto out;
+	}
+	rtnl_link_set_flags(chg, IFF_UP);
+	ret = rtnl_link_change(sk, got, chg, 0);
+	if (ret < 0) {
+		ret = nl_errno(ret);
+		goto out;
+	}
+	*ifindex = rtnl_link_get_ifindex(got);
+	ret = 0;
+out:
+	if (got)
+		rtnl_link_put(got);
+	if (link)
+		rtnl_link_put(link);
+	if (chg)
+		rtnl_link_put(chg);
+	nl_socket_free(sk);
+	return ret;
+}
+
+int tc_link_del(const char *name)
+{
+	struct rtnl_link *link;
+	struct nl_sock *sk;
+	int ret;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	ret = nl_connect(sk, NETLINK_ROUTE);
+	if (ret < 0) {
+		ret = nl_errno(ret);
+		goto out;
+	}
+	link = rtnl_link_alloc();
+	if (!link) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_name(link, name);
+	ret = rtnl_link_delete(sk, link);
+	rtnl_link_put(link);
+	ret = ret < 0 ? nl_errno(ret) : 0;
+	if (ret == -ENOENT || ret == -ENODEV)
+		ret = 0;
+out:
+	nl_socket_free(sk);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Network namespaces.                                                 */
+
+static uint64_t ns_id_of(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+	return (uint64_t)st.st_dev << 32 ^ st.st_ino;
+}
+
+uint64_t tc_netns_id(void)
+{
+	return ns_id_of("/proc/self/ns/net");
+}
+
+static int try_enter(const char *path, uint64_t id, int *oldfd)
+{
+	int fd, old;
+
+	if (ns_id_of(path) != id)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	old = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (old < 0 || setns(fd, CLONE_NEWNET)) {
+		int ret = -errno;
+
+		if (old >= 0)
+			close(old);
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	*oldfd = old;
+	return 0;
+}
+
+int tc_netns_enter(uint64_t id, int *oldfd)
+{
+	char path[300];
+	struct dirent *de;
+	DIR *d;
+	int ret = -ENOENT;
+
+	*oldfd = -1;
+	if (!id || id == tc_netns_id())
+		return 0;
+	d = opendir("/run/netns");
+	while (d && (de = readdir(d)) && ret == -ENOENT) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		ret = try_enter(path, id, oldfd);
+	}
+	if (d)
+		closedir(d);
+	if (ret != -ENOENT)
+		return ret;
+	d = opendir("/proc");
+	while (d && (de = readdir(d)) && ret == -ENOENT) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		ret = try_enter(path, id, oldfd);
+	}
+	if (d)
+		closedir(d);
+	return ret;
+}
+
+void tc_netns_leave(int oldfd)
+{
+	if (oldfd < 0)
+		return;
+	if (setns(oldfd, CLONE_NEWNET))
+		perror("faultline: setns back");
+	close(oldfd);
+}

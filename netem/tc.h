@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * netem/tc.h: a device's tc state over rtnetlink (libmnl and libnl-route-3),
+ * private to netem/.  Used by the netem fault and by the partition fault's
+ * netem fallback.
+ *
+ * The saved state is JSON: every qdisc, class and filter of the device with
+ * its kind, handles and the raw TCA_OPTIONS payload (hex), so that revert
+ * can put the user's tree back exactly, from the journal alone.
+ *
+ *   { "qdiscs":  [ { "kind", "handle", "parent", "opts", ... } ],
+ *     "classes": [ { "kind", "handle", "parent", "opts" } ],
+ *     "filters": [ { "kind", "parent", "info", "handle", "chain", "opts" } ] }
+ *
+ * Every function returns 0 or -errno.  Deletions are idempotent: a missing
+ * object counts as done.
+ */
+#ifndef FAULTLINE_NETEM_TC_H
+#define FAULTLINE_NETEM_TC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include <libmnl/libmnl.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+
+#define TC_BUFSZ	16384
+
+/* The kernel's message (extended ack) for the last failed request, or "". */
+const char *tc_last_error(void);
+
+/* One rtnetlink socket, opened on first use, for this process. */
+struct mnl_socket *tc_nl(void);
+/* Start a request: a tcmsg of type (RTM_NEWQDISC...), with NLM_F_ACK. */
+struct nlmsghdr *tc_msg(char *buf, int type, int flags, int ifindex,
+			uint32_t parent, uint32_t handle, uint32_t info);
+/* Send a request and wait for its ack. */
+int tc_talk(struct nlmsghdr *nlh);
+/*
+ * A nested attribute without NLA_F_NESTED (as iproute2 sends TCA_OPTIONS),
+ * and raw bytes appended to the message (netem's struct before its attrs).
+ */
+struct nlattr *tc_nest_start(struct nlmsghdr *nlh, uint16_t type);
+void tc_put_raw(struct nlmsghdr *nlh, const void *data, size_t len);
+
+/* One object of a dump. */
+struct tc_obj {
+	int ifindex;
+	uint32_t handle, parent, info;
+	char kind[32];
+	const void *opts;		/* TCA_OPTIONS payload, or NULL */
+	size_t optlen;
+	bool has_chain;
+	uint32_t chain;
+	const struct nlattr *stats2;	/* TCA_STATS2, or NULL */
+	const struct nlattr *tb[TCA_MAX + 1];
+};
+
+typedef int (*tc_obj_cb)(const struct tc_obj *o, void *data);
+/*
+ * Dump qdiscs (RTM_GETQDISC), classes or filters of ifindex; for filters,
+ * parent chooses the block (a qdisc handle, a class, ffff:fff2...).
+ */
+int tc_dump(int type, int ifindex, uint32_t parent, tc_obj_cb cb, void *data);
+
+/* Save every qdisc, class and filter of the device. */
+int tc_state_save(int ifindex, json_object **out);
+/*
+ * Put the root tree back as saved: delete the current root qdisc when
+ * faultline owns it (owned() says which handles are faultline's), then
+ * rebuild the saved tree when it is not the device's default.
+ */
+int tc_state_restore_root(int ifindex, json_object *saved,
+			  bool (*owned)(uint32_t handle));
+/*
+ * Put the ingress side back: the saved ingress or clsact qdisc and its
+ * filters when gone, none when none was saved.
+ */
+int tc_state_restore_ingress(int ifindex, json_object *saved);
+/* The saved root (or ingress) qdisc entry, or NULL. */
+json_object *tc_state_qdisc(json_object *saved, uint32_t parent);
+
+/* Delete a qdisc (parent, and handle or 0); ENOENT and EINVAL are done. */
+int tc_qdisc_del(int ifindex, uint32_t parent, uint32_t handle);
+/* Delete a filter (its whole prio/protocol when handle is 0). */
+int tc_filter_del(int ifindex, uint32_t parent, uint32_t info,
+		  const char *kind);
+
+/* A qdisc's counters, from TCA_STATS2. */
+struct tc_counters {
+	char kind[32];
+	uint64_t bytes, packets;
+	uint32_t drops, overlimits, requeues, qlen, backlog;
+};
+/* The qdisc with this handle (major) on ifindex; -ENOENT when none. */
+int tc_qdisc_counters(int ifindex, uint32_t handle, struct tc_counters *c);
+/* Its options payload (malloc'ed copy) and kind. */
+int tc_qdisc_options(int ifindex, uint32_t handle, char kind[32],
+		     void **opts, size_t *len);
+
+/* The smallest filter priority not used at parent (from 1). */
+int tc_free_prio(int ifindex, uint32_t parent, uint16_t *prio);
+
+/* An ifb device (libnl-route-3), created and set up; its ifindex. */
+int tc_ifb_add(const char *name, int *ifindex);
+/* Delete a link by name; a missing one is done. */
+int tc_link_del(const char *name);
+
+/*
+ * The network namespace: its identity (the nsfs inode), and a temporary
+ * switch into the namespace with that identity (looked up in /run/netns
+ * and /proc/PID/ns/net) for revert from another namespace.  *oldfd is -1
+ * when no switch was needed; -ENOENT when the namespace is gone.
+ */
+uint64_t tc_netns_id(void);
+int tc_netns_enter(uint64_t id, int *oldfd);
+void tc_netns_leave(int oldfd);
+
+/* Hex of bytes (malloc'ed) and back. */
+char *tc_hex(const void *p, size_t len);
+int tc_unhex(const char *s, void **out, size_t *len);
+
+#endif
