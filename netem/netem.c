@@ -1052,7 +1052,9 @@ static int netem_resources(const struct fl_fault *f, json_object *out)
 
 	if (!s)
 		return -EINVAL;
-	snprintf(buf, sizeof(buf), "dev:%s", s->device);
+	/* Device names repeat across network namespaces: the lock is per ns. */
+	snprintf(buf, sizeof(buf), "dev:%llu:%s",
+		 (unsigned long long)tc_netns_ino(), s->device);
 	json_object_array_add(out, json_object_new_string(buf));
 	return 0;
 }

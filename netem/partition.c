@@ -34,6 +34,7 @@
 #include "netem/netem.h"
 #include "netem/netem_spec.h"
 #include "netem/partition_bpf.h"
+#include "netem/tc.h"
 #include "partition.skel.h"
 
 int netem_partition_as;
@@ -637,7 +638,9 @@ static int partition_resources(const struct fl_fault *f, json_object *out)
 		return -EINVAL;
 	find_local(s, &l);
 	for (i = 0; i < l.ndevs; i++) {
-		snprintf(buf, sizeof(buf), "dev:%s", l.devs[i]);
+		/* Device names repeat across network namespaces. */
+		snprintf(buf, sizeof(buf), "dev:%llu:%s",
+			 (unsigned long long)tc_netns_ino(), l.devs[i]);
 		json_object_array_add(out, json_object_new_string(buf));
 	}
 	return 0;

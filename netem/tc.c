@@ -1235,6 +1235,13 @@ uint64_t tc_netns_id(void)
 	return ns_id_of("/proc/self/ns/net");
 }
 
+uint64_t tc_netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (uint64_t)st.st_ino;
+}
+
 static int try_enter(const char *path, uint64_t id, int *oldfd)
 {
 	int fd, old;

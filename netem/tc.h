@@ -115,6 +115,8 @@ int tc_link_del(const char *name);
  * when no switch was needed; -ENOENT when the namespace is gone.
  */
 uint64_t tc_netns_id(void);
+/* The nsfs inode alone, as stat(1) shows it: for the device locks. */
+uint64_t tc_netns_ino(void);
 int tc_netns_enter(uint64_t id, int *oldfd);
 void tc_netns_leave(int oldfd);
 

@@ -19,8 +19,9 @@ P=$$
 NS=(fl-$P-a fl-$P-b fl-$P-c)
 BR=fl-$P-br
 HOSTS=(a b c)
-# Device names differ between namespaces: the journal's device locks
-# (dev:NAME) live in the shared /run/faultline.
+# Device names differ between namespaces (the device locks name the
+# namespace too, see partition-netns.sh; distinct names keep tc output
+# unambiguous).
 dev() { echo "fl$P$1"; }
 ns() { echo "fl-$P-$1"; }
 v4() { case $1 in a) echo 10.77.0.1;; b) echo 10.77.0.2;; c) echo 10.77.0.3;; esac; }
