@@ -27,6 +27,7 @@
 #include "netem/netem.h"
 #include "netem/netem_spec.h"
 #include "netem/tc.h"
+#include "netem/tcbuild.h"
 
 static const char *const netem_keys[] = {
 	"device", "direction", "match", "delay", "jitter", "correlation",
@@ -575,7 +576,7 @@ static bool has_qdisc(const char *kind)
 static const char *getenv_kind(void);
 
 /* prio where the kernel has it; FAULTLINE_NETEM_PARENT overrides (tests). */
-static const char *parent_kind(void)
+const char *netem_parent_kind(void)
 {
 	if (getenv_kind())
 		return getenv_kind();
@@ -583,7 +584,7 @@ static const char *parent_kind(void)
 }
 
 /* ifb devices faultline creates: "fl-ifb-" and a hash of fault and dev. */
-static void ifb_name(const struct fl_fault *f, const char *dev, char *buf,
+void netem_ifb_name(const struct fl_fault *f, const char *dev, char *buf,
 		     size_t len)
 {
 	uint32_t h = 2166136261U;
@@ -874,7 +875,7 @@ static void add_tree(json_object *objs, const struct fl_fault *f,
 		return;
 	}
 	snprintf(parent, sizeof(parent), "%x", NETEM_HANDLE_ROOT >> 16);
-	if (!strcmp(parent_kind(), "prio")) {
+	if (!strcmp(netem_parent_kind(), "prio")) {
 		add_obj(objs, "qdisc prio %x: on %s (%s), bands 3, every priority to band 1",
 			NETEM_HANDLE_ROOT >> 16, dev, replaces);
 		add_obj(objs, "class %x:%x (prio band 2, the matched subset)",
@@ -988,12 +989,12 @@ static int netem_describe(const struct fl_fault *f, json_object *out)
 		return -EINVAL;
 	link = link_speed(s->device);
 	netem_opts(s, link, opts, sizeof(opts));
-	ifb_name(f, s->device, ifb, sizeof(ifb));
+	netem_ifb_name(f, s->device, ifb, sizeof(ifb));
 	netem_ok = has_qdisc("netem");
 
 	off = snprintf(why, sizeof(why), "netem %s%s on ",
 		       s->has_match ? "under " : "at the root",
-		       s->has_match ? parent_kind() : "");
+		       s->has_match ? netem_parent_kind() : "");
 	if (s->direction == NETEM_EGRESS)
 		snprintf(why + off, sizeof(why) - off, "%s", s->device);
 	else if (s->direction == NETEM_INGRESS)
@@ -1008,7 +1009,7 @@ static int netem_describe(const struct fl_fault *f, json_object *out)
 	if (s->has_match)
 		off += snprintf(why + off, sizeof(why) - off,
 				"; a match is given, so a classful %s parent steers only the matched traffic into netem%s",
-				parent_kind(), strcmp(parent_kind(), "prio") ?
+				netem_parent_kind(), strcmp(netem_parent_kind(), "prio") ?
 				" (this kernel has no sch_prio)" : "");
 	else
 		off += snprintf(why + off, sizeof(why) - off,
@@ -1368,17 +1369,7 @@ static const char *getenv_kind(void)
 	return NULL;
 }
 
-struct applier {
-	struct fl_fault *f;
-	const struct netem_spec *s;
-	char *buf;
-	uint32_t limit;
-};
-
-static int fail(struct applier *a, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct applier *a, int err, const char *fmt, ...)
+int netem_fail(struct netem_applier *a, int err, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -1393,7 +1384,7 @@ static int fail(struct applier *a, int err, const char *fmt, ...)
 	return err;
 }
 
-static void u32_key(struct tc_u32_sel *sel, uint32_t mask, uint32_t val,
+void netem_u32_key(struct tc_u32_sel *sel, uint32_t mask, uint32_t val,
 		    int off)
 {
 	struct tc_u32_key *k = &sel->keys[sel->nkeys++];
@@ -1405,7 +1396,7 @@ static void u32_key(struct tc_u32_sel *sel, uint32_t mask, uint32_t val,
 }
 
 /* Keys for a prefix at off (4 bytes for IPv4, 16 for IPv6). */
-static void u32_prefix(struct tc_u32_sel *sel, const struct fl_cidr *c,
+void netem_u32_prefix(struct tc_u32_sel *sel, const struct fl_cidr *c,
 		       int off)
 {
 	int words = c->family == AF_INET ? 1 : 4, w, bits;
@@ -1418,11 +1409,11 @@ static void u32_prefix(struct tc_u32_sel *sel, const struct fl_cidr *c,
 			break;
 		m = bits >= 32 ? 0xffffffffU : ~(0xffffffffU >> bits);
 		memcpy(&v, c->addr + 4 * w, 4);
-		u32_key(sel, m, ntohl(v), off + 4 * w);
+		netem_u32_key(sel, m, ntohl(v), off + 4 * w);
 	}
 }
 
-static int add_u32(struct applier *a, int ifindex, uint32_t parent,
+int netem_add_u32(struct netem_applier *a, int ifindex, uint32_t parent,
 		   uint16_t prio, uint16_t proto, struct tc_u32_sel *sel,
 		   uint32_t classid, int mirred_to)
 {
@@ -1460,7 +1451,7 @@ static int add_u32(struct applier *a, int ifindex, uint32_t parent,
 }
 
 /* The u32 filters steering the matched subset to class fa17:2. */
-static int add_match_filters(struct applier *a, int ifindex, const char *dev)
+static int add_match_filters(struct netem_applier *a, int ifindex, const char *dev)
 {
 	const struct netem_match *m = &a->s->match;
 	size_t nt = m->nto ? m->nto : 1, nf = m->nfrom ? m->nfrom : 1;
@@ -1489,39 +1480,39 @@ static int add_match_filters(struct applier *a, int ifindex, const char *dev)
 			memset(sel_buf, 0, sizeof(sel_buf));
 			if (m->protocol != NETEM_PROTO_ANY) {
 				if (v6)
-					u32_key(sel, 0x0000ff00,
+					netem_u32_key(sel, 0x0000ff00,
 						m->protocol << 8, 4);
 				else
-					u32_key(sel, 0x00ff0000,
+					netem_u32_key(sel, 0x00ff0000,
 						m->protocol << 16, 8);
 			}
 			if (fr)
-				u32_prefix(sel, fr, v6 ? 8 : 12);
+				netem_u32_prefix(sel, fr, v6 ? 8 : 12);
 			if (to)
-				u32_prefix(sel, to, v6 ? 24 : 16);
+				netem_u32_prefix(sel, to, v6 ? 24 : 16);
 			/* Either port: source (side 0) or destination. */
 			if (m->nports)
-				u32_key(sel, side ? 0x0000ffff : 0xffff0000,
+				netem_u32_key(sel, side ? 0x0000ffff : 0xffff0000,
 					side ? m->ports[k] :
 					(uint32_t)m->ports[k] << 16,
 					v6 ? 40 : 20);
 			if (!sel->nkeys)
-				u32_key(sel, 0, 0, 0);
-			ret = add_u32(a, ifindex, NETEM_HANDLE_ROOT, v6 ? 2 : 1,
+				netem_u32_key(sel, 0, 0, 0);
+			ret = netem_add_u32(a, ifindex, NETEM_HANDLE_ROOT, v6 ? 2 : 1,
 				      v6 ? ETH_P_IPV6 : ETH_P_IP, sel,
 				      NETEM_CLASS_MATCHED, 0);
 			if (ret)
-				return fail(a, ret, "cannot add a u32 filter on %s",
+				return netem_fail(a, ret, "cannot add a u32 filter on %s",
 					    dev);
 			added++;
 		}
 	}
 	if (!added)
-		return fail(a, -EINVAL, "match selects no traffic on %s", dev);
+		return netem_fail(a, -EINVAL, "match selects no traffic on %s", dev);
 	return 0;
 }
 
-static int add_qdisc_raw(struct applier *a, int ifindex, uint32_t parent,
+int netem_add_qdisc(struct netem_applier *a, int ifindex, uint32_t parent,
 			 uint32_t handle, const char *kind, int flags,
 			 const void *opt, size_t len, const char *dev)
 {
@@ -1539,12 +1530,12 @@ static int add_qdisc_raw(struct applier *a, int ifindex, uint32_t parent,
 	}
 	ret = tc_talk(nlh);
 	if (ret)
-		return fail(a, ret, "cannot add qdisc %s on %s", kind, dev);
+		return netem_fail(a, ret, "cannot add qdisc %s on %s", kind, dev);
 	return 0;
 }
 
 /* Compare what the kernel holds for netem with what was sent. */
-static int verify_netem(struct applier *a, int ifindex, uint32_t handle,
+static int verify_netem(struct netem_applier *a, int ifindex, uint32_t handle,
 			const char *dev)
 {
 	struct nlmsghdr *nlh;
@@ -1563,7 +1554,7 @@ static int verify_netem(struct applier *a, int ifindex, uint32_t handle,
 		goto out;
 	ret = tc_qdisc_options(ifindex, handle, kind, &got, &glen);
 	if (ret) {
-		ret = fail(a, ret, "netem %x: is not on %s after apply",
+		ret = netem_fail(a, ret, "netem %x: is not on %s after apply",
 			   handle >> 16, dev);
 		goto out;
 	}
@@ -1573,7 +1564,7 @@ static int verify_netem(struct applier *a, int ifindex, uint32_t handle,
 	wlen = mnl_attr_get_payload_len(wo);
 	if (strcmp(kind, "netem") || glen < qlen ||
 	    memcmp(got, wp, sizeof(struct tc_netem_qopt))) {
-		ret = fail(a, -EIO, "the kernel holds other netem options on %s than were sent",
+		ret = netem_fail(a, -EIO, "the kernel holds other netem options on %s than were sent",
 			   dev);
 		goto out;
 	}
@@ -1604,7 +1595,7 @@ static int verify_netem(struct applier *a, int ifindex, uint32_t handle,
 				a->f->name);
 			continue;
 		}
-		ret = fail(a, -EIO, "netem on %s: the kernel did not keep attribute %d as sent",
+		ret = netem_fail(a, -EIO, "netem on %s: the kernel did not keep attribute %d as sent",
 			   dev, type);
 		goto out;
 	}
@@ -1628,175 +1619,248 @@ static int count_keys_cb(const struct tc_obj *o, void *data)
 	return 0;
 }
 
-/* netem (and its classful parent with filters) on one device. */
-static int build_tree(struct applier *a, int ifindex, const char *dev)
+/* The classful parent fa17: (prio, or htb with class fa17:2) as root. */
+int netem_add_parent(struct netem_applier *a, int ifindex, const char *dev)
 {
-	const struct netem_spec *s = a->s;
+	struct tc_htb_glob g = { .version = 3, .rate2quantum = 10 };
+	struct tc_htb_opt o = { 0 };
+	uint64_t rate = 100000000000ULL / 8;
 	struct nlmsghdr *nlh;
-	uint32_t netem_handle = NETEM_HANDLE_ROOT, netem_parent = TC_H_ROOT;
+	struct nlattr *opts;
+	int ret;
+
+	if (!strcmp(netem_parent_kind(), "prio")) {
+		struct tc_prio_qopt p = { .bands = 3 };
+
+		return netem_add_qdisc(a, ifindex, TC_H_ROOT, NETEM_HANDLE_ROOT,
+				       "prio", NLM_F_REPLACE, &p, sizeof(p),
+				       dev);
+	}
+	nlh = tc_msg(a->buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE,
+		     ifindex, TC_H_ROOT, NETEM_HANDLE_ROOT, 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, "htb");
+	opts = tc_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put(nlh, TCA_HTB_INIT, sizeof(g), &g);
+	mnl_attr_nest_end(nlh, opts);
+	ret = tc_talk(nlh);
+	if (ret)
+		return netem_fail(a, ret, "cannot add qdisc htb on %s", dev);
+	o.rate.linklayer = TC_LINKLAYER_ETHERNET;
+	o.rate.rate = UINT32_MAX;
+	o.ceil = o.rate;
+	o.buffer = o.cbuffer = 15625;	/* 1 ms in 64 ns ticks */
+	o.quantum = 60000;
+	nlh = tc_msg(a->buf, RTM_NEWTCLASS, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+		     NETEM_HANDLE_ROOT, NETEM_CLASS_MATCHED, 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, "htb");
+	opts = tc_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put(nlh, TCA_HTB_PARMS, sizeof(o), &o);
+	mnl_attr_put_u64(nlh, TCA_HTB_RATE64, rate);
+	mnl_attr_put_u64(nlh, TCA_HTB_CEIL64, rate);
+	mnl_attr_nest_end(nlh, opts);
+	ret = tc_talk(nlh);
+	if (ret)
+		return netem_fail(a, ret, "cannot add class htb %x:%x on %s",
+				  NETEM_CLASS_MATCHED >> 16,
+				  NETEM_CLASS_MATCHED & 0xffff, dev);
+	return 0;
+}
+
+/* The netem qdisc of a->s at parent, read back and compared. */
+int netem_add_leaf(struct netem_applier *a, int ifindex, uint32_t parent,
+		   uint32_t handle, const char *dev)
+{
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = tc_msg(a->buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE,
+		     ifindex, parent, handle, 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, "netem");
+	ret = put_netem(nlh, a->s, a->limit);
+	if (ret)
+		return netem_fail(a, ret, "cannot build the netem options");
+	ret = tc_talk(nlh);
+	if (ret)
+		return netem_fail(a, ret, "cannot add qdisc netem %x: on %s",
+				  handle >> 16, dev);
+	return verify_netem(a, ifindex, handle, dev);
+}
+
+/* u32 filters with keys at parent: how many (a read back). */
+int netem_count_u32(int ifindex, uint32_t parent)
+{
 	struct count_ctx cnt = { 0 };
 	int ret;
 
-	if (s->has_match) {
-		if (!strcmp(parent_kind(), "prio")) {
-			struct tc_prio_qopt p = { .bands = 3 };
-
-			ret = add_qdisc_raw(a, ifindex, TC_H_ROOT,
-					    NETEM_HANDLE_ROOT, "prio",
-					    NLM_F_REPLACE, &p, sizeof(p), dev);
-		} else {
-			struct tc_htb_glob g = { .version = 3,
-						 .rate2quantum = 10 };
-			struct tc_htb_opt o = { 0 };
-			struct nlattr *opts;
-			uint64_t rate = 100000000000ULL / 8;
-
-			nlh = tc_msg(a->buf, RTM_NEWQDISC,
-				     NLM_F_CREATE | NLM_F_REPLACE, ifindex,
-				     TC_H_ROOT, NETEM_HANDLE_ROOT, 0);
-			mnl_attr_put_strz(nlh, TCA_KIND, "htb");
-			opts = tc_nest_start(nlh, TCA_OPTIONS);
-			mnl_attr_put(nlh, TCA_HTB_INIT, sizeof(g), &g);
-			mnl_attr_nest_end(nlh, opts);
-			ret = tc_talk(nlh);
-			if (ret)
-				return fail(a, ret, "cannot add qdisc htb on %s",
-					    dev);
-			o.rate.linklayer = TC_LINKLAYER_ETHERNET;
-			o.rate.rate = UINT32_MAX;
-			o.ceil = o.rate;
-			o.buffer = o.cbuffer = 15625;	/* 1 ms in 64 ns ticks */
-			o.quantum = 60000;
-			nlh = tc_msg(a->buf, RTM_NEWTCLASS,
-				     NLM_F_CREATE | NLM_F_EXCL, ifindex,
-				     NETEM_HANDLE_ROOT, NETEM_CLASS_MATCHED, 0);
-			mnl_attr_put_strz(nlh, TCA_KIND, "htb");
-			opts = tc_nest_start(nlh, TCA_OPTIONS);
-			mnl_attr_put(nlh, TCA_HTB_PARMS, sizeof(o), &o);
-			mnl_attr_put_u64(nlh, TCA_HTB_RATE64, rate);
-			mnl_attr_put_u64(nlh, TCA_HTB_CEIL64, rate);
-			mnl_attr_nest_end(nlh, opts);
-			ret = tc_talk(nlh);
-			if (ret)
-				return fail(a, ret, "cannot add class htb %x:%x on %s",
-					    NETEM_CLASS_MATCHED >> 16,
-					    NETEM_CLASS_MATCHED & 0xffff, dev);
-		}
-		if (ret)
-			return ret;
-		netem_handle = NETEM_HANDLE_NETEM;
-		netem_parent = NETEM_CLASS_MATCHED;
-	}
-	nlh = tc_msg(a->buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE,
-		     ifindex, netem_parent, netem_handle, 0);
-	mnl_attr_put_strz(nlh, TCA_KIND, "netem");
-	ret = put_netem(nlh, s, a->limit);
-	if (ret)
-		return fail(a, ret, "cannot build the netem options");
-	ret = tc_talk(nlh);
-	if (ret)
-		return fail(a, ret, "cannot add qdisc netem %x: on %s",
-			    netem_handle >> 16, dev);
-	if (s->has_match) {
-		ret = add_match_filters(a, ifindex, dev);
-		if (ret)
-			return ret;
-		/* Read the filters back. */
-		ret = tc_dump(RTM_GETTFILTER, ifindex, NETEM_HANDLE_ROOT,
-			      count_keys_cb, &cnt);
-		if (ret || !cnt.n)
-			return fail(a, ret ? ret : -EIO,
-				    "the match filters are not on %s after apply",
-				    dev);
-	}
-	return verify_netem(a, ifindex, netem_handle, dev);
+	ret = tc_dump(RTM_GETTFILTER, ifindex, parent, count_keys_cb, &cnt);
+	return ret ? ret : cnt.n;
 }
 
-static bool netem_owned(uint32_t handle)
+/* netem (and its classful parent with filters) on one device. */
+static int build_tree(struct netem_applier *a, int ifindex, const char *dev)
+{
+	int ret;
+
+	if (!a->s->has_match)
+		return netem_add_leaf(a, ifindex, TC_H_ROOT, NETEM_HANDLE_ROOT,
+				      dev);
+	ret = netem_add_parent(a, ifindex, dev);
+	if (!ret)
+		ret = netem_add_leaf(a, ifindex, NETEM_CLASS_MATCHED,
+				     NETEM_HANDLE_NETEM, dev);
+	if (!ret)
+		ret = add_match_filters(a, ifindex, dev);
+	if (ret)
+		return ret;
+	/* Read the filters back. */
+	ret = netem_count_u32(ifindex, NETEM_HANDLE_ROOT);
+	if (ret <= 0)
+		return netem_fail(a, ret ? ret : -EIO,
+				  "the match filters are not on %s after apply",
+				  dev);
+	return 0;
+}
+
+bool netem_owned(uint32_t handle)
 {
 	return TC_H_MAJ(handle) == NETEM_HANDLE_ROOT ||
 	       TC_H_MAJ(handle) == NETEM_HANDLE_NETEM;
 }
 
+int netem_ingress_plan(struct netem_applier *a, int ifindex,
+		       json_object *saved, const char *dev,
+		       struct netem_ingress *in)
+{
+	json_object *ing = tc_state_qdisc(saved, TC_H_INGRESS), *k;
+	const char *kind = "";
+	int ret;
+
+	memset(in, 0, sizeof(*in));
+	if (!ing) {
+		in->add_qdisc = true;
+		in->parent = has_qdisc("clsact") ?
+			TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS) :
+			TC_H_MAKE(TC_H_INGRESS, 0);
+		in->prio = 1;
+	} else {
+		if (json_object_object_get_ex(ing, "kind", &k))
+			kind = json_object_get_string(k);
+		in->parent = !strcmp(kind, "clsact") ?
+			TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS) :
+			TC_H_MAKE(TC_H_INGRESS, 0);
+		ret = tc_free_prio(ifindex, in->parent, &in->prio);
+		if (ret)
+			return netem_fail(a, ret, "no free filter priority at the ingress of %s",
+					  dev);
+	}
+	in->info = TC_H_MAKE((uint32_t)in->prio << 16, htons(ETH_P_ALL));
+	return 0;
+}
+
+json_object *netem_record(const char *dev, int ifindex, bool egress,
+			  const char *ifb, const struct netem_ingress *in,
+			  json_object *saved)
+{
+	json_object *rec = json_object_new_object();
+	char idbuf[32];
+
+	json_object_object_add(rec, "version", json_object_new_int(1));
+	json_object_object_add(rec, "device", json_object_new_string(dev));
+	json_object_object_add(rec, "ifindex", json_object_new_int(ifindex));
+	snprintf(idbuf, sizeof(idbuf), "%llu",
+		 (unsigned long long)tc_netns_id());
+	json_object_object_add(rec, "netns", json_object_new_string(idbuf));
+	json_object_object_add(rec, "egress", json_object_new_boolean(egress));
+	if (in) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(rec, "ifb", json_object_new_string(ifb));
+		json_object_object_add(o, "parent",
+				       json_object_new_int64(in->parent));
+		json_object_object_add(o, "info",
+				       json_object_new_int64(in->info));
+		json_object_object_add(rec, "ingress_filter", o);
+	}
+	json_object_object_add(rec, "saved", json_object_get(saved));
+	return rec;
+}
+
+int netem_ingress_hook(struct netem_applier *a, int ifindex,
+		       const struct netem_ingress *in, int ifb_index,
+		       const char *dev)
+{
+	char selbuf[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)];
+	struct tc_u32_sel *sel = (struct tc_u32_sel *)selbuf;
+	int ret;
+
+	if (in->add_qdisc) {
+		bool clsact = TC_H_MAJ(in->parent) == TC_H_CLSACT;
+
+		ret = netem_add_qdisc(a, ifindex, TC_H_INGRESS,
+				      TC_H_MAKE(TC_H_INGRESS, 0),
+				      clsact ? "clsact" : "ingress",
+				      NLM_F_EXCL, NULL, 0, dev);
+		if (ret)
+			return ret;
+	}
+	memset(selbuf, 0, sizeof(selbuf));
+	netem_u32_key(sel, 0, 0, 0);
+	ret = netem_add_u32(a, ifindex, in->parent, in->prio, ETH_P_ALL, sel,
+			    0, ifb_index);
+	if (ret)
+		return netem_fail(a, ret, "cannot add the mirred filter on %s",
+				  dev);
+	return 0;
+}
+
+int netem_ifb_add(struct netem_applier *a, const char *ifb, int *ifb_index)
+{
+	int ret = tc_ifb_add(ifb, ifb_index);
+
+	if (ret)
+		return netem_fail(a, ret, "cannot create ifb device %s%s", ifb,
+				  ret == -EEXIST ? " (left by another run? see faultline status and recover)" : "");
+	return 0;
+}
+
 static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 {
 	struct netem_spec *s = f->priv;
-	struct applier a = { .f = f, .s = s };
-	json_object *rec = NULL, *saved = NULL, *ing;
-	struct tc_u32_sel *sel;
-	char ifb[IFNAMSIZ], idbuf[32], selbuf[sizeof(*sel) +
-					     sizeof(struct tc_u32_key)];
-	uint32_t ing_parent = 0, ing_info = 0;
-	uint16_t prio = 0;
-	bool add_clsact = false;
+	struct netem_applier a = { .f = f, .s = s };
+	json_object *rec = NULL, *saved = NULL;
+	struct netem_ingress in;
+	char ifb[IFNAMSIZ];
 	int ifindex, ifb_index = 0, ret;
 
 	ifindex = if_nametoindex(s->device);
 	if (!ifindex)
-		return fail(&a, -ENODEV, "device %s", s->device);
+		return netem_fail(&a, -ENODEV, "device %s", s->device);
 	a.buf = malloc(TC_BUFSZ);
 	if (!a.buf)
 		return -ENOMEM;
 	a.limit = s->limit_auto ? netem_auto_limit(s, link_speed(s->device)) :
 		  s->limit;
-	ifb_name(f, s->device, ifb, sizeof(ifb));
+	netem_ifb_name(f, s->device, ifb, sizeof(ifb));
 
 	ret = tc_state_save(ifindex, &saved);
 	if (ret) {
-		ret = fail(&a, ret, "cannot read the tc state of %s", s->device);
+		ret = netem_fail(&a, ret, "cannot read the tc state of %s",
+				 s->device);
 		goto out;
 	}
 	if (s->direction != NETEM_EGRESS) {
-		ing = tc_state_qdisc(saved, TC_H_INGRESS);
-		if (!ing) {
-			add_clsact = true;
-			ing_parent = has_qdisc("clsact") ?
-				TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS) :
-				TC_H_MAKE(TC_H_INGRESS, 0);
-			prio = 1;
-		} else {
-			json_object *k;
-			const char *kind = "";
-
-			if (json_object_object_get_ex(ing, "kind", &k))
-				kind = json_object_get_string(k);
-			ing_parent = !strcmp(kind, "clsact") ?
-				TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS) :
-				TC_H_MAKE(TC_H_INGRESS, 0);
-			ret = tc_free_prio(ifindex, ing_parent, &prio);
-			if (ret) {
-				ret = fail(&a, ret, "no free filter priority at the ingress of %s",
-					   s->device);
-				goto out;
-			}
-		}
-		ing_info = TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL));
+		ret = netem_ingress_plan(&a, ifindex, saved, s->device, &in);
+		if (ret)
+			goto out;
 	}
 
 	/* The undo record, before the kernel is touched. */
-	rec = json_object_new_object();
-	json_object_object_add(rec, "version", json_object_new_int(1));
-	json_object_object_add(rec, "device", json_object_new_string(s->device));
-	json_object_object_add(rec, "ifindex", json_object_new_int(ifindex));
-	snprintf(idbuf, sizeof(idbuf), "%llu",
-		 (unsigned long long)tc_netns_id());
-	json_object_object_add(rec, "netns", json_object_new_string(idbuf));
-	json_object_object_add(rec, "egress", json_object_new_boolean(
-		s->direction != NETEM_INGRESS));
-	if (s->direction != NETEM_EGRESS) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(rec, "ifb", json_object_new_string(ifb));
-		json_object_object_add(o, "parent",
-				       json_object_new_int64(ing_parent));
-		json_object_object_add(o, "info",
-				       json_object_new_int64(ing_info));
-		json_object_object_add(rec, "ingress_filter", o);
-	}
-	json_object_object_add(rec, "saved", json_object_get(saved));
+	rec = netem_record(s->device, ifindex, s->direction != NETEM_INGRESS,
+			   ifb, s->direction != NETEM_EGRESS ? &in : NULL,
+			   saved);
 	ret = fl_undo_save(u, rec);
 	if (ret) {
-		ret = fail(&a, ret, "cannot save the undo record");
+		ret = netem_fail(&a, ret, "cannot save the undo record");
 		goto out;
 	}
 
@@ -1806,36 +1870,17 @@ static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 			goto out;
 	}
 	if (s->direction != NETEM_EGRESS) {
-		ret = tc_ifb_add(ifb, &ifb_index);
-		if (ret) {
-			ret = fail(&a, ret, "cannot create ifb device %s%s", ifb,
-				   ret == -EEXIST ? " (left by another run? see faultline status and recover)" : "");
+		ret = netem_ifb_add(&a, ifb, &ifb_index);
+		if (ret)
 			goto out;
-		}
 		snprintf(s->rt_ifb, sizeof(s->rt_ifb), "%s", ifb);
 		ret = build_tree(&a, ifb_index, ifb);
 		if (ret)
 			goto out;
-		if (add_clsact) {
-			bool clsact = TC_H_MAJ(ing_parent) == TC_H_CLSACT;
-
-			ret = add_qdisc_raw(&a, ifindex, TC_H_INGRESS,
-					    TC_H_MAKE(TC_H_INGRESS, 0),
-					    clsact ? "clsact" : "ingress",
-					    NLM_F_EXCL, NULL, 0, s->device);
-			if (ret)
-				goto out;
-		}
-		sel = (struct tc_u32_sel *)selbuf;
-		memset(selbuf, 0, sizeof(selbuf));
-		u32_key(sel, 0, 0, 0);
-		ret = add_u32(&a, ifindex, ing_parent, prio, ETH_P_ALL, sel, 0,
-			      ifb_index);
-		if (ret) {
-			ret = fail(&a, ret, "cannot add the mirred filter on %s",
-				   s->device);
+		ret = netem_ingress_hook(&a, ifindex, &in, ifb_index,
+					 s->device);
+		if (ret)
 			goto out;
-		}
 	}
 	s->rt_applied = true;
 	ret = 0;

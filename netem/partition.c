@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/types.h>
@@ -35,6 +37,7 @@
 #include "netem/netem_spec.h"
 #include "netem/partition_bpf.h"
 #include "netem/tc.h"
+#include "netem/tcbuild.h"
 #include "partition.skel.h"
 
 int netem_partition_as;
@@ -414,18 +417,27 @@ static bool qdisc_ok(const char *kind)
 static enum part_mech pick(char *why, size_t len)
 {
 	char bwhy[256] = "";
+	const char *mech;
 	int r;
 
-	r = fl_bpf_probe(FL_BPF_SCHED_CLS, bwhy, sizeof(bwhy));
+	mech = getenv("FAULTLINE_PARTITION_MECH");
+	if (mech && !strcmp(mech, "netem")) {
+		/* Tests: the fallback on a kernel where BPF loads. */
+		r = 0;
+		snprintf(bwhy, sizeof(bwhy), "FAULTLINE_PARTITION_MECH=netem (a test override) asks for the fallback");
+	} else {
+		r = fl_bpf_probe(FL_BPF_SCHED_CLS, bwhy, sizeof(bwhy));
+	}
 	if (r == 1 && qdisc_ok("clsact")) {
 		snprintf(why, len, "cls_bpf programs load and the clsact qdisc exists: one direct-action program per device and direction, with an LPM-trie map of peer prefixes (changing peers changes only the map); packets are dropped silently, so established TCP stalls without a RST");
 		return PART_BPF;
 	}
 	if (qdisc_ok("netem") && (qdisc_ok("prio") || qdisc_ok("htb")) &&
 	    qdisc_ok("ifb")) {
-		snprintf(why, len, "%s, so the fallback: netem with 100%% loss under a classful parent for egress, and an ifb device for ingress",
+		snprintf(why, len, "%s, so the fallback: netem with 100%% loss under a classful parent (%s) for egress, and an ifb device for ingress; keep ports go first to the untouched band, and the device's tc state is saved and put back",
 			 r == 1 ? "the clsact qdisc is missing" :
-			 bwhy[0] ? bwhy : "cls_bpf programs do not load");
+			 bwhy[0] ? bwhy : "cls_bpf programs do not load",
+			 netem_parent_kind());
 		return PART_NETEM;
 	}
 	snprintf(why, len, "no mechanism on this kernel: cls_bpf %s%s%s, and the fallback needs sch_netem (CONFIG_NET_SCH_NETEM), sch_prio or sch_htb and ifb, which are not all available",
@@ -449,13 +461,8 @@ static int partition_check(const struct fl_fault *f, char *why, size_t len)
 	}
 	switch (pick(why, len)) {
 	case PART_BPF:
+	case PART_NETEM:
 		break;
-	case PART_NETEM: {
-		size_t off = strlen(why);
-
-		snprintf(why + off, len - off, "; but the netem fallback of the partition fault is not in this build");
-		return -EOPNOTSUPP;
-	}
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -520,7 +527,7 @@ static const char *where(const struct part_local *l, char *buf, size_t len)
 static int partition_describe(const struct fl_fault *f, json_object *out)
 {
 	const struct partition_spec *s = f->priv;
-	char why[1536], keep[256], a[64], wh[128];
+	char why[1536], keep[256], a[64], wh[128], ifb[IFNAMSIZ];
 	json_object *objs, *params, *groups, *g;
 	struct part_local l;
 	size_t i, j, off, npeers = 0;
@@ -578,19 +585,24 @@ static int partition_describe(const struct fl_fault *f, json_object *out)
 				continue;
 			}
 			if (egress) {
-				add_obj(objs, "qdisc htb fa17: on %s (root, replaces the current root qdisc saved in the journal), default 0",
-					dev);
-				add_obj(objs, "class htb fa17:2 on %s", dev);
-				add_obj(objs, "filter u32 on %s: %s pass; dst in %zu peer prefixes -> fa17:2",
-					dev, keep, npeers);
+				add_obj(objs, "qdisc %s fa17: on %s (root, replaces the current root qdisc, which the journal saves and revert puts back)",
+					netem_parent_kind(), dev);
+				if (strcmp(netem_parent_kind(), "prio"))
+					add_obj(objs, "class htb fa17:2 on %s",
+						dev);
 				add_obj(objs, "qdisc netem fa18: parent fa17:2 loss 100%% on %s",
 					dev);
+				add_obj(objs, "filters u32 on %s: keep %s first (untouched), then dst in %zu peer prefix%s -> fa17:2",
+					dev, keep, npeers,
+					npeers == 1 ? "" : "es");
 			}
 			if (ingress) {
-				add_obj(objs, "ifb device fl-ifb-%s and clsact on %s, filter u32 mirred ingress -> ifb",
-					dev, dev);
-				add_obj(objs, "qdisc htb fa17: / netem fa18: loss 100%% on the ifb, src in %zu peer prefixes",
-					npeers);
+				netem_ifb_name(f, dev, ifb, sizeof(ifb));
+				add_obj(objs, "ifb device %s; on %s's ingress (clsact unless one exists) a u32 filter with mirred redirect -> %s",
+					ifb, dev, ifb);
+				add_obj(objs, "on %s: qdisc %s fa17:, netem fa18: loss 100%%, filters u32 keep %s first, then src in %zu peer prefix%s -> fa17:2",
+					ifb, netem_parent_kind(), keep, npeers,
+					npeers == 1 ? "" : "es");
 			}
 		}
 	}
@@ -832,6 +844,7 @@ struct part_rt {
 	int group;
 	size_t npeers;
 	json_object *peers, *devices;
+	json_object *ifbs;		/* netem: the ifb devices, else NULL */
 	struct part_rt *next;
 };
 
@@ -842,6 +855,7 @@ static void rt_free(struct part_rt *rt)
 	partition__destroy(rt->skel);
 	json_object_put(rt->peers);
 	json_object_put(rt->devices);
+	json_object_put(rt->ifbs);
 	free(rt);
 }
 
@@ -955,6 +969,22 @@ out:
 	return err;
 }
 
+/* The peer prefixes for the report (the first 64). */
+static void peer_list(const struct partition_spec *s, int group,
+		      json_object *peers)
+{
+	size_t i, j;
+	char a[64];
+
+	for (i = 0; i < s->ngroups; i++)
+		for (j = 0; is_peer(s, group, i) && j < s->groups[i].n; j++) {
+			if (json_object_array_length(peers) >= 64)
+				return;
+			fl_cidr_str(&s->groups[i].hosts[j], a, sizeof(a));
+			json_object_array_add(peers, json_object_new_string(a));
+		}
+}
+
 static int fill_peers(const struct partition_spec *s, int group,
 		      struct partition *skel, json_object *peers)
 {
@@ -962,25 +992,18 @@ static int fill_peers(const struct partition_spec *s, int group,
 	struct part_key k;
 	size_t i, j;
 	__u32 g;
-	char a[64];
 
 	for (i = 0; i < s->ngroups; i++) {
 		if (!is_peer(s, group, i))
 			continue;
 		for (j = 0; j < s->groups[i].n; j++) {
-			const struct fl_cidr *h = &s->groups[i].hosts[j];
-
-			v4mapped(h, &k);
+			v4mapped(&s->groups[i].hosts[j], &k);
 			g = i;
 			if (bpf_map_update_elem(fd, &k, &g, BPF_ANY))
 				return -errno;
-			if (json_object_array_length(peers) < 64) {
-				fl_cidr_str(h, a, sizeof(a));
-				json_object_array_add(peers,
-						json_object_new_string(a));
-			}
 		}
 	}
+	peer_list(s, group, peers);
 	return 0;
 }
 
@@ -1351,21 +1374,278 @@ static int revert_bpf_quiet(json_object *state)
 }
 
 /*
- * The fallback, where cls_bpf cannot load: netem with 100% loss under a
- * classful parent, and ifb for ingress.  Not in this build: it needs the
- * tc-state layer of the netem fault, and no kernel this project runs on
- * lacks cls_bpf while having sch_netem.
+ * The fallback, where cls_bpf cannot load: per device, the netem fault's
+ * classful parent fa17: with a netem child fa18: (loss 100%) at fa17:2,
+ * and u32 filters: keep ports first (to the untouched band), then the
+ * peers' prefixes (dst on egress; src on an ifb that a mirred filter
+ * feeds from the device's ingress).  Each device's undo record is the
+ * netem fault's, so the netem engine's revert puts the saved tc state
+ * back.
  */
+
+/* Where keep rules send packets: fa17:1 under prio, htb's direct queue. */
+static uint32_t keep_class(void)
+{
+	return strcmp(netem_parent_kind(), "prio") ? NETEM_HANDLE_ROOT :
+						       NETEM_HANDLE_ROOT | 1;
+}
+
+/* A port range as value/mask blocks, for u32 (at most 32). */
+static int port_blocks(uint16_t lo, uint16_t hi, uint16_t *val,
+		       uint16_t *mask)
+{
+	uint32_t p = lo, size;
+	int n = 0;
+
+	while (p <= hi && n < 32) {
+		size = p ? (p & -p) : 0x10000;
+		while (p + size - 1 > hi)
+			size >>= 1;
+		val[n] = p;
+		mask[n++] = (uint16_t)~(size - 1);
+		p += size;
+	}
+	return n;
+}
+
+#define PART_U32_KEEP	1	/* u32 prio of keep rules (+1 for IPv6) */
+#define PART_U32_PEERS	3	/* u32 prio of peer prefixes (+1 for IPv6) */
+
+static int add_part_filters(struct netem_applier *a, int ifindex,
+			    const char *dev, const struct partition_spec *s,
+			    int group, bool to_peer)
+{
+	char selbuf[sizeof(struct tc_u32_sel) + 8 * sizeof(struct tc_u32_key)];
+	struct tc_u32_sel *sel = (struct tc_u32_sel *)selbuf;
+	uint16_t val[32], mask[32];
+	size_t i, j;
+	int v6, n, b, side, ret;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		uint16_t proto = v6 ? ETH_P_IPV6 : ETH_P_IP;
+		int toff = v6 ? 40 : 20;	/* no options or ext headers */
+
+		for (i = 0; i < s->nkeep; i++) {
+			const struct partition_keep *k = &s->keep[i];
+			int ipproto = k->protocol;
+
+			if (k->protocol == NETEM_PROTO_ICMP) {
+				ipproto = v6 ? NETEM_PROTO_ICMPV6 :
+					       NETEM_PROTO_ICMP;
+				n = 1;
+			} else {
+				n = port_blocks(k->port_lo, k->port_hi, val,
+						mask);
+			}
+			for (b = 0; b < n; b++)
+			for (side = 0; side < 2; side++) {
+				memset(selbuf, 0, sizeof(selbuf));
+				if (v6)
+					netem_u32_key(sel, 0x0000ff00,
+						      ipproto << 8, 4);
+				else
+					netem_u32_key(sel, 0x00ff0000,
+						      ipproto << 16, 8);
+				if (k->protocol != NETEM_PROTO_ICMP)
+					netem_u32_key(sel, side ? mask[b] :
+						      (uint32_t)mask[b] << 16,
+						      side ? val[b] :
+						      (uint32_t)val[b] << 16,
+						      toff);
+				else if (side)
+					continue;
+				ret = netem_add_u32(a, ifindex,
+						    NETEM_HANDLE_ROOT,
+						    PART_U32_KEEP + v6, proto,
+						    sel, keep_class(), 0);
+				if (ret)
+					return netem_fail(a, ret, "cannot add a keep filter on %s",
+							  dev);
+			}
+		}
+		for (i = 0; i < s->ngroups; i++) {
+			if (!is_peer(s, group, i))
+				continue;
+			for (j = 0; j < s->groups[i].n; j++) {
+				const struct fl_cidr *h = &s->groups[i].hosts[j];
+
+				if ((h->family == AF_INET6) != v6)
+					continue;
+				memset(selbuf, 0, sizeof(selbuf));
+				netem_u32_prefix(sel, h, to_peer ?
+						 (v6 ? 24 : 16) : (v6 ? 8 : 12));
+				if (!sel->nkeys)
+					netem_u32_key(sel, 0, 0, 0);
+				ret = netem_add_u32(a, ifindex,
+						    NETEM_HANDLE_ROOT,
+						    PART_U32_PEERS + v6, proto,
+						    sel, NETEM_CLASS_MATCHED, 0);
+				if (ret)
+					return netem_fail(a, ret, "cannot add a peer filter on %s",
+							  dev);
+			}
+		}
+	}
+	ret = netem_count_u32(ifindex, NETEM_HANDLE_ROOT);
+	if (ret <= 0)
+		return netem_fail(a, ret ? ret : -EIO,
+				  "the partition filters are not on %s after apply",
+				  dev);
+	return 0;
+}
+
+/* The parent, the loss-100% leaf and the filters on one device. */
+static int part_tree(struct netem_applier *a, int ifindex, const char *dev,
+		     const struct partition_spec *s, int group, bool to_peer)
+{
+	int ret;
+
+	ret = netem_add_parent(a, ifindex, dev);
+	if (!ret)
+		ret = netem_add_leaf(a, ifindex, NETEM_CLASS_MATCHED,
+				     NETEM_HANDLE_NETEM, dev);
+	if (!ret)
+		ret = add_part_filters(a, ifindex, dev, s, group, to_peer);
+	return ret;
+}
+
 static int apply_netem(struct fl_fault *f, struct fl_undo *u,
 		       const struct part_local *l)
 {
-	fail(f, "cls_bpf cannot load here and the netem fallback of the partition fault is not in this build");
-	return -EOPNOTSUPP;
+	static const struct netem_spec drop = {
+		.loss_model = NETEM_LOSS_RANDOM,
+		.loss = 100,
+		.has_match = true,
+		.limit = NETEM_DEFAULT_LIMIT,
+	};
+	const struct partition_spec *s = f->priv;
+	bool egress = !s->one_way || l->group == 0;
+	bool ingress = !s->one_way || l->group != 0;
+	struct netem_applier a = { .f = f, .s = &drop,
+				   .limit = NETEM_DEFAULT_LIMIT };
+	struct netem_ingress in[MAX_DEVS];
+	char ifb[MAX_DEVS][IFNAMSIZ];
+	int ifx[MAX_DEVS], ifb_index;
+	json_object *state, *devs, *saved;
+	struct part_rt *rt = NULL;
+	size_t i, n = 0, npeers = 0;
+	int ret;
+
+	a.buf = malloc(TC_BUFSZ);
+	state = json_object_new_object();
+	if (!a.buf || !state) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	json_object_object_add(state, "mechanism",
+			       json_object_new_string("netem"));
+	devs = json_object_new_array();
+	json_object_object_add(state, "devices", devs);
+	for (i = 0; i < l->ndevs; i++) {
+		ifx[n] = if_nametoindex(l->devs[i]);
+		if (!ifx[n])
+			continue;	/* gone since getifaddrs */
+		ret = tc_state_save(ifx[n], &saved);
+		if (ret) {
+			ret = netem_fail(&a, ret, "cannot read the tc state of %s",
+					 l->devs[i]);
+			goto out;
+		}
+		if (ingress)
+			ret = netem_ingress_plan(&a, ifx[n], saved, l->devs[i],
+						 &in[n]);
+		netem_ifb_name(f, l->devs[i], ifb[n], IFNAMSIZ);
+		if (!ret)
+			json_object_array_add(devs, netem_record(l->devs[i],
+					ifx[n], egress, ifb[n],
+					ingress ? &in[n] : NULL, saved));
+		json_object_put(saved);
+		if (ret)
+			goto out;
+		n++;
+	}
+	/* Every device's saved tc state, in the journal before any change. */
+	ret = fl_undo_save(u, state);
+	if (ret) {
+		ret = netem_fail(&a, ret, "cannot save the undo record");
+		goto out;
+	}
+
+	for (i = 0; i < s->ngroups; i++)
+		if (is_peer(s, l->group, i))
+			npeers += s->groups[i].n;
+	rt = calloc(1, sizeof(*rt));
+	if (!rt) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rt->f = f;
+	rt->group = l->group;
+	rt->npeers = npeers;
+	rt->peers = json_object_new_array();
+	rt->devices = json_object_new_array();
+	rt->ifbs = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		const char *dev = json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(devs, i), "device"));
+
+		if (egress) {
+			ret = part_tree(&a, ifx[i], dev, s, l->group, true);
+			if (ret)
+				goto out;
+		}
+		if (ingress) {
+			ret = netem_ifb_add(&a, ifb[i], &ifb_index);
+			if (ret)
+				goto out;
+			json_object_array_add(rt->ifbs,
+					      json_object_new_string(ifb[i]));
+			ret = part_tree(&a, ifb_index, ifb[i], s, l->group,
+					false);
+			if (!ret)
+				ret = netem_ingress_hook(&a, ifx[i], &in[i],
+							 ifb_index, dev);
+			if (ret)
+				goto out;
+		}
+		if (egress)
+			json_object_array_add(rt->devices,
+					      json_object_new_string(dev));
+	}
+	peer_list(s, l->group, rt->peers);
+	rt->next = rts;
+	rts = rt;
+	rt = NULL;
+	ret = 0;
+out:
+	if (rt)
+		rt_free(rt);
+	json_object_put(state);
+	free(a.buf);
+	return ret;
 }
 
+/* Each device's record is the netem fault's: its revert does the work. */
 static int revert_netem(json_object *state)
 {
-	return 0;
+	json_object *devs, *dj;
+	size_t i;
+	int ret, err = 0;
+
+	if (!json_object_object_get_ex(state, "devices", &devs) ||
+	    !json_object_is_type(devs, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(devs); i++) {
+		dj = json_object_array_get_idx(devs, i);
+		ret = netem_engine.revert(dj);
+		if (ret) {
+			fl_err("partition: %s: %s", json_object_get_string(
+					json_object_object_get(dj, "device")),
+			       strerror(-ret));
+			err = err ? err : ret;
+		}
+	}
+	return err;
 }
 
 static int partition_apply(struct fl_fault *f, struct fl_undo *u)
@@ -1403,9 +1683,50 @@ static int partition_revert(json_object *state)
 	return -EINVAL;
 }
 
+static void observe_common(const struct part_rt *rt, json_object *out)
+{
+	const struct partition_spec *s = rt->f->priv;
+
+	json_object_object_add(out, "group", json_object_new_int(rt->group + 1));
+	json_object_object_add(out, "npeers",
+			       json_object_new_uint64(rt->npeers));
+	json_object_object_add(out, "peers", json_object_get(rt->peers));
+	json_object_object_add(out, "devices", json_object_get(rt->devices));
+	json_object_object_add(out, "one-way",
+			       json_object_new_boolean(s && s->one_way));
+}
+
+/* The fallback: the drops of the netem leaves (keep rules count none). */
+static int observe_netem(const struct part_rt *rt, json_object *out)
+{
+	json_object *lists[2] = { rt->devices, rt->ifbs }, *dropped;
+	struct tc_counters c;
+	uint64_t sum;
+	size_t i, k;
+	int ifindex;
+
+	dropped = json_object_new_object();
+	for (k = 0; k < 2; k++) {
+		sum = 0;
+		for (i = 0; i < json_object_array_length(lists[k]); i++) {
+			ifindex = if_nametoindex(json_object_get_string(
+				json_object_array_get_idx(lists[k], i)));
+			if (ifindex && !tc_qdisc_counters(ifindex,
+						NETEM_HANDLE_NETEM, &c))
+				sum += c.drops;
+		}
+		json_object_object_add(dropped, k ? "ingress" : "egress",
+				       json_object_new_uint64(sum));
+	}
+	json_object_object_add(out, "mechanism", json_object_new_string("netem"));
+	json_object_object_add(out, "dropped", dropped);
+	json_object_object_add(out, "ifbs", json_object_get(rt->ifbs));
+	observe_common(rt, out);
+	return 0;
+}
+
 static int partition_observe(const struct fl_fault *f, json_object *out)
 {
-	const struct partition_spec *s = f->priv;
 	static const char *const names[PART_NR_COUNTERS] = {
 		[PART_DROP_EGRESS] = "egress",
 		[PART_DROP_INGRESS] = "ingress",
@@ -1426,6 +1747,8 @@ static int partition_observe(const struct fl_fault *f, json_object *out)
 			"this host is in no group: nothing was cut here"));
 		return 0;
 	}
+	if (!rt->skel)
+		return observe_netem(rt, out);
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return -EINVAL;
@@ -1446,15 +1769,10 @@ static int partition_observe(const struct fl_fault *f, json_object *out)
 				       names[key], json_object_new_uint64(sum));
 	}
 	free(v);
-	json_object_object_add(out, "group", json_object_new_int(rt->group + 1));
+	json_object_object_add(out, "mechanism", json_object_new_string("bpf"));
 	json_object_object_add(out, "dropped", dropped);
 	json_object_object_add(out, "kept", kept);
-	json_object_object_add(out, "npeers",
-			       json_object_new_uint64(rt->npeers));
-	json_object_object_add(out, "peers", json_object_get(rt->peers));
-	json_object_object_add(out, "devices", json_object_get(rt->devices));
-	json_object_object_add(out, "one-way",
-			       json_object_new_boolean(s && s->one_way));
+	observe_common(rt, out);
 	return 0;
 }
 

@@ -84,3 +84,12 @@ check_eq "partition-netns: the drill in b exits 0" 0 $rcb
 check_eq "partition-netns: no filter left in a" "" \
 	"$(ip netns exec $a tc filter show dev eth0 egress 2>/dev/null)"
 check_eq "partition-netns: no run left" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
+
+# The netem fallback, forced: this kernel has no sch_netem, so plan
+# refuses with exit status 3 and names it (tests/vm/partition-fallback.sh
+# runs the fallback under the stock kernel).
+if ! modprobe -n sch_netem 2>/dev/null; then
+	out=$(FAULTLINE_PARTITION_MECH=netem ip netns exec $a "$FAULTLINE" plan "$T/split.yaml" 2>&1)
+	check_eq "partition-netns: the forced netem fallback is refused (exit 3)" 3 $?
+	check_match "partition-netns: naming sch_netem" "CONFIG_NET_SCH_NETEM" "$out"
+fi
