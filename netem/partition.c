@@ -958,7 +958,7 @@ static int load_prog(const struct partition_spec *s, size_t npeers,
 
 		if (nl)
 			*nl = '\0';
-		snprintf(why, len, "cannot load the partition BPF program: %s%s%s",
+		snprintf(why, len, "cannot load the partition BPF program: %s%s%.200s",
 			 strerror(-err), bpf_log[0] ? ": " : "", bpf_log);
 		partition__destroy(skel);
 		skel = NULL;

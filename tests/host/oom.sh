@@ -208,7 +208,7 @@ targets:
   hog: { pid: $idle }
 faults:
   - name: squeeze
-    oom: { target: hog, squeeze: { to: 16M } }
+    oom: { target: hog, squeeze: { to: 128M } }
 YAML
 "$FAULTLINE" run "$T/crash.yaml" >"$T/crash.out" 2>&1 &
 runner=$!
@@ -220,9 +220,9 @@ kill -9 "$runner"
 for _ in $(seq 50); do [ -z "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)" ] && break; sleep 0.1; done
 check_eq "oom crash: the guardian restored the limits byte for byte" "$before" "$(limits "$top/victim")"
 check_eq "oom crash: and removed the journal" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
-check_eq "oom crash: the idle hog was not killed" alive "$(kill -0 "$idle" 2>/dev/null && echo alive || echo dead)"
+check_eq "oom crash: the hog under its limit was not killed" alive "$(kill -0 "$idle" 2>/dev/null && echo alive || echo dead)"
 
-# -- an expectation that fails: an idle hog is squeezed but never killed --
+# -- an expectation that fails: a squeeze that stays above the hog's usage --
 cat > "$T/idle.yaml" <<YAML
 name: oomtest-idle
 duration: 2s
@@ -230,7 +230,7 @@ targets:
   hog: { pid: $idle }
 faults:
   - name: squeeze
-    oom: { target: hog, squeeze: { to: 16M } }
+    oom: { target: hog, squeeze: { to: 128M } }
 YAML
 "$FAULTLINE" run "$T/idle.yaml" >"$T/idle.out" 2>&1; rc=$?
 check_eq "oom: a squeeze that kills nothing fails the drill" 1 "$rc"
