@@ -1794,7 +1794,8 @@ int netem_ingress_hook(struct netem_applier *a, int ifindex,
 	int ret;
 
 	if (in->add_qdisc) {
-		bool clsact = TC_H_MAJ(in->parent) == TC_H_CLSACT;
+		bool clsact = in->parent ==
+			      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
 
 		ret = netem_add_qdisc(a, ifindex, TC_H_INGRESS,
 				      TC_H_MAKE(TC_H_INGRESS, 0),

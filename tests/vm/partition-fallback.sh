@@ -200,22 +200,22 @@ unset FAULTLINE_PARTITION_MECH
 
 # Crash: a netem fault and a partition active together on a's eth0 (the
 # partition with its primary mechanism, cls_bpf at clsact; the fallback
-# would take the same root qdisc as the netem fault).  The partition comes
-# first: it needs clsact at ingress, and the netem fault, applied first,
-# may add a plain ingress qdisc there.
+# would take the same root qdisc as the netem fault).  The netem fault comes
+# first: its ingress hook must be a clsact the partition can share (it once
+# added a plain ingress qdisc, which the partition refused).
 cat >"$T/both.yaml" <<'Y'
 name: both
 duration: 10m
 faults:
-  - name: split
-    partition:
-      groups: [[10.79.0.1], [10.79.0.2]]
   - name: wan
     netem:
       device: eth0
       direction: both
       match: { to: 10.79.0.3 }
       delay: 20ms
+  - name: split
+    partition:
+      groups: [[10.79.0.1], [10.79.0.2]]
 Y
 start_both() {
 	ip netns exec "$(ns a)" "$FAULTLINE" run --json "$T/both.yaml" \
