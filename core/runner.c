@@ -751,8 +751,9 @@ static int register_run(struct runner *r, json_object *res,
 		fl_err("cannot create %s: %s", fl_rundir(), strerror(errno));
 		return ret;
 	}
-	snprintf(path, sizeof(path), "%s/.lock", fl_rundir());
-	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* The journal folder itself is the lock: no lock file is left. */
+	snprintf(path, sizeof(path), "%s", fl_rundir());
+	lockfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX)) {
 		ret = -errno;
 		fl_err("cannot lock %s: %s", path, strerror(errno));
