@@ -1608,6 +1608,45 @@ static int syscall_observe(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
+/*
+ * Live: the injections read so far, per call, under the reader's lock;
+ * "12 injections (openat 9, write 3)".
+ */
+static int syscall_live(const struct fl_fault *f, json_object *out)
+{
+	struct sf_rt *rt = rt_find_fault(f);
+	json_object *calls;
+	char sum[512];
+	size_t i, off, n = 0;
+
+	if (!rt)
+		return -ENOENT;
+	calls = json_object_new_object();
+	pthread_mutex_lock(&rt->lock);
+	off = snprintf(sum, sizeof(sum), "%llu injection%s",
+		       (unsigned long long)rt->events,
+		       rt->events == 1 ? "" : "s");
+	json_object_object_add(out, "injections",
+			       json_object_new_uint64(rt->events));
+	for (i = 0; i < SF_MAX_NR; i++) {
+		const char *name = fl_syscall_name(i) ? fl_syscall_name(i) :
+				   "?";
+
+		if (!rt->per_call[i])
+			continue;
+		json_object_object_add(calls, name,
+				       json_object_new_uint64(rt->per_call[i]));
+		APPEND(sum, sizeof(sum), off, "%s%s %llu", n++ ? ", " : " (",
+		       name, (unsigned long long)rt->per_call[i]);
+	}
+	pthread_mutex_unlock(&rt->lock);
+	if (n)
+		APPEND(sum, sizeof(sum), off, ")");
+	json_object_object_add(out, "calls", calls);
+	add_str(out, "summary", sum);
+	return 0;
+}
+
 const struct fl_engine syscall_engine = {
 	.name = "syscall",
 	.summary = "fail chosen syscalls of a target with an errno (eBPF)",
@@ -1619,4 +1658,5 @@ const struct fl_engine syscall_engine = {
 	.describe = syscall_describe,
 	.observe = syscall_observe,
 	.resources = syscall_resources,
+	.live = syscall_live,
 };

@@ -373,6 +373,14 @@ struct fl_engine {
 	int (*observe)(const struct fl_fault *f, json_object *out);
 	/* Optional: resources to lock ("dev:eth0", "cgroup:/x"). */
 	int (*resources)(const struct fl_fault *f, json_object *out);
+	/*
+	 * Optional: live counters of an active fault, called by run about
+	 * once a second and once before revert; cheap, touches nothing.
+	 * Fills out with counters ("injections": 12, "calls": {...}) and
+	 * "summary", one line for people ("12 injections (openat 9)").
+	 * run shows it when the counters changed.
+	 */
+	int (*live)(const struct fl_fault *f, json_object *out);
 };
 
 /*

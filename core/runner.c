@@ -33,6 +33,8 @@
 #define GRACE_MAX_NS	(30 * NSEC_PER_SEC)
 /* How long a started command gets between SIGTERM and SIGKILL. */
 #define TARGET_TERM_NS	(500 * NSEC_PER_MSEC)
+/* How often active faults' live counters are read. */
+#define LIVE_EVERY_NS	NSEC_PER_SEC
 
 enum stop_reason {
 	STOP_NONE,
@@ -72,6 +74,8 @@ struct runner {
 	json_object **info;		/* per fault: mechanism, observed */
 	bool *tgt_running;		/* command targets we started */
 	struct fl_fault *scratch;	/* per target: its scratch record */
+	char **live_last;		/* per fault: its last live counters */
+	uint64_t live_next;		/* when to read them next (relative) */
 	enum stop_reason stop;
 	int stop_sig;
 	bool hard;
@@ -514,6 +518,8 @@ static void probes_cut(struct runner *r)
 /* ------------------------------------------------------------------ */
 /* Faults.                                                             */
 
+static void live_fault(struct runner *r, size_t i, bool silent);
+
 static int apply_fault(struct runner *r, size_t i)
 {
 	struct fl_fault *f = &r->exp->faults[i];
@@ -550,7 +556,54 @@ static int apply_fault(struct runner *r, size_t i)
 	ev_str(ev, "engine", f->engine->name);
 	ev_str(ev, "mechanism", mechanism(r, i));
 	emit(r, ev, "fault %s: applied (%s)", f->name, mechanism(r, i));
+	/* Where the counters start: shown once they change. */
+	live_fault(r, i, true);
 	return 0;
+}
+
+/*
+ * Live counters: ask the engine, and show them when they changed since
+ * the last time ("progress" event).
+ */
+static void live_fault(struct runner *r, size_t i, bool silent)
+{
+	struct fl_fault *f = &r->exp->faults[i];
+	json_object *out, *ev, *sum = NULL;
+	const char *now;
+	char *text = NULL;
+
+	if (!f->engine->live || f->state != FL_FAULT_ACTIVE)
+		return;
+	out = json_object_new_object();
+	if (f->engine->live(f, out))
+		goto out;
+	if (json_object_object_get_ex(out, "summary", &sum))
+		text = strdup(json_object_get_string(sum));
+	json_object_object_del(out, "summary");
+	now = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN);
+	if (r->live_last[i] && !strcmp(r->live_last[i], now))
+		goto out;
+	free(r->live_last[i]);
+	r->live_last[i] = strdup(now);
+	if (silent)
+		goto out;
+	ev = ev_new("progress");
+	ev_str(ev, "fault", f->name);
+	json_object_object_foreach(out, k, v)
+		json_object_object_add(ev, k, json_object_get(v));
+	emit(r, ev, "fault %s: %s", f->name, text ? text : now);
+out:
+	free(text);
+	json_object_put(out);
+}
+
+static void live_all(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->exp->nfaults; i++)
+		live_fault(r, i, false);
+	r->live_next = rel(r) + LIVE_EVERY_NS;
 }
 
 static void revert_fault(struct runner *r, size_t i)
@@ -561,6 +614,8 @@ static void revert_fault(struct runner *r, size_t i)
 
 	if (f->state != FL_FAULT_ACTIVE)
 		return;
+	/* The last live counters, so that they end where the report does. */
+	live_fault(r, i, false);
 	if (f->engine->observe) {
 		obs = json_object_new_object();
 		if (!f->engine->observe(f, obs))
@@ -1039,6 +1094,9 @@ static uint64_t next_event(struct runner *r, uint64_t now)
 				next = f->at_ns;
 			if (f->state == FL_FAULT_ACTIVE && r->end[i] < next)
 				next = r->end[i];
+			if (f->state == FL_FAULT_ACTIVE && f->engine->live &&
+			    r->live_next < next)
+				next = r->live_next;
 		}
 	}
 	for (i = 0; i < exp->nprobes; i++) {
@@ -1092,6 +1150,8 @@ static void loop(struct runner *r)
 				now = rel(r);
 			}
 		}
+		if (r->stop == STOP_NONE && rel(r) >= r->live_next)
+			live_all(r);
 		if (r->stop == STOP_NONE) {
 			now = rel(r);
 			for (i = 0; i < exp->nprobes; i++)
@@ -1199,7 +1259,8 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 				sizeof(*r->tgt_running));
 	r->scratch = calloc(exp->ntargets ? exp->ntargets : 1,
 			    sizeof(*r->scratch));
-	if (!r->order || !r->applied || !r->end || !r->info || !r->pr ||
+	r->live_last = calloc(nf, sizeof(*r->live_last));
+	if (!r->live_last || !r->order || !r->applied || !r->end || !r->info || !r->pr ||
 	    !r->tgt_running || !r->scratch) {
 		fl_err("out of memory");
 		code = FL_EXIT_APPLY;
@@ -1337,5 +1398,8 @@ out_free:
 	free(r->pr);
 	free(r->tgt_running);
 	free(r->scratch);
+	for (i = 0; r->live_last && i < exp->nfaults; i++)
+		free(r->live_last[i]);
+	free(r->live_last);
 	return code;
 }

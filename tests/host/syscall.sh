@@ -92,9 +92,30 @@ if start cg "$T/cg.yaml"; then
 	check_match "events name call, errno and peer" \
 		"'call': 'connect', 'errno': 'ECONNREFUSED', 'peer': '127.0.0.1:$port'" \
 		"$(observed "$T/cg.report" first_events)"
+	check_eq "the last live progress event matches the report's 29" \
+		'f 29 {"connect": 29}' "$(python3 -c 'import json,sys
+p=[e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "progress"]
+print(p[-1]["fault"], p[-1]["injections"], json.dumps(p[-1]["calls"])) if p else print("none")' "$T/cg.out" 2>&1)"
 else
 	notok "the cgroup-target fault applies"
 fi
+
+# --- run shows injections live, in human output ------------------------
+"$FAULTLINE" run "$T/cg.yaml" > "$T/live.out" 2>&1 &
+runner=$!
+at_exit "kill -9 $runner"
+for _ in $(seq 100); do grep -q 'applied' "$T/live.out" && break; sleep 0.05; done
+in_cg "$SYSFAIL" -n 3 connect "127.0.0.1:$port" > /dev/null
+for _ in $(seq 40); do grep -q 'injections' "$T/live.out" && break; sleep 0.05; done
+check_match "while it runs, run shows the injections live" \
+	'^\[\+[0-9]+\.[0-9]{3}s\] fault f: 3 injections \(connect 3\)$' "$(cat "$T/live.out")"
+in_cg "$SYSFAIL" -n 2 connect "127.0.0.1:$port" > /dev/null
+for _ in $(seq 40); do grep -q '5 injections' "$T/live.out" && break; sleep 0.05; done
+check_match "and again when they change" \
+	'fault f: 5 injections \(connect 5\)$' "$(cat "$T/live.out")"
+sleep 1.2
+check_eq "but not while they stay the same" 2 "$(grep -c 'injections' "$T/live.out")"
+stop
 
 # --- kill -9 of the runner: its links go with it -----------------------
 if start k9 "$T/cg.yaml"; then
