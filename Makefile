@@ -41,7 +41,7 @@ LIBS		:= yaml-0.1:libyaml-dev libnl-3.0:libnl-3-dev \
 TEST_LIBS	:= cmocka:libcmocka-dev
 
 # Goals that must work on a machine without the build dependencies.
-NOBUILD_GOALS	:= deps help clean check check-host check-vm demo bench
+NOBUILD_GOALS	:= deps help clean check check-host check-vm demo bench fuzz
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 NEED_LIBS	:= y
 endif
@@ -106,7 +106,7 @@ helper-progs	:= $(addprefix $(OUTPUT)tools/,$(helper-y))
 .DELETE_ON_ERROR:
 .SECONDARY: $(skels) $(bpfobjs) $(OUTPUT)core/syscall_names.h
 .PHONY: all check check-host check-vm bench demo install clean distclean deps \
-	help \
+	help fuzz \
 	tests FORCE
 
 all: $(OUTPUT)faultline
@@ -178,6 +178,37 @@ check-vm: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)OUTPUT=$(objtree) $(srctree)/tests/run vm
 
+# The loader fuzzer: every library source built again by clang with
+# libFuzzer, ASan and UBSan, then run FUZZ_TIME seconds over a seed corpus
+# of examples, invalid experiments and past crashes (tests/fuzz/corpus/).
+FUZZ_TIME	?= 120
+fuzz-prog	:= $(OUTPUT)tests/fuzz/fuzz_experiment
+fuzz-srcs	:= $(srctree)/tests/fuzz/fuzz_experiment.c \
+		   $(patsubst $(OUTPUT)%.o,$(srctree)/%.c,$(lib-objs))
+FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+		   $(filter-out $(CFLAGS) $(EXTRA_WARNINGS) -Werror,$(FL_CFLAGS))
+
+$(fuzz-prog): $(fuzz-srcs) $(wildcard $(srctree)/*/*.h) $(skels) \
+		$(OUTPUT)core/syscall_names.h $(OUTPUT).cflags
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $(fuzz-srcs) $(LIB_LDLIBS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(fuzz-prog)
+	@mkdir -p $(OUTPUT)tests/fuzz/new
+	$(call msg,RUN,$(fuzz-prog) ($(FUZZ_TIME)s))
+	$(Q)cd $(objtree)tests/fuzz && ./fuzz_experiment -max_total_time=$(FUZZ_TIME) \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=$(objtree)tests/fuzz/ new \
+		$(srctree)/tests/fuzz/corpus $(srctree)/examples \
+		$(srctree)/tests/invalid 2>fuzz.log || \
+		{ tail -n 60 fuzz.log; echo 'fuzz: crash, see' \
+		  '$(objtree)tests/fuzz/crash-* and fuzz.log' >&2; exit 1; }
+	$(Q)grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units)' \
+		$(objtree)tests/fuzz/fuzz.log | sed 's/^/  /'
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)OUTPUT=$(objtree) $(srctree)/tests/bench/run
@@ -203,7 +234,8 @@ clean:
 	$(Q)for d in $(SUBDIRS) tests; do \
 		[ -d $(OUTPUT)$$d ] && find $(OUTPUT)$$d \( -name '*.o' -o -name '*.d' \
 			-o -name '*.skel.h' \) -delete; done; true
-	$(Q)rm -f $(unit-progs) $(helper-progs)
+	$(Q)rm -f $(unit-progs) $(helper-progs) $(fuzz-prog)
+	$(Q)rm -rf $(OUTPUT)tests/fuzz/new $(OUTPUT)tests/fuzz/fuzz.log
 	$(Q)rm -rf $(OUTPUT)tests/out $(OUTPUT)vm/console-*.log
 
 # clean, and the stock kernel and initramfs cached for the VM tests.
@@ -218,6 +250,7 @@ help:
 	@echo '  check      install what is missing, then run every test (root)'
 	@echo '  check-host the fast part: unit and host tests only'
 	@echo '  check-vm   only the tests under the stock kernel in QEMU'
+	@echo '  fuzz       fuzz the experiment loader for FUZZ_TIME seconds (120)'
 	@echo '  bench      benchmarks against tc, iptables and strace'
 	@echo '  demo       run the demo drill in a sandbox (root)'
 	@echo '  install    install to $$(DESTDIR)$$(PREFIX) (sbin, share/man)'
