@@ -99,6 +99,12 @@ int fl_doc_load(const char *path, struct fl_doc **out, struct fl_diag *d);
 int fl_doc_load_buf(const char *name, const char *buf, size_t len,
 		    struct fl_doc **out, struct fl_diag *d);
 void fl_doc_free(struct fl_doc *doc);
+/*
+ * fl_doc_load refuses, like sudo, a file that is world-writable or owned
+ * by someone other than root, us or the user who ran sudo (SUDO_UID),
+ * unless this is set (--allow-insecure-file).
+ */
+extern bool fl_allow_insecure_file;
 
 const char *fl_node_type_name(const struct fl_node *n);
 /* Value of key in a map, or NULL. */

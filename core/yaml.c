@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "core/faultline.h"
@@ -289,6 +291,41 @@ int fl_doc_load_buf(const char *name, const char *buf, size_t len,
 /* Files larger than this are no experiment files. */
 #define FL_DOC_MAX_SIZE	(16 << 20)
 
+bool fl_allow_insecure_file;
+
+/* The sudo rule, on the open file: a drill runs as root what it says. */
+static int check_owner(FILE *f, const char *path, struct fl_diag *d)
+{
+	const char *sudo = getenv("SUDO_UID");
+	struct stat st;
+	uid_t ok = (uid_t)-1;
+	char *end;
+
+	if (fstat(fileno(f), &st))
+		return -errno;
+	if (fl_allow_insecure_file)
+		return 0;
+	if (sudo && *sudo && getuid() == 0) {
+		unsigned long u = strtoul(sudo, &end, 10);
+
+		if (!*end)
+			ok = (uid_t)u;
+	}
+	if (st.st_mode & S_IWOTH) {
+		fl_diag_at(d, path, 0, 0,
+			   "refusing a world-writable experiment file (chmod o-w, or --allow-insecure-file)");
+		return -EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid() &&
+	    st.st_uid != getuid() && st.st_uid != ok) {
+		fl_diag_at(d, path, 0, 0,
+			   "refusing an experiment file owned by uid %u, not by root or you (chown, or --allow-insecure-file)",
+			   (unsigned int)st.st_uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
 int fl_doc_load(const char *path, struct fl_doc **out, struct fl_diag *d)
 {
 	char *buf = NULL;
@@ -301,6 +338,14 @@ int fl_doc_load(const char *path, struct fl_doc **out, struct fl_diag *d)
 	if (!f) {
 		err = -errno;
 		fl_diag_at(d, path, 0, 0, "cannot open: %s", strerror(-err));
+		return err;
+	}
+	err = check_owner(f, path, d);
+	if (err) {
+		if (err != -EPERM)
+			fl_diag_at(d, path, 0, 0, "cannot stat: %s",
+				   strerror(-err));
+		fclose(f);
 		return err;
 	}
 	for (;;) {

@@ -26,6 +26,7 @@ int cmd_plan(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "as", required_argument, NULL, 'A' },
+		{ "allow-insecure-file", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -42,6 +43,9 @@ int cmd_plan(int argc, char **argv)
 		case 'A':
 			if (parse_as(optarg))
 				return cmd_bad_usage("plan", "--as takes a group number, 1 for the first group");
+			break;
+		case 'I':
+			fl_allow_insecure_file = true;
 			break;
 		case 'h':
 			cmd_usage("plan", stdout);

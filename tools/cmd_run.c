@@ -28,6 +28,7 @@ int cmd_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "as", required_argument, NULL, 'A' },
+		{ "allow-insecure-file", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -51,6 +52,9 @@ int cmd_run(int argc, char **argv)
 			if (parse_as(optarg))
 				return cmd_bad_usage("run", "--as takes a group number, 1 for the first group");
 			break;
+		case 'I':
+			fl_allow_insecure_file = true;
+			break;
 		case 'h':
 			cmd_usage("run", stdout);
 			printf("  --report FILE  write the JSON report to FILE "
@@ -60,6 +64,8 @@ int cmd_run(int argc, char **argv)
 			       "  --as GROUP     partitions: this host is in group "
 			       "GROUP (1 = the first),\n"
 			       "                 not the one its addresses give\n"
+			       "  --allow-insecure-file  run a file that is "
+			       "world-writable or not ours\n"
 			       "Ctrl-C stops the drill and reverts everything; "
 			       "a second Ctrl-C reverts at once.\n");
 			return 0;

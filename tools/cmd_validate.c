@@ -10,6 +10,7 @@ int cmd_validate(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "allow-insecure-file", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -23,6 +24,9 @@ int cmd_validate(int argc, char **argv)
 			break;
 		case 'q':
 			fl_quiet = true;
+			break;
+		case 'I':
+			fl_allow_insecure_file = true;
 			break;
 		case 'h':
 			return cmd_usage("validate", stdout);
