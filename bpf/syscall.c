@@ -10,8 +10,9 @@
  *
  * This file holds the fault's schema (parse), what this kernel allows
  * (check), the plan (describe), and apply, revert and observe, which load
- * sysfault.bpf.c.  Route 1 (the syscall entry) has no programs yet, so
- * the plan never picks it.
+ * sysfault.bpf.c.  Route 1 is taken for calls without a path or peer
+ * filter (at the entry those are still user memory), at most
+ * SF_ENTRY_SLOTS calls; fl_bpf_probe() says whether it works.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -595,9 +596,34 @@ static bool path_ok(const struct syscall_spec *s, const char *call,
 	return fmod && !strcmp(hook, "file_permission");
 }
 
+/*
+ * Tests only: FAULTLINE_FORCE_SYSCALL_ENTRY=fmod_ret or kprobe takes the
+ * syscall-entry route as working whatever the probe said, so that apply
+ * goes as far as the kernel's refusal on kernels without it.
+ */
+static void force_entry(struct sc_plan *p)
+{
+	const char *v = getenv("FAULTLINE_FORCE_SYSCALL_ENTRY");
+
+	if (!v || !*v)
+		return;
+	if (!strcmp(v, "fmod_ret")) {
+		p->have[FL_BPF_FMOD_RET_SYSCALL] = 1;
+	} else if (!strcmp(v, "kprobe")) {
+		p->have[FL_BPF_FMOD_RET_SYSCALL] = 0;
+		p->have[FL_BPF_KPROBE_OVERRIDE] = 1;
+	}
+}
+
+/* Route 1 cannot read the path or peer filters' arguments. */
+static bool entry_ok(const struct syscall_spec *s)
+{
+	return !s->path && !s->has_peer;
+}
+
 static int make_plan(const struct syscall_spec *s, struct sc_plan *p)
 {
-	size_t i;
+	size_t i, nentry = 0;
 	int f;
 
 	memset(p, 0, sizeof(*p));
@@ -608,19 +634,22 @@ static int make_plan(const struct syscall_spec *s, struct sc_plan *p)
 				 p->have[f] < 0 ? strerror(-p->have[f]) :
 				 "refused");
 	}
+	force_entry(p);
 	p->route = calloc(s->ncalls ? s->ncalls : 1, sizeof(*p->route));
 	if (!p->route)
 		return -ENOMEM;
 	for (i = 0; i < s->ncalls; i++) {
 		const char *name = s->calls[i].name;
+		bool entry = entry_ok(s) && nentry < SF_ENTRY_SLOTS &&
+			     s->calls[i].nr >= 0 && s->calls[i].nr < SF_MAX_NR;
 		enum sc_route r = SC_NONE;
 
-		/*
-		 * The syscall entry route (fmod_ret on __x64_sys_*, or a
-		 * kprobe with bpf_override_return) is not in this build:
-		 * its programs are not written yet.
-		 */
-		if (path_ok(s, name, false) && feat(p, FL_BPF_LSM))
+		/* The syscall's entry first: exact, and any call. */
+		if (entry && feat(p, FL_BPF_FMOD_RET_SYSCALL))
+			r = SC_FMOD_SYSCALL;
+		else if (entry && feat(p, FL_BPF_KPROBE_OVERRIDE))
+			r = SC_KPROBE;
+		else if (path_ok(s, name, false) && feat(p, FL_BPF_LSM))
 			r = SC_LSM;
 		else if (path_ok(s, name, true) &&
 			 feat(p, FL_BPF_FMOD_RET_SECURITY))
@@ -628,6 +657,8 @@ static int make_plan(const struct syscall_spec *s, struct sc_plan *p)
 		else if (cgroup_hook(name) && cgroup_v2(s) &&
 			 feat(p, FL_BPF_CGROUP_SOCK_ADDR))
 			r = SC_CGROUP;
+		if (r == SC_FMOD_SYSCALL || r == SC_KPROBE)
+			nentry++;
 		p->route[i] = r;
 	}
 	/* pid targets follow forks with a program; cgroups by ancestry. */
@@ -680,8 +711,9 @@ static void refuse_why(const struct syscall_spec *s, const struct sc_plan *p,
 	}
 	if (!n)
 		return;
-	APPEND(buf, len, off, ": no route on this kernel. Failing the syscall entry needs fmod_ret (CONFIG_FUNCTION_ERROR_INJECTION%s%s) or a kprobe with bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE%s%s), and that route is not in this build yet",
-	       HERE(FL_BPF_FMOD_RET_SYSCALL), HERE(FL_BPF_KPROBE_OVERRIDE));
+	APPEND(buf, len, off, ": no route on this kernel. Failing the syscall entry needs fmod_ret (CONFIG_FUNCTION_ERROR_INJECTION%s%s) or a kprobe with bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE%s%s)%s",
+	       HERE(FL_BPF_FMOD_RET_SYSCALL), HERE(FL_BPF_KPROBE_OVERRIDE),
+	       entry_ok(s) ? "" : ", and takes no path or peer filter");
 	if (s->path)
 		for (i = 0; i < s->ncalls; i++)
 			if (REFUSED(i) && lsm_hook(s->calls[i].name) &&
@@ -1028,23 +1060,62 @@ static struct sf_rt *rt_find_fault(const struct fl_fault *f)
 	return NULL;
 }
 
-/* libbpf's last message, for the detail of a failed apply. */
+/*
+ * For the detail of a failed apply: libbpf's first "load failed" message
+ * (else its last message), and the verifier's last line that says why.
+ */
 static char sf_log[1024];
+static char sf_vlog[256];
+static bool sf_log_first;
+
+static void verifier_why(const char *log)
+{
+	const char *end = strstr(log, "-- END PROG LOAD LOG --"), *p, *q;
+
+	if (!end)
+		end = log + strlen(log);
+	for (q = end; q > log;) {
+		/* The line before q. */
+		while (q > log && (q[-1] == '\n' || q[-1] == ' '))
+			q--;
+		for (p = q; p > log && p[-1] != '\n'; p--)
+			;
+		if (q > p && !strstr(p, "BEGIN PROG LOAD LOG") &&
+		    strncmp(p, "processed ", 10) &&
+		    strncmp(p, "verification time", 17) &&
+		    strncmp(p, "stack depth", 11)) {
+			snprintf(sf_vlog, sizeof(sf_vlog), "%.*s",
+				 (int)(q - p), p);
+			return;
+		}
+		if (strstr(p, "BEGIN PROG LOAD LOG"))
+			return;
+		q = p;
+	}
+}
 
 static int sf_log_cb(enum libbpf_print_level level, const char *fmt,
 		     va_list ap)
 {
-	char line[1024];
+	char *line;
 	size_t n;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Whole: the verifier's log comes as one long message. */
+	if (vasprintf(&line, fmt, ap) < 0)
+		return 0;
 	n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = 0;
-	if (n)
+	if (strstr(line, "BEGIN PROG LOAD LOG")) {
+		verifier_why(line);
+	} else if (n && !sf_log_first) {
 		snprintf(sf_log, sizeof(sf_log), "%s", line);
+		if (strstr(line, "load failed"))
+			sf_log_first = true;
+	}
+	free(line);
 	return 0;
 }
 
@@ -1298,6 +1369,8 @@ static int set_rodata(struct sf_rt *rt, const struct syscall_spec *s,
 struct sf_attach {
 	struct bpf_program *prog;
 	bool cgroup;			/* attach to the cgroup fd */
+	bool kprobe;			/* a kprobe on func */
+	char func[64];			/* route 1: __x64_sys_<call> */
 	char what[PATH_MAX + 64];
 };
 
@@ -1314,7 +1387,7 @@ static size_t plan_progs(struct sf_rt *rt, const struct syscall_spec *s,
 	};
 	struct bpf_object *obj = rt->skel->obj;
 	char name[96];
-	size_t i, j, k, n = 0;
+	size_t i, j, k, n = 0, slot = 0;
 
 #define ADD(pname, iscg, ...) do {					\
 		struct bpf_program *pr_ =				\
@@ -1325,6 +1398,8 @@ static size_t plan_progs(struct sf_rt *rt, const struct syscall_spec *s,
 		if (pr_ && k == n && n < max) {				\
 			out[n].prog = pr_;				\
 			out[n].cgroup = iscg;				\
+			out[n].kprobe = false;				\
+			out[n].func[0] = 0;				\
 			snprintf(out[n].what, sizeof(out[n].what),	\
 				 __VA_ARGS__);				\
 			n++;						\
@@ -1334,6 +1409,27 @@ static size_t plan_progs(struct sf_rt *rt, const struct syscall_spec *s,
 		const char *call = s->calls[i].name, *hook = lsm_hook(call);
 
 		switch (p->route[i]) {
+		case SC_FMOD_SYSCALL:
+		case SC_KPROBE:
+			if (slot >= SF_ENTRY_SLOTS || n >= max)
+				break;
+			snprintf(name, sizeof(name), "sf_%s_sys%zu",
+				 p->route[i] == SC_KPROBE ? "kprobe" : "fmod",
+				 slot);
+			out[n].prog = bpf_object__find_program_by_name(obj,
+								       name);
+			if (!out[n].prog)
+				break;
+			rt->skel->rodata->entry_nr[slot++] = s->calls[i].nr;
+			out[n].cgroup = false;
+			out[n].kprobe = p->route[i] == SC_KPROBE;
+			snprintf(out[n].func, sizeof(out[n].func),
+				 "__x64_sys_%s", call);
+			snprintf(out[n].what, sizeof(out[n].what), "%s/%s",
+				 out[n].kprobe ? "kprobe" : "fmod_ret",
+				 out[n].func);
+			n++;
+			break;
 		case SC_CGROUP:
 			for (j = 0; j < ARRAY_SIZE(cg_progs); j++) {
 				if (strcmp(cg_progs[j][0], call))
@@ -1395,6 +1491,18 @@ static json_object *undo_state(const struct sf_rt *rt,
 	return o;
 }
 
+/* "fmod_ret/__x64_sys_fsync tp_btf/sched_process_fork" */
+static const char *at_names(const struct sf_attach *at, size_t n, char *buf,
+			    size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < n; i++)
+		APPEND(buf, len, off, "%s%s", i ? ", " : "", at[i].what);
+	return buf;
+}
+
 static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 {
 	struct syscall_spec *s = f->priv;
@@ -1404,7 +1512,7 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 	struct sc_plan p;
 	struct sf_rt *rt;
 	json_object *st;
-	char cg[PATH_MAX] = "";
+	char cg[PATH_MAX] = "", names[512];
 	size_t n, i;
 	int ret, cgfd = -1;
 
@@ -1426,6 +1534,8 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 	mono_to_wall = fl_wall_ns() - (int64_t)fl_now_ns();
 
 	sf_log[0] = 0;
+	sf_vlog[0] = 0;
+	sf_log_first = false;
 	old = libbpf_set_print(sf_log_cb);
 	rt->skel = sysfault__open();
 	if (!rt->skel) {
@@ -1451,6 +1561,18 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 				on = true;
 		bpf_program__set_autoload(prog, on);
 	}
+	/* Route 1: each slot's fmod_ret program on its syscall. */
+	for (i = 0; i < n; i++) {
+		if (!at[i].func[0] || at[i].kprobe)
+			continue;
+		ret = bpf_program__set_attach_target(at[i].prog, 0,
+						     at[i].func);
+		if (ret) {
+			set_detail(f, "cannot find %s in the kernel's BTF: %s",
+				   at[i].func, strerror(-ret));
+			goto fail;
+		}
+	}
 
 	/* The record first: what is about to be attached. */
 	st = undo_state(rt, s, at, n);
@@ -1463,8 +1585,10 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 	}
 	ret = sysfault__load(rt->skel);
 	if (ret) {
-		set_detail(f, "cannot load the BPF programs: %s%s%s",
-			   strerror(-ret), sf_log[0] ? ": " : "", sf_log);
+		set_detail(f, "cannot load the BPF programs (%s): %s%s%s%s%s",
+			   at_names(at, n, names, sizeof(names)),
+			   strerror(-ret), sf_log[0] ? ": " : "", sf_log,
+			   sf_vlog[0] ? "; verifier: " : "", sf_vlog);
 		goto fail;
 	}
 	if (s->target->kind == FL_TARGET_PID)
@@ -1504,8 +1628,13 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 				goto fail;
 			}
 		}
-		l = at[i].cgroup ? bpf_program__attach_cgroup(at[i].prog, cgfd) :
-		    bpf_program__attach(at[i].prog);
+		if (at[i].cgroup)
+			l = bpf_program__attach_cgroup(at[i].prog, cgfd);
+		else if (at[i].kprobe)
+			l = bpf_program__attach_kprobe(at[i].prog, false,
+						       at[i].func);
+		else
+			l = bpf_program__attach(at[i].prog);
 		if (!l) {
 			ret = errno ? -errno : -EINVAL;
 			set_detail(f, "cannot attach %s: %s", at[i].what,

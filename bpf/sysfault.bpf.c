@@ -8,6 +8,11 @@
  *     which return -errno;
  *   - tp_btf/sched_process_fork, which adds children of targeted thread
  *     groups to fl_targets.
+ *   - route 1, the syscall's own entry: fmod_ret programs on __x64_sys_*,
+ *     which return -errno and skip the syscall, or kprobes on them that
+ *     call bpf_override_return(); SF_ENTRY_SLOTS of each, one per call,
+ *     whose target the loader sets (entry_nr[] says which call a slot
+ *     fails);
  * Every program goes through one decision: the target, the call, the
  * peer or path filter, the `when` counter (per thread and per call, like
  * strace's), the probability and the errno weights; an injection is
@@ -45,6 +50,7 @@ const volatile struct sf_cidr cidrs[SF_MAX_CIDRS];
 const volatile __u32 path_len;		/* 0: no path filter */
 const volatile char path[SF_PATH_LEN];
 const volatile __u8 calls[SF_MAX_NR];	/* 1: this syscall is chosen */
+const volatile __s32 entry_nr[SF_ENTRY_SLOTS];	/* route 1: slot -> call */
 const volatile __s32 nr_connect = -1, nr_bind = -1, nr_sendto = -1,
 		     nr_sendmsg = -1;
 
@@ -551,5 +557,55 @@ int BPF_PROG(sf_fmod_file_permission_path, struct file *file, int mask)
 {
 	return on_file_path(file);
 }
+
+/* ------------------------------------------------------------------ */
+/* Route 1: the syscall's own entry, __x64_sys_<call>.                 */
+
+/*
+ * A positive errno for the call in this slot, or 0.  No path or peer
+ * filter here: at the entry they are still user memory, so the loader
+ * only uses this route for calls without one.
+ */
+static __always_inline int on_entry(int slot)
+{
+	struct scratch *s;
+	long nr = entry_nr[slot];
+
+	if (!chosen(nr) || !targeted(false))
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	return decide(nr, &s->ev);
+}
+
+/*
+ * fmod_ret: a non-zero return skips the syscall and becomes its result.
+ * The section names no function: the loader sets it per slot.
+ */
+#define SF_ENTRY(i)							\
+SEC("?fmod_ret")							\
+int BPF_PROG(sf_fmod_sys##i, struct pt_regs *regs, long ret)		\
+{									\
+	return ret ? ret : -on_entry(i);				\
+}									\
+SEC("?kprobe")								\
+int sf_kprobe_sys##i(struct pt_regs *ctx)				\
+{									\
+	int err = on_entry(i);						\
+									\
+	if (err)							\
+		bpf_override_return(ctx, -err);				\
+	return 0;							\
+}
+
+SF_ENTRY(0) SF_ENTRY(1) SF_ENTRY(2) SF_ENTRY(3)
+SF_ENTRY(4) SF_ENTRY(5) SF_ENTRY(6) SF_ENTRY(7)
+SF_ENTRY(8) SF_ENTRY(9) SF_ENTRY(10) SF_ENTRY(11)
+SF_ENTRY(12) SF_ENTRY(13) SF_ENTRY(14) SF_ENTRY(15)
+SF_ENTRY(16) SF_ENTRY(17) SF_ENTRY(18) SF_ENTRY(19)
+SF_ENTRY(20) SF_ENTRY(21) SF_ENTRY(22) SF_ENTRY(23)
+SF_ENTRY(24) SF_ENTRY(25) SF_ENTRY(26) SF_ENTRY(27)
+SF_ENTRY(28) SF_ENTRY(29) SF_ENTRY(30) SF_ENTRY(31)
 
 char LICENSE[] SEC("license") = "GPL";

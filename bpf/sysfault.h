@@ -14,6 +14,7 @@
 #define SF_MAX_CIDRS	8
 #define SF_PATH_LEN	256
 #define SF_EV_PATH_LEN	128
+#define SF_ENTRY_SLOTS	32		/* syscalls failed at their entry */
 
 /* Who is targeted. */
 enum sf_target {

@@ -248,3 +248,44 @@ else
 	check_eq "run refuses openat here (exit 3)" 3 "$rc"
 	check_match "naming CONFIG_BPF_LSM for its file_open hook" 'file_open for openat.*CONFIG_BPF_LSM' "$out"
 fi
+
+# --- route 1, the syscall entry: why it is not chosen, and the loader ---
+# up to the kernel's refusal (FAULTLINE_FORCE_SYSCALL_ENTRY, tests only,
+# takes the route as working whatever the probe said).
+sleep 60 & sl=$!
+at_exit "kill $sl"
+fault "  app: { pid: $sl }" "target: app, calls: [fsync], errno: EIO, follow-forks: false" > "$T/entry.yaml"
+doc=$("$FAULTLINE" doctor 2>&1)
+fmod_why=$(sed -n 's/^ *fmod_ret:syscall  *no  *//p' <<<"$doc")
+kp_why=$(sed -n 's/^ *kprobe:override  *no  *//p' <<<"$doc")
+plan=$("$FAULTLINE" plan "$T/entry.yaml" 2>&1)
+if [ -n "$fmod_why" ] && [ -n "$kp_why" ]; then
+	check_match "plan says why the syscall entry is not chosen, as doctor does" \
+		"syscall entry \(fmod_ret: $(sed 's/[][().*^$]/\\&/g' <<<"$fmod_why"); kprobe override: $(sed 's/[][().*^$]/\\&/g' <<<"$kp_why")\)" "$plan"
+else
+	skip "why route 1 is not chosen" "this kernel allows it"
+fi
+out=$(FAULTLINE_FORCE_SYSCALL_ENTRY=fmod_ret "$FAULTLINE" plan "$T/entry.yaml" 2>&1)
+check_match "forced, plan takes fmod_ret on __x64_sys_fsync" \
+	'syscall via fmod_ret on the syscall entry \(fsync\)' "$out"
+check_match "with its program" 'BPF program fmod_ret/__x64_sys_fsync$' "$out"
+out=$(FAULTLINE_FORCE_SYSCALL_ENTRY=kprobe "$FAULTLINE" plan "$T/entry.yaml" 2>&1)
+check_match "forced kprobe, plan takes a kprobe with bpf_override_return" \
+	'BPF program kprobe/__x64_sys_fsync \(bpf_override_return\)$' "$out"
+if [ "$fmod_why" = "load: Operation not permitted" ]; then
+	out=$(FAULTLINE_FORCE_SYSCALL_ENTRY=fmod_ret "$FAULTLINE" run "$T/entry.yaml" 2>&1); rc=$?
+	check_eq "forced fmod_ret: run fails to apply (exit 4)" 4 "$rc"
+	check_match "with the kernel's refusal of the loaded program" \
+		"fault f: apply FAILED: cannot load the BPF programs \(fmod_ret/__x64_sys_fsync\): Operation not permitted: libbpf: prog 'sf_fmod_sys0': BPF program load failed: Operation not permitted$" "$out"
+else
+	skip "forced fmod_ret refusal" "fmod_ret on syscalls: ${fmod_why:-allowed}"
+fi
+if [[ $kp_why == *"bpf_override_return is missing"* ]]; then
+	out=$(FAULTLINE_FORCE_SYSCALL_ENTRY=kprobe "$FAULTLINE" run "$T/entry.yaml" 2>&1); rc=$?
+	check_eq "forced kprobe: run fails to apply (exit 4)" 4 "$rc"
+	check_match "the verifier refuses bpf_override_return" \
+		"fault f: apply FAILED: cannot load the BPF programs \(kprobe/__x64_sys_fsync\): Invalid argument: libbpf: prog 'sf_kprobe_sys0': BPF program load failed: Invalid argument; verifier: program of this type cannot use helper bpf_override_return#58$" "$out"
+else
+	skip "forced kprobe refusal" "kprobe override: ${kp_why:-allowed}"
+fi
+check_eq "nothing is left in the journal" "" "$(ls -A "$FAULTLINE_RUNDIR" 2>/dev/null)"
