@@ -4,8 +4,9 @@
 # and fmod_ret on security_* for read/write with a path): the exact errno
 # for the target, nothing for other processes, every thread, fork
 # following, path and peer filters, `when` against strace's own when=,
-# probability within a 99% bound over 10000 calls, events one to one, and
-# fsync refused (no LSM hook, no error-injectable syscalls here).
+# probability within a 99% bound over 10000 calls, events one to one (and
+# live), fsync refused (no LSM hook, no error-injectable syscalls here),
+# and the syscall-entry programs up to this kernel's refusal.
 source "$(dirname "$0")/../lib.sh"
 # Only in the throwaway guest: this test changes the machine.
 [ "${VMTEST:-}" = 1 ] || { skip "vm/syscall" "run it under tools/vmtest"; exit 0; }
@@ -72,6 +73,10 @@ for ff in true false; do
 		check_match "follow-forks: a grandchild fails with EIO" '^EIO 2$' "$(cat "$T/grandchild.out")"
 		check_eq "events match the injections one to one (2+2+12)" 16 "$(observed "$T/pid-$ff.report" injections)"
 		check_eq "and the kernel's count" 16 "$(observed "$T/pid-$ff.report" kernel_count)"
+		check_eq "the last live progress event says the same 16" 16 \
+			"$(python3 -c 'import json,sys
+p=[e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "progress"]
+print(p[-1]["injections"] if p else "none")' "$T/pid-$ff.out" 2>&1)"
 	else
 		check_match "follow-forks false: a child opens the file" '^OK 2$' "$(cat "$T/child.out")"
 		check_match "follow-forks false: a grandchild opens the file" '^OK 2$' "$(cat "$T/grandchild.out")"
@@ -170,3 +175,20 @@ check_eq "fsync is refused here (exit 3)" 3 "$rc"
 check_match "naming CONFIG_FUNCTION_ERROR_INJECTION and CONFIG_BPF_KPROBE_OVERRIDE" \
 	'fsync.*CONFIG_FUNCTION_ERROR_INJECTION.*CONFIG_BPF_KPROBE_OVERRIDE' "$out"
 check_match "and that fsync passes through no LSM hook" 'fsync passes through no LSM hook' "$out"
+# Why route 1 (the syscall entry) is not taken here, and its programs up
+# to the kernel's refusal (FAULTLINE_FORCE_SYSCALL_ENTRY, tests only).
+out=$("$FAULTLINE" plan "$T/fsync.yaml" 2>&1)
+check_match "plan: fmod_ret on syscalls is refused, __x64_sys_* is not modifiable" \
+	'syscall entry \(fmod_ret: load: Invalid argument; verifier: __x64_sys_getpgid\(\) is not modifiable; kprobe override: load: Invalid argument: bpf_override_return is missing \(needs CONFIG_BPF_KPROBE_OVERRIDE\)\)' "$out"
+sleep 60 & sl=$!
+at_exit "kill $sl"
+fault "  app: { pid: $sl }" "target: app, calls: [fsync], errno: EIO, follow-forks: false" > "$T/entry.yaml"
+out=$(FAULTLINE_FORCE_SYSCALL_ENTRY=fmod_ret "$FAULTLINE" run "$T/entry.yaml" 2>&1); rc=$?
+check_eq "forced fmod_ret on __x64_sys_fsync: run fails to apply (exit 4)" 4 "$rc"
+check_match "the verifier: __x64_sys_fsync() is not modifiable" \
+	"fault f: apply FAILED: cannot load the BPF programs \(fmod_ret/__x64_sys_fsync\): Invalid argument: libbpf: prog 'sf_fmod_sys0': BPF program load failed: Invalid argument; verifier: __x64_sys_fsync\(\) is not modifiable$" "$out"
+out=$(FAULTLINE_FORCE_SYSCALL_ENTRY=kprobe "$FAULTLINE" run "$T/entry.yaml" 2>&1); rc=$?
+check_eq "forced kprobe on __x64_sys_fsync: run fails to apply (exit 4)" 4 "$rc"
+check_match "the verifier: no bpf_override_return" \
+	"fault f: apply FAILED: cannot load the BPF programs \(kprobe/__x64_sys_fsync\): Invalid argument: libbpf: prog 'sf_kprobe_sys0': BPF program load failed: Invalid argument; verifier: unknown func bpf_override_return#58$" "$out"
+check_eq "nothing is left in the journal" "" "$(ls -A "$FAULTLINE_RUNDIR" 2>/dev/null)"
