@@ -5,6 +5,9 @@
 #  - an experiment file that is world-writable, or owned by another user,
 #    is refused like sudo refuses such a sudoers file (exit 2), unless
 #    --allow-insecure-file.
+#  - the run folder ($FAULTLINE_RUNDIR) read-only or full: refused before
+#    any change (exit 3), or, with no room for an undo record, the change
+#    is never made (exit 4) and the journal is left empty.
 source "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -65,3 +68,56 @@ mk "$T/mine.yaml"
 chmod 0644 "$T/mine.yaml"
 check_status "a root-owned 0644 file is fine" 0 \
 	env -u SUDO_UID "$FAULTLINE" validate "$T/mine.yaml"
+
+# --- The run folder (/run/faultline) read-only or full. -------------------
+# The test engine writes a file; FAULTLINE_RUNDIR points at tmpfs mounts
+# this test makes and removes.
+if [ -x "$FAULTLINE_TEST" ]; then
+	cat > "$T/short.yaml" <<YAML
+name: short
+duration: 1s
+faults:
+  - name: a
+    test: { file: $T/a, value: A }
+    at: 0s
+YAML
+	# rundir_case NAME SIZE_KB FILL_KB MODE: a tmpfs at $T/NAME.
+	rundir_case() {
+		mkdir -p "$T/$1"
+		mount -t tmpfs -o "size=${2}k,mode=0755" faultline-test "$T/$1" || return 1
+		at_exit "umount -l $T/$1"
+		[ "$3" -gt 0 ] && dd if=/dev/zero of="$T/$1/fill" bs=1k count="$3" 2>/dev/null
+		[ "$4" = ro ] && mount -o remount,ro "$T/$1"
+		echo prior > "$T/a"
+		out=$(cd "$T" && FAULTLINE_RUNDIR=$T/$1/faultline "$FAULTLINE_TEST" run short.yaml 2>&1)
+		rc=$?
+	}
+	left() { find "$T/$1" -mindepth 2 2>/dev/null | wc -l; }
+
+	if rundir_case ro 64 0 ro; then
+		check_eq "read-only run folder: refused (exit 3)" 3 "$rc"
+		check_match "read-only run folder: says so" \
+			"cannot create .*/ro/faultline: Read-only file system" "$out"
+		check_eq "read-only run folder: nothing applied" prior "$(cat "$T/a")"
+	else
+		skip "read-only run folder" "cannot mount tmpfs"
+	fi
+	if rundir_case full 4 4 rw; then
+		check_eq "full run folder: refused (exit 3)" 3 "$rc"
+		check_match "full run folder: says so" \
+			"cannot write .*run.json: No space left on device" "$out"
+		check_eq "full run folder: nothing applied" prior "$(cat "$T/a")"
+		check_eq "full run folder: no run folder left behind" 0 "$(left full)"
+	fi
+	# Room for run.json (one page) but not for the undo record: the
+	# record is written before the change, so the change never happens.
+	if rundir_case full1 8 4 rw; then
+		check_eq "no room for the undo record: apply fails (exit 4)" 4 "$rc"
+		check_match "no room for the undo record: says so" \
+			"cannot write the undo record .*: No space left on device" "$out"
+		check_eq "no room for the undo record: nothing applied" prior "$(cat "$T/a")"
+		check_eq "no room for the undo record: journal empty" 0 "$(left full1)"
+	fi
+else
+	skip "run folder read-only or full" "no $FAULTLINE_TEST (make tests)"
+fi
