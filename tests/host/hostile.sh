@@ -8,6 +8,10 @@
 #  - the run folder ($FAULTLINE_RUNDIR) read-only or full: refused before
 #    any change (exit 3), or, with no room for an undo record, the change
 #    is never made (exit 4) and the journal is left empty.
+#  - two runs on the same pid (under different target names): the second
+#    is refused (exit 3, naming the run that holds it).
+#  - a target pid that exits mid-drill: the drill ends and reverts cleanly
+#    (exit 0); faultline prints no message about it yet.
 source "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -120,4 +124,50 @@ YAML
 	fi
 else
 	skip "run folder read-only or full" "no $FAULTLINE_TEST (make tests)"
+fi
+
+# --- Targets: a second run on the same pid; a pid that exits mid-drill. ---
+# Syscall faults on a pid target (cgroup connect hooks), own journal.
+pid_fault() { # NAME TARGET PID DURATION
+	cat > "$T/$1.yaml" <<YAML
+name: $1
+duration: $4
+targets:
+  $2: { pid: $3 }
+faults:
+  - name: f
+    syscall: { target: $2, calls: [connect], errno: ENETUNREACH, follow-forks: false }
+    at: 0s
+YAML
+}
+export FAULTLINE_RUNDIR=$T/run
+runs_left() { find "$T/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+sleep 60 & victim=$!
+at_exit "kill $victim"
+pid_fault first app "$victim" 4s
+if ! "$FAULTLINE" plan "$T/first.yaml" >/dev/null 2>&1; then
+	skip "targets in a hostile environment" "no syscall route for connect here"
+else
+	# The same pid under another target name, from another file.
+	pid_fault second other "$victim" 4s
+	"$FAULTLINE" run -q "$T/first.yaml" > "$T/first.out" 2>&1 &
+	first=$!
+	at_exit "kill $first"
+	for _ in $(seq 40); do [ "$(runs_left)" = 1 ] && break; sleep 0.05; done
+	out=$("$FAULTLINE" run "$T/second.yaml" 2>&1); rc=$?
+	check_eq "two runs on the same pid: the second is refused (exit 3)" 3 "$rc"
+	check_match "two runs on the same pid: says which run holds it" \
+		"busy: pid:$victim is held by run .*first\.yaml" "$out"
+	wait "$first"; rc=$?
+	check_eq "two runs on the same pid: the first one is untouched (exit 0)" 0 "$rc"
+	check_eq "two runs on the same pid: journal empty after" 0 "$(runs_left)"
+
+	# A pid that exits one second into a three-second drill.
+	sleep 1 & short=$!
+	pid_fault gone app "$short" 3s
+	out=$("$FAULTLINE" run "$T/gone.yaml" 2>&1); rc=$?
+	check_eq "a target pid that exits mid-drill: the drill ends (exit 0)" 0 "$rc"
+	check_match "a target pid that exits mid-drill: the fault is reverted" \
+		"fault f: reverted" "$out"
+	check_eq "a target pid that exits mid-drill: journal empty" 0 "$(runs_left)"
 fi
