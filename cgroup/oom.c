@@ -1552,6 +1552,41 @@ static void add_u64(json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
 }
 
+/*
+ * Live: the squeeze's state, "limit 120.0 MiB (goal 8.0 MiB), 1 OOM kill,
+ * 1 of 1 watched process dead"; run shows it when it changes.
+ */
+static int oom_live(const struct fl_fault *f, json_object *out)
+{
+	struct oom_rt *rt = oom_rt_find(f, NULL, false);
+	char lim[32], goal[32], sum[200];
+	uint64_t kills;
+	size_t i, dead = 0;
+
+	if (!rt)
+		return -ENOENT;
+	pthread_mutex_lock(&rt->lock);
+	oom_read_counters(rt);
+	kills = rt->oom_kill - rt->oom_kill0;
+	for (i = 0; i < rt->npid; i++)
+		if (rt->t_dead[i])
+			dead++;
+	if (rt->limit != UINT64_MAX)
+		add_u64(out, "limit", rt->limit);
+	add_u64(out, "goal", rt->goal);
+	add_u64(out, "oom_kills", kills);
+	add_u64(out, "dead", dead);
+	snprintf(sum, sizeof(sum), "limit %s (goal %s), %llu OOM kill%s, %zu of %zu watched process%s dead",
+		 rt->limit == UINT64_MAX ? "none" :
+		 fl_fmt_size(rt->limit, lim, sizeof(lim)),
+		 fl_fmt_size(rt->goal, goal, sizeof(goal)),
+		 (unsigned long long)kills, kills == 1 ? "" : "s", dead,
+		 rt->npid, rt->npid == 1 ? "" : "es");
+	add_str(out, "summary", sum);
+	pthread_mutex_unlock(&rt->lock);
+	return 0;
+}
+
 static int oom_observe(const struct fl_fault *f, json_object *out)
 {
 	struct oom_rt *rt = oom_rt_find(f, NULL, false);
@@ -1677,5 +1712,6 @@ const struct fl_engine oom_engine = {
 	.revert = oom_revert,
 	.describe = oom_describe,
 	.observe = oom_observe,
+	.live = oom_live,
 	.resources = oom_resources,
 };

@@ -81,8 +81,14 @@ faults:
       squeeze: { below-usage: 8M }
     at: 1s
 YAML
-"$FAULTLINE" --quiet run --report "$T/kill.json" "$T/kill.yaml" >"$T/kill.out" 2>&1
+"$FAULTLINE" run --json --report "$T/kill.json" "$T/kill.yaml" >"$T/kill.out" 2>&1
 check_eq "oom: run exits 0" 0 "$?"
+# The live squeeze state: progress events, the last one as the report.
+check_eq "oom: live progress shows the squeeze, ending with the report's kill" True \
+	"$(python3 -c 'import json, sys
+p = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "progress"]
+o = json.load(open(sys.argv[2]))["faults"][0]["observed"]
+print(len(p) >= 1 and p[-1]["oom_kills"] == o["oom_kill_after"] - o["oom_kill_before"] >= 1 and p[-1]["dead"] == 1)' "$T/kill.out" "$T/kill.json" 2>&1)"
 sleep 0.2
 check_eq "oom: the victim is dead" "dead" "$(kill -0 "$victim" 2>/dev/null && echo alive || echo dead)"
 check_eq "oom: the victim is the target" "$victim memhog" "$(obs "$T/kill.json" 'o["victim"]["pid"], o["victim"]["comm"]' | tr -d "(),'")"
