@@ -531,4 +531,12 @@ int64_t fl_wall_ns(void);
 /* Format a UTC RFC 3339 timestamp with milliseconds. */
 char *fl_fmt_time(int64_t wall_ns, char *buf, size_t len);
 
+/*
+ * The report's SVG timeline (core/svg.c), drawn from the JSON report
+ * alone: fault bars on lanes, probe ticks (failures red), OOM kill and
+ * first-injection markers, the time axis in seconds.
+ */
+int fl_report_svg(json_object *report, FILE *out);
+int fl_report_svg_file(json_object *report, const char *path);
+
 #endif /* FAULTLINE_CORE_H */

@@ -903,6 +903,27 @@ static const char *verdict(const struct runner *r, int *code)
 	return "pass";
 }
 
+/* The SVG timeline next to the JSON report: x.json -> x.svg. */
+static int write_svg(const char *json_path, char *buf, size_t len)
+{
+	size_t n = strlen(json_path);
+	json_object *rep;
+	int ret;
+
+	if (n > 5 && !strcmp(json_path + n - 5, ".json"))
+		n -= 5;
+	if ((size_t)snprintf(buf, len, "%.*s.svg", (int)n, json_path) >= len)
+		return -ENAMETOOLONG;
+	/* From the file as written, so "faultline report --svg" redraws
+	 * exactly this picture. */
+	rep = json_object_from_file(json_path);
+	ret = rep ? fl_report_svg_file(rep, buf) : -EIO;
+	json_object_put(rep);
+	if (ret)
+		fl_warn("cannot write the timeline %s: %s", buf, strerror(-ret));
+	return ret;
+}
+
 static json_object *build_report(struct runner *r, int64_t end_wall,
 				 const char *v, int code)
 {
@@ -1239,6 +1260,8 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	char dbuf[32];
 	json_object *res = NULL, *ev, *rep;
 	const char *report_path, *v;
+	char svg_path[4096];
+	bool svg_ok;
 	sigset_t mask, old;
 	uint64_t grace, deadline;
 	size_t i, nf = exp->nfaults ? exp->nfaults : 1;
@@ -1360,12 +1383,17 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 		       strerror(errno));
 		report_path = NULL;
 	}
+	svg_ok = report_path && !write_svg(report_path, svg_path,
+					   sizeof(svg_path));
 	if (r->json) {
 		ev = ev_new("report");
 		json_object_object_add(ev, "report", json_object_get(rep));
 		emit(r, ev, "report");
 	} else if (!r->quiet) {
 		print_summary(r, v, code, report_path);
+		if (svg_ok)
+			printf("timeline: %s\n", svg_path);
+		fflush(stdout);
 	}
 	json_object_put(rep);
 

@@ -25,6 +25,9 @@ static const struct fl_cmd cmds[] = {
 	  "revert what a dead run left behind", true },
 	{ "doctor", cmd_doctor, "",
 	  "report what this kernel allows, and what each gap means", false },
+	{ "report", cmd_report, "FILE",
+	  "a drill report again (JSON FILE); --svg OUT redraws its timeline",
+	  false },
 };
 
 static void usage(FILE *out)

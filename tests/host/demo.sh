@@ -11,9 +11,7 @@ for t in python3 nsenter; do
 done
 [ -x "$FAULTLINE" ] || { notok "demo: $FAULTLINE is built"; exit 1; }
 
-netns() { ip netns list 2>/dev/null | awk '{print $1}' | grep '^fl-demo-' | sort; }
 qdiscs() { tc qdisc show 2>/dev/null; }
-ns0=$(netns)
 qd0=$(qdiscs)
 
 start=$(date +%s)
@@ -26,6 +24,10 @@ check "demo: it took under 2 minutes (${took}s)" test "$took" -lt 120
 
 check "demo: host a's report exists" test -s "$T/out/report-a.json"
 check "demo: host b's report exists" test -s "$T/out/report-b.json"
+check "demo: host a's timeline is well-formed SVG" \
+	xmllint --noout "$T/out/report-a.svg"
+check_match "demo: it prints where the timeline is" \
+	"timeline $T/out/report-a.svg" "$(cat "$T/demo.log")"
 check_match "demo: it prints where the reports are" \
 	"reports and logs: $T/out" "$(cat "$T/demo.log")"
 states() {
@@ -61,7 +63,10 @@ check_match "demo: the client saw the refused connects" \
 check_match "demo: b's client saw the partition" \
 	"b: client [0-9]+ ok .*timed out" "$(cat "$T/demo.log")"
 
-check_eq "demo: no fl-demo namespace is left" "$ns0" "$(netns)"
+pfx=$(sed -n 's/.*sandbox: namespaces \(fl-demo-[0-9]*\)-.*/\1/p' "$T/demo.log")
+check "demo: it names its namespaces ($pfx)" test -n "$pfx"
+check_eq "demo: none of its namespaces is left" "" \
+	"$(ip netns list | awk '{print $1}' | grep "^$pfx-")"
 check_eq "demo: the machine's qdiscs are as they were" "$qd0" "$(qdiscs)"
 runs=$(python3 -c '
 import json, sys

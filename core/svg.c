@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The report's timeline picture: an SVG drawn from the JSON report alone
+ * (so "faultline report FILE.json --svg OUT" redraws an old one).  One
+ * lane per fault, its bar from applied to reverted (a skipped or failed
+ * fault shows its planned span, hatched grey or red); one lane per probe,
+ * a tick per result, failures red; markers for each OOM kill and the first
+ * syscall injection; the time axis in seconds.  Plain SVG 1.1, no script,
+ * so any browser shows it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/faultline.h"
+
+#define SVG_W		960
+#define SVG_LEFT	190	/* the lane labels */
+#define SVG_RIGHT	30
+#define SVG_TOP		56
+#define SVG_LANE	30
+#define SVG_BAR		16
+
+static void xml_text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&apos;", out); break;
+		default:
+			/* XML 1.0 allows no other control characters. */
+			if ((unsigned char)*s < 0x20 && *s != '\t' &&
+			    *s != '\n')
+				fputc(' ', out);
+			else
+				fputc(*s, out);
+		}
+	}
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : NULL;
+}
+
+/* A number, or def when missing or null. */
+static double get_num(json_object *o, const char *key, double def)
+{
+	json_object *v = get(o, key);
+
+	if (!v || (!json_object_is_type(v, json_type_double) &&
+		   !json_object_is_type(v, json_type_int)))
+		return def;
+	return json_object_get_double(v);
+}
+
+/* "2026-11-28T09:06:07.110Z" as seconds since the epoch, or NAN. */
+static double parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	double frac = 0;
+
+	if (!s)
+		return NAN;
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return NAN;
+	if (*p == '.') {
+		double scale = 0.1;
+
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (*p != 'Z')
+		return NAN;
+	return (double)timegm(&tm) + frac;
+}
+
+static const char *engine_color(const char *engine)
+{
+	if (!engine)
+		return "#7f8c8d";
+	if (!strcmp(engine, "netem"))
+		return "#2e86de";
+	if (!strcmp(engine, "partition"))
+		return "#8e44ad";
+	if (!strcmp(engine, "oom"))
+		return "#e67e22";
+	if (!strcmp(engine, "syscall"))
+		return "#16a085";
+	return "#7f8c8d";
+}
+
+struct scale {
+	double span;		/* seconds shown */
+	double px;		/* pixels a second */
+};
+
+static double xat(const struct scale *sc, double t)
+{
+	if (t < 0)
+		t = 0;
+	if (t > sc->span)
+		t = sc->span;
+	return SVG_LEFT + t * sc->px;
+}
+
+/* A tick step giving at most about 12 ticks. */
+static double tick_step(double span)
+{
+	static const double steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300,
+					 600, 900, 1800, 3600 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(steps); i++)
+		if (span / steps[i] <= 12)
+			return steps[i];
+	return ceil(span / 12 / 3600) * 3600;
+}
+
+static void label(FILE *out, double y, const char *name, const char *sub)
+{
+	fprintf(out, "<text class=\"lane\" x=\"%d\" y=\"%.1f\">", SVG_LEFT - 10,
+		y + 4);
+	xml_text(out, name);
+	fputs("</text>\n", out);
+	if (sub) {
+		fprintf(out, "<text class=\"sub\" x=\"%d\" y=\"%.1f\">",
+			SVG_LEFT - 10, y + 15);
+		xml_text(out, sub);
+		fputs("</text>\n", out);
+	}
+}
+
+/* A marker: a diamond (kind "injection") or a cross ("oom-kill"). */
+static void marker(FILE *out, const struct scale *sc, double t, double y,
+		   const char *kind, const char *what)
+{
+	double x = xat(sc, t);
+
+	fprintf(out, "<g class=\"marker %s\" data-t=\"%.3f\">", kind, t);
+	if (!strcmp(kind, "oom-kill"))
+		fprintf(out, "<path d=\"M%.1f %.1fl12 12m0 -12l-12 12\" "
+			"stroke=\"#c0392b\" stroke-width=\"3\"/>",
+			x - 6, y - 6);
+	else
+		fprintf(out, "<path d=\"M%.1f %.1fl7 7l-7 7l-7 -7z\" "
+			"fill=\"#f1c40f\" stroke=\"#333\"/>", x, y - 7);
+	fputs("<title>", out);
+	xml_text(out, what);
+	fprintf(out, " at +%.3fs</title></g>\n", t);
+}
+
+static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
+		       double y, double started)
+{
+	const char *name = get_str(f, "name"), *engine = get_str(f, "engine");
+	const char *state = get_str(f, "state"), *detail = get_str(f, "detail");
+	const char *mech = get_str(f, "mechanism");
+	double at = get_num(f, "at", 0), dur = get_num(f, "for", -1);
+	double a = get_num(f, "applied_t", -1), r = get_num(f, "reverted_t", -1);
+	json_object *obs = get(f, "observed"), *ev, *victim;
+	bool ran = a >= 0;
+	double x0, x1;
+	char sub[96];
+
+	snprintf(sub, sizeof(sub), "%s, %s", engine ? engine : "?",
+		 state ? state : "?");
+	label(out, y, name ? name : "?", sub);
+	if (ran) {
+		x0 = xat(sc, a);
+		x1 = xat(sc, r >= 0 ? r : sc->span);
+	} else {
+		x0 = xat(sc, at);
+		x1 = xat(sc, dur >= 0 ? at + dur : sc->span);
+	}
+	if (x1 - x0 < 3)
+		x1 = x0 + 3;
+	fprintf(out, "<g class=\"fault %s\" data-name=\"", state ? state : "");
+	xml_text(out, name);
+	fprintf(out, "\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		"height=\"%d\" rx=\"3\" ", x0, y - SVG_BAR / 2.0, x1 - x0,
+		SVG_BAR);
+	if (ran)
+		fprintf(out, "fill=\"%s\"", engine_color(engine));
+	else if (state && !strcmp(state, "skipped"))
+		fputs("fill=\"url(#hatch)\" stroke=\"#95a5a6\" "
+		      "stroke-dasharray=\"4 3\"", out);
+	else
+		fputs("fill=\"url(#hatch-red)\" stroke=\"#c0392b\"", out);
+	fputs("><title>", out);
+	xml_text(out, name);
+	fputs(" (", out);
+	xml_text(out, engine);
+	fputs("): ", out);
+	xml_text(out, state);
+	if (ran) {
+		fprintf(out, ", applied +%.3fs", a);
+		if (r >= 0)
+			fprintf(out, ", reverted +%.3fs", r);
+	}
+	if (mech) {
+		fputs(", ", out);
+		xml_text(out, mech);
+	}
+	if (detail) {
+		fputs(": ", out);
+		xml_text(out, detail);
+	}
+	fputs("</title></rect>", out);
+	if (!ran && state) {
+		fprintf(out, "<text class=\"state\" x=\"%.1f\" y=\"%.1f\">",
+			x0 + 4, y + 4);
+		xml_text(out, state);
+		fputs("</text>", out);
+	}
+	fputs("</g>\n", out);
+
+	/* The first syscall injection. */
+	ev = get(obs, "first_events");
+	if (ev && json_object_is_type(ev, json_type_array) &&
+	    json_object_array_length(ev) > 0 && !isnan(started)) {
+		json_object *e = json_object_array_get_idx(ev, 0);
+		double t = parse_time(get_str(e, "time")) - started;
+		char what[160];
+
+		if (!isnan(t)) {
+			snprintf(what, sizeof(what),
+				 "first injection: %s -> %s (pid %.0f %s)",
+				 get_str(e, "call") ? get_str(e, "call") : "?",
+				 get_str(e, "errno") ? get_str(e, "errno") : "?",
+				 get_num(e, "pid", 0),
+				 get_str(e, "comm") ? get_str(e, "comm") : "");
+			marker(out, sc, t, y, "injection", what);
+		}
+	}
+	/* The OOM kill. */
+	victim = get(obs, "victim");
+	if (victim && json_object_is_type(victim, json_type_object) && ran) {
+		double ms = get_num(obs, "squeeze_to_kill_ms", -1);
+		char what[160];
+
+		snprintf(what, sizeof(what), "OOM kill: pid %.0f %s (%s)%s",
+			 get_num(victim, "pid", 0),
+			 get_str(victim, "comm") ? get_str(victim, "comm") : "",
+			 get_str(victim, "signal") ? get_str(victim, "signal") : "?",
+			 get(obs, "proven") &&
+			 json_object_get_boolean(get(obs, "proven")) ?
+			 ", proven" : "");
+		marker(out, sc, ms >= 0 ? a + ms / 1000 : a, y, "oom-kill",
+		       what);
+	}
+}
+
+static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
+		       double y)
+{
+	json_object *res = get(p, "results");
+	const char *name = get_str(p, "name");
+	char sub[96];
+	size_t i, n;
+
+	snprintf(sub, sizeof(sub), "probe, %.0f/%.0f passed",
+		 get_num(p, "passed", 0), get_num(p, "runs", 0));
+	label(out, y, name ? name : "?", sub);
+	fprintf(out, "<line class=\"probe-lane\" x1=\"%d\" y1=\"%.1f\" "
+		"x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", SVG_LEFT, y,
+		SVG_W - SVG_RIGHT, y);
+	n = res && json_object_is_type(res, json_type_array) ?
+		json_object_array_length(res) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(res, i);
+		json_object *pass = get(e, "pass");
+		bool ok = pass && json_object_get_boolean(pass);
+		double t = get_num(e, "t", -1), x;
+
+		if (t < 0)
+			continue;
+		x = xat(sc, t);
+		fprintf(out, "<line class=\"tick %s\" x1=\"%.1f\" y1=\"%.1f\" "
+			"x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			"stroke-width=\"%d\"><title>+%.3fs: %s (exit %.0f, "
+			"%.0f ms%s)</title></line>\n", ok ? "pass" : "fail",
+			x, y - 8, x, y + 8, ok ? "#27ae60" : "#e74c3c",
+			ok ? 2 : 3, t, ok ? "pass" : "FAIL",
+			get_num(e, "exit", -1), get_num(e, "duration_ms", 0),
+			get(e, "timeout") &&
+			json_object_get_boolean(get(e, "timeout")) ?
+			", timed out" : "");
+	}
+}
+
+int fl_report_svg(json_object *rep, FILE *out)
+{
+	json_object *faults = get(rep, "faults"), *probes = get(rep, "probes");
+	json_object *exp = get(rep, "experiment");
+	const char *verdict = get_str(rep, "verdict");
+	size_t nf, np, i;
+	struct scale sc;
+	double elapsed, dur, y, started, step, t;
+	int h, axis;
+
+	if (!rep || !json_object_is_type(rep, json_type_object) || !faults ||
+	    !json_object_is_type(faults, json_type_array))
+		return -EINVAL;
+	nf = json_object_array_length(faults);
+	np = probes && json_object_is_type(probes, json_type_array) ?
+		json_object_array_length(probes) : 0;
+	elapsed = get_num(rep, "elapsed", 0);
+	dur = get_num(exp, "duration", 0);
+	sc.span = elapsed > dur ? elapsed : dur;
+	/* Planned spans of faults that never ran may reach further. */
+	for (i = 0; i < nf; i++) {
+		json_object *f = json_object_array_get_idx(faults, i);
+		double end = get_num(f, "at", 0) + get_num(f, "for", 0);
+
+		if (end > sc.span)
+			sc.span = end;
+	}
+	if (sc.span <= 0)
+		sc.span = 1;
+	sc.px = (SVG_W - SVG_LEFT - SVG_RIGHT) / sc.span;
+	started = parse_time(get_str(rep, "started"));
+	axis = SVG_TOP + (int)(nf + np) * SVG_LANE + 10;
+	h = axis + 50;
+
+	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
+		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"font-family=\"sans-serif\" font-size=\"12\">\n",
+		SVG_W, h, SVG_W, h);
+	fputs("<title>faultline drill ", out);
+	xml_text(out, get_str(exp, "name"));
+	fputs("</title>\n<defs>\n"
+	      "<pattern id=\"hatch\" width=\"6\" height=\"6\" "
+	      "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+	      "<rect width=\"6\" height=\"6\" fill=\"#f4f6f6\"/>"
+	      "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#bdc3c7\" "
+	      "stroke-width=\"2\"/></pattern>\n"
+	      "<pattern id=\"hatch-red\" width=\"6\" height=\"6\" "
+	      "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+	      "<rect width=\"6\" height=\"6\" fill=\"#fdedec\"/>"
+	      "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#e74c3c\" "
+	      "stroke-width=\"2\"/></pattern>\n"
+	      "<style>.lane{text-anchor:end;font-weight:bold}"
+	      ".sub{text-anchor:end;fill:#777;font-size:10px}"
+	      ".state{fill:#555;font-size:10px}"
+	      ".axis text{text-anchor:middle;fill:#555}</style>\n"
+	      "</defs>\n"
+	      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", out);
+	fputs("<text x=\"12\" y=\"22\" font-size=\"16\" font-weight=\"bold\">"
+	      "faultline drill ", out);
+	xml_text(out, get_str(exp, "name"));
+	fprintf(out, ": <tspan class=\"verdict\" fill=\"%s\">",
+		verdict && !strcmp(verdict, "pass") ? "#27ae60" : "#c0392b");
+	xml_text(out, verdict ? verdict : "?");
+	fputs("</tspan></text>\n<text x=\"12\" y=\"40\" fill=\"#555\">", out);
+	fputs("started ", out);
+	xml_text(out, get_str(rep, "started"));
+	fprintf(out, ", %.1fs", elapsed);
+	if (get_str(rep, "run")) {
+		fputs(", run ", out);
+		xml_text(out, get_str(rep, "run"));
+	}
+	fputs("</text>\n", out);
+
+	/* Grid and axis. */
+	step = tick_step(sc.span);
+	fprintf(out, "<g class=\"axis\">\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+		"y2=\"%d\" stroke=\"#333\"/>\n", SVG_LEFT, axis,
+		SVG_W - SVG_RIGHT, axis);
+	for (t = 0; t <= sc.span + 1e-9; t += step) {
+		double x = xat(&sc, t);
+
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
+			"y2=\"%d\" stroke=\"#eee\"/>"
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+			"stroke=\"#333\"/><text x=\"%.1f\" y=\"%d\">%gs</text>\n",
+			x, SVG_TOP - 14, x, axis, x, axis, x, axis + 5, x,
+			axis + 18, t);
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%d\">time (seconds)</text>\n</g>\n",
+		SVG_LEFT + (SVG_W - SVG_LEFT - SVG_RIGHT) / 2, axis + 38);
+
+	y = SVG_TOP;
+	for (i = 0; i < nf; i++, y += SVG_LANE)
+		fault_lane(out, &sc, json_object_array_get_idx(faults, i), y,
+			   started);
+	for (i = 0; i < np; i++, y += SVG_LANE)
+		probe_lane(out, &sc, json_object_array_get_idx(probes, i), y);
+	fputs("</svg>\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+int fl_report_svg_file(json_object *rep, const char *path)
+{
+	FILE *out = fopen(path, "w");
+	int ret;
+
+	if (!out)
+		return -errno;
+	ret = fl_report_svg(rep, out);
+	if (fclose(out) && !ret)
+		ret = -errno;
+	return ret;
+}
