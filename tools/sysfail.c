@@ -306,5 +306,8 @@ int main(int argc, char **argv)
 		printf("ns_per_call %lld\n",
 		       ((b.tv_sec - a.tv_sec) * 1000000000LL +
 			(b.tv_nsec - a.tv_nsec)) / (ncalls * threads));
+	for (t = 0; t < threads; t++)
+		free(w[t].res);
+	free(w);
 	return bad;
 }

@@ -270,6 +270,7 @@ static void test_hex(void **state)
 	assert_int_equal(tc_unhex(h, &out, &n), 0);
 	assert_int_equal(n, sizeof(in));
 	assert_memory_equal(out, in, n);
+	free(out);
 	assert_int_equal(tc_unhex("abc", &out, &n), -EINVAL);
 	assert_int_equal(tc_unhex("zz", &out, &n), -EINVAL);
 	free(h);
