@@ -67,6 +67,8 @@ pfx=$(sed -n 's/.*sandbox: namespaces \(fl-demo-[0-9]*\)-.*/\1/p' "$T/demo.log")
 check "demo: it names its namespaces ($pfx)" test -n "$pfx"
 check_eq "demo: none of its namespaces is left" "" \
 	"$(ip netns list | awk '{print $1}' | grep "^$pfx-")"
+check_eq "demo: none of its workloads is left (echo service, b's client)" "" \
+	"$(pgrep -f "$T/out/tmp/(echo-up|client-b)" || true)"
 check_eq "demo: the machine's qdiscs are as they were" "$qd0" "$(qdiscs)"
 runs=$(python3 -c '
 import json, sys
