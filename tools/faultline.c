@@ -84,9 +84,10 @@ int cmd_need_root(const char *name)
 	char line[256];
 	FILE *f;
 
-	if (geteuid() == 0)
-		return 0;
+	/* Root whose capabilities were dropped is refused too. */
 	f = fopen("/proc/self/status", "re");
+	if (!f && geteuid() == 0)
+		return 0;	/* no /proc: trust the uid */
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
@@ -94,9 +95,14 @@ int cmd_need_root(const char *name)
 		fclose(f);
 	if ((eff & need) == need)
 		return 0;
-	fl_err("%s needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN): it "
-	       "changes qdiscs, cgroups and BPF state; try 'sudo faultline %s'",
-	       name, name);
+	if (geteuid() == 0)
+		fl_err("%s needs CAP_NET_ADMIN and CAP_SYS_ADMIN, which this "
+		       "root process lacks (CapEff %llx): it changes qdiscs, "
+		       "cgroups and BPF state", name, eff);
+	else
+		fl_err("%s needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN): it "
+		       "changes qdiscs, cgroups and BPF state; try 'sudo "
+		       "faultline %s'", name, name);
 	return FL_EXIT_UNSUPPORTED;
 }
 

@@ -12,6 +12,8 @@
 #    is refused (exit 3, naming the run that holds it).
 #  - a target pid that exits mid-drill: the drill ends and reverts cleanly
 #    (exit 0); faultline prints no message about it yet.
+#  - not root, or root with its capabilities dropped: refused before
+#    anything (exit 3), saying what is missing.
 source "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -170,4 +172,25 @@ else
 	check_match "a target pid that exits mid-drill: the fault is reverted" \
 		"fault f: reverted" "$out"
 	check_eq "a target pid that exits mid-drill: journal empty" 0 "$(runs_left)"
+fi
+
+# --- Not root, or root without the capabilities. ----------------------------
+if command -v setpriv >/dev/null && [ -x "$FAULTLINE_TEST" ]; then
+	echo prior > "$T/a"
+	for c in run recover; do
+		out=$(cd / && setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$FAULTLINE_TEST" $c $([ $c = run ] && echo "$T/short.yaml") 2>&1)
+		rc=$?
+		check_eq "not root: $c is refused (exit 3)" 3 "$rc"
+		check_match "not root: $c says it needs root" \
+			"$c needs root \(or CAP_NET_ADMIN and CAP_SYS_ADMIN\).*sudo faultline $c" "$out"
+	done
+	out=$(setpriv --inh-caps=-all --bounding-set=-all \
+		"$FAULTLINE_TEST" run "$T/short.yaml" 2>&1); rc=$?
+	check_eq "root without capabilities: run is refused (exit 3)" 3 "$rc"
+	check_match "root without capabilities: says which it lacks" \
+		"run needs CAP_NET_ADMIN and CAP_SYS_ADMIN, which this root process lacks" "$out"
+	check_eq "not root, no capabilities: nothing applied" prior "$(cat "$T/a")"
+else
+	skip "not root" "no setpriv or no $FAULTLINE_TEST"
 fi
