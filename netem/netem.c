@@ -2016,6 +2016,48 @@ static int netem_observe(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
+/*
+ * Live: the qdisc's drops per direction ("egress: 34 dropped of 1200
+ * packets sent"); run shows them when the drops change.
+ */
+static int netem_live(const struct fl_fault *f, json_object *out)
+{
+	static const char *const dirs[] = { "egress", "ingress" };
+	json_object *obs = json_object_new_object(), *d, *v, *o;
+	uint64_t drops, sent;
+	char sum[256];
+	size_t i, off = 0;
+	int ret;
+
+	ret = netem_observe(f, obs);
+	if (ret) {
+		json_object_put(obs);
+		return ret;
+	}
+	sum[0] = 0;
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (!json_object_object_get_ex(obs, dirs[i], &d))
+			continue;
+		drops = json_object_object_get_ex(d, "dropped", &v) ?
+			json_object_get_uint64(v) : 0;
+		sent = json_object_object_get_ex(d, "sent_packets", &v) ?
+		       json_object_get_uint64(v) : 0;
+		o = json_object_new_object();
+		json_object_object_add(o, "dropped",
+				       json_object_new_uint64(drops));
+		json_object_object_add(out, dirs[i], o);
+		if (off < sizeof(sum))
+			off += snprintf(sum + off, sizeof(sum) - off,
+					"%s%s: %llu dropped of %llu packets sent",
+					off ? "; " : "", dirs[i],
+					(unsigned long long)drops,
+					(unsigned long long)sent);
+	}
+	json_object_put(obs);
+	add_str(out, "summary", sum[0] ? sum : "no qdisc counters");
+	return 0;
+}
+
 const struct fl_engine netem_engine = {
 	.name = "netem",
 	.summary = "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)",
@@ -2026,5 +2068,6 @@ const struct fl_engine netem_engine = {
 	.revert = netem_revert,
 	.describe = netem_describe,
 	.observe = netem_observe,
+	.live = netem_live,
 	.resources = netem_resources,
 };

@@ -82,6 +82,13 @@ if fault loss "{ device: eth0, loss: 2% }"; then
 		within "$(val lost "$out")" "$lo" "$hi"
 	check_match "loss: the report has netem's own drop counter" \
 		'"dropped":[1-9]' "$(kill -TERM $runner; wait $runner; cat "$T/loss.out")"
+	check_eq "loss: run showed the drops live, the last as the report's" True \
+		"$(python3 -c 'import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+p = [e for e in ev if e.get("event") == "progress"]
+r = [e for e in ev if e.get("event") == "report"][0]["report"]
+n = r["faults"][0]["observed"]["egress"]["dropped"]
+print(len(p) >= 1 and p[-1]["egress"]["dropped"] == n >= 1)' "$T/loss.out" 2>&1)"
 	check_eq "loss: reverted" noqueue \
 		"$(ip netns exec $a tc qdisc show dev eth0 root | awk '{print $2}')"
 fi
