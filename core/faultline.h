@@ -476,7 +476,32 @@ struct fl_run_opts {
 	bool json;			/* JSON lines of events */
 	const char *report_json;	/* overrides the file's report: */
 	bool no_guardian;		/* tests only */
+	bool no_live;			/* --no-live: plain lines on a TTY */
+	/*
+	 * --start-at: the instant (CLOCK_REALTIME ns) the timeline starts,
+	 * after checks, locks and the guardian; 0 starts at once.
+	 */
+	int64_t start_at_ns;
 };
+
+/*
+ * The countdown of run --start-at, for the live view: waiting while the
+ * runner waits for start_at_ns (CLOCK_REALTIME ns).
+ */
+struct fl_countdown {
+	bool waiting;
+	int64_t start_at_ns;
+};
+extern struct fl_countdown fl_countdown;
+
+/*
+ * Parse a --start-at value: RFC 3339 ("2026-11-28T12:00:00Z", an offset
+ * "+01:00" instead of Z, fractional seconds optional) or "+DURATION"
+ * from now_ns ("+30s", "+2m").  More than 1s in the past or more than
+ * 24h ahead is -ERANGE; bad syntax -EINVAL; why says which.
+ */
+int fl_parse_start_at(const char *s, int64_t now_ns, int64_t *at_ns,
+		      char *why, size_t len);
 
 /*
  * Can a target be used on this machine now?  A pid must be alive, a
@@ -500,6 +525,35 @@ void fl_plan_print(json_object *plan, FILE *out);
 
 /* Carry the drill out; returns an fl_exit status. */
 int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts);
+
+/*
+ * The live view of run on a terminal (core/live.c): a status block
+ * redrawn in place at least once a second; the runner feeds it.  Wanted
+ * when stdout is a TTY, TERM is set and not "dumb", and none of --json,
+ * --quiet or --no-live was given.
+ */
+struct fl_live;
+
+bool fl_live_wanted(const struct fl_run_opts *opts);
+struct fl_live *fl_live_new(const struct fl_experiment *exp);
+void fl_live_free(struct fl_live *lv);
+/* An event line as run prints it without the live view ("[+1.234s] x"). */
+void fl_live_event(struct fl_live *lv, const char *line);
+/* Fault i's live counters (the engine's one-line summary). */
+void fl_live_counters(struct fl_live *lv, size_t i, const char *summary);
+/* Fault i's observed counters at revert: an OOM victim shows on its row. */
+void fl_live_observed(struct fl_live *lv, size_t i, json_object *observed);
+void fl_live_probe(struct fl_live *lv, size_t i, bool pass);
+/*
+ * Redraw: t is the time on the timeline (negative: before the start),
+ * phase a word for the header ("running", "stopping").  fl_live_end
+ * draws the final frame, which stays on screen.
+ */
+void fl_live_draw(struct fl_live *lv, int64_t t, uint64_t duration,
+		  const char *phase);
+void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration);
+/* SIGWINCH came since the last frame. */
+bool fl_live_resized(void);
 
 /*
  * The guardian (core/guardian.c): a watchdog process in its own session
@@ -538,5 +592,12 @@ char *fl_fmt_time(int64_t wall_ns, char *buf, size_t len);
  */
 int fl_report_svg(json_object *report, FILE *out);
 int fl_report_svg_file(json_object *report, const char *path);
+/*
+ * The merged timeline of several hosts' reports (report merge): one group
+ * of lanes per host, under a header naming it, on the common time base.
+ * merged is { "hosts": [ { "host", "offset", "report" } ], ... }.
+ */
+int fl_report_svg_merged(json_object *merged, FILE *out);
+int fl_report_svg_merged_file(json_object *merged, const char *path);
 
 #endif /* FAULTLINE_CORE_H */

@@ -22,6 +22,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,11 +82,22 @@ struct runner {
 	bool hard;
 	bool revert_failed;
 	bool quiet, json;
+	struct fl_live *live;		/* the live view on a TTY, or NULL */
 };
+
+struct fl_countdown fl_countdown;
 
 static uint64_t rel(const struct runner *r)
 {
 	return fl_now_ns() - r->t0;
+}
+
+/* Redraw the live view, when there is one. */
+static void live_draw(struct runner *r)
+{
+	if (r->live)
+		fl_live_draw(r->live, (int64_t)rel(r), r->duration,
+			     r->stop == STOP_NONE ? "running" : "reverting");
 }
 
 static json_object *jsec(uint64_t ns)
@@ -133,6 +145,19 @@ static void emit(struct runner *r, json_object *ev, const char *fmt, ...)
 			puts(json_object_to_json_string_ext(ev,
 				JSON_C_TO_STRING_PLAIN |
 				JSON_C_TO_STRING_NOSLASHESCAPE));
+		} else if (r->live) {
+			char line[1024];
+			int n;
+
+			n = snprintf(line, sizeof(line), "[+%llu.%03llus] ",
+				     (unsigned long long)(t / NSEC_PER_SEC),
+				     (unsigned long long)(t % NSEC_PER_SEC /
+							  NSEC_PER_MSEC));
+			va_start(ap, fmt);
+			vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+			va_end(ap);
+			fl_live_event(r->live, line);
+			live_draw(r);
 		} else {
 			printf("[+%llu.%03llus] ",
 			       (unsigned long long)(t / NSEC_PER_SEC),
@@ -400,6 +425,7 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 		p->passed++;
 	else
 		p->failed++;
+	fl_live_probe(r->live, p - r->pr, pass);
 	if (p->timed_out)
 		p->timeouts++;
 	res = json_object_new_object();
@@ -581,6 +607,7 @@ static void live_fault(struct runner *r, size_t i, bool silent)
 		text = strdup(json_object_get_string(sum));
 	json_object_object_del(out, "summary");
 	now = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN);
+	fl_live_counters(r->live, i, text ? text : now);
 	if (r->live_last[i] && !strcmp(r->live_last[i], now))
 		goto out;
 	free(r->live_last[i]);
@@ -618,8 +645,10 @@ static void revert_fault(struct runner *r, size_t i)
 	live_fault(r, i, false);
 	if (f->engine->observe) {
 		obs = json_object_new_object();
-		if (!f->engine->observe(f, obs))
+		if (!f->engine->observe(f, obs)) {
+			fl_live_observed(r->live, i, obs);
 			json_object_object_add(r->info[i], "observed", obs);
+		}
 		else
 			json_object_put(obs);
 	}
@@ -929,7 +958,7 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 {
 	struct fl_experiment *exp = r->exp;
 	json_object *rep = json_object_new_object(), *o, *arr;
-	char buf[40];
+	char buf[40], host[256];
 	size_t i;
 
 	o = json_object_new_object();
@@ -939,7 +968,21 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 	json_object_object_add(rep, "experiment", o);
 	if (r->j)
 		ev_str(rep, "run", fl_journal_id(r->j));
+	if (!gethostname(host, sizeof(host))) {
+		host[sizeof(host) - 1] = '\0';
+		ev_str(rep, "host", host);
+	}
 	ev_str(rep, "started", fl_fmt_time(r->wall0, buf, sizeof(buf)));
+	/* The same instant to the microsecond, to line hosts up (merge). */
+	snprintf(buf, sizeof(buf), "%lld.%06lld",
+		 (long long)(r->wall0 / (int64_t)NSEC_PER_SEC),
+		 (long long)(r->wall0 % (int64_t)NSEC_PER_SEC /
+			     (int64_t)NSEC_PER_USEC));
+	json_object_object_add(rep, "started_unix", json_object_new_double_s(
+		(double)r->wall0 / NSEC_PER_SEC, buf));
+	json_object_object_add(rep, "start_at", r->opts->start_at_ns ?
+		json_object_new_string(fl_fmt_time(r->opts->start_at_ns, buf,
+						   sizeof(buf))) : NULL);
 	ev_str(rep, "ended", fl_fmt_time(end_wall, buf, sizeof(buf)));
 	json_object_object_add(rep, "elapsed", jsec(end_wall - r->wall0));
 
@@ -1072,7 +1115,13 @@ static void on_signal(struct runner *r, int sig)
 	json_object *ev = ev_new("signal");
 
 	ev_str(ev, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	if (r->stop == STOP_NONE) {
+	if (r->stop == STOP_NONE && fl_countdown.waiting) {
+		r->stop = STOP_SIGNAL;
+		r->stop_sig = sig;
+		ev_str(ev, "action", "cancel");
+		emit(r, ev, "%s: countdown cancelled; nothing was applied",
+		     sig == SIGINT ? "SIGINT" : "SIGTERM");
+	} else if (r->stop == STOP_NONE) {
 		r->stop = STOP_SIGNAL;
 		r->stop_sig = sig;
 		ev_str(ev, "action", "stop");
@@ -1099,6 +1148,97 @@ static void read_signals(struct runner *r)
 			on_signal(r, si.ssi_signo);
 	}
 	reap(r);
+}
+
+/* One countdown line: a JSON "waiting" event, a plain line or a TTY one. */
+static void countdown_show(struct runner *r, int64_t at, int64_t left,
+			   bool tty)
+{
+	long long secs = (left + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
+	char abuf[40], nbuf[40];
+	json_object *ev;
+
+	if (r->quiet)
+		return;
+	fl_fmt_time(at, abuf, sizeof(abuf));
+	if (r->json) {
+		ev = ev_new("waiting");
+		ev_str(ev, "start_at", abuf);
+		json_object_object_add(ev, "remaining", jsec(left));
+		ev_str(ev, "time", fl_fmt_time(fl_wall_ns(), nbuf,
+					       sizeof(nbuf)));
+		puts(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+					JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(ev);
+	} else if (tty) {
+		printf("\rstarting in %llds, at %s (Ctrl-C: cancel) \033[K",
+		       secs, abuf);
+	} else {
+		printf("starting in %llds, at %s\n", secs, abuf);
+	}
+	fflush(stdout);
+}
+
+/*
+ * run --start-at: wait for the instant on CLOCK_REALTIME (a timerfd, so
+ * it fires at the wall-clock instant every host was given), showing the
+ * countdown.  SIGINT or SIGTERM ends the wait with nothing applied
+ * (r->stop is set).  A TTY line is redrawn once a second; otherwise a
+ * line (or a JSON event) every 10s and for each of the last 5 seconds.
+ */
+static int countdown(struct runner *r, int64_t at)
+{
+	bool tty = !r->json && isatty(STDOUT_FILENO);
+	struct itimerspec its = { 0 };
+	struct pollfd pfd[2];
+	long long shown = -1;
+	int tfd, ms;
+
+	tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tfd < 0)
+		return -errno;
+	its.it_value.tv_sec = at / (int64_t)NSEC_PER_SEC;
+	its.it_value.tv_nsec = at % (int64_t)NSEC_PER_SEC;
+	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL)) {
+		int ret = -errno;
+
+		close(tfd);
+		return ret;
+	}
+	fl_countdown.start_at_ns = at;
+	fl_countdown.waiting = true;
+	pfd[0].fd = tfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = r->sfd;
+	pfd[1].events = POLLIN;
+	while (r->stop == STOP_NONE) {
+		int64_t left = at - fl_wall_ns();
+		long long secs = left > 0 ?
+			(left + NSEC_PER_SEC - 1) / NSEC_PER_SEC : 0;
+
+		if (secs != shown && secs > 0 &&
+		    (tty || shown < 0 || secs % 10 == 0 || secs <= 5)) {
+			countdown_show(r, at, left, tty);
+			shown = secs;
+		}
+		/* Wake at the next whole second left, or the timer. */
+		ms = left > 0 ? (int)((left - 1) % NSEC_PER_SEC /
+				      NSEC_PER_MSEC) + 1 : 0;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, ms) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN)
+			read_signals(r);
+		if (pfd[0].revents & POLLIN)
+			break;
+	}
+	if (tty && shown >= 0 && !r->quiet) {
+		printf("\r\033[K");
+		fflush(stdout);
+	}
+	fl_countdown.waiting = false;
+	close(tfd);
+	return 0;
 }
 
 static uint64_t next_event(struct runner *r, uint64_t now)
@@ -1193,10 +1333,12 @@ static void loop(struct runner *r)
 		if (r->stop != STOP_NONE &&
 		    (r->hard || !probes_running(r) || now >= r->duration))
 			break;
+		live_draw(r);
 		wait = next_event(r, now);
 		ms = (wait + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
-		if (ms > 1000)
-			ms = 1000;
+		/* The live view's clock ticks at least twice a second. */
+		if (ms > (r->live ? 500 : 1000))
+			ms = r->live ? 500 : 1000;
 		pfd.fd = r->sfd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, ms) > 0)
@@ -1327,6 +1469,9 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	if (grace > GRACE_MAX_NS)
 		grace = GRACE_MAX_NS;
 	deadline = fl_now_ns() + r->duration + grace;
+	/* --start-at: the guardian's deadline counts the wait as well. */
+	if (opts->start_at_ns > fl_wall_ns())
+		deadline += opts->start_at_ns - fl_wall_ns();
 	ret = register_run(r, res, deadline);
 	if (ret) {
 		code = FL_EXIT_UNSUPPORTED;
@@ -1342,6 +1487,17 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 			goto out_journal;
 		}
 	}
+	/* --start-at: checks, locks and the guardian are done; wait. */
+	if (opts->start_at_ns) {
+		ret = countdown(r, opts->start_at_ns);
+		if (ret)
+			fl_err("cannot wait for --start-at: %s; starting now",
+			       strerror(-ret));
+	}
+	/* On a terminal, the live view from here on (after the checks,
+	 * whose messages stay plain lines above it). */
+	if (fl_live_wanted(opts))
+		r->live = fl_live_new(exp);
 	/* The timeline starts now. */
 	r->t0 = fl_now_ns();
 	r->wall0 = fl_wall_ns();
@@ -1354,7 +1510,9 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	emit(r, ev, "run %s: journal %s, pid %d, guardian %d",
 	     fl_journal_id(r->j), fl_journal_dir(r->j), (int)getpid(),
 	     (int)r->guardian);
-	if (start_targets(r))
+	if (r->stop != STOP_NONE)
+		;	/* interrupted during the countdown: nothing to do */
+	else if (start_targets(r))
 		r->stop = STOP_APPLY;
 	else
 		loop(r);
@@ -1390,6 +1548,9 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 		json_object_object_add(ev, "report", json_object_get(rep));
 		emit(r, ev, "report");
 	} else if (!r->quiet) {
+		/* The last frame stays, the summary goes under it. */
+		fl_live_end(r->live, (int64_t)(fl_now_ns() - r->t0),
+			    r->duration);
 		print_summary(r, v, code, report_path);
 		if (svg_ok)
 			printf("timeline: %s\n", svg_path);
@@ -1429,5 +1590,6 @@ out_free:
 	for (i = 0; r->live_last && i < exp->nfaults; i++)
 		free(r->live_last[i]);
 	free(r->live_last);
+	fl_live_free(r->live);
 	return code;
 }

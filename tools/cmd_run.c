@@ -28,6 +28,7 @@ int cmd_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "as", required_argument, NULL, 'A' },
+		{ "start-at", required_argument, NULL, 'S' },
 		{ "allow-insecure-file", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -35,6 +36,7 @@ int cmd_run(int argc, char **argv)
 	struct fl_run_opts ro = { 0 };
 	struct fl_experiment *exp = NULL;
 	struct fl_diag d;
+	char why[128];
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "jqr:A:h", opts, NULL)) != -1) {
@@ -55,6 +57,12 @@ int cmd_run(int argc, char **argv)
 		case 'I':
 			fl_allow_insecure_file = true;
 			break;
+		case 'S':
+			if (fl_parse_start_at(optarg, fl_wall_ns(),
+					      &ro.start_at_ns, why, sizeof(why)))
+				return cmd_bad_usage("run", "--start-at '%s': %s",
+						     optarg, why);
+			break;
 		case 'h':
 			cmd_usage("run", stdout);
 			printf("  --report FILE  write the JSON report to FILE "
@@ -64,6 +72,10 @@ int cmd_run(int argc, char **argv)
 			       "  --as GROUP     partitions: this host is in group "
 			       "GROUP (1 = the first),\n"
 			       "                 not the one its addresses give\n"
+			       "  --start-at TIME  start the timeline at TIME "
+			       "(RFC 3339, 2026-11-28T12:00:00Z,\n"
+			       "                 or +30s from now), after the "
+			       "checks: hosts start together\n"
 			       "  --allow-insecure-file  run a file that is "
 			       "world-writable or not ours\n"
 			       "Ctrl-C stops the drill and reverts everything; "
