@@ -27,6 +27,7 @@ int cmd_run(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "no-live", no_argument, NULL, 'L' },
 		{ "as", required_argument, NULL, 'A' },
 		{ "start-at", required_argument, NULL, 'S' },
 		{ "allow-insecure-file", no_argument, NULL, 'I' },
@@ -57,6 +58,9 @@ int cmd_run(int argc, char **argv)
 		case 'I':
 			fl_allow_insecure_file = true;
 			break;
+		case 'L':
+			ro.no_live = true;
+			break;
 		case 'S':
 			if (fl_parse_start_at(optarg, fl_wall_ns(),
 					      &ro.start_at_ns, why, sizeof(why)))
@@ -69,6 +73,8 @@ int cmd_run(int argc, char **argv)
 			       "(instead of the file's report: json:)\n"
 			       "  --json         JSON lines of events on stdout\n"
 			       "  --quiet        no event lines, no summary\n"
+			       "  --no-live      timestamped lines, not the live "
+			       "view, on a terminal\n"
 			       "  --as GROUP     partitions: this host is in group "
 			       "GROUP (1 = the first),\n"
 			       "                 not the one its addresses give\n"

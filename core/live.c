@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The live view of run on a terminal: a status block redrawn in place.
+ *
+ * A header (the drill, elapsed and remaining time, a progress bar), one
+ * row per fault (state, window, the engine's live counters or why it was
+ * skipped), one row per probe (its last results as a strip, pass and fail
+ * counts) and the last few event lines.  Each redraw moves the cursor up
+ * over the previous frame and writes over it, so the scrollback above is
+ * kept and the last frame stays on screen for the summary under it.
+ *
+ * Lines are cut to the terminal's width, so that none wraps and the
+ * number of rows to move up is known; SIGWINCH interrupts the runner's
+ * poll, and the next frame is cut to the new width.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/faultline.h"
+
+#define LIVE_STRIP	20		/* probe results shown */
+#define LIVE_EVENTS	5		/* event lines shown */
+#define LIVE_NAME_MAX	24		/* fault and probe name column */
+#define LIVE_MAX_LINES	256
+
+struct live_probe {
+	unsigned char strip[LIVE_STRIP];	/* 1 pass, 0 fail, oldest first */
+	unsigned int n, passed, failed;
+};
+
+struct fl_live {
+	const struct fl_experiment *exp;
+	char **counters;		/* per fault: the engine's summary */
+	char **victim;			/* per fault: "pid 12 (memhog)" */
+	struct live_probe *probes;
+	char *events[LIVE_EVENTS];
+	size_t nevents;
+	bool utf8, color;
+	int namew;
+	/* The frame being built. */
+	char *buf;
+	size_t len, cap;
+	unsigned int width, rows;
+	unsigned int cols[LIVE_MAX_LINES];	/* columns of each line */
+	unsigned int nlines;
+	unsigned int cur;			/* columns of the current line */
+	bool full;				/* the current line is cut */
+	/* The frame on screen. */
+	unsigned int prev_cols[LIVE_MAX_LINES];
+	unsigned int prev_lines;
+	bool ended;
+	struct sigaction old_winch;
+};
+
+static volatile sig_atomic_t live_winch;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	live_winch = 1;
+}
+
+static bool env_utf8(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vars); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (!v || !*v)
+			continue;
+		return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return false;
+}
+
+bool fl_live_wanted(const struct fl_run_opts *opts)
+{
+	const char *term = getenv("TERM");
+
+	if (opts->json || opts->quiet || opts->no_live)
+		return false;
+	if (!term || !*term || !strcmp(term, "dumb"))
+		return false;
+	return isatty(STDOUT_FILENO);
+}
+
+struct fl_live *fl_live_new(const struct fl_experiment *exp)
+{
+	size_t nf = exp->nfaults ? exp->nfaults : 1;
+	size_t np = exp->nprobes ? exp->nprobes : 1;
+	struct fl_live *lv = calloc(1, sizeof(*lv));
+	struct sigaction sa = { 0 };
+	size_t i, n;
+
+	if (!lv)
+		return NULL;
+	lv->exp = exp;
+	lv->counters = calloc(nf, sizeof(*lv->counters));
+	lv->victim = calloc(nf, sizeof(*lv->victim));
+	lv->probes = calloc(np, sizeof(*lv->probes));
+	if (!lv->counters || !lv->victim || !lv->probes) {
+		fl_live_free(lv);
+		return NULL;
+	}
+	lv->utf8 = env_utf8();
+	lv->color = !getenv("NO_COLOR");
+	lv->namew = 5;
+	for (i = 0; i < exp->nfaults; i++) {
+		n = exp->faults[i].name ? strlen(exp->faults[i].name) : 0;
+		if ((int)n > lv->namew)
+			lv->namew = n;
+	}
+	for (i = 0; i < exp->nprobes; i++) {
+		n = exp->probes[i].name ? strlen(exp->probes[i].name) : 0;
+		if ((int)n > lv->namew)
+			lv->namew = n;
+	}
+	if (lv->namew > LIVE_NAME_MAX)
+		lv->namew = LIVE_NAME_MAX;
+	/* poll() returns EINTR on a handled signal even with SA_RESTART,
+	 * which keeps a write to the terminal from failing. */
+	sa.sa_handler = on_winch;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, &lv->old_winch);
+	return lv;
+}
+
+static void set_str(char **slot, const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		return;
+	free(*slot);
+	*slot = d;
+}
+
+void fl_live_event(struct fl_live *lv, const char *line)
+{
+	size_t i;
+
+	if (!lv)
+		return;
+	if (lv->nevents == LIVE_EVENTS) {
+		free(lv->events[0]);
+		for (i = 1; i < LIVE_EVENTS; i++)
+			lv->events[i - 1] = lv->events[i];
+		lv->nevents--;
+		lv->events[lv->nevents] = NULL;
+	}
+	set_str(&lv->events[lv->nevents], line);
+	if (lv->events[lv->nevents])
+		lv->nevents++;
+}
+
+void fl_live_counters(struct fl_live *lv, size_t i, const char *summary)
+{
+	if (lv && i < lv->exp->nfaults)
+		set_str(&lv->counters[i], summary);
+}
+
+void fl_live_observed(struct fl_live *lv, size_t i, json_object *observed)
+{
+	json_object *v, *pid, *comm;
+	char buf[128];
+
+	if (!lv || i >= lv->exp->nfaults || !observed ||
+	    !json_object_object_get_ex(observed, "victim", &v) ||
+	    !json_object_is_type(v, json_type_object) ||
+	    !json_object_object_get_ex(v, "pid", &pid))
+		return;
+	if (json_object_object_get_ex(v, "comm", &comm))
+		snprintf(buf, sizeof(buf), "victim %d (%s)",
+			 json_object_get_int(pid), json_object_get_string(comm));
+	else
+		snprintf(buf, sizeof(buf), "victim %d",
+			 json_object_get_int(pid));
+	set_str(&lv->victim[i], buf);
+}
+
+void fl_live_probe(struct fl_live *lv, size_t i, bool pass)
+{
+	struct live_probe *p;
+
+	if (!lv || i >= lv->exp->nprobes)
+		return;
+	p = &lv->probes[i];
+	if (p->n == LIVE_STRIP) {
+		memmove(p->strip, p->strip + 1, LIVE_STRIP - 1);
+		p->n--;
+	}
+	p->strip[p->n++] = pass;
+	if (pass)
+		p->passed++;
+	else
+		p->failed++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building a frame: lines cut to the width, escapes not counted.      */
+
+static void raw(struct fl_live *lv, const char *s, size_t n)
+{
+	if (lv->len + n + 1 > lv->cap) {
+		size_t cap = (lv->cap ? lv->cap * 2 : 4096) + n;
+		char *b = realloc(lv->buf, cap);
+
+		if (!b)
+			return;
+		lv->buf = b;
+		lv->cap = cap;
+	}
+	memcpy(lv->buf + lv->len, s, n);
+	lv->len += n;
+	lv->buf[lv->len] = '\0';
+}
+
+/* Text: control characters become '?', UTF-8 counts one column a
+ * character; the line stops one column short of the width. */
+static void put(struct fl_live *lv, const char *s)
+{
+	for (; *s && !lv->full; s++) {
+		unsigned char c = *s;
+		char q = '?';
+		bool lead = (c & 0xc0) != 0x80;
+
+		if (lead && lv->cur + 1 >= lv->width) {
+			lv->full = true;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f)
+			raw(lv, &q, 1);
+		else
+			raw(lv, (const char *)&c, 1);
+		if (lead)
+			lv->cur++;
+	}
+}
+
+static void putf(struct fl_live *lv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void putf(struct fl_live *lv, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put(lv, buf);
+}
+
+/* A fixed-width cell: s cut or padded to w columns, then a space. */
+static void cell(struct fl_live *lv, const char *s, int w)
+{
+	putf(lv, "%-*.*s ", w, w, s ? s : "");
+}
+
+/* Select Graphic Rendition, when colours are on. */
+static void sgr(struct fl_live *lv, const char *code)
+{
+	char buf[16];
+
+	if (!lv->color)
+		return;
+	snprintf(buf, sizeof(buf), "\033[%sm", code);
+	raw(lv, buf, strlen(buf));
+}
+
+static void endl(struct fl_live *lv)
+{
+	if (lv->nlines >= LIVE_MAX_LINES)
+		return;
+	sgr(lv, "0");
+	raw(lv, "\033[K\n", 4);
+	lv->cols[lv->nlines++] = lv->cur;
+	lv->cur = 0;
+	lv->full = false;
+}
+
+static char *mmss(int64_t ns, char *buf, size_t len)
+{
+	long long s = ns < 0 ? 0 : ns / (int64_t)NSEC_PER_SEC;
+
+	if (s >= 3600)
+		snprintf(buf, len, "%lld:%02lld:%02lld", s / 3600,
+			 s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%02lld:%02lld", s / 60, s % 60);
+	return buf;
+}
+
+static const char *live_state(enum fl_fault_state s, const char **color)
+{
+	switch (s) {
+	case FL_FAULT_PENDING:
+		*color = "0";
+		return "pending";
+	case FL_FAULT_ACTIVE:
+		*color = "1;33";
+		return "active";
+	case FL_FAULT_REVERTED:
+		*color = "32";
+		return "reverted";
+	case FL_FAULT_SKIPPED:
+		*color = "35";
+		return "skipped";
+	case FL_FAULT_FAILED:
+		*color = "1;31";
+		return "failed";
+	}
+	*color = "0";
+	return "?";
+}
+
+static void draw_header(struct fl_live *lv, int64_t t, uint64_t duration,
+			const char *phase)
+{
+	const struct fl_experiment *exp = lv->exp;
+	char a[16], b[16];
+	unsigned int barw, fill, i, pct;
+	uint64_t done;
+
+	sgr(lv, "1");
+	put(lv, exp->name ? exp->name : "drill");
+	sgr(lv, "0");
+	putf(lv, " (%s)  ", exp->file ? exp->file : "");
+	if (t < 0) {
+		putf(lv, "starts in %s", mmss(-t + (int64_t)NSEC_PER_SEC - 1,
+					     a, sizeof(a)));
+	} else {
+		if ((uint64_t)t > duration)
+			t = duration;
+		putf(lv, "elapsed %s  remaining %s  %s",
+		     mmss(t, a, sizeof(a)), mmss(duration - t, b, sizeof(b)),
+		     phase);
+	}
+	endl(lv);
+
+	done = t < 0 ? 0 : (uint64_t)t;
+	pct = duration ? done * 100 / duration : 100;
+	if (pct > 100)
+		pct = 100;
+	barw = lv->width > 20 ? lv->width - 10 : 10;
+	if (barw > 60)
+		barw = 60;
+	fill = barw * pct / 100;
+	put(lv, "[");
+	sgr(lv, "36");
+	for (i = 0; i < barw; i++)
+		put(lv, i < fill ? "#" : (lv->utf8 ? "\u00b7" : "."));
+	sgr(lv, "0");
+	putf(lv, "] %3u%%", pct);
+	endl(lv);
+}
+
+static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
+{
+	const struct fl_experiment *exp = lv->exp;
+	char a[16], b[16], win[40];
+	const char *color, *st;
+	size_t i;
+
+	if (!exp->nfaults)
+		return;
+	sgr(lv, "2");
+	cell(lv, "FAULT", lv->namew);
+	cell(lv, "STATE", 8);
+	cell(lv, "WINDOW", 13);
+	put(lv, "LIVE");
+	endl(lv);
+	for (i = 0; i < exp->nfaults; i++) {
+		const struct fl_fault *f = &exp->faults[i];
+		uint64_t end = f->has_for ? f->at_ns + f->for_ns : duration;
+
+		if (end > duration)
+			end = duration;
+		cell(lv, f->name, lv->namew);
+		st = live_state(f->state, &color);
+		sgr(lv, color);
+		cell(lv, st, 8);
+		sgr(lv, "0");
+		snprintf(win, sizeof(win), "%s-%s", mmss(f->at_ns, a, sizeof(a)),
+			 mmss(end, b, sizeof(b)));
+		cell(lv, win, 13);
+		switch (f->state) {
+		case FL_FAULT_PENDING:
+			if (t >= 0 && (uint64_t)t < f->at_ns)
+				putf(lv, "starts in %s",
+				     mmss(f->at_ns - t + NSEC_PER_SEC - 1, a,
+					  sizeof(a)));
+			break;
+		case FL_FAULT_SKIPPED:
+			putf(lv, "%s: %s", f->optional ? "optional" : "skipped",
+			     f->detail ? f->detail : "");
+			break;
+		case FL_FAULT_FAILED:
+			put(lv, f->detail ? f->detail : "failed");
+			break;
+		case FL_FAULT_ACTIVE:
+		case FL_FAULT_REVERTED:
+			put(lv, lv->counters[i] ? lv->counters[i] :
+			    f->engine->live ? "" : "(no live counters)");
+			if (lv->victim[i])
+				putf(lv, "%s%s", lv->counters[i] ? "; " : "",
+				     lv->victim[i]);
+			break;
+		}
+		endl(lv);
+	}
+}
+
+static void draw_probes(struct fl_live *lv)
+{
+	const struct fl_experiment *exp = lv->exp;
+	size_t i, k;
+
+	if (!exp->nprobes)
+		return;
+	sgr(lv, "2");
+	cell(lv, "PROBE", lv->namew);
+	cell(lv, "LAST 20", LIVE_STRIP);
+	put(lv, "PASS FAIL");
+	endl(lv);
+	for (i = 0; i < exp->nprobes; i++) {
+		struct live_probe *p = &lv->probes[i];
+
+		cell(lv, exp->probes[i].name, lv->namew);
+		for (k = 0; k < LIVE_STRIP; k++) {
+			if (k >= p->n) {
+				put(lv, " ");
+			} else if (p->strip[k]) {
+				sgr(lv, "32");
+				put(lv, lv->utf8 ? "\u2713" : "+");
+			} else {
+				sgr(lv, "1;31");
+				put(lv, lv->utf8 ? "\u2717" : "x");
+			}
+		}
+		sgr(lv, "0");
+		putf(lv, " %4u %4u", p->passed, p->failed);
+		endl(lv);
+	}
+}
+
+static unsigned int term_size(unsigned int *rows)
+{
+	struct winsize ws;
+
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col) {
+		*rows = ws.ws_row ? ws.ws_row : 24;
+		return ws.ws_col;
+	}
+	*rows = 24;
+	return 80;
+}
+
+void fl_live_draw(struct fl_live *lv, int64_t t, uint64_t duration,
+		  const char *phase)
+{
+	unsigned int i, up = 0, max, keep;
+	char mv[32];
+	size_t k, first;
+
+	if (!lv || lv->ended)
+		return;
+	live_winch = 0;
+	lv->width = term_size(&lv->rows);
+	lv->len = 0;
+	lv->nlines = 0;
+	lv->cur = 0;
+	lv->full = false;
+
+	/* Over the frame on screen; a narrower terminal may have wrapped
+	 * its lines. */
+	for (i = 0; i < lv->prev_lines; i++)
+		up += lv->prev_cols[i] ? (lv->prev_cols[i] + lv->width - 1) /
+					 lv->width : 1;
+	if (up) {
+		snprintf(mv, sizeof(mv), "\r\033[%uA", up);
+		raw(lv, mv, strlen(mv));
+	}
+
+	draw_header(lv, t, duration, phase ? phase : "");
+	draw_faults(lv, t, duration);
+	draw_probes(lv);
+	/* The event lines, as many as fit under the rest. */
+	max = lv->rows > 1 ? lv->rows - 1 : 1;
+	keep = lv->nlines < max ? max - lv->nlines : 0;
+	if (keep > 1 && lv->nevents) {
+		keep--;
+		sgr(lv, "2");
+		put(lv, "EVENTS");
+		endl(lv);
+		first = lv->nevents > keep ? lv->nevents - keep : 0;
+		for (k = first; k < lv->nevents; k++) {
+			put(lv, lv->events[k]);
+			endl(lv);
+		}
+	}
+	raw(lv, "\033[J", 3);
+	if (lv->buf) {
+		fwrite(lv->buf, 1, lv->len, stdout);
+		fflush(stdout);
+	}
+	lv->prev_lines = lv->nlines;
+	memcpy(lv->prev_cols, lv->cols, sizeof(lv->cols));
+}
+
+bool fl_live_resized(void)
+{
+	return live_winch;
+}
+
+void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration)
+{
+	if (!lv || lv->ended)
+		return;
+	fl_live_draw(lv, t, duration, "done");
+	lv->ended = true;
+}
+
+void fl_live_free(struct fl_live *lv)
+{
+	size_t i;
+
+	if (!lv)
+		return;
+	sigaction(SIGWINCH, &lv->old_winch, NULL);
+	for (i = 0; i < lv->exp->nfaults; i++) {
+		if (lv->counters)
+			free(lv->counters[i]);
+		if (lv->victim)
+			free(lv->victim[i]);
+	}
+	for (i = 0; i < lv->nevents; i++)
+		free(lv->events[i]);
+	free(lv->counters);
+	free(lv->victim);
+	free(lv->probes);
+	free(lv->buf);
+	free(lv);
+}
