@@ -693,7 +693,7 @@ static int load(struct loader *l)
 	int err = 0, r;
 
 	if (!root || fl_node_is_null(root)) {
-		fl_diag_at(d, exp->doc->file, 0, 0, "the file is empty");
+		fl_diag_at(d, exp->doc->file, 1, 1, "the file is empty");
 		return -EINVAL;
 	}
 	if (root->type != FL_NODE_MAP) {
