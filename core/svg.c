@@ -112,10 +112,13 @@ static const char *engine_color(const char *engine)
 struct scale {
 	double span;		/* seconds shown */
 	double px;		/* pixels a second */
+	double off;		/* added to a lane's times (merge: the host's
+				 * start after the common base) */
 };
 
 static double xat(const struct scale *sc, double t)
 {
+	t += sc->off;
 	if (t < 0)
 		t = 0;
 	if (t > sc->span)
@@ -308,47 +311,48 @@ static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
 	}
 }
 
-int fl_report_svg(json_object *rep, FILE *out)
+/* The seconds a report's lanes need: elapsed, duration, planned spans. */
+static double report_span(json_object *rep)
 {
-	json_object *faults = get(rep, "faults"), *probes = get(rep, "probes");
-	json_object *exp = get(rep, "experiment");
-	const char *verdict = get_str(rep, "verdict");
-	size_t nf, np, i;
-	struct scale sc;
-	double elapsed, dur, y, started, step, t;
-	int h, axis;
+	json_object *faults = get(rep, "faults");
+	double span = get_num(rep, "elapsed", 0), end;
+	size_t i, nf;
 
-	if (!rep || !json_object_is_type(rep, json_type_object) || !faults ||
-	    !json_object_is_type(faults, json_type_array))
-		return -EINVAL;
-	nf = json_object_array_length(faults);
-	np = probes && json_object_is_type(probes, json_type_array) ?
-		json_object_array_length(probes) : 0;
-	elapsed = get_num(rep, "elapsed", 0);
-	dur = get_num(exp, "duration", 0);
-	sc.span = elapsed > dur ? elapsed : dur;
+	end = get_num(get(rep, "experiment"), "duration", 0);
+	if (end > span)
+		span = end;
+	nf = faults && json_object_is_type(faults, json_type_array) ?
+		json_object_array_length(faults) : 0;
 	/* Planned spans of faults that never ran may reach further. */
 	for (i = 0; i < nf; i++) {
 		json_object *f = json_object_array_get_idx(faults, i);
-		double end = get_num(f, "at", 0) + get_num(f, "for", 0);
 
-		if (end > sc.span)
-			sc.span = end;
+		end = get_num(f, "at", 0) + get_num(f, "for", 0);
+		if (end > span)
+			span = end;
 	}
-	if (sc.span <= 0)
-		sc.span = 1;
-	sc.px = (SVG_W - SVG_LEFT - SVG_RIGHT) / sc.span;
-	started = parse_time(get_str(rep, "started"));
-	axis = SVG_TOP + (int)(nf + np) * SVG_LANE + 10;
-	h = axis + 50;
+	return span;
+}
 
+static size_t report_lanes(json_object *rep)
+{
+	json_object *faults = get(rep, "faults"), *probes = get(rep, "probes");
+
+	return (faults && json_object_is_type(faults, json_type_array) ?
+		json_object_array_length(faults) : 0) +
+	       (probes && json_object_is_type(probes, json_type_array) ?
+		json_object_array_length(probes) : 0);
+}
+
+static void svg_begin(FILE *out, int h, const char *name)
+{
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
 		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"font-family=\"sans-serif\" font-size=\"12\">\n",
 		SVG_W, h, SVG_W, h);
 	fputs("<title>faultline drill ", out);
-	xml_text(out, get_str(exp, "name"));
+	xml_text(out, name);
 	fputs("</title>\n<defs>\n"
 	      "<pattern id=\"hatch\" width=\"6\" height=\"6\" "
 	      "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
@@ -363,26 +367,31 @@ int fl_report_svg(json_object *rep, FILE *out)
 	      "<style>.lane{text-anchor:end;font-weight:bold}"
 	      ".sub{text-anchor:end;fill:#777;font-size:10px}"
 	      ".state{fill:#555;font-size:10px}"
+	      ".hosthead{font-weight:bold;font-size:13px}"
 	      ".axis text{text-anchor:middle;fill:#555}</style>\n"
 	      "</defs>\n"
 	      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", out);
+}
+
+/* The title line: "faultline drill NAME: verdict". */
+static void svg_title(FILE *out, const char *name, const char *verdict)
+{
 	fputs("<text x=\"12\" y=\"22\" font-size=\"16\" font-weight=\"bold\">"
 	      "faultline drill ", out);
-	xml_text(out, get_str(exp, "name"));
+	xml_text(out, name);
 	fprintf(out, ": <tspan class=\"verdict\" fill=\"%s\">",
 		verdict && !strcmp(verdict, "pass") ? "#27ae60" : "#c0392b");
 	xml_text(out, verdict ? verdict : "?");
-	fputs("</tspan></text>\n<text x=\"12\" y=\"40\" fill=\"#555\">", out);
-	fputs("started ", out);
-	xml_text(out, get_str(rep, "started"));
-	fprintf(out, ", %.1fs", elapsed);
-	if (get_str(rep, "run")) {
-		fputs(", run ", out);
-		xml_text(out, get_str(rep, "run"));
-	}
-	fputs("</text>\n", out);
+	fputs("</tspan></text>\n", out);
+}
 
-	/* Grid and axis. */
+/* Grid and time axis, the grid from top down to the axis at y axis. */
+static void svg_axis(FILE *out, const struct scale *sc0, int axis)
+{
+	struct scale sc = *sc0;
+	double step, t;
+
+	sc.off = 0;
 	step = tick_step(sc.span);
 	fprintf(out, "<g class=\"axis\">\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" "
 		"y2=\"%d\" stroke=\"#333\"/>\n", SVG_LEFT, axis,
@@ -399,15 +408,138 @@ int fl_report_svg(json_object *rep, FILE *out)
 	}
 	fprintf(out, "<text x=\"%d\" y=\"%d\">time (seconds)</text>\n</g>\n",
 		SVG_LEFT + (SVG_W - SVG_LEFT - SVG_RIGHT) / 2, axis + 38);
+}
 
-	y = SVG_TOP;
+/* A report's fault and probe lanes from y on; returns the y after them. */
+static double svg_lanes(FILE *out, const struct scale *sc, json_object *rep,
+			double y)
+{
+	json_object *faults = get(rep, "faults"), *probes = get(rep, "probes");
+	double started = parse_time(get_str(rep, "started"));
+	size_t nf, np, i;
+
+	nf = json_object_array_length(faults);
+	np = probes && json_object_is_type(probes, json_type_array) ?
+		json_object_array_length(probes) : 0;
 	for (i = 0; i < nf; i++, y += SVG_LANE)
-		fault_lane(out, &sc, json_object_array_get_idx(faults, i), y,
+		fault_lane(out, sc, json_object_array_get_idx(faults, i), y,
 			   started);
 	for (i = 0; i < np; i++, y += SVG_LANE)
-		probe_lane(out, &sc, json_object_array_get_idx(probes, i), y);
+		probe_lane(out, sc, json_object_array_get_idx(probes, i), y);
+	return y;
+}
+
+int fl_report_svg(json_object *rep, FILE *out)
+{
+	json_object *faults = get(rep, "faults");
+	json_object *exp = get(rep, "experiment");
+	struct scale sc = { 0 };
+	int h, axis;
+
+	if (!rep || !json_object_is_type(rep, json_type_object) || !faults ||
+	    !json_object_is_type(faults, json_type_array))
+		return -EINVAL;
+	sc.span = report_span(rep);
+	if (sc.span <= 0)
+		sc.span = 1;
+	sc.px = (SVG_W - SVG_LEFT - SVG_RIGHT) / sc.span;
+	axis = SVG_TOP + (int)report_lanes(rep) * SVG_LANE + 10;
+	h = axis + 50;
+
+	svg_begin(out, h, get_str(exp, "name"));
+	svg_title(out, get_str(exp, "name"), get_str(rep, "verdict"));
+	fputs("<text x=\"12\" y=\"40\" fill=\"#555\">started ", out);
+	xml_text(out, get_str(rep, "started"));
+	fprintf(out, ", %.1fs", get_num(rep, "elapsed", 0));
+	if (get_str(rep, "run")) {
+		fputs(", run ", out);
+		xml_text(out, get_str(rep, "run"));
+	}
+	fputs("</text>\n", out);
+	svg_axis(out, &sc, axis);
+	svg_lanes(out, &sc, rep, SVG_TOP);
 	fputs("</svg>\n", out);
 	return ferror(out) ? -EIO : 0;
+}
+
+#define SVG_HOST_HEAD	26	/* a host group's header row */
+
+int fl_report_svg_merged(json_object *merged, FILE *out)
+{
+	json_object *hosts = get(merged, "hosts");
+	struct scale sc = { 0 };
+	size_t nh, i, lanes = 0;
+	double y, end;
+	int h, axis;
+
+	if (!hosts || !json_object_is_type(hosts, json_type_array))
+		return -EINVAL;
+	nh = json_object_array_length(hosts);
+	for (i = 0; i < nh; i++) {
+		json_object *hr = json_object_array_get_idx(hosts, i);
+		json_object *rep = get(hr, "report");
+
+		if (!rep || !json_object_is_type(get(rep, "faults"),
+						 json_type_array))
+			return -EINVAL;
+		end = get_num(hr, "offset", 0) + report_span(rep);
+		if (end > sc.span)
+			sc.span = end;
+		lanes += report_lanes(rep);
+	}
+	if (sc.span <= 0)
+		sc.span = 1;
+	sc.px = (SVG_W - SVG_LEFT - SVG_RIGHT) / sc.span;
+	axis = SVG_TOP + (int)(nh * SVG_HOST_HEAD + lanes * SVG_LANE) + 10;
+	h = axis + 50;
+
+	svg_begin(out, h, get_str(merged, "experiment"));
+	svg_title(out, get_str(merged, "experiment"), get_str(merged, "verdict"));
+	fprintf(out, "<text x=\"12\" y=\"40\" fill=\"#555\">%zu hosts, "
+		"common time base ", nh);
+	xml_text(out, get_str(merged, "base"));
+	fputs("</text>\n", out);
+	svg_axis(out, &sc, axis);
+
+	y = SVG_TOP - 6;
+	for (i = 0; i < nh; i++) {
+		json_object *hr = json_object_array_get_idx(hosts, i);
+		json_object *rep = get(hr, "report");
+		const char *v = get_str(rep, "verdict");
+
+		fputs("<g class=\"host\" data-host=\"", out);
+		xml_text(out, get_str(hr, "host"));
+		fputs("\">\n", out);
+		fprintf(out, "<line x1=\"12\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+			"stroke=\"#bbb\"/>\n", y - 4, SVG_W - SVG_RIGHT, y - 4);
+		fprintf(out, "<text class=\"hosthead\" x=\"12\" y=\"%.1f\">",
+			y + 12);
+		xml_text(out, get_str(hr, "host"));
+		fprintf(out, " <tspan fill=\"%s\">",
+			v && !strcmp(v, "pass") ? "#27ae60" : "#c0392b");
+		xml_text(out, v ? v : "?");
+		fprintf(out, "</tspan><tspan class=\"sub\" fill=\"#777\"> "
+			"started +%.3fs</tspan></text>\n",
+			get_num(hr, "offset", 0));
+		sc.off = get_num(hr, "offset", 0);
+		y = svg_lanes(out, &sc, rep, y + SVG_HOST_HEAD + 6) - 6;
+		fputs("</g>\n", out);
+	}
+	fputs("</svg>\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+int fl_report_svg_merged_file(json_object *merged, const char *path)
+{
+	FILE *out = fopen(path, "w");
+	int ret;
+
+	if (!out)
+		return -errno;
+	ret = fl_report_svg_merged(merged, out);
+	if (fclose(out) && !ret)
+		ret = -errno;
+	return ret;
 }
 
 int fl_report_svg_file(json_object *rep, const char *path)
