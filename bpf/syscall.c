@@ -996,12 +996,13 @@ static int syscall_describe(const struct fl_fault *f, json_object *out)
 static int syscall_resources(const struct fl_fault *f, json_object *out)
 {
 	const struct syscall_spec *s = f->priv;
-	char buf[256];
+	char buf[PATH_MAX + 16];
 
 	if (!s)
 		return -EINVAL;
-	snprintf(buf, sizeof(buf), "target:%s", s->target_name);
-	json_object_array_add(out, json_object_new_string(buf));
+	/* What is shared: the pid or the cgroup, not the target's name. */
+	if (s->target && !fl_target_resource(s->target, buf, sizeof(buf)))
+		json_object_array_add(out, json_object_new_string(buf));
 	return 0;
 }
 

@@ -665,8 +665,9 @@ static int oom_resources(const struct fl_fault *f, json_object *out)
 
 	if (!s)
 		return -EINVAL;
-	snprintf(buf, sizeof(buf), "target:%s", s->target_name);
-	json_object_array_add(out, json_object_new_string(buf));
+	/* What is shared: the pid or the cgroup, not the target's name. */
+	if (s->target && !fl_target_resource(s->target, buf, sizeof(buf)))
+		json_object_array_add(out, json_object_new_string(buf));
 	if (s->cgroup == OOM_CG_OWN && !squeezed_cgroup(s, cg, sizeof(cg)) &&
 	    cg[0]) {
 		snprintf(buf, sizeof(buf), "cgroup:%s", cg);

@@ -515,6 +515,13 @@ int fl_target_check(const struct fl_target *t, char *why, size_t len);
  */
 int fl_target_cgroup_path(const struct fl_target *t, const char *root,
 			  char *buf, size_t len);
+/*
+ * The lock a target holds, what two runs must not share: "pid:<pid>", or
+ * "cgroup:<folder>" (resolved as above, so two spellings of one cgroup
+ * meet).  A command target holds nothing: each run starts its own, in
+ * scratch cgroups of its own.  0, or -ENOENT when there is nothing to lock.
+ */
+int fl_target_resource(const struct fl_target *t, char *buf, size_t len);
 
 /*
  * The plan: what run would do, in timeline order, with each engine's

@@ -36,6 +36,21 @@ int fl_target_cgroup_path(const struct fl_target *t, const char *root,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int fl_target_resource(const struct fl_target *t, char *buf, size_t len)
+{
+	char path[4096];
+	int n;
+
+	if (t->kind == FL_TARGET_PID && t->pid > 0)
+		n = snprintf(buf, len, "pid:%d", (int)t->pid);
+	else if (t->kind == FL_TARGET_CGROUP &&
+		 !fl_target_cgroup_path(t, NULL, path, sizeof(path)))
+		n = snprintf(buf, len, "cgroup:%s", path);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int fl_target_check(const struct fl_target *t, char *why, size_t len)
 {
 	const struct fl_kernel *k;

@@ -22,6 +22,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +75,9 @@ struct runner {
 	uint64_t *end;			/* when each fault ends (relative) */
 	json_object **info;		/* per fault: mechanism, observed */
 	bool *tgt_running;		/* command targets we started */
+	int *tgt_pidfd;			/* pid targets: a pidfd while alive */
+	int64_t *tgt_exited;		/* pid targets: when it exited, or -1 */
+	struct pollfd *pfd;		/* the signalfd and the pidfds */
 	struct fl_fault *scratch;	/* per target: its scratch record */
 	char **live_last;		/* per fault: its last live counters */
 	uint64_t live_next;		/* when to read them next (relative) */
@@ -772,7 +776,7 @@ static json_object *collect_resources(struct runner *r)
 		struct fl_fault *f = &exp->faults[i];
 		const struct fl_node *tn;
 		struct fl_target *t;
-		char buf[600];
+		char buf[4200];
 
 		if (f->state == FL_FAULT_SKIPPED)
 			continue;
@@ -791,13 +795,8 @@ static json_object *collect_resources(struct runner *r)
 		     fl_map_get(f->spec, "target") : NULL;
 		t = tn && tn->type == FL_NODE_SCALAR ?
 		    fl_experiment_target(exp, tn->scalar) : NULL;
-		if (t && t->kind == FL_TARGET_PID) {
-			snprintf(buf, sizeof(buf), "pid:%d", (int)t->pid);
+		if (t && !fl_target_resource(t, buf, sizeof(buf)))
 			res_add(all, buf);
-		} else if (t && t->kind == FL_TARGET_CGROUP && t->cgroup) {
-			snprintf(buf, sizeof(buf), "cgroup:%s", t->cgroup);
-			res_add(all, buf);
-		}
 	}
 	return all;
 }
@@ -1051,6 +1050,22 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(rep, "probes", arr);
+	/* Pid targets that exited during the drill, and when. */
+	arr = json_object_new_array();
+	for (i = 0; r->tgt_exited && i < exp->ntargets; i++) {
+		if (r->tgt_exited[i] < 0)
+			continue;
+		o = json_object_new_object();
+		ev_str(o, "name", exp->targets[i].name);
+		json_object_object_add(o, "pid",
+				       json_object_new_int(exp->targets[i].pid));
+		json_object_object_add(o, "exited_at",
+				       time_or_null(r, r->tgt_exited[i]));
+		json_object_object_add(o, "exited_t",
+				       jsec(r->tgt_exited[i]));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(rep, "targets_exited", arr);
 	ev_str(rep, "verdict", v);
 	json_object_object_add(rep, "exit", json_object_new_int(code));
 	return rep;
@@ -1272,6 +1287,128 @@ static uint64_t next_event(struct runner *r, uint64_t now)
 	return next > now ? next - now : 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Pid targets that exit mid-drill.                                    */
+
+/* The target a fault names (its spec's "target:"), or NULL. */
+static const struct fl_target *fault_target(const struct runner *r, size_t i)
+{
+	const struct fl_fault *f = &r->exp->faults[i];
+	const struct fl_node *tn;
+
+	tn = f->spec && f->spec->type == FL_NODE_MAP ?
+	     fl_map_get(f->spec, "target") : NULL;
+	return tn && tn->type == FL_NODE_SCALAR ?
+	       fl_experiment_target(r->exp, tn->scalar) : NULL;
+}
+
+/* A pidfd on every pid target, polled with the signalfd. */
+static int watch_targets(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i, n = exp->ntargets ? exp->ntargets : 1;
+
+	r->tgt_pidfd = malloc(n * sizeof(*r->tgt_pidfd));
+	r->tgt_exited = malloc(n * sizeof(*r->tgt_exited));
+	r->pfd = calloc(n + 1, sizeof(*r->pfd));
+	if (!r->tgt_pidfd || !r->tgt_exited || !r->pfd)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		r->tgt_pidfd[i] = -1;
+		r->tgt_exited[i] = -1;
+		if (i < exp->ntargets && exp->targets[i].kind == FL_TARGET_PID)
+			r->tgt_pidfd[i] = syscall(SYS_pidfd_open,
+						  exp->targets[i].pid, 0);
+	}
+	return 0;
+}
+
+/*
+ * A pid target exited: the faults on it end now (their revert finds
+ * nothing of it left), those not begun are skipped.  An oom fault goes
+ * on: it squeezes the cgroup, which outlives the process, and its
+ * watcher proves the death by itself.  The exit status does not change.
+ */
+static void target_gone(struct runner *r, size_t ti)
+{
+	struct fl_experiment *exp = r->exp;
+	const struct fl_target *t = &exp->targets[ti];
+	json_object *ev = ev_new("target-exited"), *ended, *skipped;
+	char tb[32], list[512] = "";
+	size_t i, off = 0;
+
+	close(r->tgt_pidfd[ti]);
+	r->tgt_pidfd[ti] = -1;
+	r->tgt_exited[ti] = rel(r);
+	ended = json_object_new_array();
+	skipped = json_object_new_array();
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fl_fault *f = &exp->faults[i];
+
+		if (fault_target(r, i) != t || !strcmp(f->engine->name, "oom"))
+			continue;
+		if (f->state == FL_FAULT_ACTIVE) {
+			json_object_array_add(ended,
+					      json_object_new_string(f->name));
+		} else if (f->state == FL_FAULT_PENDING) {
+			f->state = FL_FAULT_SKIPPED;
+			set_detail(f, "target %s (pid %d) exited before it "
+				   "began", t->name, (int)t->pid);
+			json_object_array_add(skipped,
+					      json_object_new_string(f->name));
+		} else {
+			continue;
+		}
+		off += snprintf(list + off, off < sizeof(list) ?
+				sizeof(list) - off : 0, "%s%s%s",
+				off ? ", " : "", f->name,
+				f->state == FL_FAULT_SKIPPED ? " (skipped)" :
+				"");
+	}
+	snprintf(tb, sizeof(tb), "+%llu.%03llus",
+		 (unsigned long long)(r->tgt_exited[ti] / NSEC_PER_SEC),
+		 (unsigned long long)(r->tgt_exited[ti] % NSEC_PER_SEC /
+				      NSEC_PER_MSEC));
+	ev_str(ev, "target", t->name);
+	json_object_object_add(ev, "pid", json_object_new_int(t->pid));
+	json_object_object_add(ev, "ended", ended);
+	json_object_object_add(ev, "skipped", skipped);
+	emit(r, ev, "target %s (pid %d) exited at %s; its faults end%s%s; "
+	     "nothing is left to revert in it", t->name, (int)t->pid, tb,
+	     list[0] ? ": " : "", list);
+	for (i = exp->nfaults; i-- > 0;)
+		if (exp->faults[i].state == FL_FAULT_ACTIVE &&
+		    fault_target(r, i) == t &&
+		    strcmp(exp->faults[i].engine->name, "oom"))
+			revert_fault(r, i);
+}
+
+/* Wait up to ms for a signal or a pid target's exit. */
+static void wait_events(struct runner *r, int ms)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i, n = 0;
+
+	r->pfd[n].fd = r->sfd;
+	r->pfd[n++].events = POLLIN;
+	for (i = 0; i < exp->ntargets; i++)
+		if (r->tgt_pidfd[i] >= 0) {
+			r->pfd[n].fd = r->tgt_pidfd[i];
+			r->pfd[n++].events = POLLIN;
+		}
+	if (poll(r->pfd, n, ms) <= 0)
+		return;
+	if (r->pfd[0].revents & POLLIN)
+		read_signals(r);
+	for (i = 0, n = 1; i < exp->ntargets; i++) {
+		if (r->tgt_pidfd[i] < 0)
+			continue;
+		if ((r->pfd[n++].revents & (POLLIN | POLLHUP)) &&
+		    r->stop == STOP_NONE)
+			target_gone(r, i);
+	}
+}
+
 static void loop(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
@@ -1279,7 +1416,6 @@ static void loop(struct runner *r)
 
 	for (;;) {
 		uint64_t now = rel(r), wait;
-		struct pollfd pfd;
 		int ms;
 
 		if (r->stop == STOP_NONE && now >= r->duration) {
@@ -1339,10 +1475,7 @@ static void loop(struct runner *r)
 		/* The live view's clock ticks at least twice a second. */
 		if (ms > (r->live ? 500 : 1000))
 			ms = r->live ? 500 : 1000;
-		pfd.fd = r->sfd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) > 0)
-			read_signals(r);
+		wait_events(r, ms);
 	}
 }
 
@@ -1512,7 +1645,7 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	     (int)r->guardian);
 	if (r->stop != STOP_NONE)
 		;	/* interrupted during the countdown: nothing to do */
-	else if (start_targets(r))
+	else if (start_targets(r) || watch_targets(r))
 		r->stop = STOP_APPLY;
 	else
 		loop(r);
@@ -1586,6 +1719,12 @@ out_free:
 	free(r->info);
 	free(r->pr);
 	free(r->tgt_running);
+	for (i = 0; r->tgt_pidfd && i < exp->ntargets; i++)
+		if (r->tgt_pidfd[i] >= 0)
+			close(r->tgt_pidfd[i]);
+	free(r->tgt_pidfd);
+	free(r->tgt_exited);
+	free(r->pfd);
 	free(r->scratch);
 	for (i = 0; r->live_last && i < exp->nfaults; i++)
 		free(r->live_last[i]);

@@ -10,8 +10,10 @@
 #    is never made (exit 4) and the journal is left empty.
 #  - two runs on the same pid (under different target names): the second
 #    is refused (exit 3, naming the run that holds it).
-#  - a target pid that exits mid-drill: the drill ends and reverts cleanly
-#    (exit 0); faultline prints no message about it yet.
+#  - a target pid that exits mid-drill: "target app (pid N) exited at
+#    +1.0s; its faults end": they are reverted then, those not begun are
+#    skipped, a target-exited event and the report's targets_exited say
+#    when; exit 0 (the exit status does not change).
 #  - not root, or root with its capabilities dropped: refused before
 #    anything (exit 3), saying what is missing.
 source "$(dirname "$0")/../lib.sh"
@@ -171,6 +173,23 @@ else
 	check_eq "a target pid that exits mid-drill: the drill ends (exit 0)" 0 "$rc"
 	check_match "a target pid that exits mid-drill: the fault is reverted" \
 		"fault f: reverted" "$out"
+	check_match "a target pid that exits mid-drill: says so, and when" \
+		"target app \(pid $short\) exited at \+[0-9.]+s; its faults end: f; nothing is left to revert in it" "$out"
+	check_match "a target pid that exits mid-drill: its fault ends then, not at the drill's end" \
+		"\[\+1\.[0-9]+s\] fault f: reverted" "$out"
+	# A fault on it that had not begun is skipped, not failed; --json has
+	# the event and the report the time.
+	sleep 1 & short=$!
+	pid_fault gone2 app "$short" 3s
+	printf '%s\n' "  - name: later" "    syscall: { target: app, calls: [connect], errno: ENETUNREACH }" "    at: 2s" >> "$T/gone2.yaml"
+	out=$("$FAULTLINE" run --json --report "$T/gone2.json" "$T/gone2.yaml" 2>&1); rc=$?
+	check_eq "a target pid that exits before a fault begins: exit 0" 0 "$rc"
+	check_match "a target pid that exits mid-drill: a target-exited event" \
+		'"event":"target-exited","target":"app","pid":'"$short"',"ended":\["f"\],"skipped":\["later"\]' "$out"
+	check_eq "a target pid that exits mid-drill: the report has it" "app $short" \
+		"$(jq -r '.targets_exited[] | "\(.name) \(.pid)"' "$T/gone2.json" 2>&1)"
+	check_eq "a fault on a target that is gone is skipped" "skipped" \
+		"$(jq -r '.faults[] | select(.name == "later") | .state' "$T/gone2.json" 2>&1)"
 	check_eq "a target pid that exits mid-drill: journal empty" 0 "$(runs_left)"
 fi
 
