@@ -31,6 +31,13 @@ struct fl_journal {
 	int dirfd;
 	json_object *run;		/* run.json */
 	int last_seq;
+	/*
+	 * The runner's own copy of every record not yet reverted ("seq" ->
+	 * record), so that it still reverts what it applied when someone
+	 * deletes the journal folder under it.
+	 */
+	json_object *mem;
+	bool lost;			/* a record was missing: said so */
 };
 
 const char *fl_rundir(void)
@@ -368,6 +375,7 @@ int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
 	if (!j)
 		return -ENOMEM;
 	j->dirfd = -1;
+	j->mem = json_object_new_object();
 	gmtime_r(&sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (k = 0; k < 100; k++) {
@@ -438,6 +446,7 @@ err:
 	if (j->dirfd >= 0)
 		close(j->dirfd);
 	json_object_put(j->run);
+	json_object_put(j->mem);
 	free(j);
 	return ret;
 }
@@ -457,6 +466,7 @@ void fl_journal_close(struct fl_journal *j)
 	if (j->dirfd >= 0)
 		close(j->dirfd);
 	json_object_put(j->run);
+	json_object_put(j->mem);
 	free(j);
 }
 
@@ -473,7 +483,7 @@ const char *fl_journal_dir(const struct fl_journal *j)
 int fl_undo_save(struct fl_undo *u, json_object *state)
 {
 	struct fl_journal *j = u->j;
-	char name[128], tbuf[40];
+	char name[128], tbuf[40], key[16];
 	json_object *rec;
 	int ret;
 
@@ -494,6 +504,9 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 						   sizeof(tbuf))));
 	json_object_object_add(rec, "state", state ? json_object_get(state) :
 			       NULL);
+	/* The latest state, kept even when the write fails. */
+	snprintf(key, sizeof(key), "%d", u->seq);
+	json_object_object_add(j->mem, key, json_object_get(rec));
 	ret = write_json(j->dirfd, name, rec);
 	json_object_put(rec);
 	if (ret)
@@ -502,11 +515,20 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 	return ret;
 }
 
+static void mem_drop(struct fl_journal *j, int seq)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "%d", seq);
+	json_object_object_del(j->mem, key);
+}
+
 int fl_journal_drop(struct fl_journal *j, int seq)
 {
 	char name[256];
 	int ret;
 
+	mem_drop(j, seq);
 	ret = find_record(j->dirfd, seq, name, sizeof(name));
 	if (ret)
 		return ret == -ENOENT ? 0 : ret;
@@ -516,24 +538,14 @@ int fl_journal_drop(struct fl_journal *j, int seq)
 	return 0;
 }
 
-/* Revert one record file of dirfd through its engine; why on failure. */
-static int revert_record(int dirfd, const char *name, json_object **recp,
-			 char *why, size_t len)
+/* Revert one record (as read or kept) through its engine. */
+static int revert_rec(json_object *rec, char *why, size_t len)
 {
 	const struct fl_engine *e;
-	json_object *rec, *state = NULL;
+	json_object *state = NULL;
 	const char *ename;
 	int ret;
 
-	*recp = NULL;
-	rec = read_json_at(dirfd, name);
-	if (!rec) {
-		if (errno == ENOENT)
-			return 0;	/* reverted and dropped meanwhile */
-		snprintf(why, len, "the record cannot be read or parsed");
-		return -EBADMSG;
-	}
-	*recp = rec;
 	ename = jstr(rec, "engine");
 	json_object_object_get_ex(rec, "state", &state);
 	e = ename ? fl_engine_find(ename) : NULL;
@@ -550,6 +562,28 @@ static int revert_record(int dirfd, const char *name, json_object **recp,
 			 strerror(-ret));
 		return ret;
 	}
+	return 0;
+}
+
+/* Revert one record file of dirfd through its engine; why on failure. */
+static int revert_record(int dirfd, const char *name, json_object **recp,
+			 char *why, size_t len)
+{
+	json_object *rec;
+	int ret;
+
+	*recp = NULL;
+	rec = read_json_at(dirfd, name);
+	if (!rec) {
+		if (errno == ENOENT)
+			return 0;	/* reverted and dropped meanwhile */
+		snprintf(why, len, "the record cannot be read or parsed");
+		return -EBADMSG;
+	}
+	*recp = rec;
+	ret = revert_rec(rec, why, len);
+	if (ret)
+		return ret;
 	if (unlinkat(dirfd, name, 0) && errno != ENOENT) {
 		ret = -errno;
 		snprintf(why, len, "reverted, but the record cannot be "
@@ -560,20 +594,50 @@ static int revert_record(int dirfd, const char *name, json_object **recp,
 	return 0;
 }
 
+/*
+ * Revert a record of this run from its file; when the file is gone (the
+ * journal folder deleted under a live run), from the runner's own copy,
+ * so that a lost journal never means "nothing to undo".
+ */
 int fl_journal_revert(struct fl_journal *j, int seq)
 {
-	char name[256], why[256];
-	json_object *rec;
+	char name[256], why[256], key[16];
+	json_object *rec = NULL, *kept = NULL;
 	int ret;
 
+	snprintf(key, sizeof(key), "%d", seq);
+	json_object_object_get_ex(j->mem, key, &kept);
 	ret = find_record(j->dirfd, seq, name, sizeof(name));
-	if (ret)
+	if (!ret) {
+		ret = revert_record(j->dirfd, name, &rec, why, sizeof(why));
+		if (ret)
+			fl_err("%s/%s: %s", j->dir, name, why);
+		if (ret || rec) {
+			if (!ret)
+				mem_drop(j, seq);
+			json_object_put(rec);
+			return ret;
+		}
+		/* Gone between the listing and the read. */
+	} else if (!kept) {
 		return ret == -ENOENT ? 0 : ret;
-	ret = revert_record(j->dirfd, name, &rec, why, sizeof(why));
-	if (ret)
-		fl_err("%s/%s: %s", j->dir, name, why);
-	json_object_put(rec);
-	return ret;
+	}
+	if (!kept)
+		return 0;
+	if (!j->lost) {
+		fl_warn("undo record %d is gone from %s (was the journal "
+			"deleted?): reverting from the runner's own copy",
+			seq, j->dir);
+		j->lost = true;
+	}
+	ret = revert_rec(kept, why, sizeof(why));
+	if (ret) {
+		fl_err("%s: record %d (the runner's copy): %s", j->dir, seq,
+		       why);
+		return ret;
+	}
+	mem_drop(j, seq);
+	return 0;
 }
 
 int fl_journal_finish(struct fl_journal *j)
@@ -582,9 +646,11 @@ int fl_journal_finish(struct fl_journal *j)
 	size_t n;
 	int ret;
 
+	if (json_object_object_length(j->mem))
+		return -ENOTEMPTY;
 	ret = list_records(j->dirfd, &v, &n);
 	if (ret)
-		return ret;
+		return ret == -ENOENT ? 0 : ret;
 	free(v);
 	if (n)
 		return -ENOTEMPTY;
