@@ -1260,6 +1260,7 @@ static int revert_dev(json_object *dj)
 	const char *dev = "";
 	char kind[16], name[IF_NAMESIZE];
 	int ifindex, has, ret, err = 0;
+	bool ours;
 	size_t k;
 
 	if (json_object_object_get_ex(dj, "dev", &v))
@@ -1268,13 +1269,30 @@ static int revert_dev(json_object *dj)
 	/* The same device: its index, unless it was renamed or remade. */
 	if (!if_indextoname(ifindex, name) || strcmp(name, dev))
 		ifindex = if_nametoindex(dev);
-	if (!ifindex)
-		return 0;		/* the device is gone, and our filters */
+	if (!ifindex) {
+		/* The device is gone, and our filters with it. */
+		fl_warn("partition: device %s vanished during the drill; its qdiscs went with it: nothing to revert there",
+			dev);
+		return 0;
+	}
 	has = clsact_kind(ifindex, kind, sizeof(kind));
 	if (has < 0)
 		return has;
-	if (!has || strcmp(kind, "clsact"))
-		return 0;		/* no clsact: no filter of ours */
+	ours = !strcmp(json_object_get_string(json_object_object_get(dj,
+						"clsact")), "ours");
+	if (!has) {
+		fl_warn("partition: %s: someone removed the clsact qdisc during the drill, and our filters with it: nothing to revert there",
+			dev);
+		return 0;
+	}
+	if (strcmp(kind, "clsact")) {
+		/* Not ours: the clsact of ours is gone, and its filters. */
+		if (!ours)
+			return 0;
+		fl_err("partition: %s: someone replaced the clsact qdisc faultline added with an '%s' qdisc during the drill; leaving theirs in place (the undo record stays: remove it and run 'faultline recover' to finish)",
+		       dev, kind);
+		return -EBUSY;
+	}
 	hook.ifindex = ifindex;
 	filters = json_object_object_get(dj, "filters");
 	for (k = 0; k < json_object_array_length(filters); k++) {
@@ -1295,18 +1313,29 @@ static int revert_dev(json_object *dj)
 			err = err ? err : ret;
 			continue;
 		}
-		/* Someone else's filter at our priority and handle: leave it. */
+		/*
+		 * Someone else's filter at our priority and handle: it
+		 * replaced ours during the drill.  Leave it, say so, and
+		 * keep the record: the revert is not complete.
+		 */
 		if (q.prog_id != (__u32)json_object_get_int64(
-				json_object_object_get(fj, "prog")))
+				json_object_object_get(fj, "prog"))) {
+			fl_err("partition: %s: the %s filter at priority %d handle %d is not faultline's any more (BPF program %u, not %lld): someone replaced it during the drill; leaving theirs in place (the undo record stays: remove it and run 'faultline recover' to finish)",
+			       dev, json_object_get_string(
+					json_object_object_get(fj, "dir")),
+			       q.priority, q.handle, q.prog_id,
+			       (long long)json_object_get_int64(
+					json_object_object_get(fj, "prog")));
+			err = err ? err : -EBUSY;
 			continue;
+		}
 		ret = bpf_tc_detach(&hook, &o);
 		if (ret && ret != -ENOENT)
 			err = err ? err : ret;
 	}
 	if (err)
 		return err;
-	if (strcmp(json_object_get_string(json_object_object_get(dj, "clsact")),
-		   "ours"))
+	if (!ours)
 		return 0;
 	/* Ours: remove it, unless someone added filters of their own. */
 	ret = clsact_filters(ifindex);

@@ -213,3 +213,90 @@ if command -v setpriv >/dev/null && [ -x "$FAULTLINE_TEST" ]; then
 else
 	skip "not root" "no setpriv or no $FAULTLINE_TEST"
 fi
+
+# --- Devices and qdiscs under a partition, in namespaces this test makes. --
+# 10.79.0.0/24 between fl-<pid>-ha (veth0) and fl-<pid>-hb, nothing else.
+ha=fl-$$-ha hb=fl-$$-hb
+net_up() {
+	ip netns add $ha && ip netns add $hb || return 1
+	ip -n $ha link add veth0 type veth peer name veth0 netns $hb
+	ip -n $ha addr add 10.79.0.1/24 dev veth0
+	ip -n $hb addr add 10.79.0.2/24 dev veth0
+	ip -n $ha link set veth0 up
+	ip -n $hb link set veth0 up
+}
+net_down() { ip netns del $ha 2>/dev/null; ip netns del $hb 2>/dev/null; }
+at_exit net_down
+export FAULTLINE_RUNDIR=$T/prun
+prun_left() { find "$FAULTLINE_RUNDIR" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+cat > "$T/split.yaml" <<'YAML'
+name: split
+duration: 3s
+faults:
+  - name: split
+    partition: { groups: [[10.79.0.1], [10.79.0.2]] }
+YAML
+# part_start OUT: the drill in the background, until its fault is applied.
+part_start() {
+	ip netns exec $ha "$FAULTLINE" run --json "$T/split.yaml" > "$1" 2>&1 &
+	part=$!
+	for _ in $(seq 100); do
+		grep -q '"event":"applied"' "$1" && return 0
+		kill -0 $part 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+if ! net_up; then
+	skip "devices and qdiscs changed under a drill" "cannot make network namespaces"
+elif ! ip netns exec $ha "$FAULTLINE" plan "$T/split.yaml" >/dev/null 2>&1; then
+	skip "devices and qdiscs changed under a drill" "no partition mechanism here (cls_bpf)"
+else
+	# Two runs on the same device: the second is refused, naming the run.
+	part_start "$T/p1.out"
+	ino=$(ip netns exec $ha stat -L -c %i /proc/self/ns/net)
+	out=$(ip netns exec $ha "$FAULTLINE" run "$T/split.yaml" 2>&1); rc=$?
+	check_eq "two runs on the same device: the second is refused (exit 3)" 3 "$rc"
+	check_match "two runs on the same device: says which run holds it" \
+		"busy: dev:$ino:veth0 is held by run .*split\.yaml" "$out"
+	kill -INT $part; wait $part
+
+	# The device vanishes mid-drill: its filters went with it.
+	part_start "$T/p2.out"
+	ip -n $ha link del veth0
+	wait $part; rc=$?
+	check_eq "a device that vanishes mid-drill: the drill ends (exit 0)" 0 "$rc"
+	check_match "a device that vanishes mid-drill: says so" \
+		"device veth0 vanished during the drill; its qdiscs went with it" "$(cat "$T/p2.out")"
+	check_eq "a device that vanishes mid-drill: journal empty" 0 "$(prun_left)"
+
+	# Someone replaces our egress filter with theirs (same priority and
+	# handle, another BPF program): refused, theirs stays, exit 4, and
+	# status and recover name what is left.
+	net_down; net_up
+	part_start "$T/p3.out"
+	handle=$(tc -n $ha filter show dev veth0 egress | sed -n 's/.*pref \([0-9]*\) bpf .*handle \(0x[0-9a-f]*\).*/\1 \2/p' | head -1)
+	tc -n $ha filter replace dev veth0 egress pref ${handle% *} handle ${handle#* } \
+		bpf da obj "$SRC/netem/partition.bpf.o" sec tc
+	theirs=$(tc -n $ha filter show dev veth0 egress | sed -n 's/.* id \([0-9]*\) .*/\1/p')
+	wait $part; rc=$?
+	out=$(cat "$T/p3.out")
+	check_eq "a filter replaced mid-drill: revert incomplete (exit 4)" 4 "$rc"
+	check_match "a filter replaced mid-drill: says so, naming device and program" \
+		"veth0: the egress filter at priority ${handle% *} handle $((${handle#* })) is not faultline's any more \(BPF program $theirs, not [0-9]+\): someone replaced it during the drill; leaving theirs in place" "$out"
+	check_eq "a filter replaced mid-drill: theirs is still there" "$theirs" \
+		"$(tc -n $ha filter show dev veth0 egress | sed -n 's/.* id \([0-9]*\) .*/\1/p')"
+	check_eq "a filter replaced mid-drill: its record stays" 1 "$(prun_left)"
+	out=$("$FAULTLINE" status 2>&1)
+	check_match "a filter replaced mid-drill: status lists what was left" "split" "$out"
+	out=$(ip netns exec $ha "$FAULTLINE" recover 2>&1); rc=$?
+	check_eq "a filter replaced mid-drill: recover still refuses (exit 4)" 4 "$rc"
+	check_match "a filter replaced mid-drill: recover says why" \
+		"veth0: the egress filter .* someone replaced it" "$out"
+	tc -n $ha filter del dev veth0 egress pref ${handle% *}
+	out=$(ip netns exec $ha "$FAULTLINE" recover 2>&1); rc=$?
+	check_eq "a filter replaced mid-drill: once theirs is gone, recover finishes" 0 "$rc"
+	check_eq "a filter replaced mid-drill: journal empty after" 0 "$(prun_left)"
+	check_eq "a filter replaced mid-drill: no clsact of ours left" "" \
+		"$(tc -n $ha qdisc show dev veth0 | grep clsact)"
+fi
