@@ -259,6 +259,52 @@ static void putf(struct fl_live *lv, const char *fmt, ...)
 	put(lv, buf);
 }
 
+static void endl(struct fl_live *lv);
+
+/*
+ * Text that may not fit: word-wrapped onto at most max lines, the next
+ * ones indented by indent columns.
+ */
+static void put_wrapped(struct fl_live *lv, const char *s,
+			unsigned int indent, int max)
+{
+	unsigned int avail, cols, i;
+	size_t n, cut, sp;
+	char *chunk;
+
+	while (*s) {
+		avail = lv->width > lv->cur + 1 ? lv->width - lv->cur - 1 : 0;
+		/* How many bytes fit in avail columns. */
+		for (n = 0, cols = 0; s[n]; n++) {
+			if ((s[n] & 0xc0) == 0x80)
+				continue;
+			if (cols == avail)
+				break;
+			cols++;
+		}
+		cut = n;
+		if (s[n] && max > 1) {
+			for (sp = n; sp > 0 && s[sp] != ' '; sp--)
+				;
+			if (sp > n / 2)
+				cut = sp;
+		}
+		chunk = strndup(s, cut);
+		if (!chunk)
+			return;
+		put(lv, chunk);
+		free(chunk);
+		s += cut;
+		while (*s == ' ')
+			s++;
+		if (!*s || --max <= 0 || indent + 10 >= lv->width)
+			return;
+		endl(lv);
+		for (i = 0; i < indent; i++)
+			put(lv, " ");
+	}
+}
+
 /* A fixed-width cell: s cut or padded to w columns, then a space. */
 static void cell(struct fl_live *lv, const char *s, int w)
 {
@@ -335,8 +381,8 @@ static void draw_header(struct fl_live *lv, int64_t t, uint64_t duration,
 	sgr(lv, "0");
 	putf(lv, " (%s)  ", exp->file ? exp->file : "");
 	if (t < 0) {
-		putf(lv, "starts in %s", mmss(-t + (int64_t)NSEC_PER_SEC - 1,
-					     a, sizeof(a)));
+		putf(lv, "starts in %s  %s",
+		     mmss(-t + (int64_t)NSEC_PER_SEC - 1, a, sizeof(a)), phase);
 	} else {
 		if ((uint64_t)t > duration)
 			t = duration;
@@ -368,6 +414,7 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 	const struct fl_experiment *exp = lv->exp;
 	char a[16], b[16], win[40];
 	const char *color, *st;
+	unsigned int live_col;
 	size_t i;
 
 	if (!exp->nfaults)
@@ -400,11 +447,14 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 					  sizeof(a)));
 			break;
 		case FL_FAULT_SKIPPED:
-			putf(lv, "%s: %s", f->optional ? "optional" : "skipped",
-			     f->detail ? f->detail : "");
+			/* The whole reason, on up to three lines. */
+			live_col = lv->cur;
+			put(lv, f->optional ? "optional: " : "");
+			put_wrapped(lv, f->detail ? f->detail : "", live_col, 3);
 			break;
 		case FL_FAULT_FAILED:
-			put(lv, f->detail ? f->detail : "failed");
+			put_wrapped(lv, f->detail ? f->detail : "failed",
+				    lv->cur, 3);
 			break;
 		case FL_FAULT_ACTIVE:
 		case FL_FAULT_REVERTED:

@@ -96,12 +96,23 @@ static uint64_t rel(const struct runner *r)
 	return fl_now_ns() - r->t0;
 }
 
-/* Redraw the live view, when there is one. */
+/* Redraw the live view, when there is one (counting down to --start-at). */
 static void live_draw(struct runner *r)
 {
-	if (r->live)
+	char at[80], tbuf[40];
+
+	if (!r->live)
+		return;
+	if (fl_countdown.waiting) {
+		snprintf(at, sizeof(at), "at %s (Ctrl-C: cancel)",
+			 fl_fmt_time(fl_countdown.start_at_ns, tbuf,
+				     sizeof(tbuf)));
+		fl_live_draw(r->live, fl_wall_ns() - fl_countdown.start_at_ns,
+			     r->duration, at);
+	} else {
 		fl_live_draw(r->live, (int64_t)rel(r), r->duration,
 			     r->stop == STOP_NONE ? "running" : "reverting");
+	}
 }
 
 static json_object *jsec(uint64_t ns)
@@ -1185,6 +1196,8 @@ static void countdown_show(struct runner *r, int64_t at, int64_t left,
 		puts(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 					JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(ev);
+	} else if (r->live) {
+		live_draw(r);
 	} else if (tty) {
 		printf("\rstarting in %llds, at %s (Ctrl-C: cancel) \033[K",
 		       secs, abuf);
@@ -1620,6 +1633,10 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 			goto out_journal;
 		}
 	}
+	/* On a terminal, the live view from here on (after the checks,
+	 * whose messages stay plain lines above it). */
+	if (fl_live_wanted(opts))
+		r->live = fl_live_new(exp);
 	/* --start-at: checks, locks and the guardian are done; wait. */
 	if (opts->start_at_ns) {
 		ret = countdown(r, opts->start_at_ns);
@@ -1627,10 +1644,6 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 			fl_err("cannot wait for --start-at: %s; starting now",
 			       strerror(-ret));
 	}
-	/* On a terminal, the live view from here on (after the checks,
-	 * whose messages stay plain lines above it). */
-	if (fl_live_wanted(opts))
-		r->live = fl_live_new(exp);
 	/* The timeline starts now. */
 	r->t0 = fl_now_ns();
 	r->wall0 = fl_wall_ns();
