@@ -530,7 +530,8 @@ static int cmd_report_merge(int argc, char **argv)
 	}
 	if (fl_json_output && !json_out)
 		fl_print_json(m);
-	else if (!fl_json_output && !fl_quiet && !ret) {
+	else if (!fl_json_output && !fl_quiet && !ret &&
+		 !(json_out && !strcmp(json_out, "-"))) {
 		merge_summary(m);
 		if (json_out && strcmp(json_out, "-"))
 			printf("merged report: %s\n", json_out);
