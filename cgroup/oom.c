@@ -1491,6 +1491,10 @@ static int oom_revert(json_object *state)
 	cg_init();
 	/* In the runner: stop the watcher first. */
 	oom_rt_free(oom_rt_find(NULL, path, true));
+	/* Removed under us (its processes gone): nothing to restore. */
+	if (access(path, F_OK) && errno == ENOENT)
+		fl_warn("oom: cgroup %s was removed during the drill; nothing to restore there",
+			path);
 
 	if (json_object_object_get_ex(state, "restore", &restore) &&
 	    (n = json_object_array_length(restore))) {

@@ -1928,14 +1928,24 @@ static int netem_revert(json_object *state)
 	ifindex = if_nametoindex(dev);
 	if (ifindex && ifindex != rec_int(state, "ifindex"))
 		ifindex = 0;	/* another device of that name now */
+	if (!ifindex)
+		fl_warn("netem: device %s vanished during the drill; its qdiscs went with it: nothing to revert there",
+			dev);
 	if (ifindex && saved) {
 		if (json_object_object_get_ex(state, "egress", &filt) &&
 		    json_object_get_boolean(filt)) {
 			r = tc_state_restore_root(ifindex, saved, netem_owned);
 			if (r == -EBUSY) {
-				fl_warn("%s: its root qdisc was changed by someone else during the run; left as it is",
-					dev);
-				r = 0;
+				char kind[32] = "?";
+				uint32_t h = 0;
+
+				/*
+				 * Not ours, not what was saved: someone
+				 * else's.  Keep it and the record.
+				 */
+				tc_root_now(ifindex, &h, kind, sizeof(kind));
+				fl_err("netem: %s: the root qdisc is now %s %x:, not faultline's: someone changed it during the drill; leaving theirs in place (the undo record stays: remove it and run 'faultline recover' to put the saved tree back)",
+				       dev, kind, h >> 16);
 			}
 			if (r && !ret)
 				ret = r;

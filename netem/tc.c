@@ -943,14 +943,33 @@ int tc_state_restore_root(int ifindex, json_object *saved,
 		if (ret)
 			return ret;
 	}
-	if (!root || !jget(root, "handle"))
-		return 0;		/* the default comes back by itself */
-	if (cur.found && cur.handle == jget(root, "handle") &&
+	if (root && jget(root, "handle") && cur.found &&
+	    cur.handle == jget(root, "handle") &&
 	    !strcmp(cur.kind, jstr(root, "kind") ?: ""))
 		return 0;		/* already there */
-	if (cur.found && cur.handle)
-		return -EBUSY;		/* someone else's root: leave it */
+	/*
+	 * A root that is neither faultline's nor the saved one: someone
+	 * else's, put there during the drill.  Leave it, even where the
+	 * saved root was the default.
+	 */
+	if (cur.found && cur.handle && !(owned && owned(cur.handle)))
+		return -EBUSY;
+	if (!root || !jget(root, "handle"))
+		return 0;		/* the default comes back by itself */
 	return rebuild_root(ifindex, saved, root);
+}
+
+int tc_root_now(int ifindex, uint32_t *handle, char *kind, size_t len)
+{
+	struct dev_root cur;
+	int ret;
+
+	ret = current_at(ifindex, TC_H_ROOT, &cur);
+	if (ret)
+		return ret;
+	*handle = cur.found ? cur.handle : 0;
+	snprintf(kind, len, "%s", cur.found ? cur.kind : "");
+	return 0;
 }
 
 int tc_state_restore_ingress(int ifindex, json_object *saved)

@@ -74,6 +74,8 @@ int tc_state_save(int ifindex, json_object **out);
  */
 int tc_state_restore_root(int ifindex, json_object *saved,
 			  bool (*owned)(uint32_t handle));
+/* The root qdisc now: its handle (0: the default) and kind. */
+int tc_root_now(int ifindex, uint32_t *handle, char *kind, size_t len);
 /*
  * Put the ingress side back: the saved ingress or clsact qdisc and its
  * filters when gone, none when none was saved.

@@ -16,6 +16,19 @@
 #    when; exit 0 (the exit status does not change).
 #  - not root, or root with its capabilities dropped: refused before
 #    anything (exit 3), saying what is missing.
+#  - two runs on the same device (a partition in a namespace this test
+#    makes) or the same cgroup spelled two ways: the second is refused
+#    (exit 3, naming the run); a command target holds nothing, so one file
+#    runs twice at once.
+#  - a device that vanishes mid-drill: the revert is done and says so
+#    (exit 0, journal empty).
+#  - someone replaces the partition's cls_bpf filter mid-drill: revert
+#    leaves theirs, names it, keeps the record (exit 4); status lists it,
+#    recover refuses until theirs is gone, then finishes.
+#  - the cgroup of an oom fault removed mid-drill: the revert says so,
+#    the journal is emptied, the exit status is the expectation's (1).
+# The netem cases (a vanished device with its ifb, a root qdisc replaced)
+# are in tests/vm/hostile.sh; docs/design.md, "Guarantees", lists them all.
 source "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -299,4 +312,102 @@ else
 	check_eq "a filter replaced mid-drill: journal empty after" 0 "$(prun_left)"
 	check_eq "a filter replaced mid-drill: no clsact of ours left" "" \
 		"$(tc -n $ha qdisc show dev veth0 | grep clsact)"
+fi
+
+# --- Cgroups: one cgroup under two spellings; command targets side by side;
+# a cgroup removed under an oom fault. --------------------------------------
+export FAULTLINE_RUNDIR=$T/crun
+crun_left() { find "$FAULTLINE_RUNDIR" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+uni=/sys/fs/cgroup/unified
+[ -d "$uni" ] || uni=/sys/fs/cgroup
+cg2=fl-$$-hcg
+if mkdir "$uni/$cg2" 2>/dev/null; then
+	at_exit "rmdir $uni/$cg2"
+	cg_fault() { # NAME CGROUP
+		cat > "$T/$1.yaml" <<YAML
+name: $1
+duration: 3s
+targets:
+  box: { cgroup: $2 }
+faults:
+  - name: f
+    syscall: { target: box, calls: [connect], errno: ECONNREFUSED }
+YAML
+	}
+	cg_fault rel "$cg2"
+	cg_fault abs "$uni/$cg2"
+	if "$FAULTLINE" plan "$T/rel.yaml" >/dev/null 2>&1; then
+		"$FAULTLINE" run -q "$T/rel.yaml" > "$T/rel.out" 2>&1 &
+		first=$!
+		for _ in $(seq 40); do [ "$(crun_left)" = 1 ] && break; sleep 0.05; done
+		out=$("$FAULTLINE" run "$T/abs.yaml" 2>&1); rc=$?
+		check_eq "two runs on one cgroup, spelled two ways: the second is refused (exit 3)" 3 "$rc"
+		check_match "two runs on one cgroup: names the cgroup and the run" \
+			"busy: cgroup:$uni/$cg2 is held by run .*rel\.yaml" "$out"
+		wait $first
+		check_eq "two runs on one cgroup: journal empty after" 0 "$(crun_left)"
+	else
+		skip "two runs on one cgroup" "no syscall route for connect on a cgroup here"
+	fi
+else
+	skip "two runs on one cgroup" "cannot make a cgroup under $uni"
+fi
+
+# The same file twice at once with a command target: each run starts its
+# own command in its own scratch cgroups, so nothing is shared.
+cat > "$T/cmd.yaml" <<'YAML'
+name: cmd
+duration: 2s
+targets:
+  job: { command: [sleep, "30"] }
+faults:
+  - name: f
+    syscall: { target: job, calls: [connect], errno: ECONNREFUSED }
+YAML
+if "$FAULTLINE" plan "$T/cmd.yaml" >/dev/null 2>&1; then
+	"$FAULTLINE" run -q "$T/cmd.yaml" > /dev/null 2>&1 & one=$!
+	"$FAULTLINE" run -q "$T/cmd.yaml" > /dev/null 2>&1 & two=$!
+	wait $one; r1=$?
+	wait $two; r2=$?
+	check_eq "one file with a command target, twice at once: both run (exit 0 0)" "0 0" "$r1 $r2"
+	check_eq "command targets side by side: journal empty after" 0 "$(crun_left)"
+else
+	skip "command targets side by side" "no syscall route for connect here"
+fi
+
+# An oom fault whose cgroup is removed mid-drill (its process killed
+# first, by us): the revert says so; the run is not proven an OOM kill
+# (exit 1, the expectation's status); the journal is empty.
+mem=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
+[ -n "$mem" ] || mem=$uni
+cgm=$mem/fl-$$-hoom
+if [ -x "${OUTPUT}tools/memhog" ] && mkdir "$cgm" 2>/dev/null; then
+	at_exit "rmdir $cgm"
+	(echo $BASHPID > "$cgm/cgroup.procs"; exec "${OUTPUT}tools/memhog" --size 32M > /dev/null) &
+	hog=$!
+	at_exit "kill -9 $hog"
+	sleep 0.5
+	cat > "$T/cgone.yaml" <<YAML
+name: cgone
+duration: 3s
+targets:
+  box: { cgroup: $cgm }
+faults:
+  - name: squeeze
+    oom: { target: box, squeeze: { below-usage: 4M } }
+YAML
+	"$FAULTLINE" run "$T/cgone.yaml" > "$T/cgone.out" 2>&1 & run=$!
+	sleep 1.2
+	kill -9 $hog; wait $hog 2>/dev/null
+	for _ in $(seq 20); do rmdir "$cgm" 2>/dev/null && break; sleep 0.1; done
+	check "a cgroup removed mid-drill: the test removed it" test ! -d "$cgm"
+	wait $run; rc=$?
+	check_eq "a cgroup removed mid-drill: exit 1 (no OOM kill proven)" 1 "$rc"
+	check_match "a cgroup removed mid-drill: says so" \
+		"oom: cgroup $cgm was removed during the drill; nothing to restore there" "$(cat "$T/cgone.out")"
+	check_match "a cgroup removed mid-drill: the fault is reverted, not failed" \
+		"fault squeeze: reverted" "$(cat "$T/cgone.out")"
+	check_eq "a cgroup removed mid-drill: journal empty" 0 "$(crun_left)"
+else
+	skip "a cgroup removed mid-drill" "no tools/memhog or cannot make $cgm"
 fi
