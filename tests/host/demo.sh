@@ -30,6 +30,13 @@ check_match "demo: it prints where the timeline is" \
 	"timeline $T/out/report-a.svg" "$(cat "$T/demo.log")"
 check_match "demo: it prints where the reports are" \
 	"reports and logs: $T/out" "$(cat "$T/demo.log")"
+# The result: per host, each fault's state, and a skip's reason.
+check_match "demo: the result shows host a's oom kill" \
+	"^    oom-hog +reverted applied .*OOM-killed pid [0-9]+ \(proven\)" \
+	"$(sed -n '/host a: faultline run exited/,/host b: faultline run/p' "$T/demo.log")"
+check_match "demo: the result shows host b's partition" \
+	"^    cut-off-b +reverted applied " \
+	"$(sed -n '/host b: faultline run exited/,$p' "$T/demo.log")"
 states() {
 	python3 -c '
 import json, sys
@@ -48,7 +55,7 @@ check_match "demo: a passes, with the partition, the connect fault and the oom s
 	'^pass .*refuse-connects=reverted .*cut-off-b=reverted oom-hog=reverted' "$a"
 check_match "demo: the oom kill is proven" '^oom proven True$' "$a"
 check_match "demo: b passes with its partition" '^pass cut-off-b=reverted$' "$b"
-if ! grep -qw sch_netem /proc/modules && ! modinfo sch_netem >/dev/null 2>&1; then
+if ! grep -qws sch_netem /proc/modules && ! modinfo sch_netem >/dev/null 2>&1; then
 	check_match "demo: netem is skipped here, and says why" \
 		'^why slow-link-to-c .*sch_netem is not available' "$a"
 	check_match "demo: the run shows the skip" \
@@ -70,6 +77,7 @@ check_eq "demo: none of its namespaces is left" "" \
 check_eq "demo: none of its workloads is left (echo service, b's client)" "" \
 	"$(pgrep -f "$T/out/tmp/(echo-up|client-b)" || true)"
 check_eq "demo: the machine's qdiscs are as they were" "$qd0" "$(qdiscs)"
+check "demo: the writer's folder is removed" test ! -e /run/faultline-demo
 runs=$(python3 -c '
 import json, sys
 for f in sys.argv[1:]:
