@@ -1,0 +1,447 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The self-chaos test (issue 8), shared by tests/host/selfchaos.sh and
+# tests/vm/selfchaos.sh; source it after tests/lib.sh.
+#
+# Each trial starts a drill with every fault kind this kernel allows, in
+# namespaces, cgroups and on a device the trial made (prefix flch-), picks
+# a moment (during apply, while active, or during revert) and an action,
+# both drawn from the seed:
+#   kill9     kill -9 the runner; the guardian must revert
+#   kill9both kill -9 the runner and its guardian, then faultline recover
+#   sigint2   SIGINT twice; the runner must revert at once
+#   deljournal rm -rf the journal folder, then faultline recover: recover
+#             must fail (exit 4) and name what it finds of ours, never
+#             claim success
+# then waits for quiescence and compares everything with its snapshot from
+# before the trial: the device's tc tree (qdiscs, classes, filters, both
+# directions) and ifb devices, the target cgroup's limits and BPF
+# attachments, scratch cgroups, BPF programs of the run, the journal.
+# What is left is counted, reported and removed, so the next trial starts
+# clean.
+#
+# The caller sets CHAOS_NAME (host or vm), CHAOS_MEM (the memory
+# hierarchy), CHAOS_V2 (the v2 mount), CHAOS_MODE (v1 or v2), CHAOS_NETEM
+# (1 when the netem engine can run) and calls chaos_main.
+
+CHAOS_SEED=${FAULTLINE_CHAOS_SEED:-20261128}
+CHAOS_TRIALS=${FAULTLINE_CHAOS_TRIALS:-30}
+MEMHOG=${OUTPUT}tools/memhog
+export FAULTLINE_RUNDIR=$T/run
+
+ACTIONS=(kill9 kill9both sigint2 deljournal)
+PHASES=(apply active revert)
+
+chaos_pfx=flch-$$
+box=$chaos_pfx-box
+
+# rnd N: R = a number in 0..N-1 from the seeded sequence (no subshell, so
+# the sequence is the same on every replay).
+rnd() { R=$((RANDOM % $1)); }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+msleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+# The device's tc tree and the namespace's ifb devices, without counters.
+tc_tree() {
+	local ns=$1
+	{
+		echo "== qdisc"; ip netns exec "$ns" tc qdisc show dev eth0
+		echo "== class"; ip netns exec "$ns" tc class show dev eth0
+		echo "== filter root"; ip netns exec "$ns" tc filter show dev eth0
+		echo "== filter 1:"; ip netns exec "$ns" tc filter show dev eth0 parent 1:
+		echo "== filter ingress"; ip netns exec "$ns" tc filter show dev eth0 ingress
+		echo "== filter egress"; ip netns exec "$ns" tc filter show dev eth0 egress
+		echo "== ifb"; ip -n "$ns" -o link show type ifb | awk '{print $2}'
+	} 2>&1 | sed -E 's/direct_packets_stat [0-9]+//'
+}
+
+box_limits() {
+	local f
+	if [ "$CHAOS_MODE" = v1 ]; then
+		for f in memory.limit_in_bytes memory.memsw.limit_in_bytes \
+			 memory.soft_limit_in_bytes; do
+			[ -e "$CHAOS_MEM/$box/$f" ] && echo "$f $(cat "$CHAOS_MEM/$box/$f")"
+		done
+	else
+		for f in memory.max memory.high memory.swap.max memory.low \
+			 memory.min; do
+			[ -e "$CHAOS_MEM/$box/$f" ] && echo "$f $(cat "$CHAOS_MEM/$box/$f")"
+		done
+	fi
+}
+
+# Programs attached to the target cgroup (the syscall fault's hooks).
+box_bpf() {
+	bpftool cgroup show "$CHAOS_V2/$box" 2>&1 | awk 'NR > 1 {print $2, $3, $NF}'
+}
+
+# Everything the trial compares: the user's tree, limits, attachments.
+state() {
+	tc_tree "$ns_a"
+	echo "== box limits"; box_limits
+	echo "== box bpf"; box_bpf
+}
+
+# The scratch cgroups of the run whose runner is pid.
+scratch_of() {
+	local d
+	for d in "$CHAOS_MEM"/faultline-*-"$1"-*; do
+		[ -d "$d" ] && echo "$d"
+	done
+	[ "$CHAOS_V2" = "$CHAOS_MEM" ] && return 0
+	for d in "$CHAOS_V2"/faultline-*-"$1"-*; do
+		[ -d "$d" ] && echo "$d"
+	done
+	return 0
+}
+
+# Things of the trial's run that must all be gone: scratch cgroups (named
+# faultline-<run>-<target>, the run id holding the runner's pid), BPF
+# programs held by the runner or its guardian, the journal, processes.
+ours() {
+	local pid=$1 d p
+	for d in $(scratch_of "$pid"); do
+		[ -d "$d" ] && echo "scratch cgroup $d"
+	done
+	bpftool prog show 2>/dev/null |
+		awk -v pids="faultline\\\\($pid\\\\)|fl-guardian\\\\(" '
+			/^[0-9]+:/ { id = $1; name = $4 }
+			/pids / && $0 ~ pids && name ~ /^(part_|sf_)/ { print "bpf program " id " " name }'
+	[ -d "$FAULTLINE_RUNDIR" ] &&
+		find "$FAULTLINE_RUNDIR" -mindepth 1 -maxdepth 2 | sed 's/^/journal /'
+	for p in "$pid" $guardians; do
+		kill -0 "$p" 2>/dev/null && echo "process $p $(cat /proc/$p/comm 2>/dev/null)"
+	done
+	return 0
+}
+
+# Remove whatever a trial left, so the next one starts clean.
+force_clean() {
+	local pid=$1 d p t
+	for p in "$pid" $guardians; do kill -9 "$p" 2>/dev/null; done
+	for d in $(scratch_of "$pid"); do
+		[ -d "$d" ] || continue
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
+	done
+	sleep 0.2
+	for d in $(scratch_of "$pid"); do
+		[ -d "$d" ] && rmdir "$d"
+	done
+	bpftool cgroup show "$CHAOS_V2/$box" 2>/dev/null |
+		awk 'NR > 1 {print $1, $2}' | while read -r id t; do
+			bpftool cgroup detach "$CHAOS_V2/$box" "$t" id "$id"
+		done
+	box_set_limits
+	rm -rf "$FAULTLINE_RUNDIR"
+	netns_down
+}
+
+box_set_limits() {
+	if [ "$CHAOS_MODE" = v1 ]; then
+		echo 943718400 >"$CHAOS_MEM/$box/memory.limit_in_bytes" 2>/dev/null
+		echo 1073741824 >"$CHAOS_MEM/$box/memory.memsw.limit_in_bytes" 2>/dev/null
+		echo 943718400 >"$CHAOS_MEM/$box/memory.limit_in_bytes" 2>/dev/null
+		echo 536870912 >"$CHAOS_MEM/$box/memory.soft_limit_in_bytes" 2>/dev/null
+	else
+		echo 943718400 >"$CHAOS_MEM/$box/memory.max"
+		echo 536870912 >"$CHAOS_MEM/$box/memory.swap.max" 2>/dev/null
+		echo 900000768 >"$CHAOS_MEM/$box/memory.high"
+	fi
+}
+
+box_up() {
+	mkdir -p "$CHAOS_MEM/$box" "$CHAOS_V2/$box" || return 1
+	box_set_limits
+	# A sleeper inside, so the cgroup target has a process.
+	bash -c 'echo $$ >"$1/cgroup.procs"; [ "$1" = "$2" ] || echo $$ >"$2/cgroup.procs"; exec sleep 100000' \
+		_ "$CHAOS_MEM/$box" "$CHAOS_V2/$box" &
+	boxpid=$!
+}
+
+box_down() {
+	kill -9 "$boxpid" 2>/dev/null
+	wait "$boxpid" 2>/dev/null
+	rmdir "$CHAOS_MEM/$box" 2>/dev/null
+	[ "$CHAOS_V2" = "$CHAOS_MEM" ] || rmdir "$CHAOS_V2/$box" 2>/dev/null
+}
+
+netns_up() {
+	ns_a=$chaos_pfx-a ns_b=$chaos_pfx-b
+	ip netns add "$ns_a" && ip netns add "$ns_b" || return 1
+	ip -n "$ns_a" link add eth0 type veth peer name eth0 netns "$ns_b" || return 1
+	ip -n "$ns_a" addr add 10.79.0.1/24 dev eth0
+	ip -n "$ns_b" addr add 10.79.0.2/24 dev eth0
+	ip -n "$ns_a" link set eth0 up
+	ip -n "$ns_b" link set eth0 up
+	# The user's own tree: htb with classes and a u32 filter, and a
+	# clsact with a filter of its own at ingress.
+	ip netns exec "$ns_a" sh -e -c '
+		tc qdisc add dev eth0 root handle 1: htb default 20
+		tc class add dev eth0 parent 1: classid 1:1 htb rate 50mbit quantum 60000
+		tc class add dev eth0 parent 1:1 classid 1:20 htb rate 5mbit ceil 50mbit
+		tc filter add dev eth0 parent 1: protocol ip prio 3 u32 match ip src 10.3.0.0/16 flowid 1:20
+		tc qdisc add dev eth0 clsact
+		tc filter add dev eth0 ingress protocol ip prio 1 u32 match ip src 10.7.0.0/16 classid 1:7' 2>/dev/null
+}
+
+netns_down() {
+	ip netns del "$chaos_pfx-a" 2>/dev/null
+	ip netns del "$chaos_pfx-b" 2>/dev/null
+	return 0
+}
+
+# The drill: every fault kind this kernel allows, short windows.
+drill() {
+	cat <<Y
+name: selfchaos
+duration: 1500ms
+targets:
+  hog:
+    command: [$MEMHOG, --size, 64M, --step, 4M, --every, 30]
+  box:
+    cgroup: $box
+faults:
+  - name: cut
+    partition:
+      groups: [[10.79.0.1], [10.79.0.2]]
+    at: 0s
+    for: 1s
+  - name: squeeze-hog
+    oom:
+      target: hog
+      cgroup: scratch
+      squeeze: { below-usage: 8M }
+    at: 0s
+    for: 1s
+  - name: squeeze-box
+    oom:
+      target: box
+      squeeze: { to: 200M }
+    at: 50ms
+    for: 1s
+  - name: refuse
+    syscall:
+      target: box
+      calls: [connect]
+      errno: ECONNREFUSED
+    at: 0s
+    for: 1s
+Y
+	if [ "$CHAOS_NETEM" = 1 ]; then
+		cat <<Y
+  - name: slow
+    netem:
+      device: eth0
+      direction: both
+      match: { to: 10.79.0.2 }
+      delay: 5ms
+      loss: 1%
+    at: 100ms
+    for: 1s
+Y
+	fi
+}
+
+# Wait until the runner's output has the "run" event (the timeline's
+# start), at most 5 s; 1 when the runner ended first.
+wait_run_event() {
+	local i
+	for ((i = 0; i < 250; i++)); do
+		grep -q '"event":"run"' "$out" 2>/dev/null && return 0
+		kill -0 "$runner" 2>/dev/null || return 1
+		sleep 0.02
+	done
+	return 1
+}
+
+# The runner's children that are faultline (the guardian, before or after
+# it renamed itself), not its command targets.
+guardians_of() {
+	local p c
+	for p in $(pgrep -P "$1"); do
+		c=$(cat /proc/$p/comm 2>/dev/null)
+		[ "$c" = fl-guardian ] || [ "$c" = faultline ] && echo "$p"
+	done
+}
+
+# Wait (at most 10 s) until the runner and its guardians are gone.
+quiesce() {
+	local i p alive
+	for ((i = 0; i < 200; i++)); do
+		alive=0
+		for p in "$runner" $guardians; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ $alive = 0 ] && break
+		sleep 0.05
+	done
+	{ wait "$runner"; } 2>/dev/null
+	return 0
+}
+
+# The objects of ours faultline's scan should name: scratch cgroups, ifb
+# devices, faultline's qdisc handles and BPF filters on the device.
+scan_names() {
+	local d
+	for d in $(scratch_of "$runner"); do
+		[ -d "$d" ] && echo "$d"
+	done
+	ip -n "$ns_a" -o link show type ifb 2>/dev/null | awk '{print $2}' | sed 's/@.*//; s/:$//'
+	ip netns exec "$ns_a" tc qdisc show dev eth0 2>/dev/null |
+		awk '$3 ~ /^fa1[78]:$/ {print "qdisc " $2 " " $3}'
+	ip netns exec "$ns_a" tc filter show dev eth0 egress 2>/dev/null |
+		grep -o 'part_[a-z0-9_]*' | sort -u
+	ip netns exec "$ns_a" tc filter show dev eth0 ingress 2>/dev/null |
+		grep -o 'part_[a-z0-9_]*' | sort -u
+	return 0
+}
+
+# One trial: sets trial_left (the number of leftovers).
+trial() {
+	local i=$1 action=$2 phase=$3 delay=$4 gap=$5
+	local before after left rc t0 msg recout recrc names n
+	trial_left=0
+	guardians=
+	if ! netns_up; then
+		notok "trial $i: set up the namespaces"; trial_left=1; netns_down; return
+	fi
+	before=$(state)
+	out=$T/run.$i.out
+	nsenter --net=/run/netns/"$ns_a" -- "$FAULTLINE" run --json "$T/drill.yaml" >"$out" 2>"$T/run.$i.err" &
+	runner=$!
+	t0=$(now_ms)
+	case $phase in
+	apply) msleep "$delay" ;;
+	*) wait_run_event; msleep "$delay" ;;
+	esac
+	msg="trial $i: $action at $phase+${delay}ms"
+	case $action in
+	kill9|kill9both)
+		kill -STOP "$runner" 2>/dev/null
+		guardians=$(guardians_of "$runner")
+		if [ $action = kill9both ]; then
+			kill -9 "$runner" $guardians 2>/dev/null
+		else
+			kill -9 "$runner" 2>/dev/null
+		fi
+		;;
+	sigint2)
+		guardians=$(guardians_of "$runner")
+		kill -INT "$runner" 2>/dev/null
+		msleep "$gap"
+		kill -INT "$runner" 2>/dev/null
+		;;
+	deljournal)
+		guardians=$(guardians_of "$runner")
+		names=$(scan_names)
+		rm -rf "$FAULTLINE_RUNDIR"
+		recout=$("$FAULTLINE" recover 2>&1); recrc=$?
+		n=$(scan_names)
+		# What was there before and is still there after recover ran
+		# must be named; recover must fail when it found anything.
+		names=$(comm -12 <(sort <<<"$names") <(sort <<<"$n"))
+		if [ -n "$names" ] && [ $recrc -ne 4 ]; then
+			notok "$msg: recover without a journal exits 4 (got $recrc)"
+			printf '%s\n' "$recout" | sed 's/^/#   | /' | head -20
+			trial_left=$((trial_left + 1))
+		fi
+		if grep -Eq 'recovered$|^nothing to recover' <<<"$recout" && [ -n "$names" ]; then
+			notok "$msg: recover claims success while objects are left"
+			trial_left=$((trial_left + 1))
+		fi
+		while IFS= read -r n; do
+			[ -n "$n" ] || continue
+			if ! grep -qF -- "${n#qdisc * }" <<<"$recout"; then
+				notok "$msg: recover names $n"
+				printf '%s\n' "$recout" | sed 's/^/#   | /' | head -20
+				trial_left=$((trial_left + 1))
+			fi
+		done <<<"$names"
+		;;
+	esac
+	quiesce
+	if [ $action = kill9both ]; then
+		recout=$("$FAULTLINE" recover 2>&1); recrc=$?
+		if [ $recrc -ne 0 ]; then
+			notok "$msg: recover exits 0 (got $recrc)"
+			printf '%s\n' "$recout" | sed 's/^/#   | /' | head -20
+			trial_left=$((trial_left + 1))
+		fi
+	fi
+	after=$(state)
+	if [ "$before" != "$after" ]; then
+		left=$(diff <(echo "$before") <(echo "$after") | grep -c '^[<>]')
+		trial_left=$((trial_left + left))
+		echo "# $msg: changed state:"
+		diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
+	fi
+	left=$(ours "$runner")
+	if [ -n "$left" ]; then
+		trial_left=$((trial_left + $(wc -l <<<"$left")))
+		echo "# $msg: left:"
+		printf '%s\n' "$left" | sed 's/^/#   /'
+	fi
+	if [ $trial_left -ne 0 ]; then
+		echo "#   runner output (tail):"
+		tail -5 "$out" | cut -c1-300 | sed 's/^/#   | /'
+		sed 's/^/#   ! /' "$T/run.$i.err" | tail -8
+	fi
+	force_clean "$runner"
+	if [ $trial_left -eq 0 ]; then
+		ok "$msg: nothing left ($(grep -c '"event":"applied"' "$out") applied, $(($(now_ms) - t0)) ms)"
+	else
+		notok "$msg: $trial_left leftover(s)"
+	fi
+}
+
+chaos_main() {
+	local i j tmp n=$CHAOS_TRIALS total=0 left=0 delay gap phase applied=0
+	local -a plan
+
+	echo "# seed $CHAOS_SEED, $n trials (replay: FAULTLINE_CHAOS_SEED=$CHAOS_SEED FAULTLINE_CHAOS_TRIALS=$n)"
+	RANDOM=$CHAOS_SEED
+	box_up || { notok "selfchaos: make the target cgroup $box"; return 1; }
+	at_exit box_down
+	at_exit netns_down
+	drill >"$T/drill.yaml"
+	nfaults=$(grep -c '^  - name:' "$T/drill.yaml")
+	# A clean run first: every fault applies and is reverted, so the
+	# trials test a drill that works.
+	netns_up || { notok "selfchaos: set up the namespaces"; return 1; }
+	local before rc
+	before=$(state)
+	nsenter --net=/run/netns/"$ns_a" -- "$FAULTLINE" run --json "$T/drill.yaml" >"$T/clean.out" 2>&1
+	rc=$?
+	check_eq "selfchaos: a clean run applies all $nfaults faults" "$nfaults" \
+		"$(grep -c '"event":"applied"' "$T/clean.out")"
+	check_eq "selfchaos: and reverts them" "$nfaults" \
+		"$(grep -c '"event":"reverted"' "$T/clean.out")"
+	check_eq "selfchaos: the clean run puts everything back" "$before" "$(state)"
+	[ $rc -le 1 ] || { notok "selfchaos: the clean run exits 0 or 1 (got $rc)"; sed 's/^/#   /' "$T/clean.out" | tail -5; }
+	netns_down
+	# The actions: each a quarter of the trials, in a seeded order.
+	for ((i = 0; i < n; i++)); do plan[i]=${ACTIONS[i % 4]}; done
+	for ((i = n - 1; i > 0; i--)); do
+		rnd $((i + 1)); j=$R
+		tmp=${plan[i]}; plan[i]=${plan[j]}; plan[j]=$tmp
+	done
+	for ((i = 0; i < n; i++)); do
+		rnd 3; phase=${PHASES[R]}
+		case $phase in
+		apply) rnd 200; delay=$R ;;		# from the start
+		active) rnd 600; delay=$((300 + R)) ;;	# after the timeline's start
+		revert) rnd 250; delay=$((950 + R)) ;;	# around the windows' end
+		esac
+		rnd 150; gap=$R
+		trial "$((i + 1))" "${plan[i]}" "$phase" "$delay" "$gap" 2>>"$T/trials.err"
+		total=$((total + 1))
+		left=$((left + trial_left))
+		grep -q '"event":"applied"' "$out" && applied=$((applied + 1))
+	done
+	# The moments must reach the faults, not only the start-up.
+	check "selfchaos: faults were active in most trials ($applied of $total)" \
+		test $((applied * 2)) -ge "$total"
+	echo "trials: $total, leftovers: $left"
+	check_eq "selfchaos ($CHAOS_NAME, seed $CHAOS_SEED): $total trials, no leftovers" 0 "$left"
+}
