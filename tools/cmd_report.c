@@ -574,7 +574,13 @@ int cmd_report(int argc, char **argv)
 			fl_quiet = true;
 			break;
 		case 'h':
-			return cmd_usage("report", stdout);
+			cmd_usage("report", stdout);
+			printf("  --svg OUT  draw its timeline again into OUT\n"
+			       "Usage: faultline report merge [--json OUT] "
+			       "[--svg OUT] A.json B.json ...\n"
+			       "  one timeline of a drill's reports from "
+			       "several hosts (run --start-at)\n");
+			return 0;
 		default:
 			return cmd_bad_usage("report", "unknown option");
 		}
