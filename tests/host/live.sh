@@ -49,11 +49,12 @@ probes:
 YAML
 cat >"$T/ok.yaml" <<YAML
 name: live-ok
-duration: 2s
+duration: 3s
 probes:
   - name: fine
     exec: ["true"]
     every: 500ms
+    timeout: 2s
 YAML
 
 # start NAME CMD: run CMD (a shell line) in a fresh 120x40 tmux session,
@@ -144,7 +145,13 @@ check_eq "live: the report has the same states" "reverted skipped" \
 print(" ".join(f["state"] for f in json.load(open(sys.argv[1]))["faults"]))' "$T/live.json" 2>&1)"
 
 # UTF-8: check marks instead of + and x.
+# Nothing happens in this one after its first probe: only the clock.
 start utf "LANG=C.UTF-8 $FAULTLINE run $T/ok.yaml"
+wait_screen '^live-ok .*elapsed' 10
+a=$(elapsed "$scr")
+sleep 1.2
+b=$(elapsed "$(screen)")
+check "live: the clock ticks with no events (elapsed $a, then $b)" [ -n "$a" -a -n "$b" -a "$a" != "$b" ]
 wait_exit utf 15
 check_match "live: UTF-8 strip under a UTF-8 locale" '^fine +✓+ +[1-9]' "$(screen)"
 
