@@ -387,6 +387,27 @@ static int check_pid(const struct oom_spec *s, pid_t pid, char *why,
 	return 0;
 }
 
+/*
+ * v2: a new cgroup under root (a command's scratch cgroup, or cgroup:
+ * scratch) has memory.max only when root's cgroup.subtree_control enables
+ * the memory controller.  systemd enables it; a bare init leaves it off.
+ */
+static int v2_memory_enabled(const char *root, char *why, size_t len)
+{
+	char path[PATH_MAX], buf[256], *tok, *save = NULL;
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	if (read_str(path, buf, sizeof(buf)))
+		return 0;	/* unknown: apply will tell */
+	for (tok = strtok_r(buf, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, "memory"))
+			return 0;
+	WHY("the memory controller is not enabled for the cgroups under %s (its cgroup.subtree_control lacks memory), so a new cgroup there has no memory.max; enable it with: echo +memory > %s",
+	    root, path);
+	return -EOPNOTSUPP;
+}
+
 static int oom_check(const struct fl_fault *f, char *why, size_t len)
 {
 	const struct oom_spec *s = f->priv;
@@ -408,6 +429,14 @@ static int oom_check(const struct fl_fault *f, char *why, size_t len)
 	}
 	if (s->target->kind == FL_TARGET_PID) {
 		r = check_pid(s, s->target->pid, why, len);
+		if (r)
+			return r;
+	}
+	if (k->memory_mode == FL_CG_V2 &&
+	    (s->target->kind == FL_TARGET_COMMAND ||
+	     (s->target->kind == FL_TARGET_PID &&
+	      s->cgroup == OOM_CG_SCRATCH))) {
+		r = v2_memory_enabled(k->memory_root, why, len);
 		if (r)
 			return r;
 	}

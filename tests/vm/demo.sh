@@ -21,8 +21,12 @@ done
 cg=/sys/fs/cgroup
 grep -qw memory $cg/cgroup.controllers ||
 	{ notok "vm/demo: no v2 memory controller"; exit 0; }
-grep -qw memory $cg/cgroup.subtree_control ||
+if ! grep -qw memory $cg/cgroup.subtree_control; then
+	out=$("$FAULTLINE" plan "$SRC/examples/demo.yaml" 2>&1)
+	check_match "vm/demo: without it, plan says why the oom fault cannot run" \
+		'oom-hog.*cgroup.subtree_control lacks memory' "$out"
 	echo +memory >$cg/cgroup.subtree_control
+fi
 
 start=$(date +%s)
 "$SRC/tools/demo" --keep "$T/out" >"$T/demo.log" 2>&1
