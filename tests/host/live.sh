@@ -53,8 +53,7 @@ duration: 3s
 probes:
   - name: fine
     exec: ["true"]
-    every: 500ms
-    timeout: 2s
+    every: 1500ms
 YAML
 
 # start NAME CMD: run CMD (a shell line) in a fresh 120x40 tmux session,
