@@ -401,8 +401,10 @@ static void merge_summary(json_object *m)
 	size_t i, k;
 	double d;
 
-	printf("merged %zu reports of drill %s: %s, time base %s\n",
-	       json_object_array_length(hosts), str(m, "experiment", "?"),
+	printf("merged %zu report%s of drill %s: %s, time base %s\n",
+	       json_object_array_length(hosts),
+	       json_object_array_length(hosts) == 1 ? "" : "s",
+	       str(m, "experiment", "?"),
 	       str(m, "verdict", "?"), str(m, "base", "?"));
 	for (i = 0; i < json_object_array_length(hosts); i++) {
 		json_object *o = json_object_array_get_idx(hosts, i);
