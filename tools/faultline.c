@@ -26,7 +26,7 @@ static const struct fl_cmd cmds[] = {
 	{ "doctor", cmd_doctor, "",
 	  "report what this kernel allows, and what each gap means", false },
 	{ "report", cmd_report, "FILE",
-	  "a drill report again (JSON FILE); --svg OUT redraws its timeline",
+	  "a drill report again; 'report merge A B...' joins hosts' reports",
 	  false },
 };
 
