@@ -10,12 +10,17 @@ if [ -z "$mem" ]; then
 	skip "scratch cgroups" "no cgroup hierarchy is mounted"
 	exit 0
 fi
-scratch() { ls -d /sys/fs/cgroup/faultline-* /sys/fs/cgroup/*/faultline-* 2>/dev/null; }
+# scratch RUNNER: the scratch cgroups of this script's run by that runner
+# pid (the run id is <time>-<pid>), never another faultline's: a demo or
+# another test may run at the same time.
+scratch() {
+	ls -d /sys/fs/cgroup/faultline-*-"$1"-job \
+		/sys/fs/cgroup/*/faultline-*-"$1"-job 2>/dev/null
+}
 # Remove only scratch cgroups this script's runs made, whatever happens.
 cleanup_ours() {
 	local d p
-	for d in $(scratch); do
-		case $d in *-"$1"-job) ;; *) continue ;; esac
+	for d in $(scratch "$1"); do
 		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
 		sleep 0.2; rmdir "$d"
 	done
@@ -31,21 +36,20 @@ faults:
     test: { file: $T/state, value: "on" }
 YAML
 
-before=$(scratch)
 "$FAULTLINE_TEST" --quiet run "$T/d.yaml" > "$T/out" 2>&1 &
 runner=$!
 at_exit "kill -9 $runner"
 for _ in $(seq 50); do [ -s "$T/job.pid" ] && break; sleep 0.1; done
 job=$(cat "$T/job.pid" 2>/dev/null)
 at_exit "[ -n '$job' ] && kill -9 $job"
-cg=$(scratch | grep -- "-$runner-job$" | head -1)
+cg=$(scratch "$runner" | head -1)
 check "a command target gets a scratch cgroup named for its run" [ -n "$cg" ]
 memcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ || ($1 == "0" && $2 == "") {print $3; exit}' /proc/"$job"/cgroup 2>/dev/null)
 check_match "the command runs inside it from its start" "faultline-[0-9-]*-$runner-job" "$memcg"
 check "the journal holds its undo record" ls "$T"/run/*/0001-scratch-job.json
 wait "$runner"; rc=$?
 check_eq "the drill passes" 0 "$rc"
-check_eq "the scratch cgroups are gone after the run" "$before" "$(scratch)"
+check_eq "the scratch cgroups are gone after the run" "" "$(scratch "$runner")"
 check "the command was stopped" bash -c "! kill -0 $job 2>/dev/null"
 cleanup_ours "$runner"
 
@@ -57,10 +61,10 @@ at_exit "kill -9 $runner"
 for _ in $(seq 50); do [ -s "$T/job.pid" ] && break; sleep 0.1; done
 job=$(cat "$T/job.pid" 2>/dev/null)
 at_exit "[ -n '$job' ] && kill -9 $job"
-check "a scratch cgroup exists during the second run" bash -c "ls -d /sys/fs/cgroup/*/faultline-*-$runner-job"
+check "a scratch cgroup exists during the second run" test -n "$(scratch "$runner")"
 kill -9 "$runner"
-for _ in $(seq 40); do [ "$(scratch)" = "$before" ] && break; sleep 0.1; done
-check_eq "after kill -9 of the runner the guardian removed them" "$before" "$(scratch)"
+for _ in $(seq 40); do [ -z "$(scratch "$runner")" ] && break; sleep 0.1; done
+check_eq "after kill -9 of the runner the guardian removed them" "" "$(scratch "$runner")"
 gone() { # gone, or a zombie waiting for init to reap it
 	local st
 	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
