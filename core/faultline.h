@@ -552,6 +552,11 @@ void fl_live_counters(struct fl_live *lv, size_t i, const char *summary);
 void fl_live_observed(struct fl_live *lv, size_t i, json_object *observed);
 void fl_live_probe(struct fl_live *lv, size_t i, bool pass);
 /*
+ * Where command targets write while the view is up (a pipe, read at each
+ * redraw into the event lines), or -1.
+ */
+int fl_live_output_fd(struct fl_live *lv);
+/*
  * Redraw: t is the time on the timeline (negative: before the start),
  * phase a word for the header ("running", "stopping").  fl_live_end
  * draws the final frame, which stays on screen.

@@ -11,9 +11,12 @@
  *
  * Lines are cut to the terminal's width, so that none wraps and the
  * number of rows to move up is known; SIGWINCH interrupts the runner's
- * poll, and the next frame is cut to the new width.
+ * poll, and the next frame is cut to the new width.  What command
+ * targets write would scroll the frame out from under the cursor, so it
+ * comes through a pipe and is shown among the event lines.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@
 #define LIVE_EVENTS	5		/* event lines shown */
 #define LIVE_NAME_MAX	24		/* fault and probe name column */
 #define LIVE_MAX_LINES	256
+#define LIVE_OUT_MAX	512		/* a target's output line, cut */
 
 struct live_probe {
 	unsigned char strip[LIVE_STRIP];	/* 1 pass, 0 fail, oldest first */
@@ -55,6 +59,10 @@ struct fl_live {
 	unsigned int prev_lines;
 	bool ended;
 	struct sigaction old_winch;
+	/* Command targets' output: a pipe, and the partial line read. */
+	int out[2];
+	char part[LIVE_OUT_MAX];
+	size_t npart;
 };
 
 static volatile sig_atomic_t live_winch;
@@ -102,6 +110,7 @@ struct fl_live *fl_live_new(const struct fl_experiment *exp)
 	if (!lv)
 		return NULL;
 	lv->exp = exp;
+	lv->out[0] = lv->out[1] = -1;
 	lv->counters = calloc(nf, sizeof(*lv->counters));
 	lv->victim = calloc(nf, sizeof(*lv->victim));
 	lv->probes = calloc(np, sizeof(*lv->probes));
@@ -159,6 +168,56 @@ void fl_live_event(struct fl_live *lv, const char *line)
 	set_str(&lv->events[lv->nevents], line);
 	if (lv->events[lv->nevents])
 		lv->nevents++;
+}
+
+int fl_live_output_fd(struct fl_live *lv)
+{
+	if (!lv)
+		return -1;
+	if (lv->out[1] >= 0)
+		return lv->out[1];
+	if (pipe2(lv->out, O_CLOEXEC))
+		return lv->out[0] = lv->out[1] = -1;
+	/* Only our end: a target's writes block, as on a terminal. */
+	fcntl(lv->out[0], F_SETFL, fcntl(lv->out[0], F_GETFL) | O_NONBLOCK);
+	fcntl(lv->out[0], F_SETPIPE_SZ, 1 << 20);
+	return lv->out[1];
+}
+
+static void out_line(struct fl_live *lv, int64_t t)
+{
+	char line[LIVE_OUT_MAX + 32];
+
+	if (t < 0)
+		t = 0;
+	snprintf(line, sizeof(line), "[+%lld.%03llds] output: %.*s",
+		 (long long)(t / (int64_t)NSEC_PER_SEC),
+		 (long long)(t % (int64_t)NSEC_PER_SEC /
+			     (int64_t)NSEC_PER_MSEC), (int)lv->npart, lv->part);
+	fl_live_event(lv, line);
+	lv->npart = 0;
+}
+
+/* Read what the targets wrote, a line an event; all of it when flush. */
+static void read_output(struct fl_live *lv, int64_t t, bool flush)
+{
+	char buf[4096];
+	ssize_t n, i;
+
+	if (lv->out[0] < 0)
+		return;
+	while ((n = read(lv->out[0], buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				out_line(lv, t);
+			} else if (buf[i] != '\r' &&
+				   lv->npart < sizeof(lv->part)) {
+				lv->part[lv->npart++] = buf[i];
+			}
+		}
+	}
+	if (flush && lv->npart)
+		out_line(lv, t);
 }
 
 void fl_live_counters(struct fl_live *lv, size_t i, const char *summary)
@@ -458,11 +517,13 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 			break;
 		case FL_FAULT_ACTIVE:
 		case FL_FAULT_REVERTED:
-			put(lv, lv->counters[i] ? lv->counters[i] :
-			    f->engine->live ? "" : "(no live counters)");
+			/* The victim first: the counters may be cut. */
 			if (lv->victim[i])
-				putf(lv, "%s%s", lv->counters[i] ? "; " : "",
-				     lv->victim[i]);
+				putf(lv, "%s%s", lv->victim[i],
+				     lv->counters[i] ? "; " : "");
+			put(lv, lv->counters[i] ? lv->counters[i] :
+			    f->engine->live || lv->victim[i] ? "" :
+			    "(no live counters)");
 			break;
 		}
 		endl(lv);
@@ -524,6 +585,7 @@ void fl_live_draw(struct fl_live *lv, int64_t t, uint64_t duration,
 	if (!lv || lv->ended)
 		return;
 	live_winch = 0;
+	read_output(lv, t, false);
 	lv->width = term_size(&lv->rows);
 	lv->len = 0;
 	lv->nlines = 0;
@@ -575,6 +637,8 @@ void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration)
 {
 	if (!lv || lv->ended)
 		return;
+	if (lv->out[0] >= 0)
+		read_output(lv, t, true);
 	fl_live_draw(lv, t, duration, "done");
 	lv->ended = true;
 }
@@ -586,6 +650,10 @@ void fl_live_free(struct fl_live *lv)
 	if (!lv)
 		return;
 	sigaction(SIGWINCH, &lv->old_winch, NULL);
+	if (lv->out[0] >= 0)
+		close(lv->out[0]);
+	if (lv->out[1] >= 0)
+		close(lv->out[1]);
 	for (i = 0; i < lv->exp->nfaults; i++) {
 		if (lv->counters)
 			free(lv->counters[i]);

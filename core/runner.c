@@ -236,6 +236,9 @@ static void set_detail(struct fl_fault *f, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* Children: probes and command targets.                               */
 
+/* Where command targets write instead of our stderr (the live view's). */
+static int child_out = -1;
+
 static void child_setup(bool quiet_out)
 {
 	sigset_t none;
@@ -254,6 +257,9 @@ static void child_setup(bool quiet_out)
 	if (quiet_out) {
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
+	} else if (child_out >= 0) {
+		dup2(child_out, STDOUT_FILENO);
+		dup2(child_out, STDERR_FILENO);
 	} else {
 		/* Keep our stdout for events: the command writes to stderr. */
 		dup2(STDERR_FILENO, STDOUT_FILENO);
@@ -1637,6 +1643,7 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	 * whose messages stay plain lines above it). */
 	if (fl_live_wanted(opts))
 		r->live = fl_live_new(exp);
+	child_out = fl_live_output_fd(r->live);
 	/* --start-at: checks, locks and the guardian are done; wait. */
 	if (opts->start_at_ns) {
 		ret = countdown(r, opts->start_at_ns);
@@ -1742,6 +1749,7 @@ out_free:
 	for (i = 0; r->live_last && i < exp->nfaults; i++)
 		free(r->live_last[i]);
 	free(r->live_last);
+	child_out = -1;
 	fl_live_free(r->live);
 	return code;
 }

@@ -6,7 +6,8 @@
 # turns), its screen captured over the run.  The clock moves, states go
 # pending -> active -> reverted, the skipped row gives its reason, the
 # probe strip shows passes and failures, the counters move, the frame is
-# redrawn in place (no clear screen) and stays above the summary.  Off a
+# redrawn in place (no clear screen) and stays above the summary; an OOM
+# kill and its victim, a target's output as an event line.  Off a
 # terminal, with --no-live and with --json there are no escapes; --quiet
 # prints nothing.  Connections go to 127.0.0.1 only.
 source "$(dirname "$0")/../lib.sh"
@@ -166,6 +167,42 @@ check "live: after SIGWINCH to 50 columns, no line is wider than 49" \
 check_eq "live: ... and the frame is still drawn once" 1 "$(grep -c '^FAULT' <<<"$scr")"
 check_match "live: ... with the skipped reason wrapped under it" '^ {20,}[a-z(]' "$scr"
 wait_exit narrow 20
+
+# ---------------------------------------------------------------------
+# An OOM kill: the kills counted live, the victim on the row once
+# reverted; what the command target writes ("pid N") comes through the
+# view as an event line instead of scrolling the frame away.
+MEMHOG=${OUTPUT}tools/memhog
+cat >"$T/oom.yaml" <<YAML
+name: live-oom
+duration: 5s
+targets:
+  hog: { command: [$MEMHOG, --size, 400M, --step, 8M, --every, "50"] }
+faults:
+  - name: squeeze
+    oom: { target: hog, cgroup: scratch, squeeze: { to: 32M } }
+    at: 1s
+    for: 2s
+YAML
+if [ ! -x "$MEMHOG" ]; then
+	skip "live: an OOM kill" "tools/memhog is not built (make tests)"
+elif ! "$FAULTLINE" plan "$T/oom.yaml" >"$T/oom.plan" 2>&1; then
+	skip "live: an OOM kill" "this machine cannot squeeze memory: $(tail -1 "$T/oom.plan")"
+else
+	start oom "LANG=C $FAULTLINE run --report $T/oom.json $T/oom.yaml"
+	wait_screen '^\[\+0\.[0-9]{3}s\] output: pid [0-9]+$' 10
+	check_match "live: a target's output is an event line" '^\[\+0\.[0-9]{3}s\] output: pid [0-9]+$' "$scr"
+	wait_screen '^squeeze +active .*[1-9] OOM kill' 10
+	check_match "live: the OOM kill counted live" '^squeeze +active +00:01-00:03 +limit .*, 1 OOM kill' "$scr"
+	wait_exit oom 15
+	scr=$(screen)
+	victim=$(python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))["faults"][0]["observed"]["victim"]
+print(v["pid"], v["comm"])' "$T/oom.json" 2>&1)
+	check_match "live: the reverted row names the victim ($victim)" \
+		"^squeeze +reverted +00:01-00:03 +victim ${victim% *} \\(${victim#* }\\); limit" "$scr"
+	check_eq "live: the target's output did not tear the frame" 1 "$(grep -c '^live-oom (' <<<"$scr")"
+fi
 
 # ---------------------------------------------------------------------
 # Plain lines: off a terminal, with --no-live, with TERM=dumb.
