@@ -57,19 +57,35 @@ static int scratch_empty(const char *path)
 
 static int scratch_revert(json_object *state)
 {
-	json_object *paths;
+	json_object *paths, *v;
+	const char *target = "?";
+	bool made;
 	size_t i;
 	int ret = 0, r;
 
 	if (!json_object_object_get_ex(state, "paths", &paths) ||
 	    !json_object_is_type(paths, json_type_array))
 		return -EINVAL;
+	if (json_object_object_get_ex(state, "target", &v))
+		target = json_object_get_string(v);
+	made = json_object_object_get_ex(state, "made", &v) &&
+	       json_object_get_boolean(v);
 	for (i = 0; i < json_object_array_length(paths); i++) {
 		const char *p = json_object_get_string(
 			json_object_array_get_idx(paths, i));
 
 		if (!p || !strstr(p, "/faultline-"))
 			continue;	/* only ever remove our own */
+		/*
+		 * Someone removed it under us (its processes killed first,
+		 * since a cgroup with processes cannot be removed): done.
+		 */
+		if (access(p, F_OK) && errno == ENOENT) {
+			if (made)
+				fl_warn("target %s: its scratch cgroup %s was removed during the drill; nothing to remove there",
+					target, p);
+			continue;
+		}
 		r = scratch_empty(p);
 		if (!r && rmdir(p) && errno != ENOENT)
 			r = -errno;
@@ -166,6 +182,12 @@ int fl_scratch_create(struct fl_journal *j, const char *run_id,
 	} else if (t->scratch_memory) {
 		t->scratch_unified = strdup(t->scratch_memory);
 	}
+	/*
+	 * They exist now: one that is gone at revert was removed by someone
+	 * else, and revert says so.
+	 */
+	json_object_object_add(state, "made", json_object_new_boolean(true));
+	ret = fl_undo_save(&u, state);
 out:
 	json_object_put(state);
 	return ret;

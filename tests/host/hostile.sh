@@ -25,6 +25,9 @@
 #  - someone replaces the partition's cls_bpf filter mid-drill: revert
 #    leaves theirs, names it, keeps the record (exit 4); status lists it,
 #    recover refuses until theirs is gone, then finishes.
+#  - a command target's scratch cgroups removed mid-drill (its processes
+#    killed, then rmdir): revert says so for each, the journal is emptied,
+#    exit 0.
 #  - the cgroup of an oom fault removed mid-drill: the revert says so,
 #    the journal is emptied, the exit status is the expectation's (1).
 # The netem cases (a vanished device with its ifb, a root qdisc replaced)
@@ -373,6 +376,46 @@ if "$FAULTLINE" plan "$T/cmd.yaml" >/dev/null 2>&1; then
 	check_eq "command targets side by side: journal empty after" 0 "$(crun_left)"
 else
 	skip "command targets side by side" "no syscall route for connect here"
+fi
+
+# A command target's scratch cgroups removed under us mid-drill (its
+# processes killed first, then rmdir, by this test): revert says so for
+# each, nothing crashes, the exit status is the drill's own (0: the
+# command exiting does not change it), the journal is empty.
+if "$FAULTLINE" plan "$T/cmd.yaml" >/dev/null 2>&1; then
+	"$FAULTLINE" run "$T/cmd.yaml" > "$T/scgone.out" 2>&1 & run=$!
+	at_exit "kill $run"
+	sc=()
+	for _ in $(seq 40); do
+		sc=($(ls -d /sys/fs/cgroup/faultline-*-$run-job \
+			/sys/fs/cgroup/*/faultline-*-$run-job 2>/dev/null))
+		[ ${#sc[@]} -gt 0 ] && grep -q "fault f: applied" "$T/scgone.out" && break
+		sleep 0.05
+	done
+	for d in "${sc[@]}"; do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
+	done
+	gone=0
+	for d in "${sc[@]}"; do
+		for _ in $(seq 20); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+		[ -d "$d" ] || gone=$((gone + 1))
+	done
+	check "a scratch cgroup removed mid-drill: the test removed them" \
+		test "${#sc[@]}" -gt 0 -a "$gone" = "${#sc[@]}"
+	wait $run; rc=$?
+	out=$(cat "$T/scgone.out")
+	check_eq "a scratch cgroup removed mid-drill: the drill ends (exit 0)" 0 "$rc"
+	check_match "a scratch cgroup removed mid-drill: the command's end is reported" \
+		"target job: exited \(signal 9\)" "$out"
+	for d in "${sc[@]}"; do
+		check_match "a scratch cgroup removed mid-drill: says so for $(basename "$(dirname "$d")")" \
+			"target job: its scratch cgroup $d was removed during the drill; nothing to remove there" "$out"
+	done
+	check_match "a scratch cgroup removed mid-drill: the fault is reverted" \
+		"fault f: reverted" "$out"
+	check_eq "a scratch cgroup removed mid-drill: journal empty" 0 "$(crun_left)"
+else
+	skip "a scratch cgroup removed mid-drill" "no syscall route for connect here"
 fi
 
 # An oom fault whose cgroup is removed mid-drill (its process killed
