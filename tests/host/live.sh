@@ -62,12 +62,13 @@ YAML
 start() {
 	local name=$1 cmd=$2
 	rm -f "$T/$name.exit"
-	tm kill-session -t live 2>/dev/null
-	tm new-session -d -s live -x 120 -y 40 \
+	# A session each (killing the last one would end the server).
+	live=$name
+	tm new-session -d -s "$live" -x 120 -y 40 \
 		"sleep 0.5; cd $T && $cmd; echo \$? >$T/$name.exit; sleep 600"
-	tm pipe-pane -t live -o "cat >$T/$name.raw"
+	tm pipe-pane -t "$live" -o "cat >$T/$name.raw"
 }
-screen() { tm capture-pane -p -t live; }
+screen() { tm capture-pane -p -t "$live"; }
 # wait_screen ERE SECONDS: until a line of the screen matches; $scr holds
 # the last capture.
 wait_screen() {
@@ -157,9 +158,9 @@ check_match "live: UTF-8 strip under a UTF-8 locale" '^fine +✓+ +[1-9]' "$(scr
 
 # A narrower terminal: every line is cut to the width, nothing wraps.
 start narrow "LANG=C $FAULTLINE run $T/drill.yaml"
-tm resize-window -t live -x 60
+tm resize-window -t "$live" -x 60
 wait_screen '^refuse +active' 10
-tm resize-window -t live -x 50
+tm resize-window -t "$live" -x 50
 sleep 1.2
 scr=$(screen)
 check "live: after SIGWINCH to 50 columns, no line is wider than 49" \
@@ -203,6 +204,30 @@ print(v["pid"], v["comm"])' "$T/oom.json" 2>&1)
 		"^squeeze +reverted +00:01-00:03 +victim ${victim% *} \\(${victim#* }\\); limit" "$scr"
 	check_eq "live: the target's output did not tear the frame" 1 "$(grep -c '^live-oom (' <<<"$scr")"
 fi
+
+# ---------------------------------------------------------------------
+# --start-at: the countdown in the header; Ctrl-C there applies nothing.
+# Ctrl-C while the drill runs: the view ends with its frame, exit 130.
+start wait "LANG=C $FAULTLINE run --start-at +20s $T/ok.yaml"
+if wait_screen '^live-ok .*starts in 00:[12][0-9]  at [0-9T:.-]+Z \(Ctrl-C: cancel\)' 10; then
+	ok "live: the --start-at countdown is in the header"
+else
+	notok "live: the --start-at countdown is in the header"
+	printf '%s\n' "$scr" | sed 's/^/#   | /'
+fi
+tm send-keys -t "$live" C-c
+wait_exit wait 10
+check_eq "live: Ctrl-C in the countdown exits 130" 130 "$(cat "$T/wait.exit" 2>/dev/null)"
+check_match "live: ... and says nothing was applied" 'countdown cancelled; nothing was applied' "$(screen)"
+
+start int "LANG=C $FAULTLINE run $T/ok.yaml"
+wait_screen '^live-ok .*elapsed 00:0[1-9]' 10
+tm send-keys -t "$live" C-c
+wait_exit int 10
+scr=$(screen)
+check_eq "live: Ctrl-C while running exits 130" 130 "$(cat "$T/int.exit" 2>/dev/null)"
+check_match "live: ... the last frame stays, then the summary" '^drill live-ok: INTERRUPTED' "$scr"
+check_eq "live: ... drawn once" 1 "$(grep -c '^live-ok (' <<<"$scr")"
 
 # ---------------------------------------------------------------------
 # Plain lines: off a terminal, with --no-live, with TERM=dumb.
