@@ -44,16 +44,17 @@ msleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 # The device's tc tree and the namespace's ifb devices, without counters.
 tc_tree() {
-	local ns=$1
-	{
-		echo "== qdisc"; ip netns exec "$ns" tc qdisc show dev eth0
-		echo "== class"; ip netns exec "$ns" tc class show dev eth0
-		echo "== filter root"; ip netns exec "$ns" tc filter show dev eth0
-		echo "== filter 1:"; ip netns exec "$ns" tc filter show dev eth0 parent 1:
-		echo "== filter ingress"; ip netns exec "$ns" tc filter show dev eth0 ingress
-		echo "== filter egress"; ip netns exec "$ns" tc filter show dev eth0 egress
-		echo "== ifb"; ip -n "$ns" -o link show type ifb | awk '{print $2}'
-	} 2>&1 | sed -E 's/direct_packets_stat [0-9]+//'
+	# One namespace switch for all of it: every program started counts
+	# under TCG.
+	nsenter --net=/run/netns/"$1" -- sh -c '
+		echo "== qdisc"; tc qdisc show dev eth0
+		echo "== class"; tc class show dev eth0
+		echo "== filter root"; tc filter show dev eth0
+		echo "== filter 1:"; tc filter show dev eth0 parent 1:
+		echo "== filter ingress"; tc filter show dev eth0 ingress
+		echo "== filter egress"; tc filter show dev eth0 egress
+		echo "== ifb"; ip -o link show type ifb' 2>&1 |
+		sed -E 's/direct_packets_stat [0-9]+//; s/^[0-9]+: ([^:@]+).*/\1/'
 }
 
 box_limits() {
