@@ -24,7 +24,7 @@ fi
 
 sock=fl-live-$$
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
-at_exit "tmux -L $sock -f /dev/null kill-server"
+at_exit "tmux -L $sock -f /dev/null kill-server; rm -f ${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
 
 # The drill: connect() to 127.0.0.1 refused from 2s to 5s; "wan" is
 # optional and cannot run (no sch_netem here, and no such device anyway).
