@@ -564,8 +564,6 @@ int fl_live_output_fd(struct fl_live *lv);
 void fl_live_draw(struct fl_live *lv, int64_t t, uint64_t duration,
 		  const char *phase);
 void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration);
-/* SIGWINCH came since the last frame. */
-bool fl_live_resized(void);
 
 /*
  * The guardian (core/guardian.c): a watchdog process in its own session

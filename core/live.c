@@ -65,12 +65,10 @@ struct fl_live {
 	size_t npart;
 };
 
-static volatile sig_atomic_t live_winch;
-
+/* It only has to interrupt the runner's poll: each frame reads the size. */
 static void on_winch(int sig)
 {
 	(void)sig;
-	live_winch = 1;
 }
 
 static bool env_utf8(void)
@@ -584,7 +582,6 @@ void fl_live_draw(struct fl_live *lv, int64_t t, uint64_t duration,
 
 	if (!lv || lv->ended)
 		return;
-	live_winch = 0;
 	read_output(lv, t, false);
 	lv->width = term_size(&lv->rows);
 	lv->len = 0;
@@ -626,11 +623,6 @@ void fl_live_draw(struct fl_live *lv, int64_t t, uint64_t duration,
 	}
 	lv->prev_lines = lv->nlines;
 	memcpy(lv->prev_cols, lv->cols, sizeof(lv->cols));
-}
-
-bool fl_live_resized(void)
-{
-	return live_winch;
 }
 
 void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration)
