@@ -786,6 +786,24 @@ struct oom_rt {
 	struct oom_kill kills[OOM_MAX_KILLS];
 	size_t nkills;
 	bool kmsg_ok;
+
+	/*
+	 * Someone else's writes: the files faultline writes, and what the
+	 * kernel reported right after faultline's last write to each.  A
+	 * value that differs later is someone else's: the squeeze stops and
+	 * revert leaves it.  The main thread (live, revert) keeps the undo
+	 * record up to date with them through u.
+	 */
+	int nw;
+	const char *wfile[2];
+	char seen[2][32];
+	bool foreign;
+	int ffile;			/* which wfile */
+	char found[32];
+	struct fl_undo u;
+	json_object *state;
+	char saved_seen[2][32];
+	bool saved_foreign;
 };
 
 static pthread_mutex_t oom_list_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -856,6 +874,48 @@ static void oom_set_err(struct oom_rt *rt, const char *what, int r)
 	pthread_mutex_unlock(&rt->lock);
 }
 
+/* What the kernel reports for the files we write, after our write. */
+static void oom_readback(struct oom_rt *rt)
+{
+	char v[32];
+	int i;
+
+	for (i = 0; i < rt->nw; i++) {
+		if (cg_read(rt->path, rt->wfile[i], v, sizeof(v)))
+			continue;
+		pthread_mutex_lock(&rt->lock);
+		snprintf(rt->seen[i], sizeof(rt->seen[i]), "%s", v);
+		pthread_mutex_unlock(&rt->lock);
+	}
+}
+
+/*
+ * Has someone else written one of our files since our last write?  The
+ * kernel does not change a limit by itself, so any other value is theirs.
+ */
+static bool oom_foreign_check(struct oom_rt *rt)
+{
+	char v[32];
+	int i;
+
+	for (i = 0; i < rt->nw && !rt->foreign; i++) {
+		if (!rt->seen[i][0] || cg_read(rt->path, rt->wfile[i], v,
+					       sizeof(v)))
+			continue;
+		if (!strcmp(v, rt->seen[i]))
+			continue;
+		pthread_mutex_lock(&rt->lock);
+		rt->foreign = true;
+		rt->ffile = i;
+		snprintf(rt->found, sizeof(rt->found), "%s", v);
+		snprintf(rt->err, sizeof(rt->err),
+			 "%s is now %s, not the %s faultline wrote: someone else changed it; squeeze stopped",
+			 rt->wfile[i], v, rt->seen[i]);
+		pthread_mutex_unlock(&rt->lock);
+	}
+	return rt->foreign;
+}
+
 /* v1 keeps memsw >= limit: lower the limit first, then memsw to it. */
 static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
 {
@@ -869,6 +929,7 @@ static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
 			cg_write_u64(rt->path, "memory.memsw.limit_in_bytes",
 				     v, ms);
 	}
+	oom_readback(rt);
 	return r;
 }
 
@@ -1081,8 +1142,11 @@ static void *oom_watch(void *arg)
 		uint64_t now = fl_now_ns(), usage = 0;
 		bool dead = oom_victim_dead(rt);
 
-		/* The squeeze: ramp, then (re)assert the limit. */
-		if (!dead || rt->pressure) {
+		/*
+		 * The squeeze: ramp, then (re)assert the limit; never over
+		 * someone else's value.
+		 */
+		if ((!dead || rt->pressure) && !oom_foreign_check(rt)) {
 			if (s->squeeze == OOM_SQ_RAMP && now >= rt->next_step) {
 				rt->goal = rt->goal > s->ramp_step + OOM_FLOOR ?
 					   rt->goal - s->ramp_step : OOM_FLOOR;
@@ -1158,18 +1222,26 @@ static struct oom_rt *oom_rt_find(const struct fl_fault *f, const char *path,
 	return rt;
 }
 
-static void oom_rt_free(struct oom_rt *rt)
+/* Stop and join the watcher: from then on nothing of ours writes. */
+static void oom_rt_stop(struct oom_rt *rt)
 {
 	uint64_t one = 1;
+
+	if (rt && rt->th_started) {
+		if (write(rt->stopfd, &one, sizeof(one)) < 0)
+			pthread_cancel(rt->th);
+		pthread_join(rt->th, NULL);
+		rt->th_started = false;
+	}
+}
+
+static void oom_rt_free(struct oom_rt *rt)
+{
 	size_t i;
 
 	if (!rt)
 		return;
-	if (rt->th_started) {
-		if (write(rt->stopfd, &one, sizeof(one)) < 0)
-			pthread_cancel(rt->th);
-		pthread_join(rt->th, NULL);
-	}
+	oom_rt_stop(rt);
 	for (i = 0; i < rt->npid; i++)
 		if (rt->pidfds[i] >= 0)
 			close(rt->pidfds[i]);
@@ -1183,6 +1255,7 @@ static void oom_rt_free(struct oom_rt *rt)
 		close(rt->ctlfd);
 	if (rt->inofd >= 0)
 		close(rt->inofd);
+	json_object_put(rt->state);
 	pthread_mutex_destroy(&rt->lock);
 	free(rt);
 }
@@ -1239,6 +1312,49 @@ static void add_restore(json_object *a, const char *dir, const char *file)
 	json_object_object_add(o, "file", json_object_new_string(file));
 	json_object_object_add(o, "value", json_object_new_string(val));
 	json_object_array_add(a, o);
+}
+
+/*
+ * Keep the undo record up to date (main thread only: apply, live): what
+ * the kernel reported after faultline's last write to each file it
+ * writes ("wrote"), and someone else's value once the watcher found one
+ * ("foreign").  revert from the record alone (the guardian, recover)
+ * tells its own leftovers from someone else's with them.
+ */
+static void oom_record(struct oom_rt *rt)
+{
+	json_object *wrote, *fo;
+	bool changed = false;
+	int i;
+
+	if (!rt->state || !rt->u.j)
+		return;
+	pthread_mutex_lock(&rt->lock);
+	for (i = 0; i < rt->nw; i++)
+		changed |= strcmp(rt->seen[i], rt->saved_seen[i]) != 0;
+	changed |= rt->foreign != rt->saved_foreign;
+	if (!changed) {
+		pthread_mutex_unlock(&rt->lock);
+		return;
+	}
+	wrote = json_object_new_object();
+	for (i = 0; i < rt->nw; i++) {
+		if (rt->seen[i][0])
+			json_object_object_add(wrote, rt->wfile[i],
+				json_object_new_string(rt->seen[i]));
+		memcpy(rt->saved_seen[i], rt->seen[i], sizeof(rt->seen[i]));
+	}
+	json_object_object_add(rt->state, "wrote", wrote);
+	if (rt->foreign) {
+		fo = json_object_new_object();
+		add_str(fo, "file", rt->wfile[rt->ffile]);
+		add_str(fo, "wrote", rt->seen[rt->ffile]);
+		add_str(fo, "found", rt->found);
+		json_object_object_add(rt->state, "foreign", fo);
+	}
+	rt->saved_foreign = rt->foreign;
+	pthread_mutex_unlock(&rt->lock);
+	fl_undo_save(&rt->u, rt->state);
 }
 
 static int oom_apply(struct fl_fault *f, struct fl_undo *u)
@@ -1369,6 +1485,13 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 	r = fl_undo_save(u, state);
 	if (r)
 		goto err;
+	rt->u = *u;
+	rt->state = json_object_get(state);
+	rt->wfile[rt->nw++] = rt->limit_file;
+	if (!rt->pressure && !s->swap && rt->v1 && rt->memsw)
+		rt->wfile[rt->nw++] = "memory.memsw.limit_in_bytes";
+	else if (!rt->pressure && !s->swap && !rt->v1)
+		rt->wfile[rt->nw++] = "memory.swap.max";
 	/* From here, revert finds rt by its path and stops it. */
 	pthread_mutex_lock(&oom_list_lock);
 	rt->next = oom_list;
@@ -1460,6 +1583,8 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 			   strerror(-r));
 		goto out;
 	}
+	oom_readback(rt);
+	oom_record(rt);
 	rt->next_write = fl_now_ns() + OOM_ENFORCE_NS;
 	r = -pthread_create(&rt->th, NULL, oom_watch, rt);
 	rt->th_started = !r;
@@ -1505,28 +1630,179 @@ static int oom_scratch_undo(json_object *sc)
 	return ret ? ret : r;
 }
 
+/* Someone else's value in a file faultline wrote. */
+struct oom_theirs {
+	const char *file;
+	char wrote[32], found[32];
+};
+
+#define OOM_MAX_THEIRS	2
+
+static int parse_limit_str(const char *v, uint64_t *out)
+{
+	char *end;
+
+	if (!strcmp(v, "max")) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	return errno || end == v || *end ? -EINVAL : 0;
+}
+
+/* The value the undo record saved for file, or NULL. */
+static const char *saved_value(json_object *restore, const char *file)
+{
+	size_t i, n = restore ? json_object_array_length(restore) : 0;
+	json_object *v;
+
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(restore, i);
+
+		if (json_object_object_get_ex(o, "file", &v) &&
+		    !strcmp(json_object_get_string(v), file) &&
+		    json_object_object_get_ex(o, "value", &v))
+			return json_object_get_string(v);
+	}
+	return NULL;
+}
+
+/*
+ * From the record alone (the guardian, recover): a file faultline wrote
+ * holds someone else's value when it is neither what was saved nor one of
+ * ours.  faultline's writes only ever go down, so a value at or below the
+ * last one recorded is a later write of ours; the one the watcher found
+ * ("foreign") stays theirs until the saved value is back.
+ */
+static size_t oom_theirs_json(json_object *state, const char *path,
+			      json_object *restore, struct oom_theirs *th)
+{
+	json_object *wrote, *fo, *v;
+	const char *ffile = NULL, *fwrote = NULL;
+	size_t n = 0;
+
+	if (!json_object_object_get_ex(state, "wrote", &wrote) ||
+	    !json_object_is_type(wrote, json_type_object))
+		return 0;
+	if (json_object_object_get_ex(state, "foreign", &fo)) {
+		if (json_object_object_get_ex(fo, "file", &v))
+			ffile = json_object_get_string(v);
+		if (json_object_object_get_ex(fo, "wrote", &v))
+			fwrote = json_object_get_string(v);
+	}
+	json_object_object_foreach(wrote, file, val) {
+		const char *w = json_object_get_string(val);
+		const char *orig = saved_value(restore, file);
+		uint64_t cu, wu;
+		char cur[32];
+		bool ours;
+
+		if (n >= OOM_MAX_THEIRS || !w || strchr(file, '/') ||
+		    cg_read(path, file, cur, sizeof(cur)))
+			continue;
+		if (orig && !strcmp(cur, orig))
+			continue;	/* back to what was saved */
+		if (ffile && !strcmp(ffile, file)) {
+			ours = false;
+			if (fwrote)
+				w = fwrote;
+		} else {
+			ours = !strcmp(cur, w) ||
+			       (!parse_limit_str(cur, &cu) &&
+				!parse_limit_str(w, &wu) && cu <= wu);
+		}
+		if (ours)
+			continue;
+		th[n].file = file;
+		snprintf(th[n].wrote, sizeof(th[n].wrote), "%s", w);
+		snprintf(th[n].found, sizeof(th[n].found), "%s", cur);
+		n++;
+	}
+	return n;
+}
+
+/* In the runner, the watcher stopped: what differs from our last write. */
+static size_t oom_theirs_rt(struct oom_rt *rt, struct oom_theirs *th)
+{
+	char cur[32];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < rt->nw && n < OOM_MAX_THEIRS; i++) {
+		if (!rt->seen[i][0] || cg_read(rt->path, rt->wfile[i], cur,
+					       sizeof(cur)) ||
+		    !strcmp(cur, rt->seen[i]))
+			continue;
+		th[n].file = rt->wfile[i];
+		snprintf(th[n].wrote, sizeof(th[n].wrote), "%s", rt->seen[i]);
+		snprintf(th[n].found, sizeof(th[n].found), "%s", cur);
+		n++;
+	}
+	return n;
+}
+
+static bool is_theirs(const struct oom_theirs *th, size_t n, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(th[i].file, file))
+			return true;
+	return false;
+}
+
 static int oom_revert(json_object *state)
 {
-	json_object *restore, *sc, *v;
+	struct oom_theirs th[OOM_MAX_THEIRS];
+	json_object *restore = NULL, *sc, *v;
 	const char *path = NULL;
-	size_t i, n;
+	struct oom_rt *rt;
+	size_t i, n, nth = 0;
 	int ret = 0, r, pass;
-	bool *done;
+	bool *done, own;
 
 	if (json_object_object_get_ex(state, "path", &v))
 		path = json_object_get_string(v);
 	if (!path)
 		return -EINVAL;
 	cg_init();
+	json_object_object_get_ex(state, "restore", &restore);
 	/* In the runner: stop the watcher first. */
-	oom_rt_free(oom_rt_find(NULL, path, true));
+	rt = oom_rt_find(NULL, path, true);
+	if (rt) {
+		oom_rt_stop(rt);
+		nth = oom_theirs_rt(rt, th);
+		oom_rt_free(rt);
+	} else {
+		nth = oom_theirs_json(state, path, restore, th);
+	}
 	/* Removed under us (its processes gone): nothing to restore. */
-	if (access(path, F_OK) && errno == ENOENT)
+	if (access(path, F_OK) && errno == ENOENT) {
 		fl_warn("oom: cgroup %s was removed during the drill; nothing to restore there",
 			path);
+		nth = 0;
+	}
+	/*
+	 * Someone else's limit: never write over it.  In a scratch cgroup
+	 * (faultline's own, removed at the end) that is all; in theirs the
+	 * record stays until the saved value is back.
+	 */
+	own = strstr(path, "/faultline-") != NULL;
+	for (i = 0; i < nth; i++) {
+		if (own)
+			fl_warn("oom: cgroup %s: %s is now %s, not the %s faultline wrote: someone else changed it during the drill; the squeeze stopped there (the cgroup is faultline's own scratch cgroup, removed at the end)",
+				path, th[i].file, th[i].found, th[i].wrote);
+		else
+			fl_err("oom: cgroup %s: %s is now %s, not the %s faultline wrote: someone else changed it during the drill; leaving theirs in place (the undo record stays: 'faultline recover' finishes once %s is back to %s, or remove the record to keep theirs)",
+			       path, th[i].file, th[i].found, th[i].wrote,
+			       th[i].file, saved_value(restore, th[i].file) ?
+			       saved_value(restore, th[i].file) : "its saved value");
+	}
+	if (own)
+		nth = 0;
 
-	if (json_object_object_get_ex(state, "restore", &restore) &&
-	    (n = json_object_array_length(restore))) {
+	if (restore && (n = json_object_array_length(restore))) {
 		done = calloc(n, sizeof(*done));
 		if (!done)
 			return -ENOMEM;
@@ -1547,7 +1823,7 @@ static int oom_revert(json_object *state)
 				if (json_object_object_get_ex(o, "value", &v))
 					val = json_object_get_string(v);
 				if (!file || !val || !strchr(file, '.') ||
-				    strchr(file, '/'))
+				    strchr(file, '/') || is_theirs(th, nth, file))
 					continue;
 				r = cg_write(path, file, val, 5000);
 				if (r == -ENOENT)
@@ -1566,6 +1842,8 @@ static int oom_revert(json_object *state)
 		if (r && !ret)
 			ret = r;
 	}
+	if (nth && !ret)
+		ret = -EBUSY;
 	return ret;
 }
 
@@ -1593,12 +1871,13 @@ static void add_u64(json_object *o, const char *key, uint64_t v)
 static int oom_live(const struct fl_fault *f, json_object *out)
 {
 	struct oom_rt *rt = oom_rt_find(f, NULL, false);
-	char lim[32], goal[32], sum[200];
+	char lim[32], goal[32], sum[300];
 	uint64_t kills;
 	size_t i, dead = 0;
 
 	if (!rt)
 		return -ENOENT;
+	oom_record(rt);
 	pthread_mutex_lock(&rt->lock);
 	oom_read_counters(rt);
 	kills = rt->oom_kill - rt->oom_kill0;
@@ -1616,6 +1895,13 @@ static int oom_live(const struct fl_fault *f, json_object *out)
 		 fl_fmt_size(rt->goal, goal, sizeof(goal)),
 		 (unsigned long long)kills, kills == 1 ? "" : "s", dead,
 		 rt->npid, rt->npid == 1 ? "" : "es");
+	if (rt->foreign) {
+		size_t o = strlen(sum);
+
+		snprintf(sum + o, sizeof(sum) - o, "; squeeze stopped: %s changed by someone else",
+			 rt->wfile[rt->ffile]);
+		json_object_object_add(out, "foreign", json_object_new_boolean(true));
+	}
 	add_str(out, "summary", sum);
 	pthread_mutex_unlock(&rt->lock);
 	return 0;

@@ -30,6 +30,10 @@
 #    exit 0.
 #  - the cgroup of an oom fault removed mid-drill: the revert says so,
 #    the journal is emptied, the exit status is the expectation's (1).
+#  - someone changes the memory limit an oom fault holds (v1 here; v2 in
+#    tests/vm/hostile.sh): the squeeze stops, revert leaves theirs and
+#    names it (exit 4, record kept); recover refuses until the saved
+#    limit is back, then finishes.
 # The netem cases (a vanished device with its ifb, a root qdisc replaced)
 # are in tests/vm/hostile.sh; docs/design.md, "Guarantees", lists them all.
 source "$(dirname "$0")/../lib.sh"
@@ -453,4 +457,62 @@ YAML
 	check_eq "a cgroup removed mid-drill: journal empty" 0 "$(crun_left)"
 else
 	skip "a cgroup removed mid-drill" "no tools/memhog or cannot make $cgm"
+fi
+
+# Someone else changes the limit an oom fault holds (here lower, to 256M,
+# than faultline's 512M): the watcher stops squeezing, revert leaves
+# theirs and names cgroup, file, both values (exit 4, record kept), the
+# memsw limit faultline also set is put back; recover refuses the same
+# way until the saved limit is back, then finishes.
+cgf=$mem/fl-$$-hforeign
+if [ -x "${OUTPUT}tools/memhog" ] && [ "$mem" != "$uni" ] && mkdir "$cgf" 2>/dev/null; then
+	at_exit "rmdir $cgf"
+	(echo $BASHPID > "$cgf/cgroup.procs"; exec "${OUTPUT}tools/memhog" --size 16M > /dev/null) &
+	fhog=$!
+	at_exit "kill -9 $fhog"
+	sleep 0.5
+	orig=$(cat "$cgf/memory.limit_in_bytes")
+	memsw=$cgf/memory.memsw.limit_in_bytes
+	[ -e "$memsw" ] && origsw=$(cat "$memsw")
+	cat > "$T/foreign.yaml" <<YAML
+name: foreign
+duration: 3s
+targets:
+  box: { cgroup: $cgf }
+faults:
+  - name: squeeze
+    oom: { target: box, squeeze: { to: 512M } }
+YAML
+	"$FAULTLINE" run "$T/foreign.yaml" > "$T/foreign.out" 2>&1 & run=$!
+	for _ in $(seq 40); do grep -q "fault squeeze: applied" "$T/foreign.out" && break; sleep 0.05; done
+	sleep 0.3
+	check_eq "a limit changed mid-drill: faultline's limit was on" 536870912 \
+		"$(cat "$cgf/memory.limit_in_bytes")"
+	echo 268435456 > "$cgf/memory.limit_in_bytes"
+	wait $run; rc=$?
+	out=$(cat "$T/foreign.out")
+	check_eq "a limit changed mid-drill: revert incomplete (exit 4)" 4 "$rc"
+	check_match "a limit changed mid-drill: says so, naming cgroup, file and both values" \
+		"oom: cgroup $cgf: memory.limit_in_bytes is now 268435456, not the 536870912 faultline wrote: someone else changed it during the drill; leaving theirs in place" "$out"
+	check_eq "a limit changed mid-drill: theirs is still there (no re-assert, no restore)" \
+		268435456 "$(cat "$cgf/memory.limit_in_bytes")"
+	if [ -e "$memsw" ]; then
+		check_eq "a limit changed mid-drill: the memsw limit faultline set is put back" \
+			"$origsw" "$(cat "$memsw")"
+	fi
+	check_eq "a limit changed mid-drill: its record stays" 1 "$(crun_left)"
+	out=$("$FAULTLINE" recover 2>&1); rc=$?
+	check_eq "a limit changed mid-drill: recover refuses too (exit 4)" 4 "$rc"
+	check_match "a limit changed mid-drill: recover says why" \
+		"memory.limit_in_bytes is now 268435456, not the 536870912 faultline wrote" "$out"
+	check_eq "a limit changed mid-drill: recover leaves theirs" \
+		268435456 "$(cat "$cgf/memory.limit_in_bytes")"
+	echo "$orig" > "$cgf/memory.limit_in_bytes"
+	out=$("$FAULTLINE" recover 2>&1); rc=$?
+	check_eq "a limit changed mid-drill: once the saved limit is back, recover finishes" 0 "$rc"
+	check_eq "a limit changed mid-drill: journal empty after" 0 "$(crun_left)"
+	kill -9 $fhog; wait $fhog 2>/dev/null
+	for _ in $(seq 20); do rmdir "$cgf" 2>/dev/null && break; sleep 0.1; done
+else
+	skip "a limit changed mid-drill" "no tools/memhog, no cgroup v1 memory hierarchy or cannot make $cgf"
 fi
