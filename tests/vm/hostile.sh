@@ -9,6 +9,9 @@
 #    theirs in place and says what it found (exit 4); the record stays,
 #    so status lists it and recover refuses the same way until theirs is
 #    gone, then puts the saved tree back.
+#  - someone writes memory.max over an oom fault's (cgroup v2): the
+#    squeeze stops, revert leaves theirs and names it (exit 4, record
+#    kept); recover refuses until the saved value is back, then finishes.
 source "$(dirname "$0")/../lib.sh"
 [ "${VMTEST:-}" = 1 ] || { skip "vm/hostile" "run it under tools/vmtest"; exit 0; }
 a=flh-a-$$ b=flh-b-$$
@@ -86,3 +89,49 @@ check_eq "a root qdisc replaced mid-drill: once theirs is gone, recover finishes
 check_eq "a root qdisc replaced mid-drill: the device's tree is as before" \
 	"$before" "$(nx tc qdisc show dev eth0)"
 check_eq "a root qdisc replaced mid-drill: journal empty after" 0 "$(runs_left)"
+
+# --- Someone else writes the memory limit of an oom fault (cgroup v2). ------
+# The squeeze stops, revert leaves theirs (exit 4, record kept), recover
+# refuses until memory.max is back to its saved value, then finishes.
+cg=/sys/fs/cgroup/flh-oom-$$
+grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+if mkdir "$cg" 2>/dev/null && [ -e "$cg/memory.max" ]; then
+	at_exit "rmdir $cg"
+	(echo $BASHPID > "$cg/cgroup.procs"; exec "${OUTPUT}tools/memhog" --size 16M > /dev/null) &
+	hog=$!
+	at_exit "kill -9 $hog"
+	sleep 0.5
+	cat > "$T/foreign.yaml" <<YAML
+name: foreign
+duration: 3s
+targets:
+  box: { cgroup: $cg }
+faults:
+  - name: squeeze
+    oom: { target: box, squeeze: { to: 512M } }
+YAML
+	"$FAULTLINE" run "$T/foreign.yaml" > "$T/foreign.out" 2>&1 & run=$!
+	for _ in $(seq 100); do grep -q "fault squeeze: applied" "$T/foreign.out" && break; sleep 0.05; done
+	sleep 0.3
+	check_eq "v2: faultline's memory.max was on" 536870912 "$(cat "$cg/memory.max")"
+	echo 268435456 > "$cg/memory.max"
+	wait $run; rc=$?
+	out=$(cat "$T/foreign.out")
+	check_eq "v2: a limit changed mid-drill: revert incomplete (exit 4)" 4 "$rc"
+	check_match "v2: a limit changed mid-drill: says so, naming cgroup, file and both values" \
+		"oom: cgroup $cg: memory.max is now 268435456, not the 536870912 faultline wrote: someone else changed it during the drill; leaving theirs in place" "$out"
+	check_eq "v2: a limit changed mid-drill: theirs is still there" 268435456 "$(cat "$cg/memory.max")"
+	check_eq "v2: a limit changed mid-drill: the record stays" 1 "$(runs_left)"
+	out=$("$FAULTLINE" recover 2>&1); rc=$?
+	check_eq "v2: a limit changed mid-drill: recover refuses too (exit 4)" 4 "$rc"
+	check_match "v2: a limit changed mid-drill: recover says why" "memory.max is now 268435456" "$out"
+	echo max > "$cg/memory.max"
+	out=$("$FAULTLINE" recover 2>&1); rc=$?
+	check_eq "v2: a limit changed mid-drill: once memory.max is back, recover finishes" 0 "$rc"
+	check_eq "v2: a limit changed mid-drill: journal empty after" 0 "$(runs_left)"
+	kill -9 $hog; wait $hog 2>/dev/null
+	for _ in $(seq 20); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+else
+	notok "v2: make a cgroup with the memory controller ($cg)"
+fi
