@@ -69,6 +69,9 @@ for h in a b; do
 	fi
 	check_match "demo: $h's file-write fault is applied or skipped with a reason" \
 		'failing-disk=reverted|^why failing-disk .+' "$st"
+	check_match "demo: the result counts what ran and what was skipped on $h" \
+		'^    [0-9]+ of [0-9]+ faults ran(, [0-9]+ skipped)?$' \
+		"$(sed -En "/host $h: faultline run exited/,/^  (host|reports)/p" "$T/demo.log")"
 	check_match "demo: the result shows $h's skips with their reasons, or none" \
 		"^      why: |^    failing-disk +reverted" \
 		"$(sed -En "/host $h: faultline run exited/,/^  (host|reports)/p" "$T/demo.log")"

@@ -52,6 +52,9 @@ for h in $hosts; do
 		"timeline $T/out/report-$h.svg " "$log"
 	check "vm/demo: host $h's timeline is well-formed SVG" \
 		xmllint --noout "$T/out/report-$h.svg"
+	check_match "vm/demo: its result says every fault ran on host $h" \
+		'^    ([0-9]+) of \1 faults ran$' \
+		"$(sed -En "/host $h: faultline run exited/,/^  (host|reports)/p" "$T/demo.log")"
 done
 check_match "vm/demo: it prints where the reports are" \
 	"reports and logs: $T/out \(the sandbox is removed\)" "$log"
