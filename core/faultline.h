@@ -223,6 +223,10 @@ enum fl_fault_state {
 	FL_FAULT_FAILED,
 };
 
+/* "pending", "active", ...: the word the events, the report and the
+ * live view use. */
+const char *fl_fault_state_name(enum fl_fault_state s);
+
 struct fl_engine;
 
 struct fl_fault {

@@ -404,25 +404,16 @@ static char *mmss(int64_t ns, char *buf, size_t len)
 
 static const char *live_state(enum fl_fault_state s, const char **color)
 {
-	switch (s) {
-	case FL_FAULT_PENDING:
-		*color = "0";
-		return "pending";
-	case FL_FAULT_ACTIVE:
-		*color = "1;33";
-		return "active";
-	case FL_FAULT_REVERTED:
-		*color = "32";
-		return "reverted";
-	case FL_FAULT_SKIPPED:
-		*color = "35";
-		return "skipped";
-	case FL_FAULT_FAILED:
-		*color = "1;31";
-		return "failed";
-	}
-	*color = "0";
-	return "?";
+	static const char *const colors[] = {
+		[FL_FAULT_PENDING] = "0",
+		[FL_FAULT_ACTIVE] = "1;33",
+		[FL_FAULT_REVERTED] = "32",
+		[FL_FAULT_SKIPPED] = "35",
+		[FL_FAULT_FAILED] = "1;31",
+	};
+
+	*color = (unsigned int)s < ARRAY_SIZE(colors) ? colors[s] : "0";
+	return fl_fault_state_name(s);
 }
 
 static void draw_header(struct fl_live *lv, int64_t t, uint64_t duration,

@@ -188,7 +188,7 @@ static void emit(struct runner *r, json_object *ev, const char *fmt, ...)
 	json_object_put(ev);
 }
 
-static const char *state_name(enum fl_fault_state s)
+const char *fl_fault_state_name(enum fl_fault_state s)
 {
 	switch (s) {
 	case FL_FAULT_PENDING:
@@ -629,6 +629,8 @@ static void live_fault(struct runner *r, size_t i, bool silent)
 	json_object_object_del(out, "summary");
 	now = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN);
 	fl_live_counters(r->live, i, text ? text : now);
+	/* An OOM victim the engine has proven shows while still active. */
+	fl_live_observed(r->live, i, out);
 	if (r->live_last[i] && !strcmp(r->live_last[i], now))
 		goto out;
 	free(r->live_last[i]);
@@ -1010,7 +1012,7 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 		o = json_object_new_object();
 		ev_str(o, "name", f->name);
 		ev_str(o, "engine", f->engine->name);
-		ev_str(o, "state", state_name(f->state));
+		ev_str(o, "state", fl_fault_state_name(f->state));
 		json_object_object_add(o, "optional",
 				       json_object_new_boolean(f->optional));
 		json_object_object_add(o, "at", jsec(f->at_ns));
@@ -1104,7 +1106,7 @@ static void print_summary(struct runner *r, const char *v, int code,
 	for (i = 0; i < exp->nfaults; i++) {
 		struct fl_fault *f = &exp->faults[i];
 
-		printf("  fault %-16s %-9s", f->name, state_name(f->state));
+		printf("  fault %-16s %-9s", f->name, fl_fault_state_name(f->state));
 		if (f->applied_at_ns >= 0)
 			printf(" applied +%.3fs", (double)f->applied_at_ns /
 			       NSEC_PER_SEC);
