@@ -1865,15 +1865,61 @@ static void add_u64(json_object *o, const char *key, uint64_t v)
 }
 
 /*
+ * The victim (rt->lock held): the target, or the first of a cgroup's
+ * processes the kernel log names as killed, once dead.  *kill is its
+ * kernel log line, or NULL.
+ */
+static bool oom_victim(const struct oom_rt *rt, size_t *vi,
+		       const struct oom_kill **kill)
+{
+	bool found = false;
+	size_t i, k;
+
+	*kill = NULL;
+	for (i = 0; i < rt->npid && !found; i++) {
+		if (!rt->t_dead[i])
+			continue;
+		if (rt->s->target->kind != FL_TARGET_CGROUP) {
+			found = i == 0;
+		} else {
+			for (k = 0; k < rt->nkills; k++)
+				found |= rt->kills[k].pid == rt->pids[i];
+		}
+		if (found)
+			*vi = i;
+	}
+	if (!found)
+		return false;
+	for (k = 0; k < rt->nkills; k++)
+		if (rt->kills[k].pid == rt->pids[*vi])
+			*kill = &rt->kills[k];
+	return true;
+}
+
+/* The victim's kill is proven by all three signs (rt->lock held). */
+static bool oom_proven(const struct oom_rt *rt, size_t vi,
+		       const struct oom_kill *kill)
+{
+	int st = rt->status[vi];
+
+	return kill && st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
+	       rt->oom_kill > rt->oom_kill0;
+}
+
+/*
  * Live: the squeeze's state, "limit 120.0 MiB (goal 8.0 MiB), 1 OOM kill,
- * 1 of 1 watched process dead"; run shows it when it changes.
+ * 1 of 1 watched process dead"; run shows it when it changes.  Once the
+ * watcher has proven the kill (SIGKILL, the counter, the kernel log), the
+ * victim too: "victim": { "pid", "comm" }, which the live view puts on
+ * the fault's row while it is still active.
  */
 static int oom_live(const struct fl_fault *f, json_object *out)
 {
 	struct oom_rt *rt = oom_rt_find(f, NULL, false);
 	char lim[32], goal[32], sum[300];
+	const struct oom_kill *kill;
 	uint64_t kills;
-	size_t i, dead = 0;
+	size_t i, vi, dead = 0;
 
 	if (!rt)
 		return -ENOENT;
@@ -1889,6 +1935,14 @@ static int oom_live(const struct fl_fault *f, json_object *out)
 	add_u64(out, "goal", rt->goal);
 	add_u64(out, "oom_kills", kills);
 	add_u64(out, "dead", dead);
+	if (oom_victim(rt, &vi, &kill) && oom_proven(rt, vi, kill)) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid",
+				       json_object_new_int(rt->pids[vi]));
+		add_str(o, "comm", kill->comm);
+		json_object_object_add(out, "victim", o);
+	}
 	snprintf(sum, sizeof(sum), "limit %s (goal %s), %llu OOM kill%s, %zu of %zu watched process%s dead",
 		 rt->limit == UINT64_MAX ? "none" :
 		 fl_fmt_size(rt->limit, lim, sizeof(lim)),
@@ -1913,7 +1967,7 @@ static int oom_observe(const struct fl_fault *f, json_object *out)
 	const struct oom_kill *kill = NULL;
 	json_object *proof, *coll, *o;
 	char buf[64];
-	size_t i, k, vi = 0;
+	size_t k, vi = 0;
 	bool sigkill = false, counter, named = false, found = false;
 
 	if (!rt)
@@ -1937,23 +1991,8 @@ static int oom_observe(const struct fl_fault *f, json_object *out)
 	if (rt->v1)
 		add_u64(out, "oom_eventfd_notifications", rt->oom_events);
 
-	/* The victim: the target, or the first of a cgroup's it killed. */
-	for (i = 0; i < rt->npid && !found; i++) {
-		if (!rt->t_dead[i])
-			continue;
-		if (rt->s->target->kind != FL_TARGET_CGROUP) {
-			found = i == 0;
-		} else {
-			for (k = 0; k < rt->nkills; k++)
-				found |= rt->kills[k].pid == rt->pids[i];
-		}
-		if (found)
-			vi = i;
-	}
+	found = oom_victim(rt, &vi, &kill);
 	if (found) {
-		for (k = 0; k < rt->nkills; k++)
-			if (rt->kills[k].pid == rt->pids[vi])
-				kill = &rt->kills[k];
 		o = json_object_new_object();
 		json_object_object_add(o, "pid", json_object_new_int(rt->pids[vi]));
 		add_str(o, "comm", kill ? kill->comm : "?");

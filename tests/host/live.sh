@@ -170,20 +170,22 @@ check_match "live: ... with the skipped reason wrapped under it" '^ {20,}[a-z(]'
 wait_exit narrow 20
 
 # ---------------------------------------------------------------------
-# An OOM kill: the kills counted live, the victim on the row once
-# reverted; what the command target writes ("pid N") comes through the
-# view as an event line instead of scrolling the frame away.
+# An OOM kill: the kills counted live, and the victim on the row as soon
+# as the kill is proven, while the row still says active (the window is
+# 4s; the hog fills 32M in well under a second); what the command target
+# writes ("pid N") comes through the view as an event line instead of
+# scrolling the frame away.
 MEMHOG=${OUTPUT}tools/memhog
 cat >"$T/oom.yaml" <<YAML
 name: live-oom
-duration: 5s
+duration: 6s
 targets:
   hog: { command: [$MEMHOG, --size, 400M, --step, 8M, --every, "50"] }
 faults:
   - name: squeeze
     oom: { target: hog, cgroup: scratch, squeeze: { to: 32M } }
     at: 1s
-    for: 2s
+    for: 4s
 YAML
 if [ ! -x "$MEMHOG" ]; then
 	skip "live: an OOM kill" "tools/memhog is not built (make tests)"
@@ -194,14 +196,18 @@ else
 	wait_screen '^\[\+0\.[0-9]{3}s\] output: pid [0-9]+$' 10
 	check_match "live: a target's output is an event line" '^\[\+0\.[0-9]{3}s\] output: pid [0-9]+$' "$scr"
 	wait_screen '^squeeze +active .*[1-9] OOM kill' 10
-	check_match "live: the OOM kill counted live" '^squeeze +active +00:01-00:03 +limit .*, 1 OOM kill' "$scr"
+	check_match "live: the OOM kill counted live" '^squeeze +active +00:01-00:05 +(victim [0-9]+ \([^)]*\); )?limit .*, 1 OOM kill' "$scr"
+	wait_screen '^squeeze +(active|reverted) +00:01-00:05 +victim ' 10
+	active=$(grep -E '^squeeze ' <<<"$scr")
 	wait_exit oom 15
 	scr=$(screen)
 	victim=$(python3 -c 'import json, sys
 v = json.load(open(sys.argv[1]))["faults"][0]["observed"]["victim"]
 print(v["pid"], v["comm"])' "$T/oom.json" 2>&1)
+	check_match "live: the active row names the proven victim ($victim)" \
+		"^squeeze +active +00:01-00:05 +victim ${victim% *} \\(${victim#* }\\); limit" "$active"
 	check_match "live: the reverted row names the victim ($victim)" \
-		"^squeeze +reverted +00:01-00:03 +victim ${victim% *} \\(${victim#* }\\); limit" "$scr"
+		"^squeeze +reverted +00:01-00:05 +victim ${victim% *} \\(${victim#* }\\); limit" "$scr"
 	check_eq "live: the target's output did not tear the frame" 1 "$(grep -c '^live-oom (' <<<"$scr")"
 fi
 
