@@ -21,17 +21,30 @@ int cmd_recover(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-/*
- * Parse the options every command shares (--json, --quiet, --help) with
- * getopt_long; extra is the command's own long options (may be NULL).
- * Returns the getopt result for options it does not handle itself, -1 at
- * the end, or '?' after printing a usage error.
- */
+/* "Usage: faultline NAME ..." with the command's one-line help. */
 int cmd_usage(const char *name, FILE *out);
 /* Print "faultline CMD: usage error" and return FL_EXIT_USAGE. */
 int cmd_bad_usage(const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Root (or CAP_NET_ADMIN/CAP_SYS_ADMIN/CAP_BPF) check; prints why. */
 int cmd_need_root(const char *name);
+
+/*
+ * The options of the commands that take one experiment file (plan, run):
+ * put CMD_FILE_OPTS in the getopt_long table, "jA:" in the short options,
+ * pass each option to cmd_file_opt() first, and print cmd_file_opts_help
+ * in --help.
+ */
+#define CMD_FILE_OPTS							\
+	{ "json", no_argument, NULL, 'j' },				\
+	{ "as", required_argument, NULL, 'A' },				\
+	{ "allow-insecure-file", no_argument, NULL, 'I' }
+extern const char cmd_file_opts_help[];
+/* 1: c was one of CMD_FILE_OPTS and is done; 0: not one of them; or
+ * FL_EXIT_USAGE after saying what is wrong with its argument. */
+int cmd_file_opt(const char *name, int c, const char *arg);
+/* Load and validate FILE; on error print every problem (JSON with --json)
+ * and return FL_EXIT_USAGE with *exp NULL. */
+int cmd_load(const char *file, struct fl_experiment **exp);
 
 #endif

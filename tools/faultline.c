@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "netem/netem.h"
 #include "tools/cmds.h"
 
 static const struct fl_cmd cmds[] = {
@@ -69,6 +70,64 @@ int cmd_bad_usage(const char *name, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'faultline %s --help'.\n", name);
+	return FL_EXIT_USAGE;
+}
+
+const char cmd_file_opts_help[] =
+	"  --json         JSON on stdout\n"
+	"  --as GROUP     partitions: this host is in group GROUP (1 = the "
+	"first),\n"
+	"                 not the one its addresses give\n"
+	"  --allow-insecure-file  take a file that is world-writable or owned "
+	"by\n"
+	"                 another user\n";
+
+int cmd_file_opt(const char *name, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case 'j':
+		fl_json_output = true;
+		return 1;
+	case 'I':
+		fl_allow_insecure_file = true;
+		return 1;
+	case 'A':	/* a partition group number, 1-based */
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 1000)
+			return cmd_bad_usage(name, "--as takes a group number, "
+					     "1 for the first group");
+		netem_partition_as = v;
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_load(const char *file, struct fl_experiment **exp)
+{
+	struct fl_diag d;
+	json_object *errs;
+
+	*exp = NULL;
+	fl_diag_init(&d);
+	if (!fl_experiment_load(file, exp, &d)) {
+		fl_diag_free(&d);
+		return 0;
+	}
+	if (fl_json_output) {
+		errs = json_object_new_object();
+		json_object_object_add(errs, "errors", fl_diag_json(&d));
+		fl_print_json(errs);
+		json_object_put(errs);
+	} else {
+		fl_diag_print(&d, stderr);
+	}
+	fl_diag_free(&d);
+	fl_experiment_free(*exp);
+	*exp = NULL;
 	return FL_EXIT_USAGE;
 }
 
