@@ -473,6 +473,40 @@ unsigned long long fl_pid_start_time(pid_t pid);
 bool fl_pid_alive(pid_t pid, unsigned long long start);
 
 /* ------------------------------------------------------------------ */
+/* Leftover scans: recover without a journal (or --scan) asks each     */
+/* subsystem for the objects of faultline's it finds by name.          */
+
+/*
+ * One object that looks like faultline's: its kind ("cgroup", "qdisc",
+ * "link", "filter", "bpf"), what it is, where (a hierarchy, a network
+ * namespace, "this machine") and how to remove it by hand.
+ */
+typedef void (*fl_found_fn)(void *ctx, const char *kind, const char *what,
+			    const char *where, const char *remove);
+
+#define FL_FOUND_MAX_PROGS	256
+
+struct fl_found {
+	fl_found_fn fn;
+	void *ctx;
+	/* The journal's runs: what they hold is accounted for. */
+	const struct fl_run_info *runs;
+	size_t nruns;
+	/* BPF programs already reported (in a filter), not to repeat. */
+	uint32_t progs[FL_FOUND_MAX_PROGS];
+	size_t nprogs;
+};
+
+/*
+ * Call fn in every network namespace this process can reach, once each
+ * (by nsfs inode): its own first ("this network namespace"), then those
+ * under /run/netns and /proc/PID/ns/net, switched into with setns() and
+ * back.  where names the namespace for messages.  -errno when this
+ * process's own namespace cannot be opened (then fn is never called).
+ */
+int fl_netns_each(void (*fn)(void *ctx, const char *where), void *ctx);
+
+/* ------------------------------------------------------------------ */
 /* Runner.                                                             */
 
 struct fl_run_opts {
