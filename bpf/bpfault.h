@@ -32,4 +32,20 @@ int fl_bpf_probe(enum fl_bpf_feature f, char *why, size_t len);
 
 extern const struct fl_engine syscall_engine;
 
+/* Every program in bpf/sysfault.bpf.c is named sf_*. */
+#define BPFAULT_PROG_PREFIX	"sf_"
+
+/*
+ * A BPF program's name by id (and its type, when type is not NULL);
+ * -errno when it is gone or cannot be read.
+ */
+int bpfault_prog_name(uint32_t id, char *buf, size_t len, uint32_t *type);
+/* The name is one of faultline's programs: the syscall or partition ones. */
+bool bpfault_prog_is_ours(const char *name);
+/*
+ * Leftover scan: every loaded BPF program with one of faultline's names,
+ * except those already reported in f->progs (a filter named them).
+ */
+void bpfault_scan_leftovers(struct fl_found *f);
+
 #endif

@@ -74,7 +74,7 @@ static int scratch_revert(json_object *state)
 		const char *p = json_object_get_string(
 			json_object_array_get_idx(paths, i));
 
-		if (!p || !strstr(p, "/faultline-"))
+		if (!p || !strstr(p, "/" FL_SCRATCH_PREFIX))
 			continue;	/* only ever remove our own */
 		/*
 		 * Someone removed it under us (its processes killed first,
@@ -126,8 +126,8 @@ static int make_one(const char *root, const char *run_id,
 	char path[512];
 	int n;
 
-	n = snprintf(path, sizeof(path), "%s/faultline-%s-%s", root, run_id,
-		     target);
+	n = snprintf(path, sizeof(path), "%s/" FL_SCRATCH_PREFIX "%s-%s", root,
+		     run_id, target);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (mkdir(path, 0755) && errno != EEXIST)
@@ -150,12 +150,12 @@ int fl_scratch_create(struct fl_journal *j, const char *run_id,
 	json_object_object_add(state, "target", json_object_new_string(t->name));
 	json_object_object_add(state, "paths", paths);
 	if (k->memory_root[0]) {
-		snprintf(path, sizeof(path), "%s/faultline-%s-%s",
+		snprintf(path, sizeof(path), "%s/" FL_SCRATCH_PREFIX "%s-%s",
 			 k->memory_root, run_id, t->name);
 		json_object_array_add(paths, json_object_new_string(path));
 	}
 	if (k->unified_root[0] && strcmp(k->unified_root, k->memory_root)) {
-		snprintf(path, sizeof(path), "%s/faultline-%s-%s",
+		snprintf(path, sizeof(path), "%s/" FL_SCRATCH_PREFIX "%s-%s",
 			 k->unified_root, run_id, t->name);
 		json_object_array_add(paths, json_object_new_string(path));
 	}
@@ -218,4 +218,102 @@ int fl_scratch_join(const struct fl_target *t)
 		close(fd);
 	}
 	return 0;
+}
+
+/*
+ * The runner of a scratch cgroup's run (named FL_SCRATCH_PREFIX
+ * "<stamp>-<pid>[-k]-<target>") when it is still running: then it may
+ * still remove the cgroup itself.
+ */
+static pid_t scan_live_runner(const char *name)
+{
+	char path[64], comm[32] = "";
+	const char *p = name + strlen(FL_SCRATCH_PREFIX);
+	FILE *f;
+	long pid;
+
+	/* Skip the stamp: YYYYmmdd-HHMMSS-. */
+	if (strlen(p) < 17 || p[8] != '-' || p[15] != '-')
+		return 0;
+	pid = strtol(p + 16, NULL, 10);
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return strncmp(comm, "faultline", 9) ? 0 : (pid_t)pid;
+}
+
+/* A run of the journal holds the scratch cgroup named name. */
+static bool scan_held(const struct fl_found *f, const char *name)
+{
+	const char *p = name + strlen(FL_SCRATCH_PREFIX);
+	size_t k;
+
+	for (k = 0; k < f->nruns; k++) {
+		size_t l = strlen(f->runs[k].id);
+
+		if (!strncmp(p, f->runs[k].id, l) && p[l] == '-')
+			return true;
+	}
+	return false;
+}
+
+/* Scratch cgroups directly under a hierarchy's root. */
+static void scan_root(struct fl_found *f, const char *root)
+{
+	char path[600], what[700], rm[1300];
+	struct dirent *de;
+	DIR *d;
+
+	if (!root || !*root)
+		return;
+	d = opendir(root);
+	while (d && (de = readdir(d))) {
+		FILE *fp;
+		int procs = 0;
+		char line[32], held[96] = "";
+		pid_t pid;
+
+		if (strncmp(de->d_name, FL_SCRATCH_PREFIX,
+			    strlen(FL_SCRATCH_PREFIX)) ||
+		    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		if (scan_held(f, de->d_name))
+			continue;	/* a run in the journal holds it */
+		pid = scan_live_runner(de->d_name);
+		if (pid)
+			snprintf(held, sizeof(held), "; its runner, pid %d, is "
+				 "still running and may still remove it",
+				 (int)pid);
+		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", root,
+			 de->d_name);
+		fp = fopen(path, "r");
+		while (fp && fgets(line, sizeof(line), fp))
+			procs++;
+		if (fp)
+			fclose(fp);
+		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
+		snprintf(what, sizeof(what), "scratch cgroup %s (%d "
+			 "process%s in it%s)", path, procs, procs == 1 ? "" : "es",
+			 held);
+		snprintf(rm, sizeof(rm), "kill the processes in %s/cgroup.procs, "
+			 "then rmdir %s", path, path);
+		f->fn(f->ctx, "cgroup", what, root, rm);
+	}
+	if (d)
+		closedir(d);
+}
+
+void fl_scratch_scan_leftovers(struct fl_found *f)
+{
+	const struct fl_kernel *k = fl_kernel_get();
+
+	scan_root(f, k->memory_root);
+	if (strcmp(k->unified_root, k->memory_root))
+		scan_root(f, k->unified_root);
 }

@@ -14,4 +14,19 @@ extern const struct fl_engine partition_engine;
  */
 extern int netem_partition_as;
 
+/*
+ * The names of what netem makes, which a leftover scan looks for: ifb
+ * devices "fl-ifb-<hash>", and the programs of netem/partition.bpf.c,
+ * every one named part_*.
+ */
+#define NETEM_IFB_PREFIX	"fl-ifb-"
+#define NETEM_PROG_PREFIX	"part_"
+
+/*
+ * Leftover scan, in every network namespace this process can reach: ifb
+ * devices, qdiscs with faultline's handles, and cls_bpf filters at clsact
+ * running one of faultline's programs (their ids go to f->progs).
+ */
+void netem_scan_leftovers(struct fl_found *f);
+
 #endif

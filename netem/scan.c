@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Leftover scan of what netem and partition make, found by name in every
+ * network namespace this process can reach: ifb devices fl-ifb-*, qdiscs
+ * with faultline's handles (netem_owned: fa17:, fa18:), and cls_bpf
+ * filters at clsact running one of faultline's programs.  Nothing is
+ * changed; each object is reported with how to remove it.
+ */
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/pkt_cls.h>
+
+#include "bpf/bpfault.h"
+#include "netem/netem.h"
+#include "netem/tc.h"
+#include "netem/tcbuild.h"
+
+struct scan_dev {
+	struct fl_found *f;
+	const char *ns;			/* the namespace being scanned */
+	const char *dev;
+	const char *dir;		/* filters: "ingress" or "egress" */
+};
+
+static int scan_qdisc(const struct tc_obj *o, void *data)
+{
+	struct scan_dev *c = data;
+	char what[200], rm[200];
+	uint32_t maj = TC_H_MAJ(o->handle);
+
+	if (!netem_owned(o->handle))
+		return 0;
+	snprintf(what, sizeof(what), "qdisc %s %x: on %s", o->kind,
+		 maj >> 16, c->dev);
+	if (o->parent == TC_H_ROOT)
+		snprintf(rm, sizeof(rm), "tc qdisc del dev %s root (then put "
+			 "your own root qdisc back)", c->dev);
+	else
+		snprintf(rm, sizeof(rm), "tc qdisc del dev %s handle %x:",
+			 c->dev, maj >> 16);
+	c->f->fn(c->f->ctx, "qdisc", what, c->ns, rm);
+	return 0;
+}
+
+static int scan_bpf_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type <= TCA_BPF_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int scan_filter(const struct tc_obj *o, void *data)
+{
+	struct scan_dev *c = data;
+	struct fl_found *f = c->f;
+	const struct nlattr *tb[TCA_BPF_MAX + 1] = {};
+	char name[64] = "", what[300], rm[200];
+	uint32_t id;
+
+	if (strcmp(o->kind, "bpf") || !o->tb[TCA_OPTIONS])
+		return 0;
+	mnl_attr_parse_nested(o->tb[TCA_OPTIONS], scan_bpf_attr, tb);
+	if (!tb[TCA_BPF_ID])
+		return 0;
+	id = mnl_attr_get_u32(tb[TCA_BPF_ID]);
+	if (bpfault_prog_name(id, name, sizeof(name), NULL) ||
+	    !bpfault_prog_is_ours(name))
+		return 0;
+	if (f->nprogs < ARRAY_SIZE(f->progs))
+		f->progs[f->nprogs++] = id;
+	snprintf(what, sizeof(what), "filter bpf %s (program %u) on %s %s, "
+		 "pref %u", name, id, c->dev, c->dir, TC_H_MAJ(o->info) >> 16);
+	snprintf(rm, sizeof(rm), "tc filter del dev %s %s pref %u", c->dev,
+		 c->dir, TC_H_MAJ(o->info) >> 16);
+	f->fn(f->ctx, "filter", what, c->ns, rm);
+	return 0;
+}
+
+/* One network namespace: ifb devices, qdiscs and filters of ours. */
+static void scan_netns(void *ctx, const char *ns)
+{
+	struct fl_found *f = ctx;
+	struct if_nameindex *ifs, *i;
+	char what[200], rm[200];
+
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++) {
+		struct scan_dev c = { f, ns, i->if_name, NULL };
+
+		if (!strncmp(i->if_name, NETEM_IFB_PREFIX,
+			     strlen(NETEM_IFB_PREFIX))) {
+			snprintf(what, sizeof(what), "ifb device %s",
+				 i->if_name);
+			snprintf(rm, sizeof(rm), "ip link del %s", i->if_name);
+			f->fn(f->ctx, "link", what, ns, rm);
+		}
+		tc_dump(RTM_GETQDISC, i->if_index, 0, scan_qdisc, &c);
+		c.dir = "ingress";
+		tc_dump(RTM_GETTFILTER, i->if_index,
+			TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), scan_filter,
+			&c);
+		c.dir = "egress";
+		tc_dump(RTM_GETTFILTER, i->if_index,
+			TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), scan_filter,
+			&c);
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
+void netem_scan_leftovers(struct fl_found *f)
+{
+	fl_netns_each(scan_netns, f);
+}
