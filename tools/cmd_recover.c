@@ -11,24 +11,21 @@
  * fa18:, ifb devices fl-ifb-*, cls_bpf filters and BPF programs with
  * faultline's program names, in every network namespace it can reach.
  * Limits written to a cgroup of the user's cannot be told apart by a scan.
+ * Each subsystem knows its own objects and scans for them behind its
+ * public header; this file only composes the scans and prints.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <net/if.h>
-#include <sched.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <linux/tc_act/tc_bpf.h>
-#include <linux/pkt_cls.h>
 
 #include "tools/cmds.h"
-#include "netem/tc.h"
+#include "bpf/bpfault.h"
+#include "cgroup/memcg.h"
+#include "netem/netem.h"
 
 /* The runs, listed under the journal's lock (no run is half-made). */
 static int list_locked(struct fl_run_info **runs, size_t *n)
@@ -48,20 +45,9 @@ static int list_locked(struct fl_run_info **runs, size_t *n)
 }
 
 /* ------------------------------------------------------------------ */
-/* The scan: what faultline makes, found by name.                      */
+/* The scan: what faultline makes, found by name by each subsystem.    */
 
-struct scan {
-	json_object *found;		/* array of { "kind", "what", "where",
-					 * "remove" } */
-	__u32 ids[256];			/* BPF programs named in a filter */
-	size_t nids;
-	const char *ns;			/* the namespace being scanned */
-	const struct fl_run_info *runs;	/* the journal's runs: theirs are
-					 * accounted for */
-	size_t nruns;
-};
-
-static void found(struct scan *sc, const char *kind, const char *what,
+static void found(void *ctx, const char *kind, const char *what,
 		  const char *where, const char *remove)
 {
 	json_object *o = json_object_new_object();
@@ -70,300 +56,21 @@ static void found(struct scan *sc, const char *kind, const char *what,
 	json_object_object_add(o, "what", json_object_new_string(what));
 	json_object_object_add(o, "where", json_object_new_string(where));
 	json_object_object_add(o, "remove", json_object_new_string(remove));
-	json_object_array_add(sc->found, o);
+	json_object_array_add(ctx, o);
 }
 
-static bool our_prog(const char *name)
-{
-	return !strncmp(name, "part_", 5) || !strncmp(name, "sf_", 3);
-}
-
-static int prog_name(__u32 id, char *buf, size_t len, __u32 *type)
-{
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = bpf_obj_get_info_by_fd(fd, &info, &ilen);
-	close(fd);
-	if (ret)
-		return ret;
-	snprintf(buf, len, "%s", info.name);
-	if (type)
-		*type = info.type;
-	return 0;
-}
-
-/*
- * The runner of a run id (<stamp>-<pid>[-k]) when it is still running:
- * then it may still revert what it made itself.
- */
-static pid_t live_runner(const char *name)
-{
-	char path[64], comm[32] = "";
-	const char *p = name + strlen("faultline-");
-	FILE *f;
-	long pid;
-
-	/* Skip the stamp: YYYYmmdd-HHMMSS-. */
-	if (strlen(p) < 17 || p[8] != '-' || p[15] != '-')
-		return 0;
-	pid = strtol(p + 16, NULL, 10);
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = 0;
-	fclose(f);
-	return strncmp(comm, "faultline", 9) ? 0 : (pid_t)pid;
-}
-
-/* Scratch cgroups directly under a hierarchy's root. */
-static void scan_cgroups(struct scan *sc, const char *root)
-{
-	char path[600], what[700], rm[1300];
-	struct dirent *de;
-	DIR *d;
-
-	if (!root || !*root)
-		return;
-	d = opendir(root);
-	while (d && (de = readdir(d))) {
-		FILE *f;
-		int procs = 0;
-		char line[32], held[96] = "";
-		bool theirs = false;
-		size_t k;
-		pid_t pid;
-
-		if (strncmp(de->d_name, "faultline-", 10) ||
-		    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
-			continue;
-		for (k = 0; k < sc->nruns; k++) {
-			size_t l = strlen(sc->runs[k].id);
-
-			theirs |= !strncmp(de->d_name + 10, sc->runs[k].id, l) &&
-				  de->d_name[10 + l] == '-';
-		}
-		if (theirs)
-			continue;	/* a run in the journal holds it */
-		pid = live_runner(de->d_name);
-		if (pid)
-			snprintf(held, sizeof(held), "; its runner, pid %d, is "
-				 "still running and may still remove it",
-				 (int)pid);
-		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", root,
-			 de->d_name);
-		f = fopen(path, "r");
-		while (f && fgets(line, sizeof(line), f))
-			procs++;
-		if (f)
-			fclose(f);
-		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
-		snprintf(what, sizeof(what), "scratch cgroup %s (%d "
-			 "process%s in it%s)", path, procs, procs == 1 ? "" : "es",
-			 held);
-		snprintf(rm, sizeof(rm), "kill the processes in %s/cgroup.procs, "
-			 "then rmdir %s", path, path);
-		found(sc, "cgroup", what, root, rm);
-	}
-	if (d)
-		closedir(d);
-}
-
-struct dev_ctx {
-	struct scan *sc;
-	const char *dev;
-	const char *dir;
-};
-
-static int qdisc_cb(const struct tc_obj *o, void *data)
-{
-	struct dev_ctx *c = data;
-	char what[200], rm[200];
-	uint32_t maj = TC_H_MAJ(o->handle);
-
-	if (maj != 0xfa170000U && maj != 0xfa180000U)
-		return 0;
-	snprintf(what, sizeof(what), "qdisc %s %x: on %s", o->kind,
-		 maj >> 16, c->dev);
-	if (o->parent == TC_H_ROOT)
-		snprintf(rm, sizeof(rm), "tc qdisc del dev %s root (then put "
-			 "your own root qdisc back)", c->dev);
-	else
-		snprintf(rm, sizeof(rm), "tc qdisc del dev %s handle %x:",
-			 c->dev, maj >> 16);
-	found(c->sc, "qdisc", what, c->sc->ns, rm);
-	return 0;
-}
-
-static int bpf_attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (type <= TCA_BPF_MAX)
-		tb[type] = a;
-	return MNL_CB_OK;
-}
-
-static int filter_cb(const struct tc_obj *o, void *data)
-{
-	struct dev_ctx *c = data;
-	const struct nlattr *tb[TCA_BPF_MAX + 1] = {};
-	char name[64] = "", what[300], rm[200];
-	__u32 id;
-
-	if (strcmp(o->kind, "bpf") || !o->tb[TCA_OPTIONS])
-		return 0;
-	mnl_attr_parse_nested(o->tb[TCA_OPTIONS], bpf_attr_cb, tb);
-	if (!tb[TCA_BPF_ID])
-		return 0;
-	id = mnl_attr_get_u32(tb[TCA_BPF_ID]);
-	if (prog_name(id, name, sizeof(name), NULL) || !our_prog(name))
-		return 0;
-	if (c->sc->nids < ARRAY_SIZE(c->sc->ids))
-		c->sc->ids[c->sc->nids++] = id;
-	snprintf(what, sizeof(what), "filter bpf %s (program %u) on %s %s, "
-		 "pref %u", name, id, c->dev, c->dir, TC_H_MAJ(o->info) >> 16);
-	snprintf(rm, sizeof(rm), "tc filter del dev %s %s pref %u", c->dev,
-		 c->dir, TC_H_MAJ(o->info) >> 16);
-	found(c->sc, "filter", what, c->sc->ns, rm);
-	return 0;
-}
-
-/* One network namespace: ifb devices, qdiscs and filters of ours. */
-static void scan_netns(struct scan *sc)
-{
-	struct if_nameindex *ifs, *i;
-	char what[200], rm[200];
-
-	ifs = if_nameindex();
-	for (i = ifs; i && i->if_index; i++) {
-		struct dev_ctx c = { sc, i->if_name, NULL };
-
-		if (!strncmp(i->if_name, "fl-ifb-", 7)) {
-			snprintf(what, sizeof(what), "ifb device %s",
-				 i->if_name);
-			snprintf(rm, sizeof(rm), "ip link del %s", i->if_name);
-			found(sc, "link", what, sc->ns, rm);
-		}
-		tc_dump(RTM_GETQDISC, i->if_index, 0, qdisc_cb, &c);
-		c.dir = "ingress";
-		tc_dump(RTM_GETTFILTER, i->if_index,
-			TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), filter_cb, &c);
-		c.dir = "egress";
-		tc_dump(RTM_GETTFILTER, i->if_index,
-			TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), filter_cb, &c);
-	}
-	if (ifs)
-		if_freenameindex(ifs);
-}
-
-/* Every network namespace we can reach, once each. */
-static void scan_all_netns(struct scan *sc)
-{
-	static const char *const dirs[] = { "/run/netns", "/proc" };
-	unsigned long long seen[512];
-	size_t nseen = 0, k;
-	char path[300], where[300];
-	struct stat st;
-	int self, fd;
-
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return;
-	if (!fstat(self, &st))
-		seen[nseen++] = st.st_ino;
-	sc->ns = "this network namespace";
-	scan_netns(sc);
-	for (k = 0; k < ARRAY_SIZE(dirs); k++) {
-		DIR *d = opendir(dirs[k]);
-		struct dirent *de;
-
-		while (d && (de = readdir(d))) {
-			size_t m;
-			bool dup = false;
-
-			if (de->d_name[0] == '.' || (k == 1 &&
-			    (de->d_name[0] < '0' || de->d_name[0] > '9')))
-				continue;
-			snprintf(path, sizeof(path), k ? "%s/%s/ns/net" :
-				 "%s/%s", dirs[k], de->d_name);
-			if (stat(path, &st))
-				continue;
-			for (m = 0; m < nseen; m++)
-				dup |= seen[m] == st.st_ino;
-			if (dup || nseen == ARRAY_SIZE(seen))
-				continue;
-			seen[nseen++] = st.st_ino;
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			if (!setns(fd, CLONE_NEWNET)) {
-				snprintf(where, sizeof(where), k ?
-					 "network namespace %llu (of pid %s)" :
-					 "network namespace %llu (%s)",
-					 (unsigned long long)st.st_ino,
-					 k ? de->d_name : path);
-				sc->ns = where;
-				scan_netns(sc);
-				if (setns(self, CLONE_NEWNET))
-					fl_err("setns back: %s",
-					       strerror(errno));
-			}
-			close(fd);
-		}
-		if (d)
-			closedir(d);
-	}
-	close(self);
-}
-
-/* BPF programs with faultline's names not already named in a filter. */
-static void scan_progs(struct scan *sc)
-{
-	char name[64], what[200], rm[200];
-	__u32 id = 0, type;
-	size_t k;
-
-	while (!bpf_prog_get_next_id(id, &id)) {
-		bool seen = false;
-
-		if (prog_name(id, name, sizeof(name), &type) ||
-		    !our_prog(name))
-			continue;
-		for (k = 0; k < sc->nids; k++)
-			seen |= sc->ids[k] == id;
-		if (seen)
-			continue;
-		snprintf(what, sizeof(what), "BPF program %u %s (type %u)",
-			 id, name, type);
-		snprintf(rm, sizeof(rm), "bpftool prog show id %u pids: "
-			 "detach it where it is attached, or end the process "
-			 "holding it", id);
-		found(sc, "bpf", what, "this machine", rm);
-	}
-}
-
+/* An array of { "kind", "what", "where", "remove" }. */
 static json_object *scan_machine(const struct fl_run_info *runs,
 				 size_t nruns)
 {
-	const struct fl_kernel *k = fl_kernel_get();
-	struct scan sc = { .found = json_object_new_array(), .runs = runs,
-			   .nruns = nruns };
+	json_object *arr = json_object_new_array();
+	struct fl_found f = { .fn = found, .ctx = arr, .runs = runs,
+			      .nruns = nruns };
 
-	scan_cgroups(&sc, k->memory_root);
-	if (strcmp(k->unified_root, k->memory_root))
-		scan_cgroups(&sc, k->unified_root);
-	scan_all_netns(&sc);
-	scan_progs(&sc);
-	return sc.found;
+	fl_scratch_scan_leftovers(&f);
+	netem_scan_leftovers(&f);
+	bpfault_scan_leftovers(&f);
+	return arr;
 }
 
 /* Print what the scan found; the number of objects. */
