@@ -43,30 +43,29 @@ static int scan_qdisc(const struct tc_obj *o, void *data)
 	return 0;
 }
 
-static int scan_bpf_attr(const struct nlattr *a, void *data)
+/* The id of a cls_bpf filter's program (TCA_BPF_ID), or 0. */
+static uint32_t scan_bpf_id(const struct nlattr *opts)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
+	const struct nlattr *a;
 
-	if (type <= TCA_BPF_MAX)
-		tb[type] = a;
-	return MNL_CB_OK;
+	mnl_attr_for_each_nested(a, opts)
+		if (mnl_attr_get_type(a) == TCA_BPF_ID)
+			return mnl_attr_get_u32(a);
+	return 0;
 }
 
 static int scan_filter(const struct tc_obj *o, void *data)
 {
 	struct scan_dev *c = data;
 	struct fl_found *f = c->f;
-	const struct nlattr *tb[TCA_BPF_MAX + 1] = {};
 	char name[64] = "", what[300], rm[200];
 	uint32_t id;
 
 	if (strcmp(o->kind, "bpf") || !o->tb[TCA_OPTIONS])
 		return 0;
-	mnl_attr_parse_nested(o->tb[TCA_OPTIONS], scan_bpf_attr, tb);
-	if (!tb[TCA_BPF_ID])
+	id = scan_bpf_id(o->tb[TCA_OPTIONS]);
+	if (!id)
 		return 0;
-	id = mnl_attr_get_u32(tb[TCA_BPF_ID]);
 	if (bpfault_prog_name(id, name, sizeof(name), NULL) ||
 	    !bpfault_prog_is_ours(name))
 		return 0;
