@@ -1824,6 +1824,34 @@ int netem_ifb_add(struct netem_applier *a, const char *ifb, int *ifb_index)
 	return 0;
 }
 
+/*
+ * The subtrees faultline installed under its root (tc_subtree_save), on
+ * the device when egress and on the ifb when ingress: "ours" and
+ * "ours_ifb" in the record.
+ */
+static int netem_record_ours(struct netem_applier *a, json_object *rec,
+			     int ifindex, const char *dev, int ifb_index)
+{
+	json_object *t;
+	int ret;
+
+	if (a->s->direction != NETEM_INGRESS) {
+		ret = tc_subtree_save(ifindex, netem_owned, &t);
+		if (ret)
+			return netem_fail(a, ret, "cannot read back the tree on %s",
+					  dev);
+		json_object_object_add(rec, "ours", t);
+	}
+	if (ifb_index) {
+		ret = tc_subtree_save(ifb_index, netem_owned, &t);
+		if (ret)
+			return netem_fail(a, ret, "cannot read back the tree on %s",
+					  a->s->rt_ifb);
+		json_object_object_add(rec, "ours_ifb", t);
+	}
+	return 0;
+}
+
 static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 {
 	struct netem_spec *s = f->priv;
@@ -1884,7 +1912,16 @@ static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 			goto out;
 	}
 	s->rt_applied = true;
-	ret = 0;
+	/*
+	 * What faultline installed, as read back, into the record: revert
+	 * (from the record alone) leaves the tree when someone changed it.
+	 */
+	ret = netem_record_ours(&a, rec, ifindex, s->device, ifb_index);
+	if (!ret)
+		ret = fl_undo_save(u, rec);
+	if (ret)
+		ret = netem_fail(&a, ret, "cannot record what was installed on %s",
+				 s->device);
 out:
 	json_object_put(rec);
 	json_object_put(saved);
@@ -1910,6 +1947,51 @@ static int64_t rec_int(json_object *o, const char *key)
 	return json_object_get_int64(v);
 }
 
+/*
+ * Is faultline's subtree under its root on one device still as it was
+ * installed (rec's key)?  Only while the root is faultline's: a root
+ * removed or replaced is handled by tc_state_restore_root.  0 yes (or
+ * nothing to compare), -EBUSY no, after saying what differs.
+ */
+static int subtree_check(json_object *rec, const char *key, int ifindex,
+			 const char *dev, bool *changed)
+{
+	json_object *ours;
+	char kind[32], why[1024];
+	uint32_t h = 0;
+	int r;
+
+	if (!ifindex || !json_object_object_get_ex(rec, key, &ours))
+		return 0;
+	if (tc_root_now(ifindex, &h, kind, sizeof(kind)) || !h ||
+	    !netem_owned(h))
+		return 0;
+	r = tc_subtree_diff(ifindex, dev, ours, netem_owned, why, sizeof(why));
+	if (r < 0)
+		return r == -ENODEV ? 0 : r;
+	if (!r)
+		return 0;
+	fl_err("netem: %s: someone changed faultline's tree during the drill: %s; leaving it all in place (the undo record stays: undo that change, or remove the root qdisc, and run 'faultline recover')",
+	       dev, why);
+	*changed = true;
+	return 0;
+}
+
+static int netem_changed(json_object *state, int ifindex, const char *dev,
+			 const char *ifb)
+{
+	bool changed = false;
+	int r;
+
+	r = subtree_check(state, "ours", ifindex, dev, &changed);
+	if (!r && ifb)
+		r = subtree_check(state, "ours_ifb", if_nametoindex(ifb), ifb,
+				  &changed);
+	if (r)
+		return r;
+	return changed ? -EBUSY : 0;
+}
+
 static int netem_revert(json_object *state)
 {
 	const char *dev = rec_str(state, "device"), *ifb = rec_str(state, "ifb");
@@ -1931,6 +2013,16 @@ static int netem_revert(json_object *state)
 	if (!ifindex)
 		fl_warn("netem: device %s vanished during the drill; its qdiscs went with it: nothing to revert there",
 			dev);
+	/*
+	 * Someone changed the tree below faultline's root (a netem's
+	 * options, a child qdisc, a filter or class added): removing the
+	 * root would take their change with it.  Leave everything.
+	 */
+	r = netem_changed(state, ifindex, dev, ifb);
+	if (r) {
+		tc_netns_leave(oldfd);
+		return r;
+	}
 	if (ifindex && saved) {
 		if (json_object_object_get_ex(state, "egress", &filt) &&
 		    json_object_get_boolean(filt)) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -970,6 +971,243 @@ int tc_root_now(int ifindex, uint32_t *handle, char *kind, size_t len)
 	*handle = cur.found ? cur.handle : 0;
 	snprintf(kind, len, "%s", cur.found ? cur.kind : "");
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* faultline's subtree: what it installed, and what changed since.     */
+
+static bool jhas(json_object *o, const char *key)
+{
+	return json_object_object_get_ex(o, key, NULL);
+}
+
+/* The identity of a saved object (no counters, options of netem alone). */
+static json_object *subtree_obj(json_object *o, bool filter)
+{
+	json_object *j = json_object_new_object();
+	const char *kind = jstr(o, "kind") ?: "";
+
+	json_object_object_add(j, "kind", json_object_new_string(kind));
+	json_object_object_add(j, "handle",
+			       json_object_new_int64(jget(o, "handle")));
+	json_object_object_add(j, "parent",
+			       json_object_new_int64(jget(o, "parent")));
+	if (filter) {
+		json_object_object_add(j, "info",
+				       json_object_new_int64(jget(o, "info")));
+		if (jhas(o, "chain"))
+			json_object_object_add(j, "chain",
+				json_object_new_int64(jget(o, "chain")));
+	}
+	if (!strcmp(kind, "netem") && jstr(o, "opts"))
+		json_object_object_add(j, "opts",
+				       json_object_new_string(jstr(o, "opts")));
+	return j;
+}
+
+static void subtree_pick(json_object *from, json_object *to, bool filter,
+			 bool (*owned)(uint32_t), bool by_parent,
+			 bool by_handle)
+{
+	size_t i;
+
+	for (i = 0; from && i < json_object_array_length(from); i++) {
+		json_object *o = json_object_array_get_idx(from, i);
+
+		if ((by_handle && owned(jget(o, "handle"))) ||
+		    (by_parent && owned(jget(o, "parent"))))
+			json_object_array_add(to, subtree_obj(o, filter));
+	}
+}
+
+int tc_subtree_save(int ifindex, bool (*owned)(uint32_t handle),
+		    json_object **out)
+{
+	json_object *st = NULL, *t, *a;
+	int ret;
+
+	ret = tc_state_save(ifindex, &st);
+	if (ret)
+		return ret;
+	t = json_object_new_object();
+	a = json_object_new_array();
+	json_object_object_add(t, "qdiscs", a);
+	subtree_pick(json_object_object_get(st, "qdiscs"), a, false, owned,
+		     true, true);
+	a = json_object_new_array();
+	json_object_object_add(t, "classes", a);
+	subtree_pick(json_object_object_get(st, "classes"), a, false, owned,
+		     false, true);
+	a = json_object_new_array();
+	json_object_object_add(t, "filters", a);
+	subtree_pick(json_object_object_get(st, "filters"), a, true, owned,
+		     true, false);
+	json_object_put(st);
+	*out = t;
+	return 0;
+}
+
+static bool same_id(json_object *a, json_object *b, bool filter)
+{
+	if (!filter)
+		return jget(a, "handle") == jget(b, "handle");
+	return jget(a, "handle") == jget(b, "handle") &&
+	       jget(a, "parent") == jget(b, "parent") &&
+	       jget(a, "info") == jget(b, "info") &&
+	       jget(a, "chain") == jget(b, "chain") &&
+	       !strcmp(jstr(a, "kind") ?: "", jstr(b, "kind") ?: "");
+}
+
+static json_object *find_id(json_object *arr, json_object *o, bool filter)
+{
+	size_t i;
+
+	for (i = 0; arr && i < json_object_array_length(arr); i++)
+		if (same_id(json_object_array_get_idx(arr, i), o, filter))
+			return json_object_array_get_idx(arr, i);
+	return NULL;
+}
+
+/* "fa17:", "fa17:2", "root" */
+static char *tc_id_str(uint32_t h, char *buf, size_t len)
+{
+	if (h == TC_H_ROOT)
+		snprintf(buf, len, "root");
+	else if (TC_H_MIN(h))
+		snprintf(buf, len, "%x:%x", TC_H_MAJ(h) >> 16, TC_H_MIN(h));
+	else
+		snprintf(buf, len, "%x:", TC_H_MAJ(h) >> 16);
+	return buf;
+}
+
+/* netem's delay (TCA_NETEM_LATENCY64, ns) in hex options; -1 unknown. */
+static int64_t netem_delay(const char *hex)
+{
+	size_t qlen = MNL_ALIGN(sizeof(struct tc_netem_qopt)), n;
+	const struct nlattr *a;
+	int64_t ns = -1;
+	void *b;
+
+	if (!hex || tc_unhex(hex, &b, &n))
+		return -1;
+	if (n < qlen)
+		goto out;
+	for (a = (const struct nlattr *)((char *)b + qlen);
+	     mnl_attr_ok(a, (char *)b + n - (char *)a); a = mnl_attr_next(a))
+		if (mnl_attr_get_type(a) == TCA_NETEM_LATENCY64 &&
+		    mnl_attr_get_payload_len(a) >= sizeof(int64_t))
+			memcpy(&ns, mnl_attr_get_payload(a), sizeof(ns));
+out:
+	free(b);
+	return ns;
+}
+
+static void diff_add(char *why, size_t len, int *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void diff_add(char *why, size_t len, int *n, const char *fmt, ...)
+{
+	size_t o = strlen(why);
+	va_list ap;
+
+	if (o + 3 >= len)
+		return;
+	if ((*n)++)
+		o += snprintf(why + o, len - o, "; ");
+	va_start(ap, fmt);
+	vsnprintf(why + o, len - o, fmt, ap);
+	va_end(ap);
+}
+
+static void diff_kind(const char *what, json_object *was, json_object *now,
+		      bool filter, const char *dev, char *why, size_t len,
+		      int *n)
+{
+	size_t i;
+	char a[16], b[16];
+
+	for (i = 0; was && i < json_object_array_length(was); i++) {
+		json_object *w = json_object_array_get_idx(was, i), *c;
+		const char *wk = jstr(w, "kind") ?: "?";
+
+		c = find_id(now, w, filter);
+		tc_id_str(jget(w, "handle"), a, sizeof(a));
+		tc_id_str(jget(w, "parent"), b, sizeof(b));
+		if (!c) {
+			if (filter)
+				diff_add(why, len, n, "faultline's %s filter under %s on %s (prio %u) is gone",
+					 wk, b, dev, jget(w, "info") >> 16);
+			else
+				diff_add(why, len, n, "faultline's %s %s %s on %s is gone",
+					 what, wk, a, dev);
+			continue;
+		}
+		if (!filter && strcmp(wk, jstr(c, "kind") ?: "")) {
+			diff_add(why, len, n, "%s %s on %s is %s now, faultline's was %s",
+				 what, a, dev, jstr(c, "kind") ?: "?", wk);
+			continue;
+		}
+		if (!filter && jget(w, "parent") != jget(c, "parent")) {
+			char p[16];
+
+			diff_add(why, len, n, "%s %s %s on %s is under %s now, faultline put it under %s",
+				 what, wk, a, dev,
+				 tc_id_str(jget(c, "parent"), p, sizeof(p)), b);
+			continue;
+		}
+		if (strcmp(jstr(w, "opts") ?: "", jstr(c, "opts") ?: "")) {
+			int64_t dw = netem_delay(jstr(w, "opts"));
+			int64_t dc = netem_delay(jstr(c, "opts"));
+			char x[32], y[32];
+
+			if (dw >= 0 && dc >= 0 && dw != dc)
+				diff_add(why, len, n, "%s %s on %s has delay %s now, faultline set %s",
+					 wk, a, dev,
+					 fl_fmt_duration(dc, x, sizeof(x)),
+					 fl_fmt_duration(dw, y, sizeof(y)));
+			else
+				diff_add(why, len, n, "%s %s on %s has other options now than faultline set",
+					 wk, a, dev);
+		}
+	}
+	for (i = 0; now && i < json_object_array_length(now); i++) {
+		json_object *c = json_object_array_get_idx(now, i);
+
+		if (find_id(was, c, filter))
+			continue;
+		tc_id_str(jget(c, "handle"), a, sizeof(a));
+		tc_id_str(jget(c, "parent"), b, sizeof(b));
+		if (filter)
+			diff_add(why, len, n, "a filter someone added under %s on %s (%s, prio %u)",
+				 b, dev, jstr(c, "kind") ?: "?",
+				 jget(c, "info") >> 16);
+		else
+			diff_add(why, len, n, "a %s someone added under %s on %s (%s %s)",
+				 what, b, dev, jstr(c, "kind") ?: "?", a);
+	}
+}
+
+int tc_subtree_diff(int ifindex, const char *dev, json_object *saved,
+		    bool (*owned)(uint32_t handle), char *why, size_t len)
+{
+	json_object *now;
+	int ret, n = 0;
+
+	if (len)
+		why[0] = 0;
+	ret = tc_subtree_save(ifindex, owned, &now);
+	if (ret)
+		return ret;
+	diff_kind("qdisc", json_object_object_get(saved, "qdiscs"),
+		  json_object_object_get(now, "qdiscs"), false, dev, why, len,
+		  &n);
+	diff_kind("class", json_object_object_get(saved, "classes"),
+		  json_object_object_get(now, "classes"), false, dev, why, len,
+		  &n);
+	diff_kind("filter", json_object_object_get(saved, "filters"),
+		  json_object_object_get(now, "filters"), true, dev, why, len,
+		  &n);
+	json_object_put(now);
+	return n ? 1 : 0;
 }
 
 int tc_state_restore_ingress(int ifindex, json_object *saved)

@@ -84,6 +84,27 @@ int tc_state_restore_ingress(int ifindex, json_object *saved);
 /* The saved root (or ingress) qdisc entry, or NULL. */
 json_object *tc_state_qdisc(json_object *saved, uint32_t parent);
 
+/*
+ * faultline's own subtree on a device, the part of its tc state that
+ * identifies what faultline installed: the qdiscs whose handle or parent
+ * is owned, the classes with an owned handle and the filters at an owned
+ * parent, with kinds, handles, parents (and a filter's info and chain).
+ * Options are kept for netem qdiscs alone (as the kernel reports them);
+ * counters, and options that carry counters (htb's direct_pkts, u32's
+ * hits), are left out, so the subtree does not change by itself.
+ *   { "qdiscs": [ ... ], "classes": [ ... ], "filters": [ ... ] }
+ */
+int tc_subtree_save(int ifindex, bool (*owned)(uint32_t handle),
+		    json_object **out);
+/*
+ * Compare the subtree now with a saved one: 0 the same, 1 different with
+ * each difference, for people, as one line in why ("netem fa17: on eth0
+ * has delay 500ms now, faultline set 10ms"; "a filter someone added
+ * under fa17: on eth0 (u32, prio 9)"), or -errno.
+ */
+int tc_subtree_diff(int ifindex, const char *dev, json_object *saved,
+		    bool (*owned)(uint32_t handle), char *why, size_t len);
+
 /* Delete a qdisc (parent, and handle or 0); ENOENT and EINVAL are done. */
 int tc_qdisc_del(int ifindex, uint32_t parent, uint32_t handle);
 /* Delete a filter (its whole prio/protocol when handle is 0). */

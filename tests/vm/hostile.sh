@@ -9,6 +9,12 @@
 #    theirs in place and says what it found (exit 4); the record stays,
 #    so status lists it and recover refuses the same way until theirs is
 #    gone, then puts the saved tree back.
+#  - someone changes the tree below faultline's root mid-drill: (a) `tc
+#    qdisc change` of its netem's options, (b) a filter added under its
+#    prio root: revert leaves it all (exit 4) and names what differs; the
+#    record stays, recover refuses the same way until the tree is
+#    faultline's again (their change undone), then puts the saved tree
+#    back.
 #  - someone writes memory.max over an oom fault's (cgroup v2): the
 #    squeeze stops, revert leaves theirs and names it (exit 4, record
 #    kept); recover refuses until the saved value is back, then finishes.
@@ -37,9 +43,9 @@ faults:
   - name: wan
     netem: { device: eth0, direction: both, delay: 10ms }
 Y
-# start OUT: the drill in the background, until its fault is applied.
+# start OUT [FILE]: the drill in the background, until its fault is applied.
 start() {
-	nx "$FAULTLINE" run --json "$T/wan.yaml" > "$1" 2>&1 &
+	nx "$FAULTLINE" run --json "${2:-$T/wan.yaml}" > "$1" 2>&1 &
 	run=$!
 	for _ in $(seq 200); do
 		grep -q '"event":"applied"' "$1" && return 0
@@ -89,6 +95,70 @@ check_eq "a root qdisc replaced mid-drill: once theirs is gone, recover finishes
 check_eq "a root qdisc replaced mid-drill: the device's tree is as before" \
 	"$before" "$(nx tc qdisc show dev eth0)"
 check_eq "a root qdisc replaced mid-drill: journal empty after" 0 "$(runs_left)"
+
+# --- (a) Someone changes faultline's netem options (tc qdisc change). ------
+net_down; net_up
+before=$(nx tc qdisc show dev eth0)
+start "$T/chg.out"
+mine=$(nx tc qdisc show dev eth0 root)
+limit=$(sed -n 's/.* limit \([0-9]*\) .*/\1/p' <<<"$mine")
+nx tc qdisc change dev eth0 root netem limit "$limit" delay 500ms
+wait $run; rc=$?
+out=$(cat "$T/chg.out")
+check_eq "netem options changed mid-drill: revert refused (exit 4)" 4 "$rc"
+check_match "netem options changed mid-drill: names the device and what differs" \
+	"netem: eth0: someone changed faultline's tree during the drill: netem fa17: on eth0 has delay 500ms now, faultline set 10ms; leaving it all in place" "$out"
+check_match "netem options changed mid-drill: their change is still there" \
+	"qdisc netem fa17: root .*delay 500ms" "$(nx tc qdisc show dev eth0)"
+check_eq "netem options changed mid-drill: the ifb is left too" 1 "$(ifbs)"
+check_eq "netem options changed mid-drill: the record stays" 1 "$(runs_left)"
+out=$(nx "$FAULTLINE" recover 2>&1); rc=$?
+check_eq "netem options changed mid-drill: recover refuses too (exit 4)" 4 "$rc"
+check_match "netem options changed mid-drill: recover says why" \
+	"netem fa17: on eth0 has delay 500ms now, faultline set 10ms" "$out"
+check_match "netem options changed mid-drill: ... and leaves theirs" \
+	"qdisc netem fa17: root .*delay 500ms" "$(nx tc qdisc show dev eth0)"
+nx tc qdisc change dev eth0 root netem limit "$limit" delay 10ms
+out=$(nx "$FAULTLINE" recover 2>&1); rc=$?
+check_eq "netem options changed mid-drill: once the options are faultline's again, recover finishes" 0 "$rc"
+check_eq "netem options changed mid-drill: the device's tree is as before" \
+	"$before" "$(nx tc qdisc show dev eth0)"
+check_eq "netem options changed mid-drill: the ifb is removed" 0 "$(ifbs)"
+check_eq "netem options changed mid-drill: journal empty after" 0 "$(runs_left)"
+
+# --- (b) Someone adds a filter under faultline's root. ----------------------
+net_down; net_up
+cat > "$T/match.yaml" <<'Y'
+name: match
+duration: 3s
+faults:
+  - name: wan
+    netem: { device: eth0, delay: 10ms, match: { to: 10.0.3.2 } }
+Y
+before=$(nx tc qdisc show dev eth0)
+start "$T/filt.out" "$T/match.yaml"
+nx tc filter add dev eth0 parent fa17: prio 49 protocol ip u32 \
+	match ip dst 10.0.3.9/32 flowid fa17:1
+wait $run; rc=$?
+out=$(cat "$T/filt.out")
+check_eq "a filter added under faultline's root: revert refused (exit 4)" 4 "$rc"
+check_match "a filter added under faultline's root: names it" \
+	"netem: eth0: someone changed faultline's tree during the drill: a filter someone added under fa17: on eth0 \(u32, prio 49\)" "$out"
+check_match "a filter added under faultline's root: theirs is still there" \
+	"pref 49 u32" "$(nx tc filter show dev eth0 parent fa17:)"
+check_match "a filter added under faultline's root: faultline's root too" \
+	"qdisc prio fa17: root" "$(nx tc qdisc show dev eth0)"
+check_eq "a filter added under faultline's root: the record stays" 1 "$(runs_left)"
+out=$(nx "$FAULTLINE" recover 2>&1); rc=$?
+check_eq "a filter added under faultline's root: recover refuses too (exit 4)" 4 "$rc"
+check_match "a filter added under faultline's root: recover says why" \
+	"a filter someone added under fa17: on eth0 \(u32, prio 49\)" "$out"
+nx tc filter del dev eth0 parent fa17: prio 49
+out=$(nx "$FAULTLINE" recover 2>&1); rc=$?
+check_eq "a filter added under faultline's root: once theirs is gone, recover finishes" 0 "$rc"
+check_eq "a filter added under faultline's root: the device's tree is as before" \
+	"$before" "$(nx tc qdisc show dev eth0)"
+check_eq "a filter added under faultline's root: journal empty after" 0 "$(runs_left)"
 
 # --- Someone else writes the memory limit of an oom fault (cgroup v2). ------
 # The squeeze stops, revert leaves theirs (exit 4, record kept), recover
