@@ -299,10 +299,10 @@ static void scan_root(struct fl_found *f, const char *root)
 			fclose(fp);
 		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
 		snprintf(what, sizeof(what), "scratch cgroup %s (%d "
-			 "process%s in it%s)", path, procs, procs == 1 ? "" : "es",
-			 held);
-		snprintf(rm, sizeof(rm), "kill the processes in %s/cgroup.procs, "
-			 "then rmdir %s", path, path);
+			 "process%s in it%s)", path, procs,
+			 procs == 1 ? "" : "es", held);
+		snprintf(rm, sizeof(rm), "kill the processes in "
+			 "%s/cgroup.procs, then rmdir %s", path, path);
 		f->fn(f->ctx, "cgroup", what, root, rm);
 	}
 	if (d)
