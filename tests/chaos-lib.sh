@@ -291,10 +291,12 @@ scan_names() {
 	ip -n "$ns_a" -o link show type ifb 2>/dev/null | awk '{print $2}' | sed 's/@.*//; s/:$//'
 	ip netns exec "$ns_a" tc qdisc show dev eth0 2>/dev/null |
 		awk '$3 ~ /^fa1[78]:$/ {print "qdisc " $2 " " $3}'
+	# As filters, not bare program names: a program is also listed as a
+	# "BPF program", so the name alone would not prove the tc scan.
 	ip netns exec "$ns_a" tc filter show dev eth0 egress 2>/dev/null |
-		grep -o 'part_[a-z0-9_]*' | sort -u
+		grep -o 'part_[a-z0-9_]*' | sort -u | sed 's/^/filter bpf /'
 	ip netns exec "$ns_a" tc filter show dev eth0 ingress 2>/dev/null |
-		grep -o 'part_[a-z0-9_]*' | sort -u
+		grep -o 'part_[a-z0-9_]*' | sort -u | sed 's/^/filter bpf /'
 	return 0
 }
 
