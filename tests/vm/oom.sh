@@ -8,6 +8,7 @@
 # throttles, memory.events high rises, nothing is killed), the refusals
 # (exit 3) and the guardian restoring the limits after kill -9.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../oom-lib.sh"
 # Only in the throwaway guest: this test changes the machine.
 [ "${VMTEST:-}" = 1 ] || { skip "vm/oom" "run it under tools/vmtest"; exit 0; }
 export FAULTLINE_RUNDIR=$T/run
@@ -18,21 +19,6 @@ grep -qw memory $mem/cgroup.controllers || { notok "vm/oom: no v2 memory control
 echo +memory >$mem/cgroup.subtree_control
 
 top=$mem/fltest-oom-$$
-# Kill what is left in our cgroups, then remove them, deepest first.
-cleanup_cg() {
-	local d p
-	for d in $(find "$top" -mindepth 1 -depth -type d 2>/dev/null) "$top"; do
-		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
-	done
-	sleep 0.3
-	find "$top" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
-	rmdir "$top" 2>/dev/null
-	for d in "$mem"/faultline-*-oomtest-*; do
-		[ -d "$d" ] || continue
-		for p in $(cat "$d/cgroup.procs"); do kill -9 "$p"; done
-		sleep 0.2; rmdir "$d"
-	done
-}
 mkdir "$top" || { notok "oom: make test cgroups"; exit 0; }
 at_exit cleanup_cg
 echo +memory >"$top/cgroup.subtree_control"
@@ -46,23 +32,6 @@ limits() {
 	cat "$1/memory.max" "$1/memory.swap.max" "$1/memory.high" 2>/dev/null | tr '\n' ' '
 }
 before=$(limits "$top/victim")
-
-# start_hog CGROUP ARGS...: a memhog in CGROUP; sets $hog to its PID.
-start_hog() {
-	local cg=$1 out; shift
-	out=$(mktemp "$T/hog.XXXXXX")
-	"$MEMHOG" --cgroup "$cg" "$@" >"$out" 2>&1 &
-	local i
-	for i in $(seq 50); do grep -q '^pid' "$out" && break; sleep 0.1; done
-	hog=$(awk '/^pid/ {print $2}' "$out")
-	at_exit "kill -9 $hog"
-}
-# obs REPORT EXPR: a Python expression on the first fault's "observed".
-obs() {
-	python3 -c 'import json, sys
-o = json.load(open(sys.argv[1]))["faults"][0].get("observed") or {}
-print(eval(sys.argv[2]))' "$1" "$2" 2>&1
-}
 
 # -- A proven kill of a multi-threaded hog; the sibling survives ---------
 start_hog "$top/sibling" --size 64M
@@ -85,7 +54,7 @@ YAML
 "$FAULTLINE" --quiet run --report "$T/kill.json" "$T/kill.yaml" >"$T/kill.out" 2>&1
 check_eq "oom: run exits 0" 0 "$?"
 sleep 0.2
-check_eq "oom: the victim is dead" "dead" "$(kill -0 "$victim" 2>/dev/null && echo alive || echo dead)"
+check_eq "oom: the victim is dead" "dead" "$(alive "$victim")"
 check_eq "oom: the victim is the target" "$victim memhog" "$(obs "$T/kill.json" 'o["victim"]["pid"], o["victim"]["comm"]' | tr -d "(),'")"
 check_eq "oom: proof 1, it died by SIGKILL (pidfd)" SIGKILL "$(obs "$T/kill.json" 'o["victim"]["signal"]')"
 check_eq "oom: proof 2, the oom_kill counter rose" True "$(obs "$T/kill.json" 'o["oom_kill_after"] > o["oom_kill_before"]')"
@@ -94,90 +63,20 @@ check_eq "oom: the kill is proven" True "$(obs "$T/kill.json" 'o["proven"]')"
 check_eq "oom: memory at the kill and the peak are reported" True \
 	"$(obs "$T/kill.json" 'o["memory_at_kill"] > 0 and o["peak"] > 0 and o["squeeze_to_kill_ms"] >= 0')"
 check_eq "oom: no collateral kills" 0 "$(obs "$T/kill.json" 'o["collateral_kills"]')"
-check_eq "oom: the sibling cgroup's hog survives" alive "$(kill -0 "$sibling" 2>/dev/null && echo alive || echo dead)"
+check_eq "oom: the sibling cgroup's hog survives" alive "$(alive "$sibling")"
 check_eq "oom: limits restored byte for byte" "$before" "$(limits "$top/victim")"
 check_eq "oom: no journal left" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
 
 # -- scratch for a PID: moved into a new cgroup, killed there ------------
-start_hog "$top/victim" --fork --size 400M --step 4M --every 50
-victim=$hog
-cat > "$T/scratch.yaml" <<YAML
-name: oomtest-scratch
-duration: 6s
-targets:
-  hog: { pid: $victim }
-faults:
-  - name: oomtest-$$
-    oom:
-      target: hog
-      cgroup: scratch
-      squeeze: { to: 32M }
-    at: 1s
-YAML
-"$FAULTLINE" --quiet run --report "$T/scratch.json" "$T/scratch.yaml" >/dev/null 2>&1
-check_eq "oom scratch: the hog is killed in its scratch cgroup" "True SIGKILL" \
-	"$(obs "$T/scratch.json" 'o["proven"], o["victim"]["signal"]' | tr -d "(),'")"
-check_match "oom scratch: the squeezed cgroup was faultline-<run>-<fault>" "^$mem/faultline-.*-oomtest-$$\$" \
-	"$(obs "$T/scratch.json" 'o["cgroup"]')"
-check_eq "oom scratch: the scratch cgroup is gone" "" "$(ls -d "$mem"/faultline-*-oomtest-$$ 2>/dev/null)"
+oom_scratch --fork --size 400M --step 4M --every 50
 
 # -- scratch: a survivor is moved back ---------------------------------
-start_hog "$top/victim" --size 32M
-idle=$hog
-sed -e "s/pid: [0-9]*/pid: $idle/" -e 's/to: 32M/to: 900M/' -e 's/duration: 6s/duration: 3s/' \
-	"$T/scratch.yaml" >"$T/back.yaml"
-"$FAULTLINE" --quiet run --report "$T/back.json" "$T/back.yaml" >/dev/null 2>&1
-check_eq "oom scratch: an unkilled target survives" alive "$(kill -0 "$idle" 2>/dev/null && echo alive || echo dead)"
-check_match "oom scratch: and is moved back to its cgroup" "^0::.*/fltest-oom-$$/victim\$" "$(cat /proc/$idle/cgroup)"
-check_eq "oom scratch: its scratch cgroup is gone" "" "$(ls -d "$mem"/faultline-*-oomtest-$$ 2>/dev/null)"
-kill -9 "$idle"
+oom_back "^0::.*/fltest-oom-$$/victim\$"
 
 # -- A full experiment: a command target, a probe watching it ----------
-cat > "$T/full.yaml" <<YAML
-name: oomtest-full
-duration: 6s
-targets:
-  worker: { command: [$MEMHOG, --size, 400M, --step, 4M, --every, "50"] }
-faults:
-  - name: squeeze-worker
-    oom:
-      target: worker
-      cgroup: scratch
-      squeeze: { ramp: { from: usage, step: 16M, every: 200ms } }
-    at: 1s
-probes:
-  - name: worker-alive
-    exec: [pgrep, -f, "memhog --size 400M --step 4M --every 50\$"]
-    every: 500ms
-    timeout: 400ms
-    expect: { exit: 0 }
-YAML
-"$FAULTLINE" --quiet run --report "$T/full.json" "$T/full.yaml" >/dev/null 2>&1
-check_eq "oom full: the probe sees the victim go (exit 1)" 1 "$?"
-check_eq "oom full: the command target's kill is proven" "True 0" \
-	"$(obs "$T/full.json" 'o["proven"], o["collateral_kills"]' | tr -d "(),'")"
-check_eq "oom full: the probe failed only after the fault" True "$(python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-p = r["probes"][0]
-print(p["failed"] > 0 and p["passed"] > 0)' "$T/full.json" 2>&1)"
-check_eq "oom full: the scratch cgroups are gone" "" "$(ls -d "$mem"/faultline-*-worker 2>/dev/null)"
+oom_full 400M
 
 # -- Refusals: exit 3 ----------------------------------------------------
-refuse() {
-	local name=$1 target=$2 extra=${3:-}
-	cat > "$T/r.yaml" <<YAML
-name: oomtest-refuse
-duration: 2s
-targets:
-  t: $target
-faults:
-  - name: squeeze
-    oom: { target: t, squeeze: { to: 16M }$extra }
-YAML
-	"$FAULTLINE" run "$T/r.yaml" >"$T/r.out" 2>&1
-	check_eq "oom refuses $name (exit 3)" 3 "$?"
-}
 refuse "PID 1" "{ pid: 1 }"
 refuse "a kernel thread" "{ pid: 2 }"
 refuse "the root cgroup" "{ cgroup: $mem }"
@@ -227,30 +126,9 @@ check_eq "oom pressure: memory.events high rose" True \
 	"$(obs "$T/pressure.json" 'o["high_events_after"] > o["high_events_before"]')"
 check_eq "oom pressure: no OOM kill" "True None" \
 	"$(obs "$T/pressure.json" 'o["oom_kill_after"] == o["oom_kill_before"], o["victim"]' | tr -d "(),'")"
-check_eq "oom pressure: the hog lives" alive "$(kill -0 "$slow" 2>/dev/null && echo alive || echo dead)"
+check_eq "oom pressure: the hog lives" alive "$(alive "$slow")"
 check_eq "oom pressure: memory.high restored" "$before" "$(limits "$top/victim")"
 kill -9 "$slow"
 
 # -- kill -9 of the runner mid-squeeze: the guardian restores ----------
-start_hog "$top/victim" --size 64M
-idle=$hog
-cat > "$T/crash.yaml" <<YAML
-name: oomtest-crash
-duration: 60s
-targets:
-  hog: { pid: $idle }
-faults:
-  - name: squeeze
-    oom: { target: hog, squeeze: { to: 128M } }
-YAML
-"$FAULTLINE" run "$T/crash.yaml" >"$T/crash.out" 2>&1 &
-runner=$!
-at_exit "kill -9 $runner"
-for _ in $(seq 50); do grep -q 'applied' "$T/crash.out" && break; sleep 0.1; done
-squeezed=$(limits "$top/victim")
-check "oom crash: the limit is squeezed while the runner lives" test "$squeezed" != "$before"
-kill -9 "$runner"
-for _ in $(seq 50); do [ -z "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)" ] && break; sleep 0.1; done
-check_eq "oom crash: the guardian restored the limits byte for byte" "$before" "$(limits "$top/victim")"
-check_eq "oom crash: and removed the journal" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
-check_eq "oom crash: the hog under its limit was not killed" alive "$(kill -0 "$idle" 2>/dev/null && echo alive || echo dead)"
+oom_crash
