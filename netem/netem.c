@@ -594,7 +594,7 @@ void netem_ifb_name(const struct fl_fault *f, const char *dev, char *buf,
 		h = (h ^ (uint8_t)*p) * 16777619U;
 	for (p = dev; *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619U;
-	snprintf(buf, len, "fl-ifb-%04x", (h ^ (h >> 16)) & 0xffff);
+	snprintf(buf, len, NETEM_IFB_PREFIX "%04x", (h ^ (h >> 16)) & 0xffff);
 }
 
 static int netem_check(const struct fl_fault *f, char *why, size_t len)
