@@ -70,7 +70,7 @@ LDFLAGS		+= -fsanitize=address,undefined
 endif
 FL_CFLAGS	:= $(CFLAGS) $(EXTRA_WARNINGS) $(if $(WERROR),-Werror) \
 		   -std=gnu11 -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' \
-		   -I$(objtree) -I$(objtree)bpf -I$(srctree) $(LIB_CFLAGS)
+		   -I$(objtree) -I$(srctree) $(LIB_CFLAGS)
 
 # BPF programs: compiled against vmlinux.h, turned into skeletons.
 VMLINUX_BTF	?= /sys/kernel/btf/vmlinux

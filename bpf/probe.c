@@ -15,7 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/bpfault.h"
-#include "probe.skel.h"
+#include "bpf/probe.skel.h"
 
 enum probe_attach {
 	LOAD_ONLY,

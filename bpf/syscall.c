@@ -36,7 +36,7 @@
 #include "bpf/bpfault.h"
 #include "bpf/syscall_spec.h"
 #include "bpf/sysfault.h"
-#include "sysfault.skel.h"
+#include "bpf/sysfault.skel.h"
 
 static const char *const syscall_keys[] = {
 	"target", "follow-forks", "calls", "errno", "probability", "when",

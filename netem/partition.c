@@ -38,7 +38,7 @@
 #include "netem/partition_bpf.h"
 #include "netem/tc.h"
 #include "netem/tcbuild.h"
-#include "partition.skel.h"
+#include "netem/partition.skel.h"
 
 int netem_partition_as;
 
