@@ -3,8 +3,16 @@
 # The build system: quiet lines, V=1, O=dir, header dependencies, rebuild on
 # flag changes, install, clean, help, and the missing-library message.
 source "$(dirname "$0")/../lib.sh"
-cd "$SRC"
 o=$T/o
+# Build from a copy of the tracked files alone, with no in-tree build
+# products (skeletons, vmlinux.h) that could hide a missing -I.
+if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
+	mkdir -p "$T/src"
+	git -C "$SRC" ls-files -z | (cd "$SRC" && xargs -0 cp --parents -t "$T/src")
+	cd "$T/src"
+else
+	cd "$SRC"
+fi
 
 out=$(make -j2 O="$o" 2>&1); rc=$?
 check_eq "make O=dir builds" 0 "$rc"
@@ -16,6 +24,8 @@ check_match "quiet LD line" '^  LD      faultline$' "$out"
 check "no full command lines without V=1" bash -c "! grep -q -- '-MMD' <<<'$out'"
 check "vmlinux.h generated into the build folder" test -s "$o/vmlinux.h"
 check "skeleton generated into the build folder" test -s "$o/bpf/probe.skel.h"
+check "nothing generated into the source tree" \
+	bash -c "[ -z \"\$(find . -name '*.skel.h' -o -name '*.o' -o -name vmlinux.h)\" ]"
 
 out=$(make -j2 O="$o" 2>&1)
 check "a second make rebuilds nothing" bash -c "! grep -qE '^  (CC|LD|CLANG|GEN) ' <<<'$out'"
