@@ -783,6 +783,13 @@ struct oom_rt {
 	uint64_t peak;
 	const char *peak_file;
 	uint64_t last_usage_kb;
+	/* The last "oom-kill:" lines: whose kill each was (kills in other
+	 * cgroups may interleave their lines with ours). */
+	struct {
+		int pid;
+		bool ours;
+	} oomline[8];
+	unsigned int noomline;
 	struct oom_kill kills[OOM_MAX_KILLS];
 	size_t nkills;
 	bool kmsg_ok;
@@ -1050,6 +1057,62 @@ static void oom_read_counters(struct oom_rt *rt)
 		rt->peak = v;
 }
 
+/*
+ * Before each OOM kill the kernel names the cgroup whose limit was hit and
+ * the task: "oom-kill:constraint=CONSTRAINT_MEMCG,...,oom_memcg=/a/b,
+ * task_memcg=/a/b/c,task=hog,pid=123,uid=0".  A global OOM names no
+ * oom_memcg.  Note for each pid whether this fault answers for the kill:
+ * a global OOM (it may be ours), or one in the squeezed cgroup or below;
+ * not a kill in a cgroup outside it (another workload at its own limit).
+ */
+static void oom_note_line(struct oom_rt *rt, const char *line)
+{
+	const char *root = fl_kernel_get()->memory_root;
+	const char *rel = rt->path, *m, *p;
+	unsigned int slot;
+	size_t n;
+	bool ours = true;
+
+	p = strstr(line, ",pid=");
+	if (!p)
+		return;
+	m = strstr(line, ",oom_memcg=");
+	if (m) {
+		m += strlen(",oom_memcg=");
+		if (!strncmp(rel, root, strlen(root)))
+			rel += strlen(root);
+		n = strlen(rel);
+		ours = n <= 1 || (!strncmp(m, rel, n) &&
+				  (m[n] == ',' || m[n] == '/'));
+	}
+	slot = rt->noomline++ % ARRAY_SIZE(rt->oomline);
+	rt->oomline[slot].pid = atoi(p + strlen(",pid="));
+	rt->oomline[slot].ours = ours;
+}
+
+static bool oom_kill_ours(const struct oom_rt *rt, int pid)
+{
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < rt->npid; i++)
+		if (rt->pids[i] == pid)
+			return true;
+	for (i = 0; i < ARRAY_SIZE(rt->oomline); i++)
+		if (rt->oomline[i].pid == pid)
+			return rt->oomline[i].ours;
+	/*
+	 * The kernel rate-limits its OOM report, "oom-kill:" line and all,
+	 * but not "Killed process": then the squeezed cgroup's own count
+	 * (raised before the line is printed) says whether a kill of ours
+	 * is still unaccounted for.
+	 */
+	if (cg_read_key(rt->path, rt->v1 ? "memory.oom_control" :
+			"memory.events", "oom_kill", &v))
+		return true;
+	return v - rt->oom_kill0 > rt->nkills;
+}
+
 static void oom_kmsg_line(struct oom_rt *rt, const char *msg)
 {
 	struct oom_kill *k;
@@ -1062,12 +1125,19 @@ static void oom_kmsg_line(struct oom_rt *rt, const char *msg)
 		rt->last_usage_kb = u;
 		return;
 	}
+	if ((p = strstr(msg, "oom-kill:"))) {
+		oom_note_line(rt, p);
+		return;
+	}
 	p = strstr(msg, "Killed process ");
 	if (!p || rt->nkills >= OOM_MAX_KILLS)
 		return;
 	k = &rt->kills[rt->nkills];
 	memset(k, 0, sizeof(*k));
 	if (sscanf(p, "Killed process %d (%31[^)])", &pid, k->comm) < 1)
+		return;
+	/* Another cgroup's own OOM, which this squeeze did not cause. */
+	if (!oom_kill_ours(rt, pid))
 		return;
 	k->pid = pid;
 	if ((p = strstr(msg, "anon-rss:")))

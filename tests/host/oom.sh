@@ -73,6 +73,25 @@ check_eq "oom: the sibling cgroup's hog survives" alive "$(alive "$sibling")"
 check_eq "oom: limits restored byte for byte (memsw raised first)" "$before" "$(limits "$top/victim")"
 check_eq "oom: no journal left" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
 
+# -- Kills in another cgroup during the drill are not collateral --------
+# Another workload at its own limit keeps being OOM-killed meanwhile (the
+# kernel rate-limits its "oom-kill:" lines, so the count decides then).
+mkdir "$top/noise" && echo 16M >"$top/noise/memory.limit_in_bytes"
+noise0=$(awk '/^oom_kill / {print $2}' "$top/noise/memory.oom_control")
+( while :; do "$MEMHOG" --cgroup "$top/noise" --size 64M --step 4M --every 10 \
+	>/dev/null 2>&1; sleep 0.2; done ) 2>/dev/null &
+noise=$!
+at_exit "kill $noise 2>/dev/null"
+start_hog "$top/victim" --size 900M --step 4M --every 50
+victim=$hog
+sed "s/pid: [0-9]*/pid: $victim/" "$T/kill.yaml" >"$T/noise.yaml"
+"$FAULTLINE" --quiet run --report "$T/noise.json" "$T/noise.yaml" >/dev/null 2>&1
+kill $noise 2>/dev/null; wait $noise 2>/dev/null
+noise1=$(awk '/^oom_kill / {print $2}' "$top/noise/memory.oom_control")
+check "oom noise: the other cgroup's hogs were OOM-killed meanwhile" [ "$((noise1 - noise0))" -ge 3 ]
+check_eq "oom noise: the target's kill is proven, with no collateral" "True $victim 0" \
+	"$(obs "$T/noise.json" 'o["proven"], o["victim"]["pid"], o["collateral_kills"]' | tr -d "(),")"
+
 # -- scratch for a PID: moved into a new cgroup, killed there ------------
 oom_scratch --size 900M --step 4M --every 50
 
