@@ -286,3 +286,14 @@ for y in "$T"/ex/*.yaml; do
 		diff "$SRC/$file" "$y" | head -10 | sed 's/^/#   /'
 	fi
 done
+
+# docs/drills.md's example, introduced as "(examples/NAME.yaml)", is that
+# file byte for byte (the Ansible playbook's usage line names it too).
+if [ -f "$SRC/docs/drills.md" ]; then
+	file=$(sed -n 's/.*(\(examples\/[^)]*\.yaml\)).*/\1/p' "$SRC/docs/drills.md" | head -1)
+	blk=$(awk '/^```yaml$/ {f = 1; next} /^```$/ && f {exit} f' "$SRC/docs/drills.md")
+	check_eq "docs/drills.md's example is ${file:-an examples/ file}" \
+		"$(cat "$SRC/${file:-/dev/null}" 2>/dev/null)" "$blk"
+	check_match "the Ansible playbook's usage names it" "drill_file=$file" \
+		"$(cat "$SRC/tools/ansible/drill.yml")"
+fi
