@@ -266,7 +266,7 @@ static bool scan_held(const struct fl_found *f, const char *name)
 /* Scratch cgroups directly under a hierarchy's root. */
 static void scan_root(struct fl_found *f, const char *root)
 {
-	char path[600], what[700], rm[1300];
+	char path[600], what[800], rm[1300];
 	struct dirent *de;
 	DIR *d;
 

@@ -47,7 +47,7 @@ state() {
 		nx tc -d filter show dev v0 ingress 2>/dev/null
 		nx tc -d filter show dev v0 egress 2>/dev/null
 		nx ip -o link show type ifb
-	} | sed -E 's/(installed|used|firstused) [0-9]+ sec//g'
+	} | sed -E 's/(installed|used|firstused) [0-9]+ sec//g; s/direct_packets_stat [0-9]+/direct_packets_stat N/'
 }
 
 # restored NAME SETUP [ingress]: set up, cycle, compare.
