@@ -981,7 +981,47 @@ static bool jhas(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, NULL);
 }
 
-/* The identity of a saved object (no counters, options of netem alone). */
+/*
+ * What a u32 filter matches and where it sends packets (TCA_U32_SEL,
+ * _CLASSID, _LINK, _HASH), without its counters or its actions' stats:
+ * hex, or NULL.
+ */
+static char *u32_conf(const char *hex)
+{
+	const struct nlattr *a;
+	char *buf, *out = NULL;
+	size_t n, off = 0;
+	void *b;
+
+	if (!hex || tc_unhex(hex, &b, &n))
+		return NULL;
+	buf = malloc(n + 1);
+	if (!buf)
+		goto out;
+	for (a = b; mnl_attr_ok(a, (char *)b + n - (char *)a);
+	     a = mnl_attr_next(a)) {
+		switch (mnl_attr_get_type(a)) {
+		case TCA_U32_CLASSID:
+		case TCA_U32_SEL:
+		case TCA_U32_LINK:
+		case TCA_U32_HASH:
+			memcpy(buf + off, a, a->nla_len);
+			off += a->nla_len;
+			break;
+		}
+	}
+	out = tc_hex(buf, off);
+out:
+	free(buf);
+	free(b);
+	return out;
+}
+
+/*
+ * The identity of a saved object, with what it does where that can
+ * change in place (netem's options, a u32 filter's match and class), and
+ * without counters.
+ */
 static json_object *subtree_obj(json_object *o, bool filter)
 {
 	json_object *j = json_object_new_object();
@@ -1002,6 +1042,14 @@ static json_object *subtree_obj(json_object *o, bool filter)
 	if (!strcmp(kind, "netem") && jstr(o, "opts"))
 		json_object_object_add(j, "opts",
 				       json_object_new_string(jstr(o, "opts")));
+	if (filter && !strcmp(kind, "u32")) {
+		char *conf = u32_conf(jstr(o, "opts"));
+
+		if (conf)
+			json_object_object_add(j, "conf",
+					       json_object_new_string(conf));
+		free(conf);
+	}
 	return j;
 }
 
@@ -1152,6 +1200,12 @@ static void diff_kind(const char *what, json_object *was, json_object *now,
 			diff_add(why, len, n, "%s %s %s on %s is under %s now, faultline put it under %s",
 				 what, wk, a, dev,
 				 tc_id_str(jget(c, "parent"), p, sizeof(p)), b);
+			continue;
+		}
+		if (filter && jstr(w, "conf") &&
+		    strcmp(jstr(w, "conf"), jstr(c, "conf") ?: "")) {
+			diff_add(why, len, n, "faultline's %s filter under %s on %s (prio %u) matches other packets or picks another class now",
+				 wk, b, dev, jget(w, "info") >> 16);
 			continue;
 		}
 		if (strcmp(jstr(w, "opts") ?: "", jstr(c, "opts") ?: "")) {

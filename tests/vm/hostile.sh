@@ -160,6 +160,35 @@ check_eq "a filter added under faultline's root: the device's tree is as before"
 	"$before" "$(nx tc qdisc show dev eth0)"
 check_eq "a filter added under faultline's root: journal empty after" 0 "$(runs_left)"
 
+# --- (c) Someone changes faultline's own filter in place (tc filter change).
+# Its kind, handle and prio stay; the class it sends packets to does not
+# (u32 keeps a key's selector on change; its class and actions change), so
+# the matched packets skip the netem band.
+net_down; net_up
+before=$(nx tc qdisc show dev eth0)
+start "$T/fchg.out" "$T/match.yaml"
+f=$(nx tc filter show dev eth0 parent fa17: | grep -m1 ' fh [0-9a-f]*::[0-9a-f]')
+pref=$(sed -n 's/.* pref \([0-9]*\) .*/\1/p' <<<"$f")
+fh=$(sed -n 's/.* fh \([0-9a-f:]*\) .*/\1/p' <<<"$f")
+nx tc filter change dev eth0 parent fa17: prio "$pref" handle "$fh" \
+	protocol ip u32 match ip dst 10.0.3.2/32 flowid fa17:1
+wait $run; rc=$?
+out=$(cat "$T/fchg.out")
+check_eq "faultline's filter changed in place: revert refused (exit 4)" 4 "$rc"
+check_match "faultline's filter changed in place: names it" \
+	"faultline's u32 filter under fa17: on eth0 \(prio $pref\) matches other packets or picks another class now" "$out"
+check_match "faultline's filter changed in place: their change is still there" \
+	"fh $fh .*flowid fa17:1 " "$(nx tc filter show dev eth0 parent fa17:)"
+out=$(nx "$FAULTLINE" recover 2>&1); rc=$?
+check_eq "faultline's filter changed in place: recover refuses too (exit 4)" 4 "$rc"
+# Their way out: remove the whole tree; then recover finishes.
+nx tc qdisc del dev eth0 root
+out=$(nx "$FAULTLINE" recover 2>&1); rc=$?
+check_eq "faultline's filter changed in place: once the tree is gone, recover finishes" 0 "$rc"
+check_eq "faultline's filter changed in place: the device's tree is as before" \
+	"$before" "$(nx tc qdisc show dev eth0)"
+check_eq "faultline's filter changed in place: journal empty after" 0 "$(runs_left)"
+
 # --- Someone else writes the memory limit of an oom fault (cgroup v2). ------
 # The squeeze stops, revert leaves theirs (exit 4, record kept), recover
 # refuses until memory.max is back to its saved value, then finishes.
