@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# vmtest: --cgroup v2 --mem 1G
+# vmtest: --cgroup v2 --mem 1G --tcg-single
 # The self-chaos test under the stock kernel (issue 8): the host test's
 # trials (tests/chaos-lib.sh) with netem added to the drill, on pure
 # cgroup v2, where the syscall fault may take the LSM route.  Its own boot
