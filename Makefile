@@ -80,17 +80,23 @@ BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -I$(dir $(VMLINUX_H)) -I$(srctree)
 
 # Collect each folder's Build file.
+# engine-y names the ops tables a folder adds to the binary's engine
+# list (tools/engines.c is generated from them, in this order): drop a
+# folder's line and the engine is gone from the list, and from nowhere else.
 define collect
 obj-y :=
 bpf-y :=
-test-y :=
+engine-y :=
 include $(srctree)/$(1)/Build
 objs	+= $$(addprefix $(OUTPUT)$(1)/,$$(obj-y))
 bpfobjs	+= $$(addprefix $(OUTPUT)$(1)/,$$(bpf-y))
+engines	+= $$(engine-y)
 endef
 objs	:=
 bpfobjs	:=
+engines	:=
 $(foreach d,$(SUBDIRS),$(eval $(call collect,$(d))))
+objs	+= $(OUTPUT)tools/engines.o
 
 main-obj	:= $(OUTPUT)tools/faultline.o
 lib-objs	:= $(filter-out $(OUTPUT)tools/%,$(objs))
@@ -118,6 +124,24 @@ $(OUTPUT).cflags: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(CC) $(FL_CFLAGS) $(LDFLAGS) $(BPF_CFLAGS)' | cmp -s - $@ || \
 		echo '$(CC) $(FL_CFLAGS) $(LDFLAGS) $(BPF_CFLAGS)' > $@
+
+# The engine list, from the Build files' engine-y lines.
+$(OUTPUT)tools/engines.c: $(addprefix $(srctree)/,$(addsuffix /Build,$(SUBDIRS)))
+	@mkdir -p $(dir $@)
+	$(call msg,GEN,$@)
+	$(Q){ echo '/* Generated from the Build files'"'"' engine-y lines. */'; \
+	  echo '#include "core/faultline.h"'; \
+	  echo '#include "tools/cmds.h"'; \
+	  for e in $(engines); do echo "extern const struct fl_engine $$e;"; done; \
+	  echo 'const struct fl_engine *const fl_builtin_engines[] = {'; \
+	  for e in $(engines); do echo "	&$$e,"; done; \
+	  echo '};'; \
+	  echo 'const size_t fl_builtin_nengines = ARRAY_SIZE(fl_builtin_engines);'; \
+	} > $@
+
+$(OUTPUT)tools/engines.o: $(OUTPUT)tools/engines.c $(OUTPUT).cflags
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(OUTPUT)faultline: $(objs) $(OUTPUT).cflags
 	$(call msg,LD,$@)
@@ -232,7 +256,7 @@ install: all
 clean:
 	$(call msg,CLEAN,faultline)
 	$(Q)rm -f $(OUTPUT)faultline $(OUTPUT)vmlinux.h $(OUTPUT).cflags \
-		$(OUTPUT)tests/faultline-test
+		$(OUTPUT)tests/faultline-test $(OUTPUT)tools/engines.c
 	$(Q)for d in $(SUBDIRS) tests; do \
 		[ -d $(OUTPUT)$$d ] && find $(OUTPUT)$$d \( -name '*.o' -o -name '*.d' \
 			-o -name '*.skel.h' \) -delete; done; true

@@ -229,6 +229,11 @@ const char *fl_fault_state_name(enum fl_fault_state s);
 
 struct fl_engine;
 
+/*
+ * A fault as the file gives it: the model, which nothing changes once the
+ * file is loaded.  What happens to it in a run (its state, its journal
+ * record, the engine's handle) is the runner's, in a struct of its own.
+ */
 struct fl_fault {
 	char *name;
 	const struct fl_engine *engine;
@@ -239,14 +244,6 @@ struct fl_fault {
 	bool optional;
 	const struct fl_node *node;	/* the fault's map */
 	const struct fl_node *spec;	/* the engine's map */
-
-	/* Run time. */
-	enum fl_fault_state state;
-	int seq;			/* journal record, -1 when none */
-	int64_t applied_at_ns;		/* relative to the run's start */
-	int64_t reverted_at_ns;
-	int err;			/* -errno of a failed apply */
-	char *detail;			/* why it failed or was skipped */
 };
 
 struct fl_probe {
@@ -310,8 +307,6 @@ struct fl_kernel {
 };
 
 const struct fl_kernel *fl_kernel_get(void);
-/* Test a qdisc kind in a throwaway netns; 1 yes, 0 no, -errno unknown. */
-int fl_kernel_has_qdisc(const char *kind, char *why, size_t len);
 
 /* Which cgroup hierarchies are mounted. */
 enum fl_cg_layout {
@@ -351,46 +346,91 @@ const char *fl_cg_mode_name(enum fl_cg_mode m);
 const char *fl_cg_layout_name(enum fl_cg_layout l);
 
 /* ------------------------------------------------------------------ */
-/* Fault engines: one ops table per fault kind, in one list.           */
+/* Fault engines: one ops table per fault kind (the contract, v2).     */
+/*                                                                     */
+/* The life of a fault in a run, and which op the runner calls:        */
+/*   load:    parse (the spec is the engine's; spec_free frees it)      */
+/*   plan:    check, describe, resources                               */
+/*   apply:   apply, which returns the engine's handle in *rt          */
+/*   active:  live(rt), about once a second                            */
+/*   revert:  observe(rt), then revert(record), then release(rt)       */
+/*   recover: revert(record) alone, in another process, maybe after a  */
+/*            crash; scan when there is no journal                     */
+/* An engine keeps no list of its faults: whatever it needs while a     */
+/* fault is active hangs off the handle, which the runner keeps in its  */
+/* one struct per fault and hands back.                                 */
 
 struct fl_undo;
+struct fl_found;
 
 struct fl_engine {
 	const char *name;		/* the key under a fault: netem, oom */
 	const char *summary;
-	/* Parse and validate the engine's map; problems go to d. */
-	int (*parse)(struct fl_experiment *exp, struct fl_fault *f,
-		     const struct fl_node *spec, struct fl_diag *d);
-	void (*free)(struct fl_fault *f);
+	/*
+	 * Parse and validate the engine's map into a spec of the engine's
+	 * own, *out, allocated first thing.  Problems go to d.  On an
+	 * error the loader frees *out with spec_free (whatever parse
+	 * filled in), else it becomes f->priv.  NULL for an internal
+	 * engine no file may name.
+	 */
+	int (*parse)(struct fl_experiment *exp, const struct fl_fault *f,
+		     const struct fl_node *spec, void **out,
+		     struct fl_diag *d);
+	void (*spec_free)(void *spec);
 	/*
 	 * Can this machine do it?  0 yes; -EOPNOTSUPP (or another -errno)
 	 * no, with the reason in why.  Touches nothing.
 	 */
 	int (*check)(const struct fl_fault *f, char *why, size_t len);
 	/*
-	 * Apply.  Before the first change to the kernel the engine saves
-	 * what undoes it with fl_undo_save(); it may save again as it goes.
-	 */
-	int (*apply)(struct fl_fault *f, struct fl_undo *u);
-	/* Undo from a saved record alone; idempotent, ENOENT is done. */
-	int (*revert)(json_object *state);
-	/*
 	 * Describe the plan: "mechanism", "why" and "objects" (an array
 	 * of kernel objects created or changed) into out.
 	 */
 	int (*describe)(const struct fl_fault *f, json_object *out);
-	/* Optional: what the engine observed (counters) into out. */
-	int (*observe)(const struct fl_fault *f, json_object *out);
 	/* Optional: resources to lock ("dev:eth0", "cgroup:/x"). */
 	int (*resources)(const struct fl_fault *f, json_object *out);
 	/*
-	 * Optional: live counters of an active fault, called by run about
-	 * once a second and once before revert; cheap, touches nothing.
-	 * Fills out with counters ("injections": 12, "calls": {...}) and
-	 * "summary", one line for people ("12 injections (openat 9)").
-	 * run shows it when the counters changed.
+	 * Apply.  Before the first change to the kernel the engine saves
+	 * what undoes it with fl_undo_save(); it may save again as it goes.
+	 * On success *rt is the engine's handle for this fault (NULL is a
+	 * valid handle: nothing to keep).  On failure the engine says why
+	 * with fl_undo_why(), releases what it holds itself and returns
+	 * -errno; the runner then reverts whatever record was saved.
 	 */
-	int (*live)(const struct fl_fault *f, json_object *out);
+	int (*apply)(const struct fl_fault *f, struct fl_undo *u, void **rt);
+	/*
+	 * Optional: live counters of an active fault, about once a second
+	 * and once before revert; cheap, touches nothing.  Fills out with
+	 * counters ("injections": 12, "calls": {...}) and "summary", one
+	 * line for people ("12 injections (openat 9)").
+	 */
+	int (*live)(void *rt, json_object *out);
+	/*
+	 * Optional: what the engine observed over the whole fault, just
+	 * before revert (counters, victims, fl_expectation()).
+	 */
+	int (*observe)(void *rt, json_object *out);
+	/*
+	 * Undo from a saved record alone: idempotent, a missing object is
+	 * done.  It may run in another process (the guardian, recover),
+	 * and it runs inside the network namespace the record names (see
+	 * fl_netns_record()): core switches there first, and when that
+	 * namespace no longer exists the record is done without a call.
+	 */
+	int (*revert)(json_object *state);
+	/*
+	 * Optional: free the handle, after revert or when the run ends in
+	 * any other way: join threads, close descriptors, destroy BPF
+	 * skeletons.  Touches no kernel state that revert owns.
+	 */
+	void (*release)(void *rt);
+	/*
+	 * Optional: recover without a journal (or --scan): report every
+	 * object of this engine's found by name, through found->fn, in
+	 * every network namespace and hierarchy it can reach.  Engines
+	 * are scanned in list order.
+	 */
+	void (*scan)(struct fl_found *found);
 };
 
 /*
@@ -400,11 +440,108 @@ struct fl_engine {
  */
 void fl_expectation(json_object *observed, bool met, const char *detail);
 
-const struct fl_engine *fl_engine_find(const char *name);
-/* NULL-terminated list of the registered engines' names. */
-const char *const *fl_engine_names(void);
-/* Extra engines (the test binary's); call before loading. */
+/*
+ * The engine list is the binary's, not core's: tools/ passes the list
+ * generated from the Build files' engine-y lines (tools/engines.c), the
+ * test binary adds its own.  Call before loading any file.
+ */
+void fl_engines_set(const struct fl_engine *const *list, size_t n);
 void fl_engine_register(const struct fl_engine *e);
+const struct fl_engine *fl_engine_find(const char *name);
+/* NULL-terminated list of the engines a file may name (with a parse). */
+const char *const *fl_engine_names(void);
+/* Every engine, in list order (for scans); NULL past the last. */
+const struct fl_engine *fl_engine_at(size_t i);
+
+/* ------------------------------------------------------------------ */
+/* Targets resolved: one service tells every engine where a target is. */
+
+/*
+ * Where a target is now, for an engine: a process in it, its cgroup in
+ * the memory hierarchy and in the v2 hierarchy (the same folder on pure
+ * v2; "" when the kernel has no such hierarchy), and its network
+ * namespace.  For a pid: that process.  For a cgroup: the folder as
+ * resolved (no process; pid 0, netns of this process).  For a command
+ * started by run: the process and its scratch cgroups.  Container and
+ * unit targets resolve to the same fields.
+ */
+struct fl_netns_id {
+	uint64_t dev, ino;		/* of the nsfs file; 0, 0: none */
+};
+
+struct fl_where {
+	pid_t pid;			/* 0 when the target has no process */
+	char memory[512];		/* folder in the memory hierarchy */
+	char unified[512];		/* folder in the v2 hierarchy */
+	struct fl_netns_id netns;
+};
+
+/* Resolve a target now; -errno with why when it cannot be (gone, ...). */
+int fl_target_where(const struct fl_target *t, struct fl_where *w,
+		    char *why, size_t len);
+/*
+ * Every process in the target now (*out malloc'ed): the pid, the
+ * command's, or the cgroup's cgroup.procs.
+ */
+int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n);
+/*
+ * The one reader of /proc/PID/cgroup: the folder (relative to the
+ * hierarchy's root, starting with '/') of pid in the hierarchy that
+ * holds controller, or in the v2 hierarchy ("0::") when controller is
+ * NULL.  -ENOENT when the process or the hierarchy is not there.
+ */
+int fl_proc_cgroup(pid_t pid, const char *controller, char *buf,
+		   size_t len);
+
+/*
+ * How run places the command targets it starts: scratch cgroups of the
+ * run's own (cgroup/scratch.c), handed to core by tools/.  create makes
+ * them, journaled under the pseudo fault rec before anything is made,
+ * and sets t->scratch_memory and t->scratch_unified; join runs in the
+ * forked child before exec.
+ */
+struct fl_journal;
+struct fl_placer {
+	int (*create)(struct fl_journal *j, const char *run_id,
+		      struct fl_target *t, const struct fl_fault *rec);
+	int (*join)(const struct fl_target *t);
+	const struct fl_engine *engine;	/* reverts what create made */
+};
+void fl_placer_set(const struct fl_placer *p);
+const struct fl_placer *fl_placer_get(void);
+
+/* ------------------------------------------------------------------ */
+/* Network namespaces: the one layer every engine, the guardian and     */
+/* recover use.  A namespace is known by the (dev, ino) of its nsfs     */
+/* file, and found wherever something still holds it.                  */
+
+/* This thread's network namespace. */
+int fl_netns_self(struct fl_netns_id *id);
+bool fl_netns_eq(const struct fl_netns_id *a, const struct fl_netns_id *b);
+/* "dev:ino" as the journal keeps it; and back (a bare inode, the old
+ * form, gives dev 0, which matches any dev). */
+void fl_netns_str(const struct fl_netns_id *id, char *buf, size_t len);
+int fl_netns_parse(const char *s, struct fl_netns_id *id);
+/*
+ * Open the namespace with that identity, looked for in this process's,
+ * /run/netns and every bind mount of nsfs in /proc/self/mountinfo, every
+ * /proc/PID/ns/net and every open descriptor /proc/PID/fd/N.  The fd, or
+ * -ENOENT when nothing holds it any more: then it is gone, with every
+ * device, qdisc and filter that was in it.
+ */
+int fl_netns_open(const struct fl_netns_id *id);
+/*
+ * Switch this thread into it; *oldfd is -1 when it is this one already
+ * (nothing to leave).  -ENOENT: gone, as above.
+ */
+int fl_netns_enter(const struct fl_netns_id *id, int *oldfd);
+void fl_netns_leave(int oldfd);
+/*
+ * Name this thread's namespace in an undo record ("netns": "dev:ino"),
+ * so that revert runs there; an engine whose objects live in a network
+ * namespace calls it before fl_undo_save().
+ */
+int fl_netns_record(json_object *state);
 
 /* ------------------------------------------------------------------ */
 /* Journal: undo records under /run/faultline/<run>/ (mode 0700).      */
@@ -414,12 +551,16 @@ void fl_engine_register(const struct fl_engine *e);
 /* $FAULTLINE_RUNDIR or /run/faultline. */
 const char *fl_rundir(void);
 
-struct fl_journal;
-
+/*
+ * What apply writes through: its journal record (seq, -1 until the first
+ * fl_undo_save()), and why it failed (fl_undo_why()), which the runner
+ * reports.
+ */
 struct fl_undo {
 	struct fl_journal *j;
-	struct fl_fault *f;
+	const struct fl_fault *f;
 	int seq;
+	char *why;			/* malloc'ed, or NULL */
 };
 
 /* Create this run's folder with run.json (pid, start, file, deadline). */
@@ -430,6 +571,11 @@ const char *fl_journal_id(const struct fl_journal *j);
 const char *fl_journal_dir(const struct fl_journal *j);
 /* Write (or rewrite) a fault's undo record and fsync it. */
 int fl_undo_save(struct fl_undo *u, json_object *state);
+/* Say why apply failed ("cannot load the BPF programs: ..."); the last
+ * call wins. */
+void fl_undo_why(struct fl_undo *u, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void fl_undo_release(struct fl_undo *u);
 /* Remove a record once its revert is done. */
 int fl_journal_drop(struct fl_journal *j, int seq);
 /* Revert one record through its engine and drop it. */
@@ -462,8 +608,10 @@ void fl_runs_free(struct fl_run_info *v, size_t n);
 int fl_recover_run(const char *dir, json_object *result);
 /*
  * The result of fl_recover_run: { "run", "dir", "reverted": [ { "record",
- * "fault", "engine" } ], "failed": [ { "record", "fault", "engine",
- * "error", "state" } ] }.  fl_undo_save() does not take state over.
+ * "fault", "engine" } ], "gone": [ { "record", "fault", "engine", "why" } ]
+ * (records whose network namespace no longer exists: done, nothing to
+ * revert), "failed": [ { "record", "fault", "engine", "error", "state" } ]
+ * }.  fl_undo_save() does not take state over.
  */
 /* Record the guardian's pid (and its /proc start time) in run.json. */
 int fl_journal_set_guardian(struct fl_journal *j, pid_t pid);

@@ -13,6 +13,10 @@ struct fl_cmd {
 	bool needs_root;
 };
 
+/* The engine list, generated from the Build files (tools/engines.c). */
+extern const struct fl_engine *const fl_builtin_engines[];
+extern const size_t fl_builtin_nengines;
+
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
