@@ -957,17 +957,25 @@ int tc_state_restore_root(int ifindex, json_object *saved,
 	return rebuild_root(ifindex, saved, root);
 }
 
-int tc_root_now(int ifindex, uint32_t *handle, char *kind, size_t len)
+int tc_qdisc_at(int ifindex, uint32_t parent, uint32_t *handle, char *kind,
+		size_t len)
 {
 	struct dev_root cur;
 	int ret;
 
-	ret = current_at(ifindex, TC_H_ROOT, &cur);
+	ret = current_at(ifindex, parent, &cur);
 	if (ret)
 		return ret;
 	*handle = cur.found ? cur.handle : 0;
 	snprintf(kind, len, "%s", cur.found ? cur.kind : "");
-	return 0;
+	return cur.found;
+}
+
+int tc_root_now(int ifindex, uint32_t *handle, char *kind, size_t len)
+{
+	int ret = tc_qdisc_at(ifindex, TC_H_ROOT, handle, kind, len);
+
+	return ret < 0 ? ret : 0;
 }
 
 /* ------------------------------------------------------------------ */

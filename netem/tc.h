@@ -74,6 +74,12 @@ int tc_state_save(int ifindex, json_object **out);
  */
 int tc_state_restore_root(int ifindex, json_object *saved,
 			  bool (*owned)(uint32_t handle));
+/*
+ * The qdisc at parent (TC_H_ROOT; TC_H_INGRESS, where ingress and clsact
+ * sit) now: 1 with its handle and kind, 0 when none ("" and 0), or -errno.
+ */
+int tc_qdisc_at(int ifindex, uint32_t parent, uint32_t *handle, char *kind,
+		size_t len);
 /* The root qdisc now: its handle (0: the default) and kind. */
 int tc_root_now(int ifindex, uint32_t *handle, char *kind, size_t len);
 /*
