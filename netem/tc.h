@@ -2,7 +2,8 @@
 /*
  * netem/tc.h: a device's tc state over rtnetlink (libmnl and libnl-route-3),
  * private to netem/.  Used by the netem fault and by the partition fault's
- * netem fallback.
+ * netem fallback.  netem/tc.c: the socket, requests, dumps, counters and
+ * links; netem/tcstate.c: the saved state, its replay and the subtree.
  *
  * The saved state is JSON: every qdisc, class and filter of the device with
  * its kind, handles and the raw TCA_OPTIONS payload (hex), so that revert
