@@ -34,6 +34,7 @@
 #include <linux/types.h>
 
 #include "bpf/bpfault.h"
+#include "bpf/bpflog.h"
 #include "bpf/syscall_spec.h"
 #include "bpf/sysfault.h"
 #include "bpf/sysfault.skel.h"
@@ -1061,65 +1062,6 @@ static struct sf_rt *rt_find_fault(const struct fl_fault *f)
 	return NULL;
 }
 
-/*
- * For the detail of a failed apply: libbpf's first "load failed" message
- * (else its last message), and the verifier's last line that says why.
- */
-static char sf_log[1024];
-static char sf_vlog[256];
-static bool sf_log_first;
-
-static void verifier_why(const char *log)
-{
-	const char *end = strstr(log, "-- END PROG LOAD LOG --"), *p, *q;
-
-	if (!end)
-		end = log + strlen(log);
-	for (q = end; q > log;) {
-		/* The line before q. */
-		while (q > log && (q[-1] == '\n' || q[-1] == ' '))
-			q--;
-		for (p = q; p > log && p[-1] != '\n'; p--)
-			;
-		if (q > p && !strstr(p, "BEGIN PROG LOAD LOG") &&
-		    strncmp(p, "processed ", 10) &&
-		    strncmp(p, "verification time", 17) &&
-		    strncmp(p, "stack depth", 11)) {
-			snprintf(sf_vlog, sizeof(sf_vlog), "%.*s",
-				 (int)(q - p), p);
-			return;
-		}
-		if (strstr(p, "BEGIN PROG LOAD LOG"))
-			return;
-		q = p;
-	}
-}
-
-static int sf_log_cb(enum libbpf_print_level level, const char *fmt,
-		     va_list ap)
-{
-	char *line;
-	size_t n;
-
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	/* Whole: the verifier's log comes as one long message. */
-	if (vasprintf(&line, fmt, ap) < 0)
-		return 0;
-	n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		line[--n] = 0;
-	if (strstr(line, "BEGIN PROG LOAD LOG")) {
-		verifier_why(line);
-	} else if (n && !sf_log_first) {
-		snprintf(sf_log, sizeof(sf_log), "%s", line);
-		if (strstr(line, "load failed"))
-			sf_log_first = true;
-	}
-	free(line);
-	return 0;
-}
-
 static int64_t mono_to_wall;		/* wall ns - monotonic ns */
 
 static json_object *event_json(const struct sf_event *e)
@@ -1508,7 +1450,7 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 {
 	struct syscall_spec *s = f->priv;
 	struct sf_attach at[64];
-	libbpf_print_fn_t old;
+	struct bpf_log log;
 	struct bpf_program *prog;
 	struct sc_plan p;
 	struct sf_rt *rt;
@@ -1534,14 +1476,11 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 	active = rt;
 	mono_to_wall = fl_wall_ns() - (int64_t)fl_now_ns();
 
-	sf_log[0] = 0;
-	sf_vlog[0] = 0;
-	sf_log_first = false;
-	old = libbpf_set_print(sf_log_cb);
+	bpf_log_begin(&log);
 	rt->skel = sysfault__open();
 	if (!rt->skel) {
 		ret = errno ? -errno : -EINVAL;
-		set_detail(f, "cannot open the BPF object: %s", sf_log);
+		set_detail(f, "cannot open the BPF object: %s", log.first);
 		goto fail;
 	}
 	ret = set_rodata(rt, s, &p);
@@ -1586,10 +1525,11 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 	}
 	ret = sysfault__load(rt->skel);
 	if (ret) {
-		set_detail(f, "cannot load the BPF programs (%s): %s%s%s%s%s",
+		set_detail(f, "cannot load the BPF programs (%s): %s%s%s%s%.255s",
 			   at_names(at, n, names, sizeof(names)),
-			   strerror(-ret), sf_log[0] ? ": " : "", sf_log,
-			   sf_vlog[0] ? "; verifier: " : "", sf_vlog);
+			   strerror(-ret), log.first[0] ? ": " : "", log.first,
+			   log.verifier[0] ? "; verifier: " : "",
+			   log.verifier);
 		goto fail;
 	}
 	if (s->target->kind == FL_TARGET_PID)
@@ -1646,13 +1586,13 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 	}
 	if (cgfd >= 0)
 		close(cgfd);
-	libbpf_set_print(old);
+	bpf_log_end(&log);
 	free_plan(&p);
 	return 0;
 fail:
 	if (cgfd >= 0)
 		close(cgfd);
-	libbpf_set_print(old);
+	bpf_log_end(&log);
 	free_plan(&p);
 	rt_free(rt);
 	return ret;
