@@ -32,9 +32,12 @@
 #include "netem/dist.h"
 #include "netem/netem_spec.h"
 #include "netem/tc.h"
-#include "netem/tcbuild.h"
 
-#define owned netem_owned
+static bool owned(uint32_t h)
+{
+	return TC_H_MAJ(h) == NETEM_HANDLE_ROOT ||
+	       TC_H_MAJ(h) == NETEM_HANDLE_NETEM;
+}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
