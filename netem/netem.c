@@ -4,369 +4,588 @@
  * and slotting on a device, for all of its traffic or a matched subset,
  * egress, ingress (through an ifb device) or both.
  *
- * This file holds apply, revert, observe and the engine's ops table; the
- * schema is in netem/parse.c, check and describe in netem/plan.c, the tc
- * objects in netem/tcbuild.c, and netem/tc.c saves and restores the
- * device's tc state.
+ * This file holds the fault's schema, parsed into a struct netem_spec
+ * (netem/netem_spec.h) with every problem reported against its node, and
+ * the engine's ops table.  check, describe and resources are in
+ * netem/plan.c, apply, revert and observe in netem/apply.c, the tc objects
+ * in netem/tcbuild.c (the delay tables in netem/dist.c), and netem/tc.c
+ * and netem/tcstate.c save and restore the device's tc state.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/pkt_sched.h>
 
 #include "netem/netem.h"
 #include "netem/netem_spec.h"
-#include "netem/tc.h"
-#include "netem/tcbuild.h"
 
-/*
- * The subtrees faultline installed under its root (tc_subtree_save), on
- * the device when egress and on the ifb when ingress: "ours" and
- * "ours_ifb" in the record.
- */
-static int netem_record_ours(struct netem_applier *a, json_object *rec,
-			     int ifindex, const char *dev, const char *ifb,
-			     int ifb_index)
-{
-	json_object *t;
-	int ret;
-
-	if (a->s->direction != NETEM_INGRESS) {
-		ret = tc_subtree_save(ifindex, netem_owned, &t);
-		if (ret)
-			return netem_fail(a, ret, "cannot read back the tree on %s",
-					  dev);
-		json_object_object_add(rec, "ours", t);
-	}
-	if (ifb_index) {
-		ret = tc_subtree_save(ifb_index, netem_owned, &t);
-		if (ret)
-			return netem_fail(a, ret, "cannot read back the tree on %s",
-					  ifb);
-		json_object_object_add(rec, "ours_ifb", t);
-	}
-	return 0;
-}
-
-/* The handle of an applied fault: what observe and live read. */
-struct netem_rt {
-	const struct netem_spec *s;	/* f->priv, which outlives it */
-	char ifb[IFNAMSIZ];		/* the ifb device, or "" */
+static const char *const netem_keys[] = {
+	"device", "direction", "match", "delay", "jitter", "correlation",
+	"distribution", "loss", "duplicate", "corrupt", "reorder", "rate",
+	"slot", "ecn", "seed", "limit", NULL,
 };
 
-static int netem_apply(const struct fl_fault *f, struct fl_undo *u,
-		       void **rtp)
+static const char *const match_keys[] = {
+	"to", "from", "ports", "protocol", NULL,
+};
+
+const char *const netem_dir_names[] = {
+	[NETEM_EGRESS] = "egress",
+	[NETEM_INGRESS] = "ingress",
+	[NETEM_BOTH] = "both",
+	NULL,
+};
+
+const char *const netem_dist_names[] = {
+	"uniform", "normal", "pareto", "paretonormal", NULL,
+};
+
+static const char *const proto_names[] = {
+	"tcp", "udp", "icmp", "icmpv6", "sctp", NULL,
+};
+
+static const int proto_numbers[] = {
+	NETEM_PROTO_TCP, NETEM_PROTO_UDP, NETEM_PROTO_ICMP,
+	NETEM_PROTO_ICMPV6, NETEM_PROTO_SCTP,
+};
+
+static const char *const loss_models[] = { "gemodel", "state", NULL };
+
+const char *const netem_gemodel_keys[] = {
+	"model", "p", "r", "1-h", "1-k", NULL,
+};
+
+const char *const netem_state_keys[] = {
+	"model", "p13", "p31", "p32", "p23", "p14", NULL,
+};
+
+static const char *const loss_any_keys[] = {
+	"model", "p", "r", "1-h", "1-k", "p13", "p31", "p32", "p23", "p14",
+	NULL,
+};
+
+static const char *const reorder_keys[] = { "percent", "gap", NULL };
+static const char *const slot_keys[] = { "min", "max", NULL };
+
+const char *netem_proto_name(int proto)
 {
-	const struct netem_spec *s = f->priv;
-	struct netem_applier a = { .f = f, .u = u, .s = s };
-	json_object *rec = NULL, *saved = NULL;
-	struct netem_ingress in;
-	struct netem_rt *rt;
-	char ifb[IFNAMSIZ];
-	int ifindex, ifb_index = 0, ret;
+	size_t i;
 
-	ifindex = if_nametoindex(s->device);
-	if (!ifindex)
-		return netem_fail(&a, -ENODEV, "device %s", s->device);
-	a.buf = malloc(TC_BUFSZ);
-	rt = calloc(1, sizeof(*rt));
-	if (!a.buf || !rt) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	rt->s = s;
-	a.limit = s->limit_auto ? netem_auto_limit(s, netem_link_speed(s->device)) :
-		  s->limit;
-	netem_ifb_name(f, s->device, ifb, sizeof(ifb));
-
-	ret = tc_state_save(ifindex, &saved);
-	if (ret) {
-		ret = netem_fail(&a, ret, "cannot read the tc state of %s",
-				 s->device);
-		goto out;
-	}
-	if (s->direction != NETEM_EGRESS) {
-		ret = netem_ingress_plan(&a, ifindex, saved, s->device, &in);
-		if (ret)
-			goto out;
-	}
-
-	/* The undo record, before the kernel is touched. */
-	rec = netem_record(s->device, ifindex, s->direction != NETEM_INGRESS,
-			   ifb, s->direction != NETEM_EGRESS ? &in : NULL,
-			   saved);
-	ret = fl_netns_record(rec);
-	if (!ret)
-		ret = fl_undo_save(u, rec);
-	if (ret) {
-		ret = netem_fail(&a, ret, "cannot save the undo record");
-		goto out;
-	}
-
-	if (s->direction != NETEM_INGRESS) {
-		ret = netem_add_tree(&a, ifindex, s->device);
-		if (ret)
-			goto out;
-	}
-	if (s->direction != NETEM_EGRESS) {
-		ret = netem_ifb_add(&a, ifb, &ifb_index);
-		if (ret)
-			goto out;
-		snprintf(rt->ifb, sizeof(rt->ifb), "%s", ifb);
-		ret = netem_add_tree(&a, ifb_index, ifb);
-		if (ret)
-			goto out;
-		ret = netem_ingress_hook(&a, ifindex, &in, ifb_index,
-					 s->device);
-		if (ret)
-			goto out;
-	}
-	/*
-	 * What faultline installed, as read back, into the record: revert
-	 * (from the record alone) leaves the tree when someone changed it.
-	 */
-	ret = netem_record_ours(&a, rec, ifindex, s->device, ifb, ifb_index);
-	if (!ret)
-		ret = fl_undo_save(u, rec);
-	if (ret)
-		ret = netem_fail(&a, ret, "cannot record what was installed on %s",
-				 s->device);
-	if (!ret) {
-		*rtp = rt;
-		rt = NULL;
-	}
-out:
-	free(rt);
-	json_object_put(rec);
-	json_object_put(saved);
-	free(a.buf);
-	return ret;
+	for (i = 0; i < ARRAY_SIZE(proto_numbers); i++)
+		if (proto_numbers[i] == proto)
+			return proto_names[i];
+	return "any";
 }
 
-static const char *rec_str(json_object *o, const char *key)
+static void netem_spec_free(void *spec)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int64_t rec_int(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	return json_object_get_int64(v);
-}
-
-/*
- * Is faultline's subtree under its root on one device still as it was
- * installed (rec's key)?  Only while the root is faultline's: a root
- * removed or replaced is handled by tc_state_restore_root.  0 yes (or
- * nothing to compare), -EBUSY no, after saying what differs.
- */
-static int subtree_check(json_object *rec, const char *key, int ifindex,
-			 const char *dev, bool *changed)
-{
-	json_object *ours;
-	char kind[32], why[1024];
-	uint32_t h = 0;
-	int r;
-
-	if (!ifindex || !json_object_object_get_ex(rec, key, &ours))
-		return 0;
-	if (tc_root_now(ifindex, &h, kind, sizeof(kind)) || !h ||
-	    !netem_owned(h))
-		return 0;
-	r = tc_subtree_diff(ifindex, dev, ours, netem_owned, why, sizeof(why));
-	if (r < 0)
-		return r == -ENODEV ? 0 : r;
-	if (!r)
-		return 0;
-	fl_err("netem: %s: someone changed faultline's tree during the drill: %s; leaving it all in place (the undo record stays: undo that change, or remove the root qdisc, and run 'faultline recover')",
-	       dev, why);
-	*changed = true;
-	return 0;
-}
-
-static int netem_changed(json_object *state, int ifindex, const char *dev,
-			 const char *ifb)
-{
-	bool changed = false;
-	int r;
-
-	r = subtree_check(state, "ours", ifindex, dev, &changed);
-	if (!r && ifb)
-		r = subtree_check(state, "ours_ifb", if_nametoindex(ifb), ifb,
-				  &changed);
-	if (r)
-		return r;
-	return changed ? -EBUSY : 0;
-}
-
-static int netem_revert(json_object *state)
-{
-	const char *dev = rec_str(state, "device"), *ifb = rec_str(state, "ifb");
-	json_object *saved = NULL, *filt;
-	int ifindex, ret = 0, r;
-
-	if (!dev)
-		return -EINVAL;
-	json_object_object_get_ex(state, "saved", &saved);
-	ifindex = if_nametoindex(dev);
-	if (ifindex && ifindex != rec_int(state, "ifindex"))
-		ifindex = 0;	/* another device of that name now */
-	if (!ifindex)
-		fl_warn("netem: device %s vanished during the drill; its qdiscs went with it: nothing to revert there",
-			dev);
-	/*
-	 * Someone changed the tree below faultline's root (a netem's
-	 * options, a child qdisc, a filter or class added): removing the
-	 * root would take their change with it.  Leave everything.
-	 */
-	r = netem_changed(state, ifindex, dev, ifb);
-	if (r)
-		return r;
-	if (ifindex && saved) {
-		if (json_object_object_get_ex(state, "egress", &filt) &&
-		    json_object_get_boolean(filt)) {
-			r = tc_state_restore_root(ifindex, saved, netem_owned);
-			if (r == -EBUSY) {
-				char kind[32] = "?";
-				uint32_t h = 0;
-
-				/*
-				 * Not ours, not what was saved: someone
-				 * else's.  Keep it and the record.
-				 */
-				tc_root_now(ifindex, &h, kind, sizeof(kind));
-				fl_err("netem: %s: the root qdisc is now %s %x:, not faultline's: someone changed it during the drill; leaving theirs in place (the undo record stays: remove it and run 'faultline recover' to put the saved tree back)",
-				       dev, kind, h >> 16);
-			}
-			if (r && !ret)
-				ret = r;
-		}
-		if (json_object_object_get_ex(state, "ingress_filter", &filt)) {
-			r = tc_filter_del(ifindex, rec_int(filt, "parent"),
-					  rec_int(filt, "info"), "u32");
-			if (r && !ret)
-				ret = r;
-			r = tc_state_restore_ingress(ifindex, saved);
-			if (r && !ret)
-				ret = r;
-		}
-	}
-	if (ifb) {
-		r = tc_link_del(ifb);
-		if (r && !ret)
-			ret = r;
-	}
-	return ret;
-}
-
-static json_object *counters_json(const char *dev, uint32_t handle,
-				  const struct tc_counters *c)
-{
-	json_object *o = json_object_new_object();
-	char h[16];
-
-	snprintf(h, sizeof(h), "%x:", handle >> 16);
-	json_object_object_add(o, "device", json_object_new_string(dev));
-	json_object_object_add(o, "qdisc", json_object_new_string(c->kind));
-	json_object_object_add(o, "handle", json_object_new_string(h));
-	json_object_object_add(o, "sent_bytes", json_object_new_uint64(c->bytes));
-	json_object_object_add(o, "sent_packets",
-			       json_object_new_uint64(c->packets));
-	json_object_object_add(o, "dropped", json_object_new_int64(c->drops));
-	json_object_object_add(o, "overlimits",
-			       json_object_new_int64(c->overlimits));
-	json_object_object_add(o, "requeues",
-			       json_object_new_int64(c->requeues));
-	json_object_object_add(o, "backlog_bytes",
-			       json_object_new_int64(c->backlog));
-	json_object_object_add(o, "qlen", json_object_new_int64(c->qlen));
-	return o;
-}
-
-static int netem_observe(void *handle_, json_object *out)
-{
-	const struct netem_rt *rt = handle_;
-	const struct netem_spec *s = rt ? rt->s : NULL;
-	const char *devs[2] = { NULL, NULL }, *dirs[2] = { "egress", "ingress" };
-	uint32_t handle = s && s->has_match ? NETEM_HANDLE_NETEM :
-			  NETEM_HANDLE_ROOT;
-	struct tc_counters c;
-	int i, ifindex;
+	struct netem_spec *s = spec;
 
 	if (!s)
-		return -ENOENT;
-	if (s->direction != NETEM_INGRESS)
-		devs[0] = s->device;
-	if (s->direction != NETEM_EGRESS && rt->ifb[0])
-		devs[1] = rt->ifb;
-	for (i = 0; i < 2; i++) {
-		json_object *o;
+		return;
+	free(s->device);
+	free(s->match.to);
+	free(s->match.from);
+	free(s->match.ports);
+	free(s);
+}
 
-		if (!devs[i])
-			continue;
-		ifindex = if_nametoindex(devs[i]);
-		if (!ifindex || tc_qdisc_counters(ifindex, handle, &c))
-			continue;
-		o = counters_json(devs[i], handle, &c);
-		if (s->has_match &&
-		    !tc_qdisc_counters(ifindex, NETEM_HANDLE_ROOT, &c))
-			json_object_object_add(o, "parent",
-				counters_json(devs[i], NETEM_HANDLE_ROOT, &c));
-		json_object_object_add(out, dirs[i], o);
+/* A lone scalar or a sequence: its nth item. */
+const struct fl_node *netem_item(const struct fl_node *v, size_t i)
+{
+	return v->type == FL_NODE_SEQ ? v->items[i] : v;
+}
+
+static int get_cidrs(const struct fl_node *v, const char *what,
+		     struct fl_cidr **out, size_t *n, struct fl_diag *d)
+{
+	struct fl_cidr *c;
+	size_t cnt, i;
+	int err = 0;
+
+	if (v->type == FL_NODE_MAP) {
+		fl_diag_err(d, v, "%s: expected an address, a CIDR or a list of them, not a map",
+			    what);
+		return -EINVAL;
 	}
+	cnt = v->type == FL_NODE_SEQ ? v->n : 1;
+	if (!cnt) {
+		fl_diag_err(d, v, "%s: empty list", what);
+		return -EINVAL;
+	}
+	c = calloc(cnt, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++)
+		if (fl_get_cidr(netem_item(v, i), what, &c[i], d))
+			err = -EINVAL;
+	if (err) {
+		free(c);
+		return err;
+	}
+	*out = c;
+	*n = cnt;
 	return 0;
 }
 
-/*
- * Live: the qdisc's drops per direction ("egress: 34 dropped of 1200
- * packets sent"); run shows them when the drops change.
- */
-static int netem_live(void *rt, json_object *out)
+static int get_ports(const struct fl_node *v, const char *what,
+		     uint16_t **out, size_t *n, struct fl_diag *d)
 {
-	static const char *const dirs[] = { "egress", "ingress" };
-	json_object *obs = json_object_new_object(), *d, *v, *o;
-	uint64_t drops, sent;
-	char sum[256];
-	size_t i, off = 0;
-	int ret;
+	uint16_t *p;
+	uint64_t u;
+	size_t cnt, i;
+	int err = 0;
 
-	ret = netem_observe(rt, obs);
-	if (ret) {
-		json_object_put(obs);
-		return ret;
+	if (v->type == FL_NODE_MAP) {
+		fl_diag_err(d, v, "%s: expected a port or a list of ports, not a map",
+			    what);
+		return -EINVAL;
 	}
-	sum[0] = 0;
-	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
-		if (!json_object_object_get_ex(obs, dirs[i], &d))
-			continue;
-		drops = json_object_object_get_ex(d, "dropped", &v) ?
-			json_object_get_uint64(v) : 0;
-		sent = json_object_object_get_ex(d, "sent_packets", &v) ?
-		       json_object_get_uint64(v) : 0;
-		o = json_object_new_object();
-		json_object_object_add(o, "dropped",
-				       json_object_new_uint64(drops));
-		json_object_object_add(out, dirs[i], o);
-		if (off < sizeof(sum))
-			off += snprintf(sum + off, sizeof(sum) - off,
-					"%s%s: %llu dropped of %llu packets sent",
-					off ? "; " : "", dirs[i],
-					(unsigned long long)drops,
-					(unsigned long long)sent);
+	cnt = v->type == FL_NODE_SEQ ? v->n : 1;
+	if (!cnt) {
+		fl_diag_err(d, v, "%s: empty list", what);
+		return -EINVAL;
 	}
-	json_object_put(obs);
-	json_object_object_add(out, "summary", json_object_new_string(
-			       sum[0] ? sum : "no qdisc counters"));
+	p = calloc(cnt, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++) {
+		if (fl_get_u64(netem_item(v, i), what, 1, 65535, &u, d))
+			err = -EINVAL;
+		else
+			p[i] = u;
+	}
+	if (err) {
+		free(p);
+		return err;
+	}
+	*out = p;
+	*n = cnt;
 	return 0;
+}
+
+static int get_device(const struct fl_node *v, char **out, struct fl_diag *d)
+{
+	char *s;
+
+	if (fl_get_string(v, "device", &s, d))
+		return -EINVAL;
+	if (!*s || strlen(s) >= IFNAMSIZ || strpbrk(s, "/: \t\n") ||
+	    !strcmp(s, ".") || !strcmp(s, "..")) {
+		fl_diag_err(d, v, "device: '%s' is not an interface name (1 to %d characters, no '/', ':' or spaces)",
+			    s, IFNAMSIZ - 1);
+		free(s);
+		return -EINVAL;
+	}
+	*out = s;
+	return 0;
+}
+
+static int parse_match(const struct fl_node *m, struct netem_match *mt,
+		       struct fl_diag *d)
+{
+	const struct fl_node *v, *ports;
+	int err = 0, idx;
+
+	if (fl_map_check(m, match_keys, "match", d))
+		err = -EINVAL;
+	if (m->type != FL_NODE_MAP)
+		return -EINVAL;
+	if (!m->n) {
+		fl_diag_err(d, m, "match: empty; give to, from, ports or protocol (or leave match out to degrade all traffic)");
+		return -EINVAL;
+	}
+	v = fl_map_get(m, "to");
+	if (v && get_cidrs(v, "to", &mt->to, &mt->nto, d))
+		err = -EINVAL;
+	v = fl_map_get(m, "from");
+	if (v && get_cidrs(v, "from", &mt->from, &mt->nfrom, d))
+		err = -EINVAL;
+	ports = fl_map_get(m, "ports");
+	if (ports && get_ports(ports, "ports", &mt->ports, &mt->nports, d))
+		err = -EINVAL;
+	v = fl_map_get(m, "protocol");
+	if (v) {
+		if (fl_get_enum(v, "protocol", proto_names, &idx, d))
+			err = -EINVAL;
+		else
+			mt->protocol = proto_numbers[idx];
+	}
+	if (ports && (mt->protocol == NETEM_PROTO_ICMP ||
+		      mt->protocol == NETEM_PROTO_ICMPV6)) {
+		fl_diag_err(d, ports, "ports: protocol %s has no ports",
+			    netem_proto_name(mt->protocol));
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int parse_loss(const struct fl_node *v, struct netem_spec *s,
+		      struct fl_diag *d)
+{
+	static const double gemodel_def[] = { -1, 100, 100, 0 };
+	static const double state_def[] = { -1, -1, 0, 100, 0 };
+	const char *const *keys;
+	const double *defs;
+	const struct fl_node *m;
+	int err = 0, model, i, nkeys;
+
+	if (v->type == FL_NODE_SCALAR) {
+		s->loss_model = NETEM_LOSS_RANDOM;
+		return fl_get_percent(v, "loss", &s->loss, d) ? -EINVAL : 0;
+	}
+	if (v->type != FL_NODE_MAP) {
+		fl_diag_err(d, v, "loss: expected a percentage or a map with a model, not a %s",
+			    fl_node_type_name(v));
+		return -EINVAL;
+	}
+	m = fl_map_get(v, "model");
+	if (!m) {
+		fl_map_check(v, loss_any_keys, "loss", d);
+		fl_diag_err(d, v, "loss: missing 'model' (gemodel or state)");
+		return -EINVAL;
+	}
+	if (fl_get_enum(m, "loss.model", loss_models, &model, d)) {
+		fl_map_check(v, loss_any_keys, "loss", d);
+		return -EINVAL;
+	}
+	if (model == 0) {
+		s->loss_model = NETEM_LOSS_GEMODEL;
+		keys = netem_gemodel_keys;
+		defs = gemodel_def;
+		nkeys = 4;
+	} else {
+		s->loss_model = NETEM_LOSS_STATE;
+		keys = netem_state_keys;
+		defs = state_def;
+		nkeys = 5;
+	}
+	if (fl_map_check(v, keys, model ? "loss (model state)" :
+			 "loss (model gemodel)", d))
+		err = -EINVAL;
+	for (i = 0; i < nkeys; i++) {
+		const struct fl_node *p = fl_map_get(v, keys[i + 1]);
+		char what[32];
+
+		snprintf(what, sizeof(what), "loss.%s", keys[i + 1]);
+		if (p) {
+			if (fl_get_percent(p, what, &s->lp[i], d))
+				err = -EINVAL;
+		} else if (defs[i] >= 0) {
+			s->lp[i] = defs[i];
+		} else if (i == 0) {
+			fl_diag_err(d, v, "loss: model %s needs '%s'",
+				    loss_models[model], keys[1]);
+			err = -EINVAL;
+		}
+	}
+	/* state: p31 defaults to 100% - p13, as tc does. */
+	if (!err && s->loss_model == NETEM_LOSS_STATE && !fl_map_get(v, "p31"))
+		s->lp[1] = 100.0 - s->lp[0];
+	return err;
+}
+
+static int parse_reorder(const struct fl_node *v, struct netem_spec *s,
+			 struct fl_diag *d)
+{
+	const struct fl_node *p;
+	uint64_t gap;
+	int err = 0;
+
+	s->has_reorder = true;
+	if (v->type == FL_NODE_SCALAR)
+		return fl_get_percent(v, "reorder", &s->reorder, d) ?
+			-EINVAL : 0;
+	if (fl_map_check(v, reorder_keys, "reorder", d))
+		err = -EINVAL;
+	if (v->type != FL_NODE_MAP)
+		return -EINVAL;
+	p = fl_map_need(v, "percent", "reorder", d);
+	if (!p || fl_get_percent(p, "reorder.percent", &s->reorder, d))
+		err = -EINVAL;
+	p = fl_map_get(v, "gap");
+	if (p) {
+		if (fl_get_u64(p, "reorder.gap", 1, UINT32_MAX, &gap, d))
+			err = -EINVAL;
+		else
+			s->reorder_gap = gap;
+	}
+	return err;
+}
+
+static int parse_slot(const struct fl_node *v, struct netem_spec *s,
+		      struct fl_diag *d)
+{
+	const struct fl_node *p, *max;
+	char a[32], b[32];
+	int err = 0;
+
+	s->has_slot = true;
+	if (fl_map_check(v, slot_keys, "slot", d))
+		err = -EINVAL;
+	if (v->type != FL_NODE_MAP)
+		return -EINVAL;
+	p = fl_map_need(v, "min", "slot", d);
+	if (!p || fl_get_duration(p, "slot.min", &s->slot_min_ns, d))
+		err = -EINVAL;
+	max = fl_map_get(v, "max");
+	if (max) {
+		if (fl_get_duration(max, "slot.max", &s->slot_max_ns, d))
+			err = -EINVAL;
+	} else {
+		s->slot_max_ns = s->slot_min_ns;
+	}
+	if (!err && s->slot_max_ns < s->slot_min_ns) {
+		fl_diag_err(d, max, "slot: max %s is below min %s",
+			    fl_fmt_duration(s->slot_max_ns, a, sizeof(a)),
+			    fl_fmt_duration(s->slot_min_ns, b, sizeof(b)));
+		err = -EINVAL;
+	}
+	if (!err && !s->slot_max_ns) {
+		fl_diag_err(d, v, "slot: min and max cannot both be 0");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int parse_limit(const struct fl_node *v, struct netem_spec *s,
+		       struct fl_diag *d)
+{
+	uint64_t n;
+
+	if (v->type == FL_NODE_SCALAR && !strcmp(v->scalar, "auto")) {
+		s->limit_auto = true;
+		return 0;
+	}
+	if (v->type == FL_NODE_SCALAR && v->scalar[0] &&
+	    !strchr("0123456789", v->scalar[0])) {
+		fl_diag_err(d, v, "limit: expected auto or a number of packets, not '%s'",
+			    v->scalar);
+		return -EINVAL;
+	}
+	if (fl_get_u64(v, "limit", 1, UINT32_MAX, &n, d))
+		return -EINVAL;
+	s->limit_auto = false;
+	s->limit = n;
+	return 0;
+}
+
+/* The nodes the cross-field rules look at (NULL: not given). */
+struct netem_nodes {
+	const struct fl_node *delay, *jitter, *corr, *dist;
+	const struct fl_node *loss, *reorder, *ecn;
+};
+
+/* An optional percentage or duration: its node, with *has set. */
+static const struct fl_node *opt_percent(const struct fl_node *spec,
+					 const char *key, bool *has,
+					 double *val, int *err,
+					 struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_get(spec, key);
+
+	if (v) {
+		*has = true;
+		if (fl_get_percent(v, key, val, d))
+			*err = -EINVAL;
+	}
+	return v;
+}
+
+static const struct fl_node *opt_duration(const struct fl_node *spec,
+					  const char *key, bool *has,
+					  uint64_t *val, int *err,
+					  struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_get(spec, key);
+
+	if (v) {
+		*has = true;
+		if (fl_get_duration(v, key, val, d))
+			*err = -EINVAL;
+	}
+	return v;
+}
+
+/* Where: device, direction and match. */
+static int parse_where(const struct fl_node *spec, struct netem_spec *s,
+		       struct fl_diag *d)
+{
+	const struct fl_node *v;
+	int err = 0, idx;
+
+	v = fl_map_need(spec, "device", "netem", d);
+	if (!v || get_device(v, &s->device, d))
+		err = -EINVAL;
+	v = fl_map_get(spec, "direction");
+	if (v) {
+		if (fl_get_enum(v, "direction", netem_dir_names, &idx, d))
+			err = -EINVAL;
+		else
+			s->direction = idx;
+	}
+	v = fl_map_get(spec, "match");
+	if (v) {
+		s->has_match = true;
+		if (parse_match(v, &s->match, d))
+			err = -EINVAL;
+	}
+	return err;
+}
+
+/* The delay and how it varies, then loss, duplicate, corrupt, reorder. */
+static int parse_impairments(const struct fl_node *spec,
+			     struct netem_spec *s, struct netem_nodes *n,
+			     struct fl_diag *d)
+{
+	int err = 0, idx;
+
+	n->delay = opt_duration(spec, "delay", &s->has_delay, &s->delay_ns,
+				&err, d);
+	n->jitter = opt_duration(spec, "jitter", &s->has_jitter,
+				 &s->jitter_ns, &err, d);
+	n->corr = opt_percent(spec, "correlation", &s->has_correlation,
+			      &s->correlation, &err, d);
+	n->dist = fl_map_get(spec, "distribution");
+	if (n->dist) {
+		if (fl_get_enum(n->dist, "distribution", netem_dist_names,
+				&idx, d))
+			err = -EINVAL;
+		else
+			s->distribution = NETEM_DIST_UNIFORM + idx;
+	}
+	n->loss = fl_map_get(spec, "loss");
+	if (n->loss && parse_loss(n->loss, s, d))
+		err = -EINVAL;
+	opt_percent(spec, "duplicate", &s->has_duplicate, &s->duplicate,
+		    &err, d);
+	opt_percent(spec, "corrupt", &s->has_corrupt, &s->corrupt, &err, d);
+	n->reorder = fl_map_get(spec, "reorder");
+	if (n->reorder && parse_reorder(n->reorder, s, d))
+		err = -EINVAL;
+	return err;
+}
+
+/* How packets leave: rate, slot, ecn, seed and the queue's limit. */
+static int parse_pacing(const struct fl_node *spec, struct netem_spec *s,
+			struct netem_nodes *n, struct fl_diag *d)
+{
+	const struct fl_node *v;
+	int err = 0;
+
+	v = fl_map_get(spec, "rate");
+	if (v) {
+		s->has_rate = true;
+		if (fl_get_rate(v, "rate", &s->rate_bps, d)) {
+			err = -EINVAL;
+		} else if (!s->rate_bps) {
+			fl_diag_err(d, v, "rate: must be above 0");
+			err = -EINVAL;
+		}
+	}
+	v = fl_map_get(spec, "slot");
+	if (v && parse_slot(v, s, d))
+		err = -EINVAL;
+	n->ecn = fl_map_get(spec, "ecn");
+	if (n->ecn && fl_get_bool(n->ecn, "ecn", &s->ecn, d))
+		err = -EINVAL;
+	v = fl_map_get(spec, "seed");
+	if (v) {
+		s->has_seed = true;
+		if (fl_get_u64(v, "seed", 0, UINT64_MAX, &s->seed, d))
+			err = -EINVAL;
+	}
+	v = fl_map_get(spec, "limit");
+	if (v && parse_limit(v, s, d))
+		err = -EINVAL;
+	return err;
+}
+
+/* The rules across fields: what needs what. */
+static int check_rules(const struct fl_node *spec,
+		       const struct netem_spec *s,
+		       const struct netem_nodes *n, struct fl_diag *d)
+{
+	int err = 0;
+
+	if (n->jitter && !n->delay) {
+		fl_diag_err(d, n->jitter, "jitter: needs delay (jitter varies the delay around it)");
+		err = -EINVAL;
+	}
+	if (n->dist && !n->jitter) {
+		fl_diag_err(d, n->dist, "distribution: needs jitter (it shapes how the delay varies)");
+		err = -EINVAL;
+	}
+	if (n->corr && !n->jitter && s->loss_model != NETEM_LOSS_RANDOM &&
+	    !s->has_duplicate && !s->has_corrupt && !n->reorder) {
+		fl_diag_err(d, n->corr, "correlation: nothing to correlate; it needs jitter, loss (a percentage), duplicate, corrupt or reorder");
+		err = -EINVAL;
+	}
+	if (n->reorder && !n->delay) {
+		fl_diag_err(d, n->reorder, "reorder: needs delay (netem reorders by sending some packets at once while the others wait)");
+		err = -EINVAL;
+	}
+	if (n->ecn && s->ecn && !n->loss) {
+		fl_diag_err(d, n->ecn, "ecn: needs loss (ecn marks packets instead of dropping them)");
+		err = -EINVAL;
+	}
+	if (!n->delay && !n->loss && !s->has_duplicate &&
+	    !s->has_corrupt && !s->has_rate && !s->has_slot && !n->reorder) {
+		fl_diag_err(d, spec, "netem: nothing to do; give at least one of delay, loss, duplicate, corrupt, rate or slot");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int netem_parse(struct fl_experiment *exp, const struct fl_fault *f,
+		       const struct fl_node *spec, void **out,
+		       struct fl_diag *d)
+{
+	struct netem_nodes n = { 0 };
+	struct netem_spec *s;
+	int err = 0;
+
+	s = calloc(1, sizeof(*s));
+	*out = s;
+	if (!s)
+		return -ENOMEM;
+	if (fl_map_check(spec, netem_keys, "netem", d))
+		err = -EINVAL;
+	if (spec->type != FL_NODE_MAP)
+		return -EINVAL;
+	s->limit_auto = true;
+	s->match.protocol = NETEM_PROTO_ANY;
+
+	if (parse_where(spec, s, d))
+		err = -EINVAL;
+	if (parse_impairments(spec, s, &n, d))
+		err = -EINVAL;
+	if (parse_pacing(spec, s, &n, d))
+		err = -EINVAL;
+	if (check_rules(spec, s, &n, d))
+		err = -EINVAL;
+	return err;
+}
+
+uint32_t netem_auto_limit(const struct netem_spec *s, uint64_t link_bps)
+{
+	double hold, pps, pkts;
+	uint64_t bps = link_bps;
+
+	/*
+	 * Packets held at once: what the path carries (the rate when it is
+	 * the bottleneck) over the hold time, twice over, of full-size
+	 * packets, on top of netem's own default.
+	 */
+	if (s->has_rate && s->rate_bps < bps)
+		bps = s->rate_bps;
+	hold = (double)(s->delay_ns + s->jitter_ns + s->slot_max_ns) / 1e9;
+	pps = (double)bps / 8.0 / 1500.0;
+	pkts = NETEM_DEFAULT_LIMIT + 2.0 * pps * hold;
+	if (pkts > 1 << 20)
+		return 1 << 20;
+	return (uint32_t)pkts;
 }
 
 const struct fl_engine netem_engine = {

@@ -106,13 +106,15 @@ const char *netem_proto_name(int proto);
 /* A lone scalar or a sequence: its nth item. */
 const struct fl_node *netem_item(const struct fl_node *v, size_t i);
 
-/* The netem engine's ops: netem/parse.c and netem/plan.c. */
-int netem_parse(struct fl_experiment *exp, const struct fl_fault *f,
-		const struct fl_node *spec, void **out, struct fl_diag *d);
-void netem_spec_free(void *spec);
+/* The netem engine's ops (netem/netem.c has the table): netem/plan.c, */
 int netem_check(const struct fl_fault *f, char *why, size_t len);
 int netem_describe(const struct fl_fault *f, json_object *out);
 int netem_resources(const struct fl_fault *f, json_object *out);
+/* and netem/apply.c. */
+int netem_apply(const struct fl_fault *f, struct fl_undo *u, void **rt);
+int netem_live(void *rt, json_object *out);
+int netem_observe(void *rt, json_object *out);
+int netem_revert(json_object *state);
 
 /* A partition's "keep: [tcp/22]" entry: never cut. */
 struct partition_keep {
