@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -30,8 +29,6 @@
 #define NETLINK_EXT_ACK 11
 #endif
 
-static struct mnl_socket *nl_sock;
-static struct fl_netns_id nl_netns;
 static unsigned int nl_seq;
 static char last_err[256];
 
@@ -40,32 +37,28 @@ const char *tc_last_error(void)
 	return last_err;
 }
 
-struct mnl_socket *tc_nl(void)
+/*
+ * A socket for one request, in the namespace this thread is in now.  Not
+ * kept: a socket belongs to the namespace it was opened in, and one kept
+ * across fork() would be the parent's in the child (the guardian, which
+ * closes every descriptor it does not need), where it is stale.
+ */
+static struct mnl_socket *nl_open(void)
 {
-	struct fl_netns_id ns = { 0, 0 };
-	int one = 1;
+	struct mnl_socket *nl;
+	int one = 1, err;
 
-	/* A socket belongs to the namespace it was opened in. */
-	fl_netns_self(&ns);
-	if (nl_sock && !fl_netns_eq(&nl_netns, &ns)) {
-		mnl_socket_close(nl_sock);
-		nl_sock = NULL;
-	}
-	if (nl_sock)
-		return nl_sock;
-	nl_sock = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl_sock)
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
 		return NULL;
-	if (mnl_socket_bind(nl_sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		mnl_socket_close(nl_sock);
-		nl_sock = NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = errno;
+		mnl_socket_close(nl);
+		errno = err;
 		return NULL;
 	}
-	mnl_socket_setsockopt(nl_sock, NETLINK_EXT_ACK, &one, sizeof(one));
-	nl_netns = ns;
-	if (!nl_seq)
-		nl_seq = time(NULL);
-	return nl_sock;
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	return nl;
 }
 
 struct nlmsghdr *tc_msg(char *buf, int type, int flags, int ifindex,
@@ -159,20 +152,25 @@ static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
 
 static int run(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	struct mnl_socket *nl = tc_nl();
-	char *buf;
 	unsigned int seq = nlh->nlmsg_seq, portid;
+	struct mnl_socket *nl;
+	char *buf = NULL;
 	int ret;
 
 	last_err[0] = 0;
+	nl = nl_open();
 	if (!nl)
-		return -errno ? -errno : -EIO;
+		return errno ? -errno : -EIO;
 	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
 	buf = malloc(MNL_SOCKET_DUMP_SIZE);
-	if (!buf)
-		return -ENOMEM;
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		ret = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_DUMP_SIZE);
 		if (ret < 0) {
@@ -190,7 +188,9 @@ static int run(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 			break;
 		}
 	}
+out:
 	free(buf);
+	mnl_socket_close(nl);
 	return ret;
 }
 

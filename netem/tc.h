@@ -32,8 +32,6 @@
 /* The kernel's message (extended ack) for the last failed request, or "". */
 const char *tc_last_error(void);
 
-/* One rtnetlink socket, opened on first use, for this process. */
-struct mnl_socket *tc_nl(void);
 /* Start a request: a tcmsg of type (RTM_NEWQDISC...), with NLM_F_ACK. */
 struct nlmsghdr *tc_msg(char *buf, int type, int flags, int ifindex,
 			uint32_t parent, uint32_t handle, uint32_t info);
