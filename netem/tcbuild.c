@@ -25,6 +25,9 @@
 #include "netem/tc.h"
 #include "netem/tcbuild.h"
 
+/* ------------------------------------------------------------------ */
+/* Names, kinds and locks.                                            */
+
 /* The link speed from sysfs, or 10gbit when the device does not say. */
 uint64_t netem_link_speed(const char *dev)
 {
@@ -100,6 +103,9 @@ bool netem_owned(uint32_t handle)
 	       TC_H_MAJ(handle) == NETEM_HANDLE_NETEM;
 }
 
+/* ------------------------------------------------------------------ */
+/* Failures, and the netem leaf's options.                            */
+
 int netem_fail(struct netem_applier *a, int err, const char *fmt, ...)
 {
 	char msg[512];
@@ -118,6 +124,7 @@ int netem_fail(struct netem_applier *a, int err, const char *fmt, ...)
 #define TCA_NETEM_PRNG_SEED	(TCA_NETEM_SLOT_DIST + 1)
 #endif
 
+/* A percentage as netem's probabilities have it: a share of 2^32 - 1. */
 static uint32_t pct_u32(double pct)
 {
 	if (pct >= 100.0)
@@ -275,6 +282,9 @@ static int put_netem(struct nlmsghdr *nlh, const struct netem_spec *s,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* u32 filters.                                                       */
+
 void netem_u32_key(struct tc_u32_sel *sel, uint32_t mask, uint32_t val,
 		    int off)
 {
@@ -402,6 +412,9 @@ static int add_match_filters(struct netem_applier *a, int ifindex, const char *d
 		return netem_fail(a, -EINVAL, "match selects no traffic on %s", dev);
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Qdiscs: the parent, the leaf read back, the whole tree.            */
 
 int netem_add_qdisc(struct netem_applier *a, int ifindex, uint32_t parent,
 			 uint32_t handle, const char *kind, int flags,
@@ -611,6 +624,9 @@ int netem_add_tree(struct netem_applier *a, int ifindex, const char *dev)
 				  dev);
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Ingress through an ifb, and the undo record of a device.           */
 
 int netem_ingress_plan(struct netem_applier *a, int ifindex,
 		       json_object *saved, const char *dev,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * netem/tcbuild.h: the netem fault's tc building blocks (netem/netem.c),
+ * netem/tcbuild.h: the netem fault's tc building blocks (netem/tcbuild.c),
  * private to netem/: the classful parent fa17:, the netem leaf, u32
  * filters, the ifb and its mirred hook, and the undo record of one
  * device.  The partition fault's netem fallback builds its trees with
