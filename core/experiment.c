@@ -403,17 +403,117 @@ static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
 	return 0;
 }
 
+/* at: and for:, within the drill's duration when the file gives one. */
+static int load_window(struct loader *l, struct fl_fault *f,
+		       const struct fl_node *v, const char *what)
+{
+	struct fl_experiment *exp = l->exp;
+	struct fl_diag *d = l->d;
+	const struct fl_node *at, *forn;
+	char a[32], b[32];
+	int err = 0;
+
+	at = fl_map_get(v, "at");
+	if (at && fl_get_duration(at, "at", &f->at_ns, d)) {
+		err = -EINVAL;
+		at = NULL;
+	}
+	forn = fl_map_get(v, "for");
+	if (forn) {
+		if (fl_get_duration(forn, "for", &f->for_ns, d)) {
+			err = -EINVAL;
+			forn = NULL;
+		} else if (!f->for_ns) {
+			fl_diag_err(d, forn, "for: must be more than 0");
+			err = -EINVAL;
+			forn = NULL;
+		} else {
+			f->has_for = true;
+		}
+	}
+	if (!l->have_duration)
+		return err;
+	if (at && f->at_ns >= exp->duration_ns) {
+		fl_diag_err(d, at, "%s starts at %s, not before the drill's "
+			    "duration %s", what,
+			    fl_fmt_duration(f->at_ns, a, sizeof(a)),
+			    fl_fmt_duration(exp->duration_ns, b, sizeof(b)));
+		err = -EINVAL;
+	} else if (forn && (f->at_ns + f->for_ns < f->at_ns ||
+			    f->at_ns + f->for_ns > exp->duration_ns)) {
+		uint64_t end = f->at_ns + f->for_ns;
+
+		if (end < f->at_ns)	/* past 584 years */
+			a[0] = '\0';
+		else
+			fl_fmt_duration(end, a, sizeof(a));
+		fl_diag_err(d, forn, "%s ends%s%s%s after the drill's "
+			    "duration %s", what, *a ? " at " : "", a,
+			    *a ? "," : "",
+			    fl_fmt_duration(exp->duration_ns, b, sizeof(b)));
+		err = -EINVAL;
+	}
+	return err;
+}
+
+/*
+ * Exactly one engine key: f->engine and f->spec.  -ENOENT when there is
+ * none (said, with the engines there are), -EINVAL when there are two.
+ */
+static int load_engine(struct loader *l, struct fl_fault *f,
+		       const struct fl_node *v, const char *what)
+{
+	const char *const *engines = fl_engine_names();
+	const struct fl_node *ekey = NULL;
+	struct fl_diag *d = l->d;
+	char list[256];
+	int err = 0;
+	size_t i, o;
+
+	for (i = 0; i < v->n; i++) {
+		const struct fl_node *k = v->pairs[i].key;
+		const struct fl_engine *e;
+
+		if (!k || k->type != FL_NODE_SCALAR)
+			continue;
+		e = fl_engine_find(k->scalar);
+		if (!e || !e->parse ||
+		    fl_map_get(v, k->scalar) != v->pairs[i].value)
+			continue;
+		if (ekey) {
+			fl_diag_err(d, k, "%s: has two engines, '%s' and '%s'; "
+				    "use one fault for each", what,
+				    ekey->scalar, k->scalar);
+			err = -EINVAL;
+			continue;
+		}
+		ekey = k;
+		f->engine = e;
+		f->spec = v->pairs[i].value;
+	}
+	if (ekey)
+		return err;
+	for (i = 0, o = 0, list[0] = '\0';
+	     engines[i] && o + 1 < sizeof(list); i++) {
+		int w = snprintf(list + o, sizeof(list) - o, "%s%s",
+				 i ? ", " : "", engines[i]);
+
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+	fl_diag_err(d, v, "%s: needs one of %s", what,
+		    *list ? list : "(no engine is built in)");
+	return -ENOENT;
+}
+
 static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 		      const struct fl_node *v, const char *const *keys)
 {
-	const char *const *engines = fl_engine_names();
-	struct fl_experiment *exp = l->exp;
 	struct fl_diag *d = l->d;
-	const struct fl_node *n, *at = NULL, *forn = NULL;
-	const struct fl_node *ekey = NULL;
-	char what[FL_NAME_MAX + 32], list[256];
+	const struct fl_node *n;
+	char what[FL_NAME_MAX + 32];
 	int err = 0, r;
-	size_t i, o;
 
 	f->node = v;
 	snprintf(what, sizeof(what), "fault %zu", idx + 1);
@@ -440,91 +540,17 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 	/* Unknown keys are suggested from both fault keys and engines. */
 	if (fl_map_check(v, keys, what, d))
 		err = -EINVAL;
-
-	at = fl_map_get(v, "at");
-	if (at && fl_get_duration(at, "at", &f->at_ns, d)) {
-		err = -EINVAL;
-		at = NULL;
-	}
-	forn = fl_map_get(v, "for");
-	if (forn) {
-		if (fl_get_duration(forn, "for", &f->for_ns, d)) {
-			err = -EINVAL;
-			forn = NULL;
-		} else if (!f->for_ns) {
-			fl_diag_err(d, forn, "for: must be more than 0");
-			err = -EINVAL;
-			forn = NULL;
-		} else {
-			f->has_for = true;
-		}
-	}
 	n = fl_map_get(v, "optional");
 	if (n && fl_get_bool(n, "optional", &f->optional, d))
 		err = -EINVAL;
-
-	if (l->have_duration && at && f->at_ns >= exp->duration_ns) {
-		char a[32], b[32];
-
-		fl_diag_err(d, at, "%s starts at %s, not before the drill's "
-			    "duration %s", what,
-			    fl_fmt_duration(f->at_ns, a, sizeof(a)),
-			    fl_fmt_duration(exp->duration_ns, b, sizeof(b)));
+	if (load_window(l, f, v, what))
 		err = -EINVAL;
-	} else if (l->have_duration && forn &&
-		   (f->at_ns + f->for_ns < f->at_ns ||
-		    f->at_ns + f->for_ns > exp->duration_ns)) {
-		char a[32], b[32];
-		uint64_t end = f->at_ns + f->for_ns;
-
-		if (end < f->at_ns)	/* past 584 years */
-			a[0] = '\0';
-		else
-			fl_fmt_duration(end, a, sizeof(a));
-		fl_diag_err(d, forn, "%s ends%s%s%s after the drill's "
-			    "duration %s", what, *a ? " at " : "", a,
-			    *a ? "," : "",
-			    fl_fmt_duration(exp->duration_ns, b, sizeof(b)));
-		err = -EINVAL;
-	}
-
-	/* Exactly one engine key. */
-	for (i = 0; i < v->n; i++) {
-		const struct fl_node *k = v->pairs[i].key;
-		const struct fl_engine *e;
-
-		if (!k || k->type != FL_NODE_SCALAR)
-			continue;
-		e = fl_engine_find(k->scalar);
-		if (!e || !e->parse ||
-		    fl_map_get(v, k->scalar) != v->pairs[i].value)
-			continue;
-		if (ekey) {
-			fl_diag_err(d, k, "%s: has two engines, '%s' and '%s'; "
-				    "use one fault for each", what,
-				    ekey->scalar, k->scalar);
-			err = -EINVAL;
-			continue;
-		}
-		ekey = k;
-		f->engine = e;
-		f->spec = v->pairs[i].value;
-	}
-	if (!ekey) {
-		for (i = 0, o = 0, list[0] = '\0';
-		     engines[i] && o + 1 < sizeof(list); i++) {
-			int w = snprintf(list + o, sizeof(list) - o, "%s%s",
-					 i ? ", " : "", engines[i]);
-
-			if (w < 0)
-				break;
-			o += (size_t)w;
-		}
-		fl_diag_err(d, v, "%s: needs one of %s", what,
-			    *list ? list : "(no engine is built in)");
+	r = load_engine(l, f, v, what);
+	if (r == -ENOENT)
 		return -EINVAL;
-	}
-	if (load_spec(exp, f, d))
+	if (r)
+		err = -EINVAL;
+	if (load_spec(l->exp, f, d))
 		err = -EINVAL;
 	return err;
 }
