@@ -403,6 +403,41 @@ static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
 	return 0;
 }
 
+/*
+ * The map of a fault or a probe (kind, the idx-th) and its name, in the
+ * names faults and probes share.  what names it for messages: "fault 2",
+ * then "fault 'wan'" once the name is known.  A bad name is said and sets
+ * *bad; -EINVAL when v is not a map (nothing more to read), -ENOMEM.
+ */
+static int load_name(struct loader *l, const struct fl_node *v,
+		     const char *kind, size_t idx, char **name, char *what,
+		     size_t len, bool *bad)
+{
+	struct fl_diag *d = l->d;
+	const struct fl_node *n;
+	int r;
+
+	*bad = false;
+	snprintf(what, len, "%s %zu", kind, idx + 1);
+	if (!v || v->type != FL_NODE_MAP) {
+		fl_diag_err(d, v, "%s: expected a map, got %s", what,
+			    fl_node_desc(v));
+		return -EINVAL;
+	}
+	n = fl_map_need(v, "name", what, d);
+	if (!n || fl_get_string(n, "name", name, d) ||
+	    check_name(n, *name, d)) {
+		*bad = true;
+		return 0;
+	}
+	snprintf(what, len, "%s '%s'", kind, *name);
+	r = claim_name(l, *name, n);
+	if (r == -ENOMEM)
+		return r;
+	*bad = r != 0;
+	return 0;
+}
+
 /* at: and for:, within the drill's duration when the file gives one. */
 static int load_window(struct loader *l, struct fl_fault *f,
 		       const struct fl_node *v, const char *what)
@@ -514,29 +549,14 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 	const struct fl_node *n;
 	char what[FL_NAME_MAX + 32];
 	int err = 0, r;
+	bool bad;
 
 	f->node = v;
-	snprintf(what, sizeof(what), "fault %zu", idx + 1);
-	if (!v || v->type != FL_NODE_MAP) {
-		fl_diag_err(d, v, "%s: expected a map, got %s", what,
-			    fl_node_desc(v));
-		return -EINVAL;
-	}
-	n = fl_map_need(v, "name", what, d);
-	if (!n) {
+	r = load_name(l, v, "fault", idx, &f->name, what, sizeof(what), &bad);
+	if (r)
+		return r;
+	if (bad)
 		err = -EINVAL;
-	} else if (fl_get_string(n, "name", &f->name, d)) {
-		err = -EINVAL;
-	} else if (check_name(n, f->name, d)) {
-		err = -EINVAL;
-	} else {
-		snprintf(what, sizeof(what), "fault '%s'", f->name);
-		r = claim_name(l, f->name, n);
-		if (r == -ENOMEM)
-			return r;
-		if (r)
-			err = -EINVAL;
-	}
 	/* Unknown keys are suggested from both fault keys and engines. */
 	if (fl_map_check(v, keys, what, d))
 		err = -EINVAL;
@@ -608,30 +628,15 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 	uint64_t x;
 	size_t argc = 0;
 	int err = 0, r;
+	bool bad;
 
 	p->node = v;
 	p->every_ns = NSEC_PER_SEC;
-	snprintf(what, sizeof(what), "probe %zu", idx + 1);
-	if (!v || v->type != FL_NODE_MAP) {
-		fl_diag_err(d, v, "%s: expected a map, got %s", what,
-			    fl_node_desc(v));
-		return -EINVAL;
-	}
-	n = fl_map_need(v, "name", what, d);
-	if (!n) {
+	r = load_name(l, v, "probe", idx, &p->name, what, sizeof(what), &bad);
+	if (r)
+		return r;
+	if (bad)
 		err = -EINVAL;
-	} else if (fl_get_string(n, "name", &p->name, d)) {
-		err = -EINVAL;
-	} else if (check_name(n, p->name, d)) {
-		err = -EINVAL;
-	} else {
-		snprintf(what, sizeof(what), "probe '%s'", p->name);
-		r = claim_name(l, p->name, n);
-		if (r == -ENOMEM)
-			return r;
-		if (r)
-			err = -EINVAL;
-	}
 	if (fl_map_check(v, probe_keys, what, d))
 		err = -EINVAL;
 
