@@ -127,8 +127,8 @@ int run_start_targets(struct runner *r)
 		if (t->scratch_memory)
 			run_ev_str(ev, "cgroup", t->scratch_memory);
 		run_emit(r, ev, "target %s: started %s (pid %d)%s%s", t->name,
-		     t->argv[0], (int)pid, t->scratch_memory ? " in " : "",
-		     t->scratch_memory ? t->scratch_memory : "");
+			 t->argv[0], (int)pid, t->scratch_memory ? " in " : "",
+			 t->scratch_memory ? t->scratch_memory : "");
 	}
 	return 0;
 }
@@ -282,7 +282,8 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 		p->timeouts++;
 	res = json_object_new_object();
 	json_object_object_add(res, "t", run_jsec(p->started));
-	run_ev_str(res, "time", fl_fmt_time(p->started_wall, tbuf, sizeof(tbuf)));
+	run_ev_str(res, "time", fl_fmt_time(p->started_wall, tbuf,
+					    sizeof(tbuf)));
 	json_object_object_add(res, "exit", WIFEXITED(status) ?
 			       json_object_new_int(WEXITSTATUS(status)) : NULL);
 	if (WIFSIGNALED(status))
@@ -314,12 +315,27 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 		else
 			snprintf(what, sizeof(what), "signal %d",
 				 WTERMSIG(status));
-		run_emit(r, ev, "probe %s: %s (%s, expected exit %d)", p->p->name,
-		     pass ? "pass" : "FAIL", what, p->p->expect_exit);
+		run_emit(r, ev, "probe %s: %s (%s, expected exit %d)",
+			 p->p->name, pass ? "pass" : "FAIL", what,
+			 p->p->expect_exit);
 	} else {
 		json_object_put(ev);
 	}
 	p->last = pass;
+}
+
+/* A command target we started exited. */
+static void target_exited(struct runner *r, size_t i, int status)
+{
+	const struct fl_target *t = &r->exp->targets[i];
+	json_object *ev = run_ev("target-exited");
+
+	r->tr[i].running = false;
+	run_ev_str(ev, "target", t->name);
+	json_object_object_add(ev, "status", json_object_new_int(status));
+	run_emit(r, ev, "target %s: exited (%s %d)", t->name,
+		 WIFEXITED(status) ? "exit" : "signal",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
 void run_reap(struct runner *r)
@@ -339,17 +355,7 @@ void run_reap(struct runner *r)
 			continue;
 		for (i = 0; i < exp->ntargets; i++)
 			if (r->tr[i].running && exp->targets[i].pid == pid) {
-				json_object *ev = run_ev("target-exited");
-
-				r->tr[i].running = false;
-				run_ev_str(ev, "target", exp->targets[i].name);
-				json_object_object_add(ev, "status",
-						       json_object_new_int(status));
-				run_emit(r, ev, "target %s: exited (%s %d)",
-				     exp->targets[i].name,
-				     WIFEXITED(status) ? "exit" : "signal",
-				     WIFEXITED(status) ? WEXITSTATUS(status) :
-				     WTERMSIG(status));
+				target_exited(r, i, status);
 				break;
 			}
 		if (pid == r->guardian) {

@@ -515,7 +515,8 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 			/* The whole reason, on up to three lines. */
 			live_col = lv->cur;
 			put(lv, f->optional ? "optional: " : "");
-			put_wrapped(lv, lf->detail ? lf->detail : "", live_col, 3);
+			put_wrapped(lv, lf->detail ? lf->detail : "", live_col,
+				    3);
 			break;
 		case FL_FAULT_FAILED:
 			put_wrapped(lv, lf->detail ? lf->detail : "failed",

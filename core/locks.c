@@ -32,8 +32,7 @@ json_object *run_resources(struct runner *r)
 
 	for (i = 0; i < exp->nfaults; i++) {
 		const struct fl_fault *f = &exp->faults[i];
-		const struct fl_node *tn;
-		struct fl_target *t;
+		const struct fl_target *t;
 		char buf[4200];
 
 		if (r->fr[i].state == FL_FAULT_SKIPPED)
@@ -45,14 +44,12 @@ json_object *run_resources(struct runner *r)
 				for (k = 0; k < json_object_array_length(mine);
 				     k++)
 					res_add(all, json_object_get_string(
-					     json_object_array_get_idx(mine, k)));
+						json_object_array_get_idx(mine,
+									  k)));
 			json_object_put(mine);
 		}
 		/* The target a fault names, when it is a pid or a cgroup. */
-		tn = f->spec && f->spec->type == FL_NODE_MAP ?
-		     fl_map_get(f->spec, "target") : NULL;
-		t = tn && tn->type == FL_NODE_SCALAR ?
-		    fl_experiment_target(exp, tn->scalar) : NULL;
+		t = run_fault_target(r, i);
 		if (t && !fl_target_resource(t, buf, sizeof(buf)))
 			res_add(all, buf);
 	}

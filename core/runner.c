@@ -54,14 +54,16 @@ static int apply_fault(struct runner *r, size_t i)
 		if (u.why)
 			run_set_detail(r, i, "%s", u.why);
 		else
-			run_set_detail(r, i, "apply failed: %s", strerror(-ret));
+			run_set_detail(r, i, "apply failed: %s",
+				       strerror(-ret));
 		fl_undo_release(&u);
 		run_set_state(r, i, FL_FAULT_FAILED);
 		ev = run_ev("apply-failed");
 		run_ev_str(ev, "fault", f->name);
 		run_ev_str(ev, "error", strerror(-ret));
 		run_ev_str(ev, "detail", fr->detail);
-		run_emit(r, ev, "fault %s: apply FAILED: %s", f->name, fr->detail);
+		run_emit(r, ev, "fault %s: apply FAILED: %s", f->name,
+			 fr->detail);
 		/* What it changed before failing is in its record. */
 		if (fr->seq > 0 && fl_journal_revert(r->j, fr->seq)) {
 			r->revert_failed = true;
@@ -182,14 +184,14 @@ static void revert_fault(struct runner *r, size_t i)
 	if (ret) {
 		fr->err = ret;
 		run_set_detail(r, i, "revert failed: %s; the undo record stays "
-			   "in %s", strerror(-ret), fl_journal_dir(r->j));
+			       "in %s", strerror(-ret), fl_journal_dir(r->j));
 		run_set_state(r, i, FL_FAULT_FAILED);
 		r->revert_failed = true;
 		ev = run_ev("revert-failed");
 		run_ev_str(ev, "fault", f->name);
 		run_ev_str(ev, "error", strerror(-ret));
 		run_emit(r, ev, "fault %s: revert FAILED: %s", f->name,
-		     strerror(-ret));
+			 strerror(-ret));
 		return;
 	}
 	fr->reverted_at = run_rel(r);
@@ -242,7 +244,7 @@ static int check_faults(struct runner *r)
 			run_ev_str(ev, "fault", f->name);
 			run_ev_str(ev, "reason", why);
 			run_emit(r, ev, "fault %s: skipped (optional): %s",
-			     f->name, why);
+				 f->name, why);
 			continue;
 		}
 		r->fr[i].err = ret;
@@ -287,18 +289,19 @@ static void on_signal(struct runner *r, int sig)
 		r->stop_sig = sig;
 		run_ev_str(ev, "action", "cancel");
 		run_emit(r, ev, "%s: countdown cancelled; nothing was applied",
-		     sig == SIGINT ? "SIGINT" : "SIGTERM");
+			 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	} else if (r->stop == STOP_NONE) {
 		r->stop = STOP_SIGNAL;
 		r->stop_sig = sig;
 		run_ev_str(ev, "action", "stop");
-		run_emit(r, ev, "%s: stopping; reverting everything (again to "
-		     "revert at once)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		run_emit(r, ev, "%s: stopping; reverting everything (again "
+			 "to revert at once)",
+			 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	} else if (!r->hard) {
 		r->hard = true;
 		run_ev_str(ev, "action", "revert-now");
 		run_emit(r, ev, "%s again: reverting at once",
-		     sig == SIGINT ? "SIGINT" : "SIGTERM");
+			 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	} else {
 		json_object_put(ev);
 	}
@@ -445,8 +448,7 @@ static uint64_t next_event(struct runner *r, uint64_t now)
 /* ------------------------------------------------------------------ */
 /* Pid targets that exit mid-drill.                                    */
 
-/* The target a fault names (its spec's "target:"), or NULL. */
-static const struct fl_target *fault_target(const struct runner *r, size_t i)
+const struct fl_target *run_fault_target(const struct runner *r, size_t i)
 {
 	const struct fl_fault *f = &r->exp->faults[i];
 	const struct fl_node *tn;
@@ -458,7 +460,7 @@ static const struct fl_target *fault_target(const struct runner *r, size_t i)
 }
 
 /* A pidfd on every pid target, polled with the signalfd. */
-static int run_watch_targets(struct runner *r)
+static int watch_targets(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
 	size_t i;
@@ -479,6 +481,15 @@ static int run_watch_targets(struct runner *r)
  * on: it squeezes the cgroup, which outlives the process, and its
  * watcher proves the death by itself.  The exit status does not change.
  */
+/* Fault i ends with its pid target t: all but oom's, whose squeeze is on
+ * the cgroup. */
+static bool ends_with(const struct runner *r, size_t i,
+		      const struct fl_target *t)
+{
+	return run_fault_target(r, i) == t &&
+	       strcmp(r->fr[i].f->engine->name, "oom");
+}
+
 static void target_gone(struct runner *r, size_t ti)
 {
 	struct fl_experiment *exp = r->exp;
@@ -495,14 +506,14 @@ static void target_gone(struct runner *r, size_t ti)
 	for (i = 0; i < exp->nfaults; i++) {
 		const struct fl_fault *f = r->fr[i].f;
 
-		if (fault_target(r, i) != t || !strcmp(f->engine->name, "oom"))
+		if (!ends_with(r, i, t))
 			continue;
 		if (r->fr[i].state == FL_FAULT_ACTIVE) {
 			json_object_array_add(ended,
 					      json_object_new_string(f->name));
 		} else if (r->fr[i].state == FL_FAULT_PENDING) {
-			run_set_detail(r, i, "target %s (pid %d) exited before it "
-				   "began", t->name, (int)t->pid);
+			run_set_detail(r, i, "target %s (pid %d) exited "
+				       "before it began", t->name, (int)t->pid);
 			run_set_state(r, i, FL_FAULT_SKIPPED);
 			json_object_array_add(skipped,
 					      json_object_new_string(f->name));
@@ -524,12 +535,10 @@ static void target_gone(struct runner *r, size_t ti)
 	json_object_object_add(ev, "ended", ended);
 	json_object_object_add(ev, "skipped", skipped);
 	run_emit(r, ev, "target %s (pid %d) exited at %s; its faults end%s%s; "
-	     "nothing is left to revert in it", t->name, (int)t->pid, tb,
-	     list[0] ? ": " : "", list);
+		 "nothing is left to revert in it", t->name, (int)t->pid, tb,
+		 list[0] ? ": " : "", list);
 	for (i = exp->nfaults; i-- > 0;)
-		if (r->fr[i].state == FL_FAULT_ACTIVE &&
-		    fault_target(r, i) == t &&
-		    strcmp(r->fr[i].f->engine->name, "oom"))
+		if (r->fr[i].state == FL_FAULT_ACTIVE && ends_with(r, i, t))
 			revert_fault(r, i);
 }
 
@@ -872,7 +881,7 @@ static void drill(struct runner *r)
 		 (int)r->guardian);
 	if (r->stop != STOP_NONE)
 		;	/* interrupted during the countdown: nothing to do */
-	else if (run_start_targets(r) || run_watch_targets(r))
+	else if (run_start_targets(r) || watch_targets(r))
 		r->stop = STOP_APPLY;
 	else
 		loop(r);

@@ -58,7 +58,7 @@ struct fault_run {
 struct target_run {
 	bool running;			/* a command target we started */
 	int pidfd;			/* pid targets: a pidfd while alive */
-	int64_t exited;			/* pid targets: when it exited, or -1 */
+	int64_t exited;			/* pid targets: exited when, or -1 */
 	struct fl_fault scratch;	/* commands: the scratch pseudo fault */
 	bool placed;			/* scratch cgroups were journaled */
 };
@@ -80,14 +80,14 @@ struct runner {
 	size_t napplied;
 	struct target_run *tr;		/* per target */
 	struct pollfd *pfd;		/* the signalfd and the pidfds */
-	uint64_t live_next;		/* when to read them next (relative) */
+	uint64_t live_next;		/* next live counters (relative) */
 	enum stop_reason stop;
 	int stop_sig;
 	bool hard;
 	bool revert_failed;
 	bool quiet, json;
-	struct fl_live *live;		/* the live view on a TTY, or NULL */
-	int child_out;			/* where command targets write, or -1 */
+	struct fl_live *live;		/* the live view, or NULL */
+	int child_out;			/* command targets' output, or -1 */
 };
 
 /* Events (core/events.c): what happens, as people and --json see it. */
@@ -113,6 +113,9 @@ const char *run_mechanism(const struct runner *r, size_t i);
 void run_set_state(struct runner *r, size_t i, enum fl_fault_state st);
 void run_set_detail(struct runner *r, size_t i, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The target fault i names (its spec's "target:"), or NULL. */
+const struct fl_target *run_fault_target(const struct runner *r, size_t i);
 
 /* Children (core/children.c): command targets and probes. */
 

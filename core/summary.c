@@ -234,8 +234,9 @@ static void print_summary(struct runner *r, const char *v, int code,
 			printf(" reverted +%.3fs", (double)fr->reverted_at /
 			       NSEC_PER_SEC);
 		if (fr->state != FL_FAULT_PENDING)
-			printf(" (%s)", fr->detail && (fr->state ==
-			       FL_FAULT_SKIPPED || fr->state == FL_FAULT_FAILED) ?
+			printf(" (%s)", fr->detail &&
+			       (fr->state == FL_FAULT_SKIPPED ||
+				fr->state == FL_FAULT_FAILED) ?
 			       fr->detail : run_mechanism(r, i));
 		putchar('\n');
 		if (fr->info &&
