@@ -23,8 +23,9 @@
 #include <cmocka.h>
 
 #include "core/faultline.h"
+#include "tools/cmds.h"
 
-/* Stand-ins for engines not built in yet: they only check target:. */
+/* Stand-ins for engines not in the list: they only check target:. */
 static int fake_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		      const struct fl_node *spec, void **out, struct fl_diag *d)
 {
@@ -74,6 +75,8 @@ static int setup(void **state)
 			return -1;
 	}
 	free(src);
+	/* The binary's list, generated from the Build files. */
+	fl_engines_set(fl_builtin_engines, fl_builtin_nengines);
 	for (i = 0; i < ARRAY_SIZE(fakes); i++) {
 		if (fl_engine_find(fakes[i].name))
 			continue;
