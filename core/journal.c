@@ -352,18 +352,57 @@ static int find_record(int dirfd, int seq, char *name, size_t len)
 	return ret;
 }
 
+/* run.json: who runs, since when, until when, holding what. */
+static json_object *run_json(const char *id, const struct fl_experiment *exp,
+			     int64_t wall, int64_t deadline_wall,
+			     json_object *resources)
+{
+	json_object *run;
+	char tbuf[40];
+	char *abs;
+
+	run = json_object_new_object();
+	json_object_object_add(run, "id", json_object_new_string(id));
+	json_object_object_add(run, "pid", json_object_new_int(getpid()));
+	json_object_object_add(run, "pid_start",
+		json_object_new_uint64(fl_pid_start_time(getpid())));
+	json_object_object_add(run, "guardian", json_object_new_int(0));
+	json_object_object_add(run, "guardian_start",
+			       json_object_new_uint64(0));
+	/* Absolute, so that status means something from anywhere. */
+	abs = exp->file ? realpath(exp->file, NULL) : NULL;
+	json_object_object_add(run, "file", json_object_new_string(abs ? abs :
+			       exp->file ? exp->file : ""));
+	free(abs);
+	json_object_object_add(run, "name",
+			       json_object_new_string(exp->name ? exp->name : ""));
+	json_object_object_add(run, "started",
+			       json_object_new_int64(wall / (int64_t)NSEC_PER_SEC));
+	json_object_object_add(run, "started_at",
+		json_object_new_string(fl_fmt_time(wall, tbuf, sizeof(tbuf))));
+	json_object_object_add(run, "deadline",
+		json_object_new_int64((deadline_wall + (int64_t)NSEC_PER_SEC - 1) /
+				      (int64_t)NSEC_PER_SEC));
+	json_object_object_add(run, "deadline_at",
+		json_object_new_string(fl_fmt_time(deadline_wall, tbuf,
+						   sizeof(tbuf))));
+	json_object_object_add(run, "resources", resources ?
+			       json_object_get(resources) :
+			       json_object_new_array());
+	return run;
+}
+
 int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
 		      json_object *resources, struct fl_journal **out)
 {
 	const char *root = fl_rundir();
 	struct fl_journal *j;
 	int64_t wall = fl_wall_ns();
-	char stamp[32], tbuf[40];
+	char stamp[32];
 	struct tm tm;
 	time_t sec = wall / (int64_t)NSEC_PER_SEC;
 	uint64_t now = fl_now_ns();
 	int64_t deadline_wall;
-	char *abs;
 	int ret, k;
 
 	*out = NULL;
@@ -407,34 +446,7 @@ int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
 	}
 	deadline_wall = wall + (int64_t)(deadline_ns > now ?
 					 deadline_ns - now : 0);
-	j->run = json_object_new_object();
-	json_object_object_add(j->run, "id", json_object_new_string(j->id));
-	json_object_object_add(j->run, "pid", json_object_new_int(getpid()));
-	json_object_object_add(j->run, "pid_start",
-		json_object_new_uint64(fl_pid_start_time(getpid())));
-	json_object_object_add(j->run, "guardian", json_object_new_int(0));
-	json_object_object_add(j->run, "guardian_start",
-			       json_object_new_uint64(0));
-	/* Absolute, so that status means something from anywhere. */
-	abs = exp->file ? realpath(exp->file, NULL) : NULL;
-	json_object_object_add(j->run, "file", json_object_new_string(abs ? abs :
-			       exp->file ? exp->file : ""));
-	free(abs);
-	json_object_object_add(j->run, "name",
-			       json_object_new_string(exp->name ? exp->name : ""));
-	json_object_object_add(j->run, "started",
-			       json_object_new_int64(wall / (int64_t)NSEC_PER_SEC));
-	json_object_object_add(j->run, "started_at",
-		json_object_new_string(fl_fmt_time(wall, tbuf, sizeof(tbuf))));
-	json_object_object_add(j->run, "deadline",
-		json_object_new_int64((deadline_wall + (int64_t)NSEC_PER_SEC - 1) /
-				      (int64_t)NSEC_PER_SEC));
-	json_object_object_add(j->run, "deadline_at",
-		json_object_new_string(fl_fmt_time(deadline_wall, tbuf,
-						   sizeof(tbuf))));
-	json_object_object_add(j->run, "resources", resources ?
-			       json_object_get(resources) :
-			       json_object_new_array());
+	j->run = run_json(j->id, exp, wall, deadline_wall, resources);
 	ret = write_json(j->dirfd, "run.json", j->run);
 	if (ret) {
 		fl_err("cannot write %s/run.json: %s", j->dir, strerror(-ret));
