@@ -80,7 +80,8 @@ Y
 # applied, then kill -9 the runner and its guardian (from run.json).
 crash() {
 	local file=$1 name=$2 rp gp
-	nx "$FAULTLINE" run --json "$file" >"$T/run.out" 2>&1 &
+	# nsenter execs the runner: $! is its pid.
+	nsenter --net="$NS" "$FAULTLINE" run --json "$file" >"$T/run.out" 2>&1 &
 	rp=$!; killme+=("$rp")
 	if ! wait_for 10 grep -q '"event":"applied"' "$T/run.out"; then
 		notok "$name: the drill applies in the unnamed namespace"
@@ -90,7 +91,7 @@ crash() {
 	gp=$(jq -r "select(.pid == $rp) | .guardian" "$FAULTLINE_RUNDIR"/*/run.json)
 	[ -n "$gp" ] && [ "$gp" != 0 ] && killme+=("$gp")
 	check "$name: the run has a guardian" test -n "$gp" -a "$gp" != 0
-	kill -9 "$rp" "$gp"
+	kill -9 "$rp" ${gp:+"$gp"}
 	wait "$rp" 2>/dev/null
 	wait_for 2 gone "$gp"
 	check "$name: runner and guardian are dead" gone "$gp"
@@ -118,11 +119,10 @@ else
 fi
 
 # ---- 1b. Held by an open descriptor only (no process in it) ----------
-if mkns; then
-	crash "$T/split.yaml" "fd"
-	# A process in our namespace holds it by an fd; the sleep goes.
-	sleep 600 7<"$NS" &
+# A process in our namespace holds it by an fd; the sleep in it goes.
+if mkns && { sleep 600 7<"$NS" & }; then
 	fdh=$!; killme+=("$fdh")
+	crash "$T/split.yaml" "fd"
 	kill -9 "$holder"; wait "$holder" 2>/dev/null
 	NS=/proc/$fdh/fd/7
 	check "fd: both cls_bpf filters are there, held by fd 7 of $fdh" both_filters &&
@@ -157,7 +157,11 @@ gone_ns() {
 	kill -9 "$holder"; wait "$holder" 2>/dev/null
 	check "$name: no process is left in the namespace" \
 		test -z "$(find /proc/[0-9]*/ns/net -maxdepth 0 -printf '%l\n' 2>/dev/null | grep -F "[$ino]")"
-	out=$("$FAULTLINE" recover $json 2>&1); rc=$?
+	if [ -n "$json" ]; then
+		out=$("$FAULTLINE" recover --json 2>"$T/recover.err"); rc=$?
+	else
+		out=$("$FAULTLINE" recover 2>&1); rc=$?
+	fi
 	check_eq "$name: recover exits 0" 0 "$rc"
 	if [ -n "$json" ]; then
 		check_eq "$name: --json lists the record as gone" 1 \
