@@ -122,6 +122,8 @@ fi
 # A process in our namespace holds it by an fd; the sleep in it goes.
 if mkns && { sleep 600 7<"$NS" & }; then
 	fdh=$!; killme+=("$fdh")
+	# The redirection happens in the child: wait until it holds fd 7.
+	wait_for 2 test -e /proc/$fdh/fd/7
 	crash "$T/split.yaml" "fd"
 	kill -9 "$holder"; wait "$holder" 2>/dev/null
 	NS=/proc/$fdh/fd/7
