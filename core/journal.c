@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/faultline.h"
+#include "core/journal.h"
 
 struct fl_journal {
 	char id[64];
@@ -47,56 +47,6 @@ const char *fl_rundir(void)
 	const char *s = getenv("FAULTLINE_RUNDIR");
 
 	return s && *s ? s : FL_RUNDIR_DEFAULT;
-}
-
-unsigned long long fl_pid_start_time(pid_t pid)
-{
-	unsigned long long start = 0;
-	char path[64], buf[1024], *p;
-	int fd, i;
-	ssize_t n;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return 0;
-	p += 2;
-	/* p is field 3 (state); starttime is field 22. */
-	if (*p == 'Z' || *p == 'X')
-		return 0;
-	for (i = 3; i < 22 && p; i++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
-}
-
-bool fl_pid_alive(pid_t pid, unsigned long long start)
-{
-	unsigned long long now;
-
-	if (pid <= 0)
-		return false;
-	if (kill(pid, 0) && errno == ESRCH)
-		return false;
-	now = fl_pid_start_time(pid);
-	if (!now)
-		return false;		/* gone or a zombie */
-	return !start || now == start;
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -547,6 +497,43 @@ void fl_undo_release(struct fl_undo *u)
 {
 	free(u->why);
 	u->why = NULL;
+}
+
+static int int_cmp_desc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (y > x) - (y < x);
+}
+
+int fl_journal_kept(const struct fl_journal *j, const char *engine,
+		    int **seqs, size_t *n)
+{
+	size_t cap = json_object_object_length(j->mem), cnt = 0;
+	int *v;
+
+	*seqs = NULL;
+	*n = 0;
+	if (!cap)
+		return 0;
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	json_object_object_foreach(j->mem, key, rec) {
+		const char *e = jstr(rec, "engine");
+
+		(void)key;
+		if (e && !strcmp(e, engine) && cnt < cap)
+			v[cnt++] = (int)jint(rec, "seq");
+	}
+	if (!cnt) {
+		free(v);
+		return 0;
+	}
+	qsort(v, cnt, sizeof(*v), int_cmp_desc);
+	*seqs = v;
+	*n = cnt;
+	return 0;
 }
 
 static void mem_drop(struct fl_journal *j, int seq)
