@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/journal.h"
 #include "core/runner.h"
 
 /* How long a started command gets between SIGTERM and SIGKILL. */
@@ -133,47 +134,12 @@ int run_start_targets(struct runner *r)
 	return 0;
 }
 
-/*
- * The placer's records in this run's journal, newest first: create
- * journals them itself, so they are found by their engine.
- */
-static int placed_records(struct runner *r, json_object **out)
-{
-	const struct fl_placer *pl = fl_placer_get();
-	struct fl_run_info *runs = NULL;
-	size_t n = 0, i, k;
-	int ret;
-
-	*out = json_object_new_array();
-	ret = fl_runs_list(&runs, &n);
-	if (ret)
-		return ret;
-	for (i = 0; i < n; i++) {
-		if (strcmp(runs[i].id, fl_journal_id(r->j)))
-			continue;
-		for (k = 0; k < json_object_array_length(runs[i].records);
-		     k++) {
-			json_object *rec, *e, *seq;
-
-			rec = json_object_array_get_idx(runs[i].records, k);
-			if (json_object_object_get_ex(rec, "engine", &e) &&
-			    !strcmp(json_object_get_string(e),
-				    pl->engine->name) &&
-			    json_object_object_get_ex(rec, "seq", &seq))
-				json_object_array_add(*out,
-						      json_object_get(seq));
-		}
-	}
-	fl_runs_free(runs, n);
-	return 0;
-}
-
 /* Remove the scratch cgroups once their commands are gone. */
 void run_remove_scratch(struct runner *r)
 {
-	json_object *seqs = NULL;
+	int *seqs = NULL;
+	size_t i, n = 0;
 	bool any = false;
-	size_t i;
 
 	for (i = 0; r->tr && i < r->exp->ntargets; i++) {
 		any |= r->tr[i].placed;
@@ -183,13 +149,16 @@ void run_remove_scratch(struct runner *r)
 	}
 	if (!any || !r->j)
 		return;
-	if (placed_records(r, &seqs))
+	/*
+	 * The placer journaled them through an fl_undo of its own: they are
+	 * found among the records this runner has kept, by their engine.
+	 */
+	if (fl_journal_kept(r->j, fl_placer_get()->engine->name, &seqs, &n))
 		r->revert_failed = true;
-	for (i = 0; i < json_object_array_length(seqs); i++)
-		if (fl_journal_revert(r->j, json_object_get_int(
-				json_object_array_get_idx(seqs, i))))
+	for (i = 0; i < n; i++)
+		if (fl_journal_revert(r->j, seqs[i]))
 			r->revert_failed = true;
-	json_object_put(seqs);
+	free(seqs);
 }
 
 void run_stop_targets(struct runner *r)
