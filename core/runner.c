@@ -32,7 +32,6 @@
 
 struct fl_countdown fl_countdown;
 
-
 /* ------------------------------------------------------------------ */
 /* Faults.                                                             */
 
@@ -665,7 +664,6 @@ static void setup_timeline(struct runner *r)
 		const struct fl_fault *f = &exp->faults[i];
 		struct fault_run *fr = &r->fr[i];
 
-		fr->f = f;
 		fr->state = FL_FAULT_PENDING;
 		fr->seq = -1;
 		fr->applied_at = -1;
@@ -675,7 +673,6 @@ static void setup_timeline(struct runner *r)
 		if (fr->end > r->duration)
 			fr->end = r->duration;
 	}
-
 	qsort_r(r->order, exp->nfaults, sizeof(*r->order), cmp_order, exp);
 	for (i = 0; i < exp->nprobes; i++) {
 		struct probe_rt *p = &r->pr[i];
@@ -709,6 +706,8 @@ static int runner_init(struct runner *r, struct fl_experiment *exp,
 	r->tr = calloc(exp->ntargets ? exp->ntargets : 1, sizeof(*r->tr));
 	if (!r->fr || !r->order || !r->applied || !r->pr || !r->tr)
 		return -ENOMEM;
+	for (i = 0; i < exp->nfaults; i++)
+		r->fr[i].f = &exp->faults[i];
 	for (i = 0; i < exp->ntargets; i++) {
 		r->tr[i].pidfd = -1;
 		r->tr[i].exited = -1;
