@@ -60,45 +60,53 @@ void run_ev_str(json_object *o, const char *key, const char *val)
 		json_object_object_add(o, key, json_object_new_string(val));
 }
 
+char *run_fmt_rel(uint64_t t, char *buf, size_t len)
+{
+	snprintf(buf, len, "+%llu.%03llus",
+		 (unsigned long long)(t / NSEC_PER_SEC),
+		 (unsigned long long)(t % NSEC_PER_SEC / NSEC_PER_MSEC));
+	return buf;
+}
+
 void run_emit(struct runner *r, json_object *ev, const char *fmt, ...)
 {
 	uint64_t t = run_rel(r);
-	char tbuf[40];
+	char tbuf[40], *text;
 	va_list ap;
+	int n;
 
-	if (!r->quiet) {
-		if (r->json) {
-			json_object_object_add(ev, "t", run_jsec(t));
-			run_ev_str(ev, "time", fl_fmt_time(r->wall0 + t, tbuf,
-						       sizeof(tbuf)));
-			puts(json_object_to_json_string_ext(ev,
-				JSON_C_TO_STRING_PLAIN |
-				JSON_C_TO_STRING_NOSLASHESCAPE));
-		} else if (r->live) {
-			char line[1024];
-			int n;
-
-			n = snprintf(line, sizeof(line), "[+%llu.%03llus] ",
-				     (unsigned long long)(t / NSEC_PER_SEC),
-				     (unsigned long long)(t % NSEC_PER_SEC /
-							  NSEC_PER_MSEC));
-			va_start(ap, fmt);
-			vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-			va_end(ap);
-			fl_live_event(r->live, line);
-			run_live_draw(r);
-		} else {
-			printf("[+%llu.%03llus] ",
-			       (unsigned long long)(t / NSEC_PER_SEC),
-			       (unsigned long long)(t % NSEC_PER_SEC /
-						    NSEC_PER_MSEC));
-			va_start(ap, fmt);
-			vprintf(fmt, ap);
-			va_end(ap);
-			putchar('\n');
-		}
-		fflush(stdout);
+	if (r->quiet)
+		goto out;
+	if (r->json) {
+		json_object_object_add(ev, "t", run_jsec(t));
+		run_ev_str(ev, "time", fl_fmt_time(r->wall0 + t, tbuf,
+						   sizeof(tbuf)));
+		puts(json_object_to_json_string_ext(ev,
+			JSON_C_TO_STRING_PLAIN |
+			JSON_C_TO_STRING_NOSLASHESCAPE));
+		goto out_flush;
 	}
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goto out;
+	run_fmt_rel(t, tbuf, sizeof(tbuf));
+	if (r->live) {
+		char *line;
+
+		if (asprintf(&line, "[%s] %s", tbuf, text) >= 0) {
+			fl_live_event(r->live, line);
+			free(line);
+		}
+		run_live_draw(r);
+	} else {
+		printf("[%s] %s\n", tbuf, text);
+	}
+	free(text);
+out_flush:
+	fflush(stdout);
+out:
 	json_object_put(ev);
 }
 

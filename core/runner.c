@@ -525,10 +525,7 @@ static void target_gone(struct runner *r, size_t ti)
 				r->fr[i].state == FL_FAULT_SKIPPED ?
 				" (skipped)" : "");
 	}
-	snprintf(tb, sizeof(tb), "+%llu.%03llus",
-		 (unsigned long long)(r->tr[ti].exited / NSEC_PER_SEC),
-		 (unsigned long long)(r->tr[ti].exited % NSEC_PER_SEC /
-				      NSEC_PER_MSEC));
+	run_fmt_rel(r->tr[ti].exited, tb, sizeof(tb));
 	run_ev_str(ev, "target", t->name);
 	json_object_object_add(ev, "pid", json_object_new_int(t->pid));
 	json_object_object_add(ev, "ended", ended);

@@ -99,6 +99,8 @@ json_object *run_jsec(uint64_t ns);
 json_object *run_ev(const char *event);
 /* Add key: val to an event, unless val is NULL. */
 void run_ev_str(json_object *o, const char *key, const char *val);
+/* A time on the timeline as the event lines give it: "+1.234s". */
+char *run_fmt_rel(uint64_t t, char *buf, size_t len);
 /*
  * One event: "[+1.234s] text" for people, a JSON line with --json, a line
  * in the live view on a terminal.  Takes ev over.
