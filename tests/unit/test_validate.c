@@ -75,7 +75,7 @@ static int setup(void **state)
 			return -1;
 	}
 	free(src);
-	/* The binary's list, generated from the Build files. */
+	/* The binary's engines, as tools/faultline.c passes them. */
 	fl_engines_set(fl_builtin_engines, fl_builtin_nengines);
 	for (i = 0; i < ARRAY_SIZE(fakes); i++) {
 		if (fl_engine_find(fakes[i].name))
