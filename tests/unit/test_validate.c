@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "core/faultline.h"
+#include "tools/cmds.h"
 
 /* Stand-ins for engines not built in yet: they only check target:. */
 static int fake_parse(struct fl_experiment *exp, const struct fl_fault *f,
@@ -74,6 +75,8 @@ static int setup(void **state)
 			return -1;
 	}
 	free(src);
+	/* The binary's engines, as tools/faultline.c passes them. */
+	fl_engines_set(fl_builtin_engines, fl_builtin_nengines);
 	for (i = 0; i < ARRAY_SIZE(fakes); i++) {
 		if (fl_engine_find(fakes[i].name))
 			continue;
