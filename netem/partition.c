@@ -370,7 +370,8 @@ struct plan_view {
 	json_object *objs;
 	char keep[256];
 	size_t npeers;
-	bool egress, ingress;	/* one-way: group 1 egress, others ingress */
+	/* One-way: group 1 cuts its egress, the others their ingress. */
+	bool egress, ingress;
 };
 
 static void describe_bpf(const struct plan_view *v)

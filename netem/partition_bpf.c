@@ -35,7 +35,7 @@
 /* What sits at clsact, and whether filters remain there.              */
 
 struct clsact_seen {
-	int found;			/* qdisc: 1 when seen; filters: count */
+	int found;		/* qdisc: 1 when seen; filters: count */
 	char kind[32];
 };
 

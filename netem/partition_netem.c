@@ -215,9 +215,10 @@ static int plan_netem(struct netem_applier *a, const struct fl_fault *f,
 }
 
 /* Device i of the plan: its root tree, and its ifb for ingress. */
-static int build_netem(struct netem_applier *a, const struct partition_spec *s,
-		       const struct part_netem_plan *p, size_t i, const char *dev,
-		       struct part_rt *rt)
+static int build_netem(struct netem_applier *a,
+		       const struct partition_spec *s,
+		       const struct part_netem_plan *p, size_t i,
+		       const char *dev, struct part_rt *rt)
 {
 	bool egress = !s->one_way || rt->group == 0;
 	bool ingress = !s->one_way || rt->group != 0;
@@ -289,9 +290,10 @@ int part_apply_netem(const struct fl_fault *f, struct fl_undo *u,
 		goto out;
 	}
 	for (i = 0; i < p->n; i++) {
+		json_object *dj = json_object_array_get_idx(devs, i);
+
 		ret = build_netem(&a, s, p, i, json_object_get_string(
-				json_object_object_get(json_object_array_get_idx(
-						devs, i), "device")), rt);
+				json_object_object_get(dj, "device")), rt);
 		if (ret)
 			goto out;
 	}
