@@ -417,8 +417,7 @@ static int oom_witnesses(struct oom_rt *rt, struct fl_undo *u)
 	r = oom_watch_pids(rt, u);
 	if (r)
 		return r;
-	cg_read_key(c->path, c->v1 ? "memory.oom_control" : "memory.events",
-		    "oom_kill", &c->oom_kill0);
+	oom_read_kills(c, &c->oom_kill0);
 	rt->w.oom_kill = c->oom_kill0;
 	if (!c->v1) {
 		cg_read_key(c->path, "memory.events", "high", &c->high0);

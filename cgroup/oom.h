@@ -135,6 +135,7 @@ void oom_watch_stop(struct oom_rt *rt);
 /* oom_proof.c */
 void oom_exit_status(const struct oom_rt *rt, struct oom_state *w, size_t i);
 void oom_catch_status(const struct oom_rt *rt, struct oom_state *w);
+int oom_read_kills(const struct oom_cfg *c, uint64_t *v);
 void oom_read_counters(const struct oom_cfg *c, struct oom_state *w);
 void oom_read_kmsg(struct oom_rt *rt);
 bool oom_victim_dead(const struct oom_cfg *c, const struct oom_state *w);

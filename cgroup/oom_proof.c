@@ -128,12 +128,18 @@ void oom_catch_status(const struct oom_rt *rt, struct oom_state *w)
 	}
 }
 
+/* The squeezed cgroup's count of OOM kills. */
+int oom_read_kills(const struct oom_cfg *c, uint64_t *v)
+{
+	return cg_read_key(c->path, c->v1 ? "memory.oom_control" :
+			   "memory.events", "oom_kill", v);
+}
+
 void oom_read_counters(const struct oom_cfg *c, struct oom_state *w)
 {
 	uint64_t v;
 
-	if (!cg_read_key(c->path, c->v1 ? "memory.oom_control" :
-			 "memory.events", "oom_kill", &v))
+	if (!oom_read_kills(c, &v))
 		w->oom_kill = v;
 	if (!c->v1 && !cg_read_key(c->path, "memory.events", "high", &v))
 		w->high = v;
@@ -147,8 +153,7 @@ static bool kills_unaccounted(void *arg, size_t nkills)
 	const struct oom_cfg *c = arg;
 	uint64_t v;
 
-	if (cg_read_key(c->path, c->v1 ? "memory.oom_control" :
-			"memory.events", "oom_kill", &v))
+	if (oom_read_kills(c, &v))
 		return true;
 	return v - c->oom_kill0 > nkills;
 }
