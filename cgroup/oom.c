@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cgroup/cg.h"
+#include "cgroup/memcg.h"
 #include "cgroup/oom.h"
 
 #ifndef SYS_pidfd_open
@@ -164,7 +165,7 @@ static int oom_where(struct oom_rt *rt, struct fl_undo *u, char *from,
 		if (rt->c.s->cgroup == OOM_CG_OWN)
 			snprintf(path, PATH_MAX, "%s", from);
 		else
-			snprintf(path, PATH_MAX, "%s/faultline-%s-%s", root,
+			snprintf(path, PATH_MAX, "%s/" FL_SCRATCH_PREFIX "%s-%s", root,
 				 fl_journal_id(u->j), rt->c.f->name);
 		break;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup/cg.h"
+#include "cgroup/memcg.h"
 #include "cgroup/oom.h"
 
 /* Move what is left in a scratch cgroup back, then remove it. */
@@ -30,7 +31,7 @@ static int oom_scratch_undo(json_object *sc)
 		path = json_object_get_string(v);
 	if (json_object_object_get_ex(sc, "from", &v))
 		from = json_object_get_string(v);
-	if (!path || !strstr(path, "/faultline-"))
+	if (!path || !strstr(path, "/" FL_SCRATCH_PREFIX))
 		return -EINVAL;
 	if (access(path, F_OK))
 		return 0;
@@ -248,7 +249,7 @@ int oom_revert(json_object *state)
 			path);
 		nth = 0;
 	}
-	own = strstr(path, "/faultline-") != NULL;
+	own = strstr(path, "/" FL_SCRATCH_PREFIX) != NULL;
 	say_theirs(path, restore, own, th, nth);
 	if (own)
 		nth = 0;
