@@ -108,7 +108,7 @@ static bool has_id(json_object *a, __u32 id)
  * still faultline's?  Ids are not reused before they wrap, but a program
  * that holds the map says it is the same one.
  */
-static int ctl_ours(json_object *progs, __u32 map_id)
+static bool ctl_ours(json_object *progs, __u32 map_id)
 {
 	__u32 maps[16], len, i;
 	size_t k;
@@ -131,11 +131,11 @@ static int ctl_ours(json_object *progs, __u32 map_id)
 			     i < ARRAY_SIZE(maps); i++)
 				if (maps[i] == map_id) {
 					close(fd);
-					return 1;
+					return true;
 				}
 		close(fd);
 	}
-	return 0;
+	return false;
 }
 
 /* Turn the programs off: every one checks sf_ctl first. */
@@ -213,7 +213,6 @@ static int syscall_revert(json_object *state)
 	}
 	return ret;
 }
-
 
 const struct fl_engine syscall_engine = {
 	.name = "syscall",
