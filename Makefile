@@ -5,6 +5,7 @@
 # "  CC      core/yaml.o" lines unless V=1, out-of-tree builds with O=dir.
 
 MAKEFLAGS	+= -rR
+.DEFAULT_GOAL	:= all
 VERSION		:= 0.1.0
 SUBDIRS		:= core netem cgroup bpf tools
 
@@ -22,6 +23,9 @@ DESTDIR		?=
 ifneq ($(filter default undefined,$(origin CC)),)
 CC		:= gcc
 endif
+ifneq ($(filter default undefined,$(origin AR)),)
+AR		:= ar
+endif
 CLANG		?= clang
 BPFTOOL		?= bpftool
 PKG_CONFIG	?= pkg-config
@@ -34,31 +38,57 @@ Q		:= @
 msg		= @printf '  %-7s %s\n' '$(1)' '$(patsubst $(objtree)%,%,$(2))';
 endif
 
-# Libraries, each with the Debian package that provides it.
-LIBS		:= yaml-0.1:libyaml-dev libnl-3.0:libnl-3-dev \
+# Libraries, each with the Debian package that provides it.  CORE_LIBS are
+# the core library's (libfaultline-core.a); the engines add the others.
+CORE_LIBS	:= yaml-0.1:libyaml-dev json-c:libjson-c-dev
+LIBS		:= $(CORE_LIBS) libnl-3.0:libnl-3-dev \
 		   libnl-route-3.0:libnl-route-3-dev libmnl:libmnl-dev \
-		   libcgroup:libcgroup-dev libbpf:libbpf-dev json-c:libjson-c-dev
+		   libcgroup:libcgroup-dev libbpf:libbpf-dev
 TEST_LIBS	:= cmocka:libcmocka-dev
+pkg-names	= $(foreach l,$(1),$(word 1,$(subst :, ,$(l))))
+# The linker flags of pkg-config names, when a recipe needs them.
+pkg-libs	= $(if $(strip $(1)),$(shell $(PKG_CONFIG) --libs $(1)))
 
-# Goals that must work on a machine without the build dependencies.
-NOBUILD_GOALS	:= deps help clean check check-host check-vm demo bench fuzz
-ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+# Goals that must work on a machine without the build dependencies, and
+# the goals that need cmocka besides (plain make does not).  The check
+# goals build their tests with a second make, which checks then.
+NOBUILD_GOALS	:= deps help clean distclean check check-host check-vm demo \
+		   bench fuzz
+goals		:= $(or $(MAKECMDGOALS),all)
+ifneq ($(filter-out $(NOBUILD_GOALS),$(goals)),)
 NEED_LIBS	:= y
 endif
-
-ifeq ($(NEED_LIBS),y)
-$(foreach l,$(LIBS) $(TEST_LIBS),$(if $(shell $(PKG_CONFIG) --exists \
-	$(word 1,$(subst :, ,$(l))) && echo y),,$(error missing library \
-	$(word 1,$(subst :, ,$(l))): install the Debian package \
-	$(word 2,$(subst :, ,$(l))) (or run 'make deps'))))
-$(foreach t,$(CLANG) $(BPFTOOL),$(if $(shell command -v $(t)),,$(error \
-	missing tool $(t): install the Debian package \
-	$(if $(filter $(CLANG),$(t)),clang,bpftool) (or run 'make deps'))))
-PKG_NAMES	:= $(foreach l,$(LIBS),$(word 1,$(subst :, ,$(l))))
-LIB_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKG_NAMES))
-LIB_LDLIBS	:= $(shell $(PKG_CONFIG) --libs $(PKG_NAMES))
-CMOCKA_LDLIBS	:= $(shell $(PKG_CONFIG) --libs cmocka)
+ifneq ($(filter tests,$(goals))$(findstring tests/unit/,$(goals)),)
+NEED_TEST_LIBS	:= y
 endif
+# Objects, the core library and the test programs build without clang and
+# bpftool, unless they include a skeleton; any other goal checks first.
+nobpf-goal	= $(filter %.o %.a,$(1))$(findstring tests/unit/,$(1))$(findstring \
+		  tests/helpers/,$(1))
+ifneq ($(strip $(foreach g,$(filter-out $(NOBUILD_GOALS),$(goals)),\
+	$(if $(call nobpf-goal,$(g)),,$(g)))),)
+NEED_BPF	:= y
+endif
+
+need-lib	= $(if $(shell $(PKG_CONFIG) --exists $(word 1,$(subst :, ,$(1))) \
+	&& echo y),,$(error missing library $(word 1,$(subst :, ,$(1))): \
+	install the Debian package $(word 2,$(subst :, ,$(1))) (or run 'make deps')))
+need-tool	= $(if $(shell command -v $(1)),,$(error missing tool $(1): \
+	install the Debian package $(2) (or run 'make deps')))
+ifeq ($(NEED_LIBS),y)
+$(foreach l,$(LIBS),$(call need-lib,$(l)))
+ifeq ($(NEED_TEST_LIBS),y)
+$(foreach l,$(TEST_LIBS),$(call need-lib,$(l)))
+endif
+LIB_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(call pkg-names,$(LIBS)))
+endif
+ifeq ($(NEED_BPF),y)
+$(call need-tool,$(CLANG),clang)
+$(call need-tool,$(BPFTOOL),bpftool)
+endif
+LIB_LDLIBS	= $(call pkg-libs,$(call pkg-names,$(LIBS)))
+CORE_LDLIBS	= $(call pkg-libs,$(call pkg-names,$(CORE_LIBS)))
+CMOCKA_LDLIBS	= $(call pkg-libs,cmocka)
 
 WERROR		?=
 EXTRA_WARNINGS	:= -Wall -Wextra -Wno-unused-parameter -Wshadow \
@@ -88,7 +118,9 @@ obj-y :=
 bpf-y :=
 engine-y :=
 include $(srctree)/$(1)/Build
-objs	+= $$(addprefix $(OUTPUT)$(1)/,$$(obj-y))
+objs-$(1) := $$(addprefix $(OUTPUT)$(1)/,$$(obj-y))
+objs	+= $$(objs-$(1))
+srcobjs-$(1) := $$(addprefix $(1)/,$$(obj-y))
 bpfobjs	+= $$(addprefix $(OUTPUT)$(1)/,$$(bpf-y))
 engines	+= $$(engine-y)
 endef
@@ -101,16 +133,38 @@ objs	+= $(OUTPUT)tools/engines.o
 main-obj	:= $(OUTPUT)tools/faultline.o
 lib-objs	:= $(filter-out $(OUTPUT)tools/%,$(objs))
 skels		:= $(bpfobjs:.bpf.o=.skel.h)
+# The core library: core/ alone, which names no engine and needs only
+# CORE_LIBS, for the unit tests.
+core-lib	:= $(OUTPUT)libfaultline-core.a
+# For tests/Build: every engine's objects, and the libraries they need.
+engine-objs	:= $(foreach d,$(filter-out core tools,$(SUBDIRS)),$(srcobjs-$(d)))
+engine-libs	:= $(filter-out $(call pkg-names,$(CORE_LIBS)),$(call pkg-names,$(LIBS)))
 
-# Tests: unit tests (cmocka) and the runner test binary.
+# Tests: unit tests (cmocka), the runner test binary, the helper programs.
 obj-y :=
 include $(srctree)/tests/Build
 unit-progs	:= $(addprefix $(OUTPUT)tests/unit/,$(unit-y))
 runner-objs	:= $(addprefix $(OUTPUT)tests/runner/,$(runner-y))
-helper-progs	:= $(addprefix $(OUTPUT)tools/,$(helper-y))
+helper-progs	:= $(addprefix $(OUTPUT)tests/helpers/,$(helper-y))
+
+# BPF skeletons are prerequisites of the objects whose source includes
+# them (#include "folder/name.skel.h"), directly or through a header of
+# the tree, and of nothing else: core/ builds without clang or bpftool.
+# incs: "file:included" words for every quoted include in the tree.
+incs		:= $(shell cd '$(srctree)' && grep -H '^.include "[a-z0-9_/.]*"' \
+		     $(foreach d,$(SUBDIRS) tests/unit tests/runner,$(d)/*.[ch]) \
+		     2>/dev/null | sed 's/:.include "\(.*\)".*/:\1/')
+skel-incs	:= $(filter %.skel.h,$(incs))
+skels-of	= $(patsubst $(1):%,%,$(filter $(1):%,$(skel-incs)))
+skel-deps	= $(sort $(call skels-of,$(1)) $(foreach h,$(filter %.h,\
+		  $(patsubst $(1):%,%,$(filter $(1):%,$(incs)))),$(call skels-of,$(h))))
+$(foreach c,$(sort $(foreach i,$(incs),$(firstword $(subst :, ,$(i))))),\
+	$(if $(filter %.c,$(c)),$(if $(call skel-deps,$(c)),\
+	$(eval $(OUTPUT)$(c:.c=.o): $(addprefix $(OUTPUT),$(call skel-deps,$(c)))))))
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(skels) $(bpfobjs) $(OUTPUT)core/syscall_names.h
+.SECONDARY: $(skels) $(bpfobjs) $(OUTPUT)core/syscall_names.h \
+	$(addsuffix .o,$(helper-progs))
 .PHONY: all check check-host check-vm bench demo install clean distclean deps \
 	help fuzz \
 	tests FORCE
@@ -149,7 +203,7 @@ $(OUTPUT)faultline: $(objs) $(OUTPUT).cflags
 
 # One pattern rule per folder: a pattern must hold a slash to match paths.
 define dir_rules
-$(OUTPUT)$(1)/%.o: $(srctree)/$(1)/%.c $(OUTPUT).cflags | $$(skels)
+$(OUTPUT)$(1)/%.o: $(srctree)/$(1)/%.c $(OUTPUT).cflags
 	@mkdir -p $$(dir $$@)
 	$$(call msg,CC,$$@)
 	$$(Q)$$(CC) $$(FL_CFLAGS) -MMD -MP -c -o $$@ $$<
@@ -163,7 +217,7 @@ $(OUTPUT)$(1)/%.skel.h: $(OUTPUT)$(1)/%.bpf.o
 	$$(call msg,GEN,$$@)
 	$$(Q)$$(BPFTOOL) gen skeleton $$< name $$(notdir $$(basename $$(basename $$<))) > $$@
 endef
-$(foreach d,$(SUBDIRS) tests/unit tests/runner,$(eval $(call dir_rules,$(d))))
+$(foreach d,$(SUBDIRS) tests/unit tests/runner tests/helpers,$(eval $(call dir_rules,$(d))))
 
 ifeq ($(origin VMLINUX_H),file)
 $(VMLINUX_H):
@@ -173,15 +227,27 @@ $(VMLINUX_H):
 endif
 
 
-$(OUTPUT)tests/unit/%: $(OUTPUT)tests/unit/%.o $(lib-objs)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LDLIBS) $(CMOCKA_LDLIBS)
+$(core-lib): $(objs-core)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# A unit test links its object and the core library; one that tests an
+# engine's pure code names those objects in tests/Build (NAME-objs, paths
+# from the source tree) and the pkg-config names they need (NAME-libs).
+define unit_rule
+$(OUTPUT)tests/unit/$(1): $(OUTPUT)tests/unit/$(1).o \
+		$(addprefix $(OUTPUT),$($(1)-objs)) $(core-lib) $(srctree)/tests/Build
+	$$(call msg,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter-out %/Build,$$^) \
+		$$(call pkg-libs,$($(1)-libs)) $$(CORE_LDLIBS) $$(CMOCKA_LDLIBS)
+endef
+$(foreach u,$(unit-y),$(eval $(call unit_rule,$(u))))
 
 $(OUTPUT)tests/faultline-test: $(objs) $(runner-objs)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LDLIBS)
 
-$(OUTPUT)tools/%: $(OUTPUT)tools/%.o
+$(OUTPUT)tests/helpers/%: $(OUTPUT)tests/helpers/%.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
@@ -256,7 +322,7 @@ install: all
 clean:
 	$(call msg,CLEAN,faultline)
 	$(Q)rm -f $(OUTPUT)faultline $(OUTPUT)vmlinux.h $(OUTPUT).cflags \
-		$(OUTPUT)tests/faultline-test $(OUTPUT)tools/engines.c
+		$(OUTPUT)tests/faultline-test $(OUTPUT)tools/engines.c $(core-lib)
 	$(Q)for d in $(SUBDIRS) tests; do \
 		[ -d $(OUTPUT)$$d ] && find $(OUTPUT)$$d \( -name '*.o' -o -name '*.d' \
 			-o -name '*.skel.h' \) -delete; done; true

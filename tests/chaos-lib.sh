@@ -25,7 +25,7 @@
 
 CHAOS_SEED=${FAULTLINE_CHAOS_SEED:-20261128}
 CHAOS_TRIALS=${FAULTLINE_CHAOS_TRIALS:-30}
-MEMHOG=${OUTPUT}tools/memhog
+MEMHOG=${OUTPUT}tests/helpers/memhog
 export FAULTLINE_RUNDIR=$T/run
 
 ACTIONS=(kill9 kill9both sigint2 deljournal)

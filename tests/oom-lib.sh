@@ -4,7 +4,7 @@
 # after tests/lib.sh; the test sets, before calling them:
 #   mem      the memory hierarchy's root folder
 #   top      the test's own cgroup under it ($mem/fltest-oom-$$)
-#   MEMHOG   tools/memhog
+#   MEMHOG   tests/helpers/memhog
 #   limits   a function printing a cgroup's limits on one line
 #   before   the victim cgroup's limits before any drill
 

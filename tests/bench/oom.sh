@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Benchmark: time from the start of an oom squeeze to the kernel's kill of
-# a 256 MiB and a 1 GiB hog (tools/memhog), median of RUNS, with the
+# a 256 MiB and a 1 GiB hog (tests/helpers/memhog), median of RUNS, with the
 # collateral kills (which must be 0) and whether every kill was proven.
 #
 # On cgroup v1 the kernel refuses a limit below what it cannot reclaim, so
@@ -14,14 +14,14 @@ set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 OUTPUT=${OUTPUT:-$SRC/}
 FL=${OUTPUT}faultline
-MEMHOG=${OUTPUT}tools/memhog
+MEMHOG=${OUTPUT}tests/helpers/memhog
 RUNS=${RUNS:-5}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (cgroups, /dev/kmsg)" >&2
 	exit 2
 fi
-[ -x "$MEMHOG" ] || { echo "bench: build tools/memhog (make tests)" >&2; exit 2; }
+[ -x "$MEMHOG" ] || { echo "bench: build tests/helpers/memhog (make tests)" >&2; exit 2; }
 mem=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)
 mode=v1 usage=memory.usage_in_bytes
 if [ -z "$mem" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Benchmark: what a syscall fault costs.  A loop timed by tools/sysfail
+# Benchmark: what a syscall fault costs.  A loop timed by tests/helpers/sysfail
 # itself, N times (default 1000000) per round, in these conditions:
 #   bare        no fault
 #   other       a process that is not targeted while a fault on the same
@@ -40,7 +40,7 @@ HOST=${HOST:-1}
 HOST_N=${HOST_N:-100000}
 HOST_ROUNDS=${HOST_ROUNDS:-21}
 FL=${OUTPUT}faultline
-SF=${OUTPUT}tools/sysfail
+SF=${OUTPUT}tests/helpers/sysfail
 case $MODE in read|openat) ;; *) echo "syscall bench: MODE is read or openat" >&2; exit 2 ;; esac
 T=$(mktemp -d /tmp/faultline-bench.XXXXXX)
 cg=""

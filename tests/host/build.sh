@@ -30,6 +30,51 @@ check "nothing generated into the source tree" \
 out=$(make -j2 O="$o" 2>&1)
 check "a second make rebuilds nothing" bash -c "! grep -qE '^  (CC|LD|CLANG|GEN) ' <<<'$out'"
 
+# Skeletons are prerequisites of the objects that include them only:
+# core/ builds without clang and bpftool, an engine's loader does not.
+o3=$T/o3
+out=$(make O="$o3" CLANG=/nonexistent/clang BPFTOOL=/nonexistent/bpftool \
+	"$o3/core/yaml.o" "$o3/core/experiment.o" 2>&1); rc=$?
+check_eq "core objects build without clang and bpftool" 0 "$rc"
+check "and make no skeleton" bash -c "[ -z \"\$(find '$o3' -name '*.skel.h' -o -name '*.bpf.o')\" ]"
+out=$(make O="$o3" CLANG=/nonexistent/clang "$o3/bpf/probe.o" 2>&1); rc=$?
+check "an object that includes a skeleton needs clang" [ "$rc" -ne 0 ]
+out=$(make O="$o3" CLANG=/nonexistent/clang 2>&1); rc=$?
+check_match "make names the missing tool" "missing tool /nonexistent/clang: install the Debian package clang" "$out"
+# The dependency comes from the source's #include line: a new object that
+# includes a skeleton waits for it, with -j and no .d file yet.
+skel=$(grep -l '^#include ".*\.skel\.h"' */*.c | head -1)
+if [ -n "$skel" ]; then
+	out=$(make -j8 O="$o3" "$o3/${skel%.c}.o" 2>&1); rc=$?
+	check_eq "an object that includes a skeleton builds it first ($skel)" 0 "$rc"
+else
+	notok "no source includes a skeleton"
+fi
+
+# Plain make needs no cmocka; the test programs do.
+printf '#!/bin/sh\n[ "$1 $2" = "--exists cmocka" ] && exit 1\nexec pkg-config "$@"\n' > "$T/nocmocka"
+chmod +x "$T/nocmocka"
+out=$(make -j2 O="$o" PKG_CONFIG="$T/nocmocka" 2>&1); rc=$?
+check_eq "plain make builds without cmocka" 0 "$rc"
+out=$(make -j2 O="$o" PKG_CONFIG="$T/nocmocka" tests 2>&1); rc=$?
+check "make tests needs cmocka" [ "$rc" -ne 0 ]
+check_match "and names its Debian package" "missing library cmocka: install the Debian package libcmocka-dev" "$out"
+
+# The unit tests link the core library, and only the libraries they use.
+out=$(make -j2 O="$o" tests 2>&1); rc=$?
+check_eq "make tests builds" 0 "$rc"
+check "the core library is built" test -s "$o/libfaultline-core.a"
+check "the core library holds core/ objects only" \
+	bash -c "! ar t '$o/libfaultline-core.a' | grep -qv '\.o\$' && ar t '$o/libfaultline-core.a' | grep -qx yaml.o && ! ar t '$o/libfaultline-core.a' | grep -qx cmd_run.o"
+for u in test_yaml test_units; do
+	check "unit/$u links no libbpf, libnl, libmnl or libcgroup" \
+		bash -c "! readelf -d '$o/tests/unit/$u' | grep -E 'NEEDED.*lib(bpf|nl-|mnl|cgroup)'"
+done
+for h in memhog sysfail udpprobe; do
+	check "make tests builds the helper tests/helpers/$h" test -x "$o/tests/helpers/$h"
+	check "and not tools/$h" test ! -e "$o/tools/$h"
+done
+
 touch cgroup/memcg.h
 out=$(make -j2 O="$o" 2>&1)
 check_match "a header change rebuilds what includes it" '^  CC      cgroup/oom\.o$' "$out"

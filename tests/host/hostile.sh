@@ -428,9 +428,9 @@ fi
 mem=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
 [ -n "$mem" ] || mem=$uni
 cgm=$mem/fl-$$-hoom
-if [ -x "${OUTPUT}tools/memhog" ] && mkdir "$cgm" 2>/dev/null; then
+if [ -x "${OUTPUT}tests/helpers/memhog" ] && mkdir "$cgm" 2>/dev/null; then
 	at_exit "rmdir $cgm"
-	(echo $BASHPID > "$cgm/cgroup.procs"; exec "${OUTPUT}tools/memhog" --size 32M > /dev/null) &
+	(echo $BASHPID > "$cgm/cgroup.procs"; exec "${OUTPUT}tests/helpers/memhog" --size 32M > /dev/null) &
 	hog=$!
 	at_exit "kill -9 $hog"
 	sleep 0.5
@@ -456,7 +456,7 @@ YAML
 		"fault squeeze: reverted" "$(cat "$T/cgone.out")"
 	check_eq "a cgroup removed mid-drill: journal empty" 0 "$(crun_left)"
 else
-	skip "a cgroup removed mid-drill" "no tools/memhog or cannot make $cgm"
+	skip "a cgroup removed mid-drill" "no tests/helpers/memhog or cannot make $cgm"
 fi
 
 # Someone else changes the limit an oom fault holds (here lower, to 256M,
@@ -465,9 +465,9 @@ fi
 # memsw limit faultline also set is put back; recover refuses the same
 # way until the saved limit is back, then finishes.
 cgf=$mem/fl-$$-hforeign
-if [ -x "${OUTPUT}tools/memhog" ] && [ "$mem" != "$uni" ] && mkdir "$cgf" 2>/dev/null; then
+if [ -x "${OUTPUT}tests/helpers/memhog" ] && [ "$mem" != "$uni" ] && mkdir "$cgf" 2>/dev/null; then
 	at_exit "rmdir $cgf"
-	(echo $BASHPID > "$cgf/cgroup.procs"; exec "${OUTPUT}tools/memhog" --size 16M > /dev/null) &
+	(echo $BASHPID > "$cgf/cgroup.procs"; exec "${OUTPUT}tests/helpers/memhog" --size 16M > /dev/null) &
 	fhog=$!
 	at_exit "kill -9 $fhog"
 	sleep 0.5
@@ -514,5 +514,5 @@ YAML
 	kill -9 $fhog; wait $fhog 2>/dev/null
 	for _ in $(seq 20); do rmdir "$cgf" 2>/dev/null && break; sleep 0.1; done
 else
-	skip "a limit changed mid-drill" "no tools/memhog, no cgroup v1 memory hierarchy or cannot make $cgf"
+	skip "a limit changed mid-drill" "no tests/helpers/memhog, no cgroup v1 memory hierarchy or cannot make $cgf"
 fi

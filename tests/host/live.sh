@@ -175,7 +175,7 @@ wait_exit narrow 20
 # 4s; the hog fills 32M in well under a second); what the command target
 # writes ("pid N") comes through the view as an event line instead of
 # scrolling the frame away.
-MEMHOG=${OUTPUT}tools/memhog
+MEMHOG=${OUTPUT}tests/helpers/memhog
 cat >"$T/oom.yaml" <<YAML
 name: live-oom
 duration: 6s
@@ -188,7 +188,7 @@ faults:
     for: 4s
 YAML
 if [ ! -x "$MEMHOG" ]; then
-	skip "live: an OOM kill" "tools/memhog is not built (make tests)"
+	skip "live: an OOM kill" "tests/helpers/memhog is not built (make tests)"
 elif ! "$FAULTLINE" plan "$T/oom.yaml" >"$T/oom.plan" 2>&1; then
 	skip "live: an OOM kill" "this machine cannot squeeze memory: $(tail -1 "$T/oom.plan")"
 else

@@ -9,13 +9,13 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=${OUTPUT}tools/memhog
+MEMHOG=${OUTPUT}tests/helpers/memhog
 mem=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)
 if [ -z "$mem" ]; then
 	skip "oom" "no cgroup v1 memory hierarchy (tests/vm/oom.sh covers v2)"
 	exit 0
 fi
-[ -x "$MEMHOG" ] || { skip "oom" "tools/memhog is not built (make tests)"; exit 0; }
+[ -x "$MEMHOG" ] || { skip "oom" "tests/helpers/memhog is not built (make tests)"; exit 0; }
 [ -r /dev/kmsg ] || { skip "oom" "cannot read /dev/kmsg"; exit 0; }
 
 top=$mem/fltest-oom-$$

@@ -10,7 +10,7 @@ source "$SRC/tests/chaos-lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip "selfchaos" "needs root"; exit 0; }
 [ -x "$FAULTLINE" ] || { notok "selfchaos: $FAULTLINE is built"; exit 1; }
-[ -x "$MEMHOG" ] || { skip "selfchaos" "tools/memhog is not built (make tests)"; exit 0; }
+[ -x "$MEMHOG" ] || { skip "selfchaos" "tests/helpers/memhog is not built (make tests)"; exit 0; }
 command -v bpftool >/dev/null || { skip "selfchaos" "no bpftool"; exit 0; }
 CHAOS_NAME=host
 CHAOS_MEM=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)

@@ -7,10 +7,10 @@
 # Connections go to 127.0.0.1 only, to listeners this script starts.
 source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-SYSFAIL=${OUTPUT}tools/sysfail
+SYSFAIL=${OUTPUT}tests/helpers/sysfail
 
 if [ "$(id -u)" != 0 ]; then skip "syscall faults" "needs root"; exit 0; fi
-if [ ! -x "$SYSFAIL" ]; then skip "syscall faults" "tools/sysfail is not built (make tests)"; exit 0; fi
+if [ ! -x "$SYSFAIL" ]; then skip "syscall faults" "tests/helpers/sysfail is not built (make tests)"; exit 0; fi
 v2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
 if [ -z "$v2" ]; then skip "syscall faults" "no cgroup v2 mount"; exit 0; fi
 if ! "$FAULTLINE" doctor 2>/dev/null | grep -Eq '^ *cgroup_sock_addr +yes'; then

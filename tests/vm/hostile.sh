@@ -197,7 +197,7 @@ grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
 	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 if mkdir "$cg" 2>/dev/null && [ -e "$cg/memory.max" ]; then
 	at_exit "rmdir $cg"
-	(echo $BASHPID > "$cg/cgroup.procs"; exec "${OUTPUT}tools/memhog" --size 16M > /dev/null) &
+	(echo $BASHPID > "$cg/cgroup.procs"; exec "${OUTPUT}tests/helpers/memhog" --size 16M > /dev/null) &
 	hog=$!
 	at_exit "kill -9 $hog"
 	sleep 0.5

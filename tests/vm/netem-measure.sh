@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The netem fault under the stock kernel, measured with tools/udpprobe
+# The netem fault under the stock kernel, measured with tests/helpers/udpprobe
 # between two namespaces this test makes (a: faultline's side, eth0; b: the
 # peer): delay, loss, duplicates, reordering, rate, gemodel loss read back,
 # a matched port, and ingress delay through the ifb.
 source "$(dirname "$0")/../lib.sh"
 [ "${VMTEST:-}" = 1 ] || { skip "vm/netem-measure" "run it under tools/vmtest"; exit 0; }
-PROBE=${OUTPUT}tools/udpprobe
+PROBE=${OUTPUT}tests/helpers/udpprobe
 a=flm-a-$$ b=flm-b-$$
 ip netns add $a && at_exit ip netns del $a
 ip netns add $b && at_exit ip netns del $b

@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$SRC/tests/chaos-lib.sh"
 
 [ "${VMTEST:-}" = 1 ] || { skip "vm/selfchaos" "run it under tools/vmtest"; exit 0; }
-[ -x "$MEMHOG" ] || { skip "vm/selfchaos" "tools/memhog is not built (make tests)"; exit 0; }
+[ -x "$MEMHOG" ] || { skip "vm/selfchaos" "tests/helpers/memhog is not built (make tests)"; exit 0; }
 command -v bpftool >/dev/null || { skip "vm/selfchaos" "no bpftool"; exit 0; }
 CHAOS_NAME=vm
 CHAOS_V2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
