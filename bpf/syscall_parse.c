@@ -61,7 +61,6 @@ void syscall_spec_free(void *spec)
 
 	if (!s)
 		return;
-	free(s->target_name);
 	free(s->calls);
 	free(s->path);
 	free(s->ports);
@@ -366,13 +365,10 @@ int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	s->probability = 100;
 
 	v = fl_map_need(spec, "target", "syscall", d);
-	if (!v || fl_get_target(exp, v, "target", &s->target, d)) {
+	if (!v || fl_get_target(exp, v, "target", &s->target, d))
 		err = -EINVAL;
-	} else {
-		s->target_name = strdup(s->target->name);
-		if (!s->target_name)
-			err = -ENOMEM;
-	}
+	else
+		s->target_name = s->target->name;
 	v = fl_map_get(spec, "follow-forks");
 	if (v && fl_get_bool(v, "follow-forks", &s->follow_forks, d))
 		err = -EINVAL;
