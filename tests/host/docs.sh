@@ -217,6 +217,75 @@ out=$(key_problems "$T/mutant.5")
 check_match "the key check notices a missing entry ('$key')" "^NETEM: no entry for '$key'" "$out"
 
 # ---------------------------------------------------------------------
+# Text that describes an older build, and paths that no longer exist, in
+# the documentation (README.md, docs/) and in the sources' comments.
+
+DOCS=("$SRC/README.md" "$SRC"/docs/*.md "$PAGE5" "$PAGE8")
+# Phrases that promise later work or hedge on "this build": the docs say
+# what the code does now.  ERE, case-insensitive.
+STALE='in this build|with later work|lands? with (later|issue|a later)|'\
+'not (in this build|implemented) yet|not yet (implemented|supported|in)|'\
+'(will|to) (land|come) (later|with|in)|coming soon|\bTODO\b|\bFIXME\b|'\
+'until (issue|#)[0-9]+ lands'
+
+# stale_lines FILE...: "file:line: text" for each stale phrase.
+stale_lines() {
+	local f
+	for f; do
+		sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$f" |
+			grep -inE -- "$STALE" | sed "s|^|${f#"$SRC"/}:|"
+	done
+}
+check_eq "the documentation describes this build (no stale phrase)" "" \
+	"$(stale_lines "${DOCS[@]}")"
+check_eq "no source comment promises later work" "" \
+	"$(stale_lines "$SRC"/{core,netem,cgroup,bpf,tools}/*.[ch] "$SRC/Makefile")"
+# The check can fail: the sentence issue 12 found.
+printf '%s\n' 'In this build the engines parse, check and plan their faults, but the' \
+	'kernel-side apply of every engine lands with later work.' > "$T/stale.5"
+check_match "the stale-phrase check notices an old sentence" "stale.5:1:" \
+	"$(stale_lines "$T/stale.5")"
+
+# doc_paths FILE: the source-tree paths a document names ("core/yaml.c",
+# "tests/vm/*.sh"); an upper-case placeholder (tests/vm/NAME.sh) is a glob.
+doc_paths() {
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$1" |
+		grep -oE '(^|[^A-Za-z0-9_./-])(core|netem|cgroup|bpf|tools|tests|docs|examples|\.ci)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*/]' |
+		sed -E 's/^[^a-z.]//' | sort -u
+}
+# path_exists PATH: in the source tree, or a build product the Makefile
+# makes from one (X from X.c, X.o from X.c, X.skel.h from X.bpf.c), or
+# named by the Makefile itself (tests/faultline-test).
+path_exists() {
+	local p=$1 g
+	case $p in
+	cgroup/connect[46] | cgroup/sendmsg[46] | cgroup/recvmsg[46] | \
+	cgroup/bind[46] | cgroup/sock_create | cgroup/skb)
+		return 0 ;;	# BPF section names, not paths
+	esac
+	g=$(sed -E 's/[A-Z][A-Z0-9_]+/*/g' <<<"$p")
+	p=${p%/}
+	(cd "$SRC" && compgen -G "$g" >/dev/null) && return 0
+	for g in "$p.c" "${p%.o}.c" "${p%.skel.h}.bpf.c" "${p%.bpf.o}.bpf.c"; do
+		[ -e "$SRC/$g" ] && return 0
+	done
+	grep -qF -- "$p" "$SRC/Makefile"
+}
+path_problems() {
+	local f p
+	for f; do
+		for p in $(doc_paths "$f"); do
+			path_exists "$p" || echo "${f#"$SRC"/}: $p"
+		done
+	done
+}
+check_eq "every path the documentation names exists" "" \
+	"$(path_problems "${DOCS[@]}")"
+printf '%s\n' 'See tools/memhog.c and core/yaml.c, and \fBtests/vm/NAME.sh\fR.' > "$T/paths.md"
+check_eq "the path check notices a path that moved" "$T/paths.md: tools/memhog.c" \
+	"$(path_problems "$T/paths.md")"
+
+# ---------------------------------------------------------------------
 # Rendering: man -l with warnings on, and nothing on standard error.
 
 if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
