@@ -89,7 +89,9 @@ gone() {
 runs_left() {
 	find "${1:-$FAULTLINE_RUNDIR}" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l
 }
-no_runs() { [ "$(runs_left "$@")" = 0 ]; }
+# runs_are N [RUNDIR]: N run folders in the journal (for wait_for).
+runs_are() { [ "$(runs_left "${2:-}")" = "$1" ]; }
+no_runs() { runs_are 0 "$@"; }
 # run_dir [RUNDIR]: the (first) run folder.
 run_dir() {
 	find "${1:-$FAULTLINE_RUNDIR}" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -1

@@ -7,20 +7,6 @@ source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
 cd "$T"
 
-wait_for() {
-	local i n=$(($1 * 20)); shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.05; done
-	"$@"
-}
-content() { cat "$1" 2>/dev/null || echo "<absent>"; }
-is() { [ "$(content "$1")" = "$2" ]; }
-runs_left() { find "$T/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
-no_runs() { [ "$(runs_left)" = 0 ]; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-run_dir() { find "$T/run" -mindepth 1 -maxdepth 1 -type d | head -1; }
-guardian_of() { sed -n 's/.*"guardian":\([0-9]*\).*/\1/p' "$(run_dir)/run.json"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
-
 # start FILE: run it in the background; sets pid and guardian.
 start() {
 	"$FAULTLINE_TEST" run "$1" > "$T/run.out" 2> "$T/run.err" &
