@@ -7,7 +7,6 @@
  * kept: the errno and the verifier's last line.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/bpfault.h"
+#include "bpf/bpflog.h"
 #include "bpf/probe.skel.h"
 
 enum probe_attach {
@@ -49,75 +49,6 @@ static struct {
 	char why[256];
 } cache[FL_BPF_NR_FEATURES];
 
-/* libbpf's messages of the current probe, the newest kept. */
-static char logbuf[16384];
-static size_t loglen;
-
-static int log_cb(enum libbpf_print_level level, const char *fmt,
-		  va_list ap)
-{
-	char line[2048];
-	int n;
-
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n < 0)
-		return 0;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (loglen + n >= sizeof(logbuf)) {
-		/* Drop the oldest half. */
-		size_t keep = loglen / 2;
-
-		memmove(logbuf, logbuf + loglen - keep, keep);
-		loglen = keep;
-		if (loglen + n >= sizeof(logbuf))
-			loglen = 0;
-	}
-	memcpy(logbuf + loglen, line, n);
-	loglen += n;
-	logbuf[loglen] = '\0';
-	return 0;
-}
-
-/* The verifier's last line, from libbpf's "PROG LOAD LOG" dump. */
-static bool verifier_last_line(char *out, size_t len)
-{
-	char *end = strstr(logbuf, "-- END PROG LOAD LOG --");
-	char *p, *start;
-
-	if (!end)
-		return false;
-	p = end;
-	for (;;) {
-		/* Step back over the newline(s) before p. */
-		while (p > logbuf && (p[-1] == '\n' || p[-1] == ' '))
-			p--;
-		if (p == logbuf)
-			return false;
-		start = p;
-		while (start > logbuf && start[-1] != '\n')
-			start--;
-		if (strstr(start, "-- BEGIN PROG LOAD LOG --") &&
-		    strstr(start, "-- BEGIN PROG LOAD LOG --") < p)
-			return false;
-		/* Skip the statistics line, it says nothing of the cause. */
-		if (!strncmp(start, "processed ", 10) ||
-		    !strncmp(start, "verification time", 17) ||
-		    !strncmp(start, "stack depth", 11)) {
-			p = start;
-			continue;
-		}
-		break;
-	}
-	if ((size_t)(p - start) >= len)
-		p = start + len - 1;
-	memcpy(out, start, p - start);
-	out[p - start] = '\0';
-	return true;
-}
-
 /* Root, or CAP_SYS_ADMIN or CAP_BPF in the effective set. */
 static bool may_load_bpf(void)
 {
@@ -144,10 +75,11 @@ static bool have_kprobes(void)
 	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
 }
 
-static void load_why(enum fl_bpf_feature f, int err, char *why, size_t len)
+static void load_why(enum fl_bpf_feature f, int err,
+		     const struct bpf_log *log, char *why, size_t len)
 {
-	char vline[160];
-	bool have = verifier_last_line(vline, sizeof(vline));
+	const char *vline = log->verifier;
+	bool have = vline[0];
 
 	if (f == FL_BPF_KPROBE_OVERRIDE && have &&
 	    strstr(vline, "bpf_override_return")) {
@@ -156,8 +88,8 @@ static void load_why(enum fl_bpf_feature f, int err, char *why, size_t len)
 			 have_kprobes() ? "" : "; no kprobes either");
 		return;
 	}
-	snprintf(why, len, "load: %s%s%s", strerror(err),
-		 have ? "; verifier: " : "", have ? vline : "");
+	snprintf(why, len, "load: %s%s%.159s", strerror(err),
+		 have ? "; verifier: " : "", vline);
 }
 
 static void attach_why(enum fl_bpf_feature f, int err, char *why, size_t len)
@@ -176,7 +108,8 @@ static void attach_why(enum fl_bpf_feature f, int err, char *why, size_t len)
 	snprintf(why, len, "attach: %s", strerror(err));
 }
 
-static int probe_one(enum fl_bpf_feature f, char *why, size_t len)
+static int probe_one(enum fl_bpf_feature f, struct bpf_log *log, char *why,
+		     size_t len)
 {
 	struct bpf_program *prog, *p;
 	struct bpf_link *link;
@@ -207,7 +140,7 @@ static int probe_one(enum fl_bpf_feature f, char *why, size_t len)
 
 	err = probe__load(skel);
 	if (err) {
-		load_why(f, -err, why, len);
+		load_why(f, -err, log, why, len);
 		ret = 0;
 		goto out;
 	}
@@ -238,7 +171,7 @@ const char *fl_bpf_feature_name(enum fl_bpf_feature f)
 
 int fl_bpf_probe(enum fl_bpf_feature f, char *why, size_t len)
 {
-	libbpf_print_fn_t old;
+	struct bpf_log log;
 
 	if ((unsigned int)f >= FL_BPF_NR_FEATURES) {
 		if (why && len)
@@ -246,13 +179,11 @@ int fl_bpf_probe(enum fl_bpf_feature f, char *why, size_t len)
 		return -EINVAL;
 	}
 	if (!cache[f].done) {
-		loglen = 0;
-		logbuf[0] = '\0';
-		old = libbpf_set_print(log_cb);
+		bpf_log_begin(&log);
 		errno = 0;
-		cache[f].ret = probe_one(f, cache[f].why,
+		cache[f].ret = probe_one(f, &log, cache[f].why,
 					 sizeof(cache[f].why));
-		libbpf_set_print(old);
+		bpf_log_end(&log);
 		cache[f].done = true;
 	}
 	if (why && len)

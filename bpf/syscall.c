@@ -34,6 +34,7 @@
 #include <linux/types.h>
 
 #include "bpf/bpfault.h"
+#include "bpf/bpflog.h"
 #include "bpf/syscall_spec.h"
 #include "bpf/sysfault.h"
 #include "bpf/sysfault.skel.h"
@@ -134,8 +135,10 @@ static const char *cgroup_hook(const char *call)
 	return NULL;
 }
 
-static void syscall_spec_free(struct syscall_spec *s)
+static void syscall_spec_free(void *spec)
 {
+	struct syscall_spec *s = spec;
+
 	if (!s)
 		return;
 	free(s->target_name);
@@ -422,21 +425,23 @@ static int filter_calls(struct syscall_spec *s, const struct fl_node *at,
 	return err;
 }
 
-static int syscall_parse(struct fl_experiment *exp, struct fl_fault *f,
-			 const struct fl_node *spec, struct fl_diag *d)
+static int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,
+			 const struct fl_node *spec, void **out,
+			 struct fl_diag *d)
 {
 	const struct fl_node *v, *path, *peer;
 	struct syscall_spec *s;
 	bool calls_ok = false;
 	int err = 0;
 
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*out = s;
 	if (fl_map_check(spec, syscall_keys, "syscall", d))
 		err = -EINVAL;
 	if (spec->type != FL_NODE_MAP)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
 	s->follow_forks = true;
 	s->probability = 100;
 
@@ -488,19 +493,7 @@ static int syscall_parse(struct fl_experiment *exp, struct fl_fault *f,
 			 "socket calls with a peer address (connect, accept, bind, sendto, sendmsg, recvfrom, recvmsg)",
 			 d))
 		err = -EINVAL;
-
-	if (err) {
-		syscall_spec_free(s);
-		return err;
-	}
-	f->priv = s;
-	return 0;
-}
-
-static void syscall_free(struct fl_fault *f)
-{
-	syscall_spec_free(f->priv);
-	f->priv = NULL;
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -537,31 +530,40 @@ static bool feat(struct sc_plan *p, enum fl_bpf_feature f)
 	return p->have[f] == 1;
 }
 
-/* The target's cgroup v2 folder, for cgroup BPF; -ENOENT when none. */
+/*
+ * The target's cgroup v2 folder, for cgroup BPF; -ENOENT when none.  A
+ * pid target's is the v2 root (its programs match thread-group ids); a
+ * command's, before run starts it, is a phrase for the plan.
+ */
 static int target_cgroup(const struct syscall_spec *s, char *buf, size_t len)
 {
-	const struct fl_kernel *k = fl_kernel_get();
-	const char *root = k->unified_root;
+	const char *root = fl_kernel_get()->unified_root;
 	size_t n = strlen(root);
+	struct fl_where w;
+	char why[256];
 
-	if (s->target->kind == FL_TARGET_COMMAND) {
-		if (s->target->scratch_unified)
-			snprintf(buf, len, "%s", s->target->scratch_unified);
-		else
-			snprintf(buf, len, "the cgroup faultline starts '%s' in",
-				 s->target_name);
-		return 0;
-	}
-	/* A pid: the v2 root, with the programs filtering by tgid. */
-	if (s->target->kind == FL_TARGET_PID && n) {
+	if (s->target->kind == FL_TARGET_PID) {
+		if (!n)
+			return -ENOENT;
 		snprintf(buf, len, "%s", root);
 		return 0;
 	}
-	if (s->target->kind != FL_TARGET_CGROUP || !n ||
-	    fl_target_cgroup_path(s->target, root, buf, len))
+	if (fl_target_where(s->target, &w, why, sizeof(why)) ||
+	    !w.unified[0]) {
+		if (s->target->kind != FL_TARGET_COMMAND)
+			return -ENOENT;
+		snprintf(buf, len, "the cgroup faultline starts '%s' in",
+			 s->target_name);
+		return 0;
+	}
+	if (!n)
 		return -ENOENT;
-	if (strncmp(buf, root, n) || (buf[n] && buf[n] != '/'))
-		return -ENOENT;
+	/* The folder as a path under the v2 mount. */
+	if (!strncmp(w.unified, root, n) &&
+	    (!w.unified[n] || w.unified[n] == '/'))
+		snprintf(buf, len, "%s", w.unified);
+	else
+		snprintf(buf, len, "%s%s", root, w.unified);
 	return 0;
 }
 
@@ -1009,28 +1011,12 @@ static int syscall_resources(const struct fl_fault *f, json_object *out)
 /* ------------------------------------------------------------------ */
 /* apply: load sysfault.bpf.c, attach what the plan says, drain events. */
 
-static void set_detail(struct fl_fault *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_detail(struct fl_fault *f, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!msg)
-		return;
-	free(f->detail);
-	f->detail = msg;
-}
-
-/* One applied fault: its programs, links and event reader. */
+/*
+ * One applied fault, the handle the runner keeps: its programs, links and
+ * event reader, and what the reader counted.
+ */
 struct sf_rt {
-	struct fl_fault *f;
-	unsigned int id;
+	const struct syscall_spec *s;
 	struct sysfault *skel;
 	struct bpf_link **links;
 	size_t nlinks;
@@ -1038,98 +1024,25 @@ struct sf_rt {
 	pthread_t reader;
 	bool reading;
 	atomic_bool stop;
+	int64_t mono_to_wall;		/* wall ns - monotonic ns */
 	pthread_mutex_t lock;		/* the counters below */
 	uint64_t events;		/* events read */
 	uint64_t per_call[SF_MAX_NR];
 	uint64_t per_errno[4096];
 	json_object *first;		/* the first events, for the report */
-	struct sf_rt *next;
 };
 
 #define SF_FIRST_EVENTS	20
 
-static struct sf_rt *active;
-static unsigned int next_id = 1;
-
-static struct sf_rt *rt_find_fault(const struct fl_fault *f)
-{
-	struct sf_rt *rt;
-
-	for (rt = active; rt; rt = rt->next)
-		if (rt->f == f)
-			return rt;
-	return NULL;
-}
-
-/*
- * For the detail of a failed apply: libbpf's first "load failed" message
- * (else its last message), and the verifier's last line that says why.
- */
-static char sf_log[1024];
-static char sf_vlog[256];
-static bool sf_log_first;
-
-static void verifier_why(const char *log)
-{
-	const char *end = strstr(log, "-- END PROG LOAD LOG --"), *p, *q;
-
-	if (!end)
-		end = log + strlen(log);
-	for (q = end; q > log;) {
-		/* The line before q. */
-		while (q > log && (q[-1] == '\n' || q[-1] == ' '))
-			q--;
-		for (p = q; p > log && p[-1] != '\n'; p--)
-			;
-		if (q > p && !strstr(p, "BEGIN PROG LOAD LOG") &&
-		    strncmp(p, "processed ", 10) &&
-		    strncmp(p, "verification time", 17) &&
-		    strncmp(p, "stack depth", 11)) {
-			snprintf(sf_vlog, sizeof(sf_vlog), "%.*s",
-				 (int)(q - p), p);
-			return;
-		}
-		if (strstr(p, "BEGIN PROG LOAD LOG"))
-			return;
-		q = p;
-	}
-}
-
-static int sf_log_cb(enum libbpf_print_level level, const char *fmt,
-		     va_list ap)
-{
-	char *line;
-	size_t n;
-
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	/* Whole: the verifier's log comes as one long message. */
-	if (vasprintf(&line, fmt, ap) < 0)
-		return 0;
-	n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		line[--n] = 0;
-	if (strstr(line, "BEGIN PROG LOAD LOG")) {
-		verifier_why(line);
-	} else if (n && !sf_log_first) {
-		snprintf(sf_log, sizeof(sf_log), "%s", line);
-		if (strstr(line, "load failed"))
-			sf_log_first = true;
-	}
-	free(line);
-	return 0;
-}
-
-static int64_t mono_to_wall;		/* wall ns - monotonic ns */
-
-static json_object *event_json(const struct sf_event *e)
+static json_object *event_json(const struct sf_rt *rt,
+			       const struct sf_event *e)
 {
 	json_object *o = json_object_new_object();
 	char buf[INET6_ADDRSTRLEN + 8], tbuf[40];
 	const char *name = e->nr >= 0 ? fl_syscall_name(e->nr) : NULL;
 	char comm[sizeof(e->comm) + 1];
 
-	add_str(o, "time", fl_fmt_time((int64_t)e->ts + mono_to_wall, tbuf,
+	add_str(o, "time", fl_fmt_time((int64_t)e->ts + rt->mono_to_wall, tbuf,
 					 sizeof(tbuf)));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
 	json_object_object_add(o, "tid", json_object_new_int(e->tid));
@@ -1169,7 +1082,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (e->err > 0 && e->err < 4096)
 		rt->per_errno[e->err]++;
 	if (json_object_array_length(rt->first) < SF_FIRST_EVENTS)
-		json_object_array_add(rt->first, event_json(e));
+		json_object_array_add(rt->first, event_json(rt, e));
 	pthread_mutex_unlock(&rt->lock);
 	return 0;
 }
@@ -1185,35 +1098,25 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Stop reading, detach, unload; what was counted stays in rt. */
-static void rt_stop(struct sf_rt *rt)
+/*
+ * Release: stop reading, close the links (revert detached them already,
+ * by id), unload, free.
+ */
+static void syscall_release(void *handle)
 {
+	struct sf_rt *rt = handle;
 	size_t i;
 
-	for (i = 0; i < rt->nlinks; i++)
-		bpf_link__destroy(rt->links[i]);
-	rt->nlinks = 0;
+	if (!rt)
+		return;
 	if (rt->reading) {
 		atomic_store(&rt->stop, true);
 		pthread_join(rt->reader, NULL);
-		rt->reading = false;
 	}
+	for (i = 0; i < rt->nlinks; i++)
+		bpf_link__destroy(rt->links[i]);
 	ring_buffer__free(rt->rb);
-	rt->rb = NULL;
 	sysfault__destroy(rt->skel);
-	rt->skel = NULL;
-}
-
-static void rt_free(struct sf_rt *rt)
-{
-	struct sf_rt **pp;
-
-	for (pp = &active; *pp; pp = &(*pp)->next)
-		if (*pp == rt) {
-			*pp = rt->next;
-			break;
-		}
-	rt_stop(rt);
 	json_object_put(rt->first);
 	pthread_mutex_destroy(&rt->lock);
 	free(rt->links);
@@ -1287,7 +1190,7 @@ static int nr_of(const char *name)
 
 /* The settings of the programs, from the spec. */
 static int set_rodata(struct sf_rt *rt, const struct syscall_spec *s,
-		      const struct sc_plan *p)
+		      const struct sc_plan *p, struct fl_undo *u)
 {
 	struct sysfault__rodata *ro = rt->skel->rodata;
 	uint64_t cg_id = 0;
@@ -1312,7 +1215,7 @@ static int set_rodata(struct sf_rt *rt, const struct syscall_spec *s,
 			for (i = 0; i < s->ncalls; i++)
 				if (p->route[i] == SC_LSM ||
 				    p->route[i] == SC_FMOD_SECURITY) {
-					set_detail(rt->f, "target %s: no cgroup v2 folder to match by ancestry",
+					fl_undo_why(u, "target %s: no cgroup v2 folder to match by ancestry",
 						   s->target_name);
 					return ret;
 				}
@@ -1334,7 +1237,7 @@ static int set_rodata(struct sf_rt *rt, const struct syscall_spec *s,
 			     (uint32_t)(acc / 100.0 * 4294967295.0);
 	}
 	if (s->nports > SF_MAX_PORTS || s->nto > SF_MAX_CIDRS) {
-		set_detail(rt->f, "peer: at most %d ports and %d addresses",
+		fl_undo_why(u, "peer: at most %d ports and %d addresses",
 			   SF_MAX_PORTS, SF_MAX_CIDRS);
 		return -E2BIG;
 	}
@@ -1349,7 +1252,7 @@ static int set_rodata(struct sf_rt *rt, const struct syscall_spec *s,
 	}
 	if (s->path) {
 		if (strlen(s->path) >= SF_PATH_LEN) {
-			set_detail(rt->f, "path: longer than %d bytes",
+			fl_undo_why(u, "path: longer than %d bytes",
 				   SF_PATH_LEN - 1);
 			return -ENAMETOOLONG;
 		}
@@ -1471,8 +1374,8 @@ static size_t plan_progs(struct sf_rt *rt, const struct syscall_spec *s,
 	return n;
 }
 
-static json_object *undo_state(const struct sf_rt *rt,
-			       const struct syscall_spec *s,
+/* The record written before load: what is about to be attached. */
+static json_object *undo_state(const struct syscall_spec *s,
 			       const struct sf_attach *at, size_t n)
 {
 	json_object *o = json_object_new_object(), *a;
@@ -1482,7 +1385,6 @@ static json_object *undo_state(const struct sf_rt *rt,
 	json_object_object_add(o, "runner_start",
 			       json_object_new_uint64(
 				       fl_pid_start_time(getpid())));
-	json_object_object_add(o, "instance", json_object_new_int(rt->id));
 	add_str(o, "target", s->target_name);
 	a = json_object_new_array();
 	for (i = 0; i < n; i++)
@@ -1490,6 +1392,77 @@ static json_object *undo_state(const struct sf_rt *rt,
 	json_object_object_add(o, "links", a);
 	add_str(o, "note", "BPF links held by the runner's file descriptors, never pinned: they go with the runner");
 	return o;
+}
+
+enum obj_kind { OBJ_PROG, OBJ_MAP, OBJ_LINK };
+
+/* A BPF object's id from its descriptor; 0 when it has none. */
+static __u32 obj_id(int fd, enum obj_kind kind)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	struct bpf_map_info mi = {};
+	__u32 len;
+
+	if (fd < 0)
+		return 0;
+	switch (kind) {
+	case OBJ_PROG:
+		len = sizeof(pi);
+		return bpf_obj_get_info_by_fd(fd, &pi, &len) ? 0 : pi.id;
+	case OBJ_MAP:
+		len = sizeof(mi);
+		return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.id;
+	case OBJ_LINK:
+		len = sizeof(li);
+		return bpf_obj_get_info_by_fd(fd, &li, &len) ? 0 : li.id;
+	}
+	return 0;
+}
+
+static json_object *id_array(json_object *o, const char *key)
+{
+	json_object *a = json_object_new_array();
+
+	json_object_object_add(o, key, a);
+	return a;
+}
+
+/*
+ * The record once attached: with what revert needs to stop the fault from
+ * any process, the ids of the programs, of their off switch (the sf_ctl
+ * map) and of the links.
+ */
+static int save_ids(const struct sf_rt *rt, const struct sf_attach *at,
+		    size_t n, struct fl_undo *u)
+{
+	json_object *st = undo_state(rt->s, at, n), *progs, *links;
+	struct bpf_program *prog;
+	size_t i;
+	int ret;
+
+	progs = id_array(st, "prog_ids");
+	bpf_object__for_each_program(prog, rt->skel->obj)
+		if (bpf_program__fd(prog) >= 0)
+			json_object_array_add(progs, json_object_new_uint64(
+				obj_id(bpf_program__fd(prog), OBJ_PROG)));
+	json_object_object_add(st, "ctl_map_id", json_object_new_uint64(
+		obj_id(bpf_map__fd(rt->skel->maps.sf_ctl), OBJ_MAP)));
+	links = id_array(st, "link_ids");
+	for (i = 0; i < rt->nlinks; i++) {
+		__u32 id = obj_id(bpf_link__fd(rt->links[i]), OBJ_LINK);
+
+		/* A perf-event attachment of old kernels has no link id. */
+		if (id)
+			json_object_array_add(links,
+					      json_object_new_uint64(id));
+	}
+	ret = fl_undo_save(u, st);
+	json_object_put(st);
+	if (ret)
+		fl_undo_why(u, "cannot save the undo record: %s",
+			    strerror(-ret));
+	return ret;
 }
 
 /* "fmod_ret/__x64_sys_fsync tp_btf/sched_process_fork" */
@@ -1504,62 +1477,56 @@ static const char *at_names(const struct sf_attach *at, size_t n, char *buf,
 	return buf;
 }
 
-static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
+static struct sf_rt *rt_new(const struct syscall_spec *s)
 {
-	struct syscall_spec *s = f->priv;
-	struct sf_attach at[64];
-	libbpf_print_fn_t old;
-	struct bpf_program *prog;
-	struct sc_plan p;
-	struct sf_rt *rt;
-	json_object *st;
-	char cg[PATH_MAX] = "", names[512];
-	size_t n, i;
-	int ret, cgfd = -1;
+	struct sf_rt *rt = calloc(1, sizeof(*rt));
 
-	if (!s || !s->target)
-		return -EINVAL;
-	if (make_plan(s, &p))
-		return -ENOMEM;
-	rt = calloc(1, sizeof(*rt));
-	if (!rt) {
-		free_plan(&p);
-		return -ENOMEM;
-	}
-	rt->f = f;
-	rt->id = next_id++;
+	if (!rt)
+		return NULL;
+	rt->s = s;
 	rt->first = json_object_new_array();
 	pthread_mutex_init(&rt->lock, NULL);
-	rt->next = active;
-	active = rt;
-	mono_to_wall = fl_wall_ns() - (int64_t)fl_now_ns();
+	rt->mono_to_wall = fl_wall_ns() - (int64_t)fl_now_ns();
+	return rt;
+}
 
-	sf_log[0] = 0;
-	sf_vlog[0] = 0;
-	sf_log_first = false;
-	old = libbpf_set_print(sf_log_cb);
+/*
+ * Open sysfault.bpf.c with the settings and the programs the plan needs,
+ * save the record, load.  at[] gets the programs to attach.
+ */
+static int load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
+		struct sf_attach *at, size_t *nat, struct fl_undo *u)
+{
+	const struct syscall_spec *s = rt->s;
+	struct bpf_program *prog;
+	struct bpf_log log;
+	json_object *st;
+	char names[512];
+	size_t n, i;
+	int ret;
+
+	bpf_log_begin(&log);
 	rt->skel = sysfault__open();
 	if (!rt->skel) {
 		ret = errno ? -errno : -EINVAL;
-		set_detail(f, "cannot open the BPF object: %s", sf_log);
-		goto fail;
+		fl_undo_why(u, "cannot open the BPF object: %s", log.first);
+		goto out;
 	}
-	ret = set_rodata(rt, s, &p);
+	ret = set_rodata(rt, s, p, u);
 	if (ret)
-		goto fail;
-	target_cgroup(s, cg, sizeof(cg));
-	n = plan_progs(rt, s, &p, cg, at, ARRAY_SIZE(at));
+		goto out;
+	n = plan_progs(rt, s, p, cg, at, *nat);
+	*nat = n;
 	if (!n) {
-		set_detail(f, "no route for any call on this kernel");
+		fl_undo_why(u, "no route for any call on this kernel");
 		ret = -EOPNOTSUPP;
-		goto fail;
+		goto out;
 	}
 	bpf_object__for_each_program(prog, rt->skel->obj) {
 		bool on = false;
 
 		for (i = 0; i < n; i++)
-			if (at[i].prog == prog)
-				on = true;
+			on |= at[i].prog == prog;
 		bpf_program__set_autoload(prog, on);
 	}
 	/* Route 1: each slot's fmod_ret program on its syscall. */
@@ -1569,64 +1536,81 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 		ret = bpf_program__set_attach_target(at[i].prog, 0,
 						     at[i].func);
 		if (ret) {
-			set_detail(f, "cannot find %s in the kernel's BTF: %s",
-				   at[i].func, strerror(-ret));
-			goto fail;
+			fl_undo_why(u, "cannot find %s in the kernel's BTF: %s",
+				    at[i].func, strerror(-ret));
+			goto out;
 		}
 	}
 
 	/* The record first: what is about to be attached. */
-	st = undo_state(rt, s, at, n);
+	st = undo_state(s, at, n);
 	ret = fl_undo_save(u, st);
 	json_object_put(st);
 	if (ret) {
-		set_detail(f, "cannot save the undo record: %s",
-			   strerror(-ret));
-		goto fail;
+		fl_undo_why(u, "cannot save the undo record: %s",
+			    strerror(-ret));
+		goto out;
 	}
 	ret = sysfault__load(rt->skel);
-	if (ret) {
-		set_detail(f, "cannot load the BPF programs (%s): %s%s%s%s%s",
-			   at_names(at, n, names, sizeof(names)),
-			   strerror(-ret), sf_log[0] ? ": " : "", sf_log,
-			   sf_vlog[0] ? "; verifier: " : "", sf_vlog);
-		goto fail;
-	}
-	if (s->target->kind == FL_TARGET_PID)
-		seed_tgid(bpf_map__fd(rt->skel->maps.fl_targets),
-			  s->target->pid, s->follow_forks, 0);
+	if (ret)
+		fl_undo_why(u, "cannot load the BPF programs (%s): %s%s%s%s%.255s",
+			    at_names(at, n, names, sizeof(names)),
+			    strerror(-ret), log.first[0] ? ": " : "",
+			    log.first, log.verifier[0] ? "; verifier: " : "",
+			    log.verifier);
+out:
+	bpf_log_end(&log);
+	return ret;
+}
+
+/* Seed the targets and start draining the ring buffer. */
+static int start_reader(struct sf_rt *rt, struct fl_undo *u)
+{
+	const struct syscall_spec *s = rt->s;
+	struct fl_where w;
+	char why[256];
+	int ret;
+
+	if (s->target->kind == FL_TARGET_PID &&
+	    !fl_target_where(s->target, &w, why, sizeof(why)))
+		seed_tgid(bpf_map__fd(rt->skel->maps.fl_targets), w.pid,
+			  s->follow_forks, 0);
 	rt->rb = ring_buffer__new(bpf_map__fd(rt->skel->maps.fl_events),
 				  on_event, rt, NULL);
 	if (!rt->rb) {
 		ret = errno ? -errno : -ENOMEM;
-		set_detail(f, "cannot read the ring buffer: %s",
-			   strerror(-ret));
-		goto fail;
+		fl_undo_why(u, "cannot read the ring buffer: %s",
+			    strerror(-ret));
+		return ret;
 	}
 	ret = pthread_create(&rt->reader, NULL, reader_main, rt);
 	if (ret) {
-		ret = -ret;
-		set_detail(f, "cannot start the event reader: %s",
-			   strerror(-ret));
-		goto fail;
+		fl_undo_why(u, "cannot start the event reader: %s",
+			    strerror(ret));
+		return -ret;
 	}
 	rt->reading = true;
+	return 0;
+}
+
+static int attach_all(struct sf_rt *rt, const struct sf_attach *at,
+		      size_t n, const char *cg, struct fl_undo *u)
+{
+	struct bpf_link *l;
+	int ret = 0, cgfd = -1;
+	size_t i;
 
 	rt->links = calloc(n, sizeof(*rt->links));
-	if (!rt->links) {
-		ret = -ENOMEM;
-		goto fail;
-	}
+	if (!rt->links)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		struct bpf_link *l;
-
 		if (at[i].cgroup && cgfd < 0) {
 			cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (cgfd < 0) {
 				ret = -errno;
-				set_detail(f, "cannot open the cgroup %s: %s",
-					   cg, strerror(errno));
-				goto fail;
+				fl_undo_why(u, "cannot open the cgroup %s: %s",
+					    cg, strerror(errno));
+				break;
 			}
 		}
 		if (at[i].cgroup)
@@ -1638,56 +1622,184 @@ static int syscall_apply(struct fl_fault *f, struct fl_undo *u)
 			l = bpf_program__attach(at[i].prog);
 		if (!l) {
 			ret = errno ? -errno : -EINVAL;
-			set_detail(f, "cannot attach %s: %s", at[i].what,
-				   strerror(-ret));
-			goto fail;
+			fl_undo_why(u, "cannot attach %s: %s", at[i].what,
+				    strerror(-ret));
+			break;
 		}
 		rt->links[rt->nlinks++] = l;
 	}
 	if (cgfd >= 0)
 		close(cgfd);
-	libbpf_set_print(old);
+	return ret;
+}
+
+static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
+			 void **handle)
+{
+	const struct syscall_spec *s = f->priv;
+	struct sf_attach at[64];
+	size_t n = ARRAY_SIZE(at);
+	char cg[PATH_MAX] = "";
+	struct sc_plan p;
+	struct sf_rt *rt;
+	int ret;
+
+	if (!s || !s->target)
+		return -EINVAL;
+	if (make_plan(s, &p))
+		return -ENOMEM;
+	rt = rt_new(s);
+	if (!rt) {
+		free_plan(&p);
+		return -ENOMEM;
+	}
+	target_cgroup(s, cg, sizeof(cg));
+	ret = load(rt, &p, cg, at, &n, u);
+	if (!ret)
+		ret = start_reader(rt, u);
+	if (!ret)
+		ret = attach_all(rt, at, n, cg, u);
+	if (!ret)
+		ret = save_ids(rt, at, n, u);
 	free_plan(&p);
+	if (ret) {
+		syscall_release(rt);
+		return ret;
+	}
+	*handle = rt;
 	return 0;
-fail:
-	if (cgfd >= 0)
-		close(cgfd);
-	libbpf_set_print(old);
-	free_plan(&p);
-	rt_free(rt);
+}
+
+/* ------------------------------------------------------------------ */
+/* revert, from the record alone, in any process.                      */
+
+static bool has_id(json_object *a, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; id && i < json_object_array_length(a); i++)
+		if (json_object_get_uint64(json_object_array_get_idx(a, i)) ==
+		    id)
+			return true;
+	return false;
+}
+
+/*
+ * Is map id the off switch of one of the record's programs, and are they
+ * still faultline's?  Ids are not reused before they wrap, but a program
+ * that holds the map says it is the same one.
+ */
+static int ctl_ours(json_object *progs, __u32 map_id)
+{
+	__u32 maps[16], len, i;
+	size_t k;
+	int fd;
+
+	for (k = 0; k < json_object_array_length(progs); k++) {
+		struct bpf_prog_info info = {};
+
+		fd = bpf_prog_get_fd_by_id(json_object_get_uint64(
+			json_object_array_get_idx(progs, k)));
+		if (fd < 0)
+			continue;
+		info.nr_map_ids = ARRAY_SIZE(maps);
+		info.map_ids = (__u64)(unsigned long)maps;
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    !strncmp(info.name, BPFAULT_PROG_PREFIX,
+			     strlen(BPFAULT_PROG_PREFIX)))
+			for (i = 0; i < info.nr_map_ids &&
+			     i < ARRAY_SIZE(maps); i++)
+				if (maps[i] == map_id) {
+					close(fd);
+					return 1;
+				}
+		close(fd);
+	}
+	return 0;
+}
+
+/* Turn the programs off: every one checks sf_ctl first. */
+static int switch_off(json_object *state)
+{
+	json_object *progs, *v;
+	__u32 key = 0, off = 1, id;
+	int fd, ret;
+
+	if (!json_object_object_get_ex(state, "ctl_map_id", &v) ||
+	    !json_object_object_get_ex(state, "prog_ids", &progs))
+		return -ENOENT;
+	id = json_object_get_uint64(v);
+	if (!id || !ctl_ours(progs, id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	ret = bpf_map_update_elem(fd, &key, &off, BPF_ANY) ? -errno : 0;
+	close(fd);
 	return ret;
 }
 
 /*
- * Revert from the record: in the runner that attached them, destroy the
- * links; anywhere else the runner is gone, and its links went with its
- * file descriptors, so nothing is left to undo.
+ * Detach one link by id, if it is still one of the record's programs'.
+ * Links of tracing programs (LSM, fmod_ret, tp_btf) cannot be detached
+ * but by closing every descriptor: -EOPNOTSUPP, and then the off switch
+ * holds them.
+ */
+static int detach_link(__u32 id, json_object *progs)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd, ret;
+
+	fd = bpf_link_get_fd_by_id(id);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* Not one of the record's programs: a reused id, not ours. */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		ret = -errno;
+	else if (has_id(progs, info.prog_id) && bpf_link_detach(fd))
+		ret = errno == ENOLINK ? 0 : -errno;
+	else
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Revert from the record: throw the programs' off switch, then detach
+ * the links by id.  In the runner, release then closes what it holds;
+ * anywhere else the runner may be gone, and its links with it (ENOENT:
+ * done), or alive and stuck (recover --force), and this stops the fault.
  */
 static int syscall_revert(json_object *state)
 {
-	json_object *v;
-	struct sf_rt *rt;
-	int id = -1, pid = -1;
+	json_object *links, *progs;
+	int off, ret = 0, r;
+	size_t i;
 
-	if (json_object_object_get_ex(state, "runner", &v))
-		pid = json_object_get_int(v);
-	if (json_object_object_get_ex(state, "instance", &v))
-		id = json_object_get_int(v);
-	if (pid != getpid())
-		return 0;
-	for (rt = active; rt; rt = rt->next)
-		if ((int)rt->id == id) {
-			rt_free(rt);
-			break;
-		}
-	return 0;
+	off = switch_off(state);
+	if (off && off != -ENOENT)
+		ret = off;
+	if (!json_object_object_get_ex(state, "link_ids", &links) ||
+	    !json_object_object_get_ex(state, "prog_ids", &progs))
+		return ret;
+	for (i = 0; i < json_object_array_length(links); i++) {
+		r = detach_link(json_object_get_uint64(
+			json_object_array_get_idx(links, i)), progs);
+		if (r == -EOPNOTSUPP && !off)
+			r = 0;
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
 }
 
 /* Injections per call and errno, and the first events. */
-static int syscall_observe(const struct fl_fault *f, json_object *out)
+static int syscall_observe(void *handle, json_object *out)
 {
-	const struct syscall_spec *s = f->priv;
-	struct sf_rt *rt = rt_find_fault(f);
+	struct sf_rt *rt = handle;
+	const struct syscall_spec *s = rt ? rt->s : NULL;
 	json_object *calls, *errs;
 	uint64_t kernel = 0, dropped = 0;
 	size_t i;
@@ -1742,9 +1854,9 @@ static int syscall_observe(const struct fl_fault *f, json_object *out)
  * Live: the injections read so far, per call, under the reader's lock;
  * "12 injections (openat 9, write 3)".
  */
-static int syscall_live(const struct fl_fault *f, json_object *out)
+static int syscall_live(void *handle, json_object *out)
 {
-	struct sf_rt *rt = rt_find_fault(f);
+	struct sf_rt *rt = handle;
 	json_object *calls;
 	char sum[512];
 	size_t i, off, n = 0;
@@ -1781,12 +1893,14 @@ const struct fl_engine syscall_engine = {
 	.name = "syscall",
 	.summary = "fail chosen syscalls of a target with an errno (eBPF)",
 	.parse = syscall_parse,
-	.free = syscall_free,
+	.spec_free = syscall_spec_free,
 	.check = syscall_check,
-	.apply = syscall_apply,
-	.revert = syscall_revert,
 	.describe = syscall_describe,
-	.observe = syscall_observe,
 	.resources = syscall_resources,
+	.apply = syscall_apply,
 	.live = syscall_live,
+	.observe = syscall_observe,
+	.revert = syscall_revert,
+	.release = syscall_release,
+	.scan = bpfault_scan_leftovers,
 };

@@ -77,6 +77,17 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } fl_events SEC(".maps");
 
+/*
+ * The off switch: revert sets key 0 to 1, by the map's id, from whichever
+ * process replays the record, and every program lets calls pass.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sf_ctl SEC(".maps");
+
 struct scratch {
 	struct sf_event ev;
 	char full[SF_PATH_LEN];
@@ -191,9 +202,12 @@ static __always_inline bool path_match(const char *full, long n)
 static __always_inline int decide(long nr, struct sf_event *ev)
 {
 	__u64 id = bpf_get_current_pid_tgid(), n = 1, k, *cnt;
-	__u32 r;
+	__u32 r, zero = 0, *off;
 	int err, i;
 
+	off = bpf_map_lookup_elem(&sf_ctl, &zero);
+	if (off && *off)
+		return 0;
 	if (has_when) {
 		__u64 key = (id << 32) | (__u32)nr;
 

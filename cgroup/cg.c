@@ -87,63 +87,6 @@ static int cg_errno(int r)
 	return e ? -e : -EIO;
 }
 
-static int proc_memcg(pid_t pid, char *out, size_t len)
-{
-	const struct fl_kernel *k = fl_kernel_get();
-	char path[64], line[1024], *ctl, *cg;
-	int ret = -ENOENT;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return -errno;
-	while (ret && fgets(line, sizeof(line), fp)) {
-		char *t, *save = NULL;
-		bool found = false;
-
-		line[strcspn(line, "\n")] = 0;
-		ctl = strchr(line, ':');
-		cg = ctl ? strchr(++ctl, ':') : NULL;
-		if (!cg)
-			continue;
-		*cg++ = 0;
-		if (k->memory_mode == FL_CG_V2) {
-			found = !*ctl;
-		} else {
-			for (t = strtok_r(ctl, ",", &save); t;
-			     t = strtok_r(NULL, ",", &save))
-				found |= !strcmp(t, "memory");
-		}
-		if (!found)
-			continue;
-		snprintf(out, len, "%s%s", k->memory_root,
-			 strcmp(cg, "/") ? cg : "");
-		ret = 0;
-	}
-	fclose(fp);
-	return ret;
-}
-
-int cg_pid_path(pid_t pid, char *out, size_t len)
-{
-	const struct fl_kernel *k = fl_kernel_get();
-	char *rel = NULL;
-	struct stat st;
-
-	if (!k->memory_root[0])
-		return -EOPNOTSUPP;
-	if (cg_lib() &&
-	    !cgroup_get_current_controller_path(pid, "memory", &rel) && rel) {
-		snprintf(out, len, "%s%s", k->memory_root,
-			 strcmp(rel, "/") ? rel : "");
-		free(rel);
-		if (!stat(out, &st) && S_ISDIR(st.st_mode))
-			return 0;
-	}
-	return proc_memcg(pid, out, len);
-}
-
 static int file_read(const char *dir, const char *file, char *buf,
 		     size_t len)
 {

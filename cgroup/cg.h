@@ -23,8 +23,6 @@
 #define CG_V1_UNLIMITED	9223372036854771712ULL
 
 int cg_init(void);
-/* The memory cgroup folder of pid (libcgroup, then /proc/pid/cgroup). */
-int cg_pid_path(pid_t pid, char *out, size_t len);
 /* The first line of a control file, without the newline. */
 int cg_read(const char *dir, const char *file, char *buf, size_t len);
 /* A number; "max" and v1's unlimited read as UINT64_MAX. */

@@ -5,25 +5,22 @@
 
 #include "core/faultline.h"
 
-extern const struct fl_engine oom_engine;
-/* Internal: reverts scratch cgroups; no experiment file can name it. */
-extern const struct fl_engine scratch_engine;
-
 /* Scratch cgroups are named FL_SCRATCH_PREFIX "<run>-<target>". */
 #define FL_SCRATCH_PREFIX	"faultline-"
 
 /*
- * Create a command target's scratch cgroups, faultline-<run>-<target>, in
- * the memory hierarchy and the v2 one, journaled under the pseudo fault
- * rec (name and engine set by the caller) before anything is made.  Sets
- * t->scratch_memory and t->scratch_unified.
+ * How run places command targets: create makes a target's scratch
+ * cgroups, faultline-<run>-<target>, in the memory hierarchy and the v2
+ * one, journaled under the pseudo fault rec before anything is made, and
+ * sets t->scratch_memory and t->scratch_unified; join moves the forked
+ * child into them before exec.  Its engine ("scratch", internal: no file
+ * can name it) reverts them: it kills what is left inside and removes
+ * them.  tools/ hands it to core with fl_placer_set().
  */
-int fl_scratch_create(struct fl_journal *j, const char *run_id,
-		      struct fl_target *t, struct fl_fault *rec);
-/* In a forked child before exec: move itself into t's scratch cgroups. */
-int fl_scratch_join(const struct fl_target *t);
+extern const struct fl_placer fl_scratch_placer;
+
 /*
- * Leftover scan: scratch cgroups directly under the memory and the v2
+ * The scratch engine's scan: scratch cgroups directly under the memory and the v2
  * hierarchies' roots that no run of f->runs holds, each with how many
  * processes are in it and whether its runner still runs.
  */

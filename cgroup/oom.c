@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -49,8 +50,10 @@ static const char *const ramp_keys[] = { "from", "step", "every", NULL };
 static const char *const cgroup_names[] = { "own", "scratch", NULL };
 static const char *const expect_names[] = { "kill", "pressure", NULL };
 
-static void oom_spec_free(struct oom_spec *s)
+static void oom_spec_free(void *spec)
 {
+	struct oom_spec *s = spec;
+
 	if (!s)
 		return;
 	free(s->target_name);
@@ -147,20 +150,21 @@ static int parse_squeeze(const struct fl_node *v, struct oom_spec *s,
 	return err;
 }
 
-static int oom_parse(struct fl_experiment *exp, struct fl_fault *f,
-		     const struct fl_node *spec, struct fl_diag *d)
+static int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
+		     const struct fl_node *spec, void **out, struct fl_diag *d)
 {
 	const struct fl_node *v, *cg = NULL;
 	struct oom_spec *s;
 	int err = 0, idx;
 
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*out = s;
 	if (fl_map_check(spec, oom_keys, "oom", d))
 		err = -EINVAL;
 	if (spec->type != FL_NODE_MAP)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
 
 	v = fl_map_need(spec, "target", "oom", d);
 	if (!v || fl_get_target(exp, v, "target", &s->target, d)) {
@@ -197,19 +201,7 @@ static int oom_parse(struct fl_experiment *exp, struct fl_fault *f,
 			    s->target->name);
 		err = -EINVAL;
 	}
-
-	if (err) {
-		oom_spec_free(s);
-		return err;
-	}
-	f->priv = s;
-	return 0;
-}
-
-static void oom_free(struct fl_fault *f)
-{
-	oom_spec_free(f->priv);
-	f->priv = NULL;
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -244,47 +236,30 @@ static int read_u64_file(const char *path, uint64_t *v)
 	return *end ? -EINVAL : 0;
 }
 
-/* The memory cgroup folder of a process. */
+/* The memory cgroup folder of a process, through core's one reader. */
 static int pid_memcg(pid_t pid, char *out, size_t len)
 {
 	const struct fl_kernel *k = fl_kernel_get();
-	char path[64], line[1024], *ctl, *cg;
-	int ret = -ENOENT;
-	FILE *fp;
+	char rel[PATH_MAX];
+	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return -errno;
-	while (fgets(line, sizeof(line), fp)) {
-		line[strcspn(line, "\n")] = 0;
-		ctl = strchr(line, ':');
-		if (!ctl)
-			continue;
-		cg = strchr(++ctl, ':');
-		if (!cg)
-			continue;
-		*cg++ = 0;
-		if (k->memory_mode == FL_CG_V2 ? *ctl != 0 :
-		    !strstr(ctl, "memory"))
-			continue;
-		if (k->memory_mode == FL_CG_V1) {
-			char *t, *save = NULL;
-			bool found = false;
+	r = fl_proc_cgroup(pid, k->memory_mode == FL_CG_V2 ? NULL : "memory",
+			   rel, sizeof(rel));
+	if (r)
+		return r;
+	if ((size_t)snprintf(out, len, "%s%s", k->memory_root,
+			     strcmp(rel, "/") ? rel : "") >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
 
-			for (t = strtok_r(ctl, ",", &save); t;
-			     t = strtok_r(NULL, ",", &save))
-				found |= !strcmp(t, "memory");
-			if (!found)
-				continue;
-		}
-		snprintf(out, len, "%s%s", k->memory_root,
-			 strcmp(cg, "/") ? cg : "");
-		ret = 0;
-		break;
-	}
-	fclose(fp);
-	return ret;
+/* A folder without its trailing slashes. */
+static void strip_slashes(char *path)
+{
+	size_t n;
+
+	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		path[n - 1] = 0;
 }
 
 static bool pid_alive(pid_t pid)
@@ -315,28 +290,26 @@ static void pid_comm(pid_t pid, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* The memory cgroup the fault squeezes: "" when known only at run time. */
+/*
+ * The memory cgroup of the target now (core resolves it): "" for a
+ * command, known only once run has started it.
+ */
 static int squeezed_cgroup(const struct oom_spec *s, char *out, size_t len)
 {
+	struct fl_where w;
+	char why[256];
+	int r;
+
 	out[0] = 0;
 	if (!s->target)
 		return -EINVAL;
-	switch (s->target->kind) {
-	case FL_TARGET_CGROUP: {
-		size_t n;
-		int r = fl_target_cgroup_path(s->target,
-					      fl_kernel_get()->memory_root,
-					      out, len);
-
-		for (n = strlen(out); !r && n > 1 && out[n - 1] == '/'; n--)
-			out[n - 1] = 0;
-		return r;
-	}
-	case FL_TARGET_PID:
-		return pid_memcg(s->target->pid, out, len);
-	case FL_TARGET_COMMAND:
+	if (s->target->kind == FL_TARGET_COMMAND)
 		return 0;
-	}
+	r = fl_target_where(s->target, &w, why, sizeof(why));
+	if (r)
+		return r;
+	snprintf(out, len, "%s", w.memory);
+	strip_slashes(out);
 	return 0;
 }
 
@@ -748,7 +721,6 @@ struct oom_kill {
 };
 
 struct oom_rt {
-	struct oom_rt *next;
 	const struct fl_fault *f;
 	const struct oom_spec *s;
 	char path[PATH_MAX];
@@ -760,6 +732,7 @@ struct oom_rt {
 	pthread_mutex_t lock;
 	pthread_t th;
 	bool th_started;
+	atomic_bool stop;		/* release: the watcher ends */
 	int stopfd, kmsgfd, evfd, ctlfd, inofd;
 
 	/* The squeeze. */
@@ -812,9 +785,6 @@ struct oom_rt {
 	char saved_seen[2][32];
 	bool saved_foreign;
 };
-
-static pthread_mutex_t oom_list_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct oom_rt *oom_list;
 
 static int pidfd_open_(pid_t pid)
 {
@@ -1208,7 +1178,7 @@ static void *oom_watch(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
+	while (!atomic_load(&rt->stop)) {
 		uint64_t now = fl_now_ns(), usage = 0;
 		bool dead = oom_victim_dead(rt);
 
@@ -1241,7 +1211,7 @@ static void *oom_watch(void *arg)
 				.events = POLLIN };
 		if (poll(pfd, n, 100) < 0 && errno != EINTR)
 			break;
-		if (pfd[0].revents)
+		if (pfd[0].revents || atomic_load(&rt->stop))
 			break;
 		oom_read_kmsg(rt);
 		if (pfd[2].revents & POLLIN) {
@@ -1273,36 +1243,22 @@ static void *oom_watch(void *arg)
 	return NULL;
 }
 
-/* Find (and with take, unlink) this process's runtime of a cgroup. */
-static struct oom_rt *oom_rt_find(const struct fl_fault *f, const char *path,
-				  bool take)
-{
-	struct oom_rt **pp, *rt = NULL;
-
-	pthread_mutex_lock(&oom_list_lock);
-	for (pp = &oom_list; *pp; pp = &(*pp)->next)
-		if ((f && (*pp)->f == f) ||
-		    (path && !strcmp((*pp)->path, path))) {
-			rt = *pp;
-			if (take)
-				*pp = rt->next;
-			break;
-		}
-	pthread_mutex_unlock(&oom_list_lock);
-	return rt;
-}
-
-/* Stop and join the watcher: from then on nothing of ours writes. */
+/*
+ * Stop and join the watcher: from then on nothing of ours writes.  The
+ * stop flag, then a wake-up on stopfd; without stopfd the watcher sees
+ * the flag within one poll interval.
+ */
 static void oom_rt_stop(struct oom_rt *rt)
 {
 	uint64_t one = 1;
 
-	if (rt && rt->th_started) {
-		if (write(rt->stopfd, &one, sizeof(one)) < 0)
-			pthread_cancel(rt->th);
-		pthread_join(rt->th, NULL);
-		rt->th_started = false;
-	}
+	if (!rt->th_started)
+		return;
+	atomic_store(&rt->stop, true);
+	if (rt->stopfd >= 0 && write(rt->stopfd, &one, sizeof(one)) < 0)
+		one = 0;	/* the flag alone: seen within one poll */
+	pthread_join(rt->th, NULL);
+	rt->th_started = false;
 }
 
 static void oom_rt_free(struct oom_rt *rt)
@@ -1352,22 +1308,6 @@ static void oom_systemd_warn(const struct oom_rt *rt)
 		fl_warn("fault %s: %s is managed by systemd (%s) and not delegated (no Delegate=yes): systemd may rewrite its memory limits while the squeeze is on",
 			rt->f->name, rt->path, unit);
 	free(unit);
-}
-
-static int oom_refuse(struct fl_fault *f, int r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int oom_refuse(struct fl_fault *f, int r, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	free(f->detail);
-	f->detail = strdup(buf);
-	return r;
 }
 
 /* The state revert works from: what to write back, in order. */
@@ -1427,13 +1367,14 @@ static void oom_record(struct oom_rt *rt)
 	fl_undo_save(&rt->u, rt->state);
 }
 
-static int oom_apply(struct fl_fault *f, struct fl_undo *u)
+static int oom_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 {
 	const struct oom_spec *s = f->priv;
 	const struct fl_kernel *k = fl_kernel_get();
 	struct fl_target *t = s ? s->target : NULL;
 	char why[1024], from[PATH_MAX] = "", self[PATH_MAX + 64], buf[64];
 	json_object *state = NULL, *restore, *sc;
+	struct fl_where w;
 	struct oom_rt *rt;
 	pid_t *procs = NULL;
 	size_t nprocs = 0, i;
@@ -1443,8 +1384,10 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 		return -EINVAL;
 	why[0] = 0;
 	r = oom_check(f, why, sizeof(why));
-	if (r)
-		return oom_refuse(f, r, "%s", why);
+	if (r) {
+		fl_undo_why(u, "%s", why);
+		return r;
+	}
 	cg_init();
 
 	rt = calloc(1, sizeof(*rt));
@@ -1467,29 +1410,33 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 		rt->status[i] = -1;
 	}
 
-	/* Which cgroup. */
+	/* Which cgroup: where core says the target is now. */
+	r = fl_target_where(t, &w, why, sizeof(why));
 	switch (t->kind) {
 	case FL_TARGET_COMMAND:
-		if (!t->scratch_memory || !t->pid) {
-			r = oom_refuse(f, -EOPNOTSUPP, "target %s: the command has no scratch memory cgroup to squeeze",
-				       t->name);
+		if (r || !w.memory[0] || !w.pid) {
+			fl_undo_why(u, "target %s: the command has no scratch memory cgroup to squeeze",
+				    t->name);
+			r = -EOPNOTSUPP;
 			goto err;
 		}
-		snprintf(rt->path, sizeof(rt->path), "%s", t->scratch_memory);
+		snprintf(rt->path, sizeof(rt->path), "%s", w.memory);
 		break;
 	case FL_TARGET_CGROUP:
-		r = fl_target_cgroup_path(t, k->memory_root, rt->path,
-					  sizeof(rt->path));
 		if (r)
 			goto err;
+		snprintf(rt->path, sizeof(rt->path), "%s", w.memory);
 		break;
 	case FL_TARGET_PID:
-		r = cg_pid_path(t->pid, from, sizeof(from));
+		if (!r && !w.memory[0])
+			r = -ENOENT;
 		if (r) {
-			r = oom_refuse(f, r, "target %s: cannot find the memory cgroup of PID %d: %s",
-				       t->name, (int)t->pid, strerror(-r));
+			fl_undo_why(u, "target %s: cannot find the memory cgroup of PID %d: %s",
+				    t->name, (int)t->pid, strerror(-r));
 			goto err;
 		}
+		snprintf(from, sizeof(from), "%s", w.memory);
+		strip_slashes(from);
 		if (s->cgroup == OOM_CG_OWN)
 			snprintf(rt->path, sizeof(rt->path), "%s", from);
 		else
@@ -1497,24 +1444,26 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 				 k->memory_root, fl_journal_id(u->j), f->name);
 		break;
 	}
-	for (i = strlen(rt->path); i > 1 && rt->path[i - 1] == '/'; i--)
-		rt->path[i - 1] = 0;
+	strip_slashes(rt->path);
 	if (!strcmp(rt->path, k->memory_root)) {
-		r = oom_refuse(f, -EOPNOTSUPP, "target %s: %s is the root memory cgroup, which cannot be limited",
-			       t->name, rt->path);
+		fl_undo_why(u, "target %s: %s is the root memory cgroup, which cannot be limited",
+			    t->name, rt->path);
+		r = -EOPNOTSUPP;
 		goto err;
 	}
 	if (!(t->kind == FL_TARGET_PID && s->cgroup == OOM_CG_SCRATCH)) {
-		if (!cg_pid_path(getpid(), self, sizeof(self)) &&
+		if (!pid_memcg(getpid(), self, sizeof(self)) &&
 		    is_under(self, rt->path)) {
-			r = oom_refuse(f, -EOPNOTSUPP, "target %s: cgroup %s contains faultline itself",
-				       t->name, rt->path);
+			fl_undo_why(u, "target %s: cgroup %s contains faultline itself",
+				    t->name, rt->path);
+			r = -EOPNOTSUPP;
 			goto err;
 		}
 		if (!rt->v1 && !cg_read(rt->path, "cgroup.type", buf,
 					sizeof(buf)) && strcmp(buf, "domain")) {
-			r = oom_refuse(f, -EOPNOTSUPP, "target %s: %s is a %s cgroup; the memory controller needs a domain cgroup",
-				       t->name, rt->path, buf);
+			fl_undo_why(u, "target %s: %s is a %s cgroup; the memory controller needs a domain cgroup",
+				    t->name, rt->path, buf);
+			r = -EOPNOTSUPP;
 			goto err;
 		}
 		oom_systemd_warn(rt);
@@ -1555,27 +1504,24 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 	r = fl_undo_save(u, state);
 	if (r)
 		goto err;
-	rt->u = *u;
+	rt->u.j = u->j;
+	rt->u.f = u->f;
+	rt->u.seq = u->seq;
 	rt->state = json_object_get(state);
 	rt->wfile[rt->nw++] = rt->limit_file;
 	if (!rt->pressure && !s->swap && rt->v1 && rt->memsw)
 		rt->wfile[rt->nw++] = "memory.memsw.limit_in_bytes";
 	else if (!rt->pressure && !s->swap && !rt->v1)
 		rt->wfile[rt->nw++] = "memory.swap.max";
-	/* From here, revert finds rt by its path and stops it. */
-	pthread_mutex_lock(&oom_list_lock);
-	rt->next = oom_list;
-	oom_list = rt;
-	pthread_mutex_unlock(&oom_list_lock);
 
 	if (t->kind == FL_TARGET_PID && s->cgroup == OOM_CG_SCRATCH) {
 		r = cg_create(rt->path);
 		if (!r)
 			r = cg_move_procs(rt->path, t->pid);
 		if (r) {
-			oom_refuse(f, r, "cannot move PID %d into %s: %s",
-				   (int)t->pid, rt->path, strerror(-r));
-			goto out;
+			fl_undo_why(u, "cannot move PID %d into %s: %s",
+				    (int)t->pid, rt->path, strerror(-r));
+			goto err;
 		}
 	}
 
@@ -1622,9 +1568,10 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 	for (i = 0; i < rt->npid; i++)
 		rt->pidfds[i] = pidfd_open_(rt->pids[i]);
 	if (t->kind != FL_TARGET_CGROUP && rt->pidfds[0] < 0) {
-		r = oom_refuse(f, -ESRCH, "target %s: PID %d is gone",
-			       t->name, (int)t->pid);
-		goto out;
+		fl_undo_why(u, "target %s: PID %d is gone", t->name,
+			    (int)t->pid);
+		r = -ESRCH;
+		goto err;
 	}
 	cg_read_key(rt->path, rt->v1 ? "memory.oom_control" : "memory.events",
 		    "oom_kill", &rt->oom_kill0);
@@ -1638,9 +1585,9 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 	if (!rt->pressure && !s->swap && !rt->v1) {
 		r = cg_write(rt->path, "memory.swap.max", "0", OOM_WRITE_MS);
 		if (r && r != -ENOENT) {
-			oom_refuse(f, r, "memory.swap.max of %s: %s", rt->path,
-				   strerror(-r));
-			goto out;
+			fl_undo_why(u, "memory.swap.max of %s: %s", rt->path,
+				    strerror(-r));
+			goto err;
 		}
 	}
 	rt->goal = oom_goal_start(rt);
@@ -1649,18 +1596,20 @@ static int oom_apply(struct fl_fault *f, struct fl_undo *u)
 				       s->ramp_every_ns : 0);
 	r = oom_enforce(rt, OOM_FIRST_WRITE_MS);
 	if (r) {
-		oom_refuse(f, r, "%s of %s: %s", rt->limit_file, rt->path,
-			   strerror(-r));
-		goto out;
+		fl_undo_why(u, "%s of %s: %s", rt->limit_file, rt->path,
+			    strerror(-r));
+		goto err;
 	}
 	oom_readback(rt);
 	oom_record(rt);
 	rt->next_write = fl_now_ns() + OOM_ENFORCE_NS;
 	r = -pthread_create(&rt->th, NULL, oom_watch, rt);
-	rt->th_started = !r;
-out:
+	if (r)
+		goto err;
+	rt->th_started = true;
 	json_object_put(state);
-	return r;
+	*rtp = rt;
+	return 0;
 err:
 	json_object_put(state);
 	oom_rt_free(rt);
@@ -1792,26 +1741,6 @@ static size_t oom_theirs_json(json_object *state, const char *path,
 	return n;
 }
 
-/* In the runner, the watcher stopped: what differs from our last write. */
-static size_t oom_theirs_rt(struct oom_rt *rt, struct oom_theirs *th)
-{
-	char cur[32];
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < rt->nw && n < OOM_MAX_THEIRS; i++) {
-		if (!rt->seen[i][0] || cg_read(rt->path, rt->wfile[i], cur,
-					       sizeof(cur)) ||
-		    !strcmp(cur, rt->seen[i]))
-			continue;
-		th[n].file = rt->wfile[i];
-		snprintf(th[n].wrote, sizeof(th[n].wrote), "%s", rt->seen[i]);
-		snprintf(th[n].found, sizeof(th[n].found), "%s", cur);
-		n++;
-	}
-	return n;
-}
-
 static bool is_theirs(const struct oom_theirs *th, size_t n, const char *file)
 {
 	size_t i;
@@ -1827,7 +1756,6 @@ static int oom_revert(json_object *state)
 	struct oom_theirs th[OOM_MAX_THEIRS];
 	json_object *restore = NULL, *sc, *v;
 	const char *path = NULL;
-	struct oom_rt *rt;
 	size_t i, n, nth = 0;
 	int ret = 0, r, pass;
 	bool *done, own;
@@ -1838,15 +1766,7 @@ static int oom_revert(json_object *state)
 		return -EINVAL;
 	cg_init();
 	json_object_object_get_ex(state, "restore", &restore);
-	/* In the runner: stop the watcher first. */
-	rt = oom_rt_find(NULL, path, true);
-	if (rt) {
-		oom_rt_stop(rt);
-		nth = oom_theirs_rt(rt, th);
-		oom_rt_free(rt);
-	} else {
-		nth = oom_theirs_json(state, path, restore, th);
-	}
+	nth = oom_theirs_json(state, path, restore, th);
 	/* Removed under us (its processes gone): nothing to restore. */
 	if (access(path, F_OK) && errno == ENOENT) {
 		fl_warn("oom: cgroup %s was removed during the drill; nothing to restore there",
@@ -1983,9 +1903,9 @@ static bool oom_proven(const struct oom_rt *rt, size_t vi,
  * victim too: "victim": { "pid", "comm" }, which the live view puts on
  * the fault's row while it is still active.
  */
-static int oom_live(const struct fl_fault *f, json_object *out)
+static int oom_live(void *handle, json_object *out)
 {
-	struct oom_rt *rt = oom_rt_find(f, NULL, false);
+	struct oom_rt *rt = handle;
 	char lim[32], goal[32], sum[300];
 	const struct oom_kill *kill;
 	uint64_t kills;
@@ -2031,9 +1951,9 @@ static int oom_live(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
-static int oom_observe(const struct fl_fault *f, json_object *out)
+static int oom_observe(void *handle, json_object *out)
 {
-	struct oom_rt *rt = oom_rt_find(f, NULL, false);
+	struct oom_rt *rt = handle;
 	const struct oom_kill *kill = NULL;
 	json_object *proof, *coll, *o;
 	char buf[64];
@@ -2042,6 +1962,15 @@ static int oom_observe(const struct fl_fault *f, json_object *out)
 
 	if (!rt)
 		return -ENOENT;
+	/*
+	 * The fault's observation ends here, just before revert: stop the
+	 * watcher, look once more for someone else's value, and leave the
+	 * record with the last of what faultline wrote, so that revert
+	 * from the record alone tells ours from theirs.
+	 */
+	oom_rt_stop(rt);
+	oom_foreign_check(rt);
+	oom_record(rt);
 	pthread_mutex_lock(&rt->lock);
 	oom_read_counters(rt);
 	add_str(out, "cgroup", rt->path);
@@ -2131,16 +2060,22 @@ static int oom_observe(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
+static void oom_release(void *handle)
+{
+	oom_rt_free(handle);
+}
+
 const struct fl_engine oom_engine = {
 	.name = "oom",
 	.summary = "squeeze a target's memory cgroup until the kernel OOM-kills it",
 	.parse = oom_parse,
-	.free = oom_free,
+	.spec_free = oom_spec_free,
 	.check = oom_check,
-	.apply = oom_apply,
-	.revert = oom_revert,
 	.describe = oom_describe,
-	.observe = oom_observe,
-	.live = oom_live,
 	.resources = oom_resources,
+	.apply = oom_apply,
+	.live = oom_live,
+	.observe = oom_observe,
+	.revert = oom_revert,
+	.release = oom_release,
 };

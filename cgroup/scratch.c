@@ -107,19 +107,6 @@ static int scratch_describe(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
-/* Internal: no parse, so no experiment file can name it. */
-const struct fl_engine scratch_engine = {
-	.name = "scratch",
-	.summary = "scratch cgroups that run starts command targets in",
-	.revert = scratch_revert,
-	.describe = scratch_describe,
-};
-
-static void __attribute__((constructor)) scratch_register(void)
-{
-	fl_engine_register(&scratch_engine);
-}
-
 static int make_one(const char *root, const char *run_id,
 		    const char *target, char **out)
 {
@@ -136,8 +123,8 @@ static int make_one(const char *root, const char *run_id,
 	return *out ? 0 : -ENOMEM;
 }
 
-int fl_scratch_create(struct fl_journal *j, const char *run_id,
-		      struct fl_target *t, struct fl_fault *rec)
+static int scratch_create(struct fl_journal *j, const char *run_id,
+			  struct fl_target *t, const struct fl_fault *rec)
 {
 	const struct fl_kernel *k = fl_kernel_get();
 	struct fl_undo u = { .j = j, .f = rec, .seq = -1 };
@@ -194,7 +181,7 @@ out:
 }
 
 /* In the child, before exec: join the target's scratch cgroups. */
-int fl_scratch_join(const struct fl_target *t)
+static int scratch_join(const struct fl_target *t)
 {
 	const char *paths[] = { t->scratch_memory, t->scratch_unified };
 	char file[600], buf[32];
@@ -317,3 +304,18 @@ void fl_scratch_scan_leftovers(struct fl_found *f)
 	if (strcmp(k->unified_root, k->memory_root))
 		scan_root(f, k->unified_root);
 }
+
+/* Internal: no parse, so no experiment file can name it. */
+const struct fl_engine scratch_engine = {
+	.name = "scratch",
+	.summary = "scratch cgroups that run starts command targets in",
+	.describe = scratch_describe,
+	.revert = scratch_revert,
+	.scan = fl_scratch_scan_leftovers,
+};
+
+const struct fl_placer fl_scratch_placer = {
+	.create = scratch_create,
+	.join = scratch_join,
+	.engine = &scratch_engine,
+};

@@ -1,39 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The one list of fault engines.  A fault names its engine by key
- * (netem:, partition:, oom:, syscall:); the loader finds it here.  Tests
- * add engines of their own with fl_engine_register().
+ * The engine list.  A fault names its engine by key (netem:, partition:,
+ * oom:, syscall:); the loader finds it here.  The list is the binary's:
+ * faultline's main passes the one generated from the Build files' engine-y
+ * lines (tools/engines.c) with fl_engines_set(), and the test binary adds
+ * its own with fl_engine_register().  core/ names no engine.
  */
 #include <string.h>
 
 #include "core/faultline.h"
-#include "netem/netem.h"
-#include "cgroup/memcg.h"
-#include "bpf/bpfault.h"
-
-/*
- * Weak so that a tree where an engine is not written yet still links;
- * an engine that is not there is left out of the list.
- */
-#pragma weak netem_engine
-#pragma weak partition_engine
-#pragma weak oom_engine
-#pragma weak syscall_engine
-
-static const struct fl_engine *const builtin[] = {
-	&netem_engine,
-	&partition_engine,
-	&oom_engine,
-	&syscall_engine,
-};
 
 #define FL_MAX_ENGINES	16
 
-/* Filled on first use, so that constructors can register early. */
 static const struct fl_engine *engines[FL_MAX_ENGINES];
 static const char *names[FL_MAX_ENGINES + 1];
 static size_t nengines;
-static bool builtin_done;
 
 static void add(const struct fl_engine *e)
 {
@@ -54,22 +35,21 @@ static void add(const struct fl_engine *e)
 	}
 }
 
-static void init_builtin(void)
+/*
+ * The binary's list, first: what was registered before (the test
+ * binary's engines) goes after it.
+ */
+void fl_engines_set(const struct fl_engine *const *list, size_t n)
 {
 	const struct fl_engine *extra[FL_MAX_ENGINES];
-	size_t i, n;
+	size_t i, nextra = nengines;
 
-	if (builtin_done)
-		return;
-	builtin_done = true;
-	/* Built-in engines first, then those registered before. */
-	n = nengines;
-	memcpy(extra, engines, n * sizeof(*extra));
+	memcpy(extra, engines, nextra * sizeof(*extra));
 	nengines = 0;
 	memset(names, 0, sizeof(names));
-	for (i = 0; i < ARRAY_SIZE(builtin); i++)
-		add(builtin[i]);
 	for (i = 0; i < n; i++)
+		add(list[i]);
+	for (i = 0; i < nextra; i++)
 		add(extra[i]);
 }
 
@@ -82,7 +62,6 @@ const struct fl_engine *fl_engine_find(const char *name)
 {
 	size_t i;
 
-	init_builtin();
 	if (!name)
 		return NULL;
 	for (i = 0; i < nengines; i++)
@@ -93,8 +72,12 @@ const struct fl_engine *fl_engine_find(const char *name)
 
 const char *const *fl_engine_names(void)
 {
-	init_builtin();
 	return names;
+}
+
+const struct fl_engine *fl_engine_at(size_t i)
+{
+	return i < nengines ? engines[i] : NULL;
 }
 
 void fl_expectation(json_object *observed, bool met, const char *detail)

@@ -46,12 +46,23 @@ struct loader {
 	bool have_duration;
 };
 
+/* An engine's spec, with its spec_free (a flat one needs none). */
+static void spec_free(const struct fl_engine *e, void *spec)
+{
+	if (!spec)
+		return;
+	if (e->spec_free)
+		e->spec_free(spec);
+	else
+		free(spec);
+}
+
 static void fault_free(struct fl_fault *f)
 {
-	if (f->engine && f->engine->free && f->priv)
-		f->engine->free(f);
+	if (f->engine)
+		spec_free(f->engine, f->priv);
+	f->priv = NULL;
 	free(f->name);
-	free(f->detail);
 }
 
 void fl_experiment_free(struct fl_experiment *exp)
@@ -371,6 +382,27 @@ static int load_targets(struct loader *l, const struct fl_node *v)
 	return err;
 }
 
+/*
+ * The engine's map into its spec: the engine allocates it, the loader
+ * keeps it as f->priv, or frees whatever parse filled in on an error.
+ */
+static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
+		     struct fl_diag *d)
+{
+	void *out = NULL;
+	int ret;
+
+	if (!f->engine->parse)
+		return 0;
+	ret = f->engine->parse(exp, f, f->spec, &out, d);
+	if (ret) {
+		spec_free(f->engine, out);
+		return ret;
+	}
+	f->priv = out;
+	return 0;
+}
+
 static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 		      const struct fl_node *v, const char *const *keys)
 {
@@ -383,7 +415,6 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 	int err = 0, r;
 	size_t i, o;
 
-	f->seq = -1;
 	f->node = v;
 	snprintf(what, sizeof(what), "fault %zu", idx + 1);
 	if (!v || v->type != FL_NODE_MAP) {
@@ -493,7 +524,7 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 			    *list ? list : "(no engine is built in)");
 		return -EINVAL;
 	}
-	if (f->engine->parse && f->engine->parse(exp, f, f->spec, d))
+	if (load_spec(exp, f, d))
 		err = -EINVAL;
 	return err;
 }

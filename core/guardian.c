@@ -52,15 +52,31 @@ static void glog(const char *fmt, ...)
 		return;
 }
 
+/* "  dir/record: key" for each entry of the result's array. */
+static void glog_records(const char *dir, json_object *arr, const char *key)
+{
+	size_t i;
+
+	for (i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		json_object *r = NULL, *e = NULL;
+
+		json_object_object_get_ex(o, "record", &r);
+		json_object_object_get_ex(o, key, &e);
+		glog("  %s/%s: %s", dir, json_object_get_string(r),
+		     json_object_get_string(e));
+	}
+}
+
 static void guardian_recover(const char *dir, const char *why)
 {
 	json_object *res = json_object_new_object();
-	json_object *rev, *fail;
-	size_t i;
+	json_object *rev = NULL, *gone = NULL, *fail = NULL;
 	int ret;
 
 	ret = fl_recover_run(dir, res);
 	json_object_object_get_ex(res, "reverted", &rev);
+	json_object_object_get_ex(res, "gone", &gone);
 	json_object_object_get_ex(res, "failed", &fail);
 	if (ret == -ENOENT) {
 		glog("%s; its journal %s is already gone", why, dir);
@@ -70,16 +86,10 @@ static void guardian_recover(const char *dir, const char *why)
 	} else {
 		glog("%s; could not revert everything (%s); "
 		     "run 'faultline recover'", why, strerror(-ret));
-		for (i = 0; fail && i < json_object_array_length(fail); i++) {
-			json_object *o = json_object_array_get_idx(fail, i);
-			json_object *r = NULL, *e = NULL;
-
-			json_object_object_get_ex(o, "record", &r);
-			json_object_object_get_ex(o, "error", &e);
-			glog("  %s/%s: %s", dir, json_object_get_string(r),
-			     json_object_get_string(e));
-		}
+		glog_records(dir, fail, "error");
 	}
+	/* Records whose network namespace went: done, nothing to revert. */
+	glog_records(dir, gone, "why");
 	json_object_put(res);
 }
 

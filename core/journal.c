@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -491,7 +493,6 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 		return -EINVAL;
 	if (u->seq <= 0)
 		u->seq = ++j->last_seq;
-	u->f->seq = u->seq;
 	record_name(name, sizeof(name), u->seq, u->f->name);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "engine",
@@ -513,6 +514,27 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 		fl_err("cannot write the undo record %s/%s: %s", j->dir, name,
 		       strerror(-ret));
 	return ret;
+}
+
+void fl_undo_why(struct fl_undo *u, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;		/* keep the reason there was */
+	free(u->why);
+	u->why = s;
+}
+
+void fl_undo_release(struct fl_undo *u)
+{
+	free(u->why);
+	u->why = NULL;
 }
 
 static void mem_drop(struct fl_journal *j, int seq)
@@ -538,14 +560,76 @@ int fl_journal_drop(struct fl_journal *j, int seq)
 	return 0;
 }
 
-/* Revert one record (as read or kept) through its engine. */
-static int revert_rec(json_object *rec, char *why, size_t len)
+/*
+ * The network namespace a record names ("netns": "dev:ino", or an inode
+ * number as older records kept it): 1 with *id and its spelling in buf,
+ * 0 when it names none, -EINVAL when it cannot be read.
+ */
+static int rec_netns(json_object *state, struct fl_netns_id *id, char *buf,
+		     size_t len)
+{
+	json_object *v;
+
+	if (!state || !json_object_object_get_ex(state, "netns", &v) || !v)
+		return 0;
+	if (json_object_is_type(v, json_type_int))
+		snprintf(buf, len, "%llu",
+			 (unsigned long long)json_object_get_uint64(v));
+	else if (json_object_is_type(v, json_type_string))
+		snprintf(buf, len, "%s", json_object_get_string(v));
+	else
+		return -EINVAL;
+	if (fl_netns_parse(buf, id))
+		return -EINVAL;
+	return id->ino ? 1 : 0;
+}
+
+/*
+ * Switch into the record's network namespace (*oldfd to leave it, -1
+ * when there is nothing to leave).  A namespace that no longer exists
+ * took everything in it along: *gone, and why says so.
+ */
+static int enter_rec_netns(json_object *state, int *oldfd, bool *gone,
+			   char *why, size_t len)
+{
+	struct fl_netns_id id;
+	char ns[64];
+	int ret;
+
+	*oldfd = -1;
+	ret = rec_netns(state, &id, ns, sizeof(ns));
+	if (ret <= 0) {
+		if (ret)
+			snprintf(why, len, "the record's network namespace "
+				 "cannot be read");
+		return ret;
+	}
+	ret = fl_netns_enter(&id, oldfd);
+	if (ret == -ENOENT) {
+		*gone = true;
+		snprintf(why, len, "network namespace %s is gone, and "
+			 "everything that was in it", ns);
+		return 0;
+	}
+	if (ret)
+		snprintf(why, len, "cannot enter network namespace %s: %s",
+			 ns, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Revert one record (as read or kept) through its engine, inside the
+ * network namespace it names; *gone when that namespace is gone (the
+ * record is done, why says so).
+ */
+static int revert_rec(json_object *rec, bool *gone, char *why, size_t len)
 {
 	const struct fl_engine *e;
 	json_object *state = NULL;
 	const char *ename;
-	int ret;
+	int ret, oldfd;
 
+	*gone = false;
 	ename = jstr(rec, "engine");
 	json_object_object_get_ex(rec, "state", &state);
 	e = ename ? fl_engine_find(ename) : NULL;
@@ -554,7 +638,11 @@ static int revert_rec(json_object *rec, char *why, size_t len)
 			 "binary; nothing was reverted", ename ? ename : "?");
 		return -ENOPKG;
 	}
+	ret = enter_rec_netns(state, &oldfd, gone, why, len);
+	if (ret || *gone)
+		return ret;
 	ret = e->revert(state);
+	fl_netns_leave(oldfd);
 	if (ret == -ENOENT)
 		ret = 0;
 	if (ret) {
@@ -565,14 +653,18 @@ static int revert_rec(json_object *rec, char *why, size_t len)
 	return 0;
 }
 
-/* Revert one record file of dirfd through its engine; why on failure. */
+/*
+ * Revert one record file of dirfd through its engine and remove it; why
+ * on failure, or when its namespace was gone (*gone).
+ */
 static int revert_record(int dirfd, const char *name, json_object **recp,
-			 char *why, size_t len)
+			 bool *gone, char *why, size_t len)
 {
 	json_object *rec;
 	int ret;
 
 	*recp = NULL;
+	*gone = false;
 	rec = read_json_at(dirfd, name);
 	if (!rec) {
 		if (errno == ENOENT)
@@ -581,7 +673,7 @@ static int revert_record(int dirfd, const char *name, json_object **recp,
 		return -EBADMSG;
 	}
 	*recp = rec;
-	ret = revert_rec(rec, why, len);
+	ret = revert_rec(rec, gone, why, len);
 	if (ret)
 		return ret;
 	if (unlinkat(dirfd, name, 0) && errno != ENOENT) {
@@ -603,15 +695,20 @@ int fl_journal_revert(struct fl_journal *j, int seq)
 {
 	char name[256], why[256], key[16];
 	json_object *rec = NULL, *kept = NULL;
+	bool gone;
 	int ret;
 
 	snprintf(key, sizeof(key), "%d", seq);
 	json_object_object_get_ex(j->mem, key, &kept);
 	ret = find_record(j->dirfd, seq, name, sizeof(name));
 	if (!ret) {
-		ret = revert_record(j->dirfd, name, &rec, why, sizeof(why));
+		ret = revert_record(j->dirfd, name, &rec, &gone, why,
+				    sizeof(why));
 		if (ret)
 			fl_err("%s/%s: %s", j->dir, name, why);
+		else if (gone)
+			fl_warn("%s/%s: %s: nothing to revert", j->dir, name,
+				why);
 		if (ret || rec) {
 			if (!ret)
 				mem_drop(j, seq);
@@ -630,12 +727,15 @@ int fl_journal_revert(struct fl_journal *j, int seq)
 			seq, j->dir);
 		j->lost = true;
 	}
-	ret = revert_rec(kept, why, sizeof(why));
+	ret = revert_rec(kept, &gone, why, sizeof(why));
 	if (ret) {
 		fl_err("%s: record %d (the runner's copy): %s", j->dir, seq,
 		       why);
 		return ret;
 	}
+	if (gone)
+		fl_warn("%s: record %d (the runner's copy): %s: nothing to "
+			"revert", j->dir, seq, why);
 	mem_drop(j, seq);
 	return 0;
 }
@@ -661,13 +761,87 @@ int fl_journal_finish(struct fl_journal *j)
 	return 0;
 }
 
+/* One entry of a recover result: { "record", "fault", "engine", ... }. */
+static json_object *result_entry(const char *name, json_object *rec)
+{
+	const char *fault = jstr(rec, "fault"), *engine = jstr(rec, "engine");
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "record", json_object_new_string(name));
+	json_object_object_add(o, "fault",
+			       json_object_new_string(fault ? fault : ""));
+	json_object_object_add(o, "engine",
+			       json_object_new_string(engine ? engine : ""));
+	return o;
+}
+
+/* Remove what is left of a run folder with no record: run.json, temps. */
+static int remove_run(int dirfd, const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (unlinkat(dirfd, "run.json", 0) && errno != ENOENT)
+		return -errno;
+	/* Leftover temp files of an interrupted write. */
+	d = opendir(dir);
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, ".tmp-", 5))
+			unlinkat(dirfd, de->d_name, 0);
+	if (d)
+		closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Replay every record of dirfd, newest first, into the three arrays. */
+static int replay_records(int dirfd, json_object *reverted, json_object *gone,
+			  json_object *failed)
+{
+	struct rec_ent *v = NULL;
+	size_t n, i;
+	int ret, first = 0;
+
+	ret = list_records(dirfd, &v, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		char why[300] = "";
+		json_object *rec, *o, *st;
+		bool was_gone;
+		int err;
+
+		err = revert_record(dirfd, v[i].name, &rec, &was_gone, why,
+				    sizeof(why));
+		o = result_entry(v[i].name, rec);
+		if (err) {
+			json_object_object_add(o, "error",
+					       json_object_new_string(why));
+			if (rec && json_object_object_get_ex(rec, "state", &st))
+				json_object_object_add(o, "state",
+						       json_object_get(st));
+			json_object_array_add(failed, o);
+			if (!first)
+				first = err;
+		} else if (was_gone) {
+			json_object_object_add(o, "why",
+					       json_object_new_string(why));
+			json_object_array_add(gone, o);
+		} else {
+			json_object_array_add(reverted, o);
+		}
+		json_object_put(rec);
+	}
+	free(v);
+	return first;
+}
+
 int fl_recover_run(const char *dir, json_object *result)
 {
-	json_object *reverted, *failed;
-	struct rec_ent *v = NULL;
+	json_object *reverted, *gone, *failed;
 	const char *id;
-	size_t n, i;
-	int dirfd, ret, first = 0;
+	int dirfd, ret;
 
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -681,70 +855,22 @@ int fl_recover_run(const char *dir, json_object *result)
 	id = strrchr(dir, '/');
 	id = id ? id + 1 : dir;
 	reverted = json_object_new_array();
+	gone = json_object_new_array();
 	failed = json_object_new_array();
 	if (result) {
 		json_object_object_add(result, "run", json_object_new_string(id));
 		json_object_object_add(result, "dir", json_object_new_string(dir));
-		json_object_object_add(result, "reverted", reverted);
-		json_object_object_add(result, "failed", failed);
+		json_object_object_add(result, "reverted",
+				       json_object_get(reverted));
+		json_object_object_add(result, "gone", json_object_get(gone));
+		json_object_object_add(result, "failed", json_object_get(failed));
 	}
-	ret = list_records(dirfd, &v, &n);
-	if (ret)
-		goto out;
-	for (i = 0; i < n; i++) {
-		char why[300] = "";
-		json_object *rec, *o, *st;
-		const char *fault, *engine;
-		int err;
-
-		err = revert_record(dirfd, v[i].name, &rec, why, sizeof(why));
-		fault = jstr(rec, "fault");
-		engine = jstr(rec, "engine");
-		o = json_object_new_object();
-		json_object_object_add(o, "record",
-				       json_object_new_string(v[i].name));
-		json_object_object_add(o, "fault",
-				       json_object_new_string(fault ? fault : ""));
-		json_object_object_add(o, "engine",
-				       json_object_new_string(engine ? engine : ""));
-		if (err) {
-			json_object_object_add(o, "error",
-					       json_object_new_string(why));
-			if (rec && json_object_object_get_ex(rec, "state", &st))
-				json_object_object_add(o, "state",
-						       json_object_get(st));
-			json_object_array_add(failed, o);
-			if (!first)
-				first = err;
-		} else {
-			json_object_array_add(reverted, o);
-		}
-		json_object_put(rec);
-	}
-	if (!first) {
-		if (unlinkat(dirfd, "run.json", 0) && errno != ENOENT)
-			first = -errno;
-		/* Leftover temp files of an interrupted write. */
-		else {
-			DIR *d = opendir(dir);
-			struct dirent *de;
-
-			while (d && (de = readdir(d)))
-				if (!strncmp(de->d_name, ".tmp-", 5))
-					unlinkat(dirfd, de->d_name, 0);
-			if (d)
-				closedir(d);
-			if (rmdir(dir) && errno != ENOENT)
-				first = -errno;
-		}
-	}
-	ret = first;
-out:
-	free(v);
-	if (!result) {
-		json_object_put(reverted);
-		json_object_put(failed);
-	}
+	ret = replay_records(dirfd, reverted, gone, failed);
+	if (!ret)
+		ret = remove_run(dirfd, dir);
+	json_object_put(reverted);
+	json_object_put(gone);
+	json_object_put(failed);
 	close(dirfd);
 	return ret;
 }

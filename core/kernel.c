@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "core/faultline.h"
+#include "core/mountinfo.h"
 
 #define SECURITYFS	"/sys/kernel/security"
 
@@ -270,11 +271,76 @@ static void cg_v1_mount(const char *mnt, const char *superopts)
 	}
 }
 
+int fl_mountinfo_each(fl_mount_fn fn, void *ctx)
+{
+	char line[4096];
+	int ret = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *fields[16], *sep, *save = NULL, *tok;
+		char *fstype, *superopts;
+		int n = 0;
+
+		sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		*sep = '\0';
+		for (tok = strtok_r(line, " ", &save); tok && n < 16;
+		     tok = strtok_r(NULL, " ", &save))
+			fields[n++] = tok;
+		if (n < 5)
+			continue;
+		save = NULL;
+		fstype = strtok_r(sep + 3, " \n", &save);
+		strtok_r(NULL, " \n", &save);		/* source */
+		superopts = strtok_r(NULL, " \n", &save);
+		if (!fstype || !superopts)
+			continue;
+		unescape(fields[3]);
+		unescape(fields[4]);
+		ret = fn(ctx, fields[3], fields[4], fstype, superopts);
+	}
+	fclose(f);
+	return ret;
+}
+
+struct cg_mounts {
+	bool v1, v2;
+	char mnt[32][256], opts[32][256];
+	size_t n;
+};
+
+static int cg_mount(void *ctx, const char *root, const char *mnt,
+		    const char *fstype, const char *superopts)
+{
+	struct cg_mounts *m = ctx;
+
+	(void)root;
+	if (!strcmp(fstype, "cgroup2")) {
+		if (!kern.unified_root[0])
+			copy(kern.unified_root, sizeof(kern.unified_root), mnt);
+		m->v2 = true;
+	} else if (!strcmp(fstype, "cgroup")) {
+		m->v1 = true;
+		if (m->n < ARRAY_SIZE(m->mnt)) {
+			copy(m->mnt[m->n], sizeof(m->mnt[0]), mnt);
+			copy(m->opts[m->n], sizeof(m->opts[0]), superopts);
+			m->n++;
+		}
+	}
+	return 0;
+}
+
 static void probe_cgroups(void)
 {
-	bool v1 = false, v2 = false;
-	char line[1024], v1mnt[32][256], v1opts[32][256];
-	size_t nv1 = 0, i;
+	static struct cg_mounts m;
+	bool v1, v2;
+	char line[1024];
+	size_t i;
 	FILE *f;
 
 	/* Every controller the kernel has, and whether it is enabled. */
@@ -294,48 +360,12 @@ static void probe_cgroups(void)
 	if (f)
 		fclose(f);
 
-	f = fopen("/proc/self/mountinfo", "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *fields[16], *sep, *save = NULL, *tok;
-		char *mnt, *fstype, *superopts;
-		int n = 0;
-
-		sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		*sep = '\0';
-		for (tok = strtok_r(line, " ", &save); tok && n < 16;
-		     tok = strtok_r(NULL, " ", &save))
-			fields[n++] = tok;
-		if (n < 5)
-			continue;
-		mnt = fields[4];
-		save = NULL;
-		fstype = strtok_r(sep + 3, " \n", &save);
-		strtok_r(NULL, " \n", &save);		/* source */
-		superopts = strtok_r(NULL, " \n", &save);
-		if (!fstype || !superopts)
-			continue;
-		unescape(mnt);
-		if (!strcmp(fstype, "cgroup2")) {
-			if (!kern.unified_root[0])
-				copy(kern.unified_root,
-				     sizeof(kern.unified_root), mnt);
-			v2 = true;
-		} else if (!strcmp(fstype, "cgroup")) {
-			v1 = true;
-			if (nv1 < ARRAY_SIZE(v1mnt)) {
-				copy(v1mnt[nv1], sizeof(v1mnt[0]), mnt);
-				copy(v1opts[nv1], sizeof(v1opts[0]), superopts);
-				nv1++;
-			}
-		}
-	}
-	if (f)
-		fclose(f);
-
-	for (i = 0; i < nv1; i++)
-		cg_v1_mount(v1mnt[i], v1opts[i]);
+	memset(&m, 0, sizeof(m));
+	fl_mountinfo_each(cg_mount, &m);
+	v1 = m.v1;
+	v2 = m.v2;
+	for (i = 0; i < m.n; i++)
+		cg_v1_mount(m.mnt[i], m.opts[i]);
 
 	if (kern.unified_root[0]) {
 		char path[512];

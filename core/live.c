@@ -25,12 +25,21 @@
 #include <unistd.h>
 
 #include "core/faultline.h"
+#include "core/runner.h"
 
 #define LIVE_STRIP	20		/* probe results shown */
 #define LIVE_EVENTS	5		/* event lines shown */
 #define LIVE_NAME_MAX	24		/* fault and probe name column */
 #define LIVE_MAX_LINES	256
 #define LIVE_OUT_MAX	512		/* a target's output line, cut */
+
+/* What the view knows of a fault: the runner tells it as it goes. */
+struct live_fault {
+	enum fl_fault_state state;
+	char *detail;			/* why it failed or was skipped */
+	char *counters;			/* the engine's summary */
+	char *victim;			/* "pid 12 (memhog)" */
+};
 
 struct live_probe {
 	unsigned char strip[LIVE_STRIP];	/* 1 pass, 0 fail, oldest first */
@@ -39,8 +48,7 @@ struct live_probe {
 
 struct fl_live {
 	const struct fl_experiment *exp;
-	char **counters;		/* per fault: the engine's summary */
-	char **victim;			/* per fault: "pid 12 (memhog)" */
+	struct live_fault *faults;
 	struct live_probe *probes;
 	char *events[LIVE_EVENTS];
 	size_t nevents;
@@ -109,10 +117,9 @@ struct fl_live *fl_live_new(const struct fl_experiment *exp)
 		return NULL;
 	lv->exp = exp;
 	lv->out[0] = lv->out[1] = -1;
-	lv->counters = calloc(nf, sizeof(*lv->counters));
-	lv->victim = calloc(nf, sizeof(*lv->victim));
+	lv->faults = calloc(nf, sizeof(*lv->faults));
 	lv->probes = calloc(np, sizeof(*lv->probes));
-	if (!lv->counters || !lv->victim || !lv->probes) {
+	if (!lv->faults || !lv->probes) {
 		fl_live_free(lv);
 		return NULL;
 	}
@@ -218,10 +225,19 @@ static void read_output(struct fl_live *lv, int64_t t, bool flush)
 		out_line(lv, t);
 }
 
+void fl_live_fault(struct fl_live *lv, size_t i, enum fl_fault_state st,
+		   const char *detail)
+{
+	if (!lv || i >= lv->exp->nfaults)
+		return;
+	lv->faults[i].state = st;
+	set_str(&lv->faults[i].detail, detail);
+}
+
 void fl_live_counters(struct fl_live *lv, size_t i, const char *summary)
 {
 	if (lv && i < lv->exp->nfaults)
-		set_str(&lv->counters[i], summary);
+		set_str(&lv->faults[i].counters, summary);
 }
 
 void fl_live_observed(struct fl_live *lv, size_t i, json_object *observed)
@@ -240,7 +256,7 @@ void fl_live_observed(struct fl_live *lv, size_t i, json_object *observed)
 	else
 		snprintf(buf, sizeof(buf), "victim %d",
 			 json_object_get_int(pid));
-	set_str(&lv->victim[i], buf);
+	set_str(&lv->faults[i].victim, buf);
 }
 
 void fl_live_probe(struct fl_live *lv, size_t i, bool pass)
@@ -475,19 +491,20 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 	endl(lv);
 	for (i = 0; i < exp->nfaults; i++) {
 		const struct fl_fault *f = &exp->faults[i];
+		const struct live_fault *lf = &lv->faults[i];
 		uint64_t end = f->has_for ? f->at_ns + f->for_ns : duration;
 
 		if (end > duration)
 			end = duration;
 		cell(lv, f->name, lv->namew);
-		st = live_state(f->state, &color);
+		st = live_state(lf->state, &color);
 		sgr(lv, color);
 		cell(lv, st, 8);
 		sgr(lv, "0");
 		snprintf(win, sizeof(win), "%s-%s", mmss(f->at_ns, a, sizeof(a)),
 			 mmss(end, b, sizeof(b)));
 		cell(lv, win, 13);
-		switch (f->state) {
+		switch (lf->state) {
 		case FL_FAULT_PENDING:
 			if (t >= 0 && (uint64_t)t < f->at_ns)
 				putf(lv, "starts in %s",
@@ -498,20 +515,20 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 			/* The whole reason, on up to three lines. */
 			live_col = lv->cur;
 			put(lv, f->optional ? "optional: " : "");
-			put_wrapped(lv, f->detail ? f->detail : "", live_col, 3);
+			put_wrapped(lv, lf->detail ? lf->detail : "", live_col, 3);
 			break;
 		case FL_FAULT_FAILED:
-			put_wrapped(lv, f->detail ? f->detail : "failed",
+			put_wrapped(lv, lf->detail ? lf->detail : "failed",
 				    lv->cur, 3);
 			break;
 		case FL_FAULT_ACTIVE:
 		case FL_FAULT_REVERTED:
 			/* The victim first: the counters may be cut. */
-			if (lv->victim[i])
-				putf(lv, "%s%s", lv->victim[i],
-				     lv->counters[i] ? "; " : "");
-			put(lv, lv->counters[i] ? lv->counters[i] :
-			    f->engine->live || lv->victim[i] ? "" :
+			if (lf->victim)
+				putf(lv, "%s%s", lf->victim,
+				     lf->counters ? "; " : "");
+			put(lv, lf->counters ? lf->counters :
+			    f->engine->live || lf->victim ? "" :
 			    "(no live counters)");
 			break;
 		}
@@ -637,16 +654,14 @@ void fl_live_free(struct fl_live *lv)
 		close(lv->out[0]);
 	if (lv->out[1] >= 0)
 		close(lv->out[1]);
-	for (i = 0; i < lv->exp->nfaults; i++) {
-		if (lv->counters)
-			free(lv->counters[i]);
-		if (lv->victim)
-			free(lv->victim[i]);
+	for (i = 0; lv->faults && i < lv->exp->nfaults; i++) {
+		free(lv->faults[i].detail);
+		free(lv->faults[i].counters);
+		free(lv->faults[i].victim);
 	}
 	for (i = 0; i < lv->nevents; i++)
 		free(lv->events[i]);
-	free(lv->counters);
-	free(lv->victim);
+	free(lv->faults);
 	free(lv->probes);
 	free(lv->buf);
 	free(lv);

@@ -1,76 +1,381 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Every network namespace this process can reach, once each: its own, the
- * named ones under /run/netns, and those of every process (/proc/PID/ns/net),
- * told apart by the inode of their nsfs file.  Leftover scans (recover)
- * walk them; whatever looks in a namespace uses it.
+ * Network namespaces: the one layer every engine, the guardian and
+ * recover use.
+ *
+ * A namespace is known by the (dev, ino) of its nsfs file; the journal
+ * keeps it as "dev:ino".  Nothing names a namespace for good: it lives as
+ * long as something holds it, so it is looked for wherever something can:
+ * this thread, the named ones under /run/netns, every nsfs bind mount in
+ * /proc/self/mountinfo, every process (/proc/PID/ns/net) and every open
+ * descriptor (/proc/PID/fd/N).  One walk visits those places, each
+ * namespace once: fl_netns_open() stops at the one it wants, and
+ * fl_netns_each() (the leftover scans) switches into each in turn.  When
+ * the walk finds nothing the namespace is gone, with every device, qdisc
+ * and filter that was in it.
+ *
+ * A user socket also holds its namespace, and no path leads there from
+ * the socket; a namespace held only by sockets counts as gone.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/faultline.h"
+#include "core/mountinfo.h"
 
-#define NETNS_MAX_SEEN	512
+#define NETNS_SELF	"/proc/thread-self/ns/net"
+
+static int netns_stat(const char *path, struct fl_netns_id *id)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	return 0;
+}
+
+int fl_netns_self(struct fl_netns_id *id)
+{
+	return netns_stat(NETNS_SELF, id);
+}
+
+bool fl_netns_eq(const struct fl_netns_id *a, const struct fl_netns_id *b)
+{
+	return a->ino == b->ino && (!a->dev || !b->dev || a->dev == b->dev);
+}
+
+void fl_netns_str(const struct fl_netns_id *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 ":%" PRIu64, id->dev, id->ino);
+}
+
+int fl_netns_parse(const char *s, struct fl_netns_id *id)
+{
+	unsigned long long a, b;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	a = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (!*end) {
+		/*
+		 * The old forms: partition kept the inode, netem dev << 32
+		 * ^ inode (nsfs inodes are 32 bits).
+		 */
+		id->dev = a >> 32;
+		id->ino = a & 0xffffffffULL;
+		return 0;
+	}
+	if (*end != ':' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	b = strtoull(end + 1, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	id->dev = a;
+	id->ino = b;
+	return 0;
+}
+
+int fl_netns_record(json_object *state)
+{
+	struct fl_netns_id id = { 0 };
+	char buf[48];
+	int ret;
+
+	ret = fl_netns_self(&id);
+	if (ret)
+		return ret;
+	fl_netns_str(&id, buf, sizeof(buf));
+	json_object_object_add(state, "netns", json_object_new_string(buf));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The walk.                                                           */
+
+struct ns_walk;
+
+/*
+ * Called once per namespace: the path that opens it, its identity and
+ * where it was found, for people.  Nonzero stops the walk.
+ */
+typedef int (*ns_visit_fn)(struct ns_walk *w, const char *path,
+			   const struct fl_netns_id *id, const char *where);
+
+struct ns_walk {
+	ns_visit_fn visit;
+	void *ctx;
+	struct fl_netns_id *seen;
+	size_t nseen, cap;
+	int stop;			/* the visit's nonzero return */
+};
+
+/*
+ * Visit path's namespace unless it was seen; the visit's return.  label
+ * says where it was found ("of pid 12"), NULL for this thread's.
+ */
+static int walk_one(struct ns_walk *w, const char *path, const char *label)
+{
+	struct fl_netns_id id;
+	char where[600];
+	size_t i;
+
+	if (netns_stat(path, &id))
+		return 0;
+	for (i = 0; i < w->nseen; i++)
+		if (w->seen[i].dev == id.dev && w->seen[i].ino == id.ino)
+			return 0;
+	if (w->nseen == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		struct fl_netns_id *v = realloc(w->seen, cap * sizeof(*v));
+
+		if (!v)
+			return 0;
+		w->seen = v;
+		w->cap = cap;
+	}
+	w->seen[w->nseen++] = id;
+	if (label)
+		snprintf(where, sizeof(where), "network namespace %llu (%s)",
+			 (unsigned long long)id.ino, label);
+	else
+		snprintf(where, sizeof(where), "this network namespace");
+	w->stop = w->visit(w, path, &id, where);
+	return w->stop;
+}
+
+static int walk_mount(void *ctx, const char *root, const char *mnt,
+		      const char *fstype, const char *superopts)
+{
+	(void)superopts;
+	if (strcmp(fstype, "nsfs") || strncmp(root, "net:[", 5))
+		return 0;
+	return walk_one(ctx, mnt, mnt);
+}
+
+/* A /proc or fd folder entry's number, -1 for anything else. */
+static int num(const char *s)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	return *end || v > INT_MAX ? -1 : (int)v;
+}
+
+/* /proc/PID/fd/N that are network namespaces ("net:[ino]"). */
+static int walk_fds(struct ns_walk *w, int pid)
+{
+	char path[300], link[64], label[64];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && !w->stop && (de = readdir(d))) {
+		int fd = num(de->d_name);
+
+		if (fd < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 6 || strncmp(link, "net:[", 5))
+			continue;
+		snprintf(label, sizeof(label), "fd %d of pid %d", fd, pid);
+		walk_one(w, path, label);
+	}
+	if (d)
+		closedir(d);
+	return w->stop;
+}
+
+/* Every /proc/PID: its namespace (fds false), or its open fds. */
+static int walk_procs(struct ns_walk *w, bool fds)
+{
+	char path[300], label[64];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/proc");
+	while (d && !w->stop && (de = readdir(d))) {
+		int pid = num(de->d_name);
+
+		if (pid < 0)
+			continue;
+		if (fds) {
+			walk_fds(w, pid);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		snprintf(label, sizeof(label), "of pid %d", pid);
+		walk_one(w, path, label);
+	}
+	if (d)
+		closedir(d);
+	return w->stop;
+}
+
+/* Visit every namespace reachable from here, once each; visit's stop. */
+static int netns_walk(ns_visit_fn visit, void *ctx)
+{
+	struct ns_walk w = { .visit = visit, .ctx = ctx };
+	char path[300];
+	struct dirent *de;
+	DIR *d;
+
+	if (walk_one(&w, NETNS_SELF, NULL))
+		goto out;
+	d = opendir("/run/netns");
+	while (d && !w.stop && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		walk_one(&w, path, path);
+	}
+	if (d)
+		closedir(d);
+	if (w.stop || fl_mountinfo_each(walk_mount, &w) > 0)
+		goto out;
+	if (!walk_procs(&w, false))
+		walk_procs(&w, true);
+out:
+	free(w.seen);
+	return w.stop;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open, enter, leave.                                                 */
+
+struct ns_find {
+	const struct fl_netns_id *want;
+	int fd;
+};
+
+static int find_visit(struct ns_walk *w, const char *path,
+		      const struct fl_netns_id *id, const char *where)
+{
+	struct ns_find *f = w->ctx;
+	struct stat st;
+	int fd;
+
+	(void)where;
+	if (!fl_netns_eq(id, f->want))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;	/* gone meanwhile; another may hold it */
+	/* The same one still: a pid or an fd number may be reused. */
+	if (fstat(fd, &st) || st.st_ino != id->ino || st.st_dev != id->dev) {
+		close(fd);
+		return 0;
+	}
+	f->fd = fd;
+	return 1;
+}
+
+int fl_netns_open(const struct fl_netns_id *id)
+{
+	struct ns_find f = { .want = id, .fd = -ENOENT };
+
+	if (!id->ino)
+		return -EINVAL;
+	netns_walk(find_visit, &f);
+	return f.fd;
+}
+
+int fl_netns_enter(const struct fl_netns_id *id, int *oldfd)
+{
+	struct fl_netns_id self;
+	int fd, old, ret;
+
+	*oldfd = -1;
+	ret = fl_netns_self(&self);
+	if (ret)
+		return ret;
+	if (fl_netns_eq(&self, id))
+		return 0;
+	fd = fl_netns_open(id);
+	if (fd < 0)
+		return fd;
+	old = open(NETNS_SELF, O_RDONLY | O_CLOEXEC);
+	if (old < 0 || setns(fd, CLONE_NEWNET)) {
+		ret = -errno;
+		if (old >= 0)
+			close(old);
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	*oldfd = old;
+	return 0;
+}
+
+void fl_netns_leave(int oldfd)
+{
+	if (oldfd < 0)
+		return;
+	if (setns(oldfd, CLONE_NEWNET))
+		fl_err("cannot return to our network namespace: %s",
+		       strerror(errno));
+	close(oldfd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Every namespace in turn, for the leftover scans.                    */
+
+struct ns_each {
+	void (*fn)(void *ctx, const char *where);
+	void *ctx;
+	int self;
+};
+
+static int each_visit(struct ns_walk *w, const char *path,
+		      const struct fl_netns_id *id, const char *where)
+{
+	struct ns_each *e = w->ctx;
+	int fd;
+
+	(void)id;
+	if (!strcmp(path, NETNS_SELF)) {
+		e->fn(e->ctx, where);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!setns(fd, CLONE_NEWNET)) {
+		e->fn(e->ctx, where);
+		if (setns(e->self, CLONE_NEWNET))
+			fl_err("setns back: %s", strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
 
 int fl_netns_each(void (*fn)(void *ctx, const char *where), void *ctx)
 {
-	static const char *const dirs[] = { "/run/netns", "/proc" };
-	unsigned long long seen[NETNS_MAX_SEEN];
-	size_t nseen = 0, k;
-	char path[300], where[300];
-	struct stat st;
-	int self, fd;
+	struct ns_each e = { .fn = fn, .ctx = ctx };
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
+	e.self = open(NETNS_SELF, O_RDONLY | O_CLOEXEC);
+	if (e.self < 0)
 		return -errno;
-	if (!fstat(self, &st))
-		seen[nseen++] = st.st_ino;
-	fn(ctx, "this network namespace");
-	for (k = 0; k < ARRAY_SIZE(dirs); k++) {
-		DIR *d = opendir(dirs[k]);
-		struct dirent *de;
-
-		while (d && (de = readdir(d))) {
-			size_t m;
-			bool dup = false;
-
-			if (de->d_name[0] == '.' || (k == 1 &&
-			    (de->d_name[0] < '0' || de->d_name[0] > '9')))
-				continue;
-			snprintf(path, sizeof(path), k ? "%s/%s/ns/net" :
-				 "%s/%s", dirs[k], de->d_name);
-			if (stat(path, &st))
-				continue;
-			for (m = 0; m < nseen; m++)
-				dup |= seen[m] == st.st_ino;
-			if (dup || nseen == ARRAY_SIZE(seen))
-				continue;
-			seen[nseen++] = st.st_ino;
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			if (!setns(fd, CLONE_NEWNET)) {
-				snprintf(where, sizeof(where), k ?
-					 "network namespace %llu (of pid %s)" :
-					 "network namespace %llu (%s)",
-					 (unsigned long long)st.st_ino,
-					 k ? de->d_name : path);
-				fn(ctx, where);
-				if (setns(self, CLONE_NEWNET))
-					fl_err("setns back: %s",
-					       strerror(errno));
-			}
-			close(fd);
-		}
-		if (d)
-			closedir(d);
-	}
-	close(self);
+	netns_walk(each_visit, &e);
+	close(e.self);
 	return 0;
 }

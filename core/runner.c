@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "core/faultline.h"
-#include "cgroup/memcg.h"
+#include "core/runner.h"
 
 /* The guardian's deadline: the drill's duration plus this grace. */
 #define GRACE_MIN_NS	(2 * NSEC_PER_SEC)
@@ -58,6 +58,34 @@ struct probe_rt {
 	json_object *results;
 };
 
+/*
+ * A fault in this run: the model is the file's, everything that happens
+ * to it is here, with the engine's handle from apply to release.
+ */
+struct fault_run {
+	const struct fl_fault *f;
+	enum fl_fault_state state;
+	int seq;			/* journal record, -1 when none */
+	int64_t applied_at;		/* relative ns, -1 when not */
+	int64_t reverted_at;
+	uint64_t end;			/* when it ends (relative) */
+	int err;			/* -errno of a failed apply or revert */
+	char *detail;			/* why it failed or was skipped */
+	void *rt;			/* the engine's handle, while held */
+	bool held;			/* rt is to be released */
+	json_object *info;		/* mechanism, observed */
+	char *live_last;		/* its last live counters */
+};
+
+/* A target in this run. */
+struct target_run {
+	bool running;			/* a command target we started */
+	int pidfd;			/* pid targets: a pidfd while alive */
+	int64_t exited;			/* pid targets: when it exited, or -1 */
+	struct fl_fault scratch;	/* commands: the scratch pseudo fault */
+	bool placed;			/* scratch cgroups were journaled */
+};
+
 struct runner {
 	struct fl_experiment *exp;
 	const struct fl_run_opts *opts;
@@ -69,17 +97,12 @@ struct runner {
 	pid_t guardian;
 	int gfd;
 	struct probe_rt *pr;
+	struct fault_run *fr;		/* per fault, in file order */
 	size_t *order;			/* faults in timeline order */
 	size_t *applied;		/* faults in the order applied */
 	size_t napplied;
-	uint64_t *end;			/* when each fault ends (relative) */
-	json_object **info;		/* per fault: mechanism, observed */
-	bool *tgt_running;		/* command targets we started */
-	int *tgt_pidfd;			/* pid targets: a pidfd while alive */
-	int64_t *tgt_exited;		/* pid targets: when it exited, or -1 */
+	struct target_run *tr;		/* per target */
 	struct pollfd *pfd;		/* the signalfd and the pidfds */
-	struct fl_fault *scratch;	/* per target: its scratch record */
-	char **live_last;		/* per fault: its last live counters */
 	uint64_t live_next;		/* when to read them next (relative) */
 	enum stop_reason stop;
 	int stop_sig;
@@ -209,17 +232,26 @@ static const char *mechanism(const struct runner *r, size_t i)
 {
 	json_object *m;
 
-	if (r->info[i] && json_object_object_get_ex(r->info[i], "mechanism",
-						    &m))
+	if (r->fr[i].info && json_object_object_get_ex(r->fr[i].info,
+						       "mechanism", &m))
 		return json_object_get_string(m);
-	return r->exp->faults[i].engine->name;
+	return r->fr[i].f->engine->name;
 }
 
-static void set_detail(struct fl_fault *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_detail(struct fl_fault *f, const char *fmt, ...)
+/* A fault's state changes: the live view shows it at once. */
+static void set_state(struct runner *r, size_t i, enum fl_fault_state st)
 {
+	r->fr[i].state = st;
+	fl_live_fault(r->live, i, st, r->fr[i].detail);
+}
+
+/* Why a fault failed or was skipped; the last call wins. */
+static void set_detail(struct runner *r, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_detail(struct runner *r, size_t i, const char *fmt, ...)
+{
+	struct fault_run *fr = &r->fr[i];
 	va_list ap;
 	char *s;
 
@@ -229,8 +261,9 @@ static void set_detail(struct fl_fault *f, const char *fmt, ...)
 	va_end(ap);
 	if (!s)
 		return;
-	free(f->detail);
-	f->detail = s;
+	free(fr->detail);
+	fr->detail = s;
+	fl_live_fault(r->live, i, fr->state, s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -279,8 +312,8 @@ static pid_t spawn(char **argv, bool quiet_out, const struct fl_target *t)
 		return -errno;
 	if (!pid) {
 		child_setup(quiet_out);
-		if (t) {
-			ret = fl_scratch_join(t);
+		if (t && fl_placer_get()) {
+			ret = fl_placer_get()->join(t);
 			if (ret) {
 				fprintf(stderr, "faultline: target %s: cannot "
 					"join its scratch cgroup: %s\n",
@@ -301,38 +334,41 @@ static pid_t spawn(char **argv, bool quiet_out, const struct fl_target *t)
  */
 static int start_targets(struct runner *r)
 {
+	const struct fl_placer *pl = fl_placer_get();
 	struct fl_experiment *exp = r->exp;
 	size_t i;
 	int ret;
 
 	for (i = 0; i < exp->ntargets; i++) {
 		struct fl_target *t = &exp->targets[i];
-		struct fl_fault *rec = &r->scratch[i];
+		struct fl_fault *rec = &r->tr[i].scratch;
 		json_object *ev;
 		char name[96];
 		pid_t pid;
 
 		if (t->kind != FL_TARGET_COMMAND || !t->argv || !t->argv[0])
 			continue;
-		snprintf(name, sizeof(name), "scratch-%s", t->name);
-		rec->name = strdup(name);
-		rec->engine = &scratch_engine;
-		rec->seq = -1;
-		ret = rec->name ? fl_scratch_create(r->j, fl_journal_id(r->j),
-						    t, rec) : -ENOMEM;
-		if (ret) {
-			fl_err("target %s: cannot create its scratch cgroup: "
-			       "%s", t->name, strerror(-ret));
-			return ret;
+		if (pl) {
+			snprintf(name, sizeof(name), "scratch-%s", t->name);
+			rec->name = strdup(name);
+			rec->engine = pl->engine;
+			r->tr[i].placed = true;
+			ret = rec->name ? pl->create(r->j, fl_journal_id(r->j),
+						     t, rec) : -ENOMEM;
+			if (ret) {
+				fl_err("target %s: cannot create its scratch "
+				       "cgroup: %s", t->name, strerror(-ret));
+				return ret;
+			}
 		}
-		pid = spawn(t->argv, false, t);
+		pid = spawn(t->argv, false, pl ? t : NULL);
 		if (pid < 0) {
 			fl_err("target %s: cannot start %s: %s", t->name,
 			       t->argv[0], strerror(-pid));
 			return pid;
 		}
 		t->pid = pid;
-		r->tgt_running[i] = true;
+		r->tr[i].running = true;
 		ev = ev_new("target-started");
 		ev_str(ev, "target", t->name);
 		json_object_object_add(ev, "pid", json_object_new_int(pid));
@@ -345,20 +381,63 @@ static int start_targets(struct runner *r)
 	return 0;
 }
 
+/*
+ * The placer's records in this run's journal, newest first: create
+ * journals them itself, so they are found by their engine.
+ */
+static int placed_records(struct runner *r, json_object **out)
+{
+	const struct fl_placer *pl = fl_placer_get();
+	struct fl_run_info *runs = NULL;
+	size_t n = 0, i, k;
+	int ret;
+
+	*out = json_object_new_array();
+	ret = fl_runs_list(&runs, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (strcmp(runs[i].id, fl_journal_id(r->j)))
+			continue;
+		for (k = 0; k < json_object_array_length(runs[i].records);
+		     k++) {
+			json_object *rec, *e, *seq;
+
+			rec = json_object_array_get_idx(runs[i].records, k);
+			if (json_object_object_get_ex(rec, "engine", &e) &&
+			    !strcmp(json_object_get_string(e),
+				    pl->engine->name) &&
+			    json_object_object_get_ex(rec, "seq", &seq))
+				json_object_array_add(*out,
+						      json_object_get(seq));
+		}
+	}
+	fl_runs_free(runs, n);
+	return 0;
+}
+
 /* Remove the scratch cgroups once their commands are gone. */
 static void remove_scratch(struct runner *r)
 {
+	json_object *seqs = NULL;
+	bool any = false;
 	size_t i;
 
-	for (i = 0; r->scratch && i < r->exp->ntargets; i++) {
-		struct fl_fault *rec = &r->scratch[i];
-
-		if (rec->seq > 0 && r->j && fl_journal_revert(r->j, rec->seq))
-			r->revert_failed = true;
-		rec->seq = -1;
-		free(rec->name);
-		rec->name = NULL;
+	for (i = 0; r->tr && i < r->exp->ntargets; i++) {
+		any |= r->tr[i].placed;
+		r->tr[i].placed = false;
+		free(r->tr[i].scratch.name);
+		r->tr[i].scratch.name = NULL;
 	}
+	if (!any || !r->j)
+		return;
+	if (placed_records(r, &seqs))
+		r->revert_failed = true;
+	for (i = 0; i < json_object_array_length(seqs); i++)
+		if (fl_journal_revert(r->j, json_object_get_int(
+				json_object_array_get_idx(seqs, i))))
+			r->revert_failed = true;
+	json_object_put(seqs);
 }
 
 static void stop_targets(struct runner *r)
@@ -368,8 +447,8 @@ static void stop_targets(struct runner *r)
 	size_t i;
 	bool any = false;
 
-	for (i = 0; i < exp->ntargets; i++)
-		if (r->tgt_running[i]) {
+	for (i = 0; r->tr && i < exp->ntargets; i++)
+		if (r->tr[i].running) {
 			kill(-exp->targets[i].pid, SIGTERM);
 			any = true;
 		}
@@ -381,12 +460,12 @@ static void stop_targets(struct runner *r)
 		for (i = 0; i < exp->ntargets; i++) {
 			pid_t w;
 
-			if (!r->tgt_running[i])
+			if (!r->tr[i].running)
 				continue;
 			w = waitpid(exp->targets[i].pid, NULL, WNOHANG);
 			if (w == exp->targets[i].pid ||
 			    (w < 0 && errno == ECHILD))
-				r->tgt_running[i] = false;
+				r->tr[i].running = false;
 			else
 				any = true;
 		}
@@ -395,14 +474,14 @@ static void stop_targets(struct runner *r)
 		usleep(10000);
 	}
 	for (i = 0; i < exp->ntargets; i++) {
-		if (!r->tgt_running[i])
+		if (!r->tr[i].running)
 			continue;
 		kill(-exp->targets[i].pid, SIGKILL);
 		kill(exp->targets[i].pid, SIGKILL);
 		while (waitpid(exp->targets[i].pid, NULL, 0) < 0 &&
 		       errno == EINTR)
 			;
-		r->tgt_running[i] = false;
+		r->tr[i].running = false;
 	}
 }
 
@@ -507,10 +586,10 @@ static void reap(struct runner *r)
 		if (i < exp->nprobes)
 			continue;
 		for (i = 0; i < exp->ntargets; i++)
-			if (r->tgt_running[i] && exp->targets[i].pid == pid) {
+			if (r->tr[i].running && exp->targets[i].pid == pid) {
 				json_object *ev = ev_new("target-exited");
 
-				r->tgt_running[i] = false;
+				r->tr[i].running = false;
 				ev_str(ev, "target", exp->targets[i].name);
 				json_object_object_add(ev, "status",
 						       json_object_new_int(status));
@@ -569,25 +648,30 @@ static void live_fault(struct runner *r, size_t i, bool silent);
 
 static int apply_fault(struct runner *r, size_t i)
 {
-	struct fl_fault *f = &r->exp->faults[i];
+	struct fault_run *fr = &r->fr[i];
+	const struct fl_fault *f = fr->f;
 	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
 	json_object *ev;
+	void *rt = NULL;
 	int ret;
 
-	f->seq = -1;
-	ret = f->engine->apply(f, &u);
+	ret = f->engine->apply(f, &u, &rt);
+	fr->seq = u.seq;
 	if (ret) {
-		f->state = FL_FAULT_FAILED;
-		f->err = ret;
-		if (!f->detail)
-			set_detail(f, "apply failed: %s", strerror(-ret));
+		fr->err = ret;
+		if (u.why)
+			set_detail(r, i, "%s", u.why);
+		else
+			set_detail(r, i, "apply failed: %s", strerror(-ret));
+		fl_undo_release(&u);
+		set_state(r, i, FL_FAULT_FAILED);
 		ev = ev_new("apply-failed");
 		ev_str(ev, "fault", f->name);
 		ev_str(ev, "error", strerror(-ret));
-		ev_str(ev, "detail", f->detail);
-		emit(r, ev, "fault %s: apply FAILED: %s", f->name, f->detail);
+		ev_str(ev, "detail", fr->detail);
+		emit(r, ev, "fault %s: apply FAILED: %s", f->name, fr->detail);
 		/* What it changed before failing is in its record. */
-		if (f->seq > 0 && fl_journal_revert(r->j, f->seq)) {
+		if (fr->seq > 0 && fl_journal_revert(r->j, fr->seq)) {
 			r->revert_failed = true;
 			fl_err("fault %s: cannot undo the partial apply; its "
 			       "record stays in %s", f->name,
@@ -595,8 +679,11 @@ static int apply_fault(struct runner *r, size_t i)
 		}
 		return ret;
 	}
-	f->state = FL_FAULT_ACTIVE;
-	f->applied_at_ns = rel(r);
+	fl_undo_release(&u);
+	fr->rt = rt;
+	fr->held = true;
+	fr->applied_at = rel(r);
+	set_state(r, i, FL_FAULT_ACTIVE);
 	r->applied[r->napplied++] = i;
 	ev = ev_new("applied");
 	ev_str(ev, "fault", f->name);
@@ -614,15 +701,16 @@ static int apply_fault(struct runner *r, size_t i)
  */
 static void live_fault(struct runner *r, size_t i, bool silent)
 {
-	struct fl_fault *f = &r->exp->faults[i];
+	struct fault_run *fr = &r->fr[i];
+	const struct fl_fault *f = fr->f;
 	json_object *out, *ev, *sum = NULL;
 	const char *now;
 	char *text = NULL;
 
-	if (!f->engine->live || f->state != FL_FAULT_ACTIVE)
+	if (!f->engine->live || fr->state != FL_FAULT_ACTIVE)
 		return;
 	out = json_object_new_object();
-	if (f->engine->live(f, out))
+	if (f->engine->live(fr->rt, out))
 		goto out;
 	if (json_object_object_get_ex(out, "summary", &sum))
 		text = strdup(json_object_get_string(sum));
@@ -631,10 +719,10 @@ static void live_fault(struct runner *r, size_t i, bool silent)
 	fl_live_counters(r->live, i, text ? text : now);
 	/* An OOM victim the engine has proven shows while still active. */
 	fl_live_observed(r->live, i, out);
-	if (r->live_last[i] && !strcmp(r->live_last[i], now))
+	if (fr->live_last && !strcmp(fr->live_last, now))
 		goto out;
-	free(r->live_last[i]);
-	r->live_last[i] = strdup(now);
+	free(fr->live_last);
+	fr->live_last = strdup(now);
 	if (silent)
 		goto out;
 	ev = ev_new("progress");
@@ -656,32 +744,54 @@ static void live_all(struct runner *r)
 	r->live_next = rel(r) + LIVE_EVERY_NS;
 }
 
+/* The end of the engine's handle: after revert, or when the run ends. */
+static void release_fault(struct runner *r, size_t i)
+{
+	struct fault_run *fr = &r->fr[i];
+
+	if (fr->held && fr->f->engine->release)
+		fr->f->engine->release(fr->rt);
+	fr->held = false;
+	fr->rt = NULL;
+}
+
+static void observe_fault(struct runner *r, size_t i)
+{
+	struct fault_run *fr = &r->fr[i];
+	json_object *obs;
+
+	if (!fr->f->engine->observe)
+		return;
+	obs = json_object_new_object();
+	if (fr->f->engine->observe(fr->rt, obs)) {
+		json_object_put(obs);
+		return;
+	}
+	fl_live_observed(r->live, i, obs);
+	json_object_object_add(fr->info, "observed", obs);
+}
+
+/* Revert: live, observe, the record, release. */
 static void revert_fault(struct runner *r, size_t i)
 {
-	struct fl_fault *f = &r->exp->faults[i];
-	json_object *ev, *obs;
+	struct fault_run *fr = &r->fr[i];
+	const struct fl_fault *f = fr->f;
+	json_object *ev;
 	int ret = 0;
 
-	if (f->state != FL_FAULT_ACTIVE)
+	if (fr->state != FL_FAULT_ACTIVE)
 		return;
 	/* The last live counters, so that they end where the report does. */
 	live_fault(r, i, false);
-	if (f->engine->observe) {
-		obs = json_object_new_object();
-		if (!f->engine->observe(f, obs)) {
-			fl_live_observed(r->live, i, obs);
-			json_object_object_add(r->info[i], "observed", obs);
-		}
-		else
-			json_object_put(obs);
-	}
-	if (f->seq > 0)
-		ret = fl_journal_revert(r->j, f->seq);
+	observe_fault(r, i);
+	if (fr->seq > 0)
+		ret = fl_journal_revert(r->j, fr->seq);
+	release_fault(r, i);
 	if (ret) {
-		f->state = FL_FAULT_FAILED;
-		f->err = ret;
-		set_detail(f, "revert failed: %s; the undo record stays in %s",
-			   strerror(-ret), fl_journal_dir(r->j));
+		fr->err = ret;
+		set_detail(r, i, "revert failed: %s; the undo record stays "
+			   "in %s", strerror(-ret), fl_journal_dir(r->j));
+		set_state(r, i, FL_FAULT_FAILED);
 		r->revert_failed = true;
 		ev = ev_new("revert-failed");
 		ev_str(ev, "fault", f->name);
@@ -690,8 +800,8 @@ static void revert_fault(struct runner *r, size_t i)
 		     strerror(-ret));
 		return;
 	}
-	f->state = FL_FAULT_REVERTED;
-	f->reverted_at_ns = rel(r);
+	fr->reverted_at = rel(r);
+	set_state(r, i, FL_FAULT_REVERTED);
 	ev = ev_new("reverted");
 	ev_str(ev, "fault", f->name);
 	emit(r, ev, "fault %s: reverted", f->name);
@@ -721,7 +831,7 @@ static int check_faults(struct runner *r)
 		}
 	}
 	for (i = 0; i < exp->nfaults; i++) {
-		struct fl_fault *f = &exp->faults[i];
+		const struct fl_fault *f = r->fr[i].f;
 		char why[512] = "";
 		json_object *ev;
 		int ret;
@@ -734,8 +844,8 @@ static int check_faults(struct runner *r)
 		if (!why[0])
 			snprintf(why, sizeof(why), "%s", strerror(-ret));
 		if (f->optional) {
-			f->state = FL_FAULT_SKIPPED;
-			set_detail(f, "%s", why);
+			set_detail(r, i, "%s", why);
+			set_state(r, i, FL_FAULT_SKIPPED);
 			ev = ev_new("skipped");
 			ev_str(ev, "fault", f->name);
 			ev_str(ev, "reason", why);
@@ -743,9 +853,9 @@ static int check_faults(struct runner *r)
 			     f->name, why);
 			continue;
 		}
-		f->state = FL_FAULT_FAILED;
-		f->err = ret;
-		set_detail(f, "%s", why);
+		r->fr[i].err = ret;
+		set_detail(r, i, "%s", why);
+		set_state(r, i, FL_FAULT_FAILED);
 		fl_err("fault %s (%s) cannot run on this machine: %s",
 		       f->name, f->engine->name, why);
 		bad++;
@@ -759,14 +869,15 @@ static void describe_faults(struct runner *r)
 	size_t i;
 
 	for (i = 0; i < exp->nfaults; i++) {
-		struct fl_fault *f = &exp->faults[i];
+		struct fault_run *fr = &r->fr[i];
+		const struct fl_fault *f = fr->f;
 
-		r->info[i] = json_object_new_object();
-		if (!f->engine->describe || f->state == FL_FAULT_SKIPPED)
+		fr->info = json_object_new_object();
+		if (!f->engine->describe || fr->state == FL_FAULT_SKIPPED)
 			continue;
-		if (f->engine->describe(f, r->info[i])) {
-			json_object_put(r->info[i]);
-			r->info[i] = json_object_new_object();
+		if (f->engine->describe(f, fr->info)) {
+			json_object_put(fr->info);
+			fr->info = json_object_new_object();
 		}
 	}
 }
@@ -792,12 +903,12 @@ static json_object *collect_resources(struct runner *r)
 	size_t i, k;
 
 	for (i = 0; i < exp->nfaults; i++) {
-		struct fl_fault *f = &exp->faults[i];
+		const struct fl_fault *f = &exp->faults[i];
 		const struct fl_node *tn;
 		struct fl_target *t;
 		char buf[4200];
 
-		if (f->state == FL_FAULT_SKIPPED)
+		if (r->fr[i].state == FL_FAULT_SKIPPED)
 			continue;
 		if (f->engine->resources) {
 			json_object *mine = json_object_new_array();
@@ -937,8 +1048,9 @@ static const char *verdict(const struct runner *r, int *code)
 	for (i = 0; i < r->exp->nfaults; i++) {
 		json_object *obs, *e, *met;
 
-		if (r->info[i] &&
-		    json_object_object_get_ex(r->info[i], "observed", &obs) &&
+		if (r->fr[i].info &&
+		    json_object_object_get_ex(r->fr[i].info, "observed",
+					      &obs) &&
 		    json_object_object_get_ex(obs, "expectation", &e) &&
 		    json_object_object_get_ex(e, "met", &met) &&
 		    !json_object_get_boolean(met)) {
@@ -1006,37 +1118,38 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 
 	arr = json_object_new_array();
 	for (i = 0; i < exp->nfaults; i++) {
-		struct fl_fault *f = &exp->faults[i];
+		const struct fault_run *fr = &r->fr[i];
+		const struct fl_fault *f = fr->f;
 		json_object *m;
 
 		o = json_object_new_object();
 		ev_str(o, "name", f->name);
 		ev_str(o, "engine", f->engine->name);
-		ev_str(o, "state", fl_fault_state_name(f->state));
+		ev_str(o, "state", fl_fault_state_name(fr->state));
 		json_object_object_add(o, "optional",
 				       json_object_new_boolean(f->optional));
 		json_object_object_add(o, "at", jsec(f->at_ns));
 		json_object_object_add(o, "for", f->has_for ?
 				       jsec(f->for_ns) : NULL);
-		if (r->info[i] && json_object_object_get_ex(r->info[i],
-							"mechanism", &m))
+		if (fr->info && json_object_object_get_ex(fr->info,
+							  "mechanism", &m))
 			json_object_object_add(o, "mechanism",
 					       json_object_get(m));
 		json_object_object_add(o, "applied_at",
-				       time_or_null(r, f->applied_at_ns));
-		json_object_object_add(o, "applied_t", f->applied_at_ns < 0 ?
-				       NULL : jsec(f->applied_at_ns));
+				       time_or_null(r, fr->applied_at));
+		json_object_object_add(o, "applied_t", fr->applied_at < 0 ?
+				       NULL : jsec(fr->applied_at));
 		json_object_object_add(o, "reverted_at",
-				       time_or_null(r, f->reverted_at_ns));
+				       time_or_null(r, fr->reverted_at));
 		json_object_object_add(o, "reverted_t",
-				       f->reverted_at_ns < 0 ? NULL :
-				       jsec(f->reverted_at_ns));
-		json_object_object_add(o, "detail", f->detail ?
-				       json_object_new_string(f->detail) : NULL);
-		if (f->err)
-			ev_str(o, "error", strerror(-f->err));
-		if (r->info[i] && json_object_object_get_ex(r->info[i],
-							"observed", &m))
+				       fr->reverted_at < 0 ? NULL :
+				       jsec(fr->reverted_at));
+		json_object_object_add(o, "detail", fr->detail ?
+				       json_object_new_string(fr->detail) : NULL);
+		if (fr->err)
+			ev_str(o, "error", strerror(-fr->err));
+		if (fr->info && json_object_object_get_ex(fr->info,
+							  "observed", &m))
 			json_object_object_add(o, "observed",
 					       json_object_get(m));
 		json_object_array_add(arr, o);
@@ -1071,17 +1184,17 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 	json_object_object_add(rep, "probes", arr);
 	/* Pid targets that exited during the drill, and when. */
 	arr = json_object_new_array();
-	for (i = 0; r->tgt_exited && i < exp->ntargets; i++) {
-		if (r->tgt_exited[i] < 0)
+	for (i = 0; r->tr && i < exp->ntargets; i++) {
+		if (r->tr[i].exited < 0)
 			continue;
 		o = json_object_new_object();
 		ev_str(o, "name", exp->targets[i].name);
 		json_object_object_add(o, "pid",
 				       json_object_new_int(exp->targets[i].pid));
 		json_object_object_add(o, "exited_at",
-				       time_or_null(r, r->tgt_exited[i]));
+				       time_or_null(r, r->tr[i].exited));
 		json_object_object_add(o, "exited_t",
-				       jsec(r->tgt_exited[i]));
+				       jsec(r->tr[i].exited));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(rep, "targets_exited", arr);
@@ -1104,22 +1217,23 @@ static void print_summary(struct runner *r, const char *v, int code,
 	printf("\ndrill %s: %s (exit %d)\n", exp->name ? exp->name : exp->file,
 	       up, code);
 	for (i = 0; i < exp->nfaults; i++) {
-		struct fl_fault *f = &exp->faults[i];
+		const struct fault_run *fr = &r->fr[i];
 
-		printf("  fault %-16s %-9s", f->name, fl_fault_state_name(f->state));
-		if (f->applied_at_ns >= 0)
-			printf(" applied +%.3fs", (double)f->applied_at_ns /
+		printf("  fault %-16s %-9s", fr->f->name,
+		       fl_fault_state_name(fr->state));
+		if (fr->applied_at >= 0)
+			printf(" applied +%.3fs", (double)fr->applied_at /
 			       NSEC_PER_SEC);
-		if (f->reverted_at_ns >= 0)
-			printf(" reverted +%.3fs", (double)f->reverted_at_ns /
+		if (fr->reverted_at >= 0)
+			printf(" reverted +%.3fs", (double)fr->reverted_at /
 			       NSEC_PER_SEC);
-		if (f->state != FL_FAULT_PENDING)
-			printf(" (%s)", f->detail && (f->state ==
-			       FL_FAULT_SKIPPED || f->state == FL_FAULT_FAILED) ?
-			       f->detail : mechanism(r, i));
+		if (fr->state != FL_FAULT_PENDING)
+			printf(" (%s)", fr->detail && (fr->state ==
+			       FL_FAULT_SKIPPED || fr->state == FL_FAULT_FAILED) ?
+			       fr->detail : mechanism(r, i));
 		putchar('\n');
-		if (r->info[i] &&
-		    json_object_object_get_ex(r->info[i], "observed", &obs) &&
+		if (fr->info &&
+		    json_object_object_get_ex(fr->info, "observed", &obs) &&
 		    json_object_object_get_ex(obs, "expectation", &e) &&
 		    json_object_object_get_ex(e, "met", &met) &&
 		    json_object_object_get_ex(e, "detail", &det))
@@ -1285,14 +1399,15 @@ static uint64_t next_event(struct runner *r, uint64_t now)
 
 	if (r->stop == STOP_NONE) {
 		for (i = 0; i < exp->nfaults; i++) {
-			struct fl_fault *f = &exp->faults[i];
+			const struct fault_run *fr = &r->fr[i];
 
-			if (f->state == FL_FAULT_PENDING && f->at_ns < next)
-				next = f->at_ns;
-			if (f->state == FL_FAULT_ACTIVE && r->end[i] < next)
-				next = r->end[i];
-			if (f->state == FL_FAULT_ACTIVE && f->engine->live &&
-			    r->live_next < next)
+			if (fr->state == FL_FAULT_PENDING &&
+			    fr->f->at_ns < next)
+				next = fr->f->at_ns;
+			if (fr->state == FL_FAULT_ACTIVE && fr->end < next)
+				next = fr->end;
+			if (fr->state == FL_FAULT_ACTIVE &&
+			    fr->f->engine->live && r->live_next < next)
 				next = r->live_next;
 		}
 	}
@@ -1327,20 +1442,15 @@ static const struct fl_target *fault_target(const struct runner *r, size_t i)
 static int watch_targets(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
-	size_t i, n = exp->ntargets ? exp->ntargets : 1;
+	size_t i;
 
-	r->tgt_pidfd = malloc(n * sizeof(*r->tgt_pidfd));
-	r->tgt_exited = malloc(n * sizeof(*r->tgt_exited));
-	r->pfd = calloc(n + 1, sizeof(*r->pfd));
-	if (!r->tgt_pidfd || !r->tgt_exited || !r->pfd)
+	r->pfd = calloc(exp->ntargets + 1, sizeof(*r->pfd));
+	if (!r->pfd)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		r->tgt_pidfd[i] = -1;
-		r->tgt_exited[i] = -1;
-		if (i < exp->ntargets && exp->targets[i].kind == FL_TARGET_PID)
-			r->tgt_pidfd[i] = syscall(SYS_pidfd_open,
-						  exp->targets[i].pid, 0);
-	}
+	for (i = 0; i < exp->ntargets; i++)
+		if (exp->targets[i].kind == FL_TARGET_PID)
+			r->tr[i].pidfd = syscall(SYS_pidfd_open,
+						 exp->targets[i].pid, 0);
 	return 0;
 }
 
@@ -1358,23 +1468,23 @@ static void target_gone(struct runner *r, size_t ti)
 	char tb[32], list[512] = "";
 	size_t i, off = 0;
 
-	close(r->tgt_pidfd[ti]);
-	r->tgt_pidfd[ti] = -1;
-	r->tgt_exited[ti] = rel(r);
+	close(r->tr[ti].pidfd);
+	r->tr[ti].pidfd = -1;
+	r->tr[ti].exited = rel(r);
 	ended = json_object_new_array();
 	skipped = json_object_new_array();
 	for (i = 0; i < exp->nfaults; i++) {
-		struct fl_fault *f = &exp->faults[i];
+		const struct fl_fault *f = r->fr[i].f;
 
 		if (fault_target(r, i) != t || !strcmp(f->engine->name, "oom"))
 			continue;
-		if (f->state == FL_FAULT_ACTIVE) {
+		if (r->fr[i].state == FL_FAULT_ACTIVE) {
 			json_object_array_add(ended,
 					      json_object_new_string(f->name));
-		} else if (f->state == FL_FAULT_PENDING) {
-			f->state = FL_FAULT_SKIPPED;
-			set_detail(f, "target %s (pid %d) exited before it "
+		} else if (r->fr[i].state == FL_FAULT_PENDING) {
+			set_detail(r, i, "target %s (pid %d) exited before it "
 				   "began", t->name, (int)t->pid);
+			set_state(r, i, FL_FAULT_SKIPPED);
 			json_object_array_add(skipped,
 					      json_object_new_string(f->name));
 		} else {
@@ -1383,12 +1493,12 @@ static void target_gone(struct runner *r, size_t ti)
 		off += snprintf(list + off, off < sizeof(list) ?
 				sizeof(list) - off : 0, "%s%s%s",
 				off ? ", " : "", f->name,
-				f->state == FL_FAULT_SKIPPED ? " (skipped)" :
-				"");
+				r->fr[i].state == FL_FAULT_SKIPPED ?
+				" (skipped)" : "");
 	}
 	snprintf(tb, sizeof(tb), "+%llu.%03llus",
-		 (unsigned long long)(r->tgt_exited[ti] / NSEC_PER_SEC),
-		 (unsigned long long)(r->tgt_exited[ti] % NSEC_PER_SEC /
+		 (unsigned long long)(r->tr[ti].exited / NSEC_PER_SEC),
+		 (unsigned long long)(r->tr[ti].exited % NSEC_PER_SEC /
 				      NSEC_PER_MSEC));
 	ev_str(ev, "target", t->name);
 	json_object_object_add(ev, "pid", json_object_new_int(t->pid));
@@ -1398,9 +1508,9 @@ static void target_gone(struct runner *r, size_t ti)
 	     "nothing is left to revert in it", t->name, (int)t->pid, tb,
 	     list[0] ? ": " : "", list);
 	for (i = exp->nfaults; i-- > 0;)
-		if (exp->faults[i].state == FL_FAULT_ACTIVE &&
+		if (r->fr[i].state == FL_FAULT_ACTIVE &&
 		    fault_target(r, i) == t &&
-		    strcmp(exp->faults[i].engine->name, "oom"))
+		    strcmp(r->fr[i].f->engine->name, "oom"))
 			revert_fault(r, i);
 }
 
@@ -1413,8 +1523,8 @@ static void wait_events(struct runner *r, int ms)
 	r->pfd[n].fd = r->sfd;
 	r->pfd[n++].events = POLLIN;
 	for (i = 0; i < exp->ntargets; i++)
-		if (r->tgt_pidfd[i] >= 0) {
-			r->pfd[n].fd = r->tgt_pidfd[i];
+		if (r->tr[i].pidfd >= 0) {
+			r->pfd[n].fd = r->tr[i].pidfd;
 			r->pfd[n++].events = POLLIN;
 		}
 	if (poll(r->pfd, n, ms) <= 0)
@@ -1422,7 +1532,7 @@ static void wait_events(struct runner *r, int ms)
 	if (r->pfd[0].revents & POLLIN)
 		read_signals(r);
 	for (i = 0, n = 1; i < exp->ntargets; i++) {
-		if (r->tgt_pidfd[i] < 0)
+		if (r->tr[i].pidfd < 0)
 			continue;
 		if ((r->pfd[n++].revents & (POLLIN | POLLHUP)) &&
 		    r->stop == STOP_NONE)
@@ -1448,13 +1558,13 @@ static void loop(struct runner *r)
 		if (r->stop == STOP_NONE) {
 			for (k = r->napplied; k-- > 0;) {
 				i = r->applied[k];
-				if (exp->faults[i].state == FL_FAULT_ACTIVE &&
-				    r->end[i] <= now)
+				if (r->fr[i].state == FL_FAULT_ACTIVE &&
+				    r->fr[i].end <= now)
 					revert_fault(r, i);
 			}
 			for (k = 0; k < exp->nfaults; k++) {
 				i = r->order[k];
-				if (exp->faults[i].state != FL_FAULT_PENDING ||
+				if (r->fr[i].state != FL_FAULT_PENDING ||
 				    exp->faults[i].at_ns > now)
 					continue;
 				if (apply_fault(r, i)) {
@@ -1524,18 +1634,20 @@ static void setup_timeline(struct runner *r)
 				r->duration = exp->faults[i].at_ns +
 					      exp->faults[i].for_ns;
 	for (i = 0; i < exp->nfaults; i++) {
-		struct fl_fault *f = &exp->faults[i];
+		const struct fl_fault *f = &exp->faults[i];
+		struct fault_run *fr = &r->fr[i];
 
-		f->state = FL_FAULT_PENDING;
-		f->seq = -1;
-		f->applied_at_ns = -1;
-		f->reverted_at_ns = -1;
-		f->err = 0;
+		fr->f = f;
+		fr->state = FL_FAULT_PENDING;
+		fr->seq = -1;
+		fr->applied_at = -1;
+		fr->reverted_at = -1;
 		r->order[i] = i;
-		r->end[i] = f->has_for ? f->at_ns + f->for_ns : r->duration;
-		if (r->end[i] > r->duration)
-			r->end[i] = r->duration;
+		fr->end = f->has_for ? f->at_ns + f->for_ns : r->duration;
+		if (fr->end > r->duration)
+			fr->end = r->duration;
 	}
+
 	qsort_r(r->order, exp->nfaults, sizeof(*r->order), cmp_order, exp);
 	for (i = 0; i < exp->nprobes; i++) {
 		struct probe_rt *p = &r->pr[i];
@@ -1569,21 +1681,19 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	r->json = opts->json;
 	r->gfd = -1;
 	r->sfd = -1;
+	r->fr = calloc(nf, sizeof(*r->fr));
 	r->order = calloc(nf, sizeof(*r->order));
 	r->applied = calloc(nf, sizeof(*r->applied));
-	r->end = calloc(nf, sizeof(*r->end));
-	r->info = calloc(nf, sizeof(*r->info));
 	r->pr = calloc(exp->nprobes ? exp->nprobes : 1, sizeof(*r->pr));
-	r->tgt_running = calloc(exp->ntargets ? exp->ntargets : 1,
-				sizeof(*r->tgt_running));
-	r->scratch = calloc(exp->ntargets ? exp->ntargets : 1,
-			    sizeof(*r->scratch));
-	r->live_last = calloc(nf, sizeof(*r->live_last));
-	if (!r->live_last || !r->order || !r->applied || !r->end || !r->info || !r->pr ||
-	    !r->tgt_running || !r->scratch) {
+	r->tr = calloc(exp->ntargets ? exp->ntargets : 1, sizeof(*r->tr));
+	if (!r->fr || !r->order || !r->applied || !r->pr || !r->tr) {
 		fl_err("out of memory");
 		code = FL_EXIT_APPLY;
 		goto out_free;
+	}
+	for (i = 0; i < exp->ntargets; i++) {
+		r->tr[i].pidfd = -1;
+		r->tr[i].exited = -1;
 	}
 
 	sigemptyset(&mask);
@@ -1645,6 +1755,8 @@ int fl_run(struct fl_experiment *exp, const struct fl_run_opts *opts)
 	 * whose messages stay plain lines above it). */
 	if (fl_live_wanted(opts))
 		r->live = fl_live_new(exp);
+	for (i = 0; r->live && i < exp->nfaults; i++)
+		fl_live_fault(r->live, i, r->fr[i].state, r->fr[i].detail);
 	child_out = fl_live_output_fd(r->live);
 	/* --start-at: checks, locks and the guardian are done; wait. */
 	if (opts->start_at_ns) {
@@ -1731,26 +1843,26 @@ out_sig:
 	sigprocmask(SIG_SETMASK, &old, NULL);
 out_free:
 	json_object_put(res);
-	for (i = 0; r->info && i < exp->nfaults; i++)
-		json_object_put(r->info[i]);
+	for (i = 0; r->fr && i < exp->nfaults; i++) {
+		/* A handle the run did not get to revert ends with it. */
+		release_fault(r, i);
+		json_object_put(r->fr[i].info);
+		free(r->fr[i].detail);
+		free(r->fr[i].live_last);
+	}
 	for (i = 0; r->pr && i < exp->nprobes; i++)
 		json_object_put(r->pr[i].results);
+	free(r->fr);
 	free(r->order);
 	free(r->applied);
-	free(r->end);
-	free(r->info);
 	free(r->pr);
-	free(r->tgt_running);
-	for (i = 0; r->tgt_pidfd && i < exp->ntargets; i++)
-		if (r->tgt_pidfd[i] >= 0)
-			close(r->tgt_pidfd[i]);
-	free(r->tgt_pidfd);
-	free(r->tgt_exited);
+	for (i = 0; r->tr && i < exp->ntargets; i++) {
+		if (r->tr[i].pidfd >= 0)
+			close(r->tr[i].pidfd);
+		free(r->tr[i].scratch.name);
+	}
+	free(r->tr);
 	free(r->pfd);
-	free(r->scratch);
-	for (i = 0; r->live_last && i < exp->nfaults; i++)
-		free(r->live_last[i]);
-	free(r->live_last);
 	child_out = -1;
 	fl_live_free(r->live);
 	return code;

@@ -87,8 +87,10 @@ static const char *proto_name(int proto)
 	return "any";
 }
 
-static void netem_spec_free(struct netem_spec *s)
+static void netem_spec_free(void *spec)
 {
+	struct netem_spec *s = spec;
+
 	if (!s)
 		return;
 	free(s->device);
@@ -378,21 +380,23 @@ static int parse_limit(const struct fl_node *v, struct netem_spec *s,
 	return 0;
 }
 
-static int netem_parse(struct fl_experiment *exp, struct fl_fault *f,
-		       const struct fl_node *spec, struct fl_diag *d)
+static int netem_parse(struct fl_experiment *exp, const struct fl_fault *f,
+		       const struct fl_node *spec, void **out,
+		       struct fl_diag *d)
 {
 	const struct fl_node *v, *delay, *jitter, *corr, *dist, *reorder;
 	const struct fl_node *ecn, *loss;
 	struct netem_spec *s;
 	int err = 0, idx;
 
+	s = calloc(1, sizeof(*s));
+	*out = s;
+	if (!s)
+		return -ENOMEM;
 	if (fl_map_check(spec, netem_keys, "netem", d))
 		err = -EINVAL;
 	if (spec->type != FL_NODE_MAP)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
 	s->limit_auto = true;
 	s->match.protocol = NETEM_PROTO_ANY;
 
@@ -510,18 +514,7 @@ static int netem_parse(struct fl_experiment *exp, struct fl_fault *f,
 		err = -EINVAL;
 	}
 
-	if (err) {
-		netem_spec_free(s);
-		return err;
-	}
-	f->priv = s;
-	return 0;
-}
-
-static void netem_free(struct fl_fault *f)
-{
-	netem_spec_free(f->priv);
-	f->priv = NULL;
+	return err;
 }
 
 uint32_t netem_auto_limit(const struct netem_spec *s, uint64_t link_bps)
@@ -570,7 +563,7 @@ static bool has_qdisc(const char *kind)
 {
 	char why[256];
 
-	return fl_kernel_has_qdisc(kind, why, sizeof(why)) == 1;
+	return netem_has_qdisc(kind, why, sizeof(why)) == 1;
 }
 
 static const char *getenv_kind(void);
@@ -581,6 +574,18 @@ const char *netem_parent_kind(void)
 	if (getenv_kind())
 		return getenv_kind();
 	return has_qdisc("prio") ? "prio" : "htb";
+}
+
+int netem_dev_lock(const char *dev, json_object *out)
+{
+	struct fl_netns_id ns = { 0, 0 };
+	char buf[64];
+
+	fl_netns_self(&ns);
+	snprintf(buf, sizeof(buf), "dev:%llu:%s", (unsigned long long)ns.ino,
+		 dev);
+	json_object_array_add(out, json_object_new_string(buf));
+	return 0;
 }
 
 /* ifb devices faultline creates: "fl-ifb-" and a hash of fault and dev. */
@@ -611,7 +616,7 @@ static int netem_check(const struct fl_fault *f, char *why, size_t len)
 
 	if (!s)
 		return -EINVAL;
-	r = fl_kernel_has_qdisc("netem", buf, sizeof(buf));
+	r = netem_has_qdisc("netem", buf, sizeof(buf));
 	if (r == 0) {
 		WHY("sch_netem is not available in this kernel (modprobe sch_netem failed or CONFIG_NET_SCH_NETEM is off)");
 		ret = -EOPNOTSUPP;
@@ -1049,15 +1054,10 @@ static int netem_describe(const struct fl_fault *f, json_object *out)
 static int netem_resources(const struct fl_fault *f, json_object *out)
 {
 	const struct netem_spec *s = f->priv;
-	char buf[64];
 
 	if (!s)
 		return -EINVAL;
-	/* Device names repeat across network namespaces: the lock is per ns. */
-	snprintf(buf, sizeof(buf), "dev:%llu:%s",
-		 (unsigned long long)tc_netns_ino(), s->device);
-	json_object_array_add(out, json_object_new_string(buf));
-	return 0;
+	return netem_dev_lock(s->device, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1377,10 +1377,9 @@ int netem_fail(struct netem_applier *a, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	free(a->f->detail);
-	if (asprintf(&a->f->detail, "%s: %s%s%s", msg, strerror(-err),
-		     tc_last_error()[0] ? ": " : "", tc_last_error()) < 0)
-		a->f->detail = NULL;
+	if (a->u)
+		fl_undo_why(a->u, "%s: %s%s%s", msg, strerror(-err),
+			    tc_last_error()[0] ? ": " : "", tc_last_error());
 	return err;
 }
 
@@ -1762,14 +1761,10 @@ json_object *netem_record(const char *dev, int ifindex, bool egress,
 			  json_object *saved)
 {
 	json_object *rec = json_object_new_object();
-	char idbuf[32];
 
 	json_object_object_add(rec, "version", json_object_new_int(1));
 	json_object_object_add(rec, "device", json_object_new_string(dev));
 	json_object_object_add(rec, "ifindex", json_object_new_int(ifindex));
-	snprintf(idbuf, sizeof(idbuf), "%llu",
-		 (unsigned long long)tc_netns_id());
-	json_object_object_add(rec, "netns", json_object_new_string(idbuf));
 	json_object_object_add(rec, "egress", json_object_new_boolean(egress));
 	if (in) {
 		json_object *o = json_object_new_object();
@@ -1830,7 +1825,8 @@ int netem_ifb_add(struct netem_applier *a, const char *ifb, int *ifb_index)
  * "ours_ifb" in the record.
  */
 static int netem_record_ours(struct netem_applier *a, json_object *rec,
-			     int ifindex, const char *dev, int ifb_index)
+			     int ifindex, const char *dev, const char *ifb,
+			     int ifb_index)
 {
 	json_object *t;
 	int ret;
@@ -1846,18 +1842,26 @@ static int netem_record_ours(struct netem_applier *a, json_object *rec,
 		ret = tc_subtree_save(ifb_index, netem_owned, &t);
 		if (ret)
 			return netem_fail(a, ret, "cannot read back the tree on %s",
-					  a->s->rt_ifb);
+					  ifb);
 		json_object_object_add(rec, "ours_ifb", t);
 	}
 	return 0;
 }
 
-static int netem_apply(struct fl_fault *f, struct fl_undo *u)
+/* The handle of an applied fault: what observe and live read. */
+struct netem_rt {
+	const struct netem_spec *s;	/* f->priv, which outlives it */
+	char ifb[IFNAMSIZ];		/* the ifb device, or "" */
+};
+
+static int netem_apply(const struct fl_fault *f, struct fl_undo *u,
+		       void **rtp)
 {
-	struct netem_spec *s = f->priv;
-	struct netem_applier a = { .f = f, .s = s };
+	const struct netem_spec *s = f->priv;
+	struct netem_applier a = { .f = f, .u = u, .s = s };
 	json_object *rec = NULL, *saved = NULL;
 	struct netem_ingress in;
+	struct netem_rt *rt;
 	char ifb[IFNAMSIZ];
 	int ifindex, ifb_index = 0, ret;
 
@@ -1865,8 +1869,12 @@ static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 	if (!ifindex)
 		return netem_fail(&a, -ENODEV, "device %s", s->device);
 	a.buf = malloc(TC_BUFSZ);
-	if (!a.buf)
-		return -ENOMEM;
+	rt = calloc(1, sizeof(*rt));
+	if (!a.buf || !rt) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rt->s = s;
 	a.limit = s->limit_auto ? netem_auto_limit(s, link_speed(s->device)) :
 		  s->limit;
 	netem_ifb_name(f, s->device, ifb, sizeof(ifb));
@@ -1887,7 +1895,9 @@ static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 	rec = netem_record(s->device, ifindex, s->direction != NETEM_INGRESS,
 			   ifb, s->direction != NETEM_EGRESS ? &in : NULL,
 			   saved);
-	ret = fl_undo_save(u, rec);
+	ret = fl_netns_record(rec);
+	if (!ret)
+		ret = fl_undo_save(u, rec);
 	if (ret) {
 		ret = netem_fail(&a, ret, "cannot save the undo record");
 		goto out;
@@ -1902,7 +1912,7 @@ static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 		ret = netem_ifb_add(&a, ifb, &ifb_index);
 		if (ret)
 			goto out;
-		snprintf(s->rt_ifb, sizeof(s->rt_ifb), "%s", ifb);
+		snprintf(rt->ifb, sizeof(rt->ifb), "%s", ifb);
 		ret = build_tree(&a, ifb_index, ifb);
 		if (ret)
 			goto out;
@@ -1911,18 +1921,22 @@ static int netem_apply(struct fl_fault *f, struct fl_undo *u)
 		if (ret)
 			goto out;
 	}
-	s->rt_applied = true;
 	/*
 	 * What faultline installed, as read back, into the record: revert
 	 * (from the record alone) leaves the tree when someone changed it.
 	 */
-	ret = netem_record_ours(&a, rec, ifindex, s->device, ifb_index);
+	ret = netem_record_ours(&a, rec, ifindex, s->device, ifb, ifb_index);
 	if (!ret)
 		ret = fl_undo_save(u, rec);
 	if (ret)
 		ret = netem_fail(&a, ret, "cannot record what was installed on %s",
 				 s->device);
+	if (!ret) {
+		*rtp = rt;
+		rt = NULL;
+	}
 out:
+	free(rt);
 	json_object_put(rec);
 	json_object_put(saved);
 	free(a.buf);
@@ -1995,17 +2009,11 @@ static int netem_changed(json_object *state, int ifindex, const char *dev,
 static int netem_revert(json_object *state)
 {
 	const char *dev = rec_str(state, "device"), *ifb = rec_str(state, "ifb");
-	const char *ns = rec_str(state, "netns");
 	json_object *saved = NULL, *filt;
-	int ifindex, oldfd, ret = 0, r;
+	int ifindex, ret = 0, r;
 
 	if (!dev)
 		return -EINVAL;
-	r = tc_netns_enter(ns ? strtoull(ns, NULL, 10) : 0, &oldfd);
-	if (r == -ENOENT)
-		return 0;	/* the namespace is gone, with its devices */
-	if (r)
-		return r;
 	json_object_object_get_ex(state, "saved", &saved);
 	ifindex = if_nametoindex(dev);
 	if (ifindex && ifindex != rec_int(state, "ifindex"))
@@ -2019,10 +2027,8 @@ static int netem_revert(json_object *state)
 	 * root would take their change with it.  Leave everything.
 	 */
 	r = netem_changed(state, ifindex, dev, ifb);
-	if (r) {
-		tc_netns_leave(oldfd);
+	if (r)
 		return r;
-	}
 	if (ifindex && saved) {
 		if (json_object_object_get_ex(state, "egress", &filt) &&
 		    json_object_get_boolean(filt)) {
@@ -2057,7 +2063,6 @@ static int netem_revert(json_object *state)
 		if (r && !ret)
 			ret = r;
 	}
-	tc_netns_leave(oldfd);
 	return ret;
 }
 
@@ -2085,21 +2090,22 @@ static json_object *counters_json(const char *dev, uint32_t handle,
 	return o;
 }
 
-static int netem_observe(const struct fl_fault *f, json_object *out)
+static int netem_observe(void *handle_, json_object *out)
 {
-	const struct netem_spec *s = f->priv;
+	const struct netem_rt *rt = handle_;
+	const struct netem_spec *s = rt ? rt->s : NULL;
 	const char *devs[2] = { NULL, NULL }, *dirs[2] = { "egress", "ingress" };
 	uint32_t handle = s && s->has_match ? NETEM_HANDLE_NETEM :
 			  NETEM_HANDLE_ROOT;
 	struct tc_counters c;
 	int i, ifindex;
 
-	if (!s || !s->rt_applied)
+	if (!s)
 		return -ENOENT;
 	if (s->direction != NETEM_INGRESS)
 		devs[0] = s->device;
-	if (s->direction != NETEM_EGRESS && s->rt_ifb[0])
-		devs[1] = s->rt_ifb;
+	if (s->direction != NETEM_EGRESS && rt->ifb[0])
+		devs[1] = rt->ifb;
 	for (i = 0; i < 2; i++) {
 		json_object *o;
 
@@ -2122,7 +2128,7 @@ static int netem_observe(const struct fl_fault *f, json_object *out)
  * Live: the qdisc's drops per direction ("egress: 34 dropped of 1200
  * packets sent"); run shows them when the drops change.
  */
-static int netem_live(const struct fl_fault *f, json_object *out)
+static int netem_live(void *rt, json_object *out)
 {
 	static const char *const dirs[] = { "egress", "ingress" };
 	json_object *obs = json_object_new_object(), *d, *v, *o;
@@ -2131,7 +2137,7 @@ static int netem_live(const struct fl_fault *f, json_object *out)
 	size_t i, off = 0;
 	int ret;
 
-	ret = netem_observe(f, obs);
+	ret = netem_observe(rt, obs);
 	if (ret) {
 		json_object_put(obs);
 		return ret;
@@ -2164,12 +2170,14 @@ const struct fl_engine netem_engine = {
 	.name = "netem",
 	.summary = "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)",
 	.parse = netem_parse,
-	.free = netem_free,
+	.spec_free = netem_spec_free,
 	.check = netem_check,
-	.apply = netem_apply,
-	.revert = netem_revert,
 	.describe = netem_describe,
-	.observe = netem_observe,
-	.live = netem_live,
 	.resources = netem_resources,
+	.apply = netem_apply,
+	.live = netem_live,
+	.observe = netem_observe,
+	.revert = netem_revert,
+	.release = free,
+	.scan = netem_scan_leftovers,
 };

@@ -29,4 +29,11 @@ extern int netem_partition_as;
  */
 void netem_scan_leftovers(struct fl_found *f);
 
+/*
+ * Can this kernel create a qdisc (or an ifb device) of this kind?  Tried
+ * for real in a throwaway network namespace, once per process: 1 yes,
+ * 0 no, -errno unknown, with the reason in why.
+ */
+int netem_has_qdisc(const char *kind, char *why, size_t len);
+
 #endif

@@ -89,10 +89,6 @@ struct netem_spec {
 
 	bool limit_auto;		/* the default */
 	uint32_t limit;			/* packets, when !limit_auto */
-
-	/* Run time, set by apply: what observe reads. */
-	bool rt_applied;
-	char rt_ifb[16];		/* the ifb device, or "" */
 };
 
 /* The packet limit netem gets for limit: auto on a link of link_bps. */

@@ -7,19 +7,14 @@
  * This file holds the fault's schema (parse), what this kernel allows
  * (check) and the plan (describe).  Apply lands with issue #4.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/param.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
@@ -33,6 +28,7 @@
 #include <libmnl/libmnl.h>
 
 #include "bpf/bpfault.h"
+#include "bpf/bpflog.h"
 #include "netem/netem.h"
 #include "netem/netem_spec.h"
 #include "netem/partition_bpf.h"
@@ -46,8 +42,9 @@ static const char *const partition_keys[] = {
 	"groups", "one-way", "keep", NULL,
 };
 
-static void partition_spec_free(struct partition_spec *s)
+static void partition_spec_free(void *spec)
 {
+	struct partition_spec *s = spec;
 	size_t i;
 
 	if (!s)
@@ -215,20 +212,23 @@ static int parse_keep(const struct fl_node *v, struct partition_spec *s,
 	return err;
 }
 
-static int partition_parse(struct fl_experiment *exp, struct fl_fault *f,
-			   const struct fl_node *spec, struct fl_diag *d)
+static int partition_parse(struct fl_experiment *exp,
+			   const struct fl_fault *f,
+			   const struct fl_node *spec, void **out,
+			   struct fl_diag *d)
 {
 	struct partition_spec *s;
 	const struct fl_node *v;
 	int err = 0;
 
+	s = calloc(1, sizeof(*s));
+	*out = s;
+	if (!s)
+		return -ENOMEM;
 	if (fl_map_check(spec, partition_keys, "partition", d))
 		err = -EINVAL;
 	if (spec->type != FL_NODE_MAP)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
 	v = fl_map_need(spec, "groups", "partition", d);
 	if (!v || parse_groups(v, s, d))
 		err = -EINVAL;
@@ -250,18 +250,7 @@ static int partition_parse(struct fl_experiment *exp, struct fl_fault *f,
 			s->nkeep = 1;
 		}
 	}
-	if (err) {
-		partition_spec_free(s);
-		return err;
-	}
-	f->priv = s;
-	return 0;
-}
-
-static void partition_free(struct fl_fault *f)
-{
-	partition_spec_free(f->priv);
-	f->priv = NULL;
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -411,7 +400,7 @@ static bool qdisc_ok(const char *kind)
 {
 	char why[256];
 
-	return fl_kernel_has_qdisc(kind, why, sizeof(why)) == 1;
+	return netem_has_qdisc(kind, why, sizeof(why)) == 1;
 }
 
 static enum part_mech pick(char *why, size_t len)
@@ -643,18 +632,13 @@ static int partition_resources(const struct fl_fault *f, json_object *out)
 {
 	const struct partition_spec *s = f->priv;
 	struct part_local l;
-	char buf[64];
 	size_t i;
 
 	if (!s)
 		return -EINVAL;
 	find_local(s, &l);
-	for (i = 0; i < l.ndevs; i++) {
-		/* Device names repeat across network namespaces. */
-		snprintf(buf, sizeof(buf), "dev:%llu:%s",
-			 (unsigned long long)tc_netns_ino(), l.devs[i]);
-		json_object_array_add(out, json_object_new_string(buf));
-	}
+	for (i = 0; i < l.ndevs; i++)
+		netem_dev_lock(l.devs[i], out);
 	return 0;
 }
 
@@ -767,133 +751,32 @@ static int clsact_filters(int ifindex)
 }
 
 /* ------------------------------------------------------------------ */
-/* The network namespace a record belongs to.                          */
-
-static unsigned long long netns_ino(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? 0 : (unsigned long long)st.st_ino;
-}
-
-/*
- * Enter the namespace of inode ino when it is not ours: a named one
- * (/run/netns) or init's.  *back gets a descriptor of ours to return to,
- * or -1 when nothing changed.
- */
-static int netns_enter(unsigned long long ino, int *back)
-{
-	char path[300];
-	struct dirent *e;
-	DIR *d;
-	int fd = -1;
-
-	*back = -1;
-	if (!ino || netns_ino("/proc/self/ns/net") == ino)
-		return 0;
-	if (netns_ino("/proc/1/ns/net") == ino) {
-		fd = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
-	} else if ((d = opendir("/run/netns"))) {
-		while ((e = readdir(d)))
-			if (e->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "/run/netns/%s",
-					 e->d_name);
-				if (netns_ino(path) == ino) {
-					fd = open(path, O_RDONLY | O_CLOEXEC);
-					break;
-				}
-			}
-		closedir(d);
-	}
-	if (fd < 0)
-		return -ENOENT;
-	*back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (*back < 0 || setns(fd, CLONE_NEWNET)) {
-		int err = -errno;
-
-		if (*back >= 0)
-			close(*back);
-		*back = -1;
-		close(fd);
-		return err;
-	}
-	close(fd);
-	return 0;
-}
-
-static void netns_leave(int back)
-{
-	if (back < 0)
-		return;
-	if (setns(back, CLONE_NEWNET))
-		fl_warn("partition: cannot return to our network namespace: %s",
-			strerror(errno));
-	close(back);
-}
-
-/* ------------------------------------------------------------------ */
 /* Apply, observe and revert with cls_bpf.                              */
 
 #define PART_MAX_HANDLE	64
 
-/* An applied partition, while its runner lives: for observe. */
+/*
+ * An applied partition, the handle the runner keeps for observe and
+ * release: the loaded skeleton (BPF route) and what the report lists.
+ */
 struct part_rt {
-	const struct fl_fault *f;
-	struct partition *skel;
-	__u32 prog_id[4];
+	bool one_way;
+	struct partition *skel;		/* BPF route, else NULL */
 	int group;
 	size_t npeers;
 	json_object *peers, *devices;
 	json_object *ifbs;		/* netem: the ifb devices, else NULL */
-	struct part_rt *next;
 };
-
-static struct part_rt *rts;
 
 static void rt_free(struct part_rt *rt)
 {
+	if (!rt)
+		return;
 	partition__destroy(rt->skel);
 	json_object_put(rt->peers);
 	json_object_put(rt->devices);
 	json_object_put(rt->ifbs);
 	free(rt);
-}
-
-/* Drop the runtime of a fault, or (f NULL) the one holding prog. */
-static void rt_drop(const struct fl_fault *f, __u32 prog)
-{
-	struct part_rt **pp = &rts, *rt;
-	size_t i;
-
-	while ((rt = *pp)) {
-		bool hit = f && rt->f == f;
-
-		for (i = 0; !f && i < ARRAY_SIZE(rt->prog_id); i++)
-			hit |= prog && rt->prog_id[i] == prog;
-		if (hit) {
-			*pp = rt->next;
-			rt_free(rt);
-		} else {
-			pp = &rt->next;
-		}
-	}
-}
-
-static char bpf_log[4096];
-static size_t bpf_loglen;
-
-static int bpf_log_cb(enum libbpf_print_level level, const char *fmt,
-		      va_list ap)
-{
-	int n;
-
-	if (level == LIBBPF_DEBUG || bpf_loglen >= sizeof(bpf_log) - 1)
-		return 0;
-	n = vsnprintf(bpf_log + bpf_loglen, sizeof(bpf_log) - bpf_loglen,
-		      fmt, ap);
-	if (n > 0)
-		bpf_loglen = MIN(bpf_loglen + n, sizeof(bpf_log) - 1);
-	return 0;
 }
 
 static void v4mapped(const struct fl_cidr *c, struct part_key *k)
@@ -921,9 +804,9 @@ static __u32 prog_id(const struct bpf_program *p)
 
 /* Open and load the program with its keep rules and an empty trie. */
 static int load_prog(const struct partition_spec *s, size_t npeers,
-		     struct partition **out, char *why, size_t len)
+		     struct partition **out, const struct bpf_log *log,
+		     char *why, size_t len)
 {
-	libbpf_print_fn_t old;
 	struct partition *skel;
 	size_t i;
 	int err;
@@ -932,9 +815,6 @@ static int load_prog(const struct partition_spec *s, size_t npeers,
 		snprintf(why, len, "keep: at most %d entries", PART_MAX_KEEP);
 		return -E2BIG;
 	}
-	bpf_loglen = 0;
-	bpf_log[0] = '\0';
-	old = libbpf_set_print(bpf_log_cb);
 	skel = partition__open();
 	if (!skel) {
 		err = -errno;
@@ -954,17 +834,14 @@ static int load_prog(const struct partition_spec *s, size_t npeers,
 	skel->rodata->nkeep = s->nkeep;
 	err = partition__load(skel);
 	if (err) {
-		char *nl = strchr(bpf_log, '\n');
+		const char *lw = bpf_log_why(log);
 
-		if (nl)
-			*nl = '\0';
 		snprintf(why, len, "cannot load the partition BPF program: %s%s%.200s",
-			 strerror(-err), bpf_log[0] ? ": " : "", bpf_log);
+			 strerror(-err), lw[0] ? ": " : "", lw);
 		partition__destroy(skel);
 		skel = NULL;
 	}
 out:
-	libbpf_set_print(old);
 	*out = skel;
 	return err;
 }
@@ -986,7 +863,7 @@ static void peer_list(const struct partition_spec *s, int group,
 }
 
 static int fill_peers(const struct partition_spec *s, int group,
-		      struct partition *skel, json_object *peers)
+		      struct partition *skel)
 {
 	int fd = bpf_map__fd(skel->maps.peers);
 	struct part_key k;
@@ -1003,7 +880,6 @@ static int fill_peers(const struct partition_spec *s, int group,
 				return -errno;
 		}
 	}
-	peer_list(s, group, peers);
 	return 0;
 }
 
@@ -1054,202 +930,215 @@ static __u32 free_handle(int ifindex, bool has_clsact)
 	return 0;
 }
 
-static void fail(struct fl_fault *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct fl_fault *f, const char *fmt, ...)
+/* The programs, as the record lists their ids: egress, ingress, then L3. */
+static struct bpf_program *prog_of(struct partition *skel, bool ingress,
+				   bool l3)
 {
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (!s)
-		return;
-	free(f->detail);
-	f->detail = s;
+	if (ingress)
+		return l3 ? skel->progs.part_ingress_l3 :
+			    skel->progs.part_ingress;
+	return l3 ? skel->progs.part_egress_l3 : skel->progs.part_egress;
 }
 
-static int apply_bpf_quiet(struct fl_fault *f, struct fl_undo *u,
-			   const struct part_local *l);
-
-/* libbpf's netlink messages stay out of the terminal; errors say why. */
-static int apply_bpf(struct fl_fault *f, struct fl_undo *u,
-		     const struct part_local *l)
+/* One filter of the record: where it goes and which program it runs. */
+static json_object *filter_record(bool ingress, __u32 handle, __u32 prog)
 {
-	libbpf_print_fn_t old = libbpf_set_print(bpf_log_cb);
+	json_object *fj = json_object_new_object();
+
+	json_object_object_add(fj, "dir", json_object_new_string(
+				       ingress ? "ingress" : "egress"));
+	json_object_object_add(fj, "prio", json_object_new_int(PART_PRIO));
+	json_object_object_add(fj, "handle", json_object_new_int(handle));
+	json_object_object_add(fj, "prog", json_object_new_int64(prog));
+	return fj;
+}
+
+/*
+ * The record of one device (added to devs): its clsact, whether faultline
+ * adds it ("ours") or it was there ("theirs"), and the filters to attach.
+ */
+static int record_dev(struct fl_undo *u, const char *dev,
+		      struct partition *skel, bool egress, bool ingress,
+		      json_object *devs)
+{
+	json_object *dj, *filters;
+	bool l3 = l3_device(dev);
+	int ifindex, has;
+	char kind[16];
+	__u32 h;
+
+	ifindex = if_nametoindex(dev);
+	if (!ifindex)
+		return 0;	/* gone since getifaddrs */
+	has = clsact_kind(ifindex, kind, sizeof(kind));
+	if (has < 0) {
+		fl_undo_why(u, "%s: cannot read its qdiscs: %s", dev,
+			    strerror(-has));
+		return has;
+	}
+	if (has && strcmp(kind, "clsact")) {
+		fl_undo_why(u, "%s has an '%s' qdisc at ingress; the partition needs clsact there (remove it, or leave this device out of the drill)",
+			    dev, kind);
+		return -EBUSY;
+	}
+	h = free_handle(ifindex, has);
+	if (!h) {
+		fl_undo_why(u, "%s: no free filter handle at priority %u", dev,
+			    PART_PRIO);
+		return -EBUSY;
+	}
+	dj = json_object_new_object();
+	json_object_object_add(dj, "dev", json_object_new_string(dev));
+	json_object_object_add(dj, "ifindex", json_object_new_int(ifindex));
+	json_object_object_add(dj, "clsact", json_object_new_string(
+				       has ? "theirs" : "ours"));
+	filters = json_object_new_array();
+	if (egress)
+		json_object_array_add(filters, filter_record(false, h,
+				prog_id(prog_of(skel, false, l3))));
+	if (ingress)
+		json_object_array_add(filters, filter_record(true, h,
+				prog_id(prog_of(skel, true, l3))));
+	json_object_object_add(dj, "filters", filters);
+	json_object_array_add(devs, dj);
+	return 0;
+}
+
+/* The clsact the record says faultline adds; someone's meanwhile is kept. */
+static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
+		      struct bpf_tc_hook *hook, const char *dev)
+{
 	int ret;
 
-	ret = apply_bpf_quiet(f, u, l);
-	libbpf_set_print(old);
+	if (strcmp(json_object_get_string(json_object_object_get(dj,
+						"clsact")), "ours"))
+		return 0;
+	hook->attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	ret = bpf_tc_hook_create(hook);
+	if (ret == -EEXIST) {
+		/* Someone else's, made meanwhile: keep it. */
+		json_object_object_add(dj, "clsact",
+				       json_object_new_string("theirs"));
+		ret = fl_undo_save(u, state);
+	}
+	if (ret)
+		fl_undo_why(u, "%s: cannot add the clsact qdisc: %s", dev,
+			    strerror(-ret));
 	return ret;
 }
 
-static int apply_bpf_quiet(struct fl_fault *f, struct fl_undo *u,
-			   const struct part_local *l)
+/* Make one device's record true: clsact, then each filter. */
+static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
+		      struct partition *skel)
 {
-	const struct partition_spec *s = f->priv;
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
+	const char *dev, *dir;
+	json_object *filters, *fj;
+	bool l3;
+	size_t k;
+	int ret;
+
+	dev = json_object_get_string(json_object_object_get(dj, "dev"));
+	l3 = l3_device(dev);
+	hook.ifindex = json_object_get_int(json_object_object_get(dj,
+								 "ifindex"));
+	ret = add_clsact(u, state, dj, &hook, dev);
+	if (ret)
+		return ret;
+	filters = json_object_object_get(dj, "filters");
+	for (k = 0; k < json_object_array_length(filters); k++) {
+		fj = json_object_array_get_idx(filters, k);
+		dir = json_object_get_string(json_object_object_get(fj, "dir"));
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o,
+			.handle = json_object_get_int(
+				json_object_object_get(fj, "handle")),
+			.priority = PART_PRIO);
+		hook.attach_point = hook_of(dir);
+		o.prog_fd = bpf_program__fd(prog_of(skel,
+				hook.attach_point == BPF_TC_INGRESS, l3));
+		ret = bpf_tc_attach(&hook, &o);
+		if (ret) {
+			fl_undo_why(u, "%s: cannot attach the %s filter: %s",
+				    dev, dir, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The program loaded with its keep rules and a trie of the peers. */
+static int prepare_bpf(const struct partition_spec *s, struct fl_undo *u,
+		       struct part_rt *rt, const struct bpf_log *log)
+{
+	char why[1024];
+	int ret;
+
+	ret = load_prog(s, rt->npeers, &rt->skel, log, why, sizeof(why));
+	if (ret) {
+		fl_undo_why(u, "%s", why);
+		return ret;
+	}
+	ret = fill_peers(s, rt->group, rt->skel);
+	if (ret)
+		fl_undo_why(u, "cannot fill the peer trie: %s",
+			    strerror(-ret));
+	return ret;
+}
+
+static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
+			   const struct part_local *l, struct part_rt *rt,
+			   const struct bpf_log *log)
+{
 	bool egress = !s->one_way || l->group == 0;
 	bool ingress = !s->one_way || l->group != 0;
-	json_object *state = NULL, *devs, *dj, *filters, *fj;
-	struct part_rt *rt;
-	char why[1024], kind[16];
-	size_t i, k, npeers = 0;
-	int ret, ifindex, has;
+	json_object *state, *devs, *dj;
+	size_t i;
+	int ret;
 
-	for (i = 0; i < s->ngroups; i++)
-		if (is_peer(s, l->group, i))
-			npeers += s->groups[i].n;
-	rt = calloc(1, sizeof(*rt));
-	if (!rt)
-		return -ENOMEM;
-	rt->f = f;
-	rt->group = l->group;
-	rt->npeers = npeers;
-	rt->peers = json_object_new_array();
-	rt->devices = json_object_new_array();
-	ret = load_prog(s, npeers, &rt->skel, why, sizeof(why));
-	if (ret) {
-		fail(f, "%s", why);
-		goto err;
-	}
-	rt->prog_id[0] = prog_id(rt->skel->progs.part_egress);
-	rt->prog_id[1] = prog_id(rt->skel->progs.part_ingress);
-	rt->prog_id[2] = prog_id(rt->skel->progs.part_egress_l3);
-	rt->prog_id[3] = prog_id(rt->skel->progs.part_ingress_l3);
-	ret = fill_peers(s, l->group, rt->skel, rt->peers);
-	if (ret) {
-		fail(f, "cannot fill the peer trie: %s", strerror(-ret));
-		goto err;
-	}
+	ret = prepare_bpf(s, u, rt, log);
+	if (ret)
+		return ret;
 
 	/* Everything that undoes it, in the journal before any change. */
 	state = json_object_new_object();
 	json_object_object_add(state, "mechanism", json_object_new_string("bpf"));
-	json_object_object_add(state, "netns", json_object_new_uint64(
-				netns_ino("/proc/self/ns/net")));
 	devs = json_object_new_array();
 	json_object_object_add(state, "devices", devs);
 	for (i = 0; i < l->ndevs; i++) {
-		bool l3 = l3_device(l->devs[i]);
-		__u32 h;
-
-		ifindex = if_nametoindex(l->devs[i]);
-		if (!ifindex)
-			continue;	/* gone since getifaddrs */
-		has = clsact_kind(ifindex, kind, sizeof(kind));
-		if (has < 0) {
-			ret = has;
-			fail(f, "%s: cannot read its qdiscs: %s", l->devs[i],
-			     strerror(-ret));
-			goto err;
-		}
-		if (has && strcmp(kind, "clsact")) {
-			ret = -EBUSY;
-			fail(f, "%s has an '%s' qdisc at ingress; the partition needs clsact there (remove it, or leave this device out of the drill)",
-			     l->devs[i], kind);
-			goto err;
-		}
-		h = free_handle(ifindex, has);
-		if (!h) {
-			ret = -EBUSY;
-			fail(f, "%s: no free filter handle at priority %u",
-			     l->devs[i], PART_PRIO);
-			goto err;
-		}
-		dj = json_object_new_object();
-		json_object_object_add(dj, "dev",
-				       json_object_new_string(l->devs[i]));
-		json_object_object_add(dj, "ifindex",
-				       json_object_new_int(ifindex));
-		json_object_object_add(dj, "clsact", json_object_new_string(
-					       has ? "theirs" : "ours"));
-		filters = json_object_new_array();
-		for (k = 0; k < 2; k++) {
-			if (!(k ? ingress : egress))
-				continue;
-			fj = json_object_new_object();
-			json_object_object_add(fj, "dir", json_object_new_string(
-						       k ? "ingress" : "egress"));
-			json_object_object_add(fj, "prio",
-					       json_object_new_int(PART_PRIO));
-			json_object_object_add(fj, "handle",
-					       json_object_new_int(h));
-			json_object_object_add(fj, "prog", json_object_new_int64(
-					rt->prog_id[k + (l3 ? 2 : 0)]));
-			json_object_array_add(filters, fj);
-		}
-		json_object_object_add(dj, "filters", filters);
-		json_object_array_add(devs, dj);
+		ret = record_dev(u, l->devs[i], rt->skel, egress, ingress,
+				 devs);
+		if (ret)
+			goto out;
 	}
-	ret = fl_undo_save(u, state);
+	ret = fl_netns_record(state);
+	if (!ret)
+		ret = fl_undo_save(u, state);
 	if (ret)
-		goto err;
+		goto out;
 
 	for (i = 0; i < json_object_array_length(devs); i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
-		const char *dev;
-		bool l3;
-
 		dj = json_object_array_get_idx(devs, i);
-		dev = json_object_get_string(json_object_object_get(dj, "dev"));
-		l3 = l3_device(dev);
-		hook.ifindex = json_object_get_int(
-				json_object_object_get(dj, "ifindex"));
-		if (!strcmp(json_object_get_string(
-				json_object_object_get(dj, "clsact")), "ours")) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			ret = bpf_tc_hook_create(&hook);
-			if (ret == -EEXIST) {
-				/* Someone else's, made meanwhile: keep it. */
-				json_object_object_add(dj, "clsact",
-					json_object_new_string("theirs"));
-				ret = fl_undo_save(u, state);
-			}
-			if (ret) {
-				fail(f, "%s: cannot add the clsact qdisc: %s",
-				     dev, strerror(-ret));
-				goto err;
-			}
-		}
-		filters = json_object_object_get(dj, "filters");
-		for (k = 0; k < json_object_array_length(filters); k++) {
-			const char *dir;
-			struct bpf_program *p;
-
-			fj = json_object_array_get_idx(filters, k);
-			dir = json_object_get_string(
-				json_object_object_get(fj, "dir"));
-			DECLARE_LIBBPF_OPTS(bpf_tc_opts, o,
-				.handle = json_object_get_int(
-					json_object_object_get(fj, "handle")),
-				.priority = PART_PRIO);
-			hook.attach_point = hook_of(dir);
-			if (hook.attach_point == BPF_TC_EGRESS)
-				p = l3 ? rt->skel->progs.part_egress_l3 :
-					 rt->skel->progs.part_egress;
-			else
-				p = l3 ? rt->skel->progs.part_ingress_l3 :
-					 rt->skel->progs.part_ingress;
-			o.prog_fd = bpf_program__fd(p);
-			ret = bpf_tc_attach(&hook, &o);
-			if (ret) {
-				fail(f, "%s: cannot attach the %s filter: %s",
-				     dev, dir, strerror(-ret));
-				goto err;
-			}
-		}
-		json_object_array_add(rt->devices, json_object_new_string(dev));
+		ret = attach_dev(u, state, dj, rt->skel);
+		if (ret)
+			goto out;
+		json_object_array_add(rt->devices, json_object_get(
+				json_object_object_get(dj, "dev")));
 	}
+out:
 	json_object_put(state);
-	rt->next = rts;
-	rts = rt;
-	return 0;
-err:
-	json_object_put(state);
-	rt_free(rt);
+	return ret;
+}
+
+/* libbpf's netlink messages stay out of the terminal; errors say why. */
+static int apply_bpf(const struct partition_spec *s, struct fl_undo *u,
+		     const struct part_local *l, struct part_rt *rt)
+{
+	struct bpf_log log;
+	int ret;
+
+	bpf_log_begin(&log);
+	ret = apply_bpf_quiet(s, u, l, rt, &log);
+	bpf_log_end(&log);
 	return ret;
 }
 
@@ -1351,37 +1240,24 @@ static int revert_dev(json_object *dj)
 	return ret == -ENOENT || ret == -EINVAL ? 0 : ret;
 }
 
-static int revert_bpf_quiet(json_object *state);
-
+/*
+ * Detach every filter of the record by its priority and handle (in the
+ * record's network namespace, where core runs it), and the clsact
+ * faultline added.  The programs stay loaded until release destroys the
+ * skeleton, or until the runner exits.
+ */
 static int revert_bpf(json_object *state)
 {
-	libbpf_print_fn_t old = libbpf_set_print(bpf_log_cb);
-	int ret;
+	json_object *devs, *dj;
+	struct bpf_log log;
+	size_t i;
+	int ret, err = 0;
 
-	ret = revert_bpf_quiet(state);
-	libbpf_set_print(old);
-	return ret;
-}
-
-static int revert_bpf_quiet(json_object *state)
-{
-	json_object *devs, *dj, *fj, *filters;
-	size_t i, k;
-	int ret, err = 0, back;
-
-	ret = netns_enter(json_object_get_uint64(
-				json_object_object_get(state, "netns")), &back);
-	if (ret) {
-		fl_err("partition: the record is for network namespace %llu, which is not ours and not found under /run/netns: run 'faultline recover' inside it",
-		       (unsigned long long)json_object_get_uint64(
-				json_object_object_get(state, "netns")));
-		return -EXDEV;
-	}
 	if (!json_object_object_get_ex(state, "devices", &devs) ||
-	    !json_object_is_type(devs, json_type_array)) {
-		netns_leave(back);
+	    !json_object_is_type(devs, json_type_array))
 		return 0;
-	}
+	/* libbpf's netlink messages stay out of the terminal. */
+	bpf_log_begin(&log);
 	for (i = 0; i < json_object_array_length(devs); i++) {
 		dj = json_object_array_get_idx(devs, i);
 		ret = revert_dev(dj);
@@ -1391,14 +1267,8 @@ static int revert_bpf_quiet(json_object *state)
 			       strerror(-ret));
 			err = err ? err : ret;
 		}
-		filters = json_object_object_get(dj, "filters");
-		for (k = 0; k < json_object_array_length(filters); k++) {
-			fj = json_object_array_get_idx(filters, k);
-			rt_drop(NULL, json_object_get_int64(
-					json_object_object_get(fj, "prog")));
-		}
 	}
-	netns_leave(back);
+	bpf_log_end(&log);
 	return err;
 }
 
@@ -1538,8 +1408,81 @@ static int part_tree(struct netem_applier *a, int ifindex, const char *dev,
 	return ret;
 }
 
-static int apply_netem(struct fl_fault *f, struct fl_undo *u,
-		       const struct part_local *l)
+/* The devices the fallback changes, as recorded, in record order. */
+struct netem_plan {
+	int ifx[MAX_DEVS];
+	struct netem_ingress in[MAX_DEVS];
+	char ifb[MAX_DEVS][IFNAMSIZ];
+	size_t n;
+};
+
+/* Each device's saved tc state and what changes, into devs. */
+static int plan_netem(struct netem_applier *a, const struct fl_fault *f,
+		      const struct part_local *l, bool egress, bool ingress,
+		      struct netem_plan *p, json_object *devs)
+{
+	json_object *saved;
+	size_t i, n = 0;
+	int ret = 0;
+
+	for (i = 0; i < l->ndevs; i++) {
+		p->ifx[n] = if_nametoindex(l->devs[i]);
+		if (!p->ifx[n])
+			continue;	/* gone since getifaddrs */
+		ret = tc_state_save(p->ifx[n], &saved);
+		if (ret)
+			return netem_fail(a, ret, "cannot read the tc state of %s",
+					  l->devs[i]);
+		if (ingress)
+			ret = netem_ingress_plan(a, p->ifx[n], saved,
+						 l->devs[i], &p->in[n]);
+		netem_ifb_name(f, l->devs[i], p->ifb[n], IFNAMSIZ);
+		if (!ret)
+			json_object_array_add(devs, netem_record(l->devs[i],
+					p->ifx[n], egress, p->ifb[n],
+					ingress ? &p->in[n] : NULL, saved));
+		json_object_put(saved);
+		if (ret)
+			return ret;
+		p->n = ++n;
+	}
+	return 0;
+}
+
+/* Device i of the plan: its root tree, and its ifb for ingress. */
+static int build_netem(struct netem_applier *a, const struct partition_spec *s,
+		       const struct netem_plan *p, size_t i, const char *dev,
+		       struct part_rt *rt)
+{
+	bool egress = !s->one_way || rt->group == 0;
+	bool ingress = !s->one_way || rt->group != 0;
+	int ret, ifb_index;
+
+	if (egress) {
+		ret = part_tree(a, p->ifx[i], dev, s, rt->group, true);
+		if (ret)
+			return ret;
+	}
+	if (ingress) {
+		ret = netem_ifb_add(a, p->ifb[i], &ifb_index);
+		if (ret)
+			return ret;
+		json_object_array_add(rt->ifbs,
+				      json_object_new_string(p->ifb[i]));
+		ret = part_tree(a, ifb_index, p->ifb[i], s, rt->group, false);
+		if (!ret)
+			ret = netem_ingress_hook(a, p->ifx[i], &p->in[i],
+						 ifb_index, dev);
+		if (ret)
+			return ret;
+	}
+	if (egress)
+		json_object_array_add(rt->devices, json_object_new_string(dev));
+	return 0;
+}
+
+static int apply_netem(const struct fl_fault *f, struct fl_undo *u,
+		       const struct part_local *l, struct part_rt *rt)
 {
 	static const struct netem_spec drop = {
 		.loss_model = NETEM_LOSS_RANDOM,
@@ -1550,19 +1493,18 @@ static int apply_netem(struct fl_fault *f, struct fl_undo *u,
 	const struct partition_spec *s = f->priv;
 	bool egress = !s->one_way || l->group == 0;
 	bool ingress = !s->one_way || l->group != 0;
-	struct netem_applier a = { .f = f, .s = &drop,
+	struct netem_applier a = { .f = f, .u = u, .s = &drop,
 				   .limit = NETEM_DEFAULT_LIMIT };
-	struct netem_ingress in[MAX_DEVS];
-	char ifb[MAX_DEVS][IFNAMSIZ];
-	int ifx[MAX_DEVS], ifb_index;
-	json_object *state, *devs, *saved;
-	struct part_rt *rt = NULL;
-	size_t i, n = 0, npeers = 0;
+	json_object *state, *devs;
+	struct netem_plan *p;
+	size_t i;
 	int ret;
 
 	a.buf = malloc(TC_BUFSZ);
+	p = calloc(1, sizeof(*p));
 	state = json_object_new_object();
-	if (!a.buf || !state) {
+	rt->ifbs = json_object_new_array();
+	if (!a.buf || !p || !state || !rt->ifbs) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1570,86 +1512,27 @@ static int apply_netem(struct fl_fault *f, struct fl_undo *u,
 			       json_object_new_string("netem"));
 	devs = json_object_new_array();
 	json_object_object_add(state, "devices", devs);
-	for (i = 0; i < l->ndevs; i++) {
-		ifx[n] = if_nametoindex(l->devs[i]);
-		if (!ifx[n])
-			continue;	/* gone since getifaddrs */
-		ret = tc_state_save(ifx[n], &saved);
-		if (ret) {
-			ret = netem_fail(&a, ret, "cannot read the tc state of %s",
-					 l->devs[i]);
-			goto out;
-		}
-		if (ingress)
-			ret = netem_ingress_plan(&a, ifx[n], saved, l->devs[i],
-						 &in[n]);
-		netem_ifb_name(f, l->devs[i], ifb[n], IFNAMSIZ);
-		if (!ret)
-			json_object_array_add(devs, netem_record(l->devs[i],
-					ifx[n], egress, ifb[n],
-					ingress ? &in[n] : NULL, saved));
-		json_object_put(saved);
-		if (ret)
-			goto out;
-		n++;
-	}
+	ret = plan_netem(&a, f, l, egress, ingress, p, devs);
+	if (ret)
+		goto out;
 	/* Every device's saved tc state, in the journal before any change. */
-	ret = fl_undo_save(u, state);
+	ret = fl_netns_record(state);
+	if (!ret)
+		ret = fl_undo_save(u, state);
 	if (ret) {
 		ret = netem_fail(&a, ret, "cannot save the undo record");
 		goto out;
 	}
-
-	for (i = 0; i < s->ngroups; i++)
-		if (is_peer(s, l->group, i))
-			npeers += s->groups[i].n;
-	rt = calloc(1, sizeof(*rt));
-	if (!rt) {
-		ret = -ENOMEM;
-		goto out;
+	for (i = 0; i < p->n; i++) {
+		ret = build_netem(&a, s, p, i, json_object_get_string(
+				json_object_object_get(json_object_array_get_idx(
+						devs, i), "device")), rt);
+		if (ret)
+			goto out;
 	}
-	rt->f = f;
-	rt->group = l->group;
-	rt->npeers = npeers;
-	rt->peers = json_object_new_array();
-	rt->devices = json_object_new_array();
-	rt->ifbs = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		const char *dev = json_object_get_string(json_object_object_get(
-			json_object_array_get_idx(devs, i), "device"));
-
-		if (egress) {
-			ret = part_tree(&a, ifx[i], dev, s, l->group, true);
-			if (ret)
-				goto out;
-		}
-		if (ingress) {
-			ret = netem_ifb_add(&a, ifb[i], &ifb_index);
-			if (ret)
-				goto out;
-			json_object_array_add(rt->ifbs,
-					      json_object_new_string(ifb[i]));
-			ret = part_tree(&a, ifb_index, ifb[i], s, l->group,
-					false);
-			if (!ret)
-				ret = netem_ingress_hook(&a, ifx[i], &in[i],
-							 ifb_index, dev);
-			if (ret)
-				goto out;
-		}
-		if (egress)
-			json_object_array_add(rt->devices,
-					      json_object_new_string(dev));
-	}
-	peer_list(s, l->group, rt->peers);
-	rt->next = rts;
-	rts = rt;
-	rt = NULL;
-	ret = 0;
 out:
-	if (rt)
-		rt_free(rt);
 	json_object_put(state);
+	free(p);
 	free(a.buf);
 	return ret;
 }
@@ -1677,26 +1560,65 @@ static int revert_netem(json_object *state)
 	return err;
 }
 
-static int partition_apply(struct fl_fault *f, struct fl_undo *u)
+/* The handle of a fault that cuts here: this host's group and its peers. */
+static struct part_rt *rt_new(const struct partition_spec *s, int group)
+{
+	struct part_rt *rt = calloc(1, sizeof(*rt));
+	size_t i;
+
+	if (!rt)
+		return NULL;
+	rt->one_way = s->one_way;
+	rt->group = group;
+	for (i = 0; i < s->ngroups; i++)
+		if (is_peer(s, group, i))
+			rt->npeers += s->groups[i].n;
+	rt->peers = json_object_new_array();
+	rt->devices = json_object_new_array();
+	if (!rt->peers || !rt->devices) {
+		rt_free(rt);
+		return NULL;
+	}
+	peer_list(s, group, rt->peers);
+	return rt;
+}
+
+static int partition_apply(const struct fl_fault *f, struct fl_undo *u,
+			   void **out)
 {
 	const struct partition_spec *s = f->priv;
 	struct part_local l;
+	struct part_rt *rt;
 	char why[1024];
+	int ret;
 
+	*out = NULL;
 	if (!s)
 		return -EINVAL;
 	find_local(s, &l);
 	if (l.group < 0)
 		return 0;		/* not in the drill: nothing to cut */
+	rt = rt_new(s, l.group);
+	if (!rt)
+		return -ENOMEM;
 	switch (pick(why, sizeof(why))) {
 	case PART_BPF:
-		return apply_bpf(f, u, &l);
+		ret = apply_bpf(s, u, &l, rt);
+		break;
 	case PART_NETEM:
-		return apply_netem(f, u, &l);
+		ret = apply_netem(f, u, &l, rt);
+		break;
 	default:
-		fail(f, "%s", why);
-		return -EOPNOTSUPP;
+		fl_undo_why(u, "%s", why);
+		ret = -EOPNOTSUPP;
+		break;
 	}
+	if (ret) {
+		rt_free(rt);
+		return ret;
+	}
+	*out = rt;
+	return 0;
 }
 
 static int partition_revert(json_object *state)
@@ -1714,15 +1636,13 @@ static int partition_revert(json_object *state)
 
 static void observe_common(const struct part_rt *rt, json_object *out)
 {
-	const struct partition_spec *s = rt->f->priv;
-
 	json_object_object_add(out, "group", json_object_new_int(rt->group + 1));
 	json_object_object_add(out, "npeers",
 			       json_object_new_uint64(rt->npeers));
 	json_object_object_add(out, "peers", json_object_get(rt->peers));
 	json_object_object_add(out, "devices", json_object_get(rt->devices));
 	json_object_object_add(out, "one-way",
-			       json_object_new_boolean(s && s->one_way));
+			       json_object_new_boolean(rt->one_way));
 }
 
 /* The fallback: the drops of the netem leaves (keep rules count none). */
@@ -1754,7 +1674,7 @@ static int observe_netem(const struct part_rt *rt, json_object *out)
 	return 0;
 }
 
-static int partition_observe(const struct fl_fault *f, json_object *out)
+static int partition_observe(void *handle, json_object *out)
 {
 	static const char *const names[PART_NR_COUNTERS] = {
 		[PART_DROP_EGRESS] = "egress",
@@ -1762,14 +1682,12 @@ static int partition_observe(const struct fl_fault *f, json_object *out)
 		[PART_KEPT_EGRESS] = "egress",
 		[PART_KEPT_INGRESS] = "ingress",
 	};
+	const struct part_rt *rt = handle;
 	json_object *dropped, *kept;
-	struct part_rt *rt;
 	int ncpu, fd;
 	__u64 *v, sum;
 	__u32 key;
 
-	for (rt = rts; rt && rt->f != f; rt = rt->next)
-		;
 	if (!rt) {
 		json_object_object_add(out, "group", NULL);
 		json_object_object_add(out, "note", json_object_new_string(
@@ -1805,21 +1723,21 @@ static int partition_observe(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
-static void partition_free_all(struct fl_fault *f)
+static void partition_release(void *handle)
 {
-	rt_drop(f, 0);
-	partition_free(f);
+	rt_free(handle);
 }
 
 const struct fl_engine partition_engine = {
 	.name = "partition",
 	.summary = "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)",
 	.parse = partition_parse,
-	.free = partition_free_all,
+	.spec_free = partition_spec_free,
 	.check = partition_check,
-	.apply = partition_apply,
-	.revert = partition_revert,
 	.describe = partition_describe,
-	.observe = partition_observe,
 	.resources = partition_resources,
+	.apply = partition_apply,
+	.observe = partition_observe,
+	.revert = partition_revert,
+	.release = partition_release,
 };

@@ -31,7 +31,7 @@
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/tc.h>
 
-#include "core/faultline.h"
+#include "netem/netem.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK		270
@@ -412,7 +412,7 @@ static int run_probes(void)
 	return 0;
 }
 
-int fl_kernel_has_qdisc(const char *kind, char *why, size_t len)
+int netem_has_qdisc(const char *kind, char *why, size_t len)
 {
 	size_t i;
 

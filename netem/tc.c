@@ -1,19 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A device's tc state over rtnetlink: dumps, the save of a whole tree into
- * JSON (raw TCA_OPTIONS payloads) and its exact replay, counters, ifb links
- * and network namespace switching.  No tc or ip process is involved.
+ * JSON (raw TCA_OPTIONS payloads) and its exact replay, counters and ifb
+ * links.  No tc or ip process is involved.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -37,7 +33,7 @@
 #endif
 
 static struct mnl_socket *nl_sock;
-static uint64_t nl_netns;
+static struct fl_netns_id nl_netns;
 static unsigned int nl_seq;
 static char last_err[256];
 
@@ -48,11 +44,12 @@ const char *tc_last_error(void)
 
 struct mnl_socket *tc_nl(void)
 {
-	uint64_t ns = tc_netns_id();
+	struct fl_netns_id ns = { 0, 0 };
 	int one = 1;
 
 	/* A socket belongs to the namespace it was opened in. */
-	if (nl_sock && nl_netns != ns) {
+	fl_netns_self(&ns);
+	if (nl_sock && !fl_netns_eq(&nl_netns, &ns)) {
 		mnl_socket_close(nl_sock);
 		nl_sock = NULL;
 	}
@@ -1527,93 +1524,4 @@ int tc_link_del(const char *name)
 out:
 	nl_socket_free(sk);
 	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* Network namespaces.                                                 */
-
-static uint64_t ns_id_of(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return 0;
-	return (uint64_t)st.st_dev << 32 ^ st.st_ino;
-}
-
-uint64_t tc_netns_id(void)
-{
-	return ns_id_of("/proc/self/ns/net");
-}
-
-uint64_t tc_netns_ino(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : (uint64_t)st.st_ino;
-}
-
-static int try_enter(const char *path, uint64_t id, int *oldfd)
-{
-	int fd, old;
-
-	if (ns_id_of(path) != id)
-		return -ENOENT;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	old = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (old < 0 || setns(fd, CLONE_NEWNET)) {
-		int ret = -errno;
-
-		if (old >= 0)
-			close(old);
-		close(fd);
-		return ret;
-	}
-	close(fd);
-	*oldfd = old;
-	return 0;
-}
-
-int tc_netns_enter(uint64_t id, int *oldfd)
-{
-	char path[300];
-	struct dirent *de;
-	DIR *d;
-	int ret = -ENOENT;
-
-	*oldfd = -1;
-	if (!id || id == tc_netns_id())
-		return 0;
-	d = opendir("/run/netns");
-	while (d && (de = readdir(d)) && ret == -ENOENT) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		ret = try_enter(path, id, oldfd);
-	}
-	if (d)
-		closedir(d);
-	if (ret != -ENOENT)
-		return ret;
-	d = opendir("/proc");
-	while (d && (de = readdir(d)) && ret == -ENOENT) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		ret = try_enter(path, id, oldfd);
-	}
-	if (d)
-		closedir(d);
-	return ret;
-}
-
-void tc_netns_leave(int oldfd)
-{
-	if (oldfd < 0)
-		return;
-	if (setns(oldfd, CLONE_NEWNET))
-		perror("faultline: setns back");
-	close(oldfd);
 }

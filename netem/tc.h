@@ -131,18 +131,6 @@ int tc_ifb_add(const char *name, int *ifindex);
 /* Delete a link by name; a missing one is done. */
 int tc_link_del(const char *name);
 
-/*
- * The network namespace: its identity (the nsfs inode), and a temporary
- * switch into the namespace with that identity (looked up in /run/netns
- * and /proc/PID/ns/net) for revert from another namespace.  *oldfd is -1
- * when no switch was needed; -ENOENT when the namespace is gone.
- */
-uint64_t tc_netns_id(void);
-/* The nsfs inode alone, as stat(1) shows it: for the device locks. */
-uint64_t tc_netns_ino(void);
-int tc_netns_enter(uint64_t id, int *oldfd);
-void tc_netns_leave(int oldfd);
-
 /* Hex of bytes (malloc'ed) and back. */
 char *tc_hex(const void *p, size_t len);
 int tc_unhex(const char *s, void **out, size_t *len);

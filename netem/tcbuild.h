@@ -6,7 +6,8 @@
  * device.  The partition fault's netem fallback builds its trees with
  * them, and reverts each device through the netem engine's revert.
  *
- * Every function returns 0 or -errno; on error a->f->detail says why.
+ * Every function returns 0 or -errno; on error it has said why through
+ * fl_undo_why(a->u) (when a->u is set).
  */
 #ifndef FAULTLINE_NETEM_TCBUILD_H
 #define FAULTLINE_NETEM_TCBUILD_H
@@ -19,13 +20,14 @@
 #include "netem/netem_spec.h"
 
 struct netem_applier {
-	struct fl_fault *f;
+	const struct fl_fault *f;
+	struct fl_undo *u;		/* where a failure's reason goes */
 	const struct netem_spec *s;	/* the netem options of the leaf */
 	char *buf;			/* TC_BUFSZ */
 	uint32_t limit;			/* the leaf's packet limit */
 };
 
-/* Set a->f->detail to "msg: strerror: kernel's message"; returns err. */
+/* Say "msg: strerror: kernel's message" through fl_undo_why; returns err. */
 int netem_fail(struct netem_applier *a, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -33,6 +35,11 @@ int netem_fail(struct netem_applier *a, int err, const char *fmt, ...)
 const char *netem_parent_kind(void);
 /* Handles faultline owns (fa17:, fa18:), for tc_state_restore_root. */
 bool netem_owned(uint32_t handle);
+/*
+ * The lock of a device, for resources: "dev:INO:NAME", with the inode of
+ * this thread's network namespace (device names repeat across them).
+ */
+int netem_dev_lock(const char *dev, json_object *out);
 /* The ifb device name faultline uses for fault f and device dev. */
 void netem_ifb_name(const struct fl_fault *f, const char *dev, char *buf,
 		    size_t len);

@@ -14,6 +14,7 @@
 
 #include "tools/cmds.h"
 #include "bpf/bpfault.h"
+#include "netem/netem.h"
 
 #define WHY_LEN		256
 
@@ -109,8 +110,8 @@ static void gather(struct facts *fx)
 	fx->capeff = read_capeff();
 	check_rundir(fx);
 	for (i = 0; i < ARRAY_SIZE(qdisc_kinds); i++)
-		fx->q[i].ret = fl_kernel_has_qdisc(qdisc_kinds[i], fx->q[i].why,
-						   WHY_LEN);
+		fx->q[i].ret = netem_has_qdisc(qdisc_kinds[i], fx->q[i].why,
+					       WHY_LEN);
 	for (i = 0; i < FL_BPF_NR_FEATURES; i++)
 		fx->b[i].ret = fl_bpf_probe(i, fx->b[i].why, WHY_LEN);
 }

@@ -11,8 +11,13 @@
  * fa18:, ifb devices fl-ifb-*, cls_bpf filters and BPF programs with
  * faultline's program names, in every network namespace it can reach.
  * Limits written to a cgroup of the user's cannot be told apart by a scan.
- * Each subsystem knows its own objects and scans for them behind its
- * public header; this file only composes the scans and prints.
+ * Each engine knows its own objects and scans for them (its .scan op);
+ * this file only composes the scans, in the engine list's order, and
+ * prints.
+ *
+ * A record whose network namespace no longer exists is done: the
+ * namespace took everything in it along.  recover says so and removes
+ * the record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +28,6 @@
 #include <unistd.h>
 
 #include "tools/cmds.h"
-#include "bpf/bpfault.h"
-#include "cgroup/memcg.h"
-#include "netem/netem.h"
 
 /* The runs, listed under the journal's lock (no run is half-made). */
 static int list_locked(struct fl_run_info **runs, size_t *n)
@@ -45,7 +47,7 @@ static int list_locked(struct fl_run_info **runs, size_t *n)
 }
 
 /* ------------------------------------------------------------------ */
-/* The scan: what faultline makes, found by name by each subsystem.    */
+/* The scan: what faultline makes, found by name by each engine.       */
 
 static void found(void *ctx, const char *kind, const char *what,
 		  const char *where, const char *remove)
@@ -66,10 +68,12 @@ static json_object *scan_machine(const struct fl_run_info *runs,
 	json_object *arr = json_object_new_array();
 	struct fl_found f = { .fn = found, .ctx = arr, .runs = runs,
 			      .nruns = nruns };
+	const struct fl_engine *e;
+	size_t i;
 
-	fl_scratch_scan_leftovers(&f);
-	netem_scan_leftovers(&f);
-	bpfault_scan_leftovers(&f);
+	for (i = 0; (e = fl_engine_at(i)); i++)
+		if (e->scan)
+			e->scan(&f);
 	return arr;
 }
 
@@ -103,11 +107,12 @@ static size_t print_scan(json_object *found_arr, const char *why)
 
 static void print_result(json_object *res)
 {
-	json_object *id, *rev, *fail;
+	json_object *id, *rev, *gone = NULL, *fail;
 	size_t i;
 
 	json_object_object_get_ex(res, "run", &id);
 	json_object_object_get_ex(res, "reverted", &rev);
+	json_object_object_get_ex(res, "gone", &gone);
 	json_object_object_get_ex(res, "failed", &fail);
 	for (i = 0; rev && i < json_object_array_length(rev); i++) {
 		json_object *o = json_object_array_get_idx(rev, i), *f, *e;
@@ -117,6 +122,17 @@ static void print_result(json_object *res)
 		printf("run %s: fault %s (%s) reverted\n",
 		       json_object_get_string(id), json_object_get_string(f),
 		       json_object_get_string(e));
+	}
+	for (i = 0; gone && i < json_object_array_length(gone); i++) {
+		json_object *o = json_object_array_get_idx(gone, i);
+		json_object *f = NULL, *e = NULL, *w = NULL;
+
+		json_object_object_get_ex(o, "fault", &f);
+		json_object_object_get_ex(o, "engine", &e);
+		json_object_object_get_ex(o, "why", &w);
+		printf("run %s: fault %s (%s): nothing to revert: %s\n",
+		       json_object_get_string(id), json_object_get_string(f),
+		       json_object_get_string(e), json_object_get_string(w));
 	}
 	for (i = 0; fail && i < json_object_array_length(fail); i++) {
 		json_object *o = json_object_array_get_idx(fail, i);

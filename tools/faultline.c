@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup/memcg.h"
 #include "netem/netem.h"
 #include "tools/cmds.h"
 
@@ -170,6 +171,10 @@ int main(int argc, char **argv)
 	size_t i;
 	int argi;
 
+	/* The binary composes itself: its engines, and how run places the
+	 * commands it starts. */
+	fl_engines_set(fl_builtin_engines, fl_builtin_nengines);
+	fl_placer_set(&fl_scratch_placer);
 	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
 		const char *a = argv[argi];
 

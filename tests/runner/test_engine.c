@@ -46,19 +46,19 @@ static void sleep_ns(uint64_t ns)
 		;
 }
 
-static int test_parse(struct fl_experiment *exp, struct fl_fault *f,
-		      const struct fl_node *spec, struct fl_diag *d)
+static int test_parse(struct fl_experiment *exp, const struct fl_fault *f,
+		      const struct fl_node *spec, void **out, struct fl_diag *d)
 {
 	struct test_spec *s;
 	const struct fl_node *n;
 	int ret = 0;
 
-	if (fl_map_check(spec, test_keys, "test", d))
-		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	f->priv = s;
+	*out = s;
+	if (fl_map_check(spec, test_keys, "test", d))
+		return -EINVAL;
 	n = fl_map_need(spec, "file", "test", d);
 	if (!n || fl_get_string(n, "file", &s->file, d))
 		ret = -EINVAL;
@@ -82,17 +82,14 @@ static int test_parse(struct fl_experiment *exp, struct fl_fault *f,
 	return ret;
 }
 
-static void test_free(struct fl_fault *f)
+static void test_spec_free(void *spec)
 {
-	struct test_spec *s = f->priv;
+	struct test_spec *s = spec;
 
-	if (!s)
-		return;
 	free(s->file);
 	free(s->value);
 	free(s->fail_check);
 	free(s);
-	f->priv = NULL;
 }
 
 static int test_check(const struct fl_fault *f, char *why, size_t len)
@@ -170,7 +167,7 @@ static int spit(const char *path, const char *data)
 	return ret;
 }
 
-static int test_apply(struct fl_fault *f, struct fl_undo *u)
+static int test_apply(const struct fl_fault *f, struct fl_undo *u, void **rt)
 {
 	const struct test_spec *s = f->priv;
 	json_object *st;
@@ -193,9 +190,7 @@ static int test_apply(struct fl_fault *f, struct fl_undo *u)
 	if (ret)
 		return ret;
 	if (s->fail_apply) {
-		if (f->detail)
-			free(f->detail);
-		f->detail = strdup("fail-apply is set");
+		fl_undo_why(u, "fail-apply is set");
 		return -EIO;
 	}
 	ret = spit(s->file, s->value);
@@ -203,6 +198,8 @@ static int test_apply(struct fl_fault *f, struct fl_undo *u)
 		return ret;
 	if (s->apply_delay)
 		sleep_ns(s->apply_delay);
+	/* The handle: the spec, for observe. */
+	*rt = (void *)s;
 	return 0;
 }
 
@@ -240,9 +237,9 @@ static int test_describe(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
-static int test_observe(const struct fl_fault *f, json_object *out)
+static int test_observe(void *rt, json_object *out)
 {
-	const struct test_spec *s = f->priv;
+	const struct test_spec *s = rt;
 	char *now = slurp(s->file);
 
 	json_object_object_add(out, "file", json_object_new_string(s->file));
@@ -266,7 +263,7 @@ static const struct fl_engine test_engine = {
 	.name = "test",
 	.summary = "write a file (runner tests only)",
 	.parse = test_parse,
-	.free = test_free,
+	.spec_free = test_spec_free,
 	.check = test_check,
 	.apply = test_apply,
 	.revert = test_revert,

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Targets resolved: the one service that tells every engine where a
+ * target is now (a process in it, its folder in the memory hierarchy and
+ * in the v2 hierarchy, its network namespace), the processes in it, the
+ * one reader of /proc/PID/cgroup, and the lock a target holds.  Engines
+ * ask here instead of reading /proc and cgroupfs themselves.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/faultline.h"
+
+static const struct fl_placer *placer;
+
+void fl_placer_set(const struct fl_placer *p)
+{
+	placer = p;
+}
+
+const struct fl_placer *fl_placer_get(void)
+{
+	return placer;
+}
+
+int fl_target_cgroup_path(const struct fl_target *t, const char *root,
+			  char *buf, size_t len)
+{
+	const struct fl_kernel *k;
+	int n;
+
+	if (t->kind != FL_TARGET_CGROUP || !t->cgroup)
+		return -EINVAL;
+	if (t->cgroup[0] == '/') {
+		n = snprintf(buf, len, "%s", t->cgroup);
+	} else {
+		if (!root) {
+			k = fl_kernel_get();
+			root = k->unified_root[0] ? k->unified_root :
+						    k->memory_root;
+		}
+		if (!root || !root[0])
+			return -ENOENT;
+		n = snprintf(buf, len, "%s/%s", root, t->cgroup);
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int fl_target_resource(const struct fl_target *t, char *buf, size_t len)
+{
+	char path[4096];
+	int n;
+
+	if (t->kind == FL_TARGET_PID && t->pid > 0)
+		n = snprintf(buf, len, "pid:%d", (int)t->pid);
+	else if (t->kind == FL_TARGET_CGROUP &&
+		 !fl_target_cgroup_path(t, NULL, path, sizeof(path)))
+		n = snprintf(buf, len, "cgroup:%s", path);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int fl_target_check(const struct fl_target *t, char *why, size_t len)
+{
+	const struct fl_kernel *k;
+	char path[512];
+	struct stat st;
+
+	switch (t->kind) {
+	case FL_TARGET_PID:
+		if (kill(t->pid, 0) && errno == ESRCH) {
+			snprintf(why, len, "target '%s': no process with pid %d",
+				 t->name, (int)t->pid);
+			return -ESRCH;
+		}
+		return 0;
+	case FL_TARGET_CGROUP:
+		if (t->cgroup[0] == '/') {
+			if (!stat(t->cgroup, &st) && S_ISDIR(st.st_mode))
+				return 0;
+			snprintf(why, len, "target '%s': no cgroup at %s",
+				 t->name, t->cgroup);
+			return -ENOENT;
+		}
+		/* Relative: it must exist in one of the hierarchies. */
+		k = fl_kernel_get();
+		if (k->unified_root[0] &&
+		    !fl_target_cgroup_path(t, k->unified_root, path,
+					   sizeof(path)) &&
+		    !stat(path, &st) && S_ISDIR(st.st_mode))
+			return 0;
+		if (k->memory_root[0] &&
+		    !fl_target_cgroup_path(t, k->memory_root, path,
+					   sizeof(path)) &&
+		    !stat(path, &st) && S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(why, len, "target '%s': no cgroup '%s' under %s%s%s",
+			 t->name, t->cgroup, k->unified_root,
+			 k->unified_root[0] && k->memory_root[0] ? " or " : "",
+			 k->memory_root);
+		return -ENOENT;
+	case FL_TARGET_COMMAND:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* /proc/PID/cgroup.                                                   */
+
+/* word is one of the comma-separated names in list ("cpu,cpuacct"). */
+static bool has_name(const char *list, size_t n, const char *word)
+{
+	size_t wl = strlen(word);
+
+	while (n) {
+		const char *c = memchr(list, ',', n);
+		size_t l = c ? (size_t)(c - list) : n;
+
+		if (l == wl && !memcmp(list, word, wl))
+			return true;
+		if (!c)
+			break;
+		n -= l + 1;
+		list = c + 1;
+	}
+	return false;
+}
+
+/*
+ * Lines are "ID:CONTROLLERS:PATH" (the path may hold colons).  The v2
+ * hierarchy is the one line "0::PATH"; a v1 one names its controllers,
+ * or "name=systemd" for a named hierarchy, which holds no controller and
+ * is never the answer.  Each hierarchy has one line: the first match is
+ * the only one.
+ */
+int fl_proc_cgroup(pid_t pid, const char *controller, char *buf,
+		   size_t len)
+{
+	const struct fl_cg_controller *c;
+	char path[64], line[4096];
+	bool v2 = !controller;
+	int ret = -ENOENT;
+	FILE *fp;
+
+	if (controller) {
+		c = fl_kernel_cg(controller);
+		v2 = c && c->mode == FL_CG_V2;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return errno == ESRCH ? -ENOENT : -errno;
+	while (ret == -ENOENT && fgets(line, sizeof(line), fp)) {
+		char *ctl, *cg;
+
+		line[strcspn(line, "\n")] = '\0';
+		ctl = strchr(line, ':');
+		cg = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!cg)
+			continue;
+		ctl++;
+		if (v2 ? strncmp(line, "0::", 3) :
+		    !has_name(ctl, cg - ctl, controller))
+			continue;
+		cg++;
+		if (*cg != '/')
+			continue;
+		ret = snprintf(buf, len, "%s", cg) >= (int)len ?
+		      -ENAMETOOLONG : 0;
+	}
+	fclose(fp);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Where a target is.                                                  */
+
+/* root + rel as one folder ("/" adds nothing); "" when it does not fit. */
+static void join(char *buf, size_t len, const char *root, const char *rel)
+{
+	int n = snprintf(buf, len, "%s%s", root, strcmp(rel, "/") ? rel : "");
+
+	if (n < 0 || (size_t)n >= len)
+		buf[0] = '\0';
+}
+
+static bool under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	return n && !strncmp(path, root, n) &&
+	       (!path[n] || path[n] == '/' || root[n - 1] == '/');
+}
+
+static int where_pid(const struct fl_target *t, struct fl_where *w,
+		     char *why, size_t len)
+{
+	const struct fl_kernel *k = fl_kernel_get();
+	char rel[512], path[64];
+	struct stat st;
+
+	w->pid = t->pid;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)t->pid);
+	if (t->pid <= 0 || stat(path, &st)) {
+		snprintf(why, len, "target '%s': no process with pid %d",
+			 t->name, (int)t->pid);
+		return -ESRCH;
+	}
+	w->netns.dev = st.st_dev;
+	w->netns.ino = st.st_ino;
+	if (k->memory_root[0] &&
+	    !fl_proc_cgroup(t->pid, "memory", rel, sizeof(rel)))
+		join(w->memory, sizeof(w->memory), k->memory_root, rel);
+	if (k->unified_root[0] &&
+	    !fl_proc_cgroup(t->pid, NULL, rel, sizeof(rel)))
+		join(w->unified, sizeof(w->unified), k->unified_root, rel);
+	return 0;
+}
+
+/*
+ * A cgroup target's folders: a relative one in each hierarchy there is,
+ * an absolute one in the hierarchy it is under.
+ */
+static int where_cgroup(const struct fl_target *t, struct fl_where *w,
+			char *why, size_t len)
+{
+	const struct fl_kernel *k = fl_kernel_get();
+	int ret;
+
+	if (k->memory_root[0]) {
+		ret = fl_target_cgroup_path(t, k->memory_root, w->memory,
+					    sizeof(w->memory));
+		if (ret)
+			goto err;
+		if (!under(w->memory, k->memory_root))
+			w->memory[0] = '\0';
+	}
+	if (k->unified_root[0]) {
+		ret = fl_target_cgroup_path(t, k->unified_root, w->unified,
+					    sizeof(w->unified));
+		if (ret)
+			goto err;
+		if (!under(w->unified, k->unified_root))
+			w->unified[0] = '\0';
+	}
+	if (!w->memory[0] && !w->unified[0]) {
+		snprintf(why, len, "target '%s': %s is in no cgroup hierarchy "
+			 "of this machine", t->name, t->cgroup);
+		return -ENOENT;
+	}
+	return fl_netns_self(&w->netns);
+err:
+	snprintf(why, len, "target '%s': cgroup '%s': %s", t->name,
+		 t->cgroup ? t->cgroup : "", strerror(-ret));
+	return ret;
+}
+
+/*
+ * A command started by run: its process and its scratch cgroups (even
+ * when it left them).  Before it is started (plan): no process, and the
+ * scratch folders run would make are not known yet.
+ */
+static int where_command(const struct fl_target *t, struct fl_where *w,
+			 char *why, size_t len)
+{
+	int ret;
+
+	if (t->pid > 0) {
+		ret = where_pid(t, w, why, len);
+		if (ret) {
+			snprintf(why, len, "target '%s': the command (pid %d) "
+				 "is gone", t->name, (int)t->pid);
+			return ret;
+		}
+	} else {
+		ret = fl_netns_self(&w->netns);
+		if (ret)
+			return ret;
+	}
+	snprintf(w->memory, sizeof(w->memory), "%s",
+		 t->scratch_memory ? t->scratch_memory : "");
+	snprintf(w->unified, sizeof(w->unified), "%s",
+		 t->scratch_unified ? t->scratch_unified : "");
+	return 0;
+}
+
+int fl_target_where(const struct fl_target *t, struct fl_where *w,
+		    char *why, size_t len)
+{
+	memset(w, 0, sizeof(*w));
+	switch (t->kind) {
+	case FL_TARGET_PID:
+		return where_pid(t, w, why, len);
+	case FL_TARGET_CGROUP:
+		return where_cgroup(t, w, why, len);
+	case FL_TARGET_COMMAND:
+		return where_command(t, w, why, len);
+	}
+	snprintf(why, len, "target '%s': unknown kind", t->name);
+	return -EINVAL;
+}
+
+/* The pids listed in folder/cgroup.procs. */
+static int read_procs(const char *folder, pid_t **out, size_t *n)
+{
+	char path[600];
+	pid_t *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	long pid;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", folder);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -errno;
+	while (fscanf(fp, "%ld", &pid) == 1) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				fclose(fp);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt++] = (pid_t)pid;
+	}
+	fclose(fp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n)
+{
+	struct fl_where w;
+	char why[256];
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = fl_target_where(t, &w, why, sizeof(why));
+	if (ret)
+		return ret;
+	if (t->kind == FL_TARGET_CGROUP)
+		return read_procs(w.unified[0] ? w.unified : w.memory, out, n);
+	if (w.pid <= 0)
+		return 0;
+	*out = malloc(sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	(*out)[0] = w.pid;
+	*n = 1;
+	return 0;
+}
