@@ -276,7 +276,8 @@ check-vm: deps
 FUZZ_TIME	?= 120
 fuzz-prog	:= $(OUTPUT)tests/fuzz/fuzz_experiment
 fuzz-srcs	:= $(srctree)/tests/fuzz/fuzz_experiment.c \
-		   $(patsubst $(OUTPUT)%.o,$(srctree)/%.c,$(lib-objs))
+		   $(patsubst $(OUTPUT)%.o,$(srctree)/%.c,$(lib-objs)) \
+		   $(OUTPUT)tools/engines.c
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 		   $(filter-out $(CFLAGS) $(EXTRA_WARNINGS) -Werror,$(FL_CFLAGS))

@@ -16,7 +16,7 @@ PAGE8=${DOCS_MAN8:-$SRC/docs/faultline.8}
 # c_array FILE NAME: the strings of "static const char *const NAME[] = {".
 c_array() {
 	awk -v name="$2" '
-	!on && $0 ~ ("^static const char \\*const " name "\\[\\] = \\{") {
+	!on && $0 ~ ("^(static )?const char \\*const " name "\\[\\] = \\{") {
 		on = 1
 		sub(/^[^{]*\{/, "")
 	}
@@ -31,20 +31,29 @@ c_array() {
 	}' "$1"
 }
 
-# c_arrays FILE ERE: names of the static string arrays matching ERE.
+# c_arrays FILE ERE: names of the string arrays matching ERE.
 c_arrays() {
-	sed -n 's/^static const char \*const \([a-z0-9_]*\)\[\] = {.*/\1/p' "$1" |
+	sed -n 's/^\(static \)\{0,1\}const char \*const \([a-z0-9_]*\)\[\] = {.*/\2/p' "$1" |
 		grep -E -- "$2"
 }
 
-# c_engines FILE: "name" of each fault engine in FILE that has a parse op
-# (one a file-level "const struct fl_engine x = {" block).
+# c_engines FILE: "name parse-function" of each fault engine in FILE that
+# has a parse op (a file-level "const struct fl_engine x = {" block).
 c_engines() {
 	awk '
-	/^const struct fl_engine [a-z0-9_]+ = \{/ { on = 1; name = ""; parse = 0; next }
+	/^(static )?const struct fl_engine [a-z0-9_]+ = \{/ { on = 1; name = ""; parse = ""; next }
 	on && /^\t*\.name = "/ { s = $0; sub(/^[^"]*"/, "", s); sub(/".*/, "", s); name = s }
-	on && /^\t*\.parse = / { parse = 1 }
-	on && /^\};/ { if (parse && name != "") print name; on = 0 }' "$1"
+	on && /^\t*\.parse = / { s = $0; sub(/^[^=]*= */, "", s); sub(/[ ,].*/, "", s); parse = s }
+	on && /^\};/ { if (parse != "" && name != "") print name, parse; on = 0 }' "$1"
+}
+
+# c_defines FUNCTION: the sources that define it (not declare it).
+c_defines() {
+	grep -lE "^[a-z].*[ *]$1\(|^$1\(" "$SRC"/*/*.c 2>/dev/null | while read -r f; do
+		awk -v fn="$1" '
+		($0 ~ ("^[a-z].*[ *]" fn "\\(") || $0 ~ ("^" fn "\\(")) && $0 !~ /;[ \t]*$/ { found = 1 }
+		END { exit !found }' "$f" && echo "$f"
+	done
 }
 
 # The awk function that turns a roff line into rough text.
@@ -122,13 +131,31 @@ declare -A LOADER_SECTION=(
 	[report_keys]="REPORT"
 )
 
-# engine_files: the sources holding fault engines with a parse op.
-engine_files() {
+# Sources of an engine besides the file of its ops table and the file that
+# defines its parse function, for arrays (keys, value names) the engine
+# keeps elsewhere: ENGINE_FILES[engine]="folder/file.c ...".
+declare -A ENGINE_FILES=()
+
+# engine_list: "name parse-function ops-file" of every fault engine.
+engine_list() {
 	local f
 	for f in "$SRC"/*/*.c; do
 		case $f in "$SRC"/core/* | "$SRC"/tests/*) continue ;; esac
-		[ -n "$(c_engines "$f")" ] && echo "$f"
+		c_engines "$f" | sed "s|\$| $f|"
 	done
+}
+# engine_srcs NAME PARSE OPS: the files whose arrays are that engine's.
+engine_srcs() {
+	local x
+	{
+		echo "$3"
+		c_defines "$2"
+		for x in ${ENGINE_FILES[$1]:-}; do echo "$SRC/$x"; done
+	} | sort -u
+}
+# engine_folders: the folders that hold an engine.
+engine_folders() {
+	engine_list | awk '{ print $3 }' | xargs -n1 dirname | sort -u
 }
 
 # key_problems PAGE: one line per key (or array) the page misses; also
@@ -156,27 +183,40 @@ key_problems() {
 		c_arrays "$exp" "^$arr\$" >/dev/null ||
 			echo "core/experiment.c: no array $arr (update tests/host/docs.sh)"
 	done
-	for f in $(engine_files); do
-		e=$(c_engines "$f")
-		if [ "$(wc -l <<<"$e")" -ne 1 ]; then
-			echo "${f#"$SRC"/}: several engines ($e); update tests/host/docs.sh"
-			continue
-		fi
+	local parse ops
+	while read -r e parse ops; do
 		sec=${e^^}
 		if ! page_sections "$page" | grep -qxF -- "$sec"; then
-			echo "no section $sec for the $e engine (${f#"$SRC"/})"
+			echo "no section $sec for the $e engine (${ops#"$SRC"/})"
 			continue
 		fi
 		tags=$(page_tags "$page" "$sec")
-		for arr in $(c_arrays "$f" '_keys$'); do
-			n=0
-			for k in $(c_array "$f" "$arr"); do
-				n=$((n + 1))
-				grep -qxF -- "$k" <<<"$tags" ||
-					echo "$sec: no entry for '$k' (${f#"$SRC"/} $arr)"
+		for f in $(engine_srcs "$e" "$parse" "$ops"); do
+			for arr in $(c_arrays "$f" '_keys$'); do
+				n=0
+				for k in $(c_array "$f" "$arr"); do
+					n=$((n + 1))
+					grep -qxF -- "$k" <<<"$tags" ||
+						echo "$sec: no entry for '$k' (${f#"$SRC"/} $arr)"
+				done
+				[ $n -gt 0 ] || echo "${f#"$SRC"/}: no strings read from $arr"
+				NKEYS=$((NKEYS + n))
 			done
-			[ $n -gt 0 ] || echo "${f#"$SRC"/}: no strings read from $arr"
-			NKEYS=$((NKEYS + n))
+		done
+	done < <(engine_list)
+}
+
+# unclaimed_arrays: key and value arrays in an engine's folder that no
+# engine's files hold (a file split off without ENGINE_FILES).
+unclaimed_arrays() {
+	local claimed="" e parse ops f arr
+	while read -r e parse ops; do
+		claimed+=" $(engine_srcs "$e" "$parse" "$ops" | tr '\n' ' ')"
+	done < <(engine_list)
+	for f in $(engine_folders | sed 's|$|/*.c|'); do
+		[[ " $claimed " == *" $f "* ]] && continue
+		for arr in $(c_arrays "$f" '_(keys|names|models)$' | grep -vx route_names); do
+			echo "${f#"$SRC"/}: $arr belongs to no engine (ENGINE_FILES in tests/host/docs.sh)"
 		done
 	done
 }
@@ -184,30 +224,32 @@ key_problems() {
 # value_problems PAGE: every choice of the engines' enums (*_names and
 # *_models arrays, but route_names, which is prose) is in its section.
 value_problems() {
-	local page=$1 f e arr v text
-	for f in $(engine_files); do
-		e=$(c_engines "$f")
+	local page=$1 f e arr v text parse ops
+	while read -r e parse ops; do
 		text=$(page_text "$page" "${e^^}")
-		for arr in $(c_arrays "$f" '_(names|models)$' | grep -vx route_names); do
-			for v in $(c_array "$f" "$arr"); do
-				grep -qw -- "$v" <<<"$text" ||
-					echo "${e^^}: value '$v' is not mentioned (${f#"$SRC"/} $arr)"
+		for f in $(engine_srcs "$e" "$parse" "$ops"); do
+			for arr in $(c_arrays "$f" '_(names|models)$' | grep -vx route_names); do
+				for v in $(c_array "$f" "$arr"); do
+					grep -qw -- "$v" <<<"$text" ||
+						echo "${e^^}: value '$v' is not mentioned (${f#"$SRC"/} $arr)"
+				done
 			done
 		done
-	done
+	done < <(engine_list)
 }
 
 key_problems "$PAGE5" >"$T/keys.out"
 check_eq "faultline.yaml.5 documents every key of the loader and engines" "" \
 	"$(cat "$T/keys.out")"
 check "the key arrays were read ($NKEYS keys)" [ "$NKEYS" -ge 60 ]
-engines=$(engine_files | while read -r f; do c_engines "$f"; done | sort | tr '\n' ' ')
+engines=$(engine_list | awk '{ print $1 }' | sort | tr '\n' ' ')
 check_eq "the four fault engines were found" "netem oom partition syscall " "$engines"
+check_eq "every key or value array belongs to an engine" "" "$(unclaimed_arrays)"
 out=$(value_problems "$PAGE5")
 check_eq "faultline.yaml.5 mentions every value of the engines' enums" "" "$out"
 
 # The check itself must be able to fail: drop one key's entry from a copy.
-key=$(c_array "$SRC/netem/netem.c" netem_keys | head -1)
+key=$(for f in "$SRC"/netem/*.c; do c_array "$f" netem_keys; done | head -1)
 awk -v key="$key" "$ROFF_NORM"'
 	/^\.S[HS] / { sec = section($0) }
 	tag { tag = 0; split(norm($0), w, /[ \t]+/); if (sec == "NETEM" && w[1] == key ":") next }
