@@ -192,13 +192,15 @@ have_qdisc() { [ "$(fact "qdiscs.$1.available")" = true ]; }
 have_bpf() { [ "$(fact "bpf.$1.available")" = true ]; }
 # memory_mode: v1, v2 or none (the memory controller's hierarchy).
 memory_mode() { fact cgroups.memory.mode; }
-# memory_mount: where the memory controller's hierarchy is mounted.
-memory_mount() { fact cgroups.memory.mount; }
-# unified_mount: the cgroup v2 mount ("" when there is none).
-unified_mount() {
-	local u
-	u=$(fact cgroups.unified_mount)
-	case $u in null | '<missing>') echo "" ;; *) echo "$u" ;; esac
+# fact_path PATH: a fact that names a folder, "" when null or missing.
+fact_path() {
+	local v
+	v=$(fact "$1")
+	case $v in null | '<missing>') echo "" ;; *) echo "$v" ;; esac
 }
+# memory_mount: where the memory controller's hierarchy is mounted ("").
+memory_mount() { fact_path cgroups.memory.mount; }
+# unified_mount: the cgroup v2 mount ("" when there is none).
+unified_mount() { fact_path cgroups.unified_mount; }
 # netem_why: doctor's reason when sch_netem is missing.
 netem_why() { fact qdiscs.netem.why; }

@@ -4,10 +4,10 @@
 # are removed at the end, and by the guardian when the runner is killed.
 source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-mem=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)
-[ -z "$mem" ] && mem=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+mem=$(memory_mount)
+[ -n "$mem" ] || mem=$(unified_mount)
 if [ -z "$mem" ]; then
-	skip "scratch cgroups" "no cgroup hierarchy is mounted"
+	skip "scratch cgroups" "no memory controller and no cgroup v2 hierarchy (doctor: cgroups)"
 	exit 0
 fi
 # scratch RUNNER: the scratch cgroups of this script's run by that runner
