@@ -343,6 +343,7 @@ help:
 	@echo '  check      install what is missing, then run every test (root)'
 	@echo '  check-host the fast part: unit and host tests only'
 	@echo '  check-vm   only the tests under the stock kernel in QEMU'
+	@echo '  tests      build the tests only: unit tests (cmocka), tests/helpers/'
 	@echo '  fuzz       fuzz the experiment loader for FUZZ_TIME seconds (120)'
 	@echo '  bench      benchmarks against tc, iptables and strace'
 	@echo '  demo       run the demo drill in a sandbox (root)'

@@ -100,7 +100,7 @@ check "clean removes the binary" test ! -e "$o/faultline"
 
 out=$(make help 2>&1); rc=$?
 check_eq "make help exits 0" 0 "$rc"
-for t in all check check-host bench demo install clean deps; do
+for t in all check check-host tests bench demo install clean deps; do
 	check_match "make help lists $t" "^  $t " "$out"
 done
 
