@@ -53,6 +53,10 @@ fixture() {
 	return 1
 }
 
+# quiet CMD...: CMD with its output thrown away (for fixture and check,
+# whose own lines must still show).
+quiet() { "$@" >/dev/null 2>&1; }
+
 # A scratch folder removed at exit; tests add their own cleanup with
 # at_exit, which runs in reverse order even when the script fails.
 T=$(mktemp -d /tmp/faultline-test.XXXXXX)

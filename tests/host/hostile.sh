@@ -171,7 +171,7 @@ pid_fault first app "$victim" 4s
 # connect on a pid target: route 3, a cgroup sock_addr program.
 if ! have_bpf cgroup_sock_addr; then
 	skip "targets in a hostile environment" "missing BPF cgroup sock_addr programs: $(fact bpf.cgroup_sock_addr.why)"
-elif fixture "plan of a connect fault on a pid" "$FAULTLINE" plan "$T/first.yaml" >/dev/null 2>&1; then
+elif fixture "plan of a connect fault on a pid" quiet "$FAULTLINE" plan "$T/first.yaml"; then
 	# The same pid under another target name, from another file.
 	pid_fault second other "$victim" 4s
 	"$FAULTLINE" run -q "$T/first.yaml" > "$T/first.out" 2>&1 &
@@ -262,7 +262,7 @@ if ! have_qdisc clsact || ! have_bpf sched_cls; then
 	skip "devices and qdiscs changed under a drill" "missing clsact or BPF sched_cls: $(fact qdiscs.clsact.why); $(fact bpf.sched_cls.why)"
 elif ! fixture "two network namespaces joined by a veth pair" net_up; then
 	:
-elif fixture "plan of a partition" ip netns exec $ha "$FAULTLINE" plan "$T/split.yaml" >/dev/null 2>&1; then
+elif fixture "plan of a partition" quiet ip netns exec $ha "$FAULTLINE" plan "$T/split.yaml"; then
 	# Two runs on the same device: the second is refused, naming the run.
 	fixture "a partition drill applied (p1)" part_start "$T/p1.out"
 	ino=$(ip netns exec $ha stat -L -c %i /proc/self/ns/net)
@@ -337,7 +337,7 @@ YAML
 	}
 	cg_fault rel "$cg2"
 	cg_fault abs "$uni/$cg2"
-	if fixture "plan of a connect fault on a cgroup" "$FAULTLINE" plan "$T/rel.yaml" >/dev/null 2>&1; then
+	if fixture "plan of a connect fault on a cgroup" quiet "$FAULTLINE" plan "$T/rel.yaml"; then
 		"$FAULTLINE" run -q "$T/rel.yaml" > "$T/rel.out" 2>&1 &
 		first=$!
 		wait_for 2 runs_are 1
@@ -365,7 +365,7 @@ cmd_ok=
 if ! have_bpf cgroup_sock_addr; then
 	skip "command targets side by side" "missing BPF cgroup sock_addr programs: $(fact bpf.cgroup_sock_addr.why)"
 	skip "a scratch cgroup removed mid-drill" "missing BPF cgroup sock_addr programs"
-elif fixture "plan of a connect fault on a command" "$FAULTLINE" plan "$T/cmd.yaml" >/dev/null 2>&1; then
+elif fixture "plan of a connect fault on a command" quiet "$FAULTLINE" plan "$T/cmd.yaml"; then
 	cmd_ok=y
 fi
 if [ -n "$cmd_ok" ]; then
