@@ -323,7 +323,8 @@ install: all
 clean:
 	$(call msg,CLEAN,faultline)
 	$(Q)rm -f $(OUTPUT)faultline $(OUTPUT)vmlinux.h $(OUTPUT).cflags \
-		$(OUTPUT)tests/faultline-test $(OUTPUT)tools/engines.c $(core-lib)
+		$(OUTPUT)tests/faultline-test $(OUTPUT)tools/engines.c $(core-lib) \
+		$(OUTPUT)core/syscall_names.h
 	$(Q)for d in $(SUBDIRS) tests; do \
 		[ -d $(OUTPUT)$$d ] && find $(OUTPUT)$$d \( -name '*.o' -o -name '*.d' \
 			-o -name '*.skel.h' \) -delete; done; true
