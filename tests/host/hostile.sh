@@ -101,14 +101,7 @@ check_status "a root-owned 0644 file is fine" 0 \
 # The test engine writes a file; FAULTLINE_RUNDIR points at tmpfs mounts
 # this test makes and removes.
 if [ -x "$FAULTLINE_TEST" ]; then
-	cat > "$T/short.yaml" <<YAML
-name: short
-duration: 1s
-faults:
-  - name: a
-    test: { file: $T/a, value: A }
-    at: 0s
-YAML
+	test_drill "$T/short.yaml" short 1s a "$T/a" A 0s
 	# rundir_case NAME SIZE_KB FILL_KB MODE: a tmpfs at $T/NAME.
 	rundir_case() {
 		mkdir -p "$T/$1"

@@ -16,14 +16,7 @@ start() {
 	[ -n "$guardian" ] && [ "$guardian" != 0 ] && at_exit "kill -9 $guardian"
 }
 
-cat > "$T/long.yaml" <<YAML
-name: long
-duration: 60s
-faults:
-  - name: a
-    test: { file: $T/a, value: A }
-    at: 0s
-YAML
+test_drill "$T/long.yaml" long 60s a "$T/a" A 0s
 
 # --- While a run is active: its undo record, status. -----------------------
 echo prior-a > "$T/a"
@@ -48,26 +41,12 @@ check_match "recover: says why" 'is alive' "$out"
 check_eq "recover: the live run's fault is untouched" A "$(content "$T/a")"
 
 # --- Locks: a second run on the same resource is refused. ----------------
-cat > "$T/same.yaml" <<YAML
-name: same
-duration: 1s
-faults:
-  - name: a2
-    test: { file: $T/a, value: OTHER }
-    at: 0s
-YAML
+test_drill "$T/same.yaml" same 1s a2 "$T/a" OTHER 0s
 out=$("$FAULTLINE_TEST" run same.yaml 2>&1); rc=$?
 check_eq "locks: a run on a busy resource is refused" 3 "$rc"
 check_match "locks: with a clear error" "busy: file:$T/a is held by run $(basename "$dir")" "$out"
 check_eq "locks: the first run's fault is untouched" A "$(content "$T/a")"
-cat > "$T/other.yaml" <<YAML
-name: other
-duration: 300ms
-faults:
-  - name: o
-    test: { file: $T/o, value: O }
-    at: 0s
-YAML
+test_drill "$T/other.yaml" other 300ms o "$T/o" O 0s
 check_status "locks: a run on another resource goes ahead" 0 "$FAULTLINE_TEST" run -q other.yaml
 
 # --- The guardian reverts after kill -9 of the runner. -------------------
@@ -95,14 +74,7 @@ check_eq "recover: with both dead, the fault stays" A "$(content "$T/a")"
 out=$("$FAULTLINE_TEST" status)
 check_match "status: a dead run says how to recover it" \
 	"dead: run 'faultline recover $(basename "$dir")'" "$out"
-cat > "$T/same.yaml" <<YAML
-name: same
-duration: 1s
-faults:
-  - name: a2
-    test: { file: $T/a, value: OTHER }
-    at: 0s
-YAML
+test_drill "$T/same.yaml" same 1s a2 "$T/a" OTHER 0s
 out=$("$FAULTLINE_TEST" run same.yaml 2>&1); rc=$?
 check_eq "locks: a dead run's records also hold the resource" 3 "$rc"
 check_match "locks: and the error says to recover" "run 'faultline recover $(basename "$dir")' first" "$out"
