@@ -33,6 +33,19 @@ check "doctor --json is one JSON document" \
 	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' \
 	"$T/doctor.json"
 get() { fact "$1"; }
+
+# Nothing left behind by doctor: no namespace, veth, ifb device or
+# securityfs mount (compared now, before this script makes namespaces of
+# its own, whose first one may mount /run/netns).
+snapshot >"$T/after"
+if diff -u "$T/before" "$T/after" >"$T/diff"; then
+	ok "no device, netns or mount left behind"
+else
+	notok "no device, netns or mount left behind"
+	sed 's/^/#   /' "$T/diff"
+fi
+check_eq "no probe device on the host" "" \
+	"$(ip -o link | grep -o 'flprobe[^:@ ]*')"
 yesno() { [ "$1" = true ] && echo yes || echo no; }
 
 # --- System. ----------------------------------------------------------------
@@ -162,14 +175,4 @@ done
 check_status "doctor --help" 0 "$FAULTLINE" doctor --help
 check_status "doctor with a stray argument" 2 "$FAULTLINE" doctor extra
 
-# Nothing left behind: no namespace, veth, ifb device or securityfs mount.
-snapshot >"$T/after"
-if diff -u "$T/before" "$T/after" >"$T/diff"; then
-	ok "no device, netns or mount left behind"
-else
-	notok "no device, netns or mount left behind"
-	sed 's/^/#   /' "$T/diff"
-fi
-check_eq "no probe device on the host" "" \
-	"$(ip -o link | grep -o 'flprobe[^:@ ]*')"
 exit 0
