@@ -403,43 +403,50 @@ static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
 	return 0;
 }
 
-static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
-		      const struct fl_node *v, const char *const *keys)
+/*
+ * The map of a fault or a probe (kind, the idx-th) and its name, in the
+ * names faults and probes share.  what names it for messages: "fault 2",
+ * then "fault 'wan'" once the name is known.  A bad name is said and sets
+ * *bad; -EINVAL when v is not a map (nothing more to read), -ENOMEM.
+ */
+static int load_name(struct loader *l, const struct fl_node *v,
+		     const char *kind, size_t idx, char **name, char *what,
+		     size_t len, bool *bad)
 {
-	const char *const *engines = fl_engine_names();
-	struct fl_experiment *exp = l->exp;
 	struct fl_diag *d = l->d;
-	const struct fl_node *n, *at = NULL, *forn = NULL;
-	const struct fl_node *ekey = NULL;
-	char what[FL_NAME_MAX + 32], list[256];
-	int err = 0, r;
-	size_t i, o;
+	const struct fl_node *n;
+	int r;
 
-	f->node = v;
-	snprintf(what, sizeof(what), "fault %zu", idx + 1);
+	*bad = false;
+	snprintf(what, len, "%s %zu", kind, idx + 1);
 	if (!v || v->type != FL_NODE_MAP) {
 		fl_diag_err(d, v, "%s: expected a map, got %s", what,
 			    fl_node_desc(v));
 		return -EINVAL;
 	}
 	n = fl_map_need(v, "name", what, d);
-	if (!n) {
-		err = -EINVAL;
-	} else if (fl_get_string(n, "name", &f->name, d)) {
-		err = -EINVAL;
-	} else if (check_name(n, f->name, d)) {
-		err = -EINVAL;
-	} else {
-		snprintf(what, sizeof(what), "fault '%s'", f->name);
-		r = claim_name(l, f->name, n);
-		if (r == -ENOMEM)
-			return r;
-		if (r)
-			err = -EINVAL;
+	if (!n || fl_get_string(n, "name", name, d) ||
+	    check_name(n, *name, d)) {
+		*bad = true;
+		return 0;
 	}
-	/* Unknown keys are suggested from both fault keys and engines. */
-	if (fl_map_check(v, keys, what, d))
-		err = -EINVAL;
+	snprintf(what, len, "%s '%s'", kind, *name);
+	r = claim_name(l, *name, n);
+	if (r == -ENOMEM)
+		return r;
+	*bad = r != 0;
+	return 0;
+}
+
+/* at: and for:, within the drill's duration when the file gives one. */
+static int load_window(struct loader *l, struct fl_fault *f,
+		       const struct fl_node *v, const char *what)
+{
+	struct fl_experiment *exp = l->exp;
+	struct fl_diag *d = l->d;
+	const struct fl_node *at, *forn;
+	char a[32], b[32];
+	int err = 0;
 
 	at = fl_map_get(v, "at");
 	if (at && fl_get_duration(at, "at", &f->at_ns, d)) {
@@ -459,22 +466,16 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 			f->has_for = true;
 		}
 	}
-	n = fl_map_get(v, "optional");
-	if (n && fl_get_bool(n, "optional", &f->optional, d))
-		err = -EINVAL;
-
-	if (l->have_duration && at && f->at_ns >= exp->duration_ns) {
-		char a[32], b[32];
-
+	if (!l->have_duration)
+		return err;
+	if (at && f->at_ns >= exp->duration_ns) {
 		fl_diag_err(d, at, "%s starts at %s, not before the drill's "
 			    "duration %s", what,
 			    fl_fmt_duration(f->at_ns, a, sizeof(a)),
 			    fl_fmt_duration(exp->duration_ns, b, sizeof(b)));
 		err = -EINVAL;
-	} else if (l->have_duration && forn &&
-		   (f->at_ns + f->for_ns < f->at_ns ||
-		    f->at_ns + f->for_ns > exp->duration_ns)) {
-		char a[32], b[32];
+	} else if (forn && (f->at_ns + f->for_ns < f->at_ns ||
+			    f->at_ns + f->for_ns > exp->duration_ns)) {
 		uint64_t end = f->at_ns + f->for_ns;
 
 		if (end < f->at_ns)	/* past 584 years */
@@ -487,8 +488,23 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 			    fl_fmt_duration(exp->duration_ns, b, sizeof(b)));
 		err = -EINVAL;
 	}
+	return err;
+}
 
-	/* Exactly one engine key. */
+/*
+ * Exactly one engine key: f->engine and f->spec.  -ENOENT when there is
+ * none (said, with the engines there are), -EINVAL when there are two.
+ */
+static int load_engine(struct loader *l, struct fl_fault *f,
+		       const struct fl_node *v, const char *what)
+{
+	const char *const *engines = fl_engine_names();
+	const struct fl_node *ekey = NULL;
+	struct fl_diag *d = l->d;
+	char list[256];
+	int err = 0;
+	size_t i, o;
+
 	for (i = 0; i < v->n; i++) {
 		const struct fl_node *k = v->pairs[i].key;
 		const struct fl_engine *e;
@@ -510,21 +526,51 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 		f->engine = e;
 		f->spec = v->pairs[i].value;
 	}
-	if (!ekey) {
-		for (i = 0, o = 0, list[0] = '\0';
-		     engines[i] && o + 1 < sizeof(list); i++) {
-			int w = snprintf(list + o, sizeof(list) - o, "%s%s",
-					 i ? ", " : "", engines[i]);
+	if (ekey)
+		return err;
+	for (i = 0, o = 0, list[0] = '\0';
+	     engines[i] && o + 1 < sizeof(list); i++) {
+		int w = snprintf(list + o, sizeof(list) - o, "%s%s",
+				 i ? ", " : "", engines[i]);
 
-			if (w < 0)
-				break;
-			o += (size_t)w;
-		}
-		fl_diag_err(d, v, "%s: needs one of %s", what,
-			    *list ? list : "(no engine is built in)");
-		return -EINVAL;
+		if (w < 0)
+			break;
+		o += (size_t)w;
 	}
-	if (load_spec(exp, f, d))
+	fl_diag_err(d, v, "%s: needs one of %s", what,
+		    *list ? list : "(no engine is built in)");
+	return -ENOENT;
+}
+
+static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
+		      const struct fl_node *v, const char *const *keys)
+{
+	struct fl_diag *d = l->d;
+	const struct fl_node *n;
+	char what[FL_NAME_MAX + 32];
+	int err = 0, r;
+	bool bad;
+
+	f->node = v;
+	r = load_name(l, v, "fault", idx, &f->name, what, sizeof(what), &bad);
+	if (r)
+		return r;
+	if (bad)
+		err = -EINVAL;
+	/* Unknown keys are suggested from both fault keys and engines. */
+	if (fl_map_check(v, keys, what, d))
+		err = -EINVAL;
+	n = fl_map_get(v, "optional");
+	if (n && fl_get_bool(n, "optional", &f->optional, d))
+		err = -EINVAL;
+	if (load_window(l, f, v, what))
+		err = -EINVAL;
+	r = load_engine(l, f, v, what);
+	if (r == -ENOENT)
+		return -EINVAL;
+	if (r)
+		err = -EINVAL;
+	if (load_spec(l->exp, f, d))
 		err = -EINVAL;
 	return err;
 }
@@ -582,30 +628,15 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 	uint64_t x;
 	size_t argc = 0;
 	int err = 0, r;
+	bool bad;
 
 	p->node = v;
 	p->every_ns = NSEC_PER_SEC;
-	snprintf(what, sizeof(what), "probe %zu", idx + 1);
-	if (!v || v->type != FL_NODE_MAP) {
-		fl_diag_err(d, v, "%s: expected a map, got %s", what,
-			    fl_node_desc(v));
-		return -EINVAL;
-	}
-	n = fl_map_need(v, "name", what, d);
-	if (!n) {
+	r = load_name(l, v, "probe", idx, &p->name, what, sizeof(what), &bad);
+	if (r)
+		return r;
+	if (bad)
 		err = -EINVAL;
-	} else if (fl_get_string(n, "name", &p->name, d)) {
-		err = -EINVAL;
-	} else if (check_name(n, p->name, d)) {
-		err = -EINVAL;
-	} else {
-		snprintf(what, sizeof(what), "probe '%s'", p->name);
-		r = claim_name(l, p->name, n);
-		if (r == -ENOMEM)
-			return r;
-		if (r)
-			err = -EINVAL;
-	}
 	if (fl_map_check(v, probe_keys, what, d))
 		err = -EINVAL;
 

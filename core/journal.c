@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/faultline.h"
+#include "core/journal.h"
 
 struct fl_journal {
 	char id[64];
@@ -47,56 +47,6 @@ const char *fl_rundir(void)
 	const char *s = getenv("FAULTLINE_RUNDIR");
 
 	return s && *s ? s : FL_RUNDIR_DEFAULT;
-}
-
-unsigned long long fl_pid_start_time(pid_t pid)
-{
-	unsigned long long start = 0;
-	char path[64], buf[1024], *p;
-	int fd, i;
-	ssize_t n;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return 0;
-	p += 2;
-	/* p is field 3 (state); starttime is field 22. */
-	if (*p == 'Z' || *p == 'X')
-		return 0;
-	for (i = 3; i < 22 && p; i++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
-}
-
-bool fl_pid_alive(pid_t pid, unsigned long long start)
-{
-	unsigned long long now;
-
-	if (pid <= 0)
-		return false;
-	if (kill(pid, 0) && errno == ESRCH)
-		return false;
-	now = fl_pid_start_time(pid);
-	if (!now)
-		return false;		/* gone or a zombie */
-	return !start || now == start;
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -352,18 +302,57 @@ static int find_record(int dirfd, int seq, char *name, size_t len)
 	return ret;
 }
 
+/* run.json: who runs, since when, until when, holding what. */
+static json_object *run_json(const char *id, const struct fl_experiment *exp,
+			     int64_t wall, int64_t deadline_wall,
+			     json_object *resources)
+{
+	json_object *run;
+	char tbuf[40];
+	char *abs;
+
+	run = json_object_new_object();
+	json_object_object_add(run, "id", json_object_new_string(id));
+	json_object_object_add(run, "pid", json_object_new_int(getpid()));
+	json_object_object_add(run, "pid_start",
+		json_object_new_uint64(fl_pid_start_time(getpid())));
+	json_object_object_add(run, "guardian", json_object_new_int(0));
+	json_object_object_add(run, "guardian_start",
+			       json_object_new_uint64(0));
+	/* Absolute, so that status means something from anywhere. */
+	abs = exp->file ? realpath(exp->file, NULL) : NULL;
+	json_object_object_add(run, "file", json_object_new_string(abs ? abs :
+			       exp->file ? exp->file : ""));
+	free(abs);
+	json_object_object_add(run, "name",
+			       json_object_new_string(exp->name ? exp->name : ""));
+	json_object_object_add(run, "started",
+			       json_object_new_int64(wall / (int64_t)NSEC_PER_SEC));
+	json_object_object_add(run, "started_at",
+		json_object_new_string(fl_fmt_time(wall, tbuf, sizeof(tbuf))));
+	json_object_object_add(run, "deadline",
+		json_object_new_int64((deadline_wall + (int64_t)NSEC_PER_SEC - 1) /
+				      (int64_t)NSEC_PER_SEC));
+	json_object_object_add(run, "deadline_at",
+		json_object_new_string(fl_fmt_time(deadline_wall, tbuf,
+						   sizeof(tbuf))));
+	json_object_object_add(run, "resources", resources ?
+			       json_object_get(resources) :
+			       json_object_new_array());
+	return run;
+}
+
 int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
 		      json_object *resources, struct fl_journal **out)
 {
 	const char *root = fl_rundir();
 	struct fl_journal *j;
 	int64_t wall = fl_wall_ns();
-	char stamp[32], tbuf[40];
+	char stamp[32];
 	struct tm tm;
 	time_t sec = wall / (int64_t)NSEC_PER_SEC;
 	uint64_t now = fl_now_ns();
 	int64_t deadline_wall;
-	char *abs;
 	int ret, k;
 
 	*out = NULL;
@@ -407,34 +396,7 @@ int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
 	}
 	deadline_wall = wall + (int64_t)(deadline_ns > now ?
 					 deadline_ns - now : 0);
-	j->run = json_object_new_object();
-	json_object_object_add(j->run, "id", json_object_new_string(j->id));
-	json_object_object_add(j->run, "pid", json_object_new_int(getpid()));
-	json_object_object_add(j->run, "pid_start",
-		json_object_new_uint64(fl_pid_start_time(getpid())));
-	json_object_object_add(j->run, "guardian", json_object_new_int(0));
-	json_object_object_add(j->run, "guardian_start",
-			       json_object_new_uint64(0));
-	/* Absolute, so that status means something from anywhere. */
-	abs = exp->file ? realpath(exp->file, NULL) : NULL;
-	json_object_object_add(j->run, "file", json_object_new_string(abs ? abs :
-			       exp->file ? exp->file : ""));
-	free(abs);
-	json_object_object_add(j->run, "name",
-			       json_object_new_string(exp->name ? exp->name : ""));
-	json_object_object_add(j->run, "started",
-			       json_object_new_int64(wall / (int64_t)NSEC_PER_SEC));
-	json_object_object_add(j->run, "started_at",
-		json_object_new_string(fl_fmt_time(wall, tbuf, sizeof(tbuf))));
-	json_object_object_add(j->run, "deadline",
-		json_object_new_int64((deadline_wall + (int64_t)NSEC_PER_SEC - 1) /
-				      (int64_t)NSEC_PER_SEC));
-	json_object_object_add(j->run, "deadline_at",
-		json_object_new_string(fl_fmt_time(deadline_wall, tbuf,
-						   sizeof(tbuf))));
-	json_object_object_add(j->run, "resources", resources ?
-			       json_object_get(resources) :
-			       json_object_new_array());
+	j->run = run_json(j->id, exp, wall, deadline_wall, resources);
 	ret = write_json(j->dirfd, "run.json", j->run);
 	if (ret) {
 		fl_err("cannot write %s/run.json: %s", j->dir, strerror(-ret));
@@ -535,6 +497,43 @@ void fl_undo_release(struct fl_undo *u)
 {
 	free(u->why);
 	u->why = NULL;
+}
+
+static int int_cmp_desc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (y > x) - (y < x);
+}
+
+int fl_journal_kept(const struct fl_journal *j, const char *engine,
+		    int **seqs, size_t *n)
+{
+	size_t cap = json_object_object_length(j->mem), cnt = 0;
+	int *v;
+
+	*seqs = NULL;
+	*n = 0;
+	if (!cap)
+		return 0;
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	json_object_object_foreach(j->mem, key, rec) {
+		const char *e = jstr(rec, "engine");
+
+		(void)key;
+		if (e && !strcmp(e, engine) && cnt < cap)
+			v[cnt++] = (int)jint(rec, "seq");
+	}
+	if (!cnt) {
+		free(v);
+		return 0;
+	}
+	qsort(v, cnt, sizeof(*v), int_cmp_desc);
+	*seqs = v;
+	*n = cnt;
+	return 0;
 }
 
 static void mem_drop(struct fl_journal *j, int seq)

@@ -191,14 +191,11 @@ int fl_live_output_fd(struct fl_live *lv)
 
 static void out_line(struct fl_live *lv, int64_t t)
 {
-	char line[LIVE_OUT_MAX + 32];
+	char line[LIVE_OUT_MAX + 32], tb[32];
 
-	if (t < 0)
-		t = 0;
-	snprintf(line, sizeof(line), "[+%lld.%03llds] output: %.*s",
-		 (long long)(t / (int64_t)NSEC_PER_SEC),
-		 (long long)(t % (int64_t)NSEC_PER_SEC /
-			     (int64_t)NSEC_PER_MSEC), (int)lv->npart, lv->part);
+	run_fmt_rel(t < 0 ? 0 : (uint64_t)t, tb, sizeof(tb));
+	snprintf(line, sizeof(line), "[%s] output: %.*s", tb,
+		 (int)lv->npart, lv->part);
 	fl_live_event(lv, line);
 	lv->npart = 0;
 }
@@ -515,7 +512,8 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 			/* The whole reason, on up to three lines. */
 			live_col = lv->cur;
 			put(lv, f->optional ? "optional: " : "");
-			put_wrapped(lv, lf->detail ? lf->detail : "", live_col, 3);
+			put_wrapped(lv, lf->detail ? lf->detail : "", live_col,
+				    3);
 			break;
 		case FL_FAULT_FAILED:
 			put_wrapped(lv, lf->detail ? lf->detail : "failed",

@@ -72,13 +72,126 @@ static int step_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * A fault in the plan: its window, the engine's description and check.
+ * A problem that stops the run goes to problems, with *status; *skip
+ * tells an optional fault that this machine cannot do.
+ */
+static json_object *plan_fault(const struct fl_experiment *exp, size_t i,
+			       json_object *problems, int *status, bool *skip)
+{
+	const struct fl_fault *f = &exp->faults[i];
+	const struct fl_engine *e = f->engine;
+	json_object *o = json_object_new_object();
+	uint64_t end = f->has_for ? f->at_ns + f->for_ns : exp->duration_ns;
+	char buf[64], why[512], msg[640];
+	int ret;
+
+	json_object_object_add(o, "name", jstr(f->name));
+	json_object_object_add(o, "engine", jstr(e->name));
+	json_object_object_add(o, "at", jstr(fl_fmt_duration(f->at_ns,
+				buf, sizeof(buf))));
+	json_object_object_add(o, "at_ns", json_object_new_uint64(f->at_ns));
+	json_object_object_add(o, "until", jstr(fl_fmt_duration(end,
+				buf, sizeof(buf))));
+	json_object_object_add(o, "until_ns", json_object_new_uint64(end));
+	json_object_object_add(o, "optional",
+			       json_object_new_boolean(f->optional));
+	if (e->describe)
+		e->describe(f, o);
+	why[0] = '\0';
+	ret = e->check ? e->check(f, why, sizeof(why)) : 0;
+	if (!ret) {
+		json_object_object_add(o, "state", jstr("will apply"));
+		return o;
+	}
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", strerror(-ret));
+	json_object_object_add(o, "problem", jstr(why));
+	if (f->optional) {
+		json_object_object_add(o, "state", jstr("will skip"));
+		*skip = true;
+		return o;
+	}
+	json_object_object_add(o, "state", jstr("cannot apply"));
+	snprintf(msg, sizeof(msg), "fault '%s': %s", f->name, why);
+	json_object_array_add(problems, json_object_new_string(msg));
+	*status = FL_EXIT_UNSUPPORTED;
+	return o;
+}
+
+/* The timeline: every apply and revert in the order run does them. */
+static json_object *plan_timeline(const struct fl_experiment *exp,
+				  const bool *skip)
+{
+	json_object *steps = json_object_new_array();
+	struct step *sv;
+	char buf[64];
+	size_t i, ns = 0;
+
+	sv = calloc(exp->nfaults * 2 + 1, sizeof(*sv));
+	for (i = 0; sv && i < exp->nfaults; i++) {
+		const struct fl_fault *f = &exp->faults[i];
+		bool sk = skip && skip[i];
+
+		sv[ns++] = (struct step){ f->at_ns, 1, i, false, sk };
+		if (!sk)
+			sv[ns++] = (struct step){ f->has_for ? f->at_ns +
+						  f->for_ns : exp->duration_ns,
+						  0, i, true, false };
+	}
+	if (sv)
+		qsort(sv, ns, sizeof(*sv), step_cmp);
+	for (i = 0; i < ns; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "at", jstr(fl_fmt_duration(sv[i].t,
+					buf, sizeof(buf))));
+		json_object_object_add(o, "at_ns",
+				       json_object_new_uint64(sv[i].t));
+		json_object_object_add(o, "action",
+				       jstr(sv[i].revert ? "revert" :
+					    sv[i].skip ? "skip" : "apply"));
+		json_object_object_add(o, "fault",
+				       jstr(exp->faults[sv[i].idx].name));
+		json_object_array_add(steps, o);
+	}
+	free(sv);
+	return steps;
+}
+
+static json_object *plan_probes(const struct fl_experiment *exp)
+{
+	json_object *probes = json_object_new_array();
+	char buf[64];
+	size_t i, k;
+
+	for (i = 0; i < exp->nprobes; i++) {
+		const struct fl_probe *p = &exp->probes[i];
+		json_object *o = json_object_new_object();
+		json_object *argv = json_object_new_array();
+
+		json_object_object_add(o, "name", jstr(p->name));
+		for (k = 0; p->argv && p->argv[k]; k++)
+			json_object_array_add(argv, jstr(p->argv[k]));
+		json_object_object_add(o, "exec", argv);
+		json_object_object_add(o, "every", jstr(fl_fmt_duration(
+					p->every_ns, buf, sizeof(buf))));
+		json_object_object_add(o, "timeout", jstr(fl_fmt_duration(
+					p->timeout_ns, buf, sizeof(buf))));
+		json_object_object_add(o, "expect_exit",
+				       json_object_new_int(p->expect_exit));
+		json_object_array_add(probes, o);
+	}
+	return probes;
+}
+
 json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 {
-	json_object *plan, *faults, *steps, *targets, *probes, *problems;
-	struct step *sv;
-	char buf[64], why[512], msg[640];
-	bool *skip;
-	size_t i, ns = 0;
+	json_object *plan, *faults, *targets, *problems;
+	char buf[64];
+	bool *skip, sk;
+	size_t i;
 
 	*status = FL_EXIT_OK;
 	plan = json_object_new_object();
@@ -108,109 +221,16 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 	faults = json_object_new_array();
 	skip = calloc(exp->nfaults + 1, sizeof(*skip));
 	for (i = 0; i < exp->nfaults; i++) {
-		const struct fl_fault *f = &exp->faults[i];
-		const struct fl_engine *e = f->engine;
-		json_object *o = json_object_new_object();
-		uint64_t end = f->has_for ? f->at_ns + f->for_ns :
-					    exp->duration_ns;
-		int ret;
-
-		json_object_object_add(o, "name", jstr(f->name));
-		json_object_object_add(o, "engine", jstr(e->name));
-		json_object_object_add(o, "at", jstr(fl_fmt_duration(f->at_ns,
-					buf, sizeof(buf))));
-		json_object_object_add(o, "at_ns",
-				       json_object_new_uint64(f->at_ns));
-		json_object_object_add(o, "until", jstr(fl_fmt_duration(end,
-					buf, sizeof(buf))));
-		json_object_object_add(o, "until_ns",
-				       json_object_new_uint64(end));
-		json_object_object_add(o, "optional",
-				       json_object_new_boolean(f->optional));
-		if (e->describe)
-			e->describe(f, o);
-		why[0] = '\0';
-		ret = e->check ? e->check(f, why, sizeof(why)) : 0;
-		if (!ret) {
-			json_object_object_add(o, "state", jstr("will apply"));
-		} else {
-			if (!why[0])
-				snprintf(why, sizeof(why), "%s",
-					 strerror(-ret));
-			json_object_object_add(o, "problem", jstr(why));
-			if (f->optional) {
-				json_object_object_add(o, "state",
-						       jstr("will skip"));
-				if (skip)
-					skip[i] = true;
-			} else {
-				json_object_object_add(o, "state",
-						       jstr("cannot apply"));
-				snprintf(msg, sizeof(msg), "fault '%s': %s",
-					 f->name, why);
-				json_object_array_add(problems,
-					json_object_new_string(msg));
-				*status = FL_EXIT_UNSUPPORTED;
-			}
-		}
-		json_object_array_add(faults, o);
+		sk = false;
+		json_object_array_add(faults, plan_fault(exp, i, problems,
+							 status, &sk));
+		if (skip)
+			skip[i] = sk;
 	}
 	json_object_object_add(plan, "faults", faults);
-
-	/* The timeline: every apply and revert in the order run does them. */
-	sv = calloc(exp->nfaults * 2 + 1, sizeof(*sv));
-	steps = json_object_new_array();
-	for (i = 0; sv && i < exp->nfaults; i++) {
-		const struct fl_fault *f = &exp->faults[i];
-
-		bool sk = skip && skip[i];
-
-		sv[ns++] = (struct step){ f->at_ns, 1, i, false, sk };
-		if (!sk)
-			sv[ns++] = (struct step){ f->has_for ? f->at_ns +
-						  f->for_ns : exp->duration_ns,
-						  0, i, true, false };
-	}
-	if (sv)
-		qsort(sv, ns, sizeof(*sv), step_cmp);
-	for (i = 0; i < ns; i++) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "at", jstr(fl_fmt_duration(sv[i].t,
-					buf, sizeof(buf))));
-		json_object_object_add(o, "at_ns",
-				       json_object_new_uint64(sv[i].t));
-		json_object_object_add(o, "action",
-				       jstr(sv[i].revert ? "revert" :
-					    sv[i].skip ? "skip" : "apply"));
-		json_object_object_add(o, "fault",
-				       jstr(exp->faults[sv[i].idx].name));
-		json_object_array_add(steps, o);
-	}
-	free(sv);
+	json_object_object_add(plan, "timeline", plan_timeline(exp, skip));
 	free(skip);
-	json_object_object_add(plan, "timeline", steps);
-
-	probes = json_object_new_array();
-	for (i = 0; i < exp->nprobes; i++) {
-		const struct fl_probe *p = &exp->probes[i];
-		json_object *o = json_object_new_object();
-		json_object *argv = json_object_new_array();
-		size_t k;
-
-		json_object_object_add(o, "name", jstr(p->name));
-		for (k = 0; p->argv && p->argv[k]; k++)
-			json_object_array_add(argv, jstr(p->argv[k]));
-		json_object_object_add(o, "exec", argv);
-		json_object_object_add(o, "every", jstr(fl_fmt_duration(
-					p->every_ns, buf, sizeof(buf))));
-		json_object_object_add(o, "timeout", jstr(fl_fmt_duration(
-					p->timeout_ns, buf, sizeof(buf))));
-		json_object_object_add(o, "expect_exit",
-				       json_object_new_int(p->expect_exit));
-		json_object_array_add(probes, o);
-	}
-	json_object_object_add(plan, "probes", probes);
+	json_object_object_add(plan, "probes", plan_probes(exp));
 	json_object_object_add(plan, "problems", problems);
 	json_object_object_add(plan, "runnable",
 			       json_object_new_boolean(*status == FL_EXIT_OK));

@@ -1,11 +1,155 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * core/runner.h: the runner's private header (core/ only).
+ *
+ * The runner is four files: the loop and the faults' lives
+ * (core/runner.c), its children, command targets and probes
+ * (core/children.c), the locks a run holds (core/locks.c) and the report
+ * at the end (core/summary.c); core/events.c prints what happens.  They
+ * share struct runner, and one struct per fault, probe and target.
  */
 #ifndef FAULTLINE_CORE_RUNNER_H
 #define FAULTLINE_CORE_RUNNER_H
 
+#include <poll.h>
+
 #include "core/faultline.h"
+
+enum stop_reason {
+	STOP_NONE,
+	STOP_END,		/* the drill's duration is over */
+	STOP_SIGNAL,		/* SIGINT or SIGTERM */
+	STOP_APPLY,		/* applying a fault failed */
+};
+
+struct probe_rt {
+	struct fl_probe *p;
+	pid_t pid;			/* running, or 0 */
+	uint64_t started;		/* relative ns */
+	int64_t started_wall;
+	uint64_t next;			/* relative ns of the next run */
+	bool timed_out;
+	bool cut;			/* killed because the drill stopped */
+	unsigned int runs, passed, failed, timeouts, cut_short;
+	int last;			/* -1 none, 0 failed, 1 passed */
+	json_object *results;
+};
+
+/*
+ * A fault in this run: the model is the file's, everything that happens
+ * to it is here, with the engine's handle from apply to release.
+ */
+struct fault_run {
+	const struct fl_fault *f;
+	enum fl_fault_state state;
+	int seq;			/* journal record, -1 when none */
+	int64_t applied_at;		/* relative ns, -1 when not */
+	int64_t reverted_at;
+	uint64_t end;			/* when it ends (relative) */
+	int err;			/* -errno of a failed apply or revert */
+	char *detail;			/* why it failed or was skipped */
+	void *rt;			/* the engine's handle, while held */
+	bool held;			/* rt is to be released */
+	json_object *info;		/* mechanism, observed */
+	char *live_last;		/* its last live counters */
+};
+
+/* A target in this run. */
+struct target_run {
+	bool running;			/* a command target we started */
+	int pidfd;			/* pid targets: a pidfd while alive */
+	int64_t exited;			/* pid targets: exited when, or -1 */
+	struct fl_fault scratch;	/* commands: the scratch pseudo fault */
+	bool placed;			/* scratch cgroups were journaled */
+};
+
+struct runner {
+	struct fl_experiment *exp;
+	const struct fl_run_opts *opts;
+	struct fl_journal *j;
+	uint64_t t0;
+	int64_t wall0;
+	uint64_t duration;
+	int sfd;
+	pid_t guardian;
+	int gfd;
+	struct probe_rt *pr;
+	struct fault_run *fr;		/* per fault, in file order */
+	size_t *order;			/* faults in timeline order */
+	size_t *applied;		/* faults in the order applied */
+	size_t napplied;
+	struct target_run *tr;		/* per target */
+	struct pollfd *pfd;		/* the signalfd and the pidfds */
+	uint64_t live_next;		/* next live counters (relative) */
+	enum stop_reason stop;
+	int stop_sig;
+	bool hard;
+	bool revert_failed;
+	bool quiet, json;
+	struct fl_live *live;		/* the live view, or NULL */
+	int child_out;			/* command targets' output, or -1 */
+};
+
+/* Events (core/events.c): what happens, as people and --json see it. */
+
+/* Now on the timeline (ns after its start). */
+uint64_t run_rel(const struct runner *r);
+/* Seconds with milliseconds, as the events and the report give times. */
+json_object *run_jsec(uint64_t ns);
+json_object *run_ev(const char *event);
+/* Add key: val to an event, unless val is NULL. */
+void run_ev_str(json_object *o, const char *key, const char *val);
+/* A time on the timeline as the event lines give it: "+1.234s". */
+char *run_fmt_rel(uint64_t t, char *buf, size_t len);
+/*
+ * One event: "[+1.234s] text" for people, a JSON line with --json, a line
+ * in the live view on a terminal.  Takes ev over.
+ */
+void run_emit(struct runner *r, json_object *ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Redraw the live view, when there is one (counting down to --start-at). */
+void run_live_draw(struct runner *r);
+/* The mechanism fault i's engine described, or the engine's name. */
+const char *run_mechanism(const struct runner *r, size_t i);
+/* Fault i's state, and why it failed or was skipped: the live view's too. */
+void run_set_state(struct runner *r, size_t i, enum fl_fault_state st);
+void run_set_detail(struct runner *r, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The target fault i names (its spec's "target:"), or NULL. */
+const struct fl_target *run_fault_target(const struct runner *r, size_t i);
+
+/* Children (core/children.c): command targets and probes. */
+
+/* Start command targets, each placed in scratch cgroups of its own. */
+int run_start_targets(struct runner *r);
+/* SIGTERM, then SIGKILL after a grace, the command targets still running. */
+void run_stop_targets(struct runner *r);
+/* Revert the scratch cgroups' records once their commands are gone. */
+void run_remove_scratch(struct runner *r);
+void run_probe_start(struct runner *r, struct probe_rt *p);
+/* Reap exited children: probes, command targets, the guardian. */
+void run_reap(struct runner *r);
+bool run_probes_running(const struct runner *r);
+/* Kill every running probe (not counted) and reap it. */
+void run_probes_cut(struct runner *r);
+
+/* Locks (core/locks.c): the resources a run holds. */
+
+json_object *run_resources(struct runner *r);
+/*
+ * Under the global lock: refuse when a live run (or a dead one that left
+ * undo records) holds one of res, else create the run's journal.
+ */
+int run_register(struct runner *r, json_object *res, uint64_t deadline);
+
+/* The report (core/summary.c). */
+
+/*
+ * The verdict, the JSON report and its SVG timeline, the summary or the
+ * "report" event; the run's exit status.
+ */
+int run_report(struct runner *r);
 
 /*
  * The live view's copy of fault i's state and why it failed or was

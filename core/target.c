@@ -4,14 +4,17 @@
  * target is now (a process in it, its folder in the memory hierarchy and
  * in the v2 hierarchy, its network namespace), the processes in it, the
  * one reader of /proc/PID/cgroup, and the lock a target holds.  Engines
- * ask here instead of reading /proc and cgroupfs themselves.
+ * ask here instead of reading /proc and cgroupfs themselves.  Also
+ * whether a process is still the one we knew, by its start time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/faultline.h"
 
@@ -349,8 +352,13 @@ int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n)
 	ret = fl_target_where(t, &w, why, sizeof(why));
 	if (ret)
 		return ret;
-	if (t->kind == FL_TARGET_CGROUP)
-		return read_procs(w.unified[0] ? w.unified : w.memory, out, n);
+	if (t->kind == FL_TARGET_CGROUP) {
+		/* A relative cgroup may be in one hierarchy only. */
+		ret = w.unified[0] ? read_procs(w.unified, out, n) : -ENOENT;
+		if (ret == -ENOENT && w.memory[0])
+			ret = read_procs(w.memory, out, n);
+		return ret;
+	}
 	if (w.pid <= 0)
 		return 0;
 	*out = malloc(sizeof(**out));
@@ -359,4 +367,57 @@ int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n)
 	(*out)[0] = w.pid;
 	*n = 1;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Is a process still the one we knew (the runner, its guardian)?      */
+
+unsigned long long fl_pid_start_time(pid_t pid)
+{
+	unsigned long long start = 0;
+	char path[64], buf[1024], *p;
+	int fd, i;
+	ssize_t n;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	p += 2;
+	/* p is field 3 (state); starttime is field 22. */
+	if (*p == 'Z' || *p == 'X')
+		return 0;
+	for (i = 3; i < 22 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+bool fl_pid_alive(pid_t pid, unsigned long long start)
+{
+	unsigned long long now;
+
+	if (pid <= 0)
+		return false;
+	if (kill(pid, 0) && errno == ESRCH)
+		return false;
+	now = fl_pid_start_time(pid);
+	if (!now)
+		return false;		/* gone or a zombie */
+	return !start || now == start;
 }

@@ -211,24 +211,40 @@ static const struct unit size_units[] = {
 	{ "TB", 1000000000000ULL },
 };
 
-int fl_parse_size(const char *s, uint64_t *bytes, const char **why)
+/*
+ * The number a size or a rate starts with: the characters it used, or
+ * -errno with why (none says "expected ...").
+ */
+static int lead_number(const char *s, struct decimal *v, const char *none,
+		       const char **why)
 {
-	const struct unit *u;
-	struct decimal v;
 	int used, err;
 
 	err = check_input(s, why);
 	if (err)
 		return err;
-	used = parse_decimal(s, &v);
+	used = parse_decimal(s, v);
 	if (used < 0) {
 		WHY("too large");
 		return -ERANGE;
 	}
 	if (!used) {
-		WHY("expected a number with a unit, like 64M");
+		WHY(none);
 		return -EINVAL;
 	}
+	return used;
+}
+
+int fl_parse_size(const char *s, uint64_t *bytes, const char **why)
+{
+	const struct unit *u;
+	struct decimal v;
+	int used;
+
+	used = lead_number(s, &v, "expected a number with a unit, like 64M",
+			   why);
+	if (used < 0)
+		return used;
 	u = find_unit(size_units, ARRAY_SIZE(size_units), s + used,
 		      strlen(s + used), false);
 	if (!u) {
@@ -306,20 +322,11 @@ int fl_parse_rate(const char *s, uint64_t *bps, const char **why)
 	const struct unit *u;
 	struct decimal v;
 	size_t ulen;
-	int used, err;
+	int used;
 
-	err = check_input(s, why);
-	if (err)
-		return err;
-	used = parse_decimal(s, &v);
-	if (used < 0) {
-		WHY("too large");
-		return -ERANGE;
-	}
-	if (!used) {
-		WHY("expected a rate like 10mbit");
-		return -EINVAL;
-	}
+	used = lead_number(s, &v, "expected a rate like 10mbit", why);
+	if (used < 0)
+		return used;
 	ulen = strlen(s + used);
 	if (!ulen) {
 		WHY("missing unit (bit, kbit, mbit, gbit or bps, kbps...)");

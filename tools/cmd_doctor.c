@@ -633,16 +633,15 @@ int cmd_doctor(int argc, char **argv)
 	};
 	json_object *result, *cons;
 	struct facts fx;
-	int c;
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
+		ret = cmd_opt("doctor", c, optarg);
+		if (ret > 1)
+			return ret;
+		if (ret)
+			continue;
 		switch (c) {
-		case 'j':
-			fl_json_output = true;
-			break;
-		case 'q':
-			fl_quiet = true;
-			break;
 		case 'h':
 			cmd_usage("doctor", stdout);
 			printf("\nProbes the kernel without changing the host: "

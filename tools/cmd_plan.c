@@ -17,7 +17,7 @@ int cmd_plan(int argc, char **argv)
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "jA:h", opts, NULL)) != -1) {
-		status = cmd_file_opt("plan", c, optarg);
+		status = cmd_opt("plan", c, optarg);
 		if (status > 1)
 			return status;
 		if (status)

@@ -158,7 +158,13 @@ static void print_result(json_object *res)
 	}
 }
 
-int cmd_recover(int argc, char **argv)
+struct recover_opts {
+	const char *want;		/* one run id, or NULL: every dead run */
+	bool force, scan;
+};
+
+/* The command line; -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct recover_opts *o)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -167,15 +173,7 @@ int cmd_recover(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct fl_run_info *runs = NULL;
-	const char *want = NULL;
-	json_object *out, *arr;
-	size_t n = 0, i, done = 0;
-	bool force = false, found = false, scan = false, nojournal;
-	json_object *left = NULL;
-	size_t nleft = 0;
-	struct stat st;
-	int c, ret, status = FL_EXIT_OK;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "jfsh", opts, NULL)) != -1) {
 		switch (c) {
@@ -183,10 +181,10 @@ int cmd_recover(int argc, char **argv)
 			fl_json_output = true;
 			break;
 		case 'f':
-			force = true;
+			o->force = true;
 			break;
 		case 's':
-			scan = true;
+			o->scan = true;
 			break;
 		case 'h':
 			cmd_usage("recover", stdout);
@@ -206,11 +204,131 @@ int cmd_recover(int argc, char **argv)
 	if (optind < argc - 1)
 		return cmd_bad_usage("recover", "recover takes one run at most");
 	if (optind == argc - 1) {
-		want = argv[optind];
-		if (strrchr(want, '/'))
-			want = strrchr(want, '/') + 1;
+		o->want = argv[optind];
+		if (strrchr(o->want, '/'))
+			o->want = strrchr(o->want, '/') + 1;
 	}
+	return -1;
+}
 
+/*
+ * Replay one dead run into arr; the exit status it calls for.  Records
+ * whose namespace is gone count as done.
+ */
+static int recover_one(struct fl_run_info *ri, json_object *arr, size_t *done)
+{
+	json_object *res = json_object_new_object();
+	int ret;
+
+	ret = fl_recover_run(ri->dir, res);
+	if (ret == -ENOENT) {
+		json_object_put(res);
+		return FL_EXIT_OK;	/* recovered meanwhile */
+	}
+	(*done)++;
+	json_object_object_add(res, "ok", json_object_new_boolean(!ret));
+	if (!fl_json_output)
+		print_result(res);
+	json_object_array_add(arr, res);
+	if (ret) {
+		if (!fl_json_output)
+			fl_err("run %s: not everything was reverted (%s); fix "
+			       "the cause and run 'faultline recover %s' again",
+			       ri->id, strerror(-ret), ri->id);
+		return FL_EXIT_APPLY;
+	}
+	if (!fl_json_output)
+		printf("run %s: recovered\n", ri->id);
+	return FL_EXIT_OK;
+}
+
+/* Every dead run (or the one asked for); *found when it was listed. */
+static int recover_runs(const struct recover_opts *o, struct fl_run_info *runs,
+			size_t n, json_object *arr, size_t *done, bool *found)
+{
+	int status = FL_EXIT_OK, r;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct fl_run_info *ri = &runs[i];
+
+		if (o->want && strcmp(ri->id, o->want))
+			continue;
+		*found = true;
+		if (ri->alive && !o->force) {
+			fl_err("run %s is alive (runner %d, guardian %d): it "
+			       "reverts by itself; 'faultline recover --force "
+			       "%s' replays it anyway", ri->id, (int)ri->pid,
+			       (int)ri->guardian, ri->id);
+			if (o->want)
+				status = FL_EXIT_UNSUPPORTED;
+			continue;
+		}
+		r = recover_one(ri, arr, done);
+		if (r != FL_EXIT_OK)
+			status = r;
+	}
+	return status;
+}
+
+/* The leftover scan into out; the number of objects found. */
+static size_t scan_leftovers(json_object *out, const struct fl_run_info *runs,
+			     size_t n, bool nojournal)
+{
+	json_object *left = scan_machine(runs, n);
+	char why[700];
+	size_t nleft;
+
+	if (nojournal)
+		snprintf(why, sizeof(why), "there is no journal in %s "
+			 "(deleted?), so what a run changed is unknown",
+			 fl_rundir());
+	else
+		snprintf(why, sizeof(why), "scan");
+	nleft = fl_json_output ? json_object_array_length(left) :
+		print_scan(left, why);
+	json_object_object_add(out, "journal",
+			       json_object_new_boolean(!nojournal));
+	json_object_object_add(out, "leftovers", left);
+	return nleft;
+}
+
+/* The closing line for people. */
+static void print_tail(const struct recover_opts *o, size_t nleft,
+		       bool nojournal, size_t done, bool found, int status)
+{
+	if (fl_json_output)
+		return;
+	if (nleft) {
+		fl_err("%zu object(s) may be left over; remove them as shown "
+		       "(this is not a recovery)", nleft);
+	} else if (nojournal && !done && status == FL_EXIT_OK) {
+		printf("nothing to recover: there is no journal in %s, and "
+		       "nothing of faultline's was found on this machine "
+		       "(limits written to cgroups of your own cannot be "
+		       "found by a scan)\n", fl_rundir());
+	} else if (!done && status == FL_EXIT_OK) {
+		if (o->want && !found)
+			printf("nothing to recover: no run %s in %s (already "
+			       "recovered?)\n", o->want, fl_rundir());
+		else
+			printf("nothing to recover in %s\n", fl_rundir());
+	}
+}
+
+int cmd_recover(int argc, char **argv)
+{
+	struct recover_opts o = {};
+	struct fl_run_info *runs = NULL;
+	json_object *out, *arr;
+	size_t n = 0, done = 0, nleft = 0;
+	bool found = false, nojournal;
+	struct stat st;
+	int ret, status;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
 	/* No journal folder at all: deleted, or /run emptied by a reboot. */
 	nojournal = stat(fl_rundir(), &st) && errno == ENOENT;
 	ret = list_locked(&runs, &n);
@@ -222,80 +340,15 @@ int cmd_recover(int argc, char **argv)
 	out = json_object_new_object();
 	arr = json_object_new_array();
 	json_object_object_add(out, "rundir", json_object_new_string(fl_rundir()));
-	for (i = 0; i < n; i++) {
-		struct fl_run_info *ri = &runs[i];
-		json_object *res;
-
-		if (want && strcmp(ri->id, want))
-			continue;
-		found = true;
-		if (ri->alive && !force) {
-			fl_err("run %s is alive (runner %d, guardian %d): it "
-			       "reverts by itself; 'faultline recover --force "
-			       "%s' replays it anyway", ri->id, (int)ri->pid,
-			       (int)ri->guardian, ri->id);
-			if (want)
-				status = FL_EXIT_UNSUPPORTED;
-			continue;
-		}
-		res = json_object_new_object();
-		ret = fl_recover_run(ri->dir, res);
-		if (ret == -ENOENT) {
-			json_object_put(res);
-			continue;	/* recovered meanwhile */
-		}
-		done++;
-		json_object_object_add(res, "ok", json_object_new_boolean(!ret));
-		if (!fl_json_output)
-			print_result(res);
-		if (ret) {
-			status = FL_EXIT_APPLY;
-			if (!fl_json_output)
-				fl_err("run %s: not everything was reverted "
-				       "(%s); fix the cause and run 'faultline "
-				       "recover %s' again", ri->id,
-				       strerror(-ret), ri->id);
-		} else if (!fl_json_output) {
-			printf("run %s: recovered\n", ri->id);
-		}
-		json_object_array_add(arr, res);
-	}
+	status = recover_runs(&o, runs, n, arr, &done, &found);
 	json_object_object_add(out, "runs", arr);
 	json_object_object_add(out, "recovered", json_object_new_int(done));
-	if (nojournal || scan) {
-		char why[700];
-
-		left = scan_machine(runs, n);
-		if (nojournal)
-			snprintf(why, sizeof(why), "there is no journal in %s "
-				 "(deleted?), so what a run changed is unknown",
-				 fl_rundir());
-		else
-			snprintf(why, sizeof(why), "scan");
-		nleft = fl_json_output ? json_object_array_length(left) :
-			print_scan(left, why);
-		json_object_object_add(out, "journal",
-				       json_object_new_boolean(!nojournal));
-		json_object_object_add(out, "leftovers", left);
+	if (nojournal || o.scan) {
+		nleft = scan_leftovers(out, runs, n, nojournal);
 		if (nleft)
 			status = FL_EXIT_APPLY;
 	}
-	if (nleft && !fl_json_output) {
-		fl_err("%zu object(s) may be left over; remove them as shown "
-		       "(this is not a recovery)", nleft);
-	} else if (nojournal && !done && status == FL_EXIT_OK &&
-		   !fl_json_output) {
-		printf("nothing to recover: there is no journal in %s, and "
-		       "nothing of faultline's was found on this machine "
-		       "(limits written to cgroups of your own cannot be "
-		       "found by a scan)\n", fl_rundir());
-	} else if (!done && status == FL_EXIT_OK && !fl_json_output) {
-		if (want && !found)
-			printf("nothing to recover: no run %s in %s (already "
-			       "recovered?)\n", want, fl_rundir());
-		else
-			printf("nothing to recover in %s\n", fl_rundir());
-	}
+	print_tail(&o, nleft, nojournal, done, found, status);
 	if (fl_json_output)
 		fl_print_json(out);
 	json_object_put(out);

@@ -565,15 +565,14 @@ int cmd_report(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "merge"))
 		return cmd_report_merge(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "s:jqh", opts, NULL)) != -1) {
+		ret = cmd_opt("report", c, optarg);
+		if (ret > 1)
+			return ret;
+		if (ret)
+			continue;
 		switch (c) {
 		case 's':
 			svg = optarg;
-			break;
-		case 'j':
-			fl_json_output = true;
-			break;
-		case 'q':
-			fl_quiet = true;
 			break;
 		case 'h':
 			cmd_usage("report", stdout);

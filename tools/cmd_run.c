@@ -22,15 +22,12 @@ int cmd_run(int argc, char **argv)
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "jqr:A:h", opts, NULL)) != -1) {
-		status = cmd_file_opt("run", c, optarg);
+		status = cmd_opt("run", c, optarg);
 		if (status > 1)
 			return status;
 		if (status)
 			continue;
 		switch (c) {
-		case 'q':
-			fl_quiet = true;
-			break;
 		case 'r':
 			ro.report_json = optarg;
 			break;

@@ -46,10 +46,12 @@ int cmd_status(int argc, char **argv)
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		ret = cmd_opt("status", c, optarg);
+		if (ret > 1)
+			return ret;
+		if (ret)
+			continue;
 		switch (c) {
-		case 'j':
-			fl_json_output = true;
-			break;
 		case 'h':
 			return cmd_usage("status", stdout);
 		default:

@@ -15,19 +15,15 @@ int cmd_validate(int argc, char **argv)
 		{}
 	};
 	json_object *result, *files;
-	int c, i, status = FL_EXIT_OK;
+	int c, i, done, status = FL_EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
+		done = cmd_opt("validate", c, optarg);
+		if (done > 1)
+			return done;
+		if (done)
+			continue;
 		switch (c) {
-		case 'j':
-			fl_json_output = true;
-			break;
-		case 'q':
-			fl_quiet = true;
-			break;
-		case 'I':
-			fl_allow_insecure_file = true;
-			break;
 		case 'h':
 			return cmd_usage("validate", stdout);
 		default:

@@ -34,19 +34,20 @@ int cmd_bad_usage(const char *name, const char *fmt, ...)
 int cmd_need_root(const char *name);
 
 /*
- * The options of the commands that take one experiment file (plan, run):
- * put CMD_FILE_OPTS in the getopt_long table, "jA:" in the short options,
- * pass each option to cmd_file_opt() first, and print cmd_file_opts_help
- * in --help.
+ * The options commands share: --json ('j') and --quiet ('q'); and those
+ * of the commands that take one experiment file (plan, run): put
+ * CMD_FILE_OPTS in the getopt_long table, "jA:" in the short options and
+ * print cmd_file_opts_help in --help.  Pass each option to cmd_opt()
+ * first.
  */
 #define CMD_FILE_OPTS							\
 	{ "json", no_argument, NULL, 'j' },				\
 	{ "as", required_argument, NULL, 'A' },				\
 	{ "allow-insecure-file", no_argument, NULL, 'I' }
 extern const char cmd_file_opts_help[];
-/* 1: c was one of CMD_FILE_OPTS and is done; 0: not one of them; or
+/* 1: c was one of those and is done; 0: not one of them; or
  * FL_EXIT_USAGE after saying what is wrong with its argument. */
-int cmd_file_opt(const char *name, int c, const char *arg);
+int cmd_opt(const char *name, int c, const char *arg);
 /* Load and validate FILE; on error print every problem (JSON with --json)
  * and return FL_EXIT_USAGE with *exp NULL. */
 int cmd_load(const char *file, struct fl_experiment **exp);

@@ -83,7 +83,7 @@ const char cmd_file_opts_help[] =
 	"by\n"
 	"                 another user\n";
 
-int cmd_file_opt(const char *name, int c, const char *arg)
+int cmd_opt(const char *name, int c, const char *arg)
 {
 	char *end;
 	long v;
@@ -91,6 +91,9 @@ int cmd_file_opt(const char *name, int c, const char *arg)
 	switch (c) {
 	case 'j':
 		fl_json_output = true;
+		return 1;
+	case 'q':
+		fl_quiet = true;
 		return 1;
 	case 'I':
 		fl_allow_insecure_file = true;

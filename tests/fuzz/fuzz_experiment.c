@@ -10,8 +10,17 @@
 #include <stdlib.h>
 
 #include "core/faultline.h"
+#include "tools/cmds.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The engines faultline has, from the list generated from the Build files. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fl_engines_set(fl_builtin_engines, fl_builtin_nengines);
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -25,7 +25,7 @@
 #include "core/faultline.h"
 #include "tools/cmds.h"
 
-/* Stand-ins for engines not built in yet: they only check target:. */
+/* Stand-ins for engines not in the list: they only check target:. */
 static int fake_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		      const struct fl_node *spec, void **out, struct fl_diag *d)
 {
@@ -383,26 +383,28 @@ static void test_get_target(void **state)
 	fl_experiment_free(exp);
 }
 
+/* One document for the getters' tests: a bad value under each key. */
+static const char getters_yaml[] =
+	"d: 80\n"
+	"s: 64X\n"
+	"p: 150%\n"
+	"r: 10mb\n"
+	"n: 300\n"
+	"b: maybe\n"
+	"e: paretto\n"
+	"f: bogus\n"
+	"errno: EIOO\n"
+	"sys: opnat\n"
+	"c: 10.0.2.1/24\n"
+	"c6: fd00::1/64\n"
+	"bad: 10.0.0.300\n"
+	"m: { a: 1 }\n"
+	"l: [a, { b: c }]\n"
+	"str: ~\n"
+	"ok: [a, b]\n";
+
 static void test_getters(void **state)
 {
-	static const char y[] =
-		"d: 80\n"
-		"s: 64X\n"
-		"p: 150%\n"
-		"r: 10mb\n"
-		"n: 300\n"
-		"b: maybe\n"
-		"e: paretto\n"
-		"f: bogus\n"
-		"errno: EIOO\n"
-		"sys: opnat\n"
-		"c: 10.0.2.1/24\n"
-		"c6: fd00::1/64\n"
-		"bad: 10.0.0.300\n"
-		"m: { a: 1 }\n"
-		"l: [a, { b: c }]\n"
-		"str: ~\n"
-		"ok: [a, b]\n";
 	static const char *const dists[] = { "uniform", "normal", "pareto",
 					     "paretonormal", NULL };
 	const struct fl_node *r;
@@ -417,7 +419,8 @@ static void test_getters(void **state)
 	int i;
 
 	fl_diag_init(&d);
-	assert_int_equal(fl_doc_load_buf("g.yaml", y, strlen(y), &doc, &d), 0);
+	assert_int_equal(fl_doc_load_buf("g.yaml", getters_yaml,
+					 strlen(getters_yaml), &doc, &d), 0);
 	r = doc->root;
 	assert_int_equal(fl_get_duration(fl_map_get(r, "d"), "delay", &u, &d),
 			 -EINVAL);
@@ -497,7 +500,24 @@ static void test_getters(void **state)
 		"g.yaml:15:8: exec: item 2: expected a string, got a map\n"
 		"g.yaml:16:6: device: expected a string, got nothing\n");
 	free(msgs);
+	fl_diag_free(&d);
+	fl_doc_free(doc);
+}
 
+/* The getters' successes, on the same document. */
+static void test_getters_ok(void **state)
+{
+	const struct fl_node *r;
+	struct fl_doc *doc;
+	struct fl_diag d;
+	char *s, **v;
+	size_t n;
+	int i;
+
+	fl_diag_init(&d);
+	assert_int_equal(fl_doc_load_buf("g.yaml", getters_yaml,
+					 strlen(getters_yaml), &doc, &d), 0);
+	r = doc->root;
 	assert_int_equal(fl_get_strv(fl_map_get(r, "ok"), "exec", &v, &n, &d),
 			 0);
 	assert_int_equal(n, 2);
@@ -565,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_get_target),
 		cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_getters_ok),
 		cmocka_unit_test(test_mutations),
 	};
 

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The runner's children: the command targets it starts, each placed in
+ * scratch cgroups of its own (the placer tools/ handed to core, journaled
+ * before anything is made), and the probes it runs on their interval.
+ * Both run in process groups of their own, with our signals unblocked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/journal.h"
+#include "core/runner.h"
+
+/* How long a started command gets between SIGTERM and SIGKILL. */
+#define TARGET_TERM_NS	(500 * NSEC_PER_MSEC)
+
+/*
+ * In the child: its own process group, our signals back to their
+ * defaults, stdin from /dev/null; a probe's output goes nowhere, a
+ * command's to out (the live view's pipe) or to our stderr.
+ */
+static void child_setup(bool quiet_out, int out)
+{
+	sigset_t none;
+	int null;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	null = open("/dev/null", O_RDWR);
+	if (null < 0)
+		return;
+	dup2(null, STDIN_FILENO);
+	if (quiet_out) {
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	} else if (out >= 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	} else {
+		/* Keep our stdout for events: the command writes to stderr. */
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	}
+	if (null > STDERR_FILENO)
+		close(null);
+}
+
+static pid_t spawn(const struct runner *r, char **argv, bool quiet_out,
+		   const struct fl_target *t)
+{
+	pid_t pid;
+	int ret;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		child_setup(quiet_out, r->child_out);
+		if (t && fl_placer_get()) {
+			ret = fl_placer_get()->join(t);
+			if (ret) {
+				fprintf(stderr, "faultline: target %s: cannot "
+					"join its scratch cgroup: %s\n",
+					t->name, strerror(-ret));
+				_exit(126);
+			}
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+/*
+ * Start command targets, each in scratch cgroups of its own (journaled
+ * first, so the guardian and recover remove them too).
+ */
+int run_start_targets(struct runner *r)
+{
+	const struct fl_placer *pl = fl_placer_get();
+	struct fl_experiment *exp = r->exp;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < exp->ntargets; i++) {
+		struct fl_target *t = &exp->targets[i];
+		struct fl_fault *rec = &r->tr[i].scratch;
+		json_object *ev;
+		char name[96];
+		pid_t pid;
+
+		if (t->kind != FL_TARGET_COMMAND || !t->argv || !t->argv[0])
+			continue;
+		if (pl) {
+			snprintf(name, sizeof(name), "scratch-%s", t->name);
+			rec->name = strdup(name);
+			rec->engine = pl->engine;
+			r->tr[i].placed = true;
+			ret = rec->name ? pl->create(r->j, fl_journal_id(r->j),
+						     t, rec) : -ENOMEM;
+			if (ret) {
+				fl_err("target %s: cannot create its scratch "
+				       "cgroup: %s", t->name, strerror(-ret));
+				return ret;
+			}
+		}
+		pid = spawn(r, t->argv, false, pl ? t : NULL);
+		if (pid < 0) {
+			fl_err("target %s: cannot start %s: %s", t->name,
+			       t->argv[0], strerror(-pid));
+			return pid;
+		}
+		t->pid = pid;
+		r->tr[i].running = true;
+		ev = run_ev("target-started");
+		run_ev_str(ev, "target", t->name);
+		json_object_object_add(ev, "pid", json_object_new_int(pid));
+		if (t->scratch_memory)
+			run_ev_str(ev, "cgroup", t->scratch_memory);
+		run_emit(r, ev, "target %s: started %s (pid %d)%s%s", t->name,
+			 t->argv[0], (int)pid, t->scratch_memory ? " in " : "",
+			 t->scratch_memory ? t->scratch_memory : "");
+	}
+	return 0;
+}
+
+/* Remove the scratch cgroups once their commands are gone. */
+void run_remove_scratch(struct runner *r)
+{
+	int *seqs = NULL;
+	size_t i, n = 0;
+	bool any = false;
+
+	for (i = 0; r->tr && i < r->exp->ntargets; i++) {
+		any |= r->tr[i].placed;
+		r->tr[i].placed = false;
+		free(r->tr[i].scratch.name);
+		r->tr[i].scratch.name = NULL;
+	}
+	if (!any || !r->j)
+		return;
+	/*
+	 * The placer journaled them through an fl_undo of its own: they are
+	 * found among the records this runner has kept, by their engine.
+	 */
+	if (fl_journal_kept(r->j, fl_placer_get()->engine->name, &seqs, &n))
+		r->revert_failed = true;
+	for (i = 0; i < n; i++)
+		if (fl_journal_revert(r->j, seqs[i]))
+			r->revert_failed = true;
+	free(seqs);
+}
+
+void run_stop_targets(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	uint64_t until;
+	size_t i;
+	bool any = false;
+
+	for (i = 0; r->tr && i < exp->ntargets; i++)
+		if (r->tr[i].running) {
+			kill(-exp->targets[i].pid, SIGTERM);
+			any = true;
+		}
+	if (!any)
+		return;
+	until = fl_now_ns() + TARGET_TERM_NS;
+	for (;;) {
+		any = false;
+		for (i = 0; i < exp->ntargets; i++) {
+			pid_t w;
+
+			if (!r->tr[i].running)
+				continue;
+			w = waitpid(exp->targets[i].pid, NULL, WNOHANG);
+			if (w == exp->targets[i].pid ||
+			    (w < 0 && errno == ECHILD))
+				r->tr[i].running = false;
+			else
+				any = true;
+		}
+		if (!any || fl_now_ns() >= until)
+			break;
+		usleep(10000);
+	}
+	for (i = 0; i < exp->ntargets; i++) {
+		if (!r->tr[i].running)
+			continue;
+		kill(-exp->targets[i].pid, SIGKILL);
+		kill(exp->targets[i].pid, SIGKILL);
+		while (waitpid(exp->targets[i].pid, NULL, 0) < 0 &&
+		       errno == EINTR)
+			;
+		r->tr[i].running = false;
+	}
+}
+
+void run_probe_start(struct runner *r, struct probe_rt *p)
+{
+	uint64_t now = run_rel(r);
+	pid_t pid;
+
+	p->started = now;
+	p->started_wall = r->wall0 + now;
+	p->timed_out = false;
+	p->cut = false;
+	pid = spawn(r, p->p->argv, true, NULL);
+	if (pid < 0) {
+		fl_err("probe %s: cannot start: %s", p->p->name,
+		       strerror(-pid));
+		p->pid = 0;
+	} else {
+		p->pid = pid;
+	}
+	while (p->next <= now)
+		p->next += p->p->every_ns;
+}
+
+static void probe_done(struct runner *r, struct probe_rt *p, int status)
+{
+	uint64_t now = run_rel(r), dur = now - p->started;
+	json_object *res, *ev;
+	char tbuf[40];
+	bool pass;
+
+	p->pid = 0;
+	if (p->cut) {
+		p->cut_short++;
+		return;
+	}
+	pass = !p->timed_out && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == p->p->expect_exit;
+	p->runs++;
+	if (pass)
+		p->passed++;
+	else
+		p->failed++;
+	fl_live_probe(r->live, p - r->pr, pass);
+	if (p->timed_out)
+		p->timeouts++;
+	res = json_object_new_object();
+	json_object_object_add(res, "t", run_jsec(p->started));
+	run_ev_str(res, "time", fl_fmt_time(p->started_wall, tbuf,
+					    sizeof(tbuf)));
+	json_object_object_add(res, "exit", WIFEXITED(status) ?
+			       json_object_new_int(WEXITSTATUS(status)) : NULL);
+	if (WIFSIGNALED(status))
+		json_object_object_add(res, "signal",
+				       json_object_new_int(WTERMSIG(status)));
+	json_object_object_add(res, "duration_ms",
+			       json_object_new_int64(dur / NSEC_PER_MSEC));
+	json_object_object_add(res, "timeout",
+			       json_object_new_boolean(p->timed_out));
+	json_object_object_add(res, "pass", json_object_new_boolean(pass));
+	json_object_array_add(p->results, json_object_get(res));
+
+	ev = run_ev("probe");
+	run_ev_str(ev, "probe", p->p->name);
+	json_object_object_foreach(res, k, v)
+		if (strcmp(k, "t") && strcmp(k, "time"))
+			json_object_object_add(ev, k, json_object_get(v));
+	json_object_put(res);
+	if (r->json || !pass || p->last != 1) {
+		char what[64];
+
+		if (p->timed_out)
+			snprintf(what, sizeof(what), "timed out after %llums",
+				 (unsigned long long)(dur / NSEC_PER_MSEC));
+		else if (WIFEXITED(status))
+			snprintf(what, sizeof(what), "exit %d, %llums",
+				 WEXITSTATUS(status),
+				 (unsigned long long)(dur / NSEC_PER_MSEC));
+		else
+			snprintf(what, sizeof(what), "signal %d",
+				 WTERMSIG(status));
+		run_emit(r, ev, "probe %s: %s (%s, expected exit %d)",
+			 p->p->name, pass ? "pass" : "FAIL", what,
+			 p->p->expect_exit);
+	} else {
+		json_object_put(ev);
+	}
+	p->last = pass;
+}
+
+/* A command target we started exited. */
+static void target_exited(struct runner *r, size_t i, int status)
+{
+	const struct fl_target *t = &r->exp->targets[i];
+	json_object *ev = run_ev("target-exited");
+
+	r->tr[i].running = false;
+	run_ev_str(ev, "target", t->name);
+	json_object_object_add(ev, "status", json_object_new_int(status));
+	run_emit(r, ev, "target %s: exited (%s %d)", t->name,
+		 WIFEXITED(status) ? "exit" : "signal",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+void run_reap(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	int status;
+	pid_t pid;
+	size_t i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < exp->nprobes; i++)
+			if (r->pr[i].pid == pid) {
+				probe_done(r, &r->pr[i], status);
+				break;
+			}
+		if (i < exp->nprobes)
+			continue;
+		for (i = 0; i < exp->ntargets; i++)
+			if (r->tr[i].running && exp->targets[i].pid == pid) {
+				target_exited(r, i, status);
+				break;
+			}
+		if (pid == r->guardian) {
+			r->guardian = 0;
+			if (r->gfd >= 0)
+				close(r->gfd);
+			r->gfd = -1;
+			fl_warn("the guardian exited; the run goes on without "
+				"it");
+		}
+	}
+}
+
+bool run_probes_running(const struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->exp->nprobes; i++)
+		if (r->pr[i].pid)
+			return true;
+	return false;
+}
+
+/* Kill every running probe (not counted) and reap it. */
+void run_probes_cut(struct runner *r)
+{
+	size_t i;
+	int status;
+
+	for (i = 0; i < r->exp->nprobes; i++) {
+		struct probe_rt *p = &r->pr[i];
+
+		if (!p->pid)
+			continue;
+		p->cut = true;
+		kill(-p->pid, SIGKILL);
+		kill(p->pid, SIGKILL);
+		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		probe_done(r, p, status);
+	}
+}
+

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The runner's events: what happens in a drill, as people read it
+ * ("[+1.234s] fault x: applied (netem)"), as --json gives it (a JSON
+ * line each) and in the live view on a terminal; and the run state of a
+ * fault, which the live view shows as it changes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/runner.h"
+
+uint64_t run_rel(const struct runner *r)
+{
+	return fl_now_ns() - r->t0;
+}
+
+/* Redraw the live view, when there is one (counting down to --start-at). */
+void run_live_draw(struct runner *r)
+{
+	char at[80], tbuf[40];
+
+	if (!r->live)
+		return;
+	if (fl_countdown.waiting) {
+		snprintf(at, sizeof(at), "at %s (Ctrl-C: cancel)",
+			 fl_fmt_time(fl_countdown.start_at_ns, tbuf,
+				     sizeof(tbuf)));
+		fl_live_draw(r->live, fl_wall_ns() - fl_countdown.start_at_ns,
+			     r->duration, at);
+	} else {
+		fl_live_draw(r->live, (int64_t)run_rel(r), r->duration,
+			     r->stop == STOP_NONE ? "running" : "reverting");
+	}
+}
+
+json_object *run_jsec(uint64_t ns)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu.%03llu",
+		 (unsigned long long)(ns / NSEC_PER_SEC),
+		 (unsigned long long)(ns % NSEC_PER_SEC / NSEC_PER_MSEC));
+	return json_object_new_double_s((double)ns / NSEC_PER_SEC, buf);
+}
+
+json_object *run_ev(const char *event)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event", json_object_new_string(event));
+	return o;
+}
+
+void run_ev_str(json_object *o, const char *key, const char *val)
+{
+	if (val)
+		json_object_object_add(o, key, json_object_new_string(val));
+}
+
+char *run_fmt_rel(uint64_t t, char *buf, size_t len)
+{
+	snprintf(buf, len, "+%llu.%03llus",
+		 (unsigned long long)(t / NSEC_PER_SEC),
+		 (unsigned long long)(t % NSEC_PER_SEC / NSEC_PER_MSEC));
+	return buf;
+}
+
+void run_emit(struct runner *r, json_object *ev, const char *fmt, ...)
+{
+	uint64_t t = run_rel(r);
+	char tbuf[40], *text;
+	va_list ap;
+	int n;
+
+	if (r->quiet)
+		goto out;
+	if (r->json) {
+		json_object_object_add(ev, "t", run_jsec(t));
+		run_ev_str(ev, "time", fl_fmt_time(r->wall0 + t, tbuf,
+						   sizeof(tbuf)));
+		puts(json_object_to_json_string_ext(ev,
+			JSON_C_TO_STRING_PLAIN |
+			JSON_C_TO_STRING_NOSLASHESCAPE));
+		goto out_flush;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goto out;
+	run_fmt_rel(t, tbuf, sizeof(tbuf));
+	if (r->live) {
+		char *line;
+
+		if (asprintf(&line, "[%s] %s", tbuf, text) >= 0) {
+			fl_live_event(r->live, line);
+			free(line);
+		}
+		run_live_draw(r);
+	} else {
+		printf("[%s] %s\n", tbuf, text);
+	}
+	free(text);
+out_flush:
+	fflush(stdout);
+out:
+	json_object_put(ev);
+}
+
+const char *fl_fault_state_name(enum fl_fault_state s)
+{
+	switch (s) {
+	case FL_FAULT_PENDING:
+		return "pending";
+	case FL_FAULT_ACTIVE:
+		return "active";
+	case FL_FAULT_REVERTED:
+		return "reverted";
+	case FL_FAULT_SKIPPED:
+		return "skipped";
+	case FL_FAULT_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+const char *run_mechanism(const struct runner *r, size_t i)
+{
+	json_object *m;
+
+	if (r->fr[i].info && json_object_object_get_ex(r->fr[i].info,
+						       "mechanism", &m))
+		return json_object_get_string(m);
+	return r->fr[i].f->engine->name;
+}
+
+/* A fault's state changes: the live view shows it at once. */
+void run_set_state(struct runner *r, size_t i, enum fl_fault_state st)
+{
+	r->fr[i].state = st;
+	fl_live_fault(r->live, i, st, r->fr[i].detail);
+}
+
+/* Why a fault failed or was skipped; the last call wins. */
+void run_set_detail(struct runner *r, size_t i, const char *fmt, ...)
+{
+	struct fault_run *fr = &r->fr[i];
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return;
+	free(fr->detail);
+	fr->detail = s;
+	fl_live_fault(r->live, i, fr->state, s);
+}
+

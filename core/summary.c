@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The drill's report: its verdict and exit status, the JSON report (the
+ * document "faultline report" reads again), the SVG timeline next to it
+ * and the summary lines under the events.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/runner.h"
+
+static json_object *time_or_null(const struct runner *r, int64_t t)
+{
+	char buf[40];
+
+	if (t < 0)
+		return NULL;
+	return json_object_new_string(fl_fmt_time(r->wall0 + t, buf,
+						  sizeof(buf)));
+}
+
+static const char *verdict(const struct runner *r, int *code)
+{
+	size_t i;
+
+	if (r->revert_failed) {
+		*code = FL_EXIT_APPLY;
+		return "revert-failed";
+	}
+	if (r->stop == STOP_APPLY) {
+		*code = FL_EXIT_APPLY;
+		return "apply-failed";
+	}
+	if (r->stop == STOP_SIGNAL) {
+		*code = 128 + r->stop_sig;
+		return "interrupted";
+	}
+	for (i = 0; i < r->exp->nprobes; i++)
+		if (r->pr[i].failed) {
+			*code = FL_EXIT_EXPECT;
+			return "fail";
+		}
+	/* An engine's own expectation (an oom fault that killed nothing). */
+	for (i = 0; i < r->exp->nfaults; i++) {
+		json_object *obs, *e, *met;
+
+		if (r->fr[i].info &&
+		    json_object_object_get_ex(r->fr[i].info, "observed",
+					      &obs) &&
+		    json_object_object_get_ex(obs, "expectation", &e) &&
+		    json_object_object_get_ex(e, "met", &met) &&
+		    !json_object_get_boolean(met)) {
+			*code = FL_EXIT_EXPECT;
+			return "fail";
+		}
+	}
+	*code = FL_EXIT_OK;
+	return "pass";
+}
+
+/* The SVG timeline next to the JSON report: x.json -> x.svg. */
+static int write_svg(const char *json_path, char *buf, size_t len)
+{
+	size_t n = strlen(json_path);
+	json_object *rep;
+	int ret;
+
+	if (n > 5 && !strcmp(json_path + n - 5, ".json"))
+		n -= 5;
+	if ((size_t)snprintf(buf, len, "%.*s.svg", (int)n, json_path) >= len)
+		return -ENAMETOOLONG;
+	/* From the file as written, so "faultline report --svg" redraws
+	 * exactly this picture. */
+	rep = json_object_from_file(json_path);
+	ret = rep ? fl_report_svg_file(rep, buf) : -EIO;
+	json_object_put(rep);
+	if (ret)
+		fl_warn("cannot write the timeline %s: %s", buf, strerror(-ret));
+	return ret;
+}
+
+/* A fault in the report: the model, what happened, what was observed. */
+static json_object *report_fault(const struct runner *r, size_t i)
+{
+	const struct fault_run *fr = &r->fr[i];
+	const struct fl_fault *f = fr->f;
+	json_object *o = json_object_new_object(), *m;
+
+	run_ev_str(o, "name", f->name);
+	run_ev_str(o, "engine", f->engine->name);
+	run_ev_str(o, "state", fl_fault_state_name(fr->state));
+	json_object_object_add(o, "optional",
+			       json_object_new_boolean(f->optional));
+	json_object_object_add(o, "at", run_jsec(f->at_ns));
+	json_object_object_add(o, "for", f->has_for ?
+			       run_jsec(f->for_ns) : NULL);
+	if (fr->info && json_object_object_get_ex(fr->info, "mechanism", &m))
+		json_object_object_add(o, "mechanism", json_object_get(m));
+	json_object_object_add(o, "applied_at",
+			       time_or_null(r, fr->applied_at));
+	json_object_object_add(o, "applied_t", fr->applied_at < 0 ?
+			       NULL : run_jsec(fr->applied_at));
+	json_object_object_add(o, "reverted_at",
+			       time_or_null(r, fr->reverted_at));
+	json_object_object_add(o, "reverted_t", fr->reverted_at < 0 ?
+			       NULL : run_jsec(fr->reverted_at));
+	json_object_object_add(o, "detail", fr->detail ?
+			       json_object_new_string(fr->detail) : NULL);
+	if (fr->err)
+		run_ev_str(o, "error", strerror(-fr->err));
+	if (fr->info && json_object_object_get_ex(fr->info, "observed", &m))
+		json_object_object_add(o, "observed", json_object_get(m));
+	return o;
+}
+
+/* A probe in the report: its counts and every result. */
+static json_object *report_probe(const struct probe_rt *p)
+{
+	json_object *o = json_object_new_object();
+	json_object *av = json_object_new_array();
+	char **a;
+
+	run_ev_str(o, "name", p->p->name);
+	for (a = p->p->argv; a && *a; a++)
+		json_object_array_add(av, json_object_new_string(*a));
+	json_object_object_add(o, "exec", av);
+	json_object_object_add(o, "expect_exit",
+			       json_object_new_int(p->p->expect_exit));
+	json_object_object_add(o, "runs", json_object_new_int(p->runs));
+	json_object_object_add(o, "passed", json_object_new_int(p->passed));
+	json_object_object_add(o, "failed", json_object_new_int(p->failed));
+	json_object_object_add(o, "timeouts",
+			       json_object_new_int(p->timeouts));
+	json_object_object_add(o, "cut_short",
+			       json_object_new_int(p->cut_short));
+	json_object_object_add(o, "results", json_object_get(p->results));
+	return o;
+}
+
+/* Pid targets that exited during the drill, and when. */
+static json_object *report_exited(const struct runner *r)
+{
+	const struct fl_experiment *exp = r->exp;
+	json_object *arr = json_object_new_array(), *o;
+	size_t i;
+
+	for (i = 0; r->tr && i < exp->ntargets; i++) {
+		if (r->tr[i].exited < 0)
+			continue;
+		o = json_object_new_object();
+		run_ev_str(o, "name", exp->targets[i].name);
+		json_object_object_add(o, "pid",
+				       json_object_new_int(exp->targets[i].pid));
+		json_object_object_add(o, "exited_at",
+				       time_or_null(r, r->tr[i].exited));
+		json_object_object_add(o, "exited_t",
+				       run_jsec(r->tr[i].exited));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static json_object *build_report(struct runner *r, int64_t end_wall,
+				 const char *v, int code)
+{
+	struct fl_experiment *exp = r->exp;
+	json_object *rep = json_object_new_object(), *o, *arr;
+	char buf[40], host[256];
+	size_t i;
+
+	o = json_object_new_object();
+	run_ev_str(o, "name", exp->name);
+	run_ev_str(o, "file", exp->file);
+	json_object_object_add(o, "duration", run_jsec(r->duration));
+	json_object_object_add(rep, "experiment", o);
+	if (r->j)
+		run_ev_str(rep, "run", fl_journal_id(r->j));
+	if (!gethostname(host, sizeof(host))) {
+		host[sizeof(host) - 1] = '\0';
+		run_ev_str(rep, "host", host);
+	}
+	run_ev_str(rep, "started", fl_fmt_time(r->wall0, buf, sizeof(buf)));
+	/* The same instant to the microsecond, to line hosts up (merge). */
+	snprintf(buf, sizeof(buf), "%lld.%06lld",
+		 (long long)(r->wall0 / (int64_t)NSEC_PER_SEC),
+		 (long long)(r->wall0 % (int64_t)NSEC_PER_SEC /
+			     (int64_t)NSEC_PER_USEC));
+	json_object_object_add(rep, "started_unix", json_object_new_double_s(
+		(double)r->wall0 / NSEC_PER_SEC, buf));
+	json_object_object_add(rep, "start_at", r->opts->start_at_ns ?
+		json_object_new_string(fl_fmt_time(r->opts->start_at_ns, buf,
+						   sizeof(buf))) : NULL);
+	run_ev_str(rep, "ended", fl_fmt_time(end_wall, buf, sizeof(buf)));
+	json_object_object_add(rep, "elapsed", run_jsec(end_wall - r->wall0));
+
+	arr = json_object_new_array();
+	for (i = 0; i < exp->nfaults; i++)
+		json_object_array_add(arr, report_fault(r, i));
+	json_object_object_add(rep, "faults", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < exp->nprobes; i++)
+		json_object_array_add(arr, report_probe(&r->pr[i]));
+	json_object_object_add(rep, "probes", arr);
+	json_object_object_add(rep, "targets_exited", report_exited(r));
+	run_ev_str(rep, "verdict", v);
+	json_object_object_add(rep, "exit", json_object_new_int(code));
+	return rep;
+}
+
+static void print_summary(struct runner *r, const char *v, int code,
+			  const char *report_path)
+{
+	struct fl_experiment *exp = r->exp;
+	json_object *obs, *e, *met, *det;
+	char up[16], buf[64];
+	size_t i;
+
+	for (i = 0; v[i] && i < sizeof(up) - 1; i++)
+		up[i] = v[i] >= 'a' && v[i] <= 'z' ? v[i] - 'a' + 'A' : v[i];
+	up[i] = '\0';
+	printf("\ndrill %s: %s (exit %d)\n", exp->name ? exp->name : exp->file,
+	       up, code);
+	for (i = 0; i < exp->nfaults; i++) {
+		const struct fault_run *fr = &r->fr[i];
+
+		printf("  fault %-16s %-9s", fr->f->name,
+		       fl_fault_state_name(fr->state));
+		if (fr->applied_at >= 0)
+			printf(" applied +%.3fs", (double)fr->applied_at /
+			       NSEC_PER_SEC);
+		if (fr->reverted_at >= 0)
+			printf(" reverted +%.3fs", (double)fr->reverted_at /
+			       NSEC_PER_SEC);
+		if (fr->state != FL_FAULT_PENDING)
+			printf(" (%s)", fr->detail &&
+			       (fr->state == FL_FAULT_SKIPPED ||
+				fr->state == FL_FAULT_FAILED) ?
+			       fr->detail : run_mechanism(r, i));
+		putchar('\n');
+		if (fr->info &&
+		    json_object_object_get_ex(fr->info, "observed", &obs) &&
+		    json_object_object_get_ex(obs, "expectation", &e) &&
+		    json_object_object_get_ex(e, "met", &met) &&
+		    json_object_object_get_ex(e, "detail", &det))
+			printf("        %s: %s\n",
+			       json_object_get_boolean(met) ? "expected" :
+			       "EXPECTATION FAILED",
+			       json_object_get_string(det));
+	}
+	for (i = 0; i < exp->nprobes; i++) {
+		struct probe_rt *p = &r->pr[i];
+
+		snprintf(buf, sizeof(buf), "%u timed out", p->timeouts);
+		printf("  probe %-16s %u/%u passed%s%s\n", p->p->name, p->passed,
+		       p->runs, p->timeouts ? ", " : "",
+		       p->timeouts ? buf : "");
+	}
+	if (report_path)
+		printf("report: %s\n", report_path);
+	fflush(stdout);
+}
+
+
+/*
+ * The end of a run: the verdict, the JSON report (to the file the
+ * experiment or --report-json names, with the SVG timeline next to it),
+ * then the summary for people or a "report" event.  The exit status.
+ */
+int run_report(struct runner *r)
+{
+	const struct fl_experiment *exp = r->exp;
+	const char *report_path, *v;
+	char svg_path[4096];
+	json_object *rep, *ev;
+	int code;
+	bool svg_ok;
+
+	v = verdict(r, &code);
+	rep = build_report(r, fl_wall_ns(), v, code);
+	report_path = r->opts->report_json ? r->opts->report_json :
+		      exp->report_json;
+	if (report_path && json_object_to_file_ext(report_path, rep,
+			JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_NOSLASHESCAPE)) {
+		fl_err("cannot write the report %s: %s", report_path,
+		       strerror(errno));
+		report_path = NULL;
+	}
+	svg_ok = report_path && !write_svg(report_path, svg_path,
+					       sizeof(svg_path));
+	if (r->json) {
+		ev = run_ev("report");
+		json_object_object_add(ev, "report", json_object_get(rep));
+		run_emit(r, ev, "report");
+	} else if (!r->quiet) {
+		/* The last frame stays, the summary goes under it. */
+		fl_live_end(r->live, (int64_t)(fl_now_ns() - r->t0),
+			    r->duration);
+		print_summary(r, v, code, report_path);
+		if (svg_ok)
+			printf("timeline: %s\n", svg_path);
+		fflush(stdout);
+	}
+	json_object_put(rep);
+	return code;
+}
