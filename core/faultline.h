@@ -476,7 +476,10 @@ struct fl_where {
 	struct fl_netns_id netns;
 };
 
-/* Resolve a target now; -errno with why when it cannot be (gone, ...). */
+/*
+ * Resolve a target now; -errno with why when it cannot be (gone, ...).
+ * A command that has exited still gives its scratch folders (pid 0).
+ */
 int fl_target_where(const struct fl_target *t, struct fl_where *w,
 		    char *why, size_t len);
 /*

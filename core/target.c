@@ -277,20 +277,19 @@ static int where_command(const struct fl_target *t, struct fl_where *w,
 	if (t->pid > 0) {
 		ret = where_pid(t, w, why, len);
 		if (ret) {
+			w->pid = 0;
 			snprintf(why, len, "target '%s': the command (pid %d) "
 				 "is gone", t->name, (int)t->pid);
-			return ret;
 		}
 	} else {
 		ret = fl_netns_self(&w->netns);
-		if (ret)
-			return ret;
 	}
+	/* Its scratch folders, even when it has left them. */
 	snprintf(w->memory, sizeof(w->memory), "%s",
 		 t->scratch_memory ? t->scratch_memory : "");
 	snprintf(w->unified, sizeof(w->unified), "%s",
 		 t->scratch_unified ? t->scratch_unified : "");
-	return 0;
+	return ret;
 }
 
 int fl_target_where(const struct fl_target *t, struct fl_where *w,

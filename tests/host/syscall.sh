@@ -133,6 +133,26 @@ if start k9 "$T/cg.yaml"; then
 	check_eq "and the guardian emptied the journal" "" "$(ls -A "$FAULTLINE_RUNDIR")"
 fi
 
+# --- recover --force against a stopped runner: revert by the ids -------
+# The runner still holds its links; revert from the record alone (another
+# process) must stop the fault: it detaches the links by id.
+if start stp "$T/cg.yaml"; then
+	check "while applied, connect() fails" \
+		in_cg "$SYSFAIL" -e ECONNREFUSED connect "127.0.0.1:$port"
+	kill -STOP "$runner"
+	"$FAULTLINE" recover --force > "$T/stp.recover" 2>&1
+	check_eq "recover --force reverts the stopped runner's record" 0 "$?"
+	check "then connect() works, the runner still stopped" \
+		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
+	if command -v bpftool > /dev/null; then
+		check_eq "and no sf_ program is attached to the cgroup" "" \
+			"$(bpftool cgroup show "$cg" 2>&1 | awk 'NR > 1 && $NF ~ /^sf_/')"
+	else
+		skip "no sf_ program is attached to the cgroup" "no bpftool"
+	fi
+	kill -CONT "$runner"; stop
+fi
+
 # --- when, probability, errno weights, peer ----------------------------
 fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: EPERM, when: { after: 2, every: 3, times: 2 }" > "$T/when.yaml"
 if start when "$T/when.yaml"; then

@@ -103,6 +103,24 @@ if [ -n "$v2" ]; then
 	fi
 fi
 
+# --- revert from the record alone, the runner stopped ----------------------
+# recover --force replays the record in another process while the runner
+# still holds its links: LSM links cannot be detached by id, so the
+# programs' off switch (the sf_ctl map, by id) is what stops the fault.
+if [ -n "$v2" ]; then
+	fault "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: EIO, path: $T/in" > "$T/stp.yaml"
+	if start stp "$T/stp.yaml"; then
+		check "while applied, openat under the path fails with EIO" \
+			in_cg "$SYSFAIL" -e EIO openat "$T/in/f"
+		kill -STOP "$runner"
+		"$FAULTLINE" recover --force > "$T/stp.recover" 2>&1
+		check_eq "recover --force reverts the stopped runner's record" 0 "$?"
+		check "then openat works, the runner still stopped" \
+			in_cg "$SYSFAIL" -e OK openat "$T/in/f"
+		kill -CONT "$runner"; stop
+	fi
+fi
+
 # --- read with a path: fmod_ret on security_file_permission ---------------
 rm -f "$T/go"
 "$SYSFAIL" -w "$T/go" -n 3 read "$T/in/f" > "$T/r1.out" &
@@ -161,9 +179,11 @@ fault "  app: { pid: $pt }" "target: app, calls: [openat], errno: EIO, probabili
 if start prob "$T/prob.yaml"; then
 	touch "$T/go"; wait "$pt"; stop
 	n=$(awk '$1 == "EIO" {print $2}' "$T/p.out")
-	# Binomial(10000, 0.1): mean 1000, sd 30; 99%: +-2.576 sd = +-77.
-	check "probability 10%: $n of 10000 failed, inside 923..1077" \
-		test "${n:-0}" -ge 923 -a "${n:-0}" -le 1077
+	# Binomial(10000, 0.1): mean 1000, sd 30.  +-5 sd = +-150: a correct
+	# engine fails this once in about 1.7 million runs (a 99% bound failed
+	# one CI run in a hundred), while 5% or 15% is still far outside.
+	check "probability 10%: $n of 10000 failed, inside 850..1150" \
+		test "${n:-0}" -ge 850 -a "${n:-0}" -le 1150
 	check_eq "events match the injections one to one" "${n:-0}" "$(observed "$T/prob.report" injections)"
 	check_eq "no event was lost" 0 "$(observed "$T/prob.report" events_lost)"
 fi
