@@ -276,7 +276,8 @@ check-vm: deps
 FUZZ_TIME	?= 120
 fuzz-prog	:= $(OUTPUT)tests/fuzz/fuzz_experiment
 fuzz-srcs	:= $(srctree)/tests/fuzz/fuzz_experiment.c \
-		   $(patsubst $(OUTPUT)%.o,$(srctree)/%.c,$(lib-objs))
+		   $(patsubst $(OUTPUT)%.o,$(srctree)/%.c,$(lib-objs)) \
+		   $(OUTPUT)tools/engines.c
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 		   $(filter-out $(CFLAGS) $(EXTRA_WARNINGS) -Werror,$(FL_CFLAGS))
@@ -322,7 +323,8 @@ install: all
 clean:
 	$(call msg,CLEAN,faultline)
 	$(Q)rm -f $(OUTPUT)faultline $(OUTPUT)vmlinux.h $(OUTPUT).cflags \
-		$(OUTPUT)tests/faultline-test $(OUTPUT)tools/engines.c $(core-lib)
+		$(OUTPUT)tests/faultline-test $(OUTPUT)tools/engines.c $(core-lib) \
+		$(OUTPUT)core/syscall_names.h
 	$(Q)for d in $(SUBDIRS) tests; do \
 		[ -d $(OUTPUT)$$d ] && find $(OUTPUT)$$d \( -name '*.o' -o -name '*.d' \
 			-o -name '*.skel.h' \) -delete; done; true
@@ -342,6 +344,7 @@ help:
 	@echo '  check      install what is missing, then run every test (root)'
 	@echo '  check-host the fast part: unit and host tests only'
 	@echo '  check-vm   only the tests under the stock kernel in QEMU'
+	@echo '  tests      build the tests only: unit tests (cmocka), tests/helpers/'
 	@echo '  fuzz       fuzz the experiment loader for FUZZ_TIME seconds (120)'
 	@echo '  bench      benchmarks against tc, iptables and strace'
 	@echo '  demo       run the demo drill in a sandbox (root)'

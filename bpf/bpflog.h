@@ -3,7 +3,7 @@
  * bpf/bpflog.h: libbpf's messages captured while a program loads, so that
  * a refusal reaches the user as one line ("the verifier says: ..."), not
  * as libbpf's noise on stderr.  The one copy, for every loader in the tree
- * (bpf/probe.c, bpf/syscall.c, netem/partition*.c).
+ * (bpf/probe.c, bpf/syscall_load.c, netem/partition*.c).
  *
  * libbpf has one print hook per process and no context pointer: begin and
  * end bracket one load, in one thread at a time.  Brackets nest (a probe

@@ -14,7 +14,7 @@ struct syscall_call {
 };
 
 struct syscall_spec {
-	char *target_name;
+	const char *target_name;	/* target->name */
 	struct fl_target *target;	/* in the experiment's targets */
 	bool follow_forks;		/* default true */
 	struct syscall_call *calls;

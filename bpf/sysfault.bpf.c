@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The syscall fault's programs (bpf/syscall.c loads them).  Each route has
- * its programs; the loader turns on those that the chosen routes need:
+ * The syscall fault's programs (bpf/syscall_load.c loads them).  Each
+ * route has its programs; the loader turns on those the chosen routes need:
  *   - cgroup sock_addr hooks (connect, bind, UDP sendmsg), which fail the
  *     call with bpf_set_retval() and return 0 (reject);
  *   - BPF LSM programs and fmod_ret programs on the security_* functions,
@@ -16,7 +16,8 @@
  * Every program goes through one decision: the target, the call, the
  * peer or path filter, the `when` counter (per thread and per call, like
  * strace's), the probability and the errno weights; an injection is
- * counted and sent to user space on the fl_events ring buffer.
+ * counted and sent to user space on the fl_events ring buffer.  Revert
+ * turns them all off through the sf_ctl map, from any process.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* cgroup/: memory squeezes and proven kernel OOM kills. */
+/* cgroup/: what the binary takes from here besides the engine list. */
 #ifndef FAULTLINE_MEMCG_H
 #define FAULTLINE_MEMCG_H
 
@@ -18,12 +18,5 @@
  * them.  tools/ hands it to core with fl_placer_set().
  */
 extern const struct fl_placer fl_scratch_placer;
-
-/*
- * The scratch engine's scan: scratch cgroups directly under the memory and the v2
- * hierarchies' roots that no run of f->runs holds, each with how many
- * processes are in it and whether its runner still runs.
- */
-void fl_scratch_scan_leftovers(struct fl_found *f);
 
 #endif

@@ -296,7 +296,12 @@ static void scan_root(struct fl_found *f, const char *root)
 		closedir(d);
 }
 
-void fl_scratch_scan_leftovers(struct fl_found *f)
+/*
+ * The scratch engine's scan: scratch cgroups directly under the memory
+ * and the v2 hierarchies' roots that no run of f->runs holds, each with
+ * how many processes are in it and whether its runner still runs.
+ */
+static void scratch_scan(struct fl_found *f)
 {
 	const struct fl_kernel *k = fl_kernel_get();
 
@@ -311,7 +316,7 @@ const struct fl_engine scratch_engine = {
 	.summary = "scratch cgroups that run starts command targets in",
 	.describe = scratch_describe,
 	.revert = scratch_revert,
-	.scan = fl_scratch_scan_leftovers,
+	.scan = scratch_scan,
 };
 
 const struct fl_placer fl_scratch_placer = {

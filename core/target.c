@@ -352,8 +352,13 @@ int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n)
 	ret = fl_target_where(t, &w, why, sizeof(why));
 	if (ret)
 		return ret;
-	if (t->kind == FL_TARGET_CGROUP)
-		return read_procs(w.unified[0] ? w.unified : w.memory, out, n);
+	if (t->kind == FL_TARGET_CGROUP) {
+		/* A relative cgroup may be in one hierarchy only. */
+		ret = w.unified[0] ? read_procs(w.unified, out, n) : -ENOENT;
+		if (ret == -ENOENT && w.memory[0])
+			ret = read_procs(w.memory, out, n);
+		return ret;
+	}
 	if (w.pid <= 0)
 		return 0;
 	*out = malloc(sizeof(**out));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * netem/: the parsed specs of the netem and partition faults (f->priv),
- * shared by the parsers and the apply code.
+ * shared by the parsers, the plans and the apply code; and the netem
+ * engine's ops, which netem/netem.c puts in its table.
  */
 #ifndef FAULTLINE_NETEM_SPEC_H
 #define FAULTLINE_NETEM_SPEC_H
@@ -93,6 +94,27 @@ struct netem_spec {
 
 /* The packet limit netem gets for limit: auto on a link of link_bps. */
 uint32_t netem_auto_limit(const struct netem_spec *s, uint64_t link_bps);
+
+/* Names as the file gives them: directions, distributions (from
+ * NETEM_DIST_UNIFORM), a loss model's keys ("model", then its
+ * probabilities in the order of lp[]), protocols ("any" for none). */
+extern const char *const netem_dir_names[];
+extern const char *const netem_dist_names[];
+extern const char *const netem_gemodel_keys[];
+extern const char *const netem_state_keys[];
+const char *netem_proto_name(int proto);
+/* A lone scalar or a sequence: its nth item. */
+const struct fl_node *netem_item(const struct fl_node *v, size_t i);
+
+/* The netem engine's ops (netem/netem.c has the table): netem/plan.c, */
+int netem_check(const struct fl_fault *f, char *why, size_t len);
+int netem_describe(const struct fl_fault *f, json_object *out);
+int netem_resources(const struct fl_fault *f, json_object *out);
+/* and netem/apply.c. */
+int netem_apply(const struct fl_fault *f, struct fl_undo *u, void **rt);
+int netem_live(void *rt, json_object *out);
+int netem_observe(void *rt, json_object *out);
+int netem_revert(json_object *state);
 
 /* A partition's "keep: [tcp/22]" entry: never cut. */
 struct partition_keep {

@@ -2,7 +2,8 @@
 /*
  * netem/tc.h: a device's tc state over rtnetlink (libmnl and libnl-route-3),
  * private to netem/.  Used by the netem fault and by the partition fault's
- * netem fallback.
+ * netem fallback.  netem/tc.c: the socket, requests, dumps, counters and
+ * links; netem/tcstate.c: the saved state, its replay and the subtree.
  *
  * The saved state is JSON: every qdisc, class and filter of the device with
  * its kind, handles and the raw TCA_OPTIONS payload (hex), so that revert
@@ -31,8 +32,6 @@
 /* The kernel's message (extended ack) for the last failed request, or "". */
 const char *tc_last_error(void);
 
-/* One rtnetlink socket, opened on first use, for this process. */
-struct mnl_socket *tc_nl(void);
 /* Start a request: a tcmsg of type (RTM_NEWQDISC...), with NLM_F_ACK. */
 struct nlmsghdr *tc_msg(char *buf, int type, int flags, int ifindex,
 			uint32_t parent, uint32_t handle, uint32_t info);
@@ -74,6 +73,12 @@ int tc_state_save(int ifindex, json_object **out);
  */
 int tc_state_restore_root(int ifindex, json_object *saved,
 			  bool (*owned)(uint32_t handle));
+/*
+ * The qdisc at parent (TC_H_ROOT; TC_H_INGRESS, where ingress and clsact
+ * sit) now: 1 with its handle and kind, 0 when none ("" and 0), or -errno.
+ */
+int tc_qdisc_at(int ifindex, uint32_t parent, uint32_t *handle, char *kind,
+		size_t len);
 /* The root qdisc now: its handle (0: the default) and kind. */
 int tc_root_now(int ifindex, uint32_t *handle, char *kind, size_t len);
 /*

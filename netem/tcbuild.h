@@ -31,6 +31,10 @@ struct netem_applier {
 int netem_fail(struct netem_applier *a, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Can this kernel make a qdisc of kind (netem_has_qdisc, yes or no)? */
+bool netem_kernel_has(const char *kind);
+/* The link speed in bit/s from sysfs, or 10gbit when the device does not say. */
+uint64_t netem_link_speed(const char *dev);
 /* "prio" where the kernel has it, else "htb"; FAULTLINE_NETEM_PARENT. */
 const char *netem_parent_kind(void);
 /* Handles faultline owns (fa17:, fa18:), for tc_state_restore_root. */
@@ -68,6 +72,12 @@ int netem_add_parent(struct netem_applier *a, int ifindex, const char *dev);
 /* The netem qdisc of a->s at parent with handle, read back and compared. */
 int netem_add_leaf(struct netem_applier *a, int ifindex, uint32_t parent,
 		   uint32_t handle, const char *dev);
+/*
+ * The netem fault's tree on one device: the leaf at the root, or, with a
+ * match, the parent, the leaf at fa17:2 and the u32 filters of the match
+ * (read back).
+ */
+int netem_add_tree(struct netem_applier *a, int ifindex, const char *dev);
 
 /* Ingress through an ifb: where the mirred filter goes on a device. */
 struct netem_ingress {

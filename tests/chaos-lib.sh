@@ -25,7 +25,7 @@
 
 CHAOS_SEED=${FAULTLINE_CHAOS_SEED:-20261128}
 CHAOS_TRIALS=${FAULTLINE_CHAOS_TRIALS:-30}
-MEMHOG=${OUTPUT}tests/helpers/memhog
+MEMHOG=$HELPERS/memhog
 export FAULTLINE_RUNDIR=$T/run
 
 ACTIONS=(kill9 kill9both sigint2 deljournal)
@@ -37,10 +37,6 @@ box=$chaos_pfx-box
 # rnd N: R = a number in 0..N-1 from the seeded sequence (no subshell, so
 # the sequence is the same on every replay).
 rnd() { R=$((RANDOM % $1)); }
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-msleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 # The device's tc tree and the namespace's ifb devices, without counters.
 tc_tree() {

@@ -16,7 +16,7 @@ PAGE8=${DOCS_MAN8:-$SRC/docs/faultline.8}
 # c_array FILE NAME: the strings of "static const char *const NAME[] = {".
 c_array() {
 	awk -v name="$2" '
-	!on && $0 ~ ("^static const char \\*const " name "\\[\\] = \\{") {
+	!on && $0 ~ ("^(static )?const char \\*const " name "\\[\\] = \\{") {
 		on = 1
 		sub(/^[^{]*\{/, "")
 	}
@@ -31,20 +31,29 @@ c_array() {
 	}' "$1"
 }
 
-# c_arrays FILE ERE: names of the static string arrays matching ERE.
+# c_arrays FILE ERE: names of the string arrays matching ERE.
 c_arrays() {
-	sed -n 's/^static const char \*const \([a-z0-9_]*\)\[\] = {.*/\1/p' "$1" |
+	sed -n 's/^\(static \)\{0,1\}const char \*const \([a-z0-9_]*\)\[\] = {.*/\2/p' "$1" |
 		grep -E -- "$2"
 }
 
-# c_engines FILE: "name" of each fault engine in FILE that has a parse op
-# (one a file-level "const struct fl_engine x = {" block).
+# c_engines FILE: "name parse-function" of each fault engine in FILE that
+# has a parse op (a file-level "const struct fl_engine x = {" block).
 c_engines() {
 	awk '
-	/^const struct fl_engine [a-z0-9_]+ = \{/ { on = 1; name = ""; parse = 0; next }
+	/^(static )?const struct fl_engine [a-z0-9_]+ = \{/ { on = 1; name = ""; parse = ""; next }
 	on && /^\t*\.name = "/ { s = $0; sub(/^[^"]*"/, "", s); sub(/".*/, "", s); name = s }
-	on && /^\t*\.parse = / { parse = 1 }
-	on && /^\};/ { if (parse && name != "") print name; on = 0 }' "$1"
+	on && /^\t*\.parse = / { s = $0; sub(/^[^=]*= */, "", s); sub(/[ ,].*/, "", s); parse = s }
+	on && /^\};/ { if (parse != "" && name != "") print name, parse; on = 0 }' "$1"
+}
+
+# c_defines FUNCTION: the sources that define it (not declare it).
+c_defines() {
+	grep -lE "^[a-z].*[ *]$1\(|^$1\(" "$SRC"/*/*.c 2>/dev/null | while read -r f; do
+		awk -v fn="$1" '
+		($0 ~ ("^[a-z].*[ *]" fn "\\(") || $0 ~ ("^" fn "\\(")) && $0 !~ /;[ \t]*$/ { found = 1 }
+		END { exit !found }' "$f" && echo "$f"
+	done
 }
 
 # The awk function that turns a roff line into rough text.
@@ -122,13 +131,31 @@ declare -A LOADER_SECTION=(
 	[report_keys]="REPORT"
 )
 
-# engine_files: the sources holding fault engines with a parse op.
-engine_files() {
+# Sources of an engine besides the file of its ops table and the file that
+# defines its parse function, for arrays (keys, value names) the engine
+# keeps elsewhere: ENGINE_FILES[engine]="folder/file.c ...".
+declare -A ENGINE_FILES=()
+
+# engine_list: "name parse-function ops-file" of every fault engine.
+engine_list() {
 	local f
 	for f in "$SRC"/*/*.c; do
 		case $f in "$SRC"/core/* | "$SRC"/tests/*) continue ;; esac
-		[ -n "$(c_engines "$f")" ] && echo "$f"
+		c_engines "$f" | sed "s|\$| $f|"
 	done
+}
+# engine_srcs NAME PARSE OPS: the files whose arrays are that engine's.
+engine_srcs() {
+	local x
+	{
+		echo "$3"
+		c_defines "$2"
+		for x in ${ENGINE_FILES[$1]:-}; do echo "$SRC/$x"; done
+	} | sort -u
+}
+# engine_folders: the folders that hold an engine.
+engine_folders() {
+	engine_list | awk '{ print $3 }' | xargs -n1 dirname | sort -u
 }
 
 # key_problems PAGE: one line per key (or array) the page misses; also
@@ -156,27 +183,40 @@ key_problems() {
 		c_arrays "$exp" "^$arr\$" >/dev/null ||
 			echo "core/experiment.c: no array $arr (update tests/host/docs.sh)"
 	done
-	for f in $(engine_files); do
-		e=$(c_engines "$f")
-		if [ "$(wc -l <<<"$e")" -ne 1 ]; then
-			echo "${f#"$SRC"/}: several engines ($e); update tests/host/docs.sh"
-			continue
-		fi
+	local parse ops
+	while read -r e parse ops; do
 		sec=${e^^}
 		if ! page_sections "$page" | grep -qxF -- "$sec"; then
-			echo "no section $sec for the $e engine (${f#"$SRC"/})"
+			echo "no section $sec for the $e engine (${ops#"$SRC"/})"
 			continue
 		fi
 		tags=$(page_tags "$page" "$sec")
-		for arr in $(c_arrays "$f" '_keys$'); do
-			n=0
-			for k in $(c_array "$f" "$arr"); do
-				n=$((n + 1))
-				grep -qxF -- "$k" <<<"$tags" ||
-					echo "$sec: no entry for '$k' (${f#"$SRC"/} $arr)"
+		for f in $(engine_srcs "$e" "$parse" "$ops"); do
+			for arr in $(c_arrays "$f" '_keys$'); do
+				n=0
+				for k in $(c_array "$f" "$arr"); do
+					n=$((n + 1))
+					grep -qxF -- "$k" <<<"$tags" ||
+						echo "$sec: no entry for '$k' (${f#"$SRC"/} $arr)"
+				done
+				[ $n -gt 0 ] || echo "${f#"$SRC"/}: no strings read from $arr"
+				NKEYS=$((NKEYS + n))
 			done
-			[ $n -gt 0 ] || echo "${f#"$SRC"/}: no strings read from $arr"
-			NKEYS=$((NKEYS + n))
+		done
+	done < <(engine_list)
+}
+
+# unclaimed_arrays: key and value arrays in an engine's folder that no
+# engine's files hold (a file split off without ENGINE_FILES).
+unclaimed_arrays() {
+	local claimed="" e parse ops f arr
+	while read -r e parse ops; do
+		claimed+=" $(engine_srcs "$e" "$parse" "$ops" | tr '\n' ' ')"
+	done < <(engine_list)
+	for f in $(engine_folders | sed 's|$|/*.c|'); do
+		[[ " $claimed " == *" $f "* ]] && continue
+		for arr in $(c_arrays "$f" '_(keys|names|models)$' | grep -vx route_names); do
+			echo "${f#"$SRC"/}: $arr belongs to no engine (ENGINE_FILES in tests/host/docs.sh)"
 		done
 	done
 }
@@ -184,30 +224,32 @@ key_problems() {
 # value_problems PAGE: every choice of the engines' enums (*_names and
 # *_models arrays, but route_names, which is prose) is in its section.
 value_problems() {
-	local page=$1 f e arr v text
-	for f in $(engine_files); do
-		e=$(c_engines "$f")
+	local page=$1 f e arr v text parse ops
+	while read -r e parse ops; do
 		text=$(page_text "$page" "${e^^}")
-		for arr in $(c_arrays "$f" '_(names|models)$' | grep -vx route_names); do
-			for v in $(c_array "$f" "$arr"); do
-				grep -qw -- "$v" <<<"$text" ||
-					echo "${e^^}: value '$v' is not mentioned (${f#"$SRC"/} $arr)"
+		for f in $(engine_srcs "$e" "$parse" "$ops"); do
+			for arr in $(c_arrays "$f" '_(names|models)$' | grep -vx route_names); do
+				for v in $(c_array "$f" "$arr"); do
+					grep -qw -- "$v" <<<"$text" ||
+						echo "${e^^}: value '$v' is not mentioned (${f#"$SRC"/} $arr)"
+				done
 			done
 		done
-	done
+	done < <(engine_list)
 }
 
 key_problems "$PAGE5" >"$T/keys.out"
 check_eq "faultline.yaml.5 documents every key of the loader and engines" "" \
 	"$(cat "$T/keys.out")"
 check "the key arrays were read ($NKEYS keys)" [ "$NKEYS" -ge 60 ]
-engines=$(engine_files | while read -r f; do c_engines "$f"; done | sort | tr '\n' ' ')
+engines=$(engine_list | awk '{ print $1 }' | sort | tr '\n' ' ')
 check_eq "the four fault engines were found" "netem oom partition syscall " "$engines"
+check_eq "every key or value array belongs to an engine" "" "$(unclaimed_arrays)"
 out=$(value_problems "$PAGE5")
 check_eq "faultline.yaml.5 mentions every value of the engines' enums" "" "$out"
 
 # The check itself must be able to fail: drop one key's entry from a copy.
-key=$(c_array "$SRC/netem/netem.c" netem_keys | head -1)
+key=$(for f in "$SRC"/netem/*.c; do c_array "$f" netem_keys; done | head -1)
 awk -v key="$key" "$ROFF_NORM"'
 	/^\.S[HS] / { sec = section($0) }
 	tag { tag = 0; split(norm($0), w, /[ \t]+/); if (sec == "NETEM" && w[1] == key ":") next }
@@ -215,6 +257,75 @@ awk -v key="$key" "$ROFF_NORM"'
 	{ print }' "$PAGE5" > "$T/mutant.5"
 out=$(key_problems "$T/mutant.5")
 check_match "the key check notices a missing entry ('$key')" "^NETEM: no entry for '$key'" "$out"
+
+# ---------------------------------------------------------------------
+# Text that describes an older build, and paths that no longer exist, in
+# the documentation (README.md, docs/) and in the sources' comments.
+
+DOCS=("$SRC/README.md" "$SRC"/docs/*.md "$PAGE5" "$PAGE8")
+# Phrases that promise later work or hedge on "this build": the docs say
+# what the code does now.  ERE, case-insensitive.
+STALE='in this build|with later work|lands? with (later|issue|a later)|'\
+'not (in this build|implemented) yet|not yet (implemented|supported|in)|'\
+'(will|to) (land|come) (later|with|in)|coming soon|\bTODO\b|\bFIXME\b|'\
+'until (issue|#)[0-9]+ lands'
+
+# stale_lines FILE...: "file:line: text" for each stale phrase.
+stale_lines() {
+	local f
+	for f; do
+		sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$f" |
+			grep -inE -- "$STALE" | sed "s|^|${f#"$SRC"/}:|"
+	done
+}
+check_eq "the documentation describes this build (no stale phrase)" "" \
+	"$(stale_lines "${DOCS[@]}")"
+check_eq "no source comment promises later work" "" \
+	"$(stale_lines "$SRC"/{core,netem,cgroup,bpf,tools}/*.[ch] "$SRC/Makefile")"
+# The check can fail: the sentence issue 12 found.
+printf '%s\n' 'In this build the engines parse, check and plan their faults, but the' \
+	'kernel-side apply of every engine lands with later work.' > "$T/stale.5"
+check_match "the stale-phrase check notices an old sentence" "stale.5:1:" \
+	"$(stale_lines "$T/stale.5")"
+
+# doc_paths FILE: the source-tree paths a document names ("core/yaml.c",
+# "tests/vm/*.sh"); an upper-case placeholder (tests/vm/NAME.sh) is a glob.
+doc_paths() {
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$1" |
+		grep -oE '(^|[^A-Za-z0-9_./-])(core|netem|cgroup|bpf|tools|tests|docs|examples|\.ci)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*/]' |
+		sed -E 's/^[^a-z.]//' | sort -u
+}
+# path_exists PATH: in the source tree, or a build product the Makefile
+# makes from one (X from X.c, X.o from X.c, X.skel.h from X.bpf.c), or
+# named by the Makefile itself (tests/faultline-test).
+path_exists() {
+	local p=$1 g
+	case $p in
+	cgroup/connect[46] | cgroup/sendmsg[46] | cgroup/recvmsg[46] | \
+	cgroup/bind[46] | cgroup/sock_create | cgroup/skb)
+		return 0 ;;	# BPF section names, not paths
+	esac
+	g=$(sed -E 's/[A-Z][A-Z0-9_]+/*/g' <<<"$p")
+	p=${p%/}
+	(cd "$SRC" && compgen -G "$g" >/dev/null) && return 0
+	for g in "$p.c" "${p%.o}.c" "${p%.skel.h}.bpf.c" "${p%.bpf.o}.bpf.c"; do
+		[ -e "$SRC/$g" ] && return 0
+	done
+	grep -qF -- "$p" "$SRC/Makefile"
+}
+path_problems() {
+	local f p
+	for f; do
+		for p in $(doc_paths "$f"); do
+			path_exists "$p" || echo "${f#"$SRC"/}: $p"
+		done
+	done
+}
+check_eq "every path the documentation names exists" "" \
+	"$(path_problems "${DOCS[@]}")"
+printf '%s\n' 'See tools/memhog.c and core/yaml.c, and \fBtests/vm/NAME.sh\fR.' > "$T/paths.md"
+check_eq "the path check notices a path that moved" "$T/paths.md: tools/memhog.c" \
+	"$(path_problems "$T/paths.md")"
 
 # ---------------------------------------------------------------------
 # Rendering: man -l with warnings on, and nothing on standard error.

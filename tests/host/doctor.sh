@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# faultline doctor on this machine: the facts it must report here (a
-# hybrid-cgroup kernel without sch_netem, sch_prio or kprobes, where LSM
-# programs are refused), and that probing left nothing behind.
+# faultline doctor on this machine, whatever the machine: each fact it
+# reports is compared with what this script finds by other means (uname,
+# /proc/self/mounts, tc in a throwaway namespace), the text with the JSON,
+# and the consequences with the facts; and probing left nothing behind.
 source "$(dirname "$0")/../lib.sh"
 
 # What the host looks like, to compare after the probes.
@@ -22,75 +23,20 @@ for section in System Cgroups Qdiscs 'BPF programs' 'What this means'; do
 done
 check_match "doctor text: kernel release" \
 	"^  kernel +$(uname -r | sed 's/[.]/[.]/g')\$" "$out"
-check_match "doctor text: netem is missing" '^  netem +no +sch_netem' "$out"
-check_match "doctor text: htb is available" '^  htb +yes' "$out"
-check_match "doctor text: memory on v1" '^  memory +v1 at ' "$out"
 check_eq "doctor prints nothing on stderr" "" "$(cat "$T/err")"
 
+# This script's own doctor run, not tests/run's cached one.
 "$FAULTLINE" --json doctor >"$T/doctor.json" 2>"$T/err"; rc=$?
+FL_FACTS=$T/doctor.json
 check_eq "doctor --json exits 0" 0 "$rc"
 check "doctor --json is one JSON document" \
 	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' \
 	"$T/doctor.json"
+get() { fact "$1"; }
 
-# get PATH: a value of the JSON output ("qdiscs.netem.available"); strings
-# raw, everything else as JSON (true, false, null).
-get() {
-	python3 - "$T/doctor.json" "$1" <<'EOF' 2>/dev/null || echo '<missing>'
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split('.'):
-    v = v[k]
-print(v if isinstance(v, str) else json.dumps(v))
-EOF
-}
-
-check_eq "kernel release is uname -r" "$(uname -r)" "$(get system.kernel)"
-check_eq "BTF is present" true "$(get system.btf)"
-check_eq "memory controller on cgroup v1" v1 "$(get cgroups.memory.mode)"
-check_eq "memory layout is hybrid" hybrid "$(get cgroups.memory.layout)"
-check_eq "memory mount" /sys/fs/cgroup/memory "$(get cgroups.memory.mount)"
-check_eq "cgroup v2 mount" /sys/fs/cgroup/unified \
-	"$(get cgroups.unified_mount)"
-check_eq "pids controller on v1" v1 "$(get cgroups.controllers.pids.mode)"
-check_eq "netem unavailable" false "$(get qdiscs.netem.available)"
-check_match "netem: why names sch_netem" '^sch_netem: ' \
-	"$(get qdiscs.netem.why)"
-check_eq "prio unavailable" false "$(get qdiscs.prio.available)"
-check_eq "htb available" true "$(get qdiscs.htb.available)"
-check_eq "tbf available" true "$(get qdiscs.tbf.available)"
-check_eq "clsact available" true "$(get qdiscs.clsact.available)"
-check_eq "ifb available" true "$(get qdiscs.ifb.available)"
-check_eq "sched_cls loads" true "$(get bpf.sched_cls.available)"
-check_eq "cgroup sock_addr loads" true \
-	"$(get bpf.cgroup_sock_addr.available)"
-check_eq "lsm refused" false "$(get bpf.lsm.available)"
-check_eq "lsm was tested" true "$(get bpf.lsm.tested)"
-check_eq "kprobe override refused" false \
-	"$(get bpf.kprobe:override.available)"
-
-cons=$(python3 - "$T/doctor.json" <<'EOF'
-import json, sys
-for c in json.load(open(sys.argv[1]))["consequences"]:
-    print("%s: %s: %s" % (c["area"], c["status"], c["detail"]))
-EOF
-)
-check_match "consequence: netem faults unavailable, exit 3" \
-	'^netem faults: unavailable: sch_netem missing; plan and run exit 3' \
-	"$cons"
-check_match "consequence: matched subsets would use htb" \
-	'^matched netem subsets: .*use htb \(prio is missing\)' "$cons"
-check_match "consequence: syscall route 3 available" \
-	'^syscall faults: partial: .*route 3 \(cgroup sock_addr\) available' \
-	"$cons"
-check_match "consequence: memory on v1 uses memsw" \
-	'^memory: available: cgroup v1 \(hybrid\).*memory\.memsw\.limit_in_bytes' \
-	"$cons"
-
-check_status "doctor --help" 0 "$FAULTLINE" doctor --help
-check_status "doctor with a stray argument" 2 "$FAULTLINE" doctor extra
-
-# Nothing left behind: no namespace, veth, ifb device or securityfs mount.
+# Nothing left behind by doctor: no namespace, veth, ifb device or
+# securityfs mount (compared now, before this script makes namespaces of
+# its own, whose first one may mount /run/netns).
 snapshot >"$T/after"
 if diff -u "$T/before" "$T/after" >"$T/diff"; then
 	ok "no device, netns or mount left behind"
@@ -100,4 +46,133 @@ else
 fi
 check_eq "no probe device on the host" "" \
 	"$(ip -o link | grep -o 'flprobe[^:@ ]*')"
+yesno() { [ "$1" = true ] && echo yes || echo no; }
+
+# --- System. ----------------------------------------------------------------
+check_eq "kernel release is uname -r" "$(uname -r)" "$(get system.kernel)"
+check_eq "BTF: /sys/kernel/btf/vmlinux" \
+	"$([ -e /sys/kernel/btf/vmlinux ] && echo true || echo false)" \
+	"$(get system.btf)"
+check_eq "root: id -u" "$([ "$(id -u)" = 0 ] && echo true || echo false)" \
+	"$(get system.root)"
+
+# --- Cgroups, from /proc/self/mounts. ----------------------------------------
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+v1=$(awk '$3 == "cgroup" { print $2 }' /proc/self/mounts | head -1)
+memv1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/self/mounts)
+if [ -n "$v2" ] && [ -n "$v1" ]; then layout=hybrid
+elif [ -n "$v2" ]; then layout=v2
+elif [ -n "$v1" ]; then layout=v1
+else layout=none; fi
+check_eq "cgroup layout ($layout, from /proc/self/mounts)" "$layout" \
+	"$(get cgroups.layout)"
+if [ -n "$v2" ]; then
+	check_eq "cgroup v2 mount" "$v2" "$(get cgroups.unified_mount)"
+fi
+if [ -n "$memv1" ]; then
+	mode=v1 mount=$memv1
+elif [ -n "$v2" ] && grep -qw memory "$v2/cgroup.controllers" 2>/dev/null; then
+	mode=v2 mount=$v2
+else
+	mode=none mount=
+fi
+check_eq "memory controller: $mode (from /proc/self/mounts)" "$mode" \
+	"$(get cgroups.memory.mode)"
+if [ "$mode" != none ]; then
+	check_eq "memory mount" "$mount" "$(get cgroups.memory.mount)"
+	check_match "doctor text: memory on $mode" "^  memory +$mode at $mount" "$out"
+else
+	skip "memory mount" "no memory controller mounted"
+fi
+if [ "$mode" = v1 ]; then
+	memsw=$([ -e "$mount/memory.memsw.limit_in_bytes" ] && echo true || echo false)
+	check_eq "memsw: memory.memsw.limit_in_bytes" "$memsw" "$(get cgroups.memory.memsw)"
+fi
+
+# --- Qdiscs: tried here with tc in a namespace of this script's. ------------
+ns=fl-doc-$$
+if netns_pair "$ns" "$ns-b" 10.77.0.1/24 10.77.0.2/24 veth0; then
+	for q in netem prio htb tbf; do
+		tc -n "$ns" qdisc del dev veth0 root 2>/dev/null
+		case $q in
+		netem) args="netem delay 1ms" ;;
+		prio) args="prio" ;;
+		htb) args="htb default 1" ;;
+		tbf) args="tbf rate 1mbit burst 32kb latency 50ms" ;;
+		esac
+		if tc -n "$ns" qdisc add dev veth0 root $args 2>/dev/null; then want=true; else want=false; fi
+		check_eq "$q: as tc finds it ($want)" "$want" "$(get qdiscs.$q.available)"
+		check_match "doctor text: $q $(yesno "$want")" "^  $q +$(yesno "$want")" "$out"
+	done
+	tc -n "$ns" qdisc del dev veth0 root 2>/dev/null
+	if tc -n "$ns" qdisc add dev veth0 clsact 2>/dev/null; then want=true; else want=false; fi
+	check_eq "clsact: as tc finds it ($want)" "$want" "$(get qdiscs.clsact.available)"
+	if ip -n "$ns" link add flifb0 type ifb 2>/dev/null; then want=true; else want=false; fi
+	check_eq "ifb: as ip finds it ($want)" "$want" "$(get qdiscs.ifb.available)"
+	netns_del "$ns" "$ns-b"
+else
+	skip "qdiscs compared with tc" "cannot make network namespaces"
+fi
+if [ "$(get qdiscs.netem.available)" = false ]; then
+	check_match "netem: why names sch_netem" '^sch_netem: ' "$(get qdiscs.netem.why)"
+fi
+
+# --- BPF: what was tried, and what the LSM list allows. ----------------------
+for b in sched_cls cgroup_sock_addr lsm kprobe:override; do
+	check_eq "bpf $b was tested" true "$(get "bpf.$b.tested")"
+	check_match "doctor text: $b $(yesno "$(get "bpf.$b.available")")" \
+		"^  $b +$(yesno "$(get "bpf.$b.available")")" "$out"
+done
+lsms=$(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["system"]["lsm"] or []))' "$T/doctor.json" 2>/dev/null)
+if [ -n "$lsms" ] && ! grep -qw bpf <<<"$lsms"; then
+	check_eq "lsm refused: bpf is not an active LSM ($lsms)" false "$(get bpf.lsm.available)"
+fi
+
+# --- What this means: each consequence follows from the facts. --------------
+cons=$(python3 - "$T/doctor.json" <<'EOF'
+import json, sys
+for c in json.load(open(sys.argv[1]))["consequences"]:
+    print("%s: %s: %s" % (c["area"], c["status"], c["detail"]))
+EOF
+)
+netem=$(get qdiscs.netem.available) prio=$(get qdiscs.prio.available)
+htb=$(get qdiscs.htb.available)
+if [ "$netem" = true ]; then
+	check_match "consequence: netem faults available" \
+		'^netem faults: available: .*through sch_netem' "$cons"
+else
+	check_match "consequence: netem faults unavailable, exit 3" \
+		'^netem faults: unavailable: sch_netem missing; plan and run exit 3' "$cons"
+fi
+if [ "$prio" = true ] && [ "$htb" = true ]; then
+	check_match "consequence: matched subsets use prio" \
+		'^matched netem subsets: available: use prio' "$cons"
+elif [ "$htb" = true ]; then
+	check_match "consequence: matched subsets would use htb" \
+		'^matched netem subsets: .*use htb \(prio is missing\)' "$cons"
+elif [ "$prio" = true ]; then
+	check_match "consequence: matched subsets would use prio" \
+		'^matched netem subsets: .*use prio \(htb is missing\)' "$cons"
+fi
+if [ "$(get bpf.cgroup_sock_addr.available)" = true ]; then
+	check_match "consequence: syscall route 3 available" \
+		'^syscall faults: [a-z]+: .*route 3 \(cgroup sock_addr\) available' "$cons"
+else
+	check_match "consequence: syscall route 3 unavailable" \
+		'^syscall faults: [a-z]+: .*route 3 \(cgroup sock_addr\) unavailable' "$cons"
+fi
+case $mode in
+v1)	sw='memory\.limit_in_bytes'
+	[ "$memsw" = true ] && sw="$sw and memory\\.memsw\\.limit_in_bytes"
+	check_match "consequence: memory on v1" "^memory: available: cgroup v1.* at $mount: oom faults use $sw" "$cons" ;;
+v2)	check_match "consequence: memory on v2" "^memory: available: cgroup v2 at $mount: oom faults use memory\.max" "$cons" ;;
+none)	check_match "consequence: no memory controller" '^memory: unavailable: ' "$cons" ;;
+esac
+for area in 'netem faults' partitions 'syscall faults' memory; do
+	check_match "doctor text: consequence '$area'" "^  $area: " "$out"
+done
+
+check_status "doctor --help" 0 "$FAULTLINE" doctor --help
+check_status "doctor with a stray argument" 2 "$FAULTLINE" doctor extra
+
 exit 0

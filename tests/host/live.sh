@@ -15,11 +15,11 @@ export FAULTLINE_RUNDIR=$T/run
 
 if [ "$(id -u)" != 0 ]; then skip "live view" "needs root"; exit 0; fi
 if ! command -v tmux >/dev/null; then skip "live view" "tmux is not installed (tools/deps)"; exit 0; fi
-if [ -z "$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)" ]; then
-	skip "live view" "no cgroup v2 mount for the syscall fault"; exit 0
+if [ -z "$(unified_mount)" ]; then
+	skip "live view" "no cgroup v2 hierarchy for the syscall fault (cgroups.unified_mount)"; exit 0
 fi
-if ! "$FAULTLINE" doctor 2>/dev/null | grep -Eq '^ *cgroup_sock_addr +yes'; then
-	skip "live view" "cgroup sock_addr programs do not load"; exit 0
+if ! have_bpf cgroup_sock_addr; then
+	skip "live view" "missing BPF cgroup sock_addr programs: $(fact bpf.cgroup_sock_addr.why)"; exit 0
 fi
 
 sock=fl-live-$$
@@ -175,7 +175,7 @@ wait_exit narrow 20
 # 4s; the hog fills 32M in well under a second); what the command target
 # writes ("pid N") comes through the view as an event line instead of
 # scrolling the frame away.
-MEMHOG=${OUTPUT}tests/helpers/memhog
+MEMHOG=$HELPERS/memhog
 cat >"$T/oom.yaml" <<YAML
 name: live-oom
 duration: 6s

@@ -24,7 +24,7 @@ faults:
   - name: slow
     netem: { device: v0, delay: 50ms }
 YAML
-if nx "$FAULTLINE" doctor 2>/dev/null | grep -Eq '^ *netem +yes'; then
+if have_qdisc netem; then
 	skip "netem: refused without sch_netem" "this kernel has sch_netem"
 else
 	out=$(nx "$FAULTLINE" plan "$T/wan.yaml" 2>&1); rc=$?

@@ -9,10 +9,10 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=${OUTPUT}tests/helpers/memhog
-mem=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)
-if [ -z "$mem" ]; then
-	skip "oom" "no cgroup v1 memory hierarchy (tests/vm/oom.sh covers v2)"
+MEMHOG=$HELPERS/memhog
+mem=$(memory_mount)
+if [ "$(memory_mode)" != v1 ]; then
+	skip "oom" "memory controller not on cgroup v1 (cgroups.memory.mode; tests/vm/oom.sh covers v2)"
 	exit 0
 fi
 [ -x "$MEMHOG" ] || { skip "oom" "tests/helpers/memhog is not built (make tests)"; exit 0; }

@@ -21,14 +21,11 @@ cleanup() {
 	ip netns del $a 2>/dev/null
 	ip netns del $b 2>/dev/null
 }
-at_exit cleanup
-ip netns add $a && ip netns add $b ||
+netns_pair $a $b 10.78.0.1/24 10.78.0.2/24 ||
 	{ notok "partition-netns: make the namespaces"; exit 1; }
-ip -n $a link add eth0 type veth peer name eth0 netns $b
-ip -n $a addr add 10.78.0.1/24 dev eth0
-ip -n $b addr add 10.78.0.2/24 dev eth0
-ip -n $a link set eth0 up
-ip -n $b link set eth0 up
+# After netns_pair's own cleanup, so that it runs first: the runners stop
+# before their namespaces go.
+at_exit cleanup
 
 cat >"$T/split.yaml" <<'Y'
 name: split

@@ -7,20 +7,6 @@ source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
 cd "$T"
 
-wait_for() {
-	local i n=$(($1 * 20)); shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.05; done
-	"$@"
-}
-content() { cat "$1" 2>/dev/null || echo "<absent>"; }
-is() { [ "$(content "$1")" = "$2" ]; }
-runs_left() { find "$T/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
-no_runs() { [ "$(runs_left)" = 0 ]; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-run_dir() { find "$T/run" -mindepth 1 -maxdepth 1 -type d | head -1; }
-guardian_of() { sed -n 's/.*"guardian":\([0-9]*\).*/\1/p' "$(run_dir)/run.json"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
-
 # start FILE: run it in the background; sets pid and guardian.
 start() {
 	"$FAULTLINE_TEST" run "$1" > "$T/run.out" 2> "$T/run.err" &
@@ -30,14 +16,7 @@ start() {
 	[ -n "$guardian" ] && [ "$guardian" != 0 ] && at_exit "kill -9 $guardian"
 }
 
-cat > "$T/long.yaml" <<YAML
-name: long
-duration: 60s
-faults:
-  - name: a
-    test: { file: $T/a, value: A }
-    at: 0s
-YAML
+test_drill "$T/long.yaml" long 60s a "$T/a" A 0s
 
 # --- While a run is active: its undo record, status. -----------------------
 echo prior-a > "$T/a"
@@ -62,26 +41,12 @@ check_match "recover: says why" 'is alive' "$out"
 check_eq "recover: the live run's fault is untouched" A "$(content "$T/a")"
 
 # --- Locks: a second run on the same resource is refused. ----------------
-cat > "$T/same.yaml" <<YAML
-name: same
-duration: 1s
-faults:
-  - name: a2
-    test: { file: $T/a, value: OTHER }
-    at: 0s
-YAML
+test_drill "$T/same.yaml" same 1s a2 "$T/a" OTHER 0s
 out=$("$FAULTLINE_TEST" run same.yaml 2>&1); rc=$?
 check_eq "locks: a run on a busy resource is refused" 3 "$rc"
 check_match "locks: with a clear error" "busy: file:$T/a is held by run $(basename "$dir")" "$out"
 check_eq "locks: the first run's fault is untouched" A "$(content "$T/a")"
-cat > "$T/other.yaml" <<YAML
-name: other
-duration: 300ms
-faults:
-  - name: o
-    test: { file: $T/o, value: O }
-    at: 0s
-YAML
+test_drill "$T/other.yaml" other 300ms o "$T/o" O 0s
 check_status "locks: a run on another resource goes ahead" 0 "$FAULTLINE_TEST" run -q other.yaml
 
 # --- The guardian reverts after kill -9 of the runner. -------------------
@@ -109,14 +74,7 @@ check_eq "recover: with both dead, the fault stays" A "$(content "$T/a")"
 out=$("$FAULTLINE_TEST" status)
 check_match "status: a dead run says how to recover it" \
 	"dead: run 'faultline recover $(basename "$dir")'" "$out"
-cat > "$T/same.yaml" <<YAML
-name: same
-duration: 1s
-faults:
-  - name: a2
-    test: { file: $T/a, value: OTHER }
-    at: 0s
-YAML
+test_drill "$T/same.yaml" same 1s a2 "$T/a" OTHER 0s
 out=$("$FAULTLINE_TEST" run same.yaml 2>&1); rc=$?
 check_eq "locks: a dead run's records also hold the resource" 3 "$rc"
 check_match "locks: and the error says to recover" "run 'faultline recover $(basename "$dir")' first" "$out"

@@ -8,16 +8,6 @@ source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
 cd "$T"
 
-wait_for() {
-	local i n=$(($1 * 20)); shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.05; done
-	"$@"
-}
-content() { cat "$1" 2>/dev/null || echo "<absent>"; }
-is() { [ "$(content "$1")" = "$2" ]; }
-runs_left() { find "$T/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 cat > "$T/long.yaml" <<YAML
 name: long
 duration: 60s

@@ -9,15 +9,6 @@ source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
 cd "$T"
 
-# wait_for SECONDS CMD...: poll CMD every 50ms.
-wait_for() {
-	local i n=$(($1 * 20)); shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.05; done
-	"$@"
-}
-content() { cat "$1" 2>/dev/null || echo "<absent>"; }
-is() { [ "$(content "$1")" = "$2" ]; }
-runs_left() { find "$T/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
 # The "event fault" pairs of --json event lines, in order.
 events() { sed -n 's/^{"event":"\([a-z-]*\)","fault":"\([^"]*\)".*/\1 \2/p' "$1"; }
 

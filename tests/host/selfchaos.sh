@@ -13,14 +13,14 @@ source "$SRC/tests/chaos-lib.sh"
 [ -x "$MEMHOG" ] || { skip "selfchaos" "tests/helpers/memhog is not built (make tests)"; exit 0; }
 command -v bpftool >/dev/null || { skip "selfchaos" "no bpftool"; exit 0; }
 CHAOS_NAME=host
-CHAOS_MEM=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)
-CHAOS_V2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
-CHAOS_MODE=v1
-if [ -z "$CHAOS_MEM" ]; then
-	CHAOS_MEM=$CHAOS_V2 CHAOS_MODE=v2
-fi
-[ -n "$CHAOS_MEM" ] && [ -n "$CHAOS_V2" ] ||
-	{ skip "selfchaos" "no memory controller or no cgroup v2 mount"; exit 0; }
+CHAOS_MODE=$(memory_mode) CHAOS_MEM=$(memory_mount) CHAOS_V2=$(unified_mount)
+case $CHAOS_MODE in
+v1 | v2) ;;
+*) skip "selfchaos" "no memory controller mounted (cgroups.memory.mode)"; exit 0 ;;
+esac
+[ -n "$CHAOS_V2" ] ||
+	{ skip "selfchaos" "no cgroup v2 hierarchy (cgroups.unified_mount)"; exit 0; }
 CHAOS_NETEM=0
-"$FAULTLINE" doctor 2>/dev/null | grep -Eq '^ *netem +yes' && CHAOS_NETEM=1
+have_qdisc netem && CHAOS_NETEM=1
+[ $CHAOS_NETEM = 1 ] || echo "# selfchaos: no netem faults: $(netem_why)"
 chaos_main

@@ -4,10 +4,10 @@
 # are removed at the end, and by the guardian when the runner is killed.
 source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-mem=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)
-[ -z "$mem" ] && mem=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+mem=$(memory_mount)
+[ -n "$mem" ] || mem=$(unified_mount)
 if [ -z "$mem" ]; then
-	skip "scratch cgroups" "no cgroup hierarchy is mounted"
+	skip "scratch cgroups" "no memory controller and no cgroup v2 hierarchy (doctor: cgroups)"
 	exit 0
 fi
 # scratch RUNNER: the scratch cgroups of this script's run by that runner
@@ -39,7 +39,7 @@ YAML
 "$FAULTLINE_TEST" --quiet run "$T/d.yaml" > "$T/out" 2>&1 &
 runner=$!
 at_exit "kill -9 $runner"
-for _ in $(seq 50); do [ -s "$T/job.pid" ] && break; sleep 0.1; done
+wait_for 5 test -s "$T/job.pid"
 job=$(cat "$T/job.pid" 2>/dev/null)
 at_exit "[ -n '$job' ] && kill -9 $job"
 cg=$(scratch "$runner" | head -1)
@@ -58,19 +58,14 @@ rm -f "$T/job.pid"
 "$FAULTLINE_TEST" --quiet run "$T/d.yaml" > "$T/out2" 2>&1 &
 runner=$!
 at_exit "kill -9 $runner"
-for _ in $(seq 50); do [ -s "$T/job.pid" ] && break; sleep 0.1; done
+wait_for 5 test -s "$T/job.pid"
 job=$(cat "$T/job.pid" 2>/dev/null)
 at_exit "[ -n '$job' ] && kill -9 $job"
 check "a scratch cgroup exists during the second run" test -n "$(scratch "$runner")"
 kill -9 "$runner"
 for _ in $(seq 40); do [ -z "$(scratch "$runner")" ] && break; sleep 0.1; done
 check_eq "after kill -9 of the runner the guardian removed them" "" "$(scratch "$runner")"
-gone() { # gone, or a zombie waiting for init to reap it
-	local st
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-	[ -z "$st" ] || [ "$st" = Z ]
-}
-for _ in $(seq 20); do gone "$job" && break; sleep 0.1; done
+wait_for 2 gone "$job"
 check "and stopped the command" gone "$job"
 check "and emptied the journal" bash -c "[ -z \"\$(ls -A $T/run 2>/dev/null)\" ]"
 cleanup_ours "$runner"

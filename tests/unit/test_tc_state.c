@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * netem/tc.c: a device's tc state saved to JSON and put back exactly.
+ * netem/tc.c, netem/tcstate.c: a device's tc state saved to JSON and put
+ * back exactly; and netem/dist.c's delay tables (no root needed).
  *
  *   test_tc_state                 cmocka tests in a network namespace of
  *                                 their own (root; skipped otherwise)
@@ -28,6 +29,7 @@
 #include <cmocka.h>
 
 #include "core/faultline.h"
+#include "netem/dist.h"
 #include "netem/netem_spec.h"
 #include "netem/tc.h"
 
@@ -276,10 +278,72 @@ static void test_hex(void **state)
 	free(h);
 }
 
+/* A table of n entries: sorted, and its mean (in NETEM_DIST_SCALE units). */
+static double table_mean(const int16_t *t, size_t n)
+{
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			assert_true(t[i - 1] <= t[i]);
+		sum += t[i];
+	}
+	return sum / n;
+}
+
+static int16_t *table(enum netem_dist dist)
+{
+	int16_t *t = calloc(NETEM_DIST_SIZE, sizeof(*t));
+
+	assert_non_null(t);
+	assert_int_equal(netem_dist_table(dist, t), 0);
+	return t;
+}
+
+static void test_dist_normal(void **state)
+{
+	int16_t *t = table(NETEM_DIST_NORMAL);
+	size_t i, n = NETEM_DIST_SIZE;
+
+	(void)state;
+	assert_true(table_mean(t, n) > -10 && table_mean(t, n) < 10);
+	/* Symmetric around 0; one deviation at 84.13% (tc's table too). */
+	for (i = 0; i < n / 2; i++)
+		assert_true(abs(t[i] + t[n - 1 - i]) <= 4);
+	i = (size_t)(0.8413 * n);
+	assert_true(abs(t[i] - NETEM_DIST_SCALE) < NETEM_DIST_SCALE / 50);
+	assert_true(t[0] < -3 * NETEM_DIST_SCALE);
+	free(t);
+}
+
+static void test_dist_pareto(void **state)
+{
+	enum netem_dist d[] = { NETEM_DIST_PARETO, NETEM_DIST_PARETONORMAL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(d); i++) {
+		int16_t *t = table(d[i]);
+		double mean = table_mean(t, NETEM_DIST_SIZE);
+
+		/* Mean about 0 (the long tail is cut at INT16_MAX). */
+		assert_true(mean > -0.1 * NETEM_DIST_SCALE &&
+			    mean < 0.1 * NETEM_DIST_SCALE);
+		/* Skewed: the median below the mean, a tail to the right. */
+		assert_true(t[NETEM_DIST_SIZE / 2] < mean);
+		assert_true(t[NETEM_DIST_SIZE - 1] > 3 * NETEM_DIST_SCALE);
+		assert_true(t[0] > -2 * NETEM_DIST_SCALE);
+		free(t);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_dist_normal),
+		cmocka_unit_test(test_dist_pareto),
 		cmocka_unit_test(test_default_root),
 		cmocka_unit_test(test_htb_tree),
 		cmocka_unit_test(test_tbf_root),

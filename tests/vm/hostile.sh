@@ -23,17 +23,8 @@ source "$(dirname "$0")/../lib.sh"
 a=flh-a-$$ b=flh-b-$$
 export FAULTLINE_RUNDIR=$T/run
 nx() { ip netns exec $a "$@"; }
-net_up() {
-	ip netns add $a && ip netns add $b || return 1
-	ip -n $a link add eth0 type veth peer name eth0 netns $b
-	ip -n $a addr add 10.0.3.1/24 dev eth0
-	ip -n $b addr add 10.0.3.2/24 dev eth0
-	ip -n $a link set eth0 up
-	ip -n $b link set eth0 up
-}
-net_down() { ip netns del $a 2>/dev/null; ip netns del $b 2>/dev/null; }
-at_exit net_down
-runs_left() { find "$FAULTLINE_RUNDIR" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+net_up() { netns_pair $a $b 10.0.3.1/24 10.0.3.2/24; }
+net_down() { netns_del $a $b; }
 ifbs() { nx ip -o link show type ifb 2>/dev/null | wc -l; }
 
 cat > "$T/wan.yaml" <<'Y'
@@ -197,7 +188,7 @@ grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
 	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 if mkdir "$cg" 2>/dev/null && [ -e "$cg/memory.max" ]; then
 	at_exit "rmdir $cg"
-	(echo $BASHPID > "$cg/cgroup.procs"; exec "${OUTPUT}tests/helpers/memhog" --size 16M > /dev/null) &
+	(echo $BASHPID > "$cg/cgroup.procs"; exec "$HELPERS/memhog" --size 16M > /dev/null) &
 	hog=$!
 	at_exit "kill -9 $hog"
 	sleep 0.5

@@ -6,17 +6,10 @@
 # a matched port, and ingress delay through the ifb.
 source "$(dirname "$0")/../lib.sh"
 [ "${VMTEST:-}" = 1 ] || { skip "vm/netem-measure" "run it under tools/vmtest"; exit 0; }
-PROBE=${OUTPUT}tests/helpers/udpprobe
+PROBE=$HELPERS/udpprobe
 a=flm-a-$$ b=flm-b-$$
-ip netns add $a && at_exit ip netns del $a
-ip netns add $b && at_exit ip netns del $b
-ip -n $a link add eth0 type veth peer name eth0 netns $b
-ip -n $a addr add 10.202.0.1/24 dev eth0
-ip -n $b addr add 10.202.0.2/24 dev eth0
-ip -n $a link set eth0 up
-ip -n $b link set eth0 up
-ip -n $a link set lo up
-ip -n $b link set lo up
+netns_pair $a $b 10.202.0.1/24 10.202.0.2/24 ||
+	{ notok "vm/netem-measure: make the namespaces"; exit 1; }
 
 ip netns exec $b "$PROBE" echo -p 7000 -t 900 & at_exit kill $!
 ip netns exec $b "$PROBE" echo -p 7001 -t 900 & at_exit kill $!

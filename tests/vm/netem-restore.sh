@@ -8,15 +8,10 @@
 source "$(dirname "$0")/../lib.sh"
 [ "${VMTEST:-}" = 1 ] || { skip "vm/netem-restore" "run it under tools/vmtest"; exit 0; }
 a=flr-a-$$ b=flr-b-$$
-ip netns add $a && at_exit ip netns del $a
-ip netns add $b && at_exit ip netns del $b
-ip -n $a link add eth0 type veth peer name eth0 netns $b
-ip -n $a addr add 10.0.2.1/24 dev eth0
-ip -n $b addr add 10.0.2.2/24 dev eth0
+netns_pair $a $b 10.0.2.1/24 10.0.2.2/24 ||
+	{ notok "vm/netem-restore: make the namespaces"; exit 1; }
 ip -n $a addr add fd00:db::1/64 dev eth0 nodad
 ip -n $b addr add fd00:db::2/64 dev eth0 nodad
-ip -n $a link set eth0 up
-ip -n $b link set eth0 up
 nx() { ip netns exec $a "$@"; }
 export FAULTLINE_RUNDIR=$T/run
 

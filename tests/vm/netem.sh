@@ -8,13 +8,8 @@ source "$(dirname "$0")/../lib.sh"
 [ "${VMTEST:-}" = 1 ] || { skip "vm/netem" "run it under tools/vmtest"; exit 0; }
 
 a=flvm-a-$$ b=flvm-b-$$
-ip netns add $a && at_exit ip netns del $a
-ip netns add $b && at_exit ip netns del $b
-ip -n $a link add veth0 type veth peer name veth1 netns $b
-ip -n $a addr add 10.201.0.1/24 dev veth0
-ip -n $b addr add 10.201.0.2/24 dev veth1
-ip -n $a link set veth0 up
-ip -n $b link set veth1 up
+netns_pair $a $b 10.201.0.1/24 10.201.0.2/24 veth0 veth1 ||
+	{ notok "vm/netem: make the namespaces"; exit 1; }
 
 # Smallest round trip of COUNT pings from $a to $b, in ms.
 min_rtt() {

@@ -12,7 +12,7 @@ source "$(dirname "$0")/../oom-lib.sh"
 # Only in the throwaway guest: this test changes the machine.
 [ "${VMTEST:-}" = 1 ] || { skip "vm/oom" "run it under tools/vmtest"; exit 0; }
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=${OUTPUT}tests/helpers/memhog
+MEMHOG=$HELPERS/memhog
 mem=/sys/fs/cgroup
 [ -x "$MEMHOG" ] || { notok "vm/oom: tests/helpers/memhog is not built (make tests)"; exit 0; }
 grep -qw memory $mem/cgroup.controllers || { notok "vm/oom: no v2 memory controller"; exit 0; }

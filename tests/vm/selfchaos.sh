@@ -18,6 +18,6 @@ grep -qw memory "$CHAOS_V2/cgroup.controllers" 2>/dev/null ||
 	{ notok "vm/selfchaos: cgroup v2 has the memory controller"; exit 0; }
 echo +memory >"$CHAOS_V2/cgroup.subtree_control"
 CHAOS_NETEM=0
-"$FAULTLINE" doctor 2>/dev/null | grep -Eq '^ *netem +yes' && CHAOS_NETEM=1
+have_qdisc netem && CHAOS_NETEM=1
 [ $CHAOS_NETEM = 1 ] || notok "vm/selfchaos: netem is available under the stock kernel"
 chaos_main

@@ -11,7 +11,7 @@ source "$(dirname "$0")/../lib.sh"
 # Only in the throwaway guest: this test changes the machine.
 [ "${VMTEST:-}" = 1 ] || { skip "vm/syscall" "run it under tools/vmtest"; exit 0; }
 export FAULTLINE_RUNDIR=$T/run
-SYSFAIL=${OUTPUT}tests/helpers/sysfail
+SYSFAIL=$HELPERS/sysfail
 if [ ! -x "$SYSFAIL" ] || [ ! -x "$FAULTLINE" ]; then
 	notok "syscall: $FAULTLINE and $SYSFAIL are built (make tests)"; exit 0
 fi

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The syscall fault's injections, as the programs report them on the
+ * fl_events ring buffer: a reader thread counts them per call and errno
+ * and keeps the first few; live and observe read those counters.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf/syscall.h"
+#include "bpf/sysfault.skel.h"
+
+static json_object *event_json(const struct sf_rt *rt,
+			       const struct sf_event *e)
+{
+	json_object *o = json_object_new_object();
+	char buf[INET6_ADDRSTRLEN + 8], tbuf[40];
+	const char *name = e->nr >= 0 ? fl_syscall_name(e->nr) : NULL;
+	char comm[sizeof(e->comm) + 1];
+
+	add_str(o, "time", fl_fmt_time((int64_t)e->ts + rt->mono_to_wall, tbuf,
+					 sizeof(tbuf)));
+	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	json_object_object_add(o, "tid", json_object_new_int(e->tid));
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = 0;
+	add_str(o, "comm", comm);
+	add_str(o, "call", name ? name : "?");
+	add_str(o, "errno", fl_errno_name(e->err) ? fl_errno_name(e->err) :
+		"?");
+	if (e->family == AF_INET || e->family == AF_INET6) {
+		inet_ntop(e->family, e->addr, buf, sizeof(buf));
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u",
+			 e->family == AF_INET6 ? "." : ":", e->port);
+		add_str(o, "peer", buf);
+	}
+	if (e->path[0]) {
+		char p[SF_EV_PATH_LEN + 1];
+
+		memcpy(p, e->path, SF_EV_PATH_LEN);
+		p[SF_EV_PATH_LEN] = 0;
+		add_str(o, "path", p);
+	}
+	return o;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct sf_event *e = data;
+	struct sf_rt *rt = ctx;
+
+	if (size < sizeof(*e))
+		return 0;
+	pthread_mutex_lock(&rt->lock);
+	rt->events++;
+	if (e->nr >= 0 && e->nr < SF_MAX_NR)
+		rt->per_call[e->nr]++;
+	if (e->err > 0 && e->err < 4096)
+		rt->per_errno[e->err]++;
+	if (json_object_array_length(rt->first) < SF_FIRST_EVENTS)
+		json_object_array_add(rt->first, event_json(rt, e));
+	pthread_mutex_unlock(&rt->lock);
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct sf_rt *rt = arg;
+
+	while (!atomic_load(&rt->stop))
+		if (ring_buffer__poll(rt->rb, 100) < 0 && errno != EINTR)
+			break;
+	ring_buffer__consume(rt->rb);
+	return NULL;
+}
+
+/* Start draining the ring buffer, in a thread of the handle's. */
+int sf_reader_start(struct sf_rt *rt, struct fl_undo *u)
+{
+	int ret;
+
+	rt->rb = ring_buffer__new(bpf_map__fd(rt->skel->maps.fl_events),
+				  on_event, rt, NULL);
+	if (!rt->rb) {
+		ret = errno ? -errno : -ENOMEM;
+		fl_undo_why(u, "cannot read the ring buffer: %s",
+			    strerror(-ret));
+		return ret;
+	}
+	ret = pthread_create(&rt->reader, NULL, reader_main, rt);
+	if (ret) {
+		fl_undo_why(u, "cannot start the event reader: %s",
+			    strerror(ret));
+		return -ret;
+	}
+	rt->reading = true;
+	return 0;
+}
+
+/* Stop the reader once it has read what is left; the counts stay. */
+void sf_reader_stop(struct sf_rt *rt)
+{
+	if (rt->reading) {
+		atomic_store(&rt->stop, true);
+		pthread_join(rt->reader, NULL);
+		rt->reading = false;
+	}
+	ring_buffer__free(rt->rb);
+	rt->rb = NULL;
+}
+
+/* Injections per call and errno, and the first events. */
+int syscall_observe(void *handle, json_object *out)
+{
+	struct sf_rt *rt = handle;
+	const struct syscall_spec *s = rt ? rt->s : NULL;
+	json_object *calls, *errs;
+	uint64_t kernel = 0, dropped = 0;
+	size_t i;
+
+	if (!rt || !s)
+		return -ENOENT;
+	/* Let the reader catch up with what the kernel counted. */
+	if (rt->skel && rt->skel->bss) {
+		for (i = 0; i < SF_MAX_NR; i++)
+			kernel += rt->skel->bss->injected[i];
+		dropped = rt->skel->bss->dropped;
+	}
+	for (i = 0; i < 50; i++) {
+		uint64_t got;
+
+		pthread_mutex_lock(&rt->lock);
+		got = rt->events;
+		pthread_mutex_unlock(&rt->lock);
+		if (got + dropped >= kernel)
+			break;
+		usleep(10000);
+	}
+	pthread_mutex_lock(&rt->lock);
+	add_str(out, "target", s->target_name);
+	json_object_object_add(out, "injections",
+			       json_object_new_uint64(rt->events));
+	json_object_object_add(out, "kernel_count",
+			       json_object_new_uint64(kernel));
+	json_object_object_add(out, "events_lost",
+			       json_object_new_uint64(dropped));
+	calls = json_object_new_object();
+	for (i = 0; i < SF_MAX_NR; i++)
+		if (rt->per_call[i])
+			json_object_object_add(calls, fl_syscall_name(i) ?
+				fl_syscall_name(i) : "?",
+				json_object_new_uint64(rt->per_call[i]));
+	json_object_object_add(out, "calls", calls);
+	errs = json_object_new_object();
+	for (i = 0; i < ARRAY_SIZE(rt->per_errno); i++)
+		if (rt->per_errno[i])
+			json_object_object_add(errs, fl_errno_name(i) ?
+				fl_errno_name(i) : "?",
+				json_object_new_uint64(rt->per_errno[i]));
+	json_object_object_add(out, "errnos", errs);
+	json_object_object_add(out, "first_events",
+			       json_object_get(rt->first));
+	pthread_mutex_unlock(&rt->lock);
+	return 0;
+}
+
+/*
+ * Live: the injections read so far, per call, under the reader's lock;
+ * "12 injections (openat 9, write 3)".
+ */
+int syscall_live(void *handle, json_object *out)
+{
+	struct sf_rt *rt = handle;
+	json_object *calls;
+	char sum[512];
+	size_t i, off, n = 0;
+
+	if (!rt)
+		return -ENOENT;
+	calls = json_object_new_object();
+	pthread_mutex_lock(&rt->lock);
+	off = snprintf(sum, sizeof(sum), "%llu injection%s",
+		       (unsigned long long)rt->events,
+		       rt->events == 1 ? "" : "s");
+	json_object_object_add(out, "injections",
+			       json_object_new_uint64(rt->events));
+	for (i = 0; i < SF_MAX_NR; i++) {
+		const char *name = fl_syscall_name(i) ? fl_syscall_name(i) :
+				   "?";
+
+		if (!rt->per_call[i])
+			continue;
+		json_object_object_add(calls, name,
+				       json_object_new_uint64(rt->per_call[i]));
+		APPEND(sum, sizeof(sum), off, "%s%s %llu", n++ ? ", " : " (",
+		       name, (unsigned long long)rt->per_call[i]);
+	}
+	pthread_mutex_unlock(&rt->lock);
+	if (n)
+		APPEND(sum, sizeof(sum), off, ")");
+	json_object_object_add(out, "calls", calls);
+	add_str(out, "summary", sum);
+	return 0;
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The syscall fault's plan: the best BPF route this kernel allows, chosen
+ * per call:
+ *   1. the syscall's own entry: fmod_ret on __x64_sys_*, else a kprobe
+ *      with bpf_override_return;
+ *   2. the LSM hook the call passes through: BPF LSM, else fmod_ret on
+ *      the security_* function;
+ *   3. cgroup sock_addr hooks with bpf_set_retval (cgroup targets).
+ * Route 1 is taken for calls without a path or peer filter (at the entry
+ * those are still user memory), at most SF_ENTRY_SLOTS calls;
+ * fl_bpf_probe() says whether each works.  And check: can it be done
+ * here, and if not, which kernel options would allow it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/syscall.h"
+
+static const struct {
+	const char *call, *hook;
+} lsm_hooks[] = {
+	{ "open", "file_open" }, { "openat", "file_open" },
+	{ "openat2", "file_open" }, { "creat", "file_open" },
+	{ "read", "file_permission" }, { "pread64", "file_permission" },
+	{ "readv", "file_permission" }, { "write", "file_permission" },
+	{ "pwrite64", "file_permission" }, { "writev", "file_permission" },
+	{ "truncate", "path_truncate" }, { "ftruncate", "path_truncate" },
+	{ "unlink", "inode_unlink" }, { "unlinkat", "inode_unlink" },
+	{ "rename", "inode_rename" }, { "renameat", "inode_rename" },
+	{ "renameat2", "inode_rename" }, { "mkdir", "inode_mkdir" },
+	{ "mkdirat", "inode_mkdir" }, { "rmdir", "inode_rmdir" },
+	{ "socket", "socket_create" }, { "connect", "socket_connect" },
+	{ "accept", "socket_accept" }, { "accept4", "socket_accept" },
+	{ "bind", "socket_bind" }, { "listen", "socket_listen" },
+	{ "sendto", "socket_sendmsg" }, { "sendmsg", "socket_sendmsg" },
+	{ "recvfrom", "socket_recvmsg" }, { "recvmsg", "socket_recvmsg" },
+	{ "clone", "task_alloc" }, { "clone3", "task_alloc" },
+	{ "fork", "task_alloc" }, { "vfork", "task_alloc" },
+	{ "execve", "bprm_check_security" },
+	{ "execveat", "bprm_check_security" },
+	{ "mmap", "mmap_file" },
+};
+
+static const struct {
+	const char *call, *hooks;
+} cgroup_hooks[] = {
+	{ "connect", "connect4 connect6" },
+	{ "bind", "bind4 bind6" },
+	{ "sendto", "sendmsg4 sendmsg6" },
+	{ "sendmsg", "sendmsg4 sendmsg6" },
+};
+
+const char *sc_lsm_hook(const char *call)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(lsm_hooks); i++)
+		if (!strcmp(lsm_hooks[i].call, call))
+			return lsm_hooks[i].hook;
+	return NULL;
+}
+
+const char *sc_cgroup_hook(const char *call)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cgroup_hooks); i++)
+		if (!strcmp(cgroup_hooks[i].call, call))
+			return cgroup_hooks[i].hooks;
+	return NULL;
+}
+
+bool sc_feat(const struct sc_plan *p, enum fl_bpf_feature f)
+{
+	return p->have[f] == 1;
+}
+
+/*
+ * The target's cgroup v2 folder, for cgroup BPF; -ENOENT when none.  A
+ * pid target's is the v2 root (its programs match thread-group ids); a
+ * command's, before run starts it, is a phrase for the plan.
+ */
+int sc_target_cgroup(const struct syscall_spec *s, char *buf, size_t len)
+{
+	const char *root = fl_kernel_get()->unified_root;
+	size_t n = strlen(root);
+	struct fl_where w;
+	char why[256];
+
+	if (s->target->kind == FL_TARGET_PID) {
+		if (!n)
+			return -ENOENT;
+		snprintf(buf, len, "%s", root);
+		return 0;
+	}
+	if (fl_target_where(s->target, &w, why, sizeof(why)) ||
+	    !w.unified[0]) {
+		if (s->target->kind != FL_TARGET_COMMAND)
+			return -ENOENT;
+		snprintf(buf, len, "the cgroup faultline starts '%s' in",
+			 s->target_name);
+		return 0;
+	}
+	if (!n)
+		return -ENOENT;
+	/* The folder as a path under the v2 mount. */
+	if (!strncmp(w.unified, root, n) &&
+	    (!w.unified[n] || w.unified[n] == '/'))
+		snprintf(buf, len, "%s", w.unified);
+	else
+		snprintf(buf, len, "%s%s", root, w.unified);
+	return 0;
+}
+
+/* Cgroup and command targets: matched by cgroup ancestry. */
+bool sc_cgroup_scoped(const struct syscall_spec *s)
+{
+	return s->target && s->target->kind != FL_TARGET_PID;
+}
+
+/* ...and the cgroup sock_addr hooks need its folder in cgroup v2. */
+bool sc_cgroup_v2(const struct syscall_spec *s)
+{
+	char buf[PATH_MAX];
+
+	return s->target && !sc_target_cgroup(s, buf, sizeof(buf));
+}
+
+/*
+ * The LSM route for a call, with the path filter: the programs read the
+ * path with bpf_d_path(), which lsm/file_open (sleepable) and fmod_ret on
+ * security_file_open and security_file_permission may call.
+ */
+static bool path_ok(const struct syscall_spec *s, const char *call,
+		    bool fmod)
+{
+	const char *hook = sc_lsm_hook(call);
+
+	if (!hook)
+		return false;
+	if (!s->path || !strcmp(hook, "file_open"))
+		return true;
+	return fmod && !strcmp(hook, "file_permission");
+}
+
+/*
+ * Tests only: FAULTLINE_FORCE_SYSCALL_ENTRY=fmod_ret or kprobe takes the
+ * syscall-entry route as working whatever the probe said, so that apply
+ * goes as far as the kernel's refusal on kernels without it.
+ */
+static void force_entry(struct sc_plan *p)
+{
+	const char *v = getenv("FAULTLINE_FORCE_SYSCALL_ENTRY");
+
+	if (!v || !*v)
+		return;
+	if (!strcmp(v, "fmod_ret")) {
+		p->have[FL_BPF_FMOD_RET_SYSCALL] = 1;
+	} else if (!strcmp(v, "kprobe")) {
+		p->have[FL_BPF_FMOD_RET_SYSCALL] = 0;
+		p->have[FL_BPF_KPROBE_OVERRIDE] = 1;
+	}
+}
+
+/* Route 1 cannot read the path or peer filters' arguments. */
+static bool entry_ok(const struct syscall_spec *s)
+{
+	return !s->path && !s->has_peer;
+}
+
+int sc_make_plan(const struct syscall_spec *s, struct sc_plan *p)
+{
+	size_t i, nentry = 0;
+	int f;
+
+	memset(p, 0, sizeof(*p));
+	for (f = 0; f < FL_BPF_NR_FEATURES; f++) {
+		p->have[f] = fl_bpf_probe(f, p->why[f], sizeof(p->why[f]));
+		if (p->have[f] != 1 && !p->why[f][0])
+			snprintf(p->why[f], sizeof(p->why[f]), "%s",
+				 p->have[f] < 0 ? strerror(-p->have[f]) :
+				 "refused");
+	}
+	force_entry(p);
+	p->route = calloc(s->ncalls ? s->ncalls : 1, sizeof(*p->route));
+	if (!p->route)
+		return -ENOMEM;
+	for (i = 0; i < s->ncalls; i++) {
+		const char *name = s->calls[i].name;
+		bool entry = entry_ok(s) && nentry < SF_ENTRY_SLOTS &&
+			     s->calls[i].nr >= 0 && s->calls[i].nr < SF_MAX_NR;
+		enum sc_route r = SC_NONE;
+
+		/* The syscall's entry first: exact, and any call. */
+		if (entry && sc_feat(p, FL_BPF_FMOD_RET_SYSCALL))
+			r = SC_FMOD_SYSCALL;
+		else if (entry && sc_feat(p, FL_BPF_KPROBE_OVERRIDE))
+			r = SC_KPROBE;
+		else if (path_ok(s, name, false) && sc_feat(p, FL_BPF_LSM))
+			r = SC_LSM;
+		else if (path_ok(s, name, true) &&
+			 sc_feat(p, FL_BPF_FMOD_RET_SECURITY))
+			r = SC_FMOD_SECURITY;
+		else if (sc_cgroup_hook(name) && sc_cgroup_v2(s) &&
+			 sc_feat(p, FL_BPF_CGROUP_SOCK_ADDR))
+			r = SC_CGROUP;
+		if (r == SC_FMOD_SYSCALL || r == SC_KPROBE)
+			nentry++;
+		p->route[i] = r;
+	}
+	/* pid targets follow forks with a program; cgroups by ancestry. */
+	p->forks_ok = true;
+	if (s->follow_forks && !sc_cgroup_scoped(s)) {
+		if (sc_feat(p, FL_BPF_TP_BTF)) {
+			p->fork_prog = FL_BPF_TP_BTF;
+		} else {
+			p->forks_ok = false;
+		}
+	}
+	return 0;
+}
+
+void sc_free_plan(struct sc_plan *p)
+{
+	free(p->route);
+}
+
+/*
+ * Why calls have no route, naming the kernel options that would allow
+ * them: the named calls (or, with groups, the calls left out of groups).
+ */
+void sc_refuse_why(const struct syscall_spec *s, const struct sc_plan *p,
+		   bool from_groups, bool verbose, char *buf, size_t len)
+{
+	size_t i, off = 0, n = 0, nlsm = 0, nnone = 0, ncg = 0;
+
+#define HERE(f) (verbose ? "; here: " : ""), (verbose ? p->why[f] : "")
+#define REFUSED(i) (p->route[i] == SC_NONE && \
+		    s->calls[i].from_group == from_groups)
+	buf[0] = 0;
+	for (i = 0; i < s->ncalls; i++) {
+		if (!REFUSED(i))
+			continue;
+		APPEND(buf, len, off, "%s%s", n++ ? ", " : "",
+		       s->calls[i].name);
+		if (sc_lsm_hook(s->calls[i].name))
+			nlsm++;
+		else
+			nnone++;
+		if (sc_cgroup_hook(s->calls[i].name))
+			ncg++;
+	}
+	if (!n)
+		return;
+	APPEND(buf, len, off, ": no route on this kernel. Failing the syscall entry needs fmod_ret (CONFIG_FUNCTION_ERROR_INJECTION%s%s) or a kprobe with bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE%s%s)%s",
+	       HERE(FL_BPF_FMOD_RET_SYSCALL), HERE(FL_BPF_KPROBE_OVERRIDE),
+	       entry_ok(s) ? "" : ", and takes no path or peer filter");
+	if (s->path)
+		for (i = 0; i < s->ncalls; i++)
+			if (REFUSED(i) && sc_lsm_hook(s->calls[i].name) &&
+			    !path_ok(s, s->calls[i].name, true)) {
+				APPEND(buf, len, off, "; with path, only open calls (lsm/file_open) and read and write (fmod_ret on security_file_permission) can be filtered");
+				break;
+			}
+	if (nlsm) {
+		APPEND(buf, len, off, "; the LSM hooks (");
+		for (i = 0, n = 0; i < s->ncalls; i++)
+			if (REFUSED(i) && sc_lsm_hook(s->calls[i].name))
+				APPEND(buf, len, off, "%s%s for %s",
+				       n++ ? ", " : "",
+				       sc_lsm_hook(s->calls[i].name),
+				       s->calls[i].name);
+		APPEND(buf, len, off, ") need CONFIG_BPF_LSM with bpf in lsm=%s%s, or fmod_ret on security_*%s%s",
+		       HERE(FL_BPF_LSM), HERE(FL_BPF_FMOD_RET_SECURITY));
+	}
+	if (nnone) {
+		APPEND(buf, len, off, "; ");
+		for (i = 0, n = 0; i < s->ncalls; i++)
+			if (REFUSED(i) && !sc_lsm_hook(s->calls[i].name))
+				APPEND(buf, len, off, "%s%s", n++ ? ", " : "",
+				       s->calls[i].name);
+		APPEND(buf, len, off, " %s through no LSM hook",
+		       nnone > 1 ? "pass" : "passes");
+	}
+	if (ncg && !sc_cgroup_v2(s))
+		APPEND(buf, len, off, "; with a cgroup v2 or command target, cgroup sock_addr hooks could fail socket calls");
+	else if (ncg)
+		APPEND(buf, len, off, "; cgroup sock_addr hooks (CONFIG_CGROUP_BPF) do not load%s%s",
+		       HERE(FL_BPF_CGROUP_SOCK_ADDR));
+#undef HERE
+#undef REFUSED
+}
+
+int syscall_check(const struct fl_fault *f, char *why, size_t len)
+{
+	const struct syscall_spec *s = f->priv;
+	struct sc_plan p;
+	size_t i, used = 0, refused = 0;
+	int ret = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (sc_make_plan(s, &p))
+		return -ENOMEM;
+	why[0] = 0;
+	for (i = 0; i < s->ncalls; i++) {
+		if (p.route[i] != SC_NONE)
+			used++;
+		else if (!s->calls[i].from_group)
+			refused++;
+	}
+	if (refused) {
+		sc_refuse_why(s, &p, false, false, why, len);
+		ret = -EOPNOTSUPP;
+	} else if (!used) {
+		sc_refuse_why(s, &p, true, false, why, len);
+		ret = -EOPNOTSUPP;
+	} else if (!p.forks_ok) {
+		snprintf(why, len, "follow-forks needs a tp_btf program on sched_process_fork (CONFIG_DEBUG_INFO_BTF), and it does not load; or set follow-forks: false");
+		ret = -EOPNOTSUPP;
+	}
+	sc_free_plan(&p);
+	return ret;
+}

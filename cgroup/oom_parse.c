@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The oom fault's schema: target, cgroup (own or scratch), squeeze (one
+ * of below-usage, to or ramp), swap and expect, parsed into struct
+ * oom_spec (oom_spec.h).  Every problem goes to the diagnostics, so that
+ * validate reports them all at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup/oom.h"
+
+static const char *const oom_keys[] = {
+	"target", "cgroup", "squeeze", "swap", "expect", NULL,
+};
+static const char *const squeeze_keys[] = {
+	"below-usage", "to", "ramp", NULL,
+};
+static const char *const ramp_keys[] = { "from", "step", "every", NULL };
+const char *const oom_cgroup_names[] = { "own", "scratch", NULL };
+const char *const oom_expect_names[] = { "kill", "pressure", NULL };
+
+void oom_spec_free(void *spec)
+{
+	struct oom_spec *s = spec;
+
+	if (!s)
+		return;
+	free(s->target_name);
+	free(s);
+}
+
+static int parse_nonzero_size(const struct fl_node *v, const char *what,
+			      uint64_t *out, struct fl_diag *d)
+{
+	if (fl_get_size(v, what, out, d))
+		return -EINVAL;
+	if (!*out) {
+		fl_diag_err(d, v, "%s: must be above 0", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_ramp(const struct fl_node *v, struct oom_spec *s,
+		      struct fl_diag *d)
+{
+	const struct fl_node *p;
+	int err = 0;
+
+	if (fl_map_check(v, ramp_keys, "ramp", d))
+		err = -EINVAL;
+	if (v->type != FL_NODE_MAP)
+		return -EINVAL;
+	p = fl_map_get(v, "from");
+	s->ramp_from_usage = true;
+	if (p && !(p->type == FL_NODE_SCALAR && !strcmp(p->scalar, "usage"))) {
+		s->ramp_from_usage = false;
+		if (parse_nonzero_size(p, "ramp.from", &s->ramp_from, d))
+			err = -EINVAL;
+	}
+	p = fl_map_need(v, "step", "ramp", d);
+	if (!p || parse_nonzero_size(p, "ramp.step", &s->ramp_step, d))
+		err = -EINVAL;
+	p = fl_map_need(v, "every", "ramp", d);
+	if (!p || fl_get_duration(p, "ramp.every", &s->ramp_every_ns, d)) {
+		err = -EINVAL;
+	} else if (!s->ramp_every_ns) {
+		fl_diag_err(d, p, "ramp.every: must be above 0");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int parse_squeeze(const struct fl_node *v, struct oom_spec *s,
+			 struct fl_diag *d)
+{
+	const struct fl_node *p, *first = NULL;
+	int err = 0, n = 0;
+	size_t i;
+
+	if (fl_map_check(v, squeeze_keys, "squeeze", d))
+		err = -EINVAL;
+	if (v->type != FL_NODE_MAP)
+		return -EINVAL;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->pairs[i].key->scalar;
+
+		if (!k || (strcmp(k, "below-usage") && strcmp(k, "to") &&
+			   strcmp(k, "ramp")))
+			continue;
+		if (n++) {
+			fl_diag_err(d, v->pairs[i].key,
+				    "squeeze: give exactly one of below-usage, to or ramp ('%s' and '%s' both given)",
+				    first->scalar, k);
+			err = -EINVAL;
+		} else {
+			first = v->pairs[i].key;
+		}
+	}
+	if (!n) {
+		fl_diag_err(d, v, "squeeze: give one of below-usage, to or ramp");
+		return -EINVAL;
+	}
+	if ((p = fl_map_get(v, "below-usage"))) {
+		s->squeeze = OOM_SQ_BELOW_USAGE;
+		if (parse_nonzero_size(p, "below-usage", &s->below, d))
+			err = -EINVAL;
+	}
+	if ((p = fl_map_get(v, "to"))) {
+		s->squeeze = OOM_SQ_TO;
+		if (parse_nonzero_size(p, "to", &s->to, d))
+			err = -EINVAL;
+	}
+	if ((p = fl_map_get(v, "ramp"))) {
+		s->squeeze = OOM_SQ_RAMP;
+		if (parse_ramp(p, s, d))
+			err = -EINVAL;
+	}
+	return err;
+}
+
+int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
+	      const struct fl_node *spec, void **out, struct fl_diag *d)
+{
+	const struct fl_node *v, *cg = NULL;
+	struct oom_spec *s;
+	int err = 0, idx;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	if (fl_map_check(spec, oom_keys, "oom", d))
+		err = -EINVAL;
+	if (spec->type != FL_NODE_MAP)
+		return -EINVAL;
+
+	v = fl_map_need(spec, "target", "oom", d);
+	if (!v || fl_get_target(exp, v, "target", &s->target, d)) {
+		err = -EINVAL;
+	} else {
+		s->target_name = strdup(s->target->name);
+		if (!s->target_name)
+			err = -ENOMEM;
+	}
+	cg = fl_map_get(spec, "cgroup");
+	if (cg) {
+		if (fl_get_enum(cg, "cgroup", oom_cgroup_names, &idx, d))
+			err = -EINVAL;
+		else
+			s->cgroup = idx;
+	}
+	v = fl_map_need(spec, "squeeze", "oom", d);
+	if (!v || parse_squeeze(v, s, d))
+		err = -EINVAL;
+	v = fl_map_get(spec, "swap");
+	if (v && fl_get_bool(v, "swap", &s->swap, d))
+		err = -EINVAL;
+	v = fl_map_get(spec, "expect");
+	if (v) {
+		if (fl_get_enum(v, "expect", oom_expect_names, &idx, d))
+			err = -EINVAL;
+		else
+			s->expect = idx;
+	}
+
+	if (cg && s->cgroup == OOM_CG_SCRATCH && s->target &&
+	    s->target->kind == FL_TARGET_CGROUP) {
+		fl_diag_err(d, cg, "cgroup: scratch moves a process into a new cgroup; target '%s' is a cgroup, so use own",
+			    s->target->name);
+		err = -EINVAL;
+	}
+	return err;
+}
+

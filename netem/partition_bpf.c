@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The partition's route of choice: one cls_bpf direct-action program per
+ * device and direction at clsact (netem/partition.bpf.c), with an LPM
+ * trie of the peers' prefixes and the keep rules in read-only data.
+ *
+ * The undo record names, per device, whether faultline added the clsact
+ * qdisc ("ours") or found one ("theirs"), and each filter by direction,
+ * priority, handle and program id: revert detaches them from the record
+ * alone, and leaves a filter that someone else put in their place.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/types.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/bpflog.h"
+#include "netem/partition.h"
+#include "netem/partition_bpf.h"
+#include "netem/tc.h"
+#include "netem/partition.skel.h"
+
+#define PART_MAX_HANDLE	64
+
+/* ------------------------------------------------------------------ */
+/* What sits at clsact, and whether filters remain there.              */
+
+struct clsact_seen {
+	int found;		/* qdisc: 1 when seen; filters: count */
+	char kind[32];
+};
+
+static int qdisc_cb(const struct tc_obj *o, void *data)
+{
+	struct clsact_seen *c = data;
+
+	if (o->parent != TC_H_CLSACT)
+		return 0;
+	c->found = 1;
+	snprintf(c->kind, sizeof(c->kind), "%s", o->kind);
+	return 0;
+}
+
+static int filter_cb(const struct tc_obj *o, void *data)
+{
+	struct clsact_seen *c = data;
+
+	c->found++;
+	return 0;
+}
+
+/*
+ * 1 with its kind ("clsact", "ingress") when ifindex has one, 0 if not.
+ * Both sit at ffff:fff1, TC_H_CLSACT (TC_H_INGRESS is the same value).
+ */
+static int clsact_kind(int ifindex, char *kind, size_t len)
+{
+	struct clsact_seen c = { 0 };
+	int ret;
+
+	ret = tc_dump(RTM_GETQDISC, ifindex, 0, qdisc_cb, &c);
+	if (ret)
+		return ret;
+	snprintf(kind, len, "%s", c.kind);
+	return c.found;
+}
+
+/* How many filter messages clsact's two hooks of ifindex still hold. */
+static int clsact_filters(int ifindex)
+{
+	struct clsact_seen c = { 0 };
+	int ret;
+
+	ret = tc_dump(RTM_GETTFILTER, ifindex,
+		      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), filter_cb, &c);
+	if (!ret)
+		ret = tc_dump(RTM_GETTFILTER, ifindex,
+			      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+			      filter_cb, &c);
+	return ret ? ret : c.found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Apply.                                                              */
+
+static void v4mapped(const struct fl_cidr *c, struct part_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (c->family == AF_INET) {
+		k->addr[10] = k->addr[11] = 0xff;
+		memcpy(&k->addr[12], c->addr, 4);
+		k->prefixlen = 96 + c->prefix;
+	} else {
+		memcpy(k->addr, c->addr, 16);
+		k->prefixlen = c->prefix;
+	}
+}
+
+static __u32 prog_id(const struct bpf_program *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* Open and load the program with its keep rules and an empty trie. */
+static int load_prog(const struct partition_spec *s, size_t npeers,
+		     struct partition **out, const struct bpf_log *log,
+		     char *why, size_t len)
+{
+	struct partition *skel;
+	size_t i;
+	int err;
+
+	if (s->nkeep > PART_MAX_KEEP) {
+		snprintf(why, len, "keep: at most %d entries", PART_MAX_KEEP);
+		return -E2BIG;
+	}
+	skel = partition__open();
+	if (!skel) {
+		err = -errno;
+		snprintf(why, len, "cannot open the partition BPF object: %s",
+			 strerror(-err));
+		goto out;
+	}
+	bpf_map__set_max_entries(skel->maps.peers, npeers ? npeers : 1);
+	for (i = 0; i < s->nkeep; i++) {
+		struct part_keep *k = (struct part_keep *)&skel->rodata->keep[i];
+
+		k->protocol = s->keep[i].protocol == NETEM_PROTO_ICMP ?
+			      PART_KEEP_ICMP : s->keep[i].protocol;
+		k->port_lo = s->keep[i].port_lo;
+		k->port_hi = s->keep[i].port_hi;
+	}
+	skel->rodata->nkeep = s->nkeep;
+	err = partition__load(skel);
+	if (err) {
+		const char *lw = bpf_log_why(log);
+
+		snprintf(why, len, "cannot load the partition BPF program: %s%s%.200s",
+			 strerror(-err), lw[0] ? ": " : "", lw);
+		partition__destroy(skel);
+		skel = NULL;
+	}
+out:
+	*out = skel;
+	return err;
+}
+
+static int fill_peers(const struct partition_spec *s, int group,
+		      struct partition *skel)
+{
+	int fd = bpf_map__fd(skel->maps.peers);
+	struct part_key k;
+	size_t i, j;
+	__u32 g;
+
+	for (i = 0; i < s->ngroups; i++) {
+		if (!part_is_peer(s, group, i))
+			continue;
+		for (j = 0; j < s->groups[i].n; j++) {
+			v4mapped(&s->groups[i].hosts[j], &k);
+			g = i;
+			if (bpf_map_update_elem(fd, &k, &g, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+static bool l3_device(const char *dev)
+{
+	char path[64 + IFNAMSIZ], buf[16] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/type", dev);
+	fp = fopen(path, "r");
+	if (!fp)
+		return false;
+	if (!fgets(buf, sizeof(buf), fp))
+		buf[0] = '\0';
+	fclose(fp);
+	/* ARPHRD_ETHER is 1; loopback is never a partition device. */
+	return buf[0] && atoi(buf) != 1;
+}
+
+static enum bpf_tc_attach_point hook_of(const char *dir)
+{
+	return !strcmp(dir, "egress") ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+/* A handle free at PART_PRIO in both hooks of ifindex. */
+static __u32 free_handle(int ifindex, bool has_clsact)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
+	__u32 h;
+	int d, ret;
+
+	if (!has_clsact)
+		return 1;
+	for (h = 1; h <= PART_MAX_HANDLE; h++) {
+		for (d = 0; d < 2; d++) {
+			DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = h,
+					    .priority = PART_PRIO);
+
+			hook.attach_point = d ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+			ret = bpf_tc_query(&hook, &o);
+			/* No chain at that priority says EINVAL. */
+			if (ret != -ENOENT && ret != -EINVAL)
+				break;
+		}
+		if (d == 2)
+			return h;
+	}
+	return 0;
+}
+
+/* The programs, as the record lists their ids: egress, ingress, then L3. */
+static struct bpf_program *prog_of(struct partition *skel, bool ingress,
+				   bool l3)
+{
+	if (ingress)
+		return l3 ? skel->progs.part_ingress_l3 :
+			    skel->progs.part_ingress;
+	return l3 ? skel->progs.part_egress_l3 : skel->progs.part_egress;
+}
+
+/* One filter of the record: where it goes and which program it runs. */
+static json_object *filter_record(bool ingress, __u32 handle, __u32 prog)
+{
+	json_object *fj = json_object_new_object();
+
+	json_object_object_add(fj, "dir", json_object_new_string(
+				       ingress ? "ingress" : "egress"));
+	json_object_object_add(fj, "prio", json_object_new_int(PART_PRIO));
+	json_object_object_add(fj, "handle", json_object_new_int(handle));
+	json_object_object_add(fj, "prog", json_object_new_int64(prog));
+	return fj;
+}
+
+/*
+ * The record of one device (added to devs): its clsact, whether faultline
+ * adds it ("ours") or it was there ("theirs"), and the filters to attach.
+ */
+static int record_dev(struct fl_undo *u, const char *dev,
+		      struct partition *skel, bool egress, bool ingress,
+		      json_object *devs)
+{
+	json_object *dj, *filters;
+	bool l3 = l3_device(dev);
+	int ifindex, has;
+	char kind[32];
+	__u32 h;
+
+	ifindex = if_nametoindex(dev);
+	if (!ifindex)
+		return 0;	/* gone since getifaddrs */
+	has = clsact_kind(ifindex, kind, sizeof(kind));
+	if (has < 0) {
+		fl_undo_why(u, "%s: cannot read its qdiscs: %s", dev,
+			    strerror(-has));
+		return has;
+	}
+	if (has && strcmp(kind, "clsact")) {
+		fl_undo_why(u, "%s has an '%s' qdisc at ingress; the partition needs clsact there (remove it, or leave this device out of the drill)",
+			    dev, kind);
+		return -EBUSY;
+	}
+	h = free_handle(ifindex, has);
+	if (!h) {
+		fl_undo_why(u, "%s: no free filter handle at priority %u", dev,
+			    PART_PRIO);
+		return -EBUSY;
+	}
+	dj = json_object_new_object();
+	json_object_object_add(dj, "dev", json_object_new_string(dev));
+	json_object_object_add(dj, "ifindex", json_object_new_int(ifindex));
+	json_object_object_add(dj, "clsact", json_object_new_string(
+				       has ? "theirs" : "ours"));
+	filters = json_object_new_array();
+	if (egress)
+		json_object_array_add(filters, filter_record(false, h,
+				prog_id(prog_of(skel, false, l3))));
+	if (ingress)
+		json_object_array_add(filters, filter_record(true, h,
+				prog_id(prog_of(skel, true, l3))));
+	json_object_object_add(dj, "filters", filters);
+	json_object_array_add(devs, dj);
+	return 0;
+}
+
+/* The clsact the record says faultline adds; someone's meanwhile is kept. */
+static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
+		      struct bpf_tc_hook *hook, const char *dev)
+{
+	int ret;
+
+	if (strcmp(json_object_get_string(json_object_object_get(dj,
+						"clsact")), "ours"))
+		return 0;
+	hook->attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	ret = bpf_tc_hook_create(hook);
+	if (ret == -EEXIST) {
+		/* Someone else's, made meanwhile: keep it. */
+		json_object_object_add(dj, "clsact",
+				       json_object_new_string("theirs"));
+		ret = fl_undo_save(u, state);
+	}
+	if (ret)
+		fl_undo_why(u, "%s: cannot add the clsact qdisc: %s", dev,
+			    strerror(-ret));
+	return ret;
+}
+
+/* Make one device's record true: clsact, then each filter. */
+static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
+		      struct partition *skel)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
+	const char *dev, *dir;
+	json_object *filters, *fj;
+	bool l3;
+	size_t k;
+	int ret;
+
+	dev = json_object_get_string(json_object_object_get(dj, "dev"));
+	l3 = l3_device(dev);
+	hook.ifindex = json_object_get_int(json_object_object_get(dj,
+								 "ifindex"));
+	ret = add_clsact(u, state, dj, &hook, dev);
+	if (ret)
+		return ret;
+	filters = json_object_object_get(dj, "filters");
+	for (k = 0; k < json_object_array_length(filters); k++) {
+		fj = json_object_array_get_idx(filters, k);
+		dir = json_object_get_string(json_object_object_get(fj, "dir"));
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o,
+			.handle = json_object_get_int(
+				json_object_object_get(fj, "handle")),
+			.priority = PART_PRIO);
+		hook.attach_point = hook_of(dir);
+		o.prog_fd = bpf_program__fd(prog_of(skel,
+				hook.attach_point == BPF_TC_INGRESS, l3));
+		ret = bpf_tc_attach(&hook, &o);
+		if (ret) {
+			fl_undo_why(u, "%s: cannot attach the %s filter: %s",
+				    dev, dir, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The program loaded with its keep rules and a trie of the peers. */
+static int prepare_bpf(const struct partition_spec *s, struct fl_undo *u,
+		       struct part_rt *rt, const struct bpf_log *log)
+{
+	char why[1024];
+	int ret;
+
+	ret = load_prog(s, rt->npeers, &rt->skel, log, why, sizeof(why));
+	if (ret) {
+		fl_undo_why(u, "%s", why);
+		return ret;
+	}
+	ret = fill_peers(s, rt->group, rt->skel);
+	if (ret)
+		fl_undo_why(u, "cannot fill the peer trie: %s",
+			    strerror(-ret));
+	return ret;
+}
+
+static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
+			   const struct part_local *l, struct part_rt *rt,
+			   const struct bpf_log *log)
+{
+	bool egress = !s->one_way || l->group == 0;
+	bool ingress = !s->one_way || l->group != 0;
+	json_object *state, *devs, *dj;
+	size_t i;
+	int ret;
+
+	ret = prepare_bpf(s, u, rt, log);
+	if (ret)
+		return ret;
+
+	/* Everything that undoes it, in the journal before any change. */
+	state = json_object_new_object();
+	json_object_object_add(state, "mechanism", json_object_new_string("bpf"));
+	devs = json_object_new_array();
+	json_object_object_add(state, "devices", devs);
+	for (i = 0; i < l->ndevs; i++) {
+		ret = record_dev(u, l->devs[i], rt->skel, egress, ingress,
+				 devs);
+		if (ret)
+			goto out;
+	}
+	ret = fl_netns_record(state);
+	if (!ret)
+		ret = fl_undo_save(u, state);
+	if (ret)
+		goto out;
+
+	for (i = 0; i < json_object_array_length(devs); i++) {
+		dj = json_object_array_get_idx(devs, i);
+		ret = attach_dev(u, state, dj, rt->skel);
+		if (ret)
+			goto out;
+		json_object_array_add(rt->devices, json_object_get(
+				json_object_object_get(dj, "dev")));
+	}
+out:
+	json_object_put(state);
+	return ret;
+}
+
+/* libbpf's netlink messages stay out of the terminal; errors say why. */
+int part_apply_bpf(const struct partition_spec *s, struct fl_undo *u,
+		   const struct part_local *l, struct part_rt *rt)
+{
+	struct bpf_log log;
+	int ret;
+
+	bpf_log_begin(&log);
+	ret = apply_bpf_quiet(s, u, l, rt, &log);
+	bpf_log_end(&log);
+	return ret;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Revert, from the record alone.                                      */
+
+static const char *rec_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return "";
+	return json_object_get_string(v);
+}
+
+/* The device of the record: its index, unless it was renamed or remade. */
+static int rec_ifindex(json_object *dj, const char *dev)
+{
+	char name[IF_NAMESIZE];
+	int ifindex;
+
+	ifindex = json_object_get_int(json_object_object_get(dj, "ifindex"));
+	if (!if_indextoname(ifindex, name) || strcmp(name, dev))
+		ifindex = if_nametoindex(dev);
+	return ifindex;
+}
+
+/*
+ * Is there anything of ours left at clsact?  1 yes, 0 no (gone with the
+ * device or the qdisc, which it says), -EBUSY when someone replaced the
+ * clsact faultline added (their qdisc stays, and so does the record).
+ */
+static int clsact_left(int ifindex, const char *dev, bool ours)
+{
+	char kind[32];
+	int has;
+
+	if (!ifindex) {
+		/* The device is gone, and our filters with it. */
+		fl_warn("partition: device %s vanished during the drill; its qdiscs went with it: nothing to revert there",
+			dev);
+		return 0;
+	}
+	has = clsact_kind(ifindex, kind, sizeof(kind));
+	if (has <= 0) {
+		if (!has)
+			fl_warn("partition: %s: someone removed the clsact qdisc during the drill, and our filters with it: nothing to revert there",
+				dev);
+		return has;
+	}
+	if (!strcmp(kind, "clsact"))
+		return 1;
+	/* Not ours: the clsact of ours is gone, and its filters. */
+	if (!ours)
+		return 0;
+	fl_err("partition: %s: someone replaced the clsact qdisc faultline added with an '%s' qdisc during the drill; leaving theirs in place (the undo record stays: remove it and run 'faultline recover' to finish)",
+	       dev, kind);
+	return -EBUSY;
+}
+
+/*
+ * Detach one filter of the record, when it still runs faultline's
+ * program.  Someone else's filter at our priority and handle replaced
+ * ours during the drill: leave it, say so, and keep the record (-EBUSY).
+ */
+static int detach_filter(int ifindex, const char *dev, json_object *fj)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
+	long long prog = json_object_get_int64(json_object_object_get(fj,
+								   "prog"));
+	const char *dir = rec_str(fj, "dir");
+	int ret;
+
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q,
+		.handle = json_object_get_int(json_object_object_get(fj,
+								     "handle")),
+		.priority = json_object_get_int(json_object_object_get(fj,
+								       "prio")));
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = q.handle,
+			    .priority = q.priority);
+	hook.attach_point = hook_of(dir);
+	ret = bpf_tc_query(&hook, &q);
+	if (ret == -ENOENT || ret == -EINVAL)
+		return 0;	/* no such filter, or no chain */
+	if (ret)
+		return ret;
+	if (q.prog_id != (__u32)prog) {
+		fl_err("partition: %s: the %s filter at priority %d handle %d is not faultline's any more (BPF program %u, not %lld): someone replaced it during the drill; leaving theirs in place (the undo record stays: remove it and run 'faultline recover' to finish)",
+		       dev, dir, q.priority, q.handle, q.prog_id, prog);
+		return -EBUSY;
+	}
+	ret = bpf_tc_detach(&hook, &o);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/* The clsact faultline added, unless someone added filters of their own. */
+static int drop_clsact(int ifindex, const char *dev)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int ret;
+
+	ret = clsact_filters(ifindex);
+	if (ret < 0)
+		return ret;
+	if (ret > 0) {
+		fl_warn("partition: %s: leaving the clsact qdisc faultline added, because it now holds %d filter(s) of someone else",
+			dev, ret);
+		return 0;
+	}
+	ret = bpf_tc_hook_destroy(&hook);
+	return ret == -ENOENT || ret == -EINVAL ? 0 : ret;
+}
+
+static int revert_dev(json_object *dj)
+{
+	const char *dev = rec_str(dj, "dev");
+	bool ours = !strcmp(rec_str(dj, "clsact"), "ours");
+	json_object *filters = json_object_object_get(dj, "filters");
+	int ifindex, ret, err = 0;
+	size_t k;
+
+	ifindex = rec_ifindex(dj, dev);
+	ret = clsact_left(ifindex, dev, ours);
+	if (ret <= 0)
+		return ret;
+	for (k = 0; k < json_object_array_length(filters); k++) {
+		ret = detach_filter(ifindex, dev,
+				    json_object_array_get_idx(filters, k));
+		if (ret && !err)
+			err = ret;
+	}
+	if (err || !ours)
+		return err;
+	return drop_clsact(ifindex, dev);
+}
+
+/*
+ * Detach every filter of the record by its priority and handle (in the
+ * record's network namespace, where core runs it), and the clsact
+ * faultline added.  The programs stay loaded until release destroys the
+ * skeleton, or until the runner exits.
+ */
+int part_revert_bpf(json_object *state)
+{
+	json_object *devs, *dj;
+	struct bpf_log log;
+	size_t i;
+	int ret, err = 0;
+
+	if (!json_object_object_get_ex(state, "devices", &devs) ||
+	    !json_object_is_type(devs, json_type_array))
+		return 0;
+	/* libbpf's netlink messages stay out of the terminal. */
+	bpf_log_begin(&log);
+	for (i = 0; i < json_object_array_length(devs); i++) {
+		dj = json_object_array_get_idx(devs, i);
+		ret = revert_dev(dj);
+		if (ret) {
+			fl_err("partition: %s: %s", rec_str(dj, "dev"),
+			       strerror(-ret));
+			err = err ? err : ret;
+		}
+	}
+	bpf_log_end(&log);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Observe and release.                                                */
+
+/* The program's counters, summed over the CPUs. */
+int part_observe_bpf(const struct part_rt *rt, json_object *out)
+{
+	static const char *const names[PART_NR_COUNTERS] = {
+		[PART_DROP_EGRESS] = "egress",
+		[PART_DROP_INGRESS] = "ingress",
+		[PART_KEPT_EGRESS] = "egress",
+		[PART_KEPT_INGRESS] = "ingress",
+	};
+	json_object *dropped, *kept;
+	int ncpu, fd, c;
+	__u64 *v, sum;
+	__u32 key;
+
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	fd = bpf_map__fd(rt->skel->maps.counters);
+	dropped = json_object_new_object();
+	kept = json_object_new_object();
+	for (key = 0; key < PART_NR_COUNTERS; key++) {
+		sum = 0;
+		if (!bpf_map_lookup_elem(fd, &key, v))
+			for (c = 0; c < ncpu; c++)
+				sum += v[c];
+		json_object_object_add(key < PART_KEPT_EGRESS ? dropped : kept,
+				       names[key], json_object_new_uint64(sum));
+	}
+	free(v);
+	json_object_object_add(out, "mechanism", json_object_new_string("bpf"));
+	json_object_object_add(out, "dropped", dropped);
+	json_object_object_add(out, "kept", kept);
+	return 0;
+}
+
+/* The programs and maps go with their last descriptor. */
+void part_release_bpf(struct part_rt *rt)
+{
+	partition__destroy(rt->skel);
+	rt->skel = NULL;
+}
