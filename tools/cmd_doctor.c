@@ -8,7 +8,6 @@
  * features are missing.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -625,36 +624,22 @@ static void print_text(const struct facts *fx, json_object *cons)
 
 int cmd_doctor(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct cmd_getopt g = {
+		.name = "doctor",
+		.common = CMD_JSON | CMD_QUIET,
+		.help = "\nProbes the kernel without changing the host: qdiscs "
+			"are tried on a veth pair\nin a throwaway network "
+			"namespace, BPF programs are loaded and detached at "
+			"once.\nExits 0 even when features are missing; run it "
+			"as root for a full answer.\n",
 	};
 	json_object *result, *cons;
 	struct facts fx;
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
-		ret = cmd_opt("doctor", c, optarg);
-		if (ret > 1)
-			return ret;
-		if (ret)
-			continue;
-		switch (c) {
-		case 'h':
-			cmd_usage("doctor", stdout);
-			printf("\nProbes the kernel without changing the host: "
-			       "qdiscs are tried on a veth pair\nin a "
-			       "throwaway network namespace, BPF programs are "
-			       "loaded and detached at once.\nExits 0 even "
-			       "when features are missing; run it as root for "
-			       "a full answer.\n");
-			return FL_EXIT_OK;
-		default:
-			return cmd_bad_usage("doctor", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, NULL);
+	if (ret != CMD_GO_ON)
+		return ret;
 	if (optind < argc)
 		return cmd_bad_usage("doctor", "unexpected argument '%s'",
 				     argv[optind]);

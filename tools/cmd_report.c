@@ -11,7 +11,6 @@
  * apply times.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
@@ -454,47 +453,66 @@ static int merge_write_json(json_object *m, const char *out)
 	return 0;
 }
 
+/* report's and report merge's own options: --svg OUT, merge's --json OUT. */
+struct report_opts {
+	const char *svg;
+	const char *json_out;
+};
+
+static const struct option svg_opt[] = {
+	{ "svg", required_argument, NULL, 's' },
+	{}
+};
+
+#define MERGE_USAGE							\
+	"Usage: faultline report merge [--json OUT] [--svg OUT] A.json "	\
+	"B.json ...\n"							\
+	"  one timeline of a drill's reports from several hosts (run "	\
+	"--start-at)\n"
+
+static int report_opt(void *ctx, int c, const char *arg)
+{
+	struct report_opts *o = ctx;
+
+	if (c == 's')
+		o->svg = arg;
+	else if (c == 'j')
+		o->json_out = arg;
+	return 0;
+}
+
 static int cmd_report_merge(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option longs[] = {
 		{ "json", required_argument, NULL, 'j' },
 		{ "svg", required_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *json_out = NULL, *svg = NULL;
+	/* Not in the command table: --help prints its own usage line. */
+	static const struct cmd_getopt g = {
+		.name = "report merge",
+		.common = CMD_QUIET,
+		.longs = longs,
+		.shorts = "j:s:",
+		.opt = report_opt,
+		.help = MERGE_USAGE
+			"  --json OUT  write the merged report there (- for "
+			"stdout)\n"
+			"  --svg OUT   draw the merged timeline there, one lane "
+			"group per host\n",
+	};
+	struct report_opts o = { 0 };
+	const char *json_out, *svg;
 	struct host_rep *h;
 	json_object *m;
 	size_t n, i;
 	int c, ret, bad = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:s:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_out = optarg;
-			break;
-		case 's':
-			svg = optarg;
-			break;
-		case 'q':
-			fl_quiet = true;
-			break;
-		case 'h':
-			printf("Usage: faultline report merge [--json OUT] "
-			       "[--svg OUT] A.json B.json ...\n"
-			       "  one timeline of a drill's reports from "
-			       "several hosts (run --start-at)\n"
-			       "  --json OUT  write the merged report there "
-			       "(- for stdout)\n"
-			       "  --svg OUT   draw the merged timeline there, "
-			       "one lane group per host\n");
-			return 0;
-		default:
-			return cmd_bad_usage("report merge", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, &o);
+	if (ret != CMD_GO_ON)
+		return ret;
+	json_out = o.json_out;
+	svg = o.svg;
 	if (optind >= argc)
 		return cmd_bad_usage("report merge",
 				     "give the hosts' report files");
@@ -551,41 +569,26 @@ out:
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "svg", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct cmd_getopt g = {
+		.name = "report",
+		.common = CMD_JSON | CMD_QUIET,
+		.longs = svg_opt,
+		.shorts = "s:",
+		.opt = report_opt,
+		.help = "  --svg OUT  draw its timeline again into OUT\n"
+			MERGE_USAGE,
 	};
-	const char *svg = NULL, *path;
+	struct report_opts o = { 0 };
+	const char *svg, *path;
 	json_object *rep;
-	int c, ret;
+	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "merge"))
 		return cmd_report_merge(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "s:jqh", opts, NULL)) != -1) {
-		ret = cmd_opt("report", c, optarg);
-		if (ret > 1)
-			return ret;
-		if (ret)
-			continue;
-		switch (c) {
-		case 's':
-			svg = optarg;
-			break;
-		case 'h':
-			cmd_usage("report", stdout);
-			printf("  --svg OUT  draw its timeline again into OUT\n"
-			       "Usage: faultline report merge [--json OUT] "
-			       "[--svg OUT] A.json B.json ...\n"
-			       "  one timeline of a drill's reports from "
-			       "several hosts (run --start-at)\n");
-			return 0;
-		default:
-			return cmd_bad_usage("report", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, &o);
+	if (ret != CMD_GO_ON)
+		return ret;
+	svg = o.svg;
 	if (optind != argc - 1)
 		return cmd_bad_usage("report", "give one report file");
 	path = argv[optind];
