@@ -177,90 +177,88 @@ int fl_get_enum(const struct fl_node *v, const char *what,
 	return -EINVAL;
 }
 
-/* Every errno name, built once, for suggestions. */
-static const char *const *errno_names(void)
+/* The names name() gives the numbers 0..max-1, NULL-ended, in names. */
+static void fill_names(const char **names, size_t len,
+		       const char *(*name)(int), int max)
 {
-	static const char *names[4096 + 4];
-	static bool done;
 	size_t n = 0;
-	int e;
+	int i;
 
-	if (done)
-		return names;
-	for (e = 1; e <= 4095 && n + 1 < ARRAY_SIZE(names); e++) {
-		const char *s = fl_errno_name(e);
+	for (i = 0; i < max && n + 1 < len; i++) {
+		const char *s = name(i);
 
 		if (s)
 			names[n++] = s;
 	}
 	names[n] = NULL;
-	done = true;
-	return names;
 }
 
-int fl_get_errno(const struct fl_node *v, const char *what, int *err,
-		 struct fl_diag *d)
+/* Every errno name, built once, for suggestions. */
+static const char *const *errno_names(void)
 {
-	const char *s = scalar_of(v, what, "an errno name like EIO", d);
-	const char *why = NULL, *hint;
-	char q[64];
+	static const char *names[4096 + 4];
 
-	if (!s)
-		return -EINVAL;
-	if (!fl_parse_errno(s, err, &why))
-		return 0;
-	hint = fl_did_you_mean(s, errno_names());
-	if (hint)
-		fl_diag_err(d, v, "%s: unknown errno '%s' (did you mean "
-			    "'%s'?)", what, fl_quote(s, q, sizeof(q)), hint);
-	else if (*s >= '0' && *s <= '9')
-		bad(v, what, "errno", s, why, d);
-	else
-		fl_diag_err(d, v, "%s: unknown errno '%s'", what,
-			    fl_quote(s, q, sizeof(q)));
-	return -EINVAL;
+	if (!names[0])
+		fill_names(names, ARRAY_SIZE(names), fl_errno_name, 4096);
+	return names;
 }
 
 /* Syscall names for suggestions, from the table in units.c. */
 static const char *const *syscall_names(void)
 {
 	static const char *names[1024];
-	static bool done;
-	size_t n = 0;
-	int nr;
 
-	if (done)
-		return names;
-	for (nr = 0; nr < 1024 && n + 1 < ARRAY_SIZE(names); nr++) {
-		const char *s = fl_syscall_name(nr);
-
-		if (s)
-			names[n++] = s;
-	}
-	names[n] = NULL;
-	done = true;
+	if (!names[0])
+		fill_names(names, ARRAY_SIZE(names), fl_syscall_name, 1024);
 	return names;
+}
+
+/*
+ * s names no KIND: say so, with the nearest of names when one is near;
+ * a number that did not parse is a bad value (why) when numbers is set.
+ */
+static int unknown(const struct fl_node *v, const char *what,
+		   const char *kind, const char *s, const char *const *names,
+		   bool numbers, const char *why, struct fl_diag *d)
+{
+	const char *hint = fl_did_you_mean(s, names);
+	char q[64];
+
+	if (hint)
+		fl_diag_err(d, v, "%s: unknown %s '%s' (did you mean '%s'?)",
+			    what, kind, fl_quote(s, q, sizeof(q)), hint);
+	else if (numbers && *s >= '0' && *s <= '9')
+		bad(v, what, kind, s, why, d);
+	else
+		fl_diag_err(d, v, "%s: unknown %s '%s'", what, kind,
+			    fl_quote(s, q, sizeof(q)));
+	return -EINVAL;
+}
+
+int fl_get_errno(const struct fl_node *v, const char *what, int *err,
+		 struct fl_diag *d)
+{
+	const char *s = scalar_of(v, what, "an errno name like EIO", d);
+	const char *why = NULL;
+
+	if (!s)
+		return -EINVAL;
+	if (!fl_parse_errno(s, err, &why))
+		return 0;
+	return unknown(v, what, "errno", s, errno_names(), true, why, d);
 }
 
 int fl_get_syscall(const struct fl_node *v, const char *what, int *nr,
 		   struct fl_diag *d)
 {
 	const char *s = scalar_of(v, what, "a syscall name like openat", d);
-	const char *why = NULL, *hint;
-	char q[64];
+	const char *why = NULL;
 
 	if (!s)
 		return -EINVAL;
 	if (!fl_parse_syscall(s, nr, &why))
 		return 0;
-	hint = fl_did_you_mean(s, syscall_names());
-	if (hint)
-		fl_diag_err(d, v, "%s: unknown syscall '%s' (did you mean "
-			    "'%s'?)", what, fl_quote(s, q, sizeof(q)), hint);
-	else
-		fl_diag_err(d, v, "%s: unknown syscall '%s'", what,
-			    fl_quote(s, q, sizeof(q)));
-	return -EINVAL;
+	return unknown(v, what, "syscall", s, syscall_names(), false, why, d);
 }
 
 int fl_get_cidr(const struct fl_node *v, const char *what,
