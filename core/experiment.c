@@ -747,12 +747,24 @@ static int load_report(struct loader *l, const struct fl_node *v)
 	return 0;
 }
 
+/* The experiment's sections after name and duration. */
+static const struct {
+	const char *key;
+	int (*load)(struct loader *l, const struct fl_node *v);
+} sections[] = {
+	{ "targets", load_targets },
+	{ "faults", load_faults },
+	{ "probes", load_probes },
+	{ "report", load_report },
+};
+
 static int load(struct loader *l)
 {
 	struct fl_experiment *exp = l->exp;
 	const struct fl_node *root = exp->doc->root, *v;
 	struct fl_diag *d = l->d;
 	int err = 0, r;
+	size_t i;
 
 	if (!root || fl_node_is_null(root)) {
 		fl_diag_at(d, exp->doc->file, 1, 1, "the file is empty");
@@ -788,26 +800,14 @@ static int load(struct loader *l)
 		l->have_duration = true;
 	}
 
-	r = load_targets(l, fl_map_get(root, "targets"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
-	r = load_faults(l, fl_map_get(root, "faults"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
-	r = load_probes(l, fl_map_get(root, "probes"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
-	r = load_report(l, fl_map_get(root, "report"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
+	/* In this order: faults name targets. */
+	for (i = 0; i < ARRAY_SIZE(sections); i++) {
+		r = sections[i].load(l, fl_map_get(root, sections[i].key));
+		if (r == -ENOMEM)
+			return r;
+		if (r)
+			err = r;
+	}
 	return err;
 }
 
