@@ -63,21 +63,6 @@ static const struct probe_res *q_res(const struct facts *fx, const char *kind)
 	return &fx->q[qidx(kind)];
 }
 
-static unsigned long long read_capeff(void)
-{
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/self/status", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return eff;
-}
-
 /* Can the journal go where it must?  The folder, or the nearest parent. */
 static void check_rundir(struct facts *fx)
 {
@@ -106,7 +91,7 @@ static void gather(struct facts *fx)
 	fx->k = fl_kernel_get();
 	fx->m = fl_kernel_more();
 	fx->root = geteuid() == 0;
-	fx->capeff = read_capeff();
+	cmd_capeff(&fx->capeff);
 	check_rundir(fx);
 	for (i = 0; i < ARRAY_SIZE(qdisc_kinds); i++)
 		fx->q[i].ret = netem_has_qdisc(qdisc_kinds[i], fx->q[i].why,
