@@ -786,6 +786,8 @@ char *fl_fmt_time(int64_t wall_ns, char *buf, size_t len);
 json_object *fl_json_get(json_object *o, const char *key);
 const char *fl_json_str(json_object *o, const char *key, const char *def);
 bool fl_json_num(json_object *o, const char *key, double *d);
+/* Append the string s to the array arr unless it holds it already. */
+void fl_json_add_uniq(json_object *arr, const char *s);
 
 /*
  * The summary of a drill's JSON report for people (core/summary.c), as run

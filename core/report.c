@@ -90,6 +90,17 @@ bool fl_json_num(json_object *o, const char *key, double *d)
 	return true;
 }
 
+void fl_json_add_uniq(json_object *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (!strcmp(json_object_get_string(
+				json_object_array_get_idx(arr, i)), s))
+			return;
+	json_object_array_add(arr, json_object_new_string(s));
+}
+
 uint64_t fl_now_ns(void)
 {
 	struct timespec ts;
