@@ -44,57 +44,30 @@ int fl_get_string(const struct fl_node *v, const char *what, char **out,
 	return *out ? 0 : -ENOMEM;
 }
 
-int fl_get_duration(const struct fl_node *v, const char *what, uint64_t *ns,
-		    struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a duration like 250ms", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_duration(s, ns, &why))
-		return bad(v, what, "duration", s, why, d);
-	return 0;
+/*
+ * fl_get_NAME(v, what, out, d): the value fl_parse_NAME() reads from the
+ * scalar at v, or a message at v naming what, the kind and why it is bad
+ * ("delay: bad duration '80': missing unit").
+ */
+#define DEFINE_GETTER(name, type, kind, example)			\
+int fl_get_##name(const struct fl_node *v, const char *what, type *out, \
+		  struct fl_diag *d)					\
+{									\
+	const char *s = scalar_of(v, what, example, d);			\
+	const char *why = NULL;						\
+									\
+	if (!s)								\
+		return -EINVAL;						\
+	if (fl_parse_##name(s, out, &why))				\
+		return bad(v, what, kind, s, why, d);			\
+	return 0;							\
 }
 
-int fl_get_size(const struct fl_node *v, const char *what, uint64_t *bytes,
-		struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a size like 64M", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_size(s, bytes, &why))
-		return bad(v, what, "size", s, why, d);
-	return 0;
-}
-
-int fl_get_percent(const struct fl_node *v, const char *what, double *pct,
-		   struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a percentage like 2.5%", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_percent(s, pct, &why))
-		return bad(v, what, "percentage", s, why, d);
-	return 0;
-}
-
-int fl_get_rate(const struct fl_node *v, const char *what, uint64_t *bps,
-		struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a rate like 10mbit", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_rate(s, bps, &why))
-		return bad(v, what, "rate", s, why, d);
-	return 0;
-}
+DEFINE_GETTER(duration, uint64_t, "duration", "a duration like 250ms")
+DEFINE_GETTER(size, uint64_t, "size", "a size like 64M")
+DEFINE_GETTER(percent, double, "percentage", "a percentage like 2.5%")
+DEFINE_GETTER(rate, uint64_t, "rate", "a rate like 10mbit")
+DEFINE_GETTER(bool, bool, "boolean", "true or false")
 
 int fl_get_u64(const struct fl_node *v, const char *what, uint64_t min,
 	       uint64_t max, uint64_t *out, struct fl_diag *d)
@@ -117,19 +90,6 @@ int fl_get_u64(const struct fl_node *v, const char *what, uint64_t min,
 		return -ERANGE;
 	}
 	*out = x;
-	return 0;
-}
-
-int fl_get_bool(const struct fl_node *v, const char *what, bool *out,
-		struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "true or false", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_bool(s, out, &why))
-		return bad(v, what, "boolean", s, why, d);
 	return 0;
 }
 
