@@ -149,6 +149,19 @@ int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
 }
 
 /* Names of targets, faults and probes: letters, digits, - _ . only. */
+/* A duration over 0 at v, which what names; or a message at v. */
+static int get_positive_duration(const struct fl_node *v, const char *what,
+				 uint64_t *ns, struct fl_diag *d)
+{
+	if (fl_get_duration(v, what, ns, d))
+		return -EINVAL;
+	if (!*ns) {
+		fl_diag_err(d, v, "%s: must be more than 0", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_name(const struct fl_node *v, const char *name,
 		      struct fl_diag *d)
 {
@@ -455,11 +468,7 @@ static int load_window(struct loader *l, struct fl_fault *f,
 	}
 	forn = fl_map_get(v, "for");
 	if (forn) {
-		if (fl_get_duration(forn, "for", &f->for_ns, d)) {
-			err = -EINVAL;
-			forn = NULL;
-		} else if (!f->for_ns) {
-			fl_diag_err(d, forn, "for: must be more than 0");
+		if (get_positive_duration(forn, "for", &f->for_ns, d)) {
 			err = -EINVAL;
 			forn = NULL;
 		} else {
@@ -653,11 +662,7 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 
 	every = fl_map_get(v, "every");
 	if (every) {
-		if (fl_get_duration(every, "every", &p->every_ns, d)) {
-			err = -EINVAL;
-			every = NULL;
-		} else if (!p->every_ns) {
-			fl_diag_err(d, every, "every: must be more than 0");
+		if (get_positive_duration(every, "every", &p->every_ns, d)) {
 			err = -EINVAL;
 			every = NULL;
 		}
@@ -665,10 +670,8 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 	p->timeout_ns = p->every_ns < NSEC_PER_SEC ? p->every_ns : NSEC_PER_SEC;
 	timeout = fl_map_get(v, "timeout");
 	if (timeout) {
-		if (fl_get_duration(timeout, "timeout", &p->timeout_ns, d)) {
-			err = -EINVAL;
-		} else if (!p->timeout_ns) {
-			fl_diag_err(d, timeout, "timeout: must be more than 0");
+		if (get_positive_duration(timeout, "timeout", &p->timeout_ns,
+					  d)) {
 			err = -EINVAL;
 		} else if (p->timeout_ns > p->every_ns &&
 			   (every || !fl_map_get(v, "every"))) {
@@ -747,12 +750,24 @@ static int load_report(struct loader *l, const struct fl_node *v)
 	return 0;
 }
 
+/* The experiment's sections after name and duration. */
+static const struct {
+	const char *key;
+	int (*load)(struct loader *l, const struct fl_node *v);
+} sections[] = {
+	{ "targets", load_targets },
+	{ "faults", load_faults },
+	{ "probes", load_probes },
+	{ "report", load_report },
+};
+
 static int load(struct loader *l)
 {
 	struct fl_experiment *exp = l->exp;
 	const struct fl_node *root = exp->doc->root, *v;
 	struct fl_diag *d = l->d;
 	int err = 0, r;
+	size_t i;
 
 	if (!root || fl_node_is_null(root)) {
 		fl_diag_at(d, exp->doc->file, 1, 1, "the file is empty");
@@ -779,35 +794,21 @@ static int load(struct loader *l)
 	v = fl_map_need(root, "duration", "the experiment", d);
 	if (!v) {
 		err = -EINVAL;
-	} else if (fl_get_duration(v, "duration", &exp->duration_ns, d)) {
-		err = -EINVAL;
-	} else if (!exp->duration_ns) {
-		fl_diag_err(d, v, "duration: must be more than 0");
+	} else if (get_positive_duration(v, "duration", &exp->duration_ns,
+					 d)) {
 		err = -EINVAL;
 	} else {
 		l->have_duration = true;
 	}
 
-	r = load_targets(l, fl_map_get(root, "targets"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
-	r = load_faults(l, fl_map_get(root, "faults"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
-	r = load_probes(l, fl_map_get(root, "probes"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
-	r = load_report(l, fl_map_get(root, "report"));
-	if (r == -ENOMEM)
-		return r;
-	if (r)
-		err = r;
+	/* In this order: faults name targets. */
+	for (i = 0; i < ARRAY_SIZE(sections); i++) {
+		r = sections[i].load(l, fl_map_get(root, sections[i].key));
+		if (r == -ENOMEM)
+			return r;
+		if (r)
+			err = r;
+	}
 	return err;
 }
 

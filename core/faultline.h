@@ -784,6 +784,24 @@ int64_t fl_wall_ns(void);
 /* Format a UTC RFC 3339 timestamp with milliseconds. */
 char *fl_fmt_time(int64_t wall_ns, char *buf, size_t len);
 
+/* Reading a JSON document (a report): o[key], NULL when o or it is
+ * missing or null; a string member, or def; a number member into *d. */
+json_object *fl_json_get(json_object *o, const char *key);
+const char *fl_json_str(json_object *o, const char *key, const char *def);
+bool fl_json_num(json_object *o, const char *key, double *d);
+/* Append the string s to the array arr unless it holds it already. */
+void fl_json_add_uniq(json_object *arr, const char *s);
+
+/*
+ * The summary of a drill's JSON report for people (core/summary.c), as run
+ * prints it under the events and "faultline report" again: the verdict,
+ * a line per fault and per probe, and "report: PATH" (none when path is
+ * NULL).  again: the report read back, with its start, end and run id,
+ * and no blank line above.
+ */
+void fl_report_summary(json_object *rep, const char *path, bool again,
+		       FILE *out);
+
 /*
  * The report's SVG timeline (core/svg.c), drawn from the JSON report
  * alone: fault bars on lanes, probe ticks (failures red), OOM kill and

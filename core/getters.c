@@ -44,57 +44,30 @@ int fl_get_string(const struct fl_node *v, const char *what, char **out,
 	return *out ? 0 : -ENOMEM;
 }
 
-int fl_get_duration(const struct fl_node *v, const char *what, uint64_t *ns,
-		    struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a duration like 250ms", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_duration(s, ns, &why))
-		return bad(v, what, "duration", s, why, d);
-	return 0;
+/*
+ * fl_get_NAME(v, what, out, d): the value fl_parse_NAME() reads from the
+ * scalar at v, or a message at v naming what, the kind and why it is bad
+ * ("delay: bad duration '80': missing unit").
+ */
+#define DEFINE_GETTER(name, type, kind, example)			\
+int fl_get_##name(const struct fl_node *v, const char *what, type *out, \
+		  struct fl_diag *d)					\
+{									\
+	const char *s = scalar_of(v, what, example, d);			\
+	const char *why = NULL;						\
+									\
+	if (!s)								\
+		return -EINVAL;						\
+	if (fl_parse_##name(s, out, &why))				\
+		return bad(v, what, kind, s, why, d);			\
+	return 0;							\
 }
 
-int fl_get_size(const struct fl_node *v, const char *what, uint64_t *bytes,
-		struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a size like 64M", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_size(s, bytes, &why))
-		return bad(v, what, "size", s, why, d);
-	return 0;
-}
-
-int fl_get_percent(const struct fl_node *v, const char *what, double *pct,
-		   struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a percentage like 2.5%", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_percent(s, pct, &why))
-		return bad(v, what, "percentage", s, why, d);
-	return 0;
-}
-
-int fl_get_rate(const struct fl_node *v, const char *what, uint64_t *bps,
-		struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "a rate like 10mbit", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_rate(s, bps, &why))
-		return bad(v, what, "rate", s, why, d);
-	return 0;
-}
+DEFINE_GETTER(duration, uint64_t, "duration", "a duration like 250ms")
+DEFINE_GETTER(size, uint64_t, "size", "a size like 64M")
+DEFINE_GETTER(percent, double, "percentage", "a percentage like 2.5%")
+DEFINE_GETTER(rate, uint64_t, "rate", "a rate like 10mbit")
+DEFINE_GETTER(bool, bool, "boolean", "true or false")
 
 int fl_get_u64(const struct fl_node *v, const char *what, uint64_t min,
 	       uint64_t max, uint64_t *out, struct fl_diag *d)
@@ -117,19 +90,6 @@ int fl_get_u64(const struct fl_node *v, const char *what, uint64_t min,
 		return -ERANGE;
 	}
 	*out = x;
-	return 0;
-}
-
-int fl_get_bool(const struct fl_node *v, const char *what, bool *out,
-		struct fl_diag *d)
-{
-	const char *s = scalar_of(v, what, "true or false", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (fl_parse_bool(s, out, &why))
-		return bad(v, what, "boolean", s, why, d);
 	return 0;
 }
 
@@ -177,90 +137,88 @@ int fl_get_enum(const struct fl_node *v, const char *what,
 	return -EINVAL;
 }
 
-/* Every errno name, built once, for suggestions. */
-static const char *const *errno_names(void)
+/* The names name() gives the numbers 0..max-1, NULL-ended, in names. */
+static void fill_names(const char **names, size_t len,
+		       const char *(*name)(int), int max)
 {
-	static const char *names[4096 + 4];
-	static bool done;
 	size_t n = 0;
-	int e;
+	int i;
 
-	if (done)
-		return names;
-	for (e = 1; e <= 4095 && n + 1 < ARRAY_SIZE(names); e++) {
-		const char *s = fl_errno_name(e);
+	for (i = 0; i < max && n + 1 < len; i++) {
+		const char *s = name(i);
 
 		if (s)
 			names[n++] = s;
 	}
 	names[n] = NULL;
-	done = true;
-	return names;
 }
 
-int fl_get_errno(const struct fl_node *v, const char *what, int *err,
-		 struct fl_diag *d)
+/* Every errno name, built once, for suggestions. */
+static const char *const *errno_names(void)
 {
-	const char *s = scalar_of(v, what, "an errno name like EIO", d);
-	const char *why = NULL, *hint;
-	char q[64];
+	static const char *names[4096 + 4];
 
-	if (!s)
-		return -EINVAL;
-	if (!fl_parse_errno(s, err, &why))
-		return 0;
-	hint = fl_did_you_mean(s, errno_names());
-	if (hint)
-		fl_diag_err(d, v, "%s: unknown errno '%s' (did you mean "
-			    "'%s'?)", what, fl_quote(s, q, sizeof(q)), hint);
-	else if (*s >= '0' && *s <= '9')
-		bad(v, what, "errno", s, why, d);
-	else
-		fl_diag_err(d, v, "%s: unknown errno '%s'", what,
-			    fl_quote(s, q, sizeof(q)));
-	return -EINVAL;
+	if (!names[0])
+		fill_names(names, ARRAY_SIZE(names), fl_errno_name, 4096);
+	return names;
 }
 
 /* Syscall names for suggestions, from the table in units.c. */
 static const char *const *syscall_names(void)
 {
 	static const char *names[1024];
-	static bool done;
-	size_t n = 0;
-	int nr;
 
-	if (done)
-		return names;
-	for (nr = 0; nr < 1024 && n + 1 < ARRAY_SIZE(names); nr++) {
-		const char *s = fl_syscall_name(nr);
-
-		if (s)
-			names[n++] = s;
-	}
-	names[n] = NULL;
-	done = true;
+	if (!names[0])
+		fill_names(names, ARRAY_SIZE(names), fl_syscall_name, 1024);
 	return names;
+}
+
+/*
+ * s names no KIND: say so, with the nearest of names when one is near;
+ * a number that did not parse is a bad value (why) when numbers is set.
+ */
+static int unknown(const struct fl_node *v, const char *what,
+		   const char *kind, const char *s, const char *const *names,
+		   bool numbers, const char *why, struct fl_diag *d)
+{
+	const char *hint = fl_did_you_mean(s, names);
+	char q[64];
+
+	if (hint)
+		fl_diag_err(d, v, "%s: unknown %s '%s' (did you mean '%s'?)",
+			    what, kind, fl_quote(s, q, sizeof(q)), hint);
+	else if (numbers && *s >= '0' && *s <= '9')
+		bad(v, what, kind, s, why, d);
+	else
+		fl_diag_err(d, v, "%s: unknown %s '%s'", what, kind,
+			    fl_quote(s, q, sizeof(q)));
+	return -EINVAL;
+}
+
+int fl_get_errno(const struct fl_node *v, const char *what, int *err,
+		 struct fl_diag *d)
+{
+	const char *s = scalar_of(v, what, "an errno name like EIO", d);
+	const char *why = NULL;
+
+	if (!s)
+		return -EINVAL;
+	if (!fl_parse_errno(s, err, &why))
+		return 0;
+	return unknown(v, what, "errno", s, errno_names(), true, why, d);
 }
 
 int fl_get_syscall(const struct fl_node *v, const char *what, int *nr,
 		   struct fl_diag *d)
 {
 	const char *s = scalar_of(v, what, "a syscall name like openat", d);
-	const char *why = NULL, *hint;
-	char q[64];
+	const char *why = NULL;
 
 	if (!s)
 		return -EINVAL;
 	if (!fl_parse_syscall(s, nr, &why))
 		return 0;
-	hint = fl_did_you_mean(s, syscall_names());
-	if (hint)
-		fl_diag_err(d, v, "%s: unknown syscall '%s' (did you mean "
-			    "'%s'?)", what, fl_quote(s, q, sizeof(q)), hint);
-	else
-		fl_diag_err(d, v, "%s: unknown syscall '%s'", what,
-			    fl_quote(s, q, sizeof(q)));
-	return -EINVAL;
+	return unknown(v, what, "syscall", s, syscall_names(), false, why, d);
 }
 
 int fl_get_cidr(const struct fl_node *v, const char *what,

@@ -13,17 +13,6 @@
 
 #include "core/runner.h"
 
-static void res_add(json_object *arr, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(arr); i++)
-		if (!strcmp(json_object_get_string(
-				json_object_array_get_idx(arr, i)), s))
-			return;
-	json_object_array_add(arr, json_object_new_string(s));
-}
-
 json_object *run_resources(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
@@ -43,7 +32,8 @@ json_object *run_resources(struct runner *r)
 			if (!f->engine->resources(f, mine))
 				for (k = 0; k < json_object_array_length(mine);
 				     k++)
-					res_add(all, json_object_get_string(
+					fl_json_add_uniq(all,
+						json_object_get_string(
 						json_object_array_get_idx(mine,
 									  k)));
 			json_object_put(mine);
@@ -51,7 +41,7 @@ json_object *run_resources(struct runner *r)
 		/* The target a fault names, when it is a pid or a cgroup. */
 		t = run_fault_target(r, i);
 		if (t && !fl_target_resource(t, buf, sizeof(buf)))
-			res_add(all, buf);
+			fl_json_add_uniq(all, buf);
 	}
 	return all;
 }

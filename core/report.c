@@ -62,6 +62,45 @@ void fl_print_json(json_object *o)
 	fflush(stdout);
 }
 
+json_object *fl_json_get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+const char *fl_json_str(json_object *o, const char *key, const char *def)
+{
+	json_object *v = fl_json_get(o, key);
+
+	return v && json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : def;
+}
+
+bool fl_json_num(json_object *o, const char *key, double *d)
+{
+	json_object *v = fl_json_get(o, key);
+
+	if (!v || (!json_object_is_type(v, json_type_double) &&
+		   !json_object_is_type(v, json_type_int)))
+		return false;
+	*d = json_object_get_double(v);
+	return true;
+}
+
+void fl_json_add_uniq(json_object *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (!strcmp(json_object_get_string(
+				json_object_array_get_idx(arr, i)), s))
+			return;
+	json_object_array_add(arr, json_object_new_string(s));
+}
+
 uint64_t fl_now_ns(void)
 {
 	struct timespec ts;

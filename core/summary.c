@@ -209,59 +209,93 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 	return rep;
 }
 
-static void print_summary(struct runner *r, const char *v, int code,
-			  const char *report_path)
+/* A fault's line, and its expectation's under it. */
+static void summary_fault(json_object *o, FILE *out)
 {
-	struct fl_experiment *exp = r->exp;
-	json_object *obs, *e, *met, *det;
-	char up[16], buf[64];
-	size_t i;
+	const char *state = fl_json_str(o, "state", "?");
+	json_object *e;
+	double d;
+
+	fprintf(out, "  fault %-16s %-9s", fl_json_str(o, "name", "?"), state);
+	if (fl_json_num(o, "applied_t", &d))
+		fprintf(out, " applied +%.3fs", d);
+	if (fl_json_num(o, "reverted_t", &d))
+		fprintf(out, " reverted +%.3fs", d);
+	/* Why it failed or was skipped, else how it was done. */
+	if (strcmp(state, "pending"))
+		fprintf(out, " (%s)", (!strcmp(state, "skipped") ||
+				       !strcmp(state, "failed")) &&
+			fl_json_get(o, "detail") ?
+			fl_json_str(o, "detail", "") :
+			fl_json_str(o, "mechanism",
+				    fl_json_str(o, "engine", "?")));
+	fputc('\n', out);
+	e = fl_json_get(fl_json_get(o, "observed"), "expectation");
+	if (e && fl_json_get(e, "met"))
+		fprintf(out, "        %s: %s\n",
+			json_object_get_boolean(fl_json_get(e, "met")) ?
+			"expected" : "EXPECTATION FAILED",
+			fl_json_str(e, "detail", ""));
+}
+
+static void summary_probe(json_object *o, FILE *out)
+{
+	double runs = 0, passed = 0, to = 0;
+
+	fl_json_num(o, "runs", &runs);
+	fl_json_num(o, "passed", &passed);
+	fl_json_num(o, "timeouts", &to);
+	fprintf(out, "  probe %-16s %.0f/%.0f passed",
+		fl_json_str(o, "name", "?"), passed, runs);
+	if (to > 0)
+		fprintf(out, ", %.0f timed out", to);
+	fputc('\n', out);
+}
+
+static size_t array_len(json_object *arr)
+{
+	return arr && json_object_is_type(arr, json_type_array) ?
+		json_object_array_length(arr) : 0;
+}
+
+void fl_report_summary(json_object *rep, const char *path, bool again,
+		       FILE *out)
+{
+	json_object *exp = fl_json_get(rep, "experiment"), *arr;
+	const char *v = fl_json_str(rep, "verdict", "?");
+	char up[16];
+	size_t i, n;
+	double d;
 
 	for (i = 0; v[i] && i < sizeof(up) - 1; i++)
 		up[i] = v[i] >= 'a' && v[i] <= 'z' ? v[i] - 'a' + 'A' : v[i];
 	up[i] = '\0';
-	printf("\ndrill %s: %s (exit %d)\n", exp->name ? exp->name : exp->file,
-	       up, code);
-	for (i = 0; i < exp->nfaults; i++) {
-		const struct fault_run *fr = &r->fr[i];
-
-		printf("  fault %-16s %-9s", fr->f->name,
-		       fl_fault_state_name(fr->state));
-		if (fr->applied_at >= 0)
-			printf(" applied +%.3fs", (double)fr->applied_at /
-			       NSEC_PER_SEC);
-		if (fr->reverted_at >= 0)
-			printf(" reverted +%.3fs", (double)fr->reverted_at /
-			       NSEC_PER_SEC);
-		if (fr->state != FL_FAULT_PENDING)
-			printf(" (%s)", fr->detail &&
-			       (fr->state == FL_FAULT_SKIPPED ||
-				fr->state == FL_FAULT_FAILED) ?
-			       fr->detail : run_mechanism(r, i));
-		putchar('\n');
-		if (fr->info &&
-		    json_object_object_get_ex(fr->info, "observed", &obs) &&
-		    json_object_object_get_ex(obs, "expectation", &e) &&
-		    json_object_object_get_ex(e, "met", &met) &&
-		    json_object_object_get_ex(e, "detail", &det))
-			printf("        %s: %s\n",
-			       json_object_get_boolean(met) ? "expected" :
-			       "EXPECTATION FAILED",
-			       json_object_get_string(det));
+	fprintf(out, "%sdrill %s: %s (exit %d)\n", again ? "" : "\n",
+		fl_json_str(exp, "name", fl_json_str(exp, "file", "?")), up,
+		fl_json_get(rep, "exit") ?
+		json_object_get_int(fl_json_get(rep, "exit")) : -1);
+	if (again) {
+		fprintf(out, "  started %s, ended %s",
+			fl_json_str(rep, "started", "?"),
+			fl_json_str(rep, "ended", "?"));
+		if (fl_json_num(rep, "elapsed", &d))
+			fprintf(out, ", %.3fs", d);
+		if (fl_json_get(rep, "run"))
+			fprintf(out, ", run %s", fl_json_str(rep, "run", "?"));
+		fputc('\n', out);
 	}
-	for (i = 0; i < exp->nprobes; i++) {
-		struct probe_rt *p = &r->pr[i];
-
-		snprintf(buf, sizeof(buf), "%u timed out", p->timeouts);
-		printf("  probe %-16s %u/%u passed%s%s\n", p->p->name, p->passed,
-		       p->runs, p->timeouts ? ", " : "",
-		       p->timeouts ? buf : "");
-	}
-	if (report_path)
-		printf("report: %s\n", report_path);
-	fflush(stdout);
+	arr = fl_json_get(rep, "faults");
+	n = array_len(arr);
+	for (i = 0; i < n; i++)
+		summary_fault(json_object_array_get_idx(arr, i), out);
+	arr = fl_json_get(rep, "probes");
+	n = array_len(arr);
+	for (i = 0; i < n; i++)
+		summary_probe(json_object_array_get_idx(arr, i), out);
+	if (path)
+		fprintf(out, "report: %s\n", path);
+	fflush(out);
 }
-
 
 /*
  * The end of a run: the verdict, the JSON report (to the file the
@@ -298,7 +332,7 @@ int run_report(struct runner *r)
 		/* The last frame stays, the summary goes under it. */
 		fl_live_end(r->live, (int64_t)(fl_now_ns() - r->t0),
 			    r->duration);
-		print_summary(r, v, code, report_path);
+		fl_report_summary(rep, report_path, false, stdout);
 		if (svg_ok)
 			printf("timeline: %s\n", svg_path);
 		fflush(stdout);

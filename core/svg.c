@@ -43,32 +43,12 @@ static void xml_text(FILE *out, const char *s)
 	}
 }
 
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v && json_object_is_type(v, json_type_string) ?
-		json_object_get_string(v) : NULL;
-}
-
 /* A number, or def when missing or null. */
 static double get_num(json_object *o, const char *key, double def)
 {
-	json_object *v = get(o, key);
+	double d;
 
-	if (!v || (!json_object_is_type(v, json_type_double) &&
-		   !json_object_is_type(v, json_type_int)))
-		return def;
-	return json_object_get_double(v);
+	return fl_json_num(o, key, &d) ? d : def;
 }
 
 /* "2026-11-28T09:06:07.110Z" as seconds since the epoch, or NAN. */
@@ -175,12 +155,14 @@ static void marker(FILE *out, const struct scale *sc, double t, double y,
 static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 		       double y, double started)
 {
-	const char *name = get_str(f, "name"), *engine = get_str(f, "engine");
-	const char *state = get_str(f, "state"), *detail = get_str(f, "detail");
-	const char *mech = get_str(f, "mechanism");
+	const char *name = fl_json_str(f, "name", NULL);
+	const char *engine = fl_json_str(f, "engine", NULL);
+	const char *state = fl_json_str(f, "state", NULL);
+	const char *detail = fl_json_str(f, "detail", NULL);
+	const char *mech = fl_json_str(f, "mechanism", NULL);
 	double at = get_num(f, "at", 0), dur = get_num(f, "for", -1);
 	double a = get_num(f, "applied_t", -1), r = get_num(f, "reverted_t", -1);
-	json_object *obs = get(f, "observed"), *ev, *victim;
+	json_object *obs = fl_json_get(f, "observed"), *ev, *victim;
 	bool ran = a >= 0;
 	double x0, x1;
 	char sub[96];
@@ -238,35 +220,35 @@ static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 	fputs("</g>\n", out);
 
 	/* The first syscall injection. */
-	ev = get(obs, "first_events");
+	ev = fl_json_get(obs, "first_events");
 	if (ev && json_object_is_type(ev, json_type_array) &&
 	    json_object_array_length(ev) > 0 && !isnan(started)) {
 		json_object *e = json_object_array_get_idx(ev, 0);
-		double t = parse_time(get_str(e, "time")) - started;
+		double t = parse_time(fl_json_str(e, "time", NULL)) - started;
 		char what[160];
 
 		if (!isnan(t)) {
 			snprintf(what, sizeof(what),
 				 "first injection: %s -> %s (pid %.0f %s)",
-				 get_str(e, "call") ? get_str(e, "call") : "?",
-				 get_str(e, "errno") ? get_str(e, "errno") : "?",
+				 fl_json_str(e, "call", "?"),
+				 fl_json_str(e, "errno", "?"),
 				 get_num(e, "pid", 0),
-				 get_str(e, "comm") ? get_str(e, "comm") : "");
+				 fl_json_str(e, "comm", ""));
 			marker(out, sc, t, y, "injection", what);
 		}
 	}
 	/* The OOM kill. */
-	victim = get(obs, "victim");
+	victim = fl_json_get(obs, "victim");
 	if (victim && json_object_is_type(victim, json_type_object) && ran) {
 		double ms = get_num(obs, "squeeze_to_kill_ms", -1);
 		char what[160];
 
 		snprintf(what, sizeof(what), "OOM kill: pid %.0f %s (%s)%s",
 			 get_num(victim, "pid", 0),
-			 get_str(victim, "comm") ? get_str(victim, "comm") : "",
-			 get_str(victim, "signal") ? get_str(victim, "signal") : "?",
-			 get(obs, "proven") &&
-			 json_object_get_boolean(get(obs, "proven")) ?
+			 fl_json_str(victim, "comm", ""),
+			 fl_json_str(victim, "signal", "?"),
+			 fl_json_get(obs, "proven") &&
+			 json_object_get_boolean(fl_json_get(obs, "proven")) ?
 			 ", proven" : "");
 		marker(out, sc, ms >= 0 ? a + ms / 1000 : a, y, "oom-kill",
 		       what);
@@ -276,8 +258,8 @@ static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
 		       double y)
 {
-	json_object *res = get(p, "results");
-	const char *name = get_str(p, "name");
+	json_object *res = fl_json_get(p, "results");
+	const char *name = fl_json_str(p, "name", NULL);
 	char sub[96];
 	size_t i, n;
 
@@ -291,7 +273,7 @@ static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
 		json_object_array_length(res) : 0;
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(res, i);
-		json_object *pass = get(e, "pass");
+		json_object *pass = fl_json_get(e, "pass");
 		bool ok = pass && json_object_get_boolean(pass);
 		double t = get_num(e, "t", -1), x;
 
@@ -305,8 +287,8 @@ static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
 			x, y - 8, x, y + 8, ok ? "#27ae60" : "#e74c3c",
 			ok ? 2 : 3, t, ok ? "pass" : "FAIL",
 			get_num(e, "exit", -1), get_num(e, "duration_ms", 0),
-			get(e, "timeout") &&
-			json_object_get_boolean(get(e, "timeout")) ?
+			fl_json_get(e, "timeout") &&
+			json_object_get_boolean(fl_json_get(e, "timeout")) ?
 			", timed out" : "");
 	}
 }
@@ -314,11 +296,11 @@ static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
 /* The seconds a report's lanes need: elapsed, duration, planned spans. */
 static double report_span(json_object *rep)
 {
-	json_object *faults = get(rep, "faults");
+	json_object *faults = fl_json_get(rep, "faults");
 	double span = get_num(rep, "elapsed", 0), end;
 	size_t i, nf;
 
-	end = get_num(get(rep, "experiment"), "duration", 0);
+	end = get_num(fl_json_get(rep, "experiment"), "duration", 0);
 	if (end > span)
 		span = end;
 	nf = faults && json_object_is_type(faults, json_type_array) ?
@@ -336,7 +318,8 @@ static double report_span(json_object *rep)
 
 static size_t report_lanes(json_object *rep)
 {
-	json_object *faults = get(rep, "faults"), *probes = get(rep, "probes");
+	json_object *faults = fl_json_get(rep, "faults");
+	json_object *probes = fl_json_get(rep, "probes");
 
 	return (faults && json_object_is_type(faults, json_type_array) ?
 		json_object_array_length(faults) : 0) +
@@ -414,8 +397,9 @@ static void svg_axis(FILE *out, const struct scale *sc0, int axis)
 static double svg_lanes(FILE *out, const struct scale *sc, json_object *rep,
 			double y)
 {
-	json_object *faults = get(rep, "faults"), *probes = get(rep, "probes");
-	double started = parse_time(get_str(rep, "started"));
+	json_object *faults = fl_json_get(rep, "faults");
+	json_object *probes = fl_json_get(rep, "probes");
+	double started = parse_time(fl_json_str(rep, "started", NULL));
 	size_t nf, np, i;
 
 	nf = json_object_array_length(faults);
@@ -431,8 +415,8 @@ static double svg_lanes(FILE *out, const struct scale *sc, json_object *rep,
 
 int fl_report_svg(json_object *rep, FILE *out)
 {
-	json_object *faults = get(rep, "faults");
-	json_object *exp = get(rep, "experiment");
+	json_object *faults = fl_json_get(rep, "faults");
+	json_object *exp = fl_json_get(rep, "experiment");
 	struct scale sc = { 0 };
 	int h, axis;
 
@@ -446,14 +430,15 @@ int fl_report_svg(json_object *rep, FILE *out)
 	axis = SVG_TOP + (int)report_lanes(rep) * SVG_LANE + 10;
 	h = axis + 50;
 
-	svg_begin(out, h, get_str(exp, "name"));
-	svg_title(out, get_str(exp, "name"), get_str(rep, "verdict"));
+	svg_begin(out, h, fl_json_str(exp, "name", NULL));
+	svg_title(out, fl_json_str(exp, "name", NULL),
+		  fl_json_str(rep, "verdict", NULL));
 	fputs("<text x=\"12\" y=\"40\" fill=\"#555\">started ", out);
-	xml_text(out, get_str(rep, "started"));
+	xml_text(out, fl_json_str(rep, "started", NULL));
 	fprintf(out, ", %.1fs", get_num(rep, "elapsed", 0));
-	if (get_str(rep, "run")) {
+	if (fl_json_str(rep, "run", NULL)) {
 		fputs(", run ", out);
-		xml_text(out, get_str(rep, "run"));
+		xml_text(out, fl_json_str(rep, "run", NULL));
 	}
 	fputs("</text>\n", out);
 	svg_axis(out, &sc, axis);
@@ -466,7 +451,7 @@ int fl_report_svg(json_object *rep, FILE *out)
 
 int fl_report_svg_merged(json_object *merged, FILE *out)
 {
-	json_object *hosts = get(merged, "hosts");
+	json_object *hosts = fl_json_get(merged, "hosts");
 	struct scale sc = { 0 };
 	size_t nh, i, lanes = 0;
 	double y, end;
@@ -477,9 +462,9 @@ int fl_report_svg_merged(json_object *merged, FILE *out)
 	nh = json_object_array_length(hosts);
 	for (i = 0; i < nh; i++) {
 		json_object *hr = json_object_array_get_idx(hosts, i);
-		json_object *rep = get(hr, "report");
+		json_object *rep = fl_json_get(hr, "report");
 
-		if (!rep || !json_object_is_type(get(rep, "faults"),
+		if (!rep || !json_object_is_type(fl_json_get(rep, "faults"),
 						 json_type_array))
 			return -EINVAL;
 		end = get_num(hr, "offset", 0) + report_span(rep);
@@ -493,28 +478,29 @@ int fl_report_svg_merged(json_object *merged, FILE *out)
 	axis = SVG_TOP + (int)(nh * SVG_HOST_HEAD + lanes * SVG_LANE) + 10;
 	h = axis + 50;
 
-	svg_begin(out, h, get_str(merged, "experiment"));
-	svg_title(out, get_str(merged, "experiment"), get_str(merged, "verdict"));
+	svg_begin(out, h, fl_json_str(merged, "experiment", NULL));
+	svg_title(out, fl_json_str(merged, "experiment", NULL),
+		  fl_json_str(merged, "verdict", NULL));
 	fprintf(out, "<text x=\"12\" y=\"40\" fill=\"#555\">%zu hosts, "
 		"common time base ", nh);
-	xml_text(out, get_str(merged, "base"));
+	xml_text(out, fl_json_str(merged, "base", NULL));
 	fputs("</text>\n", out);
 	svg_axis(out, &sc, axis);
 
 	y = SVG_TOP - 6;
 	for (i = 0; i < nh; i++) {
 		json_object *hr = json_object_array_get_idx(hosts, i);
-		json_object *rep = get(hr, "report");
-		const char *v = get_str(rep, "verdict");
+		json_object *rep = fl_json_get(hr, "report");
+		const char *v = fl_json_str(rep, "verdict", NULL);
 
 		fputs("<g class=\"host\" data-host=\"", out);
-		xml_text(out, get_str(hr, "host"));
+		xml_text(out, fl_json_str(hr, "host", NULL));
 		fputs("\">\n", out);
 		fprintf(out, "<line x1=\"12\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 			"stroke=\"#bbb\"/>\n", y - 4, SVG_W - SVG_RIGHT, y - 4);
 		fprintf(out, "<text class=\"hosthead\" x=\"12\" y=\"%.1f\">",
 			y + 12);
-		xml_text(out, get_str(hr, "host"));
+		xml_text(out, fl_json_str(hr, "host", NULL));
 		fprintf(out, " <tspan fill=\"%s\">",
 			v && !strcmp(v, "pass") ? "#27ae60" : "#c0392b");
 		xml_text(out, v ? v : "?");
@@ -529,28 +515,27 @@ int fl_report_svg_merged(json_object *merged, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
-int fl_report_svg_merged_file(json_object *merged, const char *path)
+/* draw(o) into the file at path. */
+static int svg_to_file(json_object *o, const char *path,
+		       int (*draw)(json_object *, FILE *))
 {
 	FILE *out = fopen(path, "w");
 	int ret;
 
 	if (!out)
 		return -errno;
-	ret = fl_report_svg_merged(merged, out);
+	ret = draw(o, out);
 	if (fclose(out) && !ret)
 		ret = -errno;
 	return ret;
 }
 
+int fl_report_svg_merged_file(json_object *merged, const char *path)
+{
+	return svg_to_file(merged, path, fl_report_svg_merged);
+}
+
 int fl_report_svg_file(json_object *rep, const char *path)
 {
-	FILE *out = fopen(path, "w");
-	int ret;
-
-	if (!out)
-		return -errno;
-	ret = fl_report_svg(rep, out);
-	if (fclose(out) && !ret)
-		ret = -errno;
-	return ret;
+	return svg_to_file(rep, path, fl_report_svg);
 }

@@ -235,6 +235,21 @@ static int lead_number(const char *s, struct decimal *v, const char *none,
 	return used;
 }
 
+/* v in unit u into *out; u NULL: unknown, and unknown says which units. */
+static int in_unit(const struct decimal *v, const struct unit *u,
+		   const char *unknown, uint64_t *out, const char **why)
+{
+	if (!u) {
+		WHY(unknown);
+		return -EINVAL;
+	}
+	if (decimal_scale(v, u->mult, out)) {
+		WHY("too large");
+		return -ERANGE;
+	}
+	return 0;
+}
+
 int fl_parse_size(const char *s, uint64_t *bytes, const char **why)
 {
 	const struct unit *u;
@@ -247,19 +262,12 @@ int fl_parse_size(const char *s, uint64_t *bytes, const char **why)
 		return used;
 	u = find_unit(size_units, ARRAY_SIZE(size_units), s + used,
 		      strlen(s + used), false);
-	if (!u) {
-		WHY("unknown unit (use B, K, M, G, T, KiB..TiB or kB..TB)");
-		return -EINVAL;
-	}
-	if (u->mult == 1 && has_nonzero_frac(&v)) {
+	if (u && u->mult == 1 && has_nonzero_frac(&v)) {
 		WHY("a size in bytes must be a whole number");
 		return -EINVAL;
 	}
-	if (decimal_scale(&v, u->mult, bytes)) {
-		WHY("too large");
-		return -ERANGE;
-	}
-	return 0;
+	return in_unit(&v, u, "unknown unit (use B, K, M, G, T, KiB..TiB or "
+		       "kB..TB)", bytes, why);
 }
 
 int fl_parse_percent(const char *s, double *pct, const char **why)
@@ -334,16 +342,8 @@ int fl_parse_rate(const char *s, uint64_t *bps, const char **why)
 	}
 	u = find_unit(rate_units, ARRAY_SIZE(rate_units), s + used, ulen,
 		      true);
-	if (!u) {
-		WHY("unknown unit (use bit, kbit, mbit, gbit, tbit, "
-		    "or bps, kbps, mbps, gbps for bytes)");
-		return -EINVAL;
-	}
-	if (decimal_scale(&v, u->mult, bps)) {
-		WHY("too large");
-		return -ERANGE;
-	}
-	return 0;
+	return in_unit(&v, u, "unknown unit (use bit, kbit, mbit, gbit, tbit, "
+		       "or bps, kbps, mbps, gbps for bytes)", bps, why);
 }
 
 int fl_parse_u64(const char *s, uint64_t *v, const char **why)

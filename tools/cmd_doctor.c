@@ -8,7 +8,6 @@
  * features are missing.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,21 +63,6 @@ static const struct probe_res *q_res(const struct facts *fx, const char *kind)
 	return &fx->q[qidx(kind)];
 }
 
-static unsigned long long read_capeff(void)
-{
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/self/status", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return eff;
-}
-
 /* Can the journal go where it must?  The folder, or the nearest parent. */
 static void check_rundir(struct facts *fx)
 {
@@ -107,7 +91,7 @@ static void gather(struct facts *fx)
 	fx->k = fl_kernel_get();
 	fx->m = fl_kernel_more();
 	fx->root = geteuid() == 0;
-	fx->capeff = read_capeff();
+	cmd_capeff(&fx->capeff);
 	check_rundir(fx);
 	for (i = 0; i < ARRAY_SIZE(qdisc_kinds); i++)
 		fx->q[i].ret = netem_has_qdisc(qdisc_kinds[i], fx->q[i].why,
@@ -625,36 +609,22 @@ static void print_text(const struct facts *fx, json_object *cons)
 
 int cmd_doctor(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct cmd_getopt g = {
+		.name = "doctor",
+		.common = CMD_JSON | CMD_QUIET,
+		.help = "\nProbes the kernel without changing the host: qdiscs "
+			"are tried on a veth pair\nin a throwaway network "
+			"namespace, BPF programs are loaded and detached at "
+			"once.\nExits 0 even when features are missing; run it "
+			"as root for a full answer.\n",
 	};
 	json_object *result, *cons;
 	struct facts fx;
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
-		ret = cmd_opt("doctor", c, optarg);
-		if (ret > 1)
-			return ret;
-		if (ret)
-			continue;
-		switch (c) {
-		case 'h':
-			cmd_usage("doctor", stdout);
-			printf("\nProbes the kernel without changing the host: "
-			       "qdiscs are tried on a veth pair\nin a "
-			       "throwaway network namespace, BPF programs are "
-			       "loaded and detached at once.\nExits 0 even "
-			       "when features are missing; run it as root for "
-			       "a full answer.\n");
-			return FL_EXIT_OK;
-		default:
-			return cmd_bad_usage("doctor", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, NULL);
+	if (ret != CMD_GO_ON)
+		return ret;
 	if (optind < argc)
 		return cmd_bad_usage("doctor", "unexpected argument '%s'",
 				     argv[optind]);

@@ -1,36 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline plan FILE: a dry run that touches nothing. */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "tools/cmds.h"
 
 int cmd_plan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_FILE_OPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct cmd_getopt g = {
+		.name = "plan",
+		.common = CMD_FILE,
+		.help = CMD_FILE_HELP,
 	};
 	struct fl_experiment *exp;
 	json_object *plan;
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "jA:h", opts, NULL)) != -1) {
-		status = cmd_opt("plan", c, optarg);
-		if (status > 1)
-			return status;
-		if (status)
-			continue;
-		switch (c) {
-		case 'h':
-			cmd_usage("plan", stdout);
-			fputs(cmd_file_opts_help, stdout);
-			return 0;
-		default:
-			return cmd_bad_usage("plan", "unknown option");
-		}
-	}
+	status = cmd_getopt(&g, argc, argv, NULL);
+	if (status != CMD_GO_ON)
+		return status;
 	if (optind != argc - 1)
 		return cmd_bad_usage("plan", "plan takes one file");
 

@@ -11,7 +11,6 @@
  * apply times.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,99 +18,6 @@
 #include <time.h>
 
 #include "tools/cmds.h"
-
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-static const char *str(json_object *o, const char *key, const char *def)
-{
-	json_object *v = get(o, key);
-
-	return v && json_object_is_type(v, json_type_string) ?
-		json_object_get_string(v) : def;
-}
-
-static bool has_num(json_object *o, const char *key, double *d)
-{
-	json_object *v = get(o, key);
-
-	if (!v || (!json_object_is_type(v, json_type_double) &&
-		   !json_object_is_type(v, json_type_int)))
-		return false;
-	*d = json_object_get_double(v);
-	return true;
-}
-
-static void summary(json_object *rep, const char *path)
-{
-	json_object *exp = get(rep, "experiment"), *arr, *o, *e;
-	const char *v = str(rep, "verdict", "?"), *state;
-	char up[16];
-	size_t i, n;
-	double d;
-
-	for (i = 0; v[i] && i < sizeof(up) - 1; i++)
-		up[i] = v[i] >= 'a' && v[i] <= 'z' ? v[i] - 'a' + 'A' : v[i];
-	up[i] = '\0';
-	printf("drill %s: %s (exit %d)\n",
-	       str(exp, "name", str(exp, "file", "?")), up,
-	       get(rep, "exit") ? json_object_get_int(get(rep, "exit")) : -1);
-	printf("  started %s, ended %s", str(rep, "started", "?"),
-	       str(rep, "ended", "?"));
-	if (has_num(rep, "elapsed", &d))
-		printf(", %.3fs", d);
-	if (get(rep, "run"))
-		printf(", run %s", str(rep, "run", "?"));
-	putchar('\n');
-
-	arr = get(rep, "faults");
-	n = arr && json_object_is_type(arr, json_type_array) ?
-		json_object_array_length(arr) : 0;
-	for (i = 0; i < n; i++) {
-		o = json_object_array_get_idx(arr, i);
-		state = str(o, "state", "?");
-		printf("  fault %-16s %-9s", str(o, "name", "?"), state);
-		if (has_num(o, "applied_t", &d))
-			printf(" applied +%.3fs", d);
-		if (has_num(o, "reverted_t", &d))
-			printf(" reverted +%.3fs", d);
-		if (strcmp(state, "pending"))
-			printf(" (%s)", (!strcmp(state, "skipped") ||
-					 !strcmp(state, "failed")) &&
-			       get(o, "detail") ? str(o, "detail", "") :
-			       str(o, "mechanism", str(o, "engine", "?")));
-		putchar('\n');
-		e = get(get(o, "observed"), "expectation");
-		if (e && get(e, "met"))
-			printf("        %s: %s\n",
-			       json_object_get_boolean(get(e, "met")) ?
-			       "expected" : "EXPECTATION FAILED",
-			       str(e, "detail", ""));
-	}
-	arr = get(rep, "probes");
-	n = arr && json_object_is_type(arr, json_type_array) ?
-		json_object_array_length(arr) : 0;
-	for (i = 0; i < n; i++) {
-		double runs = 0, passed = 0, to = 0;
-
-		o = json_object_array_get_idx(arr, i);
-		has_num(o, "runs", &runs);
-		has_num(o, "passed", &passed);
-		has_num(o, "timeouts", &to);
-		printf("  probe %-16s %.0f/%.0f passed", str(o, "name", "?"),
-		       passed, runs);
-		if (to > 0)
-			printf(", %.0f timed out", to);
-		putchar('\n');
-	}
-	printf("report: %s\n", path);
-}
 
 /* ------------------------------------------------------------------ */
 /* report merge                                                        */
@@ -158,18 +64,20 @@ static int merge_load(struct host_rep *h)
 		      "unreadable";
 	else if (!json_object_is_type(rep, json_type_object))
 		why = "not a JSON object";
-	else if (!strcmp(str(rep, "kind", ""), MERGE_KIND))
+	else if (!strcmp(fl_json_str(rep, "kind", ""), MERGE_KIND))
 		why = "a merged report already; give the hosts' own reports";
-	else if (!json_object_is_type(get(rep, "faults"), json_type_array))
+	else if (!json_object_is_type(fl_json_get(rep, "faults"),
+				      json_type_array))
 		why = "no faults array";
-	else if (!json_object_is_type(get(rep, "experiment"),
+	else if (!json_object_is_type(fl_json_get(rep, "experiment"),
 				      json_type_object))
 		why = "no experiment";
 	if (!why) {
-		if (has_num(rep, "started_unix", &d) && d > 0)
+		if (fl_json_num(rep, "started_unix", &d) && d > 0)
 			h->started = d;
 		else
-			h->started = parse_utc(str(rep, "started", NULL));
+			h->started = parse_utc(fl_json_str(rep, "started",
+							   NULL));
 		if (isnan(h->started))
 			why = "no start time (started)";
 	}
@@ -195,7 +103,7 @@ static void merge_names(struct host_rep *h, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
-		const char *hn = str(h[i].rep, "host", "");
+		const char *hn = fl_json_str(h[i].rep, "host", "");
 		char *copy = strdup(h[i].path), *base;
 		size_t len;
 
@@ -216,8 +124,9 @@ static void merge_names(struct host_rep *h, size_t n)
 		bool dup = false;
 
 		for (k = 0; k < n; k++)
-			if (k != i && !strcmp(str(h[i].rep, "host", ""),
-					      str(h[k].rep, "host", "-")))
+			if (k != i &&
+			    !strcmp(fl_json_str(h[i].rep, "host", ""),
+				    fl_json_str(h[k].rep, "host", "-")))
 				dup = true;
 		if (dup) {
 			char *copy = strdup(h[i].path), tmp[160];
@@ -241,13 +150,13 @@ static json_object *jnum(double v, int decimals)
 /* The fault named name in a report, or NULL. */
 static json_object *fault_named(json_object *rep, const char *name)
 {
-	json_object *arr = get(rep, "faults");
+	json_object *arr = fl_json_get(rep, "faults");
 	size_t i;
 
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		json_object *f = json_object_array_get_idx(arr, i);
 
-		if (!strcmp(str(f, "name", ""), name))
+		if (!strcmp(fl_json_str(f, "name", ""), name))
 			return f;
 	}
 	return NULL;
@@ -263,11 +172,11 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 	size_t i, k, fi;
 
 	for (i = 0; i < n; i++) {
-		json_object *arr = get(h[i].rep, "faults");
+		json_object *arr = fl_json_get(h[i].rep, "faults");
 
 		for (fi = 0; fi < json_object_array_length(arr); fi++) {
-			const char *name = str(json_object_array_get_idx(arr,
-							fi), "name", "");
+			const char *name = fl_json_str(
+				json_object_array_get_idx(arr, fi), "name", "");
 			json_object *e, *list, *missing;
 			double lo = INFINITY, hi = -INFINITY, d;
 			size_t present = 0, applied = 0, first = 0, last = 0;
@@ -286,13 +195,14 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 				if (!f)
 					continue;
 				present++;
-				if (!has_num(f, "applied_t", &d)) {
+				if (!fl_json_num(f, "applied_t", &d)) {
 					a = json_object_new_object();
 					json_object_object_add(a, "host",
 						json_object_new_string(h[k].name));
 					json_object_object_add(a, "state",
-						json_object_new_string(str(f,
-							"state", "?")));
+						json_object_new_string(
+							fl_json_str(f, "state",
+								    "?")));
 					json_object_array_add(missing, a);
 					continue;
 				}
@@ -312,8 +222,9 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 				json_object_object_add(a, "applied_t",
 						       jnum(d, 6));
 				json_object_object_add(a, "applied_at",
-					json_object_get(get(f, "applied_at")));
-				if (has_num(f, "reverted_t", &d))
+					json_object_get(fl_json_get(f,
+							"applied_at")));
+				if (fl_json_num(f, "reverted_t", &d))
 					json_object_object_add(a, "reverted_t",
 						jnum(d + h[k].started - base, 6));
 				json_object_array_add(list, a);
@@ -358,9 +269,10 @@ static json_object *merge_build(struct host_rep *h, size_t n)
 		if (h[i].started < base)
 			base = h[i].started;
 	for (i = 0; i < n; i++) {
-		const char *v = str(h[i].rep, "verdict", "?");
-		const char *en = str(get(h[i].rep, "experiment"), "name",
-				     NULL);
+		const char *v = fl_json_str(h[i].rep, "verdict", "?");
+		const char *en = fl_json_str(fl_json_get(h[i].rep,
+							 "experiment"),
+					     "name", NULL);
 
 		if (!name)
 			name = en;
@@ -397,45 +309,49 @@ static json_object *merge_build(struct host_rep *h, size_t n)
 
 static void merge_summary(json_object *m)
 {
-	json_object *hosts = get(m, "hosts"), *sp = get(m, "spread");
+	json_object *hosts = fl_json_get(m, "hosts");
+	json_object *sp = fl_json_get(m, "spread");
 	size_t i, k;
 	double d;
 
 	printf("merged %zu report%s of drill %s: %s, time base %s\n",
 	       json_object_array_length(hosts),
 	       json_object_array_length(hosts) == 1 ? "" : "s",
-	       str(m, "experiment", "?"),
-	       str(m, "verdict", "?"), str(m, "base", "?"));
+	       fl_json_str(m, "experiment", "?"),
+	       fl_json_str(m, "verdict", "?"), fl_json_str(m, "base", "?"));
 	for (i = 0; i < json_object_array_length(hosts); i++) {
 		json_object *o = json_object_array_get_idx(hosts, i);
-		json_object *rep = get(o, "report");
+		json_object *rep = fl_json_get(o, "report");
 
-		has_num(o, "offset", &d);
+		fl_json_num(o, "offset", &d);
 		printf("  host %-16s %-11s started +%.3fs  %s\n",
-		       str(o, "host", "?"), str(rep, "verdict", "?"), d,
-		       str(o, "file", "?"));
+		       fl_json_str(o, "host", "?"),
+		       fl_json_str(rep, "verdict", "?"), d,
+		       fl_json_str(o, "file", "?"));
 	}
 	for (i = 0; sp && i < json_object_array_length(sp); i++) {
 		json_object *e = json_object_array_get_idx(sp, i);
-		json_object *miss = get(e, "not_applied");
-		int hosts_n = json_object_get_int(get(e, "hosts"));
-		int on = json_object_get_int(get(e, "applied_on"));
+		json_object *miss = fl_json_get(e, "not_applied");
+		int hosts_n = json_object_get_int(fl_json_get(e, "hosts"));
+		int on = json_object_get_int(fl_json_get(e, "applied_on"));
 
-		printf("  fault %s: ", str(e, "name", "?"));
+		printf("  fault %s: ", fl_json_str(e, "name", "?"));
 		if (!on)
 			printf("applied on none of %d hosts", hosts_n);
 		else if (on == hosts_n)
 			printf("active on %d hosts", on);
 		else
 			printf("active on %d of %d hosts", on, hosts_n);
-		if (on && has_num(e, "apply_spread_ms", &d))
+		if (on && fl_json_num(e, "apply_spread_ms", &d))
 			printf(" within %.1f ms (first %s, last %s)", d,
-			       str(e, "first", "?"), str(e, "last", "?"));
+			       fl_json_str(e, "first", "?"),
+			       fl_json_str(e, "last", "?"));
 		for (k = 0; miss && k < json_object_array_length(miss); k++) {
 			json_object *x = json_object_array_get_idx(miss, k);
 
 			printf("%s%s %s", k ? ", " : "; not on ",
-			       str(x, "host", "?"), str(x, "state", "?"));
+			       fl_json_str(x, "host", "?"),
+			       fl_json_str(x, "state", "?"));
 		}
 		putchar('\n');
 	}
@@ -454,47 +370,66 @@ static int merge_write_json(json_object *m, const char *out)
 	return 0;
 }
 
+/* report's and report merge's own options: --svg OUT, merge's --json OUT. */
+struct report_opts {
+	const char *svg;
+	const char *json_out;
+};
+
+static const struct option svg_opt[] = {
+	{ "svg", required_argument, NULL, 's' },
+	{}
+};
+
+#define MERGE_USAGE							\
+	"Usage: faultline report merge [--json OUT] [--svg OUT] "	\
+	"A.json B.json ...\n"						\
+	"  one timeline of a drill's reports from several hosts (run "	\
+	"--start-at)\n"
+
+static int report_opt(void *ctx, int c, const char *arg)
+{
+	struct report_opts *o = ctx;
+
+	if (c == 's')
+		o->svg = arg;
+	else if (c == 'j')
+		o->json_out = arg;
+	return 0;
+}
+
 static int cmd_report_merge(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option longs[] = {
 		{ "json", required_argument, NULL, 'j' },
 		{ "svg", required_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *json_out = NULL, *svg = NULL;
+	/* Not in the command table: --help prints its own usage line. */
+	static const struct cmd_getopt g = {
+		.name = "report merge",
+		.common = CMD_QUIET,
+		.longs = longs,
+		.shorts = "j:s:",
+		.opt = report_opt,
+		.help = MERGE_USAGE
+			"  --json OUT  write the merged report there (- for "
+			"stdout)\n"
+			"  --svg OUT   draw the merged timeline there, one lane "
+			"group per host\n",
+	};
+	struct report_opts o = { 0 };
+	const char *json_out, *svg;
 	struct host_rep *h;
 	json_object *m;
 	size_t n, i;
 	int c, ret, bad = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:s:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_out = optarg;
-			break;
-		case 's':
-			svg = optarg;
-			break;
-		case 'q':
-			fl_quiet = true;
-			break;
-		case 'h':
-			printf("Usage: faultline report merge [--json OUT] "
-			       "[--svg OUT] A.json B.json ...\n"
-			       "  one timeline of a drill's reports from "
-			       "several hosts (run --start-at)\n"
-			       "  --json OUT  write the merged report there "
-			       "(- for stdout)\n"
-			       "  --svg OUT   draw the merged timeline there, "
-			       "one lane group per host\n");
-			return 0;
-		default:
-			return cmd_bad_usage("report merge", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, &o);
+	if (ret != CMD_GO_ON)
+		return ret;
+	json_out = o.json_out;
+	svg = o.svg;
 	if (optind >= argc)
 		return cmd_bad_usage("report merge",
 				     "give the hosts' report files");
@@ -551,49 +486,34 @@ out:
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "svg", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct cmd_getopt g = {
+		.name = "report",
+		.common = CMD_JSON | CMD_QUIET,
+		.longs = svg_opt,
+		.shorts = "s:",
+		.opt = report_opt,
+		.help = "  --svg OUT  draw its timeline again into OUT\n"
+			MERGE_USAGE,
 	};
-	const char *svg = NULL, *path;
+	struct report_opts o = { 0 };
+	const char *svg, *path;
 	json_object *rep;
-	int c, ret;
+	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "merge"))
 		return cmd_report_merge(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "s:jqh", opts, NULL)) != -1) {
-		ret = cmd_opt("report", c, optarg);
-		if (ret > 1)
-			return ret;
-		if (ret)
-			continue;
-		switch (c) {
-		case 's':
-			svg = optarg;
-			break;
-		case 'h':
-			cmd_usage("report", stdout);
-			printf("  --svg OUT  draw its timeline again into OUT\n"
-			       "Usage: faultline report merge [--json OUT] "
-			       "[--svg OUT] A.json B.json ...\n"
-			       "  one timeline of a drill's reports from "
-			       "several hosts (run --start-at)\n");
-			return 0;
-		default:
-			return cmd_bad_usage("report", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, &o);
+	if (ret != CMD_GO_ON)
+		return ret;
+	svg = o.svg;
 	if (optind != argc - 1)
 		return cmd_bad_usage("report", "give one report file");
 	path = argv[optind];
 
 	rep = json_object_from_file(path);
 	if (rep && json_object_is_type(rep, json_type_object) &&
-	    !strcmp(str(rep, "kind", ""), MERGE_KIND) &&
-	    json_object_is_type(get(rep, "hosts"), json_type_array)) {
+	    !strcmp(fl_json_str(rep, "kind", ""), MERGE_KIND) &&
+	    json_object_is_type(fl_json_get(rep, "hosts"), json_type_array)) {
 		/* A merged report: its summary and timeline again. */
 		ret = 0;
 		if (fl_json_output)
@@ -608,7 +528,7 @@ int cmd_report(int argc, char **argv)
 		return ret ? FL_EXIT_USAGE : FL_EXIT_OK;
 	}
 	if (!rep || !json_object_is_type(rep, json_type_object) ||
-	    !json_object_is_type(get(rep, "faults"), json_type_array)) {
+	    !json_object_is_type(fl_json_get(rep, "faults"), json_type_array)) {
 		fl_err("%s: not a faultline report (%s)", path,
 		       rep ? "no faults array" : json_util_get_last_err() ?
 		       json_util_get_last_err() : "unreadable");
@@ -618,7 +538,7 @@ int cmd_report(int argc, char **argv)
 	if (fl_json_output)
 		fl_print_json(rep);
 	else if (!fl_quiet)
-		summary(rep, path);
+		fl_report_summary(rep, path, true, stdout);
 	if (svg) {
 		ret = fl_report_svg_file(rep, svg);
 		if (ret) {

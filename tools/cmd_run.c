@@ -1,64 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline run FILE: carry the drill out and put the machine back. */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "tools/cmds.h"
 
+/* run's own options, into its struct fl_run_opts. */
+static int run_opt(void *ctx, int c, const char *arg)
+{
+	struct fl_run_opts *ro = ctx;
+	char why[128];
+
+	switch (c) {
+	case 'r':
+		ro->report_json = arg;
+		break;
+	case 'L':
+		ro->no_live = true;
+		break;
+	case 'S':
+		if (fl_parse_start_at(arg, fl_wall_ns(), &ro->start_at_ns, why,
+				      sizeof(why)))
+			return cmd_bad_usage("run", "--start-at '%s': %s", arg,
+					     why);
+		break;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_FILE_OPTS,
-		{ "quiet", no_argument, NULL, 'q' },
+	static const struct option longs[] = {
 		{ "report", required_argument, NULL, 'r' },
 		{ "no-live", no_argument, NULL, 'L' },
 		{ "start-at", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
+	};
+	static const struct cmd_getopt g = {
+		.name = "run",
+		.common = CMD_FILE | CMD_QUIET,
+		.longs = longs,
+		.shorts = "r:",
+		.opt = run_opt,
+		.help = CMD_FILE_HELP
+			"  --report FILE  write the JSON report to FILE "
+			"(instead of the file's report: json:)\n"
+			"  --quiet        no event lines, no summary\n"
+			"  --no-live      timestamped lines, not the live view, "
+			"on a terminal\n"
+			"  --start-at TIME  start the timeline at TIME (RFC 3339, "
+			"2026-11-28T12:00:00Z,\n"
+			"                 or +30s from now), after the checks: "
+			"hosts start together\n"
+			"Ctrl-C stops the drill and reverts everything; a second "
+			"Ctrl-C reverts at once.\n",
 	};
 	struct fl_run_opts ro = { 0 };
 	struct fl_experiment *exp;
-	char why[128];
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "jqr:A:h", opts, NULL)) != -1) {
-		status = cmd_opt("run", c, optarg);
-		if (status > 1)
-			return status;
-		if (status)
-			continue;
-		switch (c) {
-		case 'r':
-			ro.report_json = optarg;
-			break;
-		case 'L':
-			ro.no_live = true;
-			break;
-		case 'S':
-			if (fl_parse_start_at(optarg, fl_wall_ns(),
-					      &ro.start_at_ns, why, sizeof(why)))
-				return cmd_bad_usage("run", "--start-at '%s': %s",
-						     optarg, why);
-			break;
-		case 'h':
-			cmd_usage("run", stdout);
-			fputs(cmd_file_opts_help, stdout);
-			printf("  --report FILE  write the JSON report to FILE "
-			       "(instead of the file's report: json:)\n"
-			       "  --quiet        no event lines, no summary\n"
-			       "  --no-live      timestamped lines, not the live "
-			       "view, on a terminal\n"
-			       "  --start-at TIME  start the timeline at TIME "
-			       "(RFC 3339, 2026-11-28T12:00:00Z,\n"
-			       "                 or +30s from now), after the "
-			       "checks: hosts start together\n"
-			       "Ctrl-C stops the drill and reverts everything; "
-			       "a second Ctrl-C reverts at once.\n");
-			return 0;
-		default:
-			return cmd_bad_usage("run", "unknown option");
-		}
-	}
+	status = cmd_getopt(&g, argc, argv, &ro);
+	if (status != CMD_GO_ON)
+		return status;
 	if (optind != argc - 1)
 		return cmd_bad_usage("run", "run takes one file");
 	ro.json = fl_json_output;

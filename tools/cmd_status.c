@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline status: the runs in the journal and the faults they hold. */
-#include <getopt.h>
 #include <string.h>
 
 #include "tools/cmds.h"
@@ -35,29 +34,18 @@ static json_object *run_json(const struct fl_run_info *ri)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct cmd_getopt g = {
+		.name = "status",
+		.common = CMD_JSON,
 	};
 	struct fl_run_info *runs = NULL;
 	json_object *arr, *res;
 	size_t n = 0, i, k;
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		ret = cmd_opt("status", c, optarg);
-		if (ret > 1)
-			return ret;
-		if (ret)
-			continue;
-		switch (c) {
-		case 'h':
-			return cmd_usage("status", stdout);
-		default:
-			return cmd_bad_usage("status", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, NULL);
+	if (ret != CMD_GO_ON)
+		return ret;
 	if (optind != argc)
 		return cmd_bad_usage("status", "status takes no argument");
 

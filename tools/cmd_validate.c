@@ -1,35 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline validate FILE...: check experiment files, every problem at once. */
-#include <getopt.h>
 #include <string.h>
 
 #include "tools/cmds.h"
 
 int cmd_validate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "allow-insecure-file", no_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct cmd_getopt g = {
+		.name = "validate",
+		.common = CMD_JSON | CMD_QUIET | CMD_INSECURE,
 	};
 	json_object *result, *files;
-	int c, i, done, status = FL_EXIT_OK;
+	int i, status;
 
-	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
-		done = cmd_opt("validate", c, optarg);
-		if (done > 1)
-			return done;
-		if (done)
-			continue;
-		switch (c) {
-		case 'h':
-			return cmd_usage("validate", stdout);
-		default:
-			return cmd_bad_usage("validate", "unknown option");
-		}
-	}
+	status = cmd_getopt(&g, argc, argv, NULL);
+	if (status != CMD_GO_ON)
+		return status;
+	status = FL_EXIT_OK;
 	if (optind >= argc)
 		return cmd_bad_usage("validate", "which file?");
 

@@ -3,6 +3,8 @@
 #ifndef FAULTLINE_TOOLS_CMDS_H
 #define FAULTLINE_TOOLS_CMDS_H
 
+#include <getopt.h>
+
 #include "core/faultline.h"
 
 struct fl_cmd {
@@ -30,24 +32,55 @@ int cmd_usage(const char *name, FILE *out);
 /* Print "faultline CMD: usage error" and return FL_EXIT_USAGE. */
 int cmd_bad_usage(const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* This process's effective capabilities (CapEff in /proc/self/status)
+ * into *eff, left alone when the line is missing; or -errno. */
+int cmd_capeff(unsigned long long *eff);
 /* Root (or CAP_NET_ADMIN/CAP_SYS_ADMIN/CAP_BPF) check; prints why. */
 int cmd_need_root(const char *name);
 
 /*
- * The options commands share: --json ('j') and --quiet ('q'); and those
- * of the commands that take one experiment file (plan, run): put
- * CMD_FILE_OPTS in the getopt_long table, "jA:" in the short options and
- * print cmd_file_opts_help in --help.  Pass each option to cmd_opt()
- * first.
+ * A command's options, for cmd_getopt().  The shared ones it takes
+ * (common): --json (-j), --quiet (-q), --as GROUP (-A) and
+ * --allow-insecure-file; --help (-h) always.  Its own: long options (a
+ * {} ended table, NULL for none) and letters (getopt style, NULL for
+ * none), each handed to opt(ctx, c, optarg), which returns 0 or the exit
+ * status of a usage error.  --help prints the command's usage line (none
+ * for a name not in the command table, such as "report merge") and then
+ * help.
  */
-#define CMD_FILE_OPTS							\
-	{ "json", no_argument, NULL, 'j' },				\
-	{ "as", required_argument, NULL, 'A' },				\
-	{ "allow-insecure-file", no_argument, NULL, 'I' }
-extern const char cmd_file_opts_help[];
-/* 1: c was one of those and is done; 0: not one of them; or
- * FL_EXIT_USAGE after saying what is wrong with its argument. */
-int cmd_opt(const char *name, int c, const char *arg);
+enum {
+	CMD_JSON	= 1 << 0,
+	CMD_QUIET	= 1 << 1,
+	CMD_AS		= 1 << 2,
+	CMD_INSECURE	= 1 << 3,
+	/* Those of the commands that take one experiment file. */
+	CMD_FILE	= CMD_JSON | CMD_AS | CMD_INSECURE,
+};
+
+struct cmd_getopt {
+	const char *name;
+	unsigned int common;
+	const struct option *longs;
+	const char *shorts;
+	int (*opt)(void *ctx, int c, const char *arg);
+	const char *help;
+};
+
+/* --help's lines for CMD_FILE. */
+#define CMD_FILE_HELP							\
+	"  --json         JSON on stdout\n"				\
+	"  --as GROUP     partitions: this host is in group GROUP (1 = the "	\
+	"first),\n"							\
+	"                 not the one its addresses give\n"		\
+	"  --allow-insecure-file  take a file that is world-writable or owned " \
+	"by\n"								\
+	"                 another user\n"
+
+/* Returned by cmd_getopt() when the command goes on with argv[optind]. */
+#define CMD_GO_ON	(-1)
+/* Parse argv's options as g says; CMD_GO_ON, or the exit status to return
+ * at once (0 after --help, FL_EXIT_USAGE after saying what is wrong). */
+int cmd_getopt(const struct cmd_getopt *g, int argc, char **argv, void *ctx);
 /* Load and validate FILE; on error print every problem (JSON with --json)
  * and return FL_EXIT_USAGE with *exp NULL. */
 int cmd_load(const char *file, struct fl_experiment **exp);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * faultline: run fault-injection drills described in experiment files.
- * Subcommands are dispatched from one table.
+ * Subcommands are dispatched from one table; their options go through
+ * one parser (cmd_getopt): each command describes the shared options it
+ * takes, its own options with a callback for them, and its --help text.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -74,40 +76,120 @@ int cmd_bad_usage(const char *name, const char *fmt, ...)
 	return FL_EXIT_USAGE;
 }
 
-const char cmd_file_opts_help[] =
-	"  --json         JSON on stdout\n"
-	"  --as GROUP     partitions: this host is in group GROUP (1 = the "
-	"first),\n"
-	"                 not the one its addresses give\n"
-	"  --allow-insecure-file  take a file that is world-writable or owned "
-	"by\n"
-	"                 another user\n";
+/* The shared options, in the order they go in the table. */
+static const struct {
+	unsigned int flag;
+	struct option lopt;
+	const char *letters;
+} common[] = {
+	{ CMD_JSON, { "json", no_argument, NULL, 'j' }, "j" },
+	{ CMD_QUIET, { "quiet", no_argument, NULL, 'q' }, "q" },
+	{ CMD_AS, { "as", required_argument, NULL, 'A' }, "A:" },
+	{ CMD_INSECURE, { "allow-insecure-file", no_argument, NULL, 'I' }, "" },
+};
 
-int cmd_opt(const char *name, int c, const char *arg)
+#define CMD_MAX_OPTS	16
+
+/* --as N: this host is in partition group N (1-based). */
+static int parse_as(const char *name, const char *arg)
 {
 	char *end;
 	long v;
 
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > 1000)
+		return cmd_bad_usage(name, "--as takes a group number, 1 for "
+				     "the first group");
+	netem_partition_as = v;
+	return 0;
+}
+
+/* The getopt_long tables: the shared options, the command's, --help. */
+static int build(const struct cmd_getopt *g, struct option *lopts,
+		 char *shorts, size_t len)
+{
+	const struct option *o;
+	size_t i, n = 0;
+
+	shorts[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(common); i++) {
+		if (!(g->common & common[i].flag))
+			continue;
+		lopts[n++] = common[i].lopt;
+		strncat(shorts, common[i].letters, len - strlen(shorts) - 1);
+	}
+	for (o = g->longs; o && o->name; o++) {
+		if (n >= CMD_MAX_OPTS - 2)
+			return -E2BIG;
+		lopts[n++] = *o;
+	}
+	lopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lopts[n] = (struct option){ 0 };
+	if (g->shorts)
+		strncat(shorts, g->shorts, len - strlen(shorts) - 1);
+	strncat(shorts, "h", len - strlen(shorts) - 1);
+	return 0;
+}
+
+/* Is c one of the shared options, and one this command takes? */
+static bool is_common(const struct cmd_getopt *g, int c)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(common); i++)
+		if ((g->common & common[i].flag) && common[i].lopt.val == c)
+			return true;
+	return false;
+}
+
+/* A shared option: 0, or the exit status of a usage error. */
+static int common_opt(const char *name, int c, const char *arg)
+{
 	switch (c) {
 	case 'j':
 		fl_json_output = true;
-		return 1;
+		break;
 	case 'q':
 		fl_quiet = true;
-		return 1;
+		break;
 	case 'I':
 		fl_allow_insecure_file = true;
-		return 1;
-	case 'A':	/* a partition group number, 1-based */
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || *end || end == arg || v < 1 || v > 1000)
-			return cmd_bad_usage(name, "--as takes a group number, "
-					     "1 for the first group");
-		netem_partition_as = v;
-		return 1;
+		break;
+	case 'A':
+		return parse_as(name, arg);
 	}
 	return 0;
+}
+
+int cmd_getopt(const struct cmd_getopt *g, int argc, char **argv, void *ctx)
+{
+	struct option lopts[CMD_MAX_OPTS];
+	char shorts[64];
+	int c, ret;
+
+	if (build(g, lopts, shorts, sizeof(shorts))) {
+		fl_err("faultline %s: too many options", g->name);
+		return FL_EXIT_USAGE;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+		if (c == '?')
+			return cmd_bad_usage(g->name, "unknown option");
+		if (c == 'h') {
+			cmd_usage(g->name, stdout);
+			if (g->help)
+				fputs(g->help, stdout);
+			return FL_EXIT_OK;
+		}
+		if (is_common(g, c))
+			ret = common_opt(g->name, c, optarg);
+		else
+			ret = g->opt ? g->opt(ctx, c, optarg) : 0;
+		if (ret)
+			return ret;
+	}
+	return CMD_GO_ON;
 }
 
 int cmd_load(const char *file, struct fl_experiment **exp)
@@ -139,23 +221,30 @@ int cmd_load(const char *file, struct fl_experiment **exp)
  * faultline changes qdiscs, cgroups and BPF state: it needs root, or at
  * least CAP_NET_ADMIN and CAP_SYS_ADMIN together.
  */
+int cmd_capeff(unsigned long long *eff)
+{
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", eff) == 1)
+			break;
+	fclose(f);
+	return 0;
+}
+
 int cmd_need_root(const char *name)
 {
 	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21 */
 	const unsigned long long need = (1ULL << 12) | (1ULL << 21);
 	unsigned long long eff = 0;
-	char line[256];
-	FILE *f;
 
 	/* Root whose capabilities were dropped is refused too. */
-	f = fopen("/proc/self/status", "re");
-	if (!f && geteuid() == 0)
+	if (cmd_capeff(&eff) && geteuid() == 0)
 		return 0;	/* no /proc: trust the uid */
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	if (f)
-		fclose(f);
 	if ((eff & need) == need)
 		return 0;
 	if (geteuid() == 0)

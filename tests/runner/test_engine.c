@@ -10,7 +10,9 @@
  * fl_undo_save(), writes value into it, then waits apply-delay.  revert
  * waits revert-delay, then puts the prior content back (or removes the
  * file); it is idempotent.  fail-apply saves the record, then fails with
- * EIO before writing; fail-check makes check() refuse with WHY.
+ * EIO before writing; fail-check makes check() refuse with WHY.  The
+ * handle apply returns holds the file's name for observe; release frees
+ * it, so a runner that forgets release leaks (SANITIZE=1 says so).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,11 @@ struct test_spec {
 	bool fail_apply;
 	uint64_t apply_delay;
 	uint64_t revert_delay;
+};
+
+/* An applied fault's handle. */
+struct test_rt {
+	char *file;
 };
 
 static const char *const test_keys[] = {
@@ -170,6 +177,7 @@ static int spit(const char *path, const char *data)
 static int test_apply(const struct fl_fault *f, struct fl_undo *u, void **rt)
 {
 	const struct test_spec *s = f->priv;
+	struct test_rt *h;
 	json_object *st;
 	char *prior;
 	int ret;
@@ -198,8 +206,17 @@ static int test_apply(const struct fl_fault *f, struct fl_undo *u, void **rt)
 		return ret;
 	if (s->apply_delay)
 		sleep_ns(s->apply_delay);
-	/* The handle: the spec, for observe. */
-	*rt = (void *)s;
+	/* The handle: what observe reads, freed by release (a leak under
+	 * SANITIZE=1 when the runner forgets it). */
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->file = strdup(s->file);
+	if (!h->file) {
+		free(h);
+		return -ENOMEM;
+	}
+	*rt = h;
 	return 0;
 }
 
@@ -239,14 +256,22 @@ static int test_describe(const struct fl_fault *f, json_object *out)
 
 static int test_observe(void *rt, json_object *out)
 {
-	const struct test_spec *s = rt;
-	char *now = slurp(s->file);
+	const struct test_rt *h = rt;
+	char *now = slurp(h->file);
 
-	json_object_object_add(out, "file", json_object_new_string(s->file));
+	json_object_object_add(out, "file", json_object_new_string(h->file));
 	json_object_object_add(out, "content", now ?
 			       json_object_new_string(now) : NULL);
 	free(now);
 	return 0;
+}
+
+static void test_release(void *rt)
+{
+	struct test_rt *h = rt;
+
+	free(h->file);
+	free(h);
 }
 
 static int test_resources(const struct fl_fault *f, json_object *out)
@@ -269,6 +294,7 @@ static const struct fl_engine test_engine = {
 	.revert = test_revert,
 	.describe = test_describe,
 	.observe = test_observe,
+	.release = test_release,
 	.resources = test_resources,
 };
 
