@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -163,44 +162,45 @@ struct recover_opts {
 	bool force, scan;
 };
 
-/* The command line; -1 to go on, else the exit status. */
+static int recover_opt(void *ctx, int c, const char *arg)
+{
+	struct recover_opts *o = ctx;
+
+	if (c == 'f')
+		o->force = true;
+	else if (c == 's')
+		o->scan = true;
+	return 0;
+}
+
+/* The command line; CMD_GO_ON to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct recover_opts *o)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
+	static const struct option longs[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "scan", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	int c;
+	static const struct cmd_getopt g = {
+		.name = "recover",
+		.common = CMD_JSON,
+		.longs = longs,
+		.shorts = "fs",
+		.opt = recover_opt,
+		.help = "  RUN      a run id from 'faultline status' (default: "
+			"every dead run)\n"
+			"  --force  also replay a run whose runner or guardian is "
+			"alive\n"
+			"  --scan   also look for faultline's objects that no "
+			"record accounts for\n"
+			"           (done anyway when the journal folder is "
+			"gone)\n",
+	};
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "jfsh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			fl_json_output = true;
-			break;
-		case 'f':
-			o->force = true;
-			break;
-		case 's':
-			o->scan = true;
-			break;
-		case 'h':
-			cmd_usage("recover", stdout);
-			printf("  RUN      a run id from 'faultline status' "
-			       "(default: every dead run)\n"
-			       "  --force  also replay a run whose runner or "
-			       "guardian is alive\n"
-			       "  --scan   also look for faultline's objects "
-			       "that no record accounts for\n"
-			       "           (done anyway when the journal folder "
-			       "is gone)\n");
-			return 0;
-		default:
-			return cmd_bad_usage("recover", "unknown option");
-		}
-	}
+	ret = cmd_getopt(&g, argc, argv, o);
+	if (ret != CMD_GO_ON)
+		return ret;
 	if (optind < argc - 1)
 		return cmd_bad_usage("recover", "recover takes one run at most");
 	if (optind == argc - 1) {
@@ -208,7 +208,7 @@ static int parse_args(int argc, char **argv, struct recover_opts *o)
 		if (strrchr(o->want, '/'))
 			o->want = strrchr(o->want, '/') + 1;
 	}
-	return -1;
+	return CMD_GO_ON;
 }
 
 /*
