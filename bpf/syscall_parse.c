@@ -13,7 +13,7 @@
 
 #include "bpf/syscall.h"
 
-static const char *const syscall_keys[] = {
+const char *const syscall_keys[] = {
 	"target", "follow-forks", "calls", "errno", "probability", "when",
 	"path", "peer", NULL,
 };
@@ -357,10 +357,6 @@ int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (!s)
 		return -ENOMEM;
 	*out = s;
-	if (fl_map_check(spec, syscall_keys, "syscall", d))
-		err = -EINVAL;
-	if (spec->type != FL_NODE_MAP)
-		return -EINVAL;
 	s->follow_forks = true;
 	s->probability = 100;
 

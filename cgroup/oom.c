@@ -593,6 +593,7 @@ const struct fl_engine oom_engine = {
 	.name = "oom",
 	.summary = "squeeze a target's memory cgroup until the kernel OOM-kills it",
 	.parse = oom_parse,
+	.keys = oom_keys,
 	.spec_free = oom_spec_free,
 	.check = oom_check,
 	.describe = oom_describe,

@@ -378,6 +378,13 @@ struct fl_engine {
 		     struct fl_diag *d);
 	void (*spec_free)(void *spec);
 	/*
+	 * The keys the engine's map may hold, NULL-terminated.  Before
+	 * parse the loader checks that the spec is a map of these keys
+	 * (fl_map_check, named by the engine's name); parse is not called
+	 * when it is not a map.  NULL: any keys (parse checks them).
+	 */
+	const char *const *keys;
+	/*
 	 * Can this machine do it?  0 yes; -EOPNOTSUPP (or another -errno)
 	 * no, with the reason in why.  Touches nothing.
 	 */

@@ -550,10 +550,6 @@ static int netem_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	*out = s;
 	if (!s)
 		return -ENOMEM;
-	if (fl_map_check(spec, netem_keys, "netem", d))
-		err = -EINVAL;
-	if (spec->type != FL_NODE_MAP)
-		return -EINVAL;
 	s->limit_auto = true;
 	s->match.protocol = NETEM_PROTO_ANY;
 
@@ -592,6 +588,7 @@ const struct fl_engine netem_engine = {
 	.name = "netem",
 	.summary = "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)",
 	.parse = netem_parse,
+	.keys = netem_keys,
 	.spec_free = netem_spec_free,
 	.check = netem_check,
 	.describe = netem_describe,

@@ -211,10 +211,6 @@ static int partition_parse(struct fl_experiment *exp,
 	*out = s;
 	if (!s)
 		return -ENOMEM;
-	if (fl_map_check(spec, partition_keys, "partition", d))
-		err = -EINVAL;
-	if (spec->type != FL_NODE_MAP)
-		return -EINVAL;
 	v = fl_map_need(spec, "groups", "partition", d);
 	if (!v || parse_groups(v, s, d))
 		err = -EINVAL;
@@ -643,6 +639,7 @@ const struct fl_engine partition_engine = {
 	.name = "partition",
 	.summary = "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)",
 	.parse = partition_parse,
+	.keys = partition_keys,
 	.spec_free = partition_spec_free,
 	.check = partition_check,
 	.describe = partition_describe,
