@@ -6,6 +6,8 @@
  * lines (tools/engines.c) with fl_engines_set(), and the test binary adds
  * its own with fl_engine_register().  core/ names no engine.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/faultline.h"
@@ -88,4 +90,15 @@ void fl_expectation(json_object *observed, bool met, const char *detail)
 	json_object_object_add(o, "detail",
 			       json_object_new_string(detail ? detail : ""));
 	json_object_object_add(observed, "expectation", o);
+}
+
+void fl_json_addf(json_object *array, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_array_add(array, json_object_new_string(buf));
 }

@@ -190,6 +190,9 @@ int fl_get_cidr(const struct fl_node *v, const char *what,
 int fl_get_strv(const struct fl_node *v, const char *what, char ***out,
 		size_t *n, struct fl_diag *d);
 void fl_strv_free(char **v);
+/* A lone scalar or a sequence: how many items (1 for a scalar), the i-th. */
+size_t fl_node_count(const struct fl_node *v);
+const struct fl_node *fl_node_item(const struct fl_node *v, size_t i);
 
 /* ------------------------------------------------------------------ */
 /* The experiment model.                                               */
@@ -459,6 +462,9 @@ const struct fl_engine *fl_engine_find(const char *name);
 const char *const *fl_engine_names(void);
 /* Every engine, in list order (for scans); NULL past the last. */
 const struct fl_engine *fl_engine_at(size_t i);
+/* For describe: one formatted line appended to array ("objects"). */
+void fl_json_addf(json_object *array, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------------------ */
 /* Targets resolved: one service tells every engine where a target is. */

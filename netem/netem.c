@@ -91,12 +91,6 @@ static void netem_spec_free(void *spec)
 	free(s);
 }
 
-/* A lone scalar or a sequence: its nth item. */
-const struct fl_node *netem_item(const struct fl_node *v, size_t i)
-{
-	return v->type == FL_NODE_SEQ ? v->items[i] : v;
-}
-
 static int get_cidrs(const struct fl_node *v, const char *what,
 		     struct fl_cidr **out, size_t *n, struct fl_diag *d)
 {
@@ -109,7 +103,7 @@ static int get_cidrs(const struct fl_node *v, const char *what,
 			    what);
 		return -EINVAL;
 	}
-	cnt = v->type == FL_NODE_SEQ ? v->n : 1;
+	cnt = fl_node_count(v);
 	if (!cnt) {
 		fl_diag_err(d, v, "%s: empty list", what);
 		return -EINVAL;
@@ -118,7 +112,7 @@ static int get_cidrs(const struct fl_node *v, const char *what,
 	if (!c)
 		return -ENOMEM;
 	for (i = 0; i < cnt; i++)
-		if (fl_get_cidr(netem_item(v, i), what, &c[i], d))
+		if (fl_get_cidr(fl_node_item(v, i), what, &c[i], d))
 			err = -EINVAL;
 	if (err) {
 		free(c);
@@ -142,7 +136,7 @@ static int get_ports(const struct fl_node *v, const char *what,
 			    what);
 		return -EINVAL;
 	}
-	cnt = v->type == FL_NODE_SEQ ? v->n : 1;
+	cnt = fl_node_count(v);
 	if (!cnt) {
 		fl_diag_err(d, v, "%s: empty list", what);
 		return -EINVAL;
@@ -151,7 +145,7 @@ static int get_ports(const struct fl_node *v, const char *what,
 	if (!p)
 		return -ENOMEM;
 	for (i = 0; i < cnt; i++) {
-		if (fl_get_u64(netem_item(v, i), what, 1, 65535, &u, d))
+		if (fl_get_u64(fl_node_item(v, i), what, 1, 65535, &u, d))
 			err = -EINVAL;
 		else
 			p[i] = u;
