@@ -500,6 +500,8 @@ int fl_target_where(const struct fl_target *t, struct fl_where *w,
  * command's, or the cgroup's cgroup.procs.
  */
 int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n);
+/* The pids listed in folder/cgroup.procs (*out malloc'ed): 0 or -errno. */
+int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n);
 /*
  * The one reader of /proc/PID/cgroup: the folder (relative to the
  * hierarchy's root, starting with '/') of pid in the hierarchy that

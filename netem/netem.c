@@ -91,6 +91,25 @@ static void netem_spec_free(void *spec)
 	free(s);
 }
 
+/*
+ * How many items a lone value or a list holds (*cnt); a map ("what:
+ * expected EXPECT, not a map") or an empty list is said, -EINVAL.
+ */
+static int list_len(const struct fl_node *v, const char *what,
+		    const char *expect, size_t *cnt, struct fl_diag *d)
+{
+	if (v->type == FL_NODE_MAP) {
+		fl_diag_err(d, v, "%s: expected %s, not a map", what, expect);
+		return -EINVAL;
+	}
+	*cnt = fl_node_count(v);
+	if (!*cnt) {
+		fl_diag_err(d, v, "%s: empty list", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int get_cidrs(const struct fl_node *v, const char *what,
 		     struct fl_cidr **out, size_t *n, struct fl_diag *d)
 {
@@ -98,16 +117,8 @@ static int get_cidrs(const struct fl_node *v, const char *what,
 	size_t cnt, i;
 	int err = 0;
 
-	if (v->type == FL_NODE_MAP) {
-		fl_diag_err(d, v, "%s: expected an address, a CIDR or a list of them, not a map",
-			    what);
+	if (list_len(v, what, "an address, a CIDR or a list of them", &cnt, d))
 		return -EINVAL;
-	}
-	cnt = fl_node_count(v);
-	if (!cnt) {
-		fl_diag_err(d, v, "%s: empty list", what);
-		return -EINVAL;
-	}
 	c = calloc(cnt, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -131,16 +142,8 @@ static int get_ports(const struct fl_node *v, const char *what,
 	size_t cnt, i;
 	int err = 0;
 
-	if (v->type == FL_NODE_MAP) {
-		fl_diag_err(d, v, "%s: expected a port or a list of ports, not a map",
-			    what);
+	if (list_len(v, what, "a port or a list of ports", &cnt, d))
 		return -EINVAL;
-	}
-	cnt = fl_node_count(v);
-	if (!cnt) {
-		fl_diag_err(d, v, "%s: empty list", what);
-		return -EINVAL;
-	}
 	p = calloc(cnt, sizeof(*p));
 	if (!p)
 		return -ENOMEM;

@@ -556,20 +556,32 @@ static int nl_errno(int err)
 	}
 }
 
+/* A libnl rtnetlink socket, connected: 0 or -errno. */
+static int route_open(struct nl_sock **out)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int ret;
+
+	if (!sk)
+		return -ENOMEM;
+	ret = nl_connect(sk, NETLINK_ROUTE);
+	if (ret < 0) {
+		nl_socket_free(sk);
+		return nl_errno(ret);
+	}
+	*out = sk;
+	return 0;
+}
+
 int tc_ifb_add(const char *name, int *ifindex)
 {
 	struct rtnl_link *link = NULL, *chg = NULL, *got = NULL;
 	struct nl_sock *sk;
 	int ret;
 
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	ret = nl_connect(sk, NETLINK_ROUTE);
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	ret = route_open(&sk);
+	if (ret)
+		return ret;
 	link = rtnl_link_alloc();
 	chg = rtnl_link_alloc();
 	if (!link || !chg) {
@@ -617,14 +629,9 @@ int tc_link_del(const char *name)
 	struct nl_sock *sk;
 	int ret;
 
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	ret = nl_connect(sk, NETLINK_ROUTE);
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	ret = route_open(&sk);
+	if (ret)
+		return ret;
 	link = rtnl_link_alloc();
 	if (!link) {
 		ret = -ENOMEM;
