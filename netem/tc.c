@@ -413,27 +413,30 @@ struct find_q {
 	int err;
 };
 
+/* The attribute's payload into dst, when it holds at least len bytes. */
+static bool attr_copy(const struct nlattr *a, void *dst, size_t len)
+{
+	if (mnl_attr_get_payload_len(a) < len)
+		return false;
+	memcpy(dst, mnl_attr_get_payload(a), len);
+	return true;
+}
+
 static int stats_cb(const struct nlattr *a, void *data)
 {
 	struct tc_counters *c = data;
+	struct gnet_stats_basic b;
+	struct gnet_stats_queue q;
 
 	switch (mnl_attr_get_type(a)) {
 	case TCA_STATS_BASIC:
-		if (mnl_attr_get_payload_len(a) >=
-		    sizeof(struct gnet_stats_basic)) {
-			struct gnet_stats_basic b;
-
-			memcpy(&b, mnl_attr_get_payload(a), sizeof(b));
+		if (attr_copy(a, &b, sizeof(b))) {
 			c->bytes = b.bytes;
 			c->packets = b.packets;
 		}
 		break;
 	case TCA_STATS_QUEUE:
-		if (mnl_attr_get_payload_len(a) >=
-		    sizeof(struct gnet_stats_queue)) {
-			struct gnet_stats_queue q;
-
-			memcpy(&q, mnl_attr_get_payload(a), sizeof(q));
+		if (attr_copy(a, &q, sizeof(q))) {
 			c->drops = q.drops;
 			c->overlimits = q.overlimits;
 			c->requeues = q.requeues;
