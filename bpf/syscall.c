@@ -218,6 +218,7 @@ const struct fl_engine syscall_engine = {
 	.name = "syscall",
 	.summary = "fail chosen syscalls of a target with an errno (eBPF)",
 	.parse = syscall_parse,
+	.keys = syscall_keys,
 	.spec_free = syscall_spec_free,
 	.check = syscall_check,
 	.describe = syscall_describe,

@@ -41,6 +41,7 @@ static inline void add_str(json_object *o, const char *key, const char *val)
 }
 
 /* syscall_parse.c */
+extern const char *const syscall_keys[];
 int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		  const struct fl_node *spec, void **out, struct fl_diag *d);
 void syscall_spec_free(void *spec);

@@ -13,7 +13,7 @@
 
 #include "bpf/syscall.h"
 
-static const char *const syscall_keys[] = {
+const char *const syscall_keys[] = {
 	"target", "follow-forks", "calls", "errno", "probability", "when",
 	"path", "peer", NULL,
 };
@@ -68,11 +68,6 @@ void syscall_spec_free(void *spec)
 	free(s);
 }
 
-static const struct fl_node *item(const struct fl_node *v, size_t i)
-{
-	return v->type == FL_NODE_SEQ ? v->items[i] : v;
-}
-
 /* Add a call once; an explicit name wins over a group's. */
 static int add_call(struct syscall_spec *s, size_t cap, int nr,
 		    bool from_group)
@@ -105,7 +100,7 @@ static int parse_calls(const struct fl_node *v, struct syscall_spec *s,
 		fl_diag_err(d, v, "calls: expected a list of syscall names or groups (file, network, process), not a map");
 		return -EINVAL;
 	}
-	n = v->type == FL_NODE_SEQ ? v->n : 1;
+	n = fl_node_count(v);
 	if (!n) {
 		fl_diag_err(d, v, "calls: empty list");
 		return -EINVAL;
@@ -118,7 +113,7 @@ static int parse_calls(const struct fl_node *v, struct syscall_spec *s,
 	if (!s->calls)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		const struct fl_node *it = item(v, i);
+		const struct fl_node *it = fl_node_item(v, i);
 
 		gi = -1;
 		if (it->type == FL_NODE_SCALAR)
@@ -277,7 +272,7 @@ static int parse_peer(const struct fl_node *v, struct syscall_spec *s,
 	}
 	p = fl_map_get(v, "ports");
 	if (p) {
-		n = p->type == FL_NODE_SEQ ? p->n : 1;
+		n = fl_node_count(p);
 		if (p->type == FL_NODE_MAP || !n) {
 			fl_diag_err(d, p, "peer.ports: expected a port or a non-empty list of ports");
 			err = -EINVAL;
@@ -285,7 +280,7 @@ static int parse_peer(const struct fl_node *v, struct syscall_spec *s,
 			return -ENOMEM;
 		} else {
 			for (i = 0; i < n; i++) {
-				if (fl_get_u64(item(p, i), "peer.ports", 1,
+				if (fl_get_u64(fl_node_item(p, i), "peer.ports", 1,
 					       65535, &u, d))
 					err = -EINVAL;
 				else
@@ -296,7 +291,7 @@ static int parse_peer(const struct fl_node *v, struct syscall_spec *s,
 	}
 	p = fl_map_get(v, "to");
 	if (p) {
-		n = p->type == FL_NODE_SEQ ? p->n : 1;
+		n = fl_node_count(p);
 		if (p->type == FL_NODE_MAP || !n) {
 			fl_diag_err(d, p, "peer.to: expected an address, a CIDR or a non-empty list of them");
 			err = -EINVAL;
@@ -304,7 +299,7 @@ static int parse_peer(const struct fl_node *v, struct syscall_spec *s,
 			return -ENOMEM;
 		} else {
 			for (i = 0; i < n; i++)
-				if (fl_get_cidr(item(p, i), "peer.to", &s->to[i],
+				if (fl_get_cidr(fl_node_item(p, i), "peer.to", &s->to[i],
 						d))
 					err = -EINVAL;
 			s->nto = n;
@@ -357,10 +352,6 @@ int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (!s)
 		return -ENOMEM;
 	*out = s;
-	if (fl_map_check(spec, syscall_keys, "syscall", d))
-		err = -EINVAL;
-	if (spec->type != FL_NODE_MAP)
-		return -EINVAL;
 	s->follow_forks = true;
 	s->probability = 100;
 

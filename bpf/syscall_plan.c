@@ -19,9 +19,12 @@
 
 #include "bpf/syscall.h"
 
-static const struct {
+/* A syscall and the hook (or hooks, space-separated) that see it. */
+struct call_hook {
 	const char *call, *hook;
-} lsm_hooks[] = {
+};
+
+static const struct call_hook lsm_hooks[] = {
 	{ "open", "file_open" }, { "openat", "file_open" },
 	{ "openat2", "file_open" }, { "creat", "file_open" },
 	{ "read", "file_permission" }, { "pread64", "file_permission" },
@@ -44,33 +47,32 @@ static const struct {
 	{ "mmap", "mmap_file" },
 };
 
-static const struct {
-	const char *call, *hooks;
-} cgroup_hooks[] = {
+static const struct call_hook cgroup_hooks[] = {
 	{ "connect", "connect4 connect6" },
 	{ "bind", "bind4 bind6" },
 	{ "sendto", "sendmsg4 sendmsg6" },
 	{ "sendmsg", "sendmsg4 sendmsg6" },
 };
 
-const char *sc_lsm_hook(const char *call)
+static const char *hook_of(const struct call_hook *t, size_t n,
+			   const char *call)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(lsm_hooks); i++)
-		if (!strcmp(lsm_hooks[i].call, call))
-			return lsm_hooks[i].hook;
+	for (i = 0; i < n; i++)
+		if (!strcmp(t[i].call, call))
+			return t[i].hook;
 	return NULL;
+}
+
+const char *sc_lsm_hook(const char *call)
+{
+	return hook_of(lsm_hooks, ARRAY_SIZE(lsm_hooks), call);
 }
 
 const char *sc_cgroup_hook(const char *call)
 {
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(cgroup_hooks); i++)
-		if (!strcmp(cgroup_hooks[i].call, call))
-			return cgroup_hooks[i].hooks;
-	return NULL;
+	return hook_of(cgroup_hooks, ARRAY_SIZE(cgroup_hooks), call);
 }
 
 bool sc_feat(const struct sc_plan *p, enum fl_bpf_feature f)

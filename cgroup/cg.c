@@ -321,33 +321,3 @@ int cg_move_procs(const char *dir, pid_t pid)
 	return file_write(dir, "cgroup.procs", buf);
 }
 
-int cg_procs(const char *dir, pid_t **out, size_t *n)
-{
-	char path[PATH_MAX], line[32];
-	pid_t *v = NULL, *nv;
-	size_t cap = 0;
-	FILE *fp;
-
-	*out = NULL;
-	*n = 0;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fp = fopen(path, "re");
-	if (!fp)
-		return -errno;
-	while (fgets(line, sizeof(line), fp)) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				fclose(fp);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[(*n)++] = (pid_t)strtol(line, NULL, 10);
-	}
-	fclose(fp);
-	*out = v;
-	return 0;
-}

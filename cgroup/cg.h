@@ -44,7 +44,5 @@ int cg_create(const char *dir);
 int cg_remove(const char *dir);
 /* Move a process with all its threads (cgroup.procs). */
 int cg_move_procs(const char *dir, pid_t pid);
-/* The PIDs in cgroup.procs; *out is malloc'ed. */
-int cg_procs(const char *dir, pid_t **out, size_t *n);
 
 #endif

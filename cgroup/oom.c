@@ -381,7 +381,7 @@ static int oom_watch_pids(struct oom_rt *rt, struct fl_undo *u)
 	size_t nprocs = 0, i;
 
 	if (t->kind == FL_TARGET_CGROUP) {
-		cg_procs(c->path, &procs, &nprocs);
+		fl_cgroup_procs(c->path, &procs, &nprocs);
 		for (i = 0; i < nprocs && c->npid < OOM_MAX_PIDS; i++)
 			c->pids[c->npid++] = procs[i];
 		free(procs);
@@ -593,6 +593,7 @@ const struct fl_engine oom_engine = {
 	.name = "oom",
 	.summary = "squeeze a target's memory cgroup until the kernel OOM-kills it",
 	.parse = oom_parse,
+	.keys = oom_keys,
 	.spec_free = oom_spec_free,
 	.check = oom_check,
 	.describe = oom_describe,

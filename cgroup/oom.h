@@ -105,6 +105,7 @@ struct oom_rt {
 };
 
 /* oom_parse.c */
+extern const char *const oom_keys[];
 extern const char *const oom_cgroup_names[];
 extern const char *const oom_expect_names[];
 int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,

@@ -11,7 +11,7 @@
 
 #include "cgroup/oom.h"
 
-static const char *const oom_keys[] = {
+const char *const oom_keys[] = {
 	"target", "cgroup", "squeeze", "swap", "expect", NULL,
 };
 static const char *const squeeze_keys[] = {
@@ -132,10 +132,6 @@ int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (!s)
 		return -ENOMEM;
 	*out = s;
-	if (fl_map_check(spec, oom_keys, "oom", d))
-		err = -EINVAL;
-	if (spec->type != FL_NODE_MAP)
-		return -EINVAL;
 
 	v = fl_map_need(spec, "target", "oom", d);
 	if (!v || fl_get_target(exp, v, "target", &s->target, d)) {

@@ -290,20 +290,6 @@ static char *fmt_limit(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-static void add_obj(json_object *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_obj(json_object *a, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	json_object_array_add(a, json_object_new_string(buf));
-}
-
 void oom_add_str(json_object *o, const char *key, const char *val)
 {
 	json_object_object_add(o, key, json_object_new_string(val));
@@ -440,25 +426,25 @@ static void describe_objects(const struct oom_spec *s,
 	char a[64], b[256];
 
 	if (s->cgroup == OOM_CG_SCRATCH) {
-		add_obj(objs, "cgroup %s (created, removed at revert)",
+		fl_json_addf(objs, "cgroup %s (created, removed at revert)",
 			pc->where);
 		if (s->target->kind == FL_TARGET_PID)
-			add_obj(objs, "PID %d with all its threads moved from %s to %s (moved back at revert)",
+			fl_json_addf(objs, "PID %d with all its threads moved from %s to %s (moved back at revert)",
 				(int)s->target->pid,
 				pc->cg[0] ? pc->cg : "its cgroup", pc->where);
 		else if (s->target->kind == FL_TARGET_COMMAND)
-			add_obj(objs, "command '%s' started inside %s",
+			fl_json_addf(objs, "command '%s' started inside %s",
 				s->target_name, pc->where);
 	}
 	if (s->expect == OOM_EXPECT_KILL && !s->swap)
-		add_obj(objs, "%s of %s: %s -> %s", pc->swap_file, pc->where,
+		fl_json_addf(objs, "%s of %s: %s -> %s", pc->swap_file, pc->where,
 			fmt_limit(pc->sw, a, sizeof(a)),
 			pc->v1 ? "the memory limit (no swap)" : "0");
 	squeeze_str(s, pc->usage, b, sizeof(b));
-	add_obj(objs, "%s of %s: %s -> %s", pc->limit_file, pc->where,
+	fl_json_addf(objs, "%s of %s: %s -> %s", pc->limit_file, pc->where,
 		fmt_limit(pc->cur, a, sizeof(a)), b);
 	if (s->expect == OOM_EXPECT_KILL && pc->v1)
-		add_obj(objs, "eventfd on %s/memory.oom_control through cgroup.event_control",
+		fl_json_addf(objs, "eventfd on %s/memory.oom_control through cgroup.event_control",
 			pc->where);
 	json_object_object_add(out, "objects", objs);
 }

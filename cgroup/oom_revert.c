@@ -37,7 +37,7 @@ static int oom_scratch_undo(json_object *sc)
 		return 0;
 	if (!from || access(from, F_OK))
 		from = root;
-	r = cg_procs(path, &procs, &n);
+	r = fl_cgroup_procs(path, &procs, &n);
 	if (r && r != -ENOENT)
 		return r;
 	for (i = 0; i < n; i++) {

@@ -396,21 +396,29 @@ static int load_targets(struct loader *l, const struct fl_node *v)
 }
 
 /*
- * The engine's map into its spec: the engine allocates it, the loader
- * keeps it as f->priv, or frees whatever parse filled in on an error.
+ * The engine's map into its spec: the loader checks it is a map of the
+ * engine's keys, the engine allocates the spec, the loader keeps it as
+ * f->priv, or frees whatever parse filled in on an error.  A bad key
+ * does not stop parse: the file's other problems are said too.
  */
 static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
 		     struct fl_diag *d)
 {
+	const struct fl_engine *e = f->engine;
+	const struct fl_node *spec = f->spec;
 	void *out = NULL;
-	int ret;
+	int bad = 0, ret;
 
-	if (!f->engine->parse)
+	if (!e->parse)
 		return 0;
-	ret = f->engine->parse(exp, f, f->spec, &out, d);
-	if (ret) {
-		spec_free(f->engine, out);
-		return ret;
+	if (e->keys || !spec || spec->type != FL_NODE_MAP)
+		bad = fl_map_check(spec, e->keys, e->name, d);
+	if (!spec || spec->type != FL_NODE_MAP)
+		return -EINVAL;
+	ret = e->parse(exp, f, spec, &out, d);
+	if (ret || bad) {
+		spec_free(e, out);
+		return ret ? ret : -EINVAL;
 	}
 	f->priv = out;
 	return 0;

@@ -190,6 +190,9 @@ int fl_get_cidr(const struct fl_node *v, const char *what,
 int fl_get_strv(const struct fl_node *v, const char *what, char ***out,
 		size_t *n, struct fl_diag *d);
 void fl_strv_free(char **v);
+/* A lone scalar or a sequence: how many items (1 for a scalar), the i-th. */
+size_t fl_node_count(const struct fl_node *v);
+const struct fl_node *fl_node_item(const struct fl_node *v, size_t i);
 
 /* ------------------------------------------------------------------ */
 /* The experiment model.                                               */
@@ -378,6 +381,13 @@ struct fl_engine {
 		     struct fl_diag *d);
 	void (*spec_free)(void *spec);
 	/*
+	 * The keys the engine's map may hold, NULL-terminated.  Before
+	 * parse the loader checks that the spec is a map of these keys
+	 * (fl_map_check, named by the engine's name); parse is not called
+	 * when it is not a map.  NULL: any keys (parse checks them).
+	 */
+	const char *const *keys;
+	/*
 	 * Can this machine do it?  0 yes; -EOPNOTSUPP (or another -errno)
 	 * no, with the reason in why.  Touches nothing.
 	 */
@@ -452,6 +462,9 @@ const struct fl_engine *fl_engine_find(const char *name);
 const char *const *fl_engine_names(void);
 /* Every engine, in list order (for scans); NULL past the last. */
 const struct fl_engine *fl_engine_at(size_t i);
+/* For describe: one formatted line appended to array ("objects"). */
+void fl_json_addf(json_object *array, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------------------ */
 /* Targets resolved: one service tells every engine where a target is. */
@@ -487,6 +500,8 @@ int fl_target_where(const struct fl_target *t, struct fl_where *w,
  * command's, or the cgroup's cgroup.procs.
  */
 int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n);
+/* The pids listed in folder/cgroup.procs (*out malloc'ed): 0 or -errno. */
+int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n);
 /*
  * The one reader of /proc/PID/cgroup: the folder (relative to the
  * hierarchy's root, starting with '/') of pid in the hierarchy that

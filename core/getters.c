@@ -311,3 +311,13 @@ int fl_get_strv(const struct fl_node *v, const char *what, char ***out,
 		*n = count;
 	return 0;
 }
+
+size_t fl_node_count(const struct fl_node *v)
+{
+	return v->type == FL_NODE_SEQ ? v->n : 1;
+}
+
+const struct fl_node *fl_node_item(const struct fl_node *v, size_t i)
+{
+	return v->type == FL_NODE_SEQ ? v->items[i] : v;
+}

@@ -91,10 +91,23 @@ static void netem_spec_free(void *spec)
 	free(s);
 }
 
-/* A lone scalar or a sequence: its nth item. */
-const struct fl_node *netem_item(const struct fl_node *v, size_t i)
+/*
+ * How many items a lone value or a list holds (*cnt); a map ("what:
+ * expected EXPECT, not a map") or an empty list is said, -EINVAL.
+ */
+static int list_len(const struct fl_node *v, const char *what,
+		    const char *expect, size_t *cnt, struct fl_diag *d)
 {
-	return v->type == FL_NODE_SEQ ? v->items[i] : v;
+	if (v->type == FL_NODE_MAP) {
+		fl_diag_err(d, v, "%s: expected %s, not a map", what, expect);
+		return -EINVAL;
+	}
+	*cnt = fl_node_count(v);
+	if (!*cnt) {
+		fl_diag_err(d, v, "%s: empty list", what);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int get_cidrs(const struct fl_node *v, const char *what,
@@ -104,21 +117,13 @@ static int get_cidrs(const struct fl_node *v, const char *what,
 	size_t cnt, i;
 	int err = 0;
 
-	if (v->type == FL_NODE_MAP) {
-		fl_diag_err(d, v, "%s: expected an address, a CIDR or a list of them, not a map",
-			    what);
+	if (list_len(v, what, "an address, a CIDR or a list of them", &cnt, d))
 		return -EINVAL;
-	}
-	cnt = v->type == FL_NODE_SEQ ? v->n : 1;
-	if (!cnt) {
-		fl_diag_err(d, v, "%s: empty list", what);
-		return -EINVAL;
-	}
 	c = calloc(cnt, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	for (i = 0; i < cnt; i++)
-		if (fl_get_cidr(netem_item(v, i), what, &c[i], d))
+		if (fl_get_cidr(fl_node_item(v, i), what, &c[i], d))
 			err = -EINVAL;
 	if (err) {
 		free(c);
@@ -137,21 +142,13 @@ static int get_ports(const struct fl_node *v, const char *what,
 	size_t cnt, i;
 	int err = 0;
 
-	if (v->type == FL_NODE_MAP) {
-		fl_diag_err(d, v, "%s: expected a port or a list of ports, not a map",
-			    what);
+	if (list_len(v, what, "a port or a list of ports", &cnt, d))
 		return -EINVAL;
-	}
-	cnt = v->type == FL_NODE_SEQ ? v->n : 1;
-	if (!cnt) {
-		fl_diag_err(d, v, "%s: empty list", what);
-		return -EINVAL;
-	}
 	p = calloc(cnt, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	for (i = 0; i < cnt; i++) {
-		if (fl_get_u64(netem_item(v, i), what, 1, 65535, &u, d))
+		if (fl_get_u64(fl_node_item(v, i), what, 1, 65535, &u, d))
 			err = -EINVAL;
 		else
 			p[i] = u;
@@ -550,10 +547,6 @@ static int netem_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	*out = s;
 	if (!s)
 		return -ENOMEM;
-	if (fl_map_check(spec, netem_keys, "netem", d))
-		err = -EINVAL;
-	if (spec->type != FL_NODE_MAP)
-		return -EINVAL;
 	s->limit_auto = true;
 	s->match.protocol = NETEM_PROTO_ANY;
 
@@ -592,6 +585,7 @@ const struct fl_engine netem_engine = {
 	.name = "netem",
 	.summary = "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)",
 	.parse = netem_parse,
+	.keys = netem_keys,
 	.spec_free = netem_spec_free,
 	.check = netem_check,
 	.describe = netem_describe,

@@ -103,11 +103,6 @@ extern const char *const netem_dist_names[];
 extern const char *const netem_gemodel_keys[];
 extern const char *const netem_state_keys[];
 const char *netem_proto_name(int proto);
-/* A lone scalar or a sequence: its nth item. */
-const struct fl_node *netem_item(const struct fl_node *v, size_t i);
-/* describe: one line, formatted, appended to the "objects" array a. */
-void netem_add_obj(json_object *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* The netem engine's ops (netem/netem.c has the table): netem/plan.c, */
 int netem_check(const struct fl_fault *f, char *why, size_t len);

@@ -42,11 +42,6 @@ static void partition_spec_free(void *spec)
 	free(s);
 }
 
-static const struct fl_node *item(const struct fl_node *v, size_t i)
-{
-	return v->type == FL_NODE_SEQ ? v->items[i] : v;
-}
-
 static int parse_group(const struct fl_node *v, size_t gi,
 		       struct partition_group *g, struct fl_diag *d)
 {
@@ -58,7 +53,7 @@ static int parse_group(const struct fl_node *v, size_t gi,
 			    gi + 1);
 		return -EINVAL;
 	}
-	n = v->type == FL_NODE_SEQ ? v->n : 1;
+	n = fl_node_count(v);
 	if (!n) {
 		fl_diag_err(d, v, "groups: group %zu is empty", gi + 1);
 		return -EINVAL;
@@ -68,7 +63,7 @@ static int parse_group(const struct fl_node *v, size_t gi,
 		return -ENOMEM;
 	g->n = n;
 	for (i = 0; i < n; i++)
-		if (fl_get_cidr(item(v, i), "groups", &g->hosts[i], d))
+		if (fl_get_cidr(fl_node_item(v, i), "groups", &g->hosts[i], d))
 			err = -EINVAL;
 	return err;
 }
@@ -118,7 +113,7 @@ static int parse_groups(const struct fl_node *v, struct partition_spec *s,
 						continue;
 					fl_cidr_str(&s->groups[k].hosts[l], a,
 						    sizeof(a));
-					fl_diag_err(d, item(v->items[k], l),
+					fl_diag_err(d, fl_node_item(v->items[k], l),
 						    "groups: %s is in group %zu and group %zu",
 						    a, i + 1, k + 1);
 					err = -EINVAL;
@@ -184,7 +179,7 @@ static int parse_keep(const struct fl_node *v, struct partition_spec *s,
 		fl_diag_err(d, v, "keep: expected a list like [tcp/22, udp/53], not a map");
 		return -EINVAL;
 	}
-	n = v->type == FL_NODE_SEQ ? v->n : 1;
+	n = fl_node_count(v);
 	s->nkeep = 0;
 	if (!n)
 		return 0;
@@ -192,7 +187,7 @@ static int parse_keep(const struct fl_node *v, struct partition_spec *s,
 	if (!s->keep)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		if (parse_keep_one(item(v, i), &s->keep[i], d))
+		if (parse_keep_one(fl_node_item(v, i), &s->keep[i], d))
 			err = -EINVAL;
 	s->nkeep = n;
 	return err;
@@ -211,10 +206,6 @@ static int partition_parse(struct fl_experiment *exp,
 	*out = s;
 	if (!s)
 		return -ENOMEM;
-	if (fl_map_check(spec, partition_keys, "partition", d))
-		err = -EINVAL;
-	if (spec->type != FL_NODE_MAP)
-		return -EINVAL;
 	v = fl_map_need(spec, "groups", "partition", d);
 	if (!v || parse_groups(v, s, d))
 		err = -EINVAL;
@@ -310,20 +301,6 @@ static int partition_check(const struct fl_fault *f, char *why, size_t len)
 	return 0;
 }
 
-static void add_obj(json_object *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_obj(json_object *a, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	json_object_array_add(a, json_object_new_string(buf));
-}
-
 static void keep_str(const struct partition_keep *k, char *buf, size_t len)
 {
 	const char *p = k->protocol == NETEM_PROTO_TCP ? "tcp" :
@@ -378,21 +355,21 @@ static void describe_bpf(const struct plan_view *v)
 {
 	size_t i;
 
-	add_obj(v->objs, "BPF map peers (LPM trie, IPv4 as ::ffff:0:0/96): %zu peer prefix%s of the other group%s",
+	fl_json_addf(v->objs, "BPF map peers (LPM trie, IPv4 as ::ffff:0:0/96): %zu peer prefix%s of the other group%s",
 		v->npeers, v->npeers == 1 ? "" : "es",
 		v->s->one_way && v->l->group ? "" : "s");
-	add_obj(v->objs, "BPF map counters (per-CPU array): packets dropped and kept per direction");
-	add_obj(v->objs, "BPF read-only data: keep %s (never cut)", v->keep);
+	fl_json_addf(v->objs, "BPF map counters (per-CPU array): packets dropped and kept per direction");
+	fl_json_addf(v->objs, "BPF read-only data: keep %s (never cut)", v->keep);
 	for (i = 0; i < v->l->ndevs; i++) {
 		const char *dev = v->l->devs[i];
 
-		add_obj(v->objs, "qdisc clsact on %s (added unless one exists; removed at revert if added)",
+		fl_json_addf(v->objs, "qdisc clsact on %s (added unless one exists; removed at revert if added)",
 			dev);
 		if (v->egress)
-			add_obj(v->objs, "filter bpf direct-action on %s egress, pref %u, first free handle: program part_egress drops packets to peers",
+			fl_json_addf(v->objs, "filter bpf direct-action on %s egress, pref %u, first free handle: program part_egress drops packets to peers",
 				dev, PART_PRIO);
 		if (v->ingress)
-			add_obj(v->objs, "filter bpf direct-action on %s ingress, pref %u, first free handle: program part_ingress drops packets from peers",
+			fl_json_addf(v->objs, "filter bpf direct-action on %s ingress, pref %u, first free handle: program part_ingress drops packets from peers",
 				dev, PART_PRIO);
 	}
 }
@@ -408,20 +385,20 @@ static void describe_netem(const struct plan_view *v)
 		const char *dev = v->l->devs[i];
 
 		if (v->egress) {
-			add_obj(v->objs, "qdisc %s fa17: on %s (root, replaces the current root qdisc, which the journal saves and revert puts back)",
+			fl_json_addf(v->objs, "qdisc %s fa17: on %s (root, replaces the current root qdisc, which the journal saves and revert puts back)",
 				parent, dev);
 			if (strcmp(parent, "prio"))
-				add_obj(v->objs, "class htb fa17:2 on %s", dev);
-			add_obj(v->objs, "qdisc netem fa18: parent fa17:2 loss 100%% on %s",
+				fl_json_addf(v->objs, "class htb fa17:2 on %s", dev);
+			fl_json_addf(v->objs, "qdisc netem fa18: parent fa17:2 loss 100%% on %s",
 				dev);
-			add_obj(v->objs, "filters u32 on %s: keep %s first (untouched), then dst in %zu peer prefix%s -> fa17:2",
+			fl_json_addf(v->objs, "filters u32 on %s: keep %s first (untouched), then dst in %zu peer prefix%s -> fa17:2",
 				dev, v->keep, v->npeers, es);
 		}
 		if (v->ingress) {
 			netem_ifb_name(v->f, dev, ifb, sizeof(ifb));
-			add_obj(v->objs, "ifb device %s; on %s's ingress (clsact unless one exists) a u32 filter with mirred redirect -> %s",
+			fl_json_addf(v->objs, "ifb device %s; on %s's ingress (clsact unless one exists) a u32 filter with mirred redirect -> %s",
 				ifb, dev, ifb);
-			add_obj(v->objs, "on %s: qdisc %s fa17:, netem fa18: loss 100%%, filters u32 keep %s first, then src in %zu peer prefix%s -> fa17:2",
+			fl_json_addf(v->objs, "on %s: qdisc %s fa17:, netem fa18: loss 100%%, filters u32 keep %s first, then src in %zu peer prefix%s -> fa17:2",
 				ifb, parent, v->keep, v->npeers, es);
 		}
 	}
@@ -643,6 +620,7 @@ const struct fl_engine partition_engine = {
 	.name = "partition",
 	.summary = "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)",
 	.parse = partition_parse,
+	.keys = partition_keys,
 	.spec_free = partition_spec_free,
 	.check = partition_check,
 	.describe = partition_describe,

@@ -193,17 +193,6 @@ static void current_qdisc(int ifindex, uint32_t parent, char *buf,
 		snprintf(buf, len, "%s", kind);
 }
 
-void netem_add_obj(json_object *a, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	json_object_array_add(a, json_object_new_string(buf));
-}
-
 /* The filters steering the matched subset to class fa17:2. */
 static void add_filters(json_object *objs, const struct netem_spec *s,
 			const char *dev, const char *parent)
@@ -243,7 +232,7 @@ static void add_filters(json_object *objs, const struct netem_spec *s,
 				if (m->nports && off < sizeof(sel))
 					off += snprintf(sel + off, sizeof(sel) - off,
 							" port %u", m->ports[k]);
-				netem_add_obj(objs, "filter u32 on %s parent %s: %s%s%s -> %x:%x",
+				fl_json_addf(objs, "filter u32 on %s parent %s: %s%s%s -> %x:%x",
 					dev, parent,
 					fam == 10 ? "ipv6" : fam == 2 ? "ip" : "ip+ipv6",
 					proto, sel, NETEM_CLASS_MATCHED >> 16,
@@ -270,24 +259,24 @@ static void add_tree(json_object *objs, const struct fl_fault *f,
 				 "root; the current root qdisc is saved in the journal first");
 	}
 	if (!s->has_match) {
-		netem_add_obj(objs, "qdisc netem %x: on %s (%s)%s",
+		fl_json_addf(objs, "qdisc netem %x: on %s (%s)%s",
 			NETEM_HANDLE_ROOT >> 16, dev, replaces, opts);
 		return;
 	}
 	snprintf(parent, sizeof(parent), "%x", NETEM_HANDLE_ROOT >> 16);
 	if (!strcmp(netem_parent_kind(), "prio")) {
-		netem_add_obj(objs, "qdisc prio %x: on %s (%s), bands 3, every priority to band 1",
+		fl_json_addf(objs, "qdisc prio %x: on %s (%s), bands 3, every priority to band 1",
 			NETEM_HANDLE_ROOT >> 16, dev, replaces);
-		netem_add_obj(objs, "class %x:%x (prio band 2, the matched subset)",
+		fl_json_addf(objs, "class %x:%x (prio band 2, the matched subset)",
 			NETEM_CLASS_MATCHED >> 16, NETEM_CLASS_MATCHED & 0xffff);
 	} else {
-		netem_add_obj(objs, "qdisc htb %x: on %s (%s), default 0: unmatched traffic takes the direct path",
+		fl_json_addf(objs, "qdisc htb %x: on %s (%s), default 0: unmatched traffic takes the direct path",
 			NETEM_HANDLE_ROOT >> 16, dev, replaces);
-		netem_add_obj(objs, "class htb %x:%x rate 100gbit (the matched subset)",
+		fl_json_addf(objs, "class htb %x:%x rate 100gbit (the matched subset)",
 			NETEM_CLASS_MATCHED >> 16, NETEM_CLASS_MATCHED & 0xffff);
 	}
 	add_filters(objs, s, dev, parent);
-	netem_add_obj(objs, "qdisc netem %x: parent %x:%x%s", NETEM_HANDLE_NETEM >> 16,
+	fl_json_addf(objs, "qdisc netem %x: parent %x:%x%s", NETEM_HANDLE_NETEM >> 16,
 		NETEM_CLASS_MATCHED >> 16, NETEM_CLASS_MATCHED & 0xffff, opts);
 }
 
@@ -430,14 +419,14 @@ int netem_describe(const struct fl_fault *f, json_object *out)
 	if (s->direction != NETEM_EGRESS) {
 		current_qdisc(if_nametoindex(s->device), TC_H_INGRESS, cur,
 			      sizeof(cur));
-		netem_add_obj(objs, "ifb device %s (created, removed at revert)", ifb);
+		fl_json_addf(objs, "ifb device %s (created, removed at revert)", ifb);
 		if (cur[0])
-			netem_add_obj(objs, "existing %s on %s: faultline adds its filter to it",
+			fl_json_addf(objs, "existing %s on %s: faultline adds its filter to it",
 				cur, s->device);
 		else
-			netem_add_obj(objs, "qdisc clsact on %s (added, removed at revert)",
+			fl_json_addf(objs, "qdisc clsact on %s (added, removed at revert)",
 				s->device);
-		netem_add_obj(objs, "filter u32 on %s ingress: all traffic -> action mirred egress redirect dev %s",
+		fl_json_addf(objs, "filter u32 on %s ingress: all traffic -> action mirred egress redirect dev %s",
 			s->device, ifb);
 		add_tree(objs, f, ifb, true, opts);
 	}

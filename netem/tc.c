@@ -413,27 +413,30 @@ struct find_q {
 	int err;
 };
 
+/* The attribute's payload into dst, when it holds at least len bytes. */
+static bool attr_copy(const struct nlattr *a, void *dst, size_t len)
+{
+	if (mnl_attr_get_payload_len(a) < len)
+		return false;
+	memcpy(dst, mnl_attr_get_payload(a), len);
+	return true;
+}
+
 static int stats_cb(const struct nlattr *a, void *data)
 {
 	struct tc_counters *c = data;
+	struct gnet_stats_basic b;
+	struct gnet_stats_queue q;
 
 	switch (mnl_attr_get_type(a)) {
 	case TCA_STATS_BASIC:
-		if (mnl_attr_get_payload_len(a) >=
-		    sizeof(struct gnet_stats_basic)) {
-			struct gnet_stats_basic b;
-
-			memcpy(&b, mnl_attr_get_payload(a), sizeof(b));
+		if (attr_copy(a, &b, sizeof(b))) {
 			c->bytes = b.bytes;
 			c->packets = b.packets;
 		}
 		break;
 	case TCA_STATS_QUEUE:
-		if (mnl_attr_get_payload_len(a) >=
-		    sizeof(struct gnet_stats_queue)) {
-			struct gnet_stats_queue q;
-
-			memcpy(&q, mnl_attr_get_payload(a), sizeof(q));
+		if (attr_copy(a, &q, sizeof(q))) {
 			c->drops = q.drops;
 			c->overlimits = q.overlimits;
 			c->requeues = q.requeues;
@@ -556,20 +559,32 @@ static int nl_errno(int err)
 	}
 }
 
+/* A libnl rtnetlink socket, connected: 0 or -errno. */
+static int route_open(struct nl_sock **out)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int ret;
+
+	if (!sk)
+		return -ENOMEM;
+	ret = nl_connect(sk, NETLINK_ROUTE);
+	if (ret < 0) {
+		nl_socket_free(sk);
+		return nl_errno(ret);
+	}
+	*out = sk;
+	return 0;
+}
+
 int tc_ifb_add(const char *name, int *ifindex)
 {
 	struct rtnl_link *link = NULL, *chg = NULL, *got = NULL;
 	struct nl_sock *sk;
 	int ret;
 
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	ret = nl_connect(sk, NETLINK_ROUTE);
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	ret = route_open(&sk);
+	if (ret)
+		return ret;
 	link = rtnl_link_alloc();
 	chg = rtnl_link_alloc();
 	if (!link || !chg) {
@@ -617,14 +632,9 @@ int tc_link_del(const char *name)
 	struct nl_sock *sk;
 	int ret;
 
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	ret = nl_connect(sk, NETLINK_ROUTE);
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	ret = route_open(&sk);
+	if (ret)
+		return ret;
 	link = rtnl_link_alloc();
 	if (!link) {
 		ret = -ENOMEM;

@@ -224,23 +224,38 @@ static void fix_opts(const char *kind, void *b, size_t n)
 	}
 }
 
+/*
+ * An object's saved options ("opts", hex) into *b (malloc'ed), *n bytes:
+ * -ENOENT when it has none, -E2BIG over max bytes.
+ */
+static int saved_opts(json_object *o, size_t max, void **b, size_t *n)
+{
+	const char *hex = jstr(o, "opts");
+	int ret;
+
+	if (!hex)
+		return -ENOENT;
+	ret = tc_unhex(hex, b, n);
+	if (ret)
+		return ret;
+	if (*n > max) {
+		free(*b);
+		return -E2BIG;
+	}
+	return 0;
+}
+
 static int put_opts(struct nlmsghdr *nlh, json_object *o)
 {
-	const char *hex = jstr(o, "opts"), *kind = jstr(o, "kind");
+	const char *kind = jstr(o, "kind");
 	void *b;
 	size_t n;
 	int ret;
 
-	if (!hex)
-		return 0;
-	ret = tc_unhex(hex, &b, &n);
+	ret = saved_opts(o, TC_BUFSZ - 512, &b, &n);
 	if (ret)
-		return ret;
+		return ret == -ENOENT ? 0 : ret;
 	fix_opts(kind ? kind : "", b, n);
-	if (n + 512 > TC_BUFSZ) {
-		free(b);
-		return -E2BIG;
-	}
 	mnl_attr_put(nlh, TCA_OPTIONS, n, b);
 	free(b);
 	return 0;
@@ -300,7 +315,6 @@ static int replay_class(int ifindex, json_object *c)
 static int u32_rewrite(json_object *f, uint32_t root, uint32_t *handle,
 		       char *buf, size_t *len, bool *skip)
 {
-	const char *hex = jstr(f, "opts");
 	struct nlattr *attr;
 	void *b;
 	size_t n, off = 0;
@@ -308,15 +322,9 @@ static int u32_rewrite(json_object *f, uint32_t root, uint32_t *handle,
 
 	*skip = false;
 	*len = 0;
-	if (!hex)
-		return 0;
-	ret = tc_unhex(hex, &b, &n);
+	ret = saved_opts(f, TC_BUFSZ / 2, &b, &n);
 	if (ret)
-		return ret;
-	if (n > TC_BUFSZ / 2) {
-		free(b);
-		return -E2BIG;
-	}
+		return ret == -ENOENT ? 0 : ret;
 	mnl_attr_for_each_payload(b, n) {
 		size_t alen = MNL_ALIGN(attr->nla_len);
 		struct nlattr *c = (struct nlattr *)(buf + off);

@@ -64,8 +64,6 @@ static int test_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (!s)
 		return -ENOMEM;
 	*out = s;
-	if (fl_map_check(spec, test_keys, "test", d))
-		return -EINVAL;
 	n = fl_map_need(spec, "file", "test", d);
 	if (!n || fl_get_string(n, "file", &s->file, d))
 		ret = -EINVAL;
@@ -288,6 +286,7 @@ static const struct fl_engine test_engine = {
 	.name = "test",
 	.summary = "write a file (runner tests only)",
 	.parse = test_parse,
+	.keys = test_keys,
 	.spec_free = test_spec_free,
 	.check = test_check,
 	.apply = test_apply,

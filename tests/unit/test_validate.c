@@ -32,11 +32,6 @@ static int fake_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	const struct fl_node *t;
 	struct fl_target *tg;
 
-	if (!spec || spec->type != FL_NODE_MAP) {
-		fl_diag_err(d, spec, "%s: expected a map, got %s",
-			    f->engine->name, fl_node_desc(spec));
-		return -EINVAL;
-	}
 	t = fl_map_get(spec, "target");
 	if (t && fl_get_target(exp, t, "target", &tg, d))
 		return -EINVAL;
