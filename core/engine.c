@@ -105,36 +105,3 @@ void fl_json_addf(json_object *array, const char *fmt, ...)
 	va_end(ap);
 	json_object_array_add(array, json_object_new_string(buf));
 }
-
-int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n)
-{
-	char path[PATH_MAX];
-	pid_t *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-	long pid;
-	FILE *fp;
-
-	*out = NULL;
-	*n = 0;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", folder);
-	fp = fopen(path, "re");
-	if (!fp)
-		return -errno;
-	while (fscanf(fp, "%ld", &pid) == 1) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				fclose(fp);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[cnt++] = (pid_t)pid;
-	}
-	fclose(fp);
-	*out = v;
-	*n = cnt;
-	return 0;
-}

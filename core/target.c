@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,15 +309,17 @@ int fl_target_where(const struct fl_target *t, struct fl_where *w,
 	return -EINVAL;
 }
 
-/* The pids listed in folder/cgroup.procs. */
-static int read_procs(const char *folder, pid_t **out, size_t *n)
+/* The pids listed in folder/cgroup.procs: the one reader of it. */
+int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n)
 {
-	char path[600];
+	char path[PATH_MAX];
 	pid_t *v = NULL, *nv;
 	size_t cnt = 0, cap = 0;
 	long pid;
 	FILE *fp;
 
+	*out = NULL;
+	*n = 0;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", folder);
 	fp = fopen(path, "re");
 	if (!fp)
@@ -353,9 +356,9 @@ int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n)
 		return ret;
 	if (t->kind == FL_TARGET_CGROUP) {
 		/* A relative cgroup may be in one hierarchy only. */
-		ret = w.unified[0] ? read_procs(w.unified, out, n) : -ENOENT;
+		ret = w.unified[0] ? fl_cgroup_procs(w.unified, out, n) : -ENOENT;
 		if (ret == -ENOENT && w.memory[0])
-			ret = read_procs(w.memory, out, n);
+			ret = fl_cgroup_procs(w.memory, out, n);
 		return ret;
 	}
 	if (w.pid <= 0)
