@@ -217,6 +217,7 @@ static int syscall_revert(json_object *state)
 const struct fl_engine syscall_engine = {
 	.name = "syscall",
 	.summary = "fail chosen syscalls of a target with an errno (eBPF)",
+	.color = "#16a085",
 	.parse = syscall_parse,
 	.keys = syscall_keys,
 	.spec_free = syscall_spec_free,

@@ -592,6 +592,8 @@ static void oom_release(void *handle)
 const struct fl_engine oom_engine = {
 	.name = "oom",
 	.summary = "squeeze a target's memory cgroup until the kernel OOM-kills it",
+	.color = "#e67e22",
+	.outlives_pid = true,
 	.parse = oom_parse,
 	.keys = oom_keys,
 	.spec_free = oom_spec_free,

@@ -369,6 +369,14 @@ struct fl_found;
 struct fl_engine {
 	const char *name;		/* the key under a fault: netem, oom */
 	const char *summary;
+	/* The report's SVG timeline draws its bars in this colour; NULL: grey. */
+	const char *color;
+	/*
+	 * The fault acts on its target's cgroup, which outlives the process:
+	 * when a pid target exits, it goes on (the oom squeeze proves the
+	 * death by itself) instead of ending with it.
+	 */
+	bool outlives_pid;
 	/*
 	 * Parse and validate the engine's map into a spec of the engine's
 	 * own, *out, allocated first thing.  Problems go to d.  On an

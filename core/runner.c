@@ -476,17 +476,15 @@ static int watch_targets(struct runner *r)
 
 /*
  * A pid target exited: the faults on it end now (their revert finds
- * nothing of it left), those not begun are skipped.  An oom fault goes
- * on: it squeezes the cgroup, which outlives the process, and its
- * watcher proves the death by itself.  The exit status does not change.
+ * nothing of it left), those not begun are skipped.  A fault whose engine
+ * outlives_pid (oom's squeeze, on the cgroup) goes on and proves the death
+ * by itself.  The exit status does not change.
  */
-/* Fault i ends with its pid target t: all but oom's, whose squeeze is on
- * the cgroup. */
 static bool ends_with(const struct runner *r, size_t i,
 		      const struct fl_target *t)
 {
 	return run_fault_target(r, i) == t &&
-	       strcmp(r->fr[i].f->engine->name, "oom");
+	       !r->fr[i].f->engine->outlives_pid;
 }
 
 static void target_gone(struct runner *r, size_t ti)

@@ -76,17 +76,9 @@ static double parse_time(const char *s)
 
 static const char *engine_color(const char *engine)
 {
-	if (!engine)
-		return "#7f8c8d";
-	if (!strcmp(engine, "netem"))
-		return "#2e86de";
-	if (!strcmp(engine, "partition"))
-		return "#8e44ad";
-	if (!strcmp(engine, "oom"))
-		return "#e67e22";
-	if (!strcmp(engine, "syscall"))
-		return "#16a085";
-	return "#7f8c8d";
+	const struct fl_engine *e = fl_engine_find(engine);
+
+	return e && e->color ? e->color : "#7f8c8d";
 }
 
 struct scale {

@@ -584,6 +584,7 @@ uint32_t netem_auto_limit(const struct netem_spec *s, uint64_t link_bps)
 const struct fl_engine netem_engine = {
 	.name = "netem",
 	.summary = "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)",
+	.color = "#2e86de",
 	.parse = netem_parse,
 	.keys = netem_keys,
 	.spec_free = netem_spec_free,

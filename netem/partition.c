@@ -619,6 +619,7 @@ static void partition_release(void *handle)
 const struct fl_engine partition_engine = {
 	.name = "partition",
 	.summary = "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)",
+	.color = "#8e44ad",
 	.parse = partition_parse,
 	.keys = partition_keys,
 	.spec_free = partition_spec_free,
