@@ -106,50 +106,37 @@ static size_t print_scan(json_object *found_arr, const char *why)
 
 static void print_result(json_object *res)
 {
-	json_object *id, *rev, *gone = NULL, *fail;
+	const char *id = fl_json_str(res, "run", "?");
+	const char *dir = fl_json_str(res, "dir", "?");
+	json_object *rev, *gone, *fail, *o, *st;
 	size_t i;
 
-	json_object_object_get_ex(res, "run", &id);
-	json_object_object_get_ex(res, "reverted", &rev);
-	json_object_object_get_ex(res, "gone", &gone);
-	json_object_object_get_ex(res, "failed", &fail);
+	rev = fl_json_get(res, "reverted");
+	gone = fl_json_get(res, "gone");
+	fail = fl_json_get(res, "failed");
 	for (i = 0; rev && i < json_object_array_length(rev); i++) {
-		json_object *o = json_object_array_get_idx(rev, i), *f, *e;
-
-		json_object_object_get_ex(o, "fault", &f);
-		json_object_object_get_ex(o, "engine", &e);
-		printf("run %s: fault %s (%s) reverted\n",
-		       json_object_get_string(id), json_object_get_string(f),
-		       json_object_get_string(e));
+		o = json_object_array_get_idx(rev, i);
+		printf("run %s: fault %s (%s) reverted\n", id,
+		       fl_json_str(o, "fault", "?"),
+		       fl_json_str(o, "engine", "?"));
 	}
 	for (i = 0; gone && i < json_object_array_length(gone); i++) {
-		json_object *o = json_object_array_get_idx(gone, i);
-		json_object *f = NULL, *e = NULL, *w = NULL;
-
-		json_object_object_get_ex(o, "fault", &f);
-		json_object_object_get_ex(o, "engine", &e);
-		json_object_object_get_ex(o, "why", &w);
-		printf("run %s: fault %s (%s): nothing to revert: %s\n",
-		       json_object_get_string(id), json_object_get_string(f),
-		       json_object_get_string(e), json_object_get_string(w));
+		o = json_object_array_get_idx(gone, i);
+		printf("run %s: fault %s (%s): nothing to revert: %s\n", id,
+		       fl_json_str(o, "fault", "?"),
+		       fl_json_str(o, "engine", "?"),
+		       fl_json_str(o, "why", "?"));
 	}
 	for (i = 0; fail && i < json_object_array_length(fail); i++) {
-		json_object *o = json_object_array_get_idx(fail, i);
-		json_object *f = NULL, *e = NULL, *r = NULL, *w = NULL;
-		json_object *st = NULL, *dir = NULL;
-
-		json_object_object_get_ex(o, "fault", &f);
-		json_object_object_get_ex(o, "engine", &e);
-		json_object_object_get_ex(o, "record", &r);
-		json_object_object_get_ex(o, "error", &w);
-		json_object_object_get_ex(o, "state", &st);
-		json_object_object_get_ex(res, "dir", &dir);
-		fl_err("run %s: fault %s (%s) was NOT reverted: %s",
-		       json_object_get_string(id), json_object_get_string(f),
-		       json_object_get_string(e), json_object_get_string(w));
+		o = json_object_array_get_idx(fail, i);
+		st = fl_json_get(o, "state");
+		fl_err("run %s: fault %s (%s) was NOT reverted: %s", id,
+		       fl_json_str(o, "fault", "?"),
+		       fl_json_str(o, "engine", "?"),
+		       fl_json_str(o, "error", "?"));
 		fprintf(stderr, "  the record stays in %s/%s; what may be "
-			"left on this machine: %s\n",
-			json_object_get_string(dir), json_object_get_string(r),
+			"left on this machine: %s\n", dir,
+			fl_json_str(o, "record", "?"),
 			st ? json_object_to_json_string_ext(st,
 				JSON_C_TO_STRING_PLAIN |
 				JSON_C_TO_STRING_NOSLASHESCAPE) :
