@@ -20,6 +20,13 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* names[v], or dflt when v is out of the table or has no name there. */
+static inline const char *fl_enum_name(const char *const *names, size_t n,
+				       int v, const char *dflt)
+{
+	return v >= 0 && (size_t)v < n && names[v] ? names[v] : dflt;
+}
+
 /* Exit statuses, documented in faultline(8). */
 enum fl_exit {
 	FL_EXIT_OK = 0,		/* ran, every expectation held */
@@ -169,6 +176,13 @@ int fl_get_duration(const struct fl_node *v, const char *what, uint64_t *ns,
 		    struct fl_diag *d);
 int fl_get_size(const struct fl_node *v, const char *what, uint64_t *bytes,
 		struct fl_diag *d);
+/* The same, and above 0 ("what: must be above 0"). */
+int fl_get_duration_pos(const struct fl_node *v, const char *what,
+			uint64_t *ns, struct fl_diag *d);
+int fl_get_size_pos(const struct fl_node *v, const char *what,
+		    uint64_t *bytes, struct fl_diag *d);
+int fl_get_rate_pos(const struct fl_node *v, const char *what, uint64_t *bps,
+		    struct fl_diag *d);
 int fl_get_percent(const struct fl_node *v, const char *what, double *pct,
 		   struct fl_diag *d);
 int fl_get_rate(const struct fl_node *v, const char *what, uint64_t *bps,

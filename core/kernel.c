@@ -27,28 +27,21 @@ static struct fl_kernel_more more;
 
 const char *fl_cg_mode_name(enum fl_cg_mode m)
 {
-	switch (m) {
-	case FL_CG_V1:
-		return "v1";
-	case FL_CG_V2:
-		return "v2";
-	default:
-		return "none";
-	}
+	static const char *const names[] = {
+		[FL_CG_V1] = "v1", [FL_CG_V2] = "v2",
+	};
+
+	return fl_enum_name(names, ARRAY_SIZE(names), m, "none");
 }
 
 const char *fl_cg_layout_name(enum fl_cg_layout l)
 {
-	switch (l) {
-	case FL_CG_LAYOUT_V1:
-		return "v1";
-	case FL_CG_LAYOUT_V2:
-		return "v2";
-	case FL_CG_LAYOUT_HYBRID:
-		return "hybrid";
-	default:
-		return "none";
-	}
+	static const char *const names[] = {
+		[FL_CG_LAYOUT_V1] = "v1", [FL_CG_LAYOUT_V2] = "v2",
+		[FL_CG_LAYOUT_HYBRID] = "hybrid",
+	};
+
+	return fl_enum_name(names, ARRAY_SIZE(names), l, "none");
 }
 
 /* Copy a string, truncating. */
