@@ -474,12 +474,8 @@ static int parse_pacing(const struct fl_node *spec, struct netem_spec *s,
 	v = fl_map_get(spec, "rate");
 	if (v) {
 		s->has_rate = true;
-		if (fl_get_rate(v, "rate", &s->rate_bps, d)) {
+		if (fl_get_rate_pos(v, "rate", &s->rate_bps, d))
 			err = -EINVAL;
-		} else if (!s->rate_bps) {
-			fl_diag_err(d, v, "rate: must be above 0");
-			err = -EINVAL;
-		}
 	}
 	v = fl_map_get(spec, "slot");
 	if (v && parse_slot(v, s, d))
