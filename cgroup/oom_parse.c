@@ -126,25 +126,20 @@ int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
 			err = -ENOMEM;
 	}
 	cg = fl_map_get(spec, "cgroup");
-	if (cg) {
-		if (fl_get_enum(cg, "cgroup", oom_cgroup_names, &idx, d))
-			err = -EINVAL;
-		else
-			s->cgroup = idx;
-	}
+	idx = s->cgroup;
+	if (fl_opt_enum(spec, "cgroup", oom_cgroup_names, &idx, d))
+		err = -EINVAL;
+	s->cgroup = idx;
 	v = fl_map_need(spec, "squeeze", "oom", d);
 	if (!v || parse_squeeze(v, s, d))
 		err = -EINVAL;
 	v = fl_map_get(spec, "swap");
 	if (v && fl_get_bool(v, "swap", &s->swap, d))
 		err = -EINVAL;
-	v = fl_map_get(spec, "expect");
-	if (v) {
-		if (fl_get_enum(v, "expect", oom_expect_names, &idx, d))
-			err = -EINVAL;
-		else
-			s->expect = idx;
-	}
+	idx = s->expect;
+	if (fl_opt_enum(spec, "expect", oom_expect_names, &idx, d))
+		err = -EINVAL;
+	s->expect = idx;
 
 	if (cg && s->cgroup == OOM_CG_SCRATCH && s->target &&
 	    s->target->kind == FL_TARGET_CGROUP) {

@@ -20,6 +20,24 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Room for element n of the array *v (*cap elements of size bytes): the
+ * array doubles when full, from first elements.  0, or -ENOMEM with *v
+ * unchanged.  FL_GROW(v, cap, n, first) for a typed pointer v.
+ */
+int fl_grow(void **v, size_t *cap, size_t n, size_t size, size_t first);
+#define FL_GROW(v, cap, n, first) \
+	fl_grow((void **)&(v), &(cap), (n), sizeof(*(v)), (first))
+
+/*
+ * Run fn(out, arg) in a forked child and copy the len bytes it leaves in
+ * out back into the caller's out (the child's other changes are lost
+ * with it).  0, -ETIMEDOUT after timeout_ms (the child is killed), or
+ * -errno.  core/inchild.c.
+ */
+int fl_in_child(void (*fn)(void *out, void *arg), void *arg, void *out,
+		size_t len, int timeout_ms);
+
 /* names[v], or dflt when v is out of the table or has no name there. */
 static inline const char *fl_enum_name(const char *const *names, size_t n,
 				       int v, const char *dflt)
@@ -193,6 +211,9 @@ int fl_get_bool(const struct fl_node *v, const char *what, bool *out,
 		struct fl_diag *d);
 /* names[] is NULL terminated; *out is the index. */
 int fl_get_enum(const struct fl_node *v, const char *what,
+		const char *const *names, int *out, struct fl_diag *d);
+/* Map m's optional key: *out untouched when it is absent. */
+int fl_opt_enum(const struct fl_node *m, const char *key,
 		const char *const *names, int *out, struct fl_diag *d);
 int fl_get_errno(const struct fl_node *v, const char *what, int *err,
 		 struct fl_diag *d);

@@ -127,6 +127,14 @@ static size_t list_names(char *buf, size_t len, const char *const *names)
 	return o;
 }
 
+int fl_opt_enum(const struct fl_node *m, const char *key,
+		const char *const *names, int *out, struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_get(m, key);
+
+	return v ? fl_get_enum(v, key, names, out, d) : 0;
+}
+
 int fl_get_enum(const struct fl_node *v, const char *what,
 		const char *const *names, int *out, struct fl_diag *d)
 {
