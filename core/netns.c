@@ -138,15 +138,8 @@ static int walk_one(struct ns_walk *w, const char *path, const char *label)
 	for (i = 0; i < w->nseen; i++)
 		if (w->seen[i].dev == id.dev && w->seen[i].ino == id.ino)
 			return 0;
-	if (w->nseen == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct fl_netns_id *v = realloc(w->seen, cap * sizeof(*v));
-
-		if (!v)
-			return 0;
-		w->seen = v;
-		w->cap = cap;
-	}
+	if (FL_GROW(w->seen, w->cap, w->nseen, 64))
+		return 0;
 	w->seen[w->nseen++] = id;
 	if (label)
 		snprintf(where, sizeof(where), "network namespace %llu (%s)",

@@ -313,7 +313,7 @@ int fl_target_where(const struct fl_target *t, struct fl_where *w,
 int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n)
 {
 	char path[PATH_MAX];
-	pid_t *v = NULL, *nv;
+	pid_t *v = NULL;
 	size_t cnt = 0, cap = 0;
 	long pid;
 	FILE *fp;
@@ -325,15 +325,10 @@ int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n)
 	if (!fp)
 		return -errno;
 	while (fscanf(fp, "%ld", &pid) == 1) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				fclose(fp);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (FL_GROW(v, cap, cnt, 16)) {
+			free(v);
+			fclose(fp);
+			return -ENOMEM;
 		}
 		v[cnt++] = (pid_t)pid;
 	}
