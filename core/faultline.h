@@ -598,11 +598,12 @@ int fl_netns_open(const struct fl_netns_id *id);
 int fl_netns_enter(const struct fl_netns_id *id, int *oldfd);
 void fl_netns_leave(int oldfd);
 /*
- * Name this thread's namespace in an undo record ("netns": "dev:ino"),
- * so that revert runs there; an engine whose objects live in a network
- * namespace calls it before fl_undo_save().
+ * fl_undo_save() for an engine whose objects live in a network
+ * namespace: the record names this thread's namespace ("netns":
+ * "dev:ino"), so that revert runs there.
  */
-int fl_netns_record(json_object *state);
+struct fl_undo;
+int fl_undo_save_netns(struct fl_undo *u, json_object *state);
 
 /* ------------------------------------------------------------------ */
 /* Journal: undo records under /run/faultline/<run>/ (mode 0700).      */
@@ -846,6 +847,8 @@ char *fl_fmt_time(int64_t wall_ns, char *buf, size_t len);
  * missing or null; a string member, or def; a number member into *d. */
 json_object *fl_json_get(json_object *o, const char *key);
 const char *fl_json_str(json_object *o, const char *key, const char *def);
+/* The value at key of any type, as text (numbers too); NULL: absent. */
+const char *fl_json_text(json_object *o, const char *key);
 bool fl_json_num(json_object *o, const char *key, double *d);
 /* Append the string s to the array arr unless it holds it already. */
 void fl_json_add_uniq(json_object *arr, const char *s);
