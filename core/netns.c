@@ -89,7 +89,7 @@ int fl_netns_parse(const char *s, struct fl_netns_id *id)
 	return 0;
 }
 
-int fl_netns_record(json_object *state)
+static int netns_record(json_object *state)
 {
 	struct fl_netns_id id = { 0 };
 	char buf[48];
@@ -101,6 +101,13 @@ int fl_netns_record(json_object *state)
 	fl_netns_str(&id, buf, sizeof(buf));
 	json_object_object_add(state, "netns", json_object_new_string(buf));
 	return 0;
+}
+
+int fl_undo_save_netns(struct fl_undo *u, json_object *state)
+{
+	int ret = netns_record(state);
+
+	return ret ? ret : fl_undo_save(u, state);
 }
 
 /* ------------------------------------------------------------------ */
