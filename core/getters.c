@@ -243,26 +243,24 @@ static int get_named(const struct fl_node *v, const char *what,
 	return unknown(v, what, k->kind, s, k->names(), k->numbers, why, d);
 }
 
+static const struct named_kind errno_kind = {
+	"errno", "an errno name like EIO", fl_parse_errno, errno_names, true,
+};
+static const struct named_kind syscall_kind = {
+	"syscall", "a syscall name like openat", fl_parse_syscall,
+	syscall_names, false,
+};
+
 int fl_get_errno(const struct fl_node *v, const char *what, int *err,
 		 struct fl_diag *d)
 {
-	static const struct named_kind k = {
-		"errno", "an errno name like EIO", fl_parse_errno,
-		errno_names, true,
-	};
-
-	return get_named(v, what, &k, err, d);
+	return get_named(v, what, &errno_kind, err, d);
 }
 
 int fl_get_syscall(const struct fl_node *v, const char *what, int *nr,
 		   struct fl_diag *d)
 {
-	static const struct named_kind k = {
-		"syscall", "a syscall name like openat", fl_parse_syscall,
-		syscall_names, false,
-	};
-
-	return get_named(v, what, &k, nr, d);
+	return get_named(v, what, &syscall_kind, nr, d);
 }
 
 int fl_get_cidr(const struct fl_node *v, const char *what,
