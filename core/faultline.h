@@ -496,7 +496,8 @@ void fl_expectation(json_object *observed, bool met, const char *detail);
 /*
  * The engine list is the binary's, not core's: tools/ passes the list
  * generated from the Build files' engine-y lines (tools/engines.c), the
- * test binary adds its own.  Call before loading any file.
+ * test binary passes that list and its test engine.  Call before loading
+ * any file.  fl_engine_register() adds one more (unit tests' fakes).
  */
 void fl_engines_set(const struct fl_engine *const *list, size_t n);
 void fl_engine_register(const struct fl_engine *e);

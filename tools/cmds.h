@@ -19,6 +19,12 @@ struct fl_cmd {
 extern const struct fl_engine *const fl_builtin_engines[];
 extern const size_t fl_builtin_nengines;
 
+/*
+ * The command line, once the binary has composed itself: its engines
+ * (fl_engines_set) and how run places the commands it starts
+ * (fl_placer_set).  tools/main.c does that for faultline.
+ */
+int cmd_main(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup/memcg.h"
 #include "netem/netem.h"
 #include "tools/cmds.h"
 
@@ -258,15 +257,11 @@ int cmd_need_root(const char *name)
 	return FL_EXIT_UNSUPPORTED;
 }
 
-int main(int argc, char **argv)
+int cmd_main(int argc, char **argv)
 {
 	size_t i;
 	int argi;
 
-	/* The binary composes itself: its engines, and how run places the
-	 * commands it starts. */
-	fl_engines_set(fl_builtin_engines, fl_builtin_nengines);
-	fl_placer_set(&fl_scratch_placer);
 	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
 		const char *a = argv[argi];
 
