@@ -380,6 +380,11 @@ const struct fl_kernel_more *fl_kernel_more(void);
 /* A controller by name ("memory", "io"), or NULL when the kernel lacks it. */
 const struct fl_cg_controller *fl_kernel_cg(const char *name);
 /* "none", "v1", "v2"; and "none", "v1", "v2", "hybrid". */
+/*
+ * This process's effective capabilities (CapEff in /proc/self/status)
+ * into *eff, left alone when the line is missing; or -errno.
+ */
+int fl_cap_eff(unsigned long long *eff);
 const char *fl_cg_mode_name(enum fl_cg_mode m);
 const char *fl_cg_layout_name(enum fl_cg_layout l);
 

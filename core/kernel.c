@@ -43,6 +43,21 @@ const char *fl_cg_layout_name(enum fl_cg_layout l)
 	return fl_enum_name(names, ARRAY_SIZE(names), l, "none");
 }
 
+int fl_cap_eff(unsigned long long *eff)
+{
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", eff) == 1)
+			break;
+	fclose(f);
+	return 0;
+}
+
 /* Copy a string, truncating. */
 static void copy(char *dst, size_t len, const char *src)
 {
