@@ -5,11 +5,8 @@
  * chose and why, and whether this machine can do it at all.  Nothing here
  * changes the machine (capability probes run in throwaway namespaces).
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/faultline.h"
 
