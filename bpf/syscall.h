@@ -149,8 +149,6 @@ int syscall_observe(void *handle, json_object *out);
 
 /* syscall_seccomp.c */
 struct sc_notify;
-/* 1 when the route works here (cached), else 0 with why. */
-int sc_seccomp_probe(char *why, size_t len);
 /* With a path filter, the route takes calls on a descriptor only. */
 bool sc_seccomp_path_ok(const char *call);
 int syscall_child_setup(const struct fl_fault *f);

@@ -162,6 +162,11 @@ static json_object *describe_objects(const struct syscall_spec *s,
 		add_uniq(objs, buf);
 	}
 	seccomp_object(s, p, objs);
+	for (i = 0; i < s->ncalls; i++)
+		if (p->route[i] != SC_NONE && p->route[i] != SC_SECCOMP)
+			break;
+	if (i == s->ncalls)
+		return objs;	/* route 4 alone: no BPF */
 	if (s->follow_forks && !sc_cgroup_scoped(s) && p->forks_ok)
 		add_uniq(objs, p->fork_prog == FL_BPF_TP_BTF ?
 			 "BPF program tp_btf/sched_process_fork (children join the target)" :
@@ -208,7 +213,7 @@ static void describe_why(const struct syscall_spec *s,
 			 const struct sc_plan *p, json_object *out)
 {
 	char why[4096];
-	size_t i, j, off;
+	size_t i, j, k, off;
 
 	off = snprintf(why, sizeof(why), "routes tried per call in order: syscall entry (fmod_ret: %s; kprobe override: %s), LSM hook (bpf LSM: %s; fmod_ret on security_*: %s), cgroup sock_addr hooks (%s)",
 		       sc_feat(p, FL_BPF_FMOD_RET_SYSCALL) ? "yes" :
@@ -240,7 +245,17 @@ static void describe_why(const struct syscall_spec *s,
 			APPEND(why, sizeof(why), off, "%s%s", j++ ?
 			       ", " : "; left out of the groups (no route): ",
 			       s->calls[i].name);
-	if (off < sizeof(why) && sc_cgroup_scoped(s))
+	for (i = 0, j = 0, k = 0; i < s->ncalls; i++) {
+		j += p->route[i] == SC_SECCOMP;
+		k += p->route[i] != SC_SECCOMP && p->route[i] != SC_NONE;
+	}
+	if (j)
+		APPEND(why, sizeof(why), off, "; the seccomp filter is inherited across fork: %s",
+		       s->follow_forks ? "the command's descendants are matched too" :
+		       "follow-forks: false fails only the command's own process, and its children's calls continue");
+	if (off < sizeof(why) && !k)
+		;	/* route 4 alone */
+	else if (off < sizeof(why) && sc_cgroup_scoped(s))
 		off += snprintf(why + off, sizeof(why) - off,
 				"; the target is matched by cgroup ancestry, so descendants are included%s",
 				s->follow_forks ? "" :

@@ -355,6 +355,17 @@ static bool uses_seccomp(const struct syscall_spec *s, const struct sc_plan *p)
 	return false;
 }
 
+/* A call named outright has no route: the fault cannot apply. */
+static bool refused(const struct syscall_spec *s, const struct sc_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncalls; i++)
+		if (p->route[i] == SC_NONE && !s->calls[i].from_group)
+			return true;
+	return false;
+}
+
 /*
  * The kernel gives a process one seccomp listener: one fault per command
  * target may take route 4; a later one is refused.
@@ -373,7 +384,7 @@ static int seccomp_taken(const struct fl_fault *f, char *why, size_t len)
 			continue;
 		if (sc_make_plan(gs, &q))
 			return -ENOMEM;
-		taken = uses_seccomp(gs, &q);
+		taken = uses_seccomp(gs, &q) && !refused(gs, &q);
 		sc_free_plan(&q);
 		if (taken) {
 			snprintf(why, len, "target %s: fault %s takes the seccomp route for it already, and the kernel gives a process one seccomp listener; put the calls of both in one fault",

@@ -84,10 +84,11 @@ struct child_note {
  * may be held by what child_setup installed, goes on to exec.
  */
 static void child_ops(const struct runner *r, const struct fl_target *t,
-		      const size_t *idx, size_t n, int note)
+		      const size_t *idx, size_t n, int note, int ack)
 {
 	struct child_note cn;
 	size_t k;
+	char c;
 	int fd;
 
 	for (k = 0; k < n; k++) {
@@ -99,21 +100,42 @@ static void child_ops(const struct runner *r, const struct fl_target *t,
 		    write(note, &cn, sizeof(cn)) != sizeof(cn))
 			_exit(126);
 		fd = f->engine->child_setup(f);
+		if (fd == -ENOENT) {
+			/* Nothing to take: say so (nothing new holds us). */
+			cn.fd = -1;
+			if (write(note, &cn, sizeof(cn)) != sizeof(cn))
+				_exit(126);
+			continue;
+		}
 		if (fd < 0 || fd != cn.fd) {
 			fprintf(stderr, "faultline: target %s: fault %s: %s\n",
 				t->name, f->name, fd < 0 ? strerror(-fd) :
 				"its descriptor has an unexpected number");
 			_exit(126);
 		}
+		/*
+		 * Exec would close it (close-on-exec): wait until the runner
+		 * holds it.  It answers whatever the new filter holds meanwhile.
+		 */
+		if (read(ack, &c, 1) != 1)
+			_exit(126);
 	}
 	close(note);
+	close(ack);
 }
 
-/* The child's descriptor number fd, once it exists (or the child died). */
-static int take_fd(int pidfd, int fd)
+/*
+ * The child's descriptor number fd, once it exists; -ENOENT when the
+ * child says child_setup had nothing to make; -ECHILD when it died.
+ */
+static int take_fd(int pidfd, int note, int fd)
 {
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = pidfd, .events = POLLIN },
+		{ .fd = note, .events = POLLIN },
+	};
 	uint64_t until = fl_now_ns() + 5 * NSEC_PER_SEC;
+	struct child_note cn;
 	int got;
 
 	for (;;) {
@@ -122,8 +144,16 @@ static int take_fd(int pidfd, int fd)
 			return got;
 		if (errno != EBADF)
 			return -errno;
-		if (poll(&p, 1, 1) > 0 || fl_now_ns() > until)
+		/* Not there: the child's note says why, or it died. */
+		if (poll(p, 2, 1) > 0) {
+			if (p[1].revents &&
+			    read(note, &cn, sizeof(cn)) == sizeof(cn) &&
+			    cn.fd == -1)
+				return -ENOENT;
 			return -ECHILD;
+		}
+		if (fl_now_ns() > until)
+			return -ETIMEDOUT;
 	}
 }
 
@@ -132,7 +162,7 @@ static int take_fd(int pidfd, int fd)
  * to the guardian, give it to the engine's child_adopt.
  */
 static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
-		     size_t n, int note)
+		     size_t n, int note, int ack)
 {
 	struct child_note cn;
 	int pidfd, fd, ret = 0;
@@ -150,7 +180,9 @@ static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 			break;
 		}
 		fr = &r->fr[cn.fault];
-		fd = take_fd(pidfd, cn.fd);
+		fd = take_fd(pidfd, note, cn.fd);
+		if (fd == -ENOENT)
+			continue;
 		if (fd < 0) {
 			ret = fd;
 			break;
@@ -163,6 +195,8 @@ static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 		if (ret)
 			fl_err("target %s: fault %s: %s", t->name,
 			       fr->f->name, strerror(-ret));
+		else if (write(ack, "", 1) != 1)
+			ret = -errno;
 	}
 	close(pidfd);
 	return ret;
@@ -172,11 +206,13 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 		   const struct fl_target *t)
 {
 	size_t idx[16], n = child_faults(r, t, idx, ARRAY_SIZE(idx));
-	int note[2] = { -1, -1 }, ret;
+	int note[2] = { -1, -1 }, ack[2] = { -1, -1 }, ret;
 	pid_t pid;
 
-	if (n && pipe2(note, O_CLOEXEC))
-		return -errno;
+	if (n && (pipe2(note, O_CLOEXEC) || pipe2(ack, O_CLOEXEC))) {
+		ret = -errno;
+		goto out;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -195,7 +231,7 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 			}
 		}
 		if (n)
-			child_ops(r, t, idx, n, note[1]);
+			child_ops(r, t, idx, n, note[1], ack[0]);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -205,7 +241,7 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 		close(note[1]);
 		note[1] = -1;
 		/* A command whose calls nobody would answer must not run. */
-		ret = adopt_all(r, t, pid, n, note[0]);
+		ret = adopt_all(r, t, pid, n, note[0], ack[1]);
 		if (ret) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -219,6 +255,10 @@ out:
 		close(note[0]);
 	if (note[1] >= 0)
 		close(note[1]);
+	if (ack[0] >= 0)
+		close(ack[0]);
+	if (ack[1] >= 0)
+		close(ack[1]);
 	return ret;
 }
 

@@ -451,8 +451,9 @@ struct fl_engine {
 	 *  child_setup: in the forked child, after it joined its cgroups,
 	 *    before exec.  It makes one descriptor, as the lowest free
 	 *    number and before any other (core has told the runner that
-	 *    number, and takes it with pidfd_getfd()), and returns it, or
-	 *    -errno (the command does not start).
+	 *    number, and takes it with pidfd_getfd()), and returns it;
+	 *    -ENOENT when this fault needs none; another -errno: the
+	 *    command does not start.
 	 *  child_adopt: in the runner, with that descriptor (its own now):
 	 *    *child becomes the engine's child handle, which apply then
 	 *    finds in *rt, and which lives until the command's processes
