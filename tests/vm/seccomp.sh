@@ -60,11 +60,11 @@ name: vm-seccomp-sqlite
 duration: 60s
 targets:
   db:
-    command: [sh, -c, 'while [ ! -e "\$0/go1" ]; do sleep 0.05; done
-      sqlite3 "\$0/db" "pragma synchronous=full; insert into t values (1);" > "\$0/sq1.out" 2>&1; echo "exit \$?" >> "\$0/sq1.out"
-      "\$1" -n 3 fdatasync "\$0/f" > "\$0/child.out"
-      while [ ! -e "\$0/go2" ]; do sleep 0.05; done
-      sqlite3 "\$0/db" "pragma synchronous=full; insert into t values (2);" > "\$0/sq2.out" 2>&1; echo "exit \$?" >> "\$0/sq2.out"
+    command: [sh, -c, 'while [ ! -e "\$0/go1" ]; do sleep 0.05; done;
+      sqlite3 "\$0/db" "pragma synchronous=full; insert into t values (1);" > "\$0/sq1.out" 2>&1; echo "exit \$?" >> "\$0/sq1.out";
+      "\$1" -n 3 fdatasync "\$0/f" > "\$0/child.out";
+      while [ ! -e "\$0/go2" ]; do sleep 0.05; done;
+      sqlite3 "\$0/db" "pragma synchronous=full; insert into t values (2);" > "\$0/sq2.out" 2>&1; echo "exit \$?" >> "\$0/sq2.out";
       exec sleep 60', "$T", "$SYSFAIL"]
 faults:
   - name: f
