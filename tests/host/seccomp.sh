@@ -129,6 +129,26 @@ print(p[-1]["fault"], p[-1]["injections"]) if p else print("none")' "$T/win.out"
 	check_eq "nothing is left in the journal" "" "$(ls -A "$FAULTLINE_RUNDIR")"
 fi
 
+# --- path: the descriptor's path (/proc/PID/fd), for calls on one -------
+mkdir -p "$T/m"
+cat > "$T/path2.yaml" <<YAML
+name: seccomp-path
+duration: 30s
+targets:
+  job: { command: [sh, -c, '"\$0" -o -w "\$1/gop" -n 2 fsync "\$1/m/f" > "\$1/pa.out"; "\$0" -n 2 fdatasync "\$1/mm" > "\$1/pb.out"; exec sleep 60', "$SYSFAIL", "$T"] }
+faults:
+  - name: f
+    syscall: { target: job, calls: [fsync, fdatasync], errno: EIO, path: "$T/m" }
+YAML
+if start path2 "$T/path2.yaml"; then
+	touch "$T/gop"
+	until_in "$T/pb.out" '^[A-Z]'
+	check_match "path: fsync on a file under it fails" '^EIO 2$' "$(content "$T/pa.out")"
+	check_match "path: fdatasync on $T/mm (a sibling, not under it) works" '^OK 2$' "$(content "$T/pb.out")"
+	stop
+	check_match "the events name the path" "'path': '$T/m/f'" "$(observed "$T/path2.report" first_events)"
+fi
+
 # --- when, probability, errno weights: one command target each ----------
 cat > "$T/dist.yaml" <<YAML
 name: seccomp-dist

@@ -93,24 +93,29 @@ if start sq "$T/sq.yaml"; then
 fi
 
 # --- one fault, two routes: openat through the LSM, fsync through seccomp --
+# Both under a path: the LSM program reads the opened file's path, the
+# seccomp route the descriptor's (/proc/PID/fd); the file fsync'd is
+# opened before the window (-o), the shell's own files are elsewhere.
 if have_bpf lsm; then
+	mkdir -p "$T/m"; : > "$T/m/g"
 	cat > "$T/mix.yaml" <<YAML
 name: vm-seccomp-mixed
 duration: 60s
 targets:
-  job: { command: [sh, -c, '"\$0" -w "\$1/go" -n 2 openat /etc/hostname > "\$1/o.out"; "\$0" -n 2 fsync "\$1/f" > "\$1/s.out"; exec sleep 60', "$SYSFAIL", "$T"] }
+  job: { command: [sh, -c, '"\$0" -o -w "\$1/go" -n 2 fsync "\$1/m/f" > "\$1/s.out"; "\$0" -n 2 fsync "\$1/f" > "\$1/s2.out"; "\$0" -n 2 openat "\$1/m/g" > "\$1/o.out"; exec sleep 60', "$SYSFAIL", "$T"] }
 faults:
   - name: f
-    syscall: { target: job, calls: [openat, fsync], errno: EIO }
+    syscall: { target: job, calls: [openat, fsync], errno: EIO, path: "$T/m" }
 YAML
 	out=$("$FAULTLINE" plan "$T/mix.yaml" 2>&1)
 	check_match "plan: openat through the BPF LSM, fsync through seccomp" \
 		'BPF LSM \(openat\); seccomp user notification \(fsync\)' "$out"
 	if start mix "$T/mix.yaml"; then
 		touch "$T/go"
-		until_in "$T/s.out" '^[A-Z]'
-		check_match "openat fails through the LSM route" '^EIO 2$' "$(content "$T/o.out")"
-		check_match "fsync fails through the seccomp route" '^EIO 2$' "$(content "$T/s.out")"
+		until_in "$T/o.out" '^[A-Z]'
+		check_match "fsync under the path fails through the seccomp route" '^EIO 2$' "$(content "$T/s.out")"
+		check_match "fsync elsewhere works" '^OK 2$' "$(content "$T/s2.out")"
+		check_match "openat under the path fails through the LSM route" '^EIO 2$' "$(content "$T/o.out")"
 		stop
 		check_eq "the report counts both routes' injections" '{"fsync": 2, "openat": 2}' "$(observed "$T/mix.report" calls)"
 	fi
