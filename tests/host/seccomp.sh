@@ -196,9 +196,9 @@ name: seccomp-sqlite
 duration: 30s
 targets:
   db:
-    command: [sh, -c, 'while [ ! -e "\$0/go1" ]; do sleep 0.05; done;
+    command: [sh, -c, 'while [ ! -e "\$0/sqgo1" ]; do sleep 0.05; done;
       sqlite3 "\$0/db" "pragma synchronous=full; insert into t values (1);" > "\$0/sq1.out" 2>&1; echo "exit \$?" >> "\$0/sq1.out";
-      while [ ! -e "\$0/go2" ]; do sleep 0.05; done;
+      while [ ! -e "\$0/sqgo2" ]; do sleep 0.05; done;
       sqlite3 "\$0/db" "pragma synchronous=full; insert into t values (2);" > "\$0/sq2.out" 2>&1; echo "exit \$?" >> "\$0/sq2.out";
       exec sleep 60', "$T"]
 faults:
@@ -207,12 +207,12 @@ faults:
     syscall: { target: db, calls: [fsync, fdatasync], errno: EIO }
 YAML
 	if start sq "$T/sq.yaml"; then
-		touch "$T/go1"
+		touch "$T/sqgo1"
 		until_in "$T/sq1.out" '^exit'
 		check_match "in the window sqlite3 reports a disk I/O error" 'disk I/O error' "$(content "$T/sq1.out")"
 		check_match "and fails" '^exit [1-9]' "$(content "$T/sq1.out")"
 		until_in "$T/sq.out" '"event":"reverted"'
-		touch "$T/go2"
+		touch "$T/sqgo2"
 		until_in "$T/sq2.out" '^exit'
 		check_eq "after the window sqlite3 commits" "exit 0" "$(content "$T/sq2.out")"
 		stop
