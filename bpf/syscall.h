@@ -152,9 +152,10 @@ struct sc_notify;
 /* With a path filter, the route takes calls on a descriptor only. */
 bool sc_seccomp_path_ok(const char *call);
 int syscall_child_setup(const struct fl_fault *f);
-int syscall_child_adopt(const struct fl_fault *f, int fd, void **child);
+int syscall_child_adopt(const struct fl_fault *f, int fd, void **child,
+			int *aux);
 void syscall_child_release(void *child);
-int syscall_guard(int fd);
+int syscall_guard(int fd, int aux);
 void sc_seccomp_switch_path(const struct fl_fault *f, struct fl_undo *u,
 			    char *buf, size_t len);
 void sc_seccomp_record(const struct sf_rt *rt, json_object *o);

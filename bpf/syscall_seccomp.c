@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -57,6 +58,16 @@ struct sn_count {
 	uint64_t n;
 };
 
+/*
+ * The call the thread has taken from the listener (RECV) and not yet
+ * answered (SEND), in a page of a memfd the guardian holds too: if the
+ * runner dies in between, the guardian answers it by its id.
+ */
+struct sn_taken {
+	_Atomic uint64_t id;
+	atomic_int taken;
+};
+
 /* The child handle: the listener, its thread, what it counted. */
 struct sc_notify {
 	const struct syscall_spec *s;
@@ -66,6 +77,8 @@ struct sc_notify {
 	bool running;
 	atomic_int swfd;		/* the window's switch, -1 before apply */
 	struct seccomp_notif_sizes sz;
+	int memfd;			/* the page below, for the guardian */
+	struct sn_taken *taken;		/* the call taken, not yet answered */
 	uint64_t rnd;			/* xorshift64*, the thread's */
 	struct sn_count *counts;	/* the thread's */
 	size_t ncounts;
@@ -146,7 +159,7 @@ static int notif_sizes(struct seccomp_notif_sizes *sz)
 /* Receive one call and answer it: err 0 continues it, else fails it. */
 static int answer(int fd, const struct seccomp_notif_sizes *sz,
 		  int (*decide)(void *ctx, struct seccomp_notif *req),
-		  void *ctx)
+		  void *ctx, struct sn_taken *taken)
 {
 	struct seccomp_notif *req = calloc(1, sz->seccomp_notif);
 	struct seccomp_notif_resp *resp = calloc(1, sz->seccomp_notif_resp);
@@ -161,6 +174,10 @@ static int answer(int fd, const struct seccomp_notif_sizes *sz,
 		ret = -errno;
 		goto out;
 	}
+	if (taken) {
+		atomic_store(&taken->id, req->id);
+		atomic_store(&taken->taken, 1);
+	}
 	if (decide)
 		err = decide(ctx, req);
 	resp->id = req->id;
@@ -172,6 +189,8 @@ static int answer(int fd, const struct seccomp_notif_sizes *sz,
 		ret = -errno;
 	else
 		ret = err;
+	if (taken)
+		atomic_store(&taken->taken, 0);
 out:
 	free(req);
 	free(resp);
@@ -227,7 +246,7 @@ int sc_seccomp_probe(char *why, size_t len)
 			 strerror(errno));
 		goto reap;
 	}
-	ret = answer(lfd, &sz, NULL, NULL);
+	ret = answer(lfd, &sz, NULL, NULL, NULL);
 	if (ret)
 		snprintf(reason, sizeof(reason), "cannot answer with SECCOMP_USER_NOTIF_FLAG_CONTINUE (Linux 5.5): %s",
 			 strerror(-ret));
@@ -485,7 +504,7 @@ static void *notify_main(void *arg)
 		if (p[1].revents)
 			break;
 		if (p[0].revents & POLLIN)
-			answer(sn->fd, &sn->sz, decide, sn);
+			answer(sn->fd, &sn->sz, decide, sn, sn->taken);
 		else if (p[0].revents)
 			break;	/* hung up: the command's processes are gone */
 	}
@@ -510,6 +529,10 @@ void syscall_child_release(void *child)
 		close(sw);
 	if (sn->stopfd >= 0)
 		close(sn->stopfd);
+	if (sn->taken)
+		munmap(sn->taken, sizeof(*sn->taken));
+	if (sn->memfd >= 0)
+		close(sn->memfd);
 	close(sn->fd);
 	json_object_put(sn->first);
 	pthread_mutex_destroy(&sn->lock);
@@ -517,17 +540,36 @@ void syscall_child_release(void *child)
 	free(sn);
 }
 
-int syscall_child_adopt(const struct fl_fault *f, int fd, void **child)
+/* The page of the call taken, shared with the guardian. */
+static int taken_page(struct sc_notify *sn)
+{
+	void *p;
+
+	sn->memfd = memfd_create("faultline-seccomp", MFD_CLOEXEC);
+	if (sn->memfd < 0 || ftruncate(sn->memfd, sizeof(*sn->taken)))
+		return -errno;
+	p = mmap(NULL, sizeof(*sn->taken), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 sn->memfd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	sn->taken = p;
+	return 0;
+}
+
+int syscall_child_adopt(const struct fl_fault *f, int fd, void **child,
+			int *aux)
 {
 	struct sc_notify *sn = calloc(1, sizeof(*sn));
 	int ret;
 
+	*aux = -1;
 	if (!sn) {
 		close(fd);
 		return -ENOMEM;
 	}
 	sn->s = f->priv;
 	sn->fd = fd;
+	sn->memfd = -1;
 	sn->stopfd = eventfd(0, EFD_CLOEXEC);
 	atomic_init(&sn->swfd, -1);
 	sn->first = json_object_new_array();
@@ -539,6 +581,8 @@ int syscall_child_adopt(const struct fl_fault *f, int fd, void **child)
 	ret = notif_sizes(&sn->sz);
 	if (!ret && (sn->stopfd < 0 || !sn->counts))
 		ret = -ENOMEM;
+	if (!ret)
+		ret = taken_page(sn);
 	if (!ret) {
 		ret = -pthread_create(&sn->th, NULL, notify_main, sn);
 		sn->running = !ret;
@@ -548,16 +592,45 @@ int syscall_child_adopt(const struct fl_fault *f, int fd, void **child)
 		return ret;
 	}
 	*child = sn;
+	*aux = sn->memfd;
 	return 0;
 }
 
-/* The guardian's part: every call continues, the fault is over. */
-int syscall_guard(int fd)
+/*
+ * The guardian's part: every call continues, the fault is over.  First
+ * the call the runner took and had not answered when it died (its id in
+ * aux's page; -ENOENT when it had after all), then one that waits.
+ * 0 when it answered one, -EAGAIN when none waited.
+ */
+int syscall_guard(int fd, int aux)
 {
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct seccomp_notif_sizes sz;
-	int ret = notif_sizes(&sz);
+	struct seccomp_notif_resp *resp;
+	struct sn_taken t;
+	int ret = -EAGAIN;
 
-	return ret ? ret : answer(fd, &sz, NULL, NULL);
+	if (aux >= 0 && pread(aux, &t, sizeof(t), 0) == sizeof(t) &&
+	    atomic_load(&t.taken)) {
+		ret = notif_sizes(&sz);
+		resp = ret ? NULL : calloc(1, sz.seccomp_notif_resp);
+		if (resp) {
+			resp->id = atomic_load(&t.id);
+			resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			ret = ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp) ?
+			      -errno : 0;
+			free(resp);
+		}
+		t.taken = 0;
+		if (pwrite(aux, &t, sizeof(t), 0) != sizeof(t))
+			ret = ret ? ret : -EIO;
+		if (!ret)
+			return 0;
+	}
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+		return -EAGAIN;
+	ret = notif_sizes(&sz);
+	return ret ? ret : answer(fd, &sz, NULL, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------ */

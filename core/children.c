@@ -165,14 +165,14 @@ static int take_fd(int pidfd, int note, int fd)
 }
 
 /*
- * In the runner: take each descriptor the child announced, hand a dup
- * to the guardian, give it to the engine's child_adopt.
+ * In the runner: take each descriptor the child announced, give it to
+ * the engine's child_adopt, hand copies to the guardian.
  */
 static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 		     size_t n, int note, int ack)
 {
 	struct child_note cn;
-	int pidfd, fd, ret = 0;
+	int pidfd, fd, aux, ret = 0;
 	size_t k;
 
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
@@ -194,15 +194,19 @@ static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 			ret = fd;
 			break;
 		}
-		if (fr->f->engine->guard &&
-		    fl_guardian_guard(r->gfd, fr->f->engine->name, fd))
-			fl_warn("target %s: cannot hand the guardian fault "
-				"%s's descriptor", t->name, fr->f->name);
-		ret = fr->f->engine->child_adopt(fr->f, fd, &fr->child);
-		if (ret)
+		ret = fr->f->engine->child_adopt(fr->f, fd, &fr->child,
+						 &aux);
+		if (ret) {
 			fl_err("target %s: fault %s: %s", t->name,
 			       fr->f->name, strerror(-ret));
-		else if (write(ack, "", 1) != 1)
+			break;
+		}
+		/* The handle holds fd (and aux): the guardian gets copies. */
+		if (fr->f->engine->guard &&
+		    fl_guardian_guard(r->gfd, fr->f->engine->name, fd, aux))
+			fl_warn("target %s: cannot hand the guardian fault "
+				"%s's descriptor", t->name, fr->f->name);
+		if (write(ack, "", 1) != 1)
 			ret = -errno;
 	}
 	close(pidfd);

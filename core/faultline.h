@@ -497,18 +497,22 @@ struct fl_engine {
 	 *  child_adopt: in the runner, with that descriptor (its own now):
 	 *    *child becomes the engine's child handle, which apply then
 	 *    finds in *rt, and which lives until the command's processes
-	 *    are gone, past revert.
+	 *    are gone, past revert.  *aux may name a descriptor of the
+	 *    handle's for the guardian too (-1: none), which it then gets
+	 *    with a dup of fd.
 	 *  child_release: frees it, once the command targets are stopped.
-	 *  guard: in the guardian, which holds a dup of the descriptor:
-	 *    after the runner died, each time fd is readable, answer what
-	 *    waits as though no fault were active.  The guardian polls it
-	 *    until it hangs up, through its replay of the journal (which
-	 *    stops the command targets).
+	 *  guard: in the guardian, which holds dups of fd and aux (or -1):
+	 *    after the runner died, once, then each time fd is readable,
+	 *    answer what waits as though no fault were active, without
+	 *    blocking when nothing does.  The guardian polls fd until it
+	 *    hangs up, through its replay of the journal (which stops the
+	 *    command targets).
 	 */
 	int (*child_setup)(const struct fl_fault *f);
-	int (*child_adopt)(const struct fl_fault *f, int fd, void **child);
+	int (*child_adopt)(const struct fl_fault *f, int fd, void **child,
+			   int *aux);
 	void (*child_release)(void *child);
-	int (*guard)(int fd);
+	int (*guard)(int fd, int aux);
 	/*
 	 * Optional: recover without a journal (or --scan): report every
 	 * object of this engine's found by name, through found->fn, in
@@ -857,10 +861,11 @@ int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
 /* Tell the guardian the run is over, and reap it. */
 void fl_guardian_done(pid_t pid, int done_fd);
 /*
- * Hand the guardian a dup of fd, the descriptor an engine's child_adopt
- * took over: if the runner dies it calls the engine's guard op on it.
+ * Hand the guardian dups of fd, the descriptor an engine's child_adopt
+ * took over, and of aux (-1: none): if the runner dies it calls the
+ * engine's guard op on them.
  */
-int fl_guardian_guard(int done_fd, const char *engine, int fd);
+int fl_guardian_guard(int done_fd, const char *engine, int fd, int aux);
 
 /* ------------------------------------------------------------------ */
 /* The one reporting layer.                                            */

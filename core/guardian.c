@@ -45,7 +45,7 @@
 
 struct guarded {
 	const struct fl_engine *e;
-	int fd;
+	int fd, aux;
 };
 
 struct guard_set {
@@ -131,7 +131,10 @@ static void *guard_main(void *arg)
 	struct pollfd pfd[GUARD_MAX];
 	size_t i, left = gs->n;
 
+	/* Once each first: what the runner took and had not answered. */
 	for (i = 0; i < gs->n; i++) {
+		if (!gs->g[i].e->guard(gs->g[i].fd, gs->g[i].aux))
+			atomic_fetch_add(&gs->answered, 1);
 		pfd[i].fd = gs->g[i].fd;
 		pfd[i].events = POLLIN;
 	}
@@ -146,10 +149,13 @@ static void *guard_main(void *arg)
 			if (pfd[i].fd < 0 || !pfd[i].revents)
 				continue;
 			if (pfd[i].revents & POLLIN) {
-				if (!gs->g[i].e->guard(pfd[i].fd))
+				if (!gs->g[i].e->guard(pfd[i].fd,
+						       gs->g[i].aux))
 					atomic_fetch_add(&gs->answered, 1);
 			} else {
 				close(pfd[i].fd);
+				if (gs->g[i].aux >= 0)
+					close(gs->g[i].aux);
 				pfd[i].fd = -1;
 				left--;
 				atomic_store(&gs->open, left);
@@ -163,7 +169,7 @@ static void *guard_main(void *arg)
 /* A message from the runner: "done" (1), "guard ENGINE" with a fd (0). */
 static int read_msg(struct guard_set *gs)
 {
-	char buf[128], cbuf[CMSG_SPACE(sizeof(int))];
+	char buf[128], cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { buf, sizeof(buf) - 1 };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -171,8 +177,8 @@ static int read_msg(struct guard_set *gs)
 	};
 	const struct fl_engine *e;
 	struct cmsghdr *c;
+	int fd[2] = { -1, -1 };
 	ssize_t r;
-	int fd = -1;
 
 	r = recvmsg(GUARDIAN_PIPE, &mh, MSG_CMSG_CLOEXEC);
 	if (r < 0)
@@ -181,17 +187,22 @@ static int read_msg(struct guard_set *gs)
 		return -EPIPE;
 	buf[r] = 0;
 	c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(c), c->cmsg_len >= CMSG_LEN(sizeof(fd)) ?
+		       sizeof(fd) : sizeof(int));
 	if (!strcmp(buf, "done"))
 		return 1;
 	e = !strncmp(buf, "guard ", 6) ? fl_engine_find(buf + 6) : NULL;
-	if (fd >= 0 && e && e->guard && gs->n < GUARD_MAX) {
+	if (fd[0] >= 0 && e && e->guard && gs->n < GUARD_MAX) {
 		gs->g[gs->n].e = e;
-		gs->g[gs->n++].fd = fd;
-	} else if (fd >= 0) {
+		gs->g[gs->n].fd = fd[0];
+		gs->g[gs->n++].aux = fd[1];
+	} else if (fd[0] >= 0) {
 		glog("cannot keep a descriptor for '%s'", buf);
-		close(fd);
+		close(fd[0]);
+		if (fd[1] >= 0)
+			close(fd[1]);
 	}
 	return 0;
 }
@@ -355,9 +366,10 @@ int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
 	return 0;
 }
 
-int fl_guardian_guard(int done_fd, const char *engine, int fd)
+int fl_guardian_guard(int done_fd, const char *engine, int fd, int aux)
 {
-	char buf[64], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char buf[64], cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	int fds[2] = { fd, aux }, n = aux >= 0 ? 2 : 1;
 	struct iovec iov = { buf, 0 };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -370,8 +382,9 @@ int fl_guardian_guard(int done_fd, const char *engine, int fd)
 	iov.iov_len = snprintf(buf, sizeof(buf), "guard %s", engine);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 	return sendmsg(done_fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 

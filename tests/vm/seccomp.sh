@@ -136,9 +136,10 @@ YAML
 if start k9 "$T/k9.yaml"; then
 	until_in "$T/k9.out" '^EIO$'
 	# Stop it just after it answered (the target printed the outcome),
-	# not between taking a call and answering it: a call the runner took
-	# but had not answered when it died is not the guardian's to answer
-	# (see "Starting a command target" in docs/design.md).
+	# so that the target's next call waits for the dead runner.  (A call
+	# the runner took but had not answered, the guardian answers by the
+	# id the runner published: docs/design.md, "Starting a command
+	# target".)
 	n=$(grep -c '^E[A-Z]*$\|^OK$' "$T/k9.out")
 	for _ in $(seq 500); do [ "$(grep -c '^E[A-Z]*$\|^OK$' "$T/k9.out")" != "$n" ] && break; sleep 0.005; done
 	kill -STOP "$runner"
