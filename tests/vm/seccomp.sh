@@ -95,7 +95,8 @@ fi
 # --- one fault, two routes: openat through the LSM, fsync through seccomp --
 # Both under a path: the LSM program reads the opened file's path, the
 # seccomp route the descriptor's (/proc/PID/fd); the file fsync'd is
-# opened before the window (-o), the shell's own files are elsewhere.
+# opened before the window (-o, at once; the window opens at 2s), the
+# shell's own files are elsewhere.
 if have_bpf lsm; then
 	mkdir -p "$T/m"; : > "$T/m/g"
 	cat > "$T/mix.yaml" <<YAML
@@ -105,6 +106,7 @@ targets:
   job: { command: [sh, -c, '"\$0" -o -w "\$1/go" -n 2 fsync "\$1/m/f" > "\$1/s.out"; "\$0" -n 2 fsync "\$1/f" > "\$1/s2.out"; "\$0" -n 2 openat "\$1/m/g" > "\$1/o.out"; exec sleep 60', "$SYSFAIL", "$T"] }
 faults:
   - name: f
+    at: 2s
     syscall: { target: job, calls: [openat, fsync], errno: EIO, path: "$T/m" }
 YAML
 	out=$("$FAULTLINE" plan "$T/mix.yaml" 2>&1)
