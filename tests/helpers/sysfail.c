@@ -4,17 +4,21 @@
  * how each ended, for the syscall fault's tests and benchmark.
  *
  *   sysfail [-n N] [-t THREADS] [-d DEPTH] [-e ERRNO|OK] [-s] [-T]
- *           [-w FILE] [-p FILE] CALL [ARG]
+ *           [-l] [-i MS] [-o] [-w FILE] [-p FILE] CALL [ARG]
  *
  * It prints "calls N" and one "OUTCOME COUNT" line per outcome (OK or an
  * errno name); -s adds "seq ..." (one character a call: '.' passed, 'x'
  * failed, in order; with one thread); -T adds "ns_per_call N".  With -e
  * it exits 1 unless every call ended that way, and prints only then.  -d runs the calls in a
  * descendant DEPTH forks down; -t in that many threads at once; -w waits
- * for FILE to exist first; -p writes the pid making the calls to FILE.
+ * for FILE to exist first; -p writes the pid making the calls to FILE;
+ * -l prints each call's outcome on a line of its own as it ends (one
+ * thread), -i sleeps MS milliseconds between calls; -o opens ARG (for the
+ * calls on a descriptor) before -w waits, not at the first call.
  *
  * Calls: connect HOST:PORT (TCP), bind HOST:PORT (UDP), sendto HOST:PORT
  * (UDP), socket, openat PATH, read PATH, write PATH, fsync PATH,
+ * fdatasync PATH,
  * unlink PATH, mkdir PATH, getpid; and "serve PORT", a TCP listener on
  * 127.0.0.1 that accepts and closes until killed.
  */
@@ -36,9 +40,13 @@
 #include <unistd.h>
 
 static const char *call, *arg;
-static long ncalls = 1;
+static long ncalls = 1, interval_ms;
+static bool lines;
+static int pre_fd = -1;			/* -o */
 static struct sockaddr_storage addr;
 static socklen_t addrlen;
+
+static const char *outcome(int err);
 
 struct worker {
 	pthread_t th;
@@ -48,7 +56,8 @@ struct worker {
 static void usage(void)
 {
 	fprintf(stderr, "usage: sysfail [-n N] [-t THREADS] [-d DEPTH] "
-		"[-e ERRNO|OK] [-s] [-T] [-w FILE] [-p FILE] CALL [ARG]\n");
+		"[-e ERRNO|OK] [-s] [-T] [-l] [-i MS] [-o] [-w FILE] [-p FILE] "
+		"CALL [ARG]\n");
 	exit(2);
 }
 
@@ -131,6 +140,10 @@ static int one(int *fd)
 		if (*fd < 0)
 			*fd = open(arg, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		ret = ERR(fsync(*fd));
+	} else if (!strcmp(call, "fdatasync")) {
+		if (*fd < 0)
+			*fd = open(arg, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		ret = ERR(fdatasync(*fd));
 	} else if (!strcmp(call, "unlink")) {
 		s = open(arg, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (s >= 0)
@@ -153,11 +166,18 @@ static int one(int *fd)
 static void *work(void *p)
 {
 	struct worker *w = p;
-	int fd = -1;
+	int fd = pre_fd >= 0 ? dup(pre_fd) : -1;
 	long i;
 
-	for (i = 0; i < ncalls; i++)
+	for (i = 0; i < ncalls; i++) {
 		w->res[i] = one(&fd);
+		if (lines) {
+			printf("%s\n", outcome(w->res[i]));
+			fflush(stdout);
+		}
+		if (interval_ms)
+			usleep(interval_ms * 1000);
+	}
 	if (fd >= 0)
 		close(fd);
 	return NULL;
@@ -203,7 +223,7 @@ int main(int argc, char **argv)
 	int opt, status, bad = 0;
 	long counts[4096] = { 0 };
 
-	while ((opt = getopt(argc, argv, "+n:t:d:e:sTw:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:t:d:e:sTli:ow:p:")) != -1) {
 		switch (opt) {
 		case 'n': ncalls = atol(optarg); break;
 		case 't': threads = atol(optarg); break;
@@ -211,6 +231,9 @@ int main(int argc, char **argv)
 		case 'e': expect = optarg; break;
 		case 's': seq = true; break;
 		case 'T': timing = true; break;
+		case 'l': lines = true; break;
+		case 'o': pre_fd = 0; break;
+		case 'i': interval_ms = atol(optarg); break;
 		case 'w': waitfile = optarg; break;
 		case 'p': pidfile = optarg; break;
 		default: usage();
@@ -230,9 +253,17 @@ int main(int argc, char **argv)
 		usage();
 	if (!strcmp(call, "openat") || !strcmp(call, "read") ||
 	    !strcmp(call, "write") || !strcmp(call, "fsync") ||
+	    !strcmp(call, "fdatasync") ||
 	    !strcmp(call, "unlink") || !strcmp(call, "mkdir"))
 		if (!arg)
 			usage();
+	if (pre_fd == 0) {
+		pre_fd = open(arg, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (pre_fd < 0) {
+			perror("sysfail: -o");
+			return 2;
+		}
+	}
 	if (waitfile)
 		for (i = 0; i < 3000 && access(waitfile, F_OK); i++)
 			usleep(10000);
