@@ -700,6 +700,13 @@ struct fl_run_info {
 int fl_runs_list(struct fl_run_info **out, size_t *n);
 void fl_runs_free(struct fl_run_info *v, size_t n);
 /*
+ * fn(dir) for each run folder of the runner pid (started at start, in
+ * clock ticks): those whose run.json names it, and those named for its
+ * pid that have no run.json yet (it died creating them).
+ */
+int fl_runs_of(pid_t pid, unsigned long long start,
+	       int (*fn)(const char *dir, void *arg), void *arg);
+/*
  * Replay a run's undo records, newest first, and remove the run.
  * Returns 0 when everything was reverted; failures are described
  * through the report layer.
@@ -853,11 +860,12 @@ void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration);
 /*
  * The guardian (core/guardian.c): a watchdog process in its own session
  * that holds a pidfd on the runner.  When the runner dies without
- * fl_guardian_done(), even by SIGKILL, it replays the run's journal; past
- * deadline_ns (CLOCK_MONOTONIC) it SIGKILLs the runner and does the same.
+ * fl_guardian_done(), even by SIGKILL, it replays the runner's journal
+ * (fl_runs_of); past deadline_ns (CLOCK_MONOTONIC) it SIGKILLs the
+ * runner and does the same.  Started before the journal exists, so that
+ * no moment is left where a run folder has no guardian.
  */
-int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
-		      pid_t *pid, int *done_fd);
+int fl_guardian_start(uint64_t deadline_ns, pid_t *pid, int *done_fd);
 /* Tell the guardian the run is over, and reap it. */
 void fl_guardian_done(pid_t pid, int done_fd);
 /*

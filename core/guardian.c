@@ -243,8 +243,14 @@ static void guard_end(struct guard_set *gs)
 	     "fault were active", atomic_load(&gs->answered));
 }
 
+static int recover_one(const char *dir, void *why)
+{
+	guardian_recover(dir, why);
+	return 0;
+}
+
 static void __attribute__((noreturn))
-guardian_main(const char *dir, pid_t runner, uint64_t deadline_ns)
+guardian_main(pid_t runner, unsigned long long start, uint64_t deadline_ns)
 {
 	static struct guard_set gs;
 	struct pollfd pfd[2];
@@ -307,23 +313,24 @@ guardian_main(const char *dir, pid_t runner, uint64_t deadline_ns)
 			break;		/* the runner is gone */
 	}
 	guarding = guard_start(&gs);
-	guardian_recover(dir, killed ? "the runner was killed at the deadline"
-				     : "the runner died");
+	/* Its journal, found by the runner's identity: the folder may have
+	 * been made after this process started, or be half-made. */
+	fl_runs_of(runner, start, recover_one,
+		   killed ? "the runner was killed at the deadline" :
+			    "the runner died");
 	if (guarding)
 		guard_end(&gs);
 	_exit(0);
 }
 
-int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
-		      pid_t *pid, int *done_fd)
+int fl_guardian_start(uint64_t deadline_ns, pid_t *pid, int *done_fd)
 {
 	pid_t runner = getpid(), child;
-	char dir[512];
+	unsigned long long start = fl_pid_start_time(runner);
 	int pidfd, p[2], ret;
 
 	*pid = 0;
 	*done_fd = -1;
-	snprintf(dir, sizeof(dir), "%s", fl_journal_dir(j));
 	pidfd = syscall(SYS_pidfd_open, runner, 0);
 	if (pidfd < 0) {
 		ret = -errno;
@@ -353,16 +360,12 @@ int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
 		    dup2(b, GUARDIAN_PIPE) < 0)
 			_exit(1);
 		close_range(GUARDIAN_PIPE + 1, ~0U, 0);
-		guardian_main(dir, runner, deadline_ns);
+		guardian_main(runner, start, deadline_ns);
 	}
 	close(pidfd);
 	close(p[0]);
 	*pid = child;
 	*done_fd = p[1];
-	ret = fl_journal_set_guardian(j, child);
-	if (ret)
-		fl_warn("cannot record the guardian in %s/run.json: %s", dir,
-			strerror(-ret));
 	return 0;
 }
 

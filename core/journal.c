@@ -867,6 +867,53 @@ int fl_recover_run(const char *dir, json_object *result)
 	return ret;
 }
 
+/* The pid in a run folder's name ("20261206-090744-15385[-K]"), or 0. */
+static pid_t id_pid(const char *id)
+{
+	unsigned int day, sec;
+	int pid, n = 0;
+
+	if (sscanf(id, "%8u-%6u-%d%n", &day, &sec, &pid, &n) != 3 ||
+	    (id[n] && id[n] != '-'))
+		return 0;
+	return pid;
+}
+
+int fl_runs_of(pid_t pid, unsigned long long start,
+	       int (*fn)(const char *dir, void *arg), void *arg)
+{
+	const char *root = fl_rundir();
+	json_object *run;
+	struct dirent *de;
+	char dir[600];
+	bool ours;
+	int fd;
+	DIR *d;
+
+	d = opendir(root);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || id_pid(de->d_name) != pid)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		run = read_json_at(fd, "run.json");
+		close(fd);
+		/* No run.json: made by this pid, which died before writing. */
+		ours = !run || ((pid_t)jint(run, "pid") == pid &&
+				(unsigned long long)jint(run, "pid_start") ==
+				start);
+		json_object_put(run);
+		if (ours)
+			fn(dir, arg);
+	}
+	closedir(d);
+	return 0;
+}
+
 static int read_run(const char *root, const char *id, struct fl_run_info *ri)
 {
 	json_object *run, *res;

@@ -817,21 +817,30 @@ static int prepare(struct runner *r)
 	if (check_faults(r))
 		return FL_EXIT_UNSUPPORTED;
 	describe_faults(r);
-	res = run_resources(r);
 	deadline = guardian_deadline(r);
+	/* The guardian first: from the moment the journal folder exists,
+	 * someone is there to replay it (it finds it by our identity). */
+	if (!r->opts->no_guardian) {
+		ret = fl_guardian_start(deadline, &r->guardian, &r->gfd);
+		if (ret) {
+			fl_err("cannot start the guardian: %s; nothing was "
+			       "applied", strerror(-ret));
+			return FL_EXIT_UNSUPPORTED;
+		}
+	}
+	res = run_resources(r);
 	ret = run_register(r, res, deadline);
 	json_object_put(res);
-	if (ret)
-		return FL_EXIT_UNSUPPORTED;
-	if (r->opts->no_guardian)
-		return 0;
-	ret = fl_guardian_start(r->j, deadline, &r->guardian, &r->gfd);
 	if (ret) {
-		fl_err("cannot start the guardian: %s; nothing was applied",
-		       strerror(-ret));
-		fl_journal_finish(r->j);
+		/* Nothing was registered: the guardian has nothing to do. */
+		fl_guardian_done(r->guardian, r->gfd);
+		r->guardian = 0;
+		r->gfd = -1;
 		return FL_EXIT_UNSUPPORTED;
 	}
+	if (r->guardian && fl_journal_set_guardian(r->j, r->guardian))
+		fl_warn("cannot record the guardian in %s/run.json",
+			fl_journal_dir(r->j));
 	return 0;
 }
 
