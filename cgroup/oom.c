@@ -52,6 +52,7 @@ static void oom_rt_free(struct oom_rt *rt)
 	if (!rt)
 		return;
 	oom_watch_stop(rt);
+	oom_capture_stop(rt);
 	for (i = 0; i < rt->c.npid; i++)
 		close_fd(rt->pidfds[i]);
 	close_fd(rt->stopfd);
@@ -418,6 +419,8 @@ static int oom_witnesses(struct oom_rt *rt, struct fl_undo *u)
 	r = oom_watch_pids(rt, u);
 	if (r)
 		return r;
+	if (!c->pressure)
+		oom_capture_start(rt);
 	oom_read_kills(c, &c->oom_kill0);
 	rt->w.oom_kill = c->oom_kill0;
 	if (!c->v1) {
@@ -576,6 +579,7 @@ static int oom_observe(void *handle, json_object *out)
 	if (!rt)
 		return -ENOENT;
 	oom_watch_stop(rt);
+	oom_capture_read(rt);
 	oom_foreign_check(rt);
 	oom_record(rt, &rt->w);
 	oom_read_counters(&rt->c, &rt->w);
