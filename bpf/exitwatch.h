@@ -9,13 +9,14 @@
  * the status is seen whoever reaps and however fast, unlike the zombie's
  * (/proc/PID/stat, waitid(WNOWAIT)), which a parent that reaps at once
  * takes away.  Kernels 6.15 and later keep it in pidfs too; this works
- * from 5.8 (ring buffers) with BTF.
+ * from 5.8 (ring buffers) with BTF, and without BTF through the proc
+ * connector (exitwatch.c), which gives the same events.
  *
  * The events and the constants are shared with the BPF side (the
  * libbpf-tools pattern: tool.bpf.c, tool.h, tool.c); the API below is
  * user space's, one watcher per owner (an engine's handle), no globals:
  *
- *	exitwatch_open(fn, arg, &w, why, len)   load and attach
+ *	exitwatch_open(how, fn, arg, &w, why, len)   load and attach
  *	exitwatch_add(w, tgid)                  watch a process
  *	poll(exitwatch_fd(w))                   events are waiting
  *	exitwatch_read(w)                       fn(arg, event) for each
@@ -49,13 +50,20 @@ struct exitwatcher;
 
 typedef void (*exitwatch_fn)(void *arg, const struct exitwatch_event *ev);
 
+/* How: the BPF program, else the proc connector (exitwatch.c). */
+#define EXITWATCH_TP_BTF	1U
+#define EXITWATCH_CONNECTOR	2U
+#define EXITWATCH_ANY		(EXITWATCH_TP_BTF | EXITWATCH_CONNECTOR)
+
 /*
- * Load and attach a watcher that calls fn(arg, event) from
- * exitwatch_read.  0, or -errno with the reason in why (the verifier's or
- * the kernel's word).
+ * Start a watcher, the first of methods that works, which calls fn(arg,
+ * event) from exitwatch_read.  0 with the method in why, or -errno with
+ * the reasons in why (the verifier's or the kernel's word).
  */
-int exitwatch_open(exitwatch_fn fn, void *arg, struct exitwatcher **out,
-		   char *why, size_t len);
+int exitwatch_open(unsigned int methods, exitwatch_fn fn, void *arg,
+		   struct exitwatcher **out, char *why, size_t len);
+/* "tp_btf on sched_process_exit" or "the proc connector (...)". */
+const char *exitwatch_method(const struct exitwatcher *w);
 /* Watch a process (a tgid) from now on until it exits. */
 int exitwatch_add(struct exitwatcher *w, pid_t tgid);
 /* A descriptor that polls readable when events wait. */
@@ -64,11 +72,12 @@ int exitwatch_fd(const struct exitwatcher *w);
 int exitwatch_read(struct exitwatcher *w);
 void exitwatch_close(struct exitwatcher *w);
 /*
- * Can this kernel capture exits?  1 yes, 0 no (why says why), -errno
- * when it could not be tested (not root).  Loads, attaches and detaches
- * the real program once; the answer is cached.
+ * Can this kernel capture exits with one of methods?  1 yes (why names
+ * the method), 0 no (why says why), -errno when it could not be tested
+ * (not root).  Starts a watcher and sees a child of its own killed; the
+ * answer is cached.
  */
-int exitwatch_probe(char *why, size_t len);
+int exitwatch_probe(unsigned int methods, char *why, size_t len);
 #endif
 
 #endif

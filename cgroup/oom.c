@@ -8,9 +8,9 @@
  * apply resolves the cgroup, refuses what check refuses (things may have
  * changed since), saves the undo record, makes the scratch cgroup and
  * moves the target when asked, sets the swap limit to 0, opens the
- * witnesses (a pidfd on the victim, /dev/kmsg at its end, the v1 eventfd
- * or the v2 inotify watch) and writes the first limit with a short
- * timeout.  The watcher thread (oom_squeeze.c) then carries on.  The
+ * witnesses (a pidfd on the victim and the exit capture, /dev/kmsg at
+ * its end, the v1 eventfd or the v2 inotify watch) and writes the first
+ * limit with a short timeout.  The watcher thread (oom_squeeze.c) then carries on.  The
  * handle apply returns is the fault's runtime: live reads the watcher's
  * snapshot, observe stops the watcher and reads what it found, revert
  * works from the record (oom_revert.c), release frees the handle.

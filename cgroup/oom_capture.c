@@ -3,10 +3,12 @@
  * The victim's exit status, captured as it exits (bpf/exitwatch): the
  * watcher is attached and every watched pid added at apply, before the
  * first limit is written, so no kill can be missed; its events land in
- * the watcher's state (status, and the time of death).  Where the
- * program cannot load, or FAULTLINE_OOM_EXIT_CAPTURE=off (tests), the
- * status is read from the zombie (oom_proof.c), which a parent that reaps
- * at once can take away first; plan and the report say which.
+ * the watcher's state (status, and the time of death).  It is a tp_btf
+ * program, else the proc connector; where neither works, or with
+ * FAULTLINE_OOM_EXIT_CAPTURE=off (tests; =connector tries only the
+ * connector), the status is read from the zombie (oom_proof.c), which a
+ * parent that reaps at once can take away first; plan and the report say
+ * which.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,29 +21,29 @@
 
 #define CAPTURE_ENV	"FAULTLINE_OOM_EXIT_CAPTURE"
 
-static bool capture_disabled(char *why, size_t len)
+/*
+ * The methods to try: both, or for tests none (off) or only the
+ * fallback (connector).  0 with why set: none.
+ */
+static unsigned int capture_methods(char *why, size_t len)
 {
 	const char *v = getenv(CAPTURE_ENV);
 
-	if (!v || strcmp(v, "off"))
-		return false;
-	snprintf(why, len, "disabled by " CAPTURE_ENV "=off");
-	return true;
+	if (v && !strcmp(v, "off")) {
+		snprintf(why, len, "disabled by " CAPTURE_ENV "=off");
+		return 0;
+	}
+	if (v && !strcmp(v, "connector"))
+		return EXITWATCH_CONNECTOR;
+	return EXITWATCH_ANY;
 }
 
 /* Will apply capture exits?  why says how, or why not. */
 bool oom_capture_plan(char *why, size_t len)
 {
-	char r[256];
+	unsigned int m = capture_methods(why, len);
 
-	if (capture_disabled(why, len))
-		return false;
-	if (exitwatch_probe(r, sizeof(r)) > 0) {
-		snprintf(why, len, "tp_btf on sched_process_exit");
-		return true;
-	}
-	snprintf(why, len, "%s", r);
-	return false;
+	return m && exitwatch_probe(m, why, len) > 0;
 }
 
 void oom_mark_dead(struct oom_rt *rt, size_t i, uint64_t ns)
@@ -81,12 +83,14 @@ static void on_exit_event(void *arg, const struct exitwatch_event *ev)
 void oom_capture_start(struct oom_rt *rt)
 {
 	struct oom_cfg *c = &rt->c;
+	unsigned int m = capture_methods(c->capture_why,
+					 sizeof(c->capture_why));
 	size_t i;
 	int r;
 
-	if (capture_disabled(c->capture_why, sizeof(c->capture_why)))
+	if (!m)
 		return;
-	r = exitwatch_open(on_exit_event, rt, &rt->ew, c->capture_why,
+	r = exitwatch_open(m, on_exit_event, rt, &rt->ew, c->capture_why,
 			   sizeof(c->capture_why));
 	for (i = 0; !r && i < c->npid; i++)
 		r = exitwatch_add(rt->ew, c->pids[i]);
@@ -102,8 +106,6 @@ void oom_capture_start(struct oom_rt *rt)
 		return;
 	}
 	c->capture = true;
-	snprintf(c->capture_why, sizeof(c->capture_why),
-		 "tp_btf on sched_process_exit");
 }
 
 /* The events waiting, into the watcher's state. */

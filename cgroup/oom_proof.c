@@ -383,7 +383,9 @@ void oom_observed(const struct oom_cfg *c, const struct oom_state *w,
 			       json_object_new_boolean(counter));
 	json_object_object_add(proof, "kmsg", json_object_new_boolean(named));
 	oom_add_str(proof, "exit", exit_how(found ? w->status_from[vi] : NULL));
-	if (!c->capture && !c->pressure) {
+	if (c->capture) {
+		oom_add_str(proof, "exit_capture", c->capture_why);
+	} else if (!c->pressure) {
 		char why[400];
 
 		snprintf(why, sizeof(why), "%s: the exit status is read from the zombie, which a parent that reaps at once can take away first",

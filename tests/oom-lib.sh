@@ -224,6 +224,7 @@ oom_reaped() {
 		rc=$?
 		r=$(obs "$out.json" 'o["proven"], o["victim"]["signal"], o["proof"]["exit"]' | tr -d "(),'")
 		[ $rc = 0 ] && exit0=$((exit0 + 1))
+		[ "$n" = 1 ] && echo "# oom reaped by $kind: exit capture: $(obs "$out.json" 'o["proof"].get("exit_capture")')"
 		if [ "$r" = "True SIGKILL captured at exit" ]; then
 			ok=$((ok + 1))
 		else
