@@ -38,6 +38,15 @@
 
 #define CN_RCVBUF	(4 << 20)
 
+/*
+ * What a successful probe leaves for the next exitwatch_open: the object
+ * loaded and detached, its map empty and its ring read.  Loading costs
+ * libbpf's parse of the kernel's BTF (about 80 ms here, a second under
+ * TCG), which plan and run pay once in the probe, so that an apply on the
+ * runner's loop only attaches.  One thread at a time, like the probe.
+ */
+static struct exitwatch *spare;
+
 struct exitwatcher {
 	unsigned int method;		/* EXITWATCH_TP_BTF or _CONNECTOR */
 	struct exitwatch *skel;
@@ -186,6 +195,12 @@ static int load_attach(struct exitwatcher *w, char *why, size_t len)
 
 	bpf_log_begin(&log);
 	errno = 0;
+	if (spare) {
+		/* Loaded by the probe: only the attach is left. */
+		w->skel = spare;
+		spare = NULL;
+		goto attach;
+	}
 	w->skel = exitwatch__open();
 	if (!w->skel) {
 		err = errno ? -errno : -EINVAL;
@@ -199,6 +214,7 @@ static int load_attach(struct exitwatcher *w, char *why, size_t len)
 			 bpf_log_why(&log)[0] ? "; " : "", bpf_log_why(&log));
 		goto out;
 	}
+attach:
 	err = exitwatch__attach(w->skel);
 	if (err) {
 		snprintf(why, len, "attach to tp_btf/sched_process_exit: %s",
@@ -348,6 +364,13 @@ static int probe_once(unsigned int methods, char *why, size_t len)
 	err = status == SIGKILL;
 	snprintf(why, len, "%s%s", how, err ? "" : status < 0 ?
 		 " saw no exit" : " saw a wrong status");
+	if (err && w->method == EXITWATCH_TP_BTF && !spare) {
+		exitwatch__detach(w->skel);
+		ring_buffer__free(w->rb);
+		w->rb = NULL;
+		spare = w->skel;
+		w->skel = NULL;
+	}
 out:
 	if (pid > 0)
 		waitpid(pid, NULL, WNOHANG);
