@@ -8,9 +8,9 @@
  * apply resolves the cgroup, refuses what check refuses (things may have
  * changed since), saves the undo record, makes the scratch cgroup and
  * moves the target when asked, sets the swap limit to 0, opens the
- * witnesses (a pidfd on the victim, /dev/kmsg at its end, the v1 eventfd
- * or the v2 inotify watch) and writes the first limit with a short
- * timeout.  The watcher thread (oom_squeeze.c) then carries on.  The
+ * witnesses (a pidfd on the victim and the exit capture, /dev/kmsg at
+ * its end, the v1 eventfd or the v2 inotify watch) and writes the first
+ * limit with a short timeout.  The watcher thread (oom_squeeze.c) then carries on.  The
  * handle apply returns is the fault's runtime: live reads the watcher's
  * snapshot, observe stops the watcher and reads what it found, revert
  * works from the record (oom_revert.c), release frees the handle.
@@ -52,6 +52,7 @@ static void oom_rt_free(struct oom_rt *rt)
 	if (!rt)
 		return;
 	oom_watch_stop(rt);
+	oom_capture_stop(rt);
 	for (i = 0; i < rt->c.npid; i++)
 		close_fd(rt->pidfds[i]);
 	close_fd(rt->stopfd);
@@ -418,6 +419,8 @@ static int oom_witnesses(struct oom_rt *rt, struct fl_undo *u)
 	r = oom_watch_pids(rt, u);
 	if (r)
 		return r;
+	if (!c->pressure)
+		oom_capture_start(rt);
 	oom_read_kills(c, &c->oom_kill0);
 	rt->w.oom_kill = c->oom_kill0;
 	if (!c->v1) {
@@ -576,6 +579,7 @@ static int oom_observe(void *handle, json_object *out)
 	if (!rt)
 		return -ENOENT;
 	oom_watch_stop(rt);
+	oom_capture_read(rt);
 	oom_foreign_check(rt);
 	oom_record(rt, &rt->w);
 	oom_read_counters(&rt->c, &rt->w);

@@ -7,6 +7,8 @@
  *   oom_squeeze.c  the watcher thread: the squeeze and its witnesses
  *   oom_proof.c    the witnesses read: exit status, counters, kernel log,
  *                  and the victim they prove
+ *   oom_capture.c  the exit status captured as the victim exits
+ *                  (bpf/exitwatch), before any parent can reap it
  *   oom_revert.c   revert, from the undo record alone
  *   kmsg.c         the kernel's OOM report parsed (pure)
  */
@@ -28,6 +30,8 @@
 #define OOM_MAX_PIDS		64
 #define OOM_POLL_MS		100
 
+struct exitwatcher;
+
 /* What apply settles before the watcher starts; nothing changes it after. */
 struct oom_cfg {
 	const struct fl_fault *f;
@@ -36,6 +40,8 @@ struct oom_cfg {
 	char rel[PATH_MAX];		/* path below the hierarchy's root */
 	const char *usage_file, *limit_file, *peak_file;
 	bool v1, memsw, pressure, kmsg_ok;
+	bool capture;			/* exits captured (oom_capture.c) */
+	char capture_why[256];		/* how, or why not */
 	/* Watched: the target, or the cgroup's processes at apply. */
 	size_t npid;
 	pid_t pids[OOM_MAX_PIDS];
@@ -71,6 +77,7 @@ struct oom_state {
 	/* Witnesses. */
 	uint64_t t_dead[OOM_MAX_PIDS];	/* 0: alive */
 	int status[OOM_MAX_PIDS];	/* wait status, -1 unknown */
+	/* exit (captured), pidfd, waitid or proc-stat (the zombie) */
 	const char *status_from[OOM_MAX_PIDS];
 	uint64_t usage_dead[OOM_MAX_PIDS];
 	uint64_t oom_kill, high;
@@ -88,6 +95,7 @@ struct oom_rt {
 	uint64_t next_write, next_step;
 	int kmsgfd, evfd, ctlfd, inofd;
 	int pidfds[OOM_MAX_PIDS];
+	struct exitwatcher *ew;		/* the exit capture, or NULL */
 
 	/* Between the threads. */
 	pthread_t th;
@@ -134,8 +142,8 @@ int oom_watch_start(struct oom_rt *rt);
 void oom_watch_stop(struct oom_rt *rt);
 
 /* oom_proof.c */
-void oom_exit_status(const struct oom_rt *rt, struct oom_state *w, size_t i);
-void oom_catch_status(const struct oom_rt *rt, struct oom_state *w);
+void oom_exit_status(struct oom_rt *rt, size_t i);
+void oom_catch_status(struct oom_rt *rt);
 int oom_read_kills(const struct oom_cfg *c, uint64_t *v);
 void oom_read_counters(const struct oom_cfg *c, struct oom_state *w);
 void oom_read_kmsg(struct oom_rt *rt);
@@ -146,6 +154,14 @@ bool oom_proven(const struct oom_cfg *c, const struct oom_state *w,
 		size_t vi, const struct oom_kill *kill);
 void oom_observed(const struct oom_cfg *c, const struct oom_state *w,
 		  json_object *out);
+
+/* oom_capture.c */
+bool oom_capture_plan(char *why, size_t len);
+void oom_capture_start(struct oom_rt *rt);
+void oom_capture_read(struct oom_rt *rt);
+int oom_capture_fd(const struct oom_rt *rt);
+void oom_capture_stop(struct oom_rt *rt);
+void oom_mark_dead(struct oom_rt *rt, size_t i, uint64_t ns);
 
 /* oom_revert.c */
 int oom_revert(json_object *state);

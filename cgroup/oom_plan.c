@@ -379,6 +379,19 @@ static void plan_cg(const struct fl_fault *f, struct oom_plan_cg *pc)
 	}
 }
 
+/* How the victim's SIGKILL will be seen. */
+static void describe_capture(char *buf, size_t len)
+{
+	char how[256];
+
+	if (oom_capture_plan(how, sizeof(how)))
+		snprintf(buf, len, "; the SIGKILL is captured as the victim exits (%s), before any parent can reap it",
+			 how);
+	else
+		snprintf(buf, len, "; the SIGKILL is read from the victim's pidfd (kernel 6.15 and later) or its zombie, which a parent that reaps at once can take away first (no exit capture: %s)",
+			 how);
+}
+
 static void describe_why(const struct oom_spec *s, bool v1, json_object *out)
 {
 	const struct fl_kernel *k = fl_kernel_get();
@@ -412,10 +425,12 @@ static void describe_why(const struct oom_spec *s, bool v1, json_object *out)
 				"; swap limit set to 0 first, so the kernel kills instead of swapping%s",
 				v1 ? " (memsw is raised back before the limit at revert)" : "");
 	if (s->expect == OOM_EXPECT_KILL && off < sizeof(why))
-		snprintf(why + off, sizeof(why) - off,
-			 "; a kill counts only when the victim died by SIGKILL (pidfd), the oom_kill counter rose (%s) and /dev/kmsg names its PID",
-			 v1 ? "memory.oom_control through cgroup.event_control" :
-			 "memory.events");
+		off += snprintf(why + off, sizeof(why) - off,
+				"; a kill counts only when the victim died by SIGKILL, the oom_kill counter rose (%s) and /dev/kmsg names its PID",
+				v1 ? "memory.oom_control through cgroup.event_control" :
+				"memory.events");
+	if (s->expect == OOM_EXPECT_KILL && off < sizeof(why))
+		describe_capture(why + off, sizeof(why) - off);
 	oom_add_str(out, "why", why);
 }
 
@@ -446,6 +461,8 @@ static void describe_objects(const struct oom_spec *s,
 	if (s->expect == OOM_EXPECT_KILL && pc->v1)
 		fl_json_addf(objs, "eventfd on %s/memory.oom_control through cgroup.event_control",
 			pc->where);
+	if (s->expect == OOM_EXPECT_KILL && oom_capture_plan(a, sizeof(a)))
+		fl_json_addf(objs, "BPF program ew_exit on tp_btf/sched_process_exit (the exit capture, detached at revert)");
 	json_object_object_add(out, "objects", objs);
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The proof of a kernel OOM kill: three witnesses that must agree.
- *  - the victim died by SIGKILL: its exit status, through its pidfd
- *    (PIDFD_INFO_EXIT), waitid() for a child of ours, or the zombie's
- *    /proc/PID/stat;
+ *  - the victim died by SIGKILL: its exit status, captured as it exited
+ *    (oom_capture.c), else through its pidfd (PIDFD_INFO_EXIT, 6.15+),
+ *    else from the zombie: waitid() for a child of ours, /proc/PID/stat;
  *  - the squeezed cgroup's oom_kill counter rose (memory.events, or v1's
  *    memory.oom_control);
  *  - the kernel log names its PID in a kill this fault answers for
@@ -68,11 +68,14 @@ static void exit_status_proc(pid_t pid, struct oom_state *w, size_t i)
 		}
 }
 
-void oom_exit_status(const struct oom_rt *rt, struct oom_state *w, size_t i)
+void oom_exit_status(struct oom_rt *rt, size_t i)
 {
 	struct oom_pidfd_info info = { .mask = PIDFD_INFO_EXIT };
+	struct oom_state *w = &rt->w;
 	siginfo_t si = { 0 };
 
+	if (w->status[i] < 0)
+		oom_capture_read(rt);
 	if (w->status[i] >= 0)
 		return;
 	/* 6.15+: the exit status, kept by pidfs even after the reap. */
@@ -104,12 +107,14 @@ static bool named_killed(const struct oom_state *w, pid_t pid)
 }
 
 /*
- * The kernel log named pids[i] as killed: on kernels without
- * PIDFD_INFO_EXIT, catch its exit status while it frees its memory,
- * before a parent that reaps at once takes the zombie away.
+ * The kernel log named pids[i] as killed: wait for its exit status while
+ * it frees its memory.  Captured, it comes with the exit; from the zombie
+ * (no capture, no PIDFD_INFO_EXIT), this tries to read it before a parent
+ * that reaps at once takes the zombie away, and can lose.
  */
-void oom_catch_status(const struct oom_rt *rt, struct oom_state *w)
+void oom_catch_status(struct oom_rt *rt)
 {
+	struct oom_state *w = &rt->w;
 	size_t i;
 	int n;
 
@@ -118,13 +123,13 @@ void oom_catch_status(const struct oom_rt *rt, struct oom_state *w)
 			continue;
 		for (n = 0; n < OOM_CATCH_TRIES && w->status[i] < 0 &&
 		     !atomic_load(&rt->stop); n++) {
-			oom_exit_status(rt, w, i);
+			oom_exit_status(rt, i);
 			if (w->status[i] >= 0 || kill(rt->c.pids[i], 0))
 				break;
 			usleep(1000);
 		}
 		if (w->status[i] < 0)
-			oom_exit_status(rt, w, i);
+			oom_exit_status(rt, i);
 	}
 }
 
@@ -267,6 +272,18 @@ static const char *sig_str(int status, char *buf, size_t len)
 	return buf;
 }
 
+/* How the victim's exit status was seen, for the proof. */
+static const char *exit_how(const char *from)
+{
+	if (!from)
+		return "not seen";
+	if (!strcmp(from, "exit"))
+		return "captured at exit";
+	if (!strcmp(from, "pidfd"))
+		return "pidfs";
+	return "zombie";
+}
+
 /* The squeeze: where, what was written, the counters. */
 static void observed_squeeze(const struct oom_cfg *c,
 			     const struct oom_state *w, json_object *out)
@@ -303,8 +320,8 @@ static void observed_victim(const struct oom_cfg *c, const struct oom_state *w,
 	if (w->status_from[vi])
 		oom_add_str(o, "status_from", w->status_from[vi]);
 	json_object_object_add(out, "victim", o);
-	oom_add_u64(out, "squeeze_to_kill_ms",
-		    (w->t_dead[vi] - c->t_start) / NSEC_PER_MSEC);
+	oom_add_u64(out, "squeeze_to_kill_ms", w->t_dead[vi] > c->t_start ?
+		    (w->t_dead[vi] - c->t_start) / NSEC_PER_MSEC : 0);
 	if (kill && kill->usage)
 		oom_add_u64(out, "memory_at_kill", kill->usage);
 	else if (w->usage_dead[vi])
@@ -365,6 +382,16 @@ void oom_observed(const struct oom_cfg *c, const struct oom_state *w,
 	json_object_object_add(proof, "oom_kill_counter",
 			       json_object_new_boolean(counter));
 	json_object_object_add(proof, "kmsg", json_object_new_boolean(named));
+	oom_add_str(proof, "exit", exit_how(found ? w->status_from[vi] : NULL));
+	if (c->capture) {
+		oom_add_str(proof, "exit_capture", c->capture_why);
+	} else if (!c->pressure) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "%s: the exit status is read from the zombie, which a parent that reaps at once can take away first",
+			 c->capture_why);
+		oom_add_str(proof, "exit_capture_error", why);
+	}
 	if (!c->kmsg_ok)
 		oom_add_str(proof, "kmsg_error", "cannot read /dev/kmsg");
 	json_object_object_add(out, "proof", proof);

@@ -22,6 +22,9 @@
 #include "cgroup/cg.h"
 #include "cgroup/oom.h"
 
+/* The watcher's poll set: stopfd, kmsg, events, the capture, then pidfds. */
+#define OOM_PFD_PIDS	4
+
 /* The unreclaimable part of the cgroup: anon plus kernel memory. */
 static uint64_t oom_base(const struct oom_cfg *c)
 {
@@ -207,22 +210,20 @@ static void witness_step(struct oom_rt *rt, const struct pollfd *pfd)
 {
 	const struct oom_cfg *c = &rt->c;
 	struct oom_state *w = &rt->w;
-	uint64_t now, usage = 0;
+	uint64_t now;
 	size_t i;
 
 	oom_read_kmsg(rt);
 	if (pfd[2].revents & POLLIN)
 		drain_events(rt);
 	now = fl_now_ns();
-	oom_catch_status(rt, w);
+	oom_capture_read(rt);
+	oom_catch_status(rt);
 	for (i = 0; i < c->npid; i++) {
-		if (!w->t_dead[i] && (pfd[3 + i].revents & POLLIN)) {
-			w->t_dead[i] = now;
-			if (!cg_read_u64(c->path, c->usage_file, &usage))
-				w->usage_dead[i] = usage;
-		}
+		if (pfd[OOM_PFD_PIDS + i].revents & POLLIN)
+			oom_mark_dead(rt, i, now);
 		if (w->t_dead[i])
-			oom_exit_status(rt, w, i);
+			oom_exit_status(rt, i);
 	}
 	oom_read_counters(c, w);
 }
@@ -230,7 +231,7 @@ static void witness_step(struct oom_rt *rt, const struct pollfd *pfd)
 static void *oom_watch(void *arg)
 {
 	struct oom_rt *rt = arg;
-	struct pollfd pfd[OOM_MAX_PIDS + 3];
+	struct pollfd pfd[OOM_PFD_PIDS + OOM_MAX_PIDS];
 	sigset_t all;
 	size_t i, n;
 
@@ -242,6 +243,8 @@ static void *oom_watch(void *arg)
 		pfd[n++] = (struct pollfd){ .fd = rt->stopfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = rt->kmsgfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = rt->c.v1 ? rt->evfd : rt->inofd,
+					    .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = oom_capture_fd(rt),
 					    .events = POLLIN };
 		for (i = 0; i < rt->c.npid; i++)
 			pfd[n++] = (struct pollfd){

@@ -163,3 +163,81 @@ YAML
 	check_eq "oom crash: and removed the journal" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
 	check_eq "oom crash: the hog under its limit was not killed" alive "$(alive "$idle")"
 }
+
+# reap_drill FILE TARGET-YAML CGROUP AT DURATION: a drill squeezing target
+# t 8M below its usage from AT on.
+reap_drill() {
+	cat > "$1" <<YAML
+name: oomtest-reap
+duration: $5
+targets:
+  t: $2
+faults:
+  - name: squeeze
+    oom: { target: t, cgroup: $3, squeeze: { below-usage: 8M } }
+    at: $4
+YAML
+}
+
+# reap_hog KIND OUT HOGARGS...: a hog in $top/reap whose parent reaps it
+# the moment it dies: shell, the test's own bash (sh -c "echo \$\$ >
+# cgroup.procs; exec hog" &, as a user starts one); reaper,
+# tests/helpers/reaper's waitpid(-1) loop (like systemd or a container
+# shim).  Sets $hog, and waits until it holds 16M or more.
+reap_hog() {
+	local kind=$1 out=$2 i u; shift 2
+	case $kind in
+	shell)
+		sh -c "echo \$\$ >$top/reap/cgroup.procs; exec $MEMHOG $*" >"$out" 2>&1 &
+		hog=$! ;;
+	reaper)
+		"$REAPER" "$MEMHOG" --cgroup "$top/reap" "$@" >"$out" 2>&1 &
+		at_exit "kill -9 $!"
+		for i in $(seq 50); do grep -q '^pid' "$out" && break; sleep 0.1; done
+		hog=$(awk '/^pid/ {print $2; exit}' "$out") ;;
+	esac
+	at_exit "kill -9 $hog"
+	for i in $(seq 100); do
+		u=$(cat "$top/reap/memory.current" "$top/reap/memory.usage_in_bytes" 2>/dev/null | head -1)
+		[ "${u:-0}" -ge $((16 << 20)) ] && break
+		sleep 0.05
+	done
+}
+
+# oom_reaped KIND RUNS HOGARGS...: RUNS drills in a row, each killing a
+# hog whose parent reaps it at once (reap_hog's kinds, or command: a
+# command target, which faultline's runner reaps).  The zombie is gone
+# before anyone can read it, so every kill must be proven from the status
+# captured as the victim exited: every run exits 0.
+oom_reaped() {
+	local kind=$1 runs=$2 n rc r ok=0 exit0=0 seen=0 out; shift 2
+	mkdir -p "$top/reap"
+	for n in $(seq "$runs"); do
+		out=$T/reap-$kind-$n
+		if [ "$kind" = command ]; then
+			reap_drill "$out.yaml" "{ command: [$MEMHOG, $(echo "$*" | sed 's/ /, /g')] }" scratch 1s 3s
+		else
+			reap_hog "$kind" "$out.hog" "$@"
+			reap_drill "$out.yaml" "{ pid: $hog }" own 0s 2s
+		fi
+		"$FAULTLINE" --quiet run --report "$out.json" "$out.yaml" >"$out.out" 2>&1
+		rc=$?
+		r=$(obs "$out.json" 'o["proven"], o["victim"]["signal"], o["proof"]["exit"]' | tr -d "(),'")
+		[ $rc = 0 ] && exit0=$((exit0 + 1))
+		[ "$n" = 1 ] && echo "# oom reaped by $kind: exit capture: $(obs "$out.json" 'o["proof"].get("exit_capture")')"
+		if [ "$r" = "True SIGKILL captured at exit" ]; then
+			ok=$((ok + 1))
+		else
+			echo "# oom reaped by $kind, run $n: exit $rc, proven/signal/exit: $r"
+		fi
+		if [ "$kind" = reaper ]; then
+			wait_for 2 grep -q "^reaped $hog status 9\$" "$out.hog" && seen=$((seen + 1))
+		fi
+		[ "$kind" != command ] && { kill -9 "$hog" 2>/dev/null; wait "$hog" 2>/dev/null; }
+	done
+	check_eq "oom reaped at once ($kind): every run exits 0 ($runs runs)" "$runs" "$exit0"
+	check_eq "oom reaped at once ($kind): every kill proven from the exit it captured" "$runs" "$ok"
+	[ "$kind" = reaper ] && check_eq "oom reaped at once (reaper): the waitpid loop took every victim, killed by SIGKILL" "$runs" "$seen"
+	rmdir "$top/reap" 2>/dev/null
+	return 0
+}

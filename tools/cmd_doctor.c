@@ -13,6 +13,7 @@
 
 #include "tools/cmds.h"
 #include "bpf/bpfault.h"
+#include "bpf/exitwatch.h"
 #include "netem/netem.h"
 
 #define WHY_LEN		256
@@ -404,6 +405,27 @@ static void memory_consequences(const struct facts *fx, json_object *arr)
 			    "exit 3");
 }
 
+/* How an oom fault will see its victim's SIGKILL (bpf/exitwatch.h). */
+static void oom_proof_consequence(const struct facts *fx, json_object *arr)
+{
+	char why[256];
+	int r;
+
+	if (fx->k->memory_mode == FL_CG_NONE)
+		return;
+	r = exitwatch_probe(EXITWATCH_ANY, why, sizeof(why));
+	if (r > 0)
+		consequence(arr, "oom proof", "available",
+			    "the victim's SIGKILL is captured as it exits "
+			    "(%s), whoever reaps it", why);
+	else
+		consequence(arr, "oom proof", r < 0 ? "unknown" : "limited",
+			    "no exit capture (%s): the victim's SIGKILL is "
+			    "read from pidfs (6.15 and later) or its zombie, "
+			    "which a parent that reaps at once can take away "
+			    "first (the drill then exits 1)", why);
+}
+
 /* The capabilities faultline run asks for that this process lacks. */
 static void missing_caps(const struct facts *fx, char *buf, size_t len)
 {
@@ -431,6 +453,7 @@ static json_object *consequences_json(const struct facts *fx)
 	netem_consequences(fx, arr);
 	syscall_consequences(fx, arr);
 	memory_consequences(fx, arr);
+	oom_proof_consequence(fx, arr);
 	if (!fx->k->btf)
 		consequence(arr, "btf", "unavailable",
 			    "no /sys/kernel/btf/vmlinux: tp_btf, fmod_ret and "

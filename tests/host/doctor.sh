@@ -168,6 +168,13 @@ v1)	sw='memory\.limit_in_bytes'
 v2)	check_match "consequence: memory on v2" "^memory: available: cgroup v2 at $mount: oom faults use memory\.max" "$cons" ;;
 none)	check_match "consequence: no memory controller" '^memory: unavailable: ' "$cons" ;;
 esac
+if [ "$mode" != none ] && [ "$(get bpf.tp_btf.available)" = true ]; then
+	check_match "consequence: the oom proof captures exits" \
+		'^oom proof: available: .*captured as it exits' "$cons"
+elif [ "$mode" != none ]; then
+	check_match "consequence: the oom proof reads the zombie" \
+		'^oom proof: [a-z]+: no exit capture' "$cons"
+fi
 for area in 'netem faults' partitions 'syscall faults' memory; do
 	check_match "doctor text: consequence '$area'" "^  $area: " "$out"
 done
