@@ -243,7 +243,8 @@ $(OUTPUT)tests/unit/$(1): $(OUTPUT)tests/unit/$(1).o \
 endef
 $(foreach u,$(unit-y),$(eval $(call unit_rule,$(u))))
 
-$(OUTPUT)tests/faultline-test: $(objs) $(runner-objs)
+$(OUTPUT)tests/faultline-test: $(filter-out $(OUTPUT)tools/main.o,$(objs)) \
+			      $(runner-objs)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LDLIBS)
 

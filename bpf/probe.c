@@ -53,17 +53,10 @@ static struct {
 static bool may_load_bpf(void)
 {
 	unsigned long long eff = 0;
-	char line[256];
-	FILE *f;
 
 	if (geteuid() == 0)
 		return true;
-	f = fopen("/proc/self/status", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	if (f)
-		fclose(f);
+	fl_cap_eff(&eff);
 	return eff & ((1ULL << 21) | (1ULL << 39));
 }
 

@@ -31,18 +31,6 @@ void oom_spec_free(void *spec)
 	free(s);
 }
 
-static int parse_nonzero_size(const struct fl_node *v, const char *what,
-			      uint64_t *out, struct fl_diag *d)
-{
-	if (fl_get_size(v, what, out, d))
-		return -EINVAL;
-	if (!*out) {
-		fl_diag_err(d, v, "%s: must be above 0", what);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int parse_ramp(const struct fl_node *v, struct oom_spec *s,
 		      struct fl_diag *d)
 {
@@ -57,19 +45,15 @@ static int parse_ramp(const struct fl_node *v, struct oom_spec *s,
 	s->ramp_from_usage = true;
 	if (p && !(p->type == FL_NODE_SCALAR && !strcmp(p->scalar, "usage"))) {
 		s->ramp_from_usage = false;
-		if (parse_nonzero_size(p, "ramp.from", &s->ramp_from, d))
+		if (fl_get_size_pos(p, "ramp.from", &s->ramp_from, d))
 			err = -EINVAL;
 	}
 	p = fl_map_need(v, "step", "ramp", d);
-	if (!p || parse_nonzero_size(p, "ramp.step", &s->ramp_step, d))
+	if (!p || fl_get_size_pos(p, "ramp.step", &s->ramp_step, d))
 		err = -EINVAL;
 	p = fl_map_need(v, "every", "ramp", d);
-	if (!p || fl_get_duration(p, "ramp.every", &s->ramp_every_ns, d)) {
+	if (!p || fl_get_duration_pos(p, "ramp.every", &s->ramp_every_ns, d))
 		err = -EINVAL;
-	} else if (!s->ramp_every_ns) {
-		fl_diag_err(d, p, "ramp.every: must be above 0");
-		err = -EINVAL;
-	}
 	return err;
 }
 
@@ -105,12 +89,12 @@ static int parse_squeeze(const struct fl_node *v, struct oom_spec *s,
 	}
 	if ((p = fl_map_get(v, "below-usage"))) {
 		s->squeeze = OOM_SQ_BELOW_USAGE;
-		if (parse_nonzero_size(p, "below-usage", &s->below, d))
+		if (fl_get_size_pos(p, "below-usage", &s->below, d))
 			err = -EINVAL;
 	}
 	if ((p = fl_map_get(v, "to"))) {
 		s->squeeze = OOM_SQ_TO;
-		if (parse_nonzero_size(p, "to", &s->to, d))
+		if (fl_get_size_pos(p, "to", &s->to, d))
 			err = -EINVAL;
 	}
 	if ((p = fl_map_get(v, "ramp"))) {
@@ -142,25 +126,20 @@ int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
 			err = -ENOMEM;
 	}
 	cg = fl_map_get(spec, "cgroup");
-	if (cg) {
-		if (fl_get_enum(cg, "cgroup", oom_cgroup_names, &idx, d))
-			err = -EINVAL;
-		else
-			s->cgroup = idx;
-	}
+	idx = s->cgroup;
+	if (fl_opt_enum(spec, "cgroup", oom_cgroup_names, &idx, d))
+		err = -EINVAL;
+	s->cgroup = idx;
 	v = fl_map_need(spec, "squeeze", "oom", d);
 	if (!v || parse_squeeze(v, s, d))
 		err = -EINVAL;
 	v = fl_map_get(spec, "swap");
 	if (v && fl_get_bool(v, "swap", &s->swap, d))
 		err = -EINVAL;
-	v = fl_map_get(spec, "expect");
-	if (v) {
-		if (fl_get_enum(v, "expect", oom_expect_names, &idx, d))
-			err = -EINVAL;
-		else
-			s->expect = idx;
-	}
+	idx = s->expect;
+	if (fl_opt_enum(spec, "expect", oom_expect_names, &idx, d))
+		err = -EINVAL;
+	s->expect = idx;
 
 	if (cg && s->cgroup == OOM_CG_SCRATCH && s->target &&
 	    s->target->kind == FL_TARGET_CGROUP) {

@@ -41,15 +41,8 @@ static void diag_add(struct fl_diag *d, const char *file, unsigned int line,
 
 	if (!d || d->n >= FL_DIAG_MAX)
 		return;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-
-		e = realloc(d->v, cap * sizeof(*e));
-		if (!e)
-			return;
-		d->v = e;
-		d->cap = cap;
-	}
+	if (FL_GROW(d->v, d->cap, d->n, 8))
+		return;
 	if (vasprintf(&msg, fmt, ap) < 0)
 		return;
 	e = &d->v[d->n];

@@ -3,8 +3,8 @@
  * The engine list.  A fault names its engine by key (netem:, partition:,
  * oom:, syscall:); the loader finds it here.  The list is the binary's:
  * faultline's main passes the one generated from the Build files' engine-y
- * lines (tools/engines.c) with fl_engines_set(), and the test binary adds
- * its own with fl_engine_register().  core/ names no engine.
+ * lines (tools/engines.c) with fl_engines_set(); the test binary passes
+ * that list with its test engine after it.  core/ names no engine.
  */
 #include <errno.h>
 #include <limits.h>

@@ -112,19 +112,13 @@ out:
 
 const char *fl_fault_state_name(enum fl_fault_state s)
 {
-	switch (s) {
-	case FL_FAULT_PENDING:
-		return "pending";
-	case FL_FAULT_ACTIVE:
-		return "active";
-	case FL_FAULT_REVERTED:
-		return "reverted";
-	case FL_FAULT_SKIPPED:
-		return "skipped";
-	case FL_FAULT_FAILED:
-		return "failed";
-	}
-	return "?";
+	static const char *const names[] = {
+		[FL_FAULT_PENDING] = "pending", [FL_FAULT_ACTIVE] = "active",
+		[FL_FAULT_REVERTED] = "reverted", [FL_FAULT_SKIPPED] = "skipped",
+		[FL_FAULT_FAILED] = "failed",
+	};
+
+	return fl_enum_name(names, ARRAY_SIZE(names), s, "?");
 }
 
 const char *run_mechanism(const struct runner *r, size_t i)

@@ -149,19 +149,6 @@ int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
 }
 
 /* Names of targets, faults and probes: letters, digits, - _ . only. */
-/* A duration over 0 at v, which what names; or a message at v. */
-static int get_positive_duration(const struct fl_node *v, const char *what,
-				 uint64_t *ns, struct fl_diag *d)
-{
-	if (fl_get_duration(v, what, ns, d))
-		return -EINVAL;
-	if (!*ns) {
-		fl_diag_err(d, v, "%s: must be more than 0", what);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int check_name(const struct fl_node *v, const char *name,
 		      struct fl_diag *d)
 {
@@ -476,7 +463,7 @@ static int load_window(struct loader *l, struct fl_fault *f,
 	}
 	forn = fl_map_get(v, "for");
 	if (forn) {
-		if (get_positive_duration(forn, "for", &f->for_ns, d)) {
+		if (fl_get_duration_pos(forn, "for", &f->for_ns, d)) {
 			err = -EINVAL;
 			forn = NULL;
 		} else {
@@ -670,7 +657,7 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 
 	every = fl_map_get(v, "every");
 	if (every) {
-		if (get_positive_duration(every, "every", &p->every_ns, d)) {
+		if (fl_get_duration_pos(every, "every", &p->every_ns, d)) {
 			err = -EINVAL;
 			every = NULL;
 		}
@@ -678,7 +665,7 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 	p->timeout_ns = p->every_ns < NSEC_PER_SEC ? p->every_ns : NSEC_PER_SEC;
 	timeout = fl_map_get(v, "timeout");
 	if (timeout) {
-		if (get_positive_duration(timeout, "timeout", &p->timeout_ns,
+		if (fl_get_duration_pos(timeout, "timeout", &p->timeout_ns,
 					  d)) {
 			err = -EINVAL;
 		} else if (p->timeout_ns > p->every_ns &&
@@ -802,7 +789,7 @@ static int load(struct loader *l)
 	v = fl_map_need(root, "duration", "the experiment", d);
 	if (!v) {
 		err = -EINVAL;
-	} else if (get_positive_duration(v, "duration", &exp->duration_ns,
+	} else if (fl_get_duration_pos(v, "duration", &exp->duration_ns,
 					 d)) {
 		err = -EINVAL;
 	} else {

@@ -20,6 +20,31 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Room for element n of the array *v (*cap elements of size bytes): the
+ * array doubles when full, from first elements.  0, or -ENOMEM with *v
+ * unchanged.  FL_GROW(v, cap, n, first) for a typed pointer v.
+ */
+int fl_grow(void **v, size_t *cap, size_t n, size_t size, size_t first);
+#define FL_GROW(v, cap, n, first) \
+	fl_grow((void **)&(v), &(cap), (n), sizeof(*(v)), (first))
+
+/*
+ * Run fn(out, arg) in a forked child and copy the len bytes it leaves in
+ * out back into the caller's out (the child's other changes are lost
+ * with it).  0, -ETIMEDOUT after timeout_ms (the child is killed), or
+ * -errno.  core/inchild.c.
+ */
+int fl_in_child(void (*fn)(void *out, void *arg), void *arg, void *out,
+		size_t len, int timeout_ms);
+
+/* names[v], or dflt when v is out of the table or has no name there. */
+static inline const char *fl_enum_name(const char *const *names, size_t n,
+				       int v, const char *dflt)
+{
+	return v >= 0 && (size_t)v < n && names[v] ? names[v] : dflt;
+}
+
 /* Exit statuses, documented in faultline(8). */
 enum fl_exit {
 	FL_EXIT_OK = 0,		/* ran, every expectation held */
@@ -169,6 +194,13 @@ int fl_get_duration(const struct fl_node *v, const char *what, uint64_t *ns,
 		    struct fl_diag *d);
 int fl_get_size(const struct fl_node *v, const char *what, uint64_t *bytes,
 		struct fl_diag *d);
+/* The same, and above 0 ("what: must be above 0"). */
+int fl_get_duration_pos(const struct fl_node *v, const char *what,
+			uint64_t *ns, struct fl_diag *d);
+int fl_get_size_pos(const struct fl_node *v, const char *what,
+		    uint64_t *bytes, struct fl_diag *d);
+int fl_get_rate_pos(const struct fl_node *v, const char *what, uint64_t *bps,
+		    struct fl_diag *d);
 int fl_get_percent(const struct fl_node *v, const char *what, double *pct,
 		   struct fl_diag *d);
 int fl_get_rate(const struct fl_node *v, const char *what, uint64_t *bps,
@@ -179,6 +211,9 @@ int fl_get_bool(const struct fl_node *v, const char *what, bool *out,
 		struct fl_diag *d);
 /* names[] is NULL terminated; *out is the index. */
 int fl_get_enum(const struct fl_node *v, const char *what,
+		const char *const *names, int *out, struct fl_diag *d);
+/* Map m's optional key: *out untouched when it is absent. */
+int fl_opt_enum(const struct fl_node *m, const char *key,
 		const char *const *names, int *out, struct fl_diag *d);
 int fl_get_errno(const struct fl_node *v, const char *what, int *err,
 		 struct fl_diag *d);
@@ -345,6 +380,11 @@ const struct fl_kernel_more *fl_kernel_more(void);
 /* A controller by name ("memory", "io"), or NULL when the kernel lacks it. */
 const struct fl_cg_controller *fl_kernel_cg(const char *name);
 /* "none", "v1", "v2"; and "none", "v1", "v2", "hybrid". */
+/*
+ * This process's effective capabilities (CapEff in /proc/self/status)
+ * into *eff, left alone when the line is missing; or -errno.
+ */
+int fl_cap_eff(unsigned long long *eff);
 const char *fl_cg_mode_name(enum fl_cg_mode m);
 const char *fl_cg_layout_name(enum fl_cg_layout l);
 
@@ -461,7 +501,8 @@ void fl_expectation(json_object *observed, bool met, const char *detail);
 /*
  * The engine list is the binary's, not core's: tools/ passes the list
  * generated from the Build files' engine-y lines (tools/engines.c), the
- * test binary adds its own.  Call before loading any file.
+ * test binary passes that list and its test engine.  Call before loading
+ * any file.  fl_engine_register() adds one more (unit tests' fakes).
  */
 void fl_engines_set(const struct fl_engine *const *list, size_t n);
 void fl_engine_register(const struct fl_engine *e);
@@ -563,11 +604,12 @@ int fl_netns_open(const struct fl_netns_id *id);
 int fl_netns_enter(const struct fl_netns_id *id, int *oldfd);
 void fl_netns_leave(int oldfd);
 /*
- * Name this thread's namespace in an undo record ("netns": "dev:ino"),
- * so that revert runs there; an engine whose objects live in a network
- * namespace calls it before fl_undo_save().
+ * fl_undo_save() for an engine whose objects live in a network
+ * namespace: the record names this thread's namespace ("netns":
+ * "dev:ino"), so that revert runs there.
  */
-int fl_netns_record(json_object *state);
+struct fl_undo;
+int fl_undo_save_netns(struct fl_undo *u, json_object *state);
 
 /* ------------------------------------------------------------------ */
 /* Journal: undo records under /run/faultline/<run>/ (mode 0700).      */
@@ -811,6 +853,8 @@ char *fl_fmt_time(int64_t wall_ns, char *buf, size_t len);
  * missing or null; a string member, or def; a number member into *d. */
 json_object *fl_json_get(json_object *o, const char *key);
 const char *fl_json_str(json_object *o, const char *key, const char *def);
+/* The value at key of any type, as text (numbers too); NULL: absent. */
+const char *fl_json_text(json_object *o, const char *key);
 bool fl_json_num(json_object *o, const char *key, double *d);
 /* Append the string s to the array arr unless it holds it already. */
 void fl_json_add_uniq(json_object *arr, const char *s);

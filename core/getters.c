@@ -69,6 +69,24 @@ DEFINE_GETTER(percent, double, "percentage", "a percentage like 2.5%")
 DEFINE_GETTER(rate, uint64_t, "rate", "a rate like 10mbit")
 DEFINE_GETTER(bool, bool, "boolean", "true or false")
 
+/* fl_get_NAME_pos(v, what, out, d): the same, and above 0. */
+#define DEFINE_POS_GETTER(name)						\
+int fl_get_##name##_pos(const struct fl_node *v, const char *what,	\
+			uint64_t *out, struct fl_diag *d)		\
+{									\
+	if (fl_get_##name(v, what, out, d))				\
+		return -EINVAL;						\
+	if (!*out) {							\
+		fl_diag_err(d, v, "%s: must be above 0", what);		\
+		return -EINVAL;						\
+	}								\
+	return 0;							\
+}
+
+DEFINE_POS_GETTER(duration)
+DEFINE_POS_GETTER(size)
+DEFINE_POS_GETTER(rate)
+
 int fl_get_u64(const struct fl_node *v, const char *what, uint64_t min,
 	       uint64_t max, uint64_t *out, struct fl_diag *d)
 {
@@ -107,6 +125,14 @@ static size_t list_names(char *buf, size_t len, const char *const *names)
 		o += (size_t)n;
 	}
 	return o;
+}
+
+int fl_opt_enum(const struct fl_node *m, const char *key,
+		const char *const *names, int *out, struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_get(m, key);
+
+	return v ? fl_get_enum(v, key, names, out, d) : 0;
 }
 
 int fl_get_enum(const struct fl_node *v, const char *what,
@@ -195,30 +221,46 @@ static int unknown(const struct fl_node *v, const char *what,
 	return -EINVAL;
 }
 
-int fl_get_errno(const struct fl_node *v, const char *what, int *err,
-		 struct fl_diag *d)
+/* A scalar that names one of a table's entries: an errno, a syscall. */
+struct named_kind {
+	const char *kind;		/* "errno" */
+	const char *expect;		/* "an errno name like EIO" */
+	int (*parse)(const char *s, int *out, const char **why);
+	const char *const *(*names)(void);
+	bool numbers;			/* a number is a value too */
+};
+
+static int get_named(const struct fl_node *v, const char *what,
+		     const struct named_kind *k, int *out, struct fl_diag *d)
 {
-	const char *s = scalar_of(v, what, "an errno name like EIO", d);
+	const char *s = scalar_of(v, what, k->expect, d);
 	const char *why = NULL;
 
 	if (!s)
 		return -EINVAL;
-	if (!fl_parse_errno(s, err, &why))
+	if (!k->parse(s, out, &why))
 		return 0;
-	return unknown(v, what, "errno", s, errno_names(), true, why, d);
+	return unknown(v, what, k->kind, s, k->names(), k->numbers, why, d);
+}
+
+static const struct named_kind errno_kind = {
+	"errno", "an errno name like EIO", fl_parse_errno, errno_names, true,
+};
+static const struct named_kind syscall_kind = {
+	"syscall", "a syscall name like openat", fl_parse_syscall,
+	syscall_names, false,
+};
+
+int fl_get_errno(const struct fl_node *v, const char *what, int *err,
+		 struct fl_diag *d)
+{
+	return get_named(v, what, &errno_kind, err, d);
 }
 
 int fl_get_syscall(const struct fl_node *v, const char *what, int *nr,
 		   struct fl_diag *d)
 {
-	const char *s = scalar_of(v, what, "a syscall name like openat", d);
-	const char *why = NULL;
-
-	if (!s)
-		return -EINVAL;
-	if (!fl_parse_syscall(s, nr, &why))
-		return 0;
-	return unknown(v, what, "syscall", s, syscall_names(), false, why, d);
+	return get_named(v, what, &syscall_kind, nr, d);
 }
 
 int fl_get_cidr(const struct fl_node *v, const char *what,

@@ -257,17 +257,10 @@ static int list_records(int dirfd, struct rec_ent **out, size_t *n)
 
 		if (seq < 0 || strlen(de->d_name) >= sizeof(v->name))
 			continue;
-		if (cnt == cap) {
-			struct rec_ent *nv;
-
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (FL_GROW(v, cap, cnt, 16)) {
+			free(v);
+			closedir(d);
+			return -ENOMEM;
 		}
 		v[cnt].seq = seq;
 		strcpy(v[cnt].name, de->d_name);
@@ -957,17 +950,10 @@ int fl_runs_list(struct fl_run_info **out, size_t *n)
 			continue;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
-		if (cnt == cap) {
-			struct fl_run_info *nv;
-
-			cap = cap ? cap * 2 : 8;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				fl_runs_free(v, cnt);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (FL_GROW(v, cap, cnt, 8)) {
+			fl_runs_free(v, cnt);
+			closedir(d);
+			return -ENOMEM;
 		}
 		if (read_run(root, de->d_name, &v[cnt]))
 			continue;

@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 
 #include "core/faultline.h"
 #include "core/mountinfo.h"
@@ -27,28 +26,36 @@ static struct fl_kernel_more more;
 
 const char *fl_cg_mode_name(enum fl_cg_mode m)
 {
-	switch (m) {
-	case FL_CG_V1:
-		return "v1";
-	case FL_CG_V2:
-		return "v2";
-	default:
-		return "none";
-	}
+	static const char *const names[] = {
+		[FL_CG_V1] = "v1", [FL_CG_V2] = "v2",
+	};
+
+	return fl_enum_name(names, ARRAY_SIZE(names), m, "none");
 }
 
 const char *fl_cg_layout_name(enum fl_cg_layout l)
 {
-	switch (l) {
-	case FL_CG_LAYOUT_V1:
-		return "v1";
-	case FL_CG_LAYOUT_V2:
-		return "v2";
-	case FL_CG_LAYOUT_HYBRID:
-		return "hybrid";
-	default:
-		return "none";
-	}
+	static const char *const names[] = {
+		[FL_CG_LAYOUT_V1] = "v1", [FL_CG_LAYOUT_V2] = "v2",
+		[FL_CG_LAYOUT_HYBRID] = "hybrid",
+	};
+
+	return fl_enum_name(names, ARRAY_SIZE(names), l, "none");
+}
+
+int fl_cap_eff(unsigned long long *eff)
+{
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", eff) == 1)
+			break;
+	fclose(f);
+	return 0;
 }
 
 /* Copy a string, truncating. */
@@ -115,48 +122,26 @@ static void read_security(const char *dir, struct sec_msg *m)
  * In a child: a private mount namespace, securityfs mounted in it, the
  * two files read and sent back.  The host's mounts are not touched.
  */
+static void read_security_child(void *out, void *arg)
+{
+	struct sec_msg *c = out;
+
+	(void)arg;
+	c->lsm_err = c->lockdown_err = -ENOENT;
+	if (unshare(CLONE_NEWNS))
+		c->mount_err = -errno;
+	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		c->mount_err = -errno;
+	else if (mount("securityfs", SECURITYFS, "securityfs",
+		       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		c->mount_err = -errno;
+	else
+		read_security(SECURITYFS, c);
+}
+
 static int read_security_private(struct sec_msg *m)
 {
-	int pfd[2], status, ret = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		return ret;
-	}
-	if (pid == 0) {
-		struct sec_msg c = { .lsm_err = -ENOENT,
-				     .lockdown_err = -ENOENT };
-
-		close(pfd[0]);
-		if (unshare(CLONE_NEWNS))
-			c.mount_err = -errno;
-		else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-			c.mount_err = -errno;
-		else if (mount("securityfs", SECURITYFS, "securityfs",
-			       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-			c.mount_err = -errno;
-		else
-			read_security(SECURITYFS, &c);
-		n = write(pfd[1], &c, sizeof(c));
-		_exit(n == sizeof(c) ? 0 : 1);
-	}
-	close(pfd[1]);
-	do {
-		n = read(pfd[0], m, sizeof(*m));
-	} while (n < 0 && errno == EINTR);
-	if (n != sizeof(*m))
-		ret = n < 0 ? -errno : -EIO;
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return ret;
+	return fl_in_child(read_security_child, NULL, m, sizeof(*m), 5000);
 }
 
 static void probe_security(void)

@@ -89,7 +89,7 @@ int fl_netns_parse(const char *s, struct fl_netns_id *id)
 	return 0;
 }
 
-int fl_netns_record(json_object *state)
+static int netns_record(json_object *state)
 {
 	struct fl_netns_id id = { 0 };
 	char buf[48];
@@ -101,6 +101,13 @@ int fl_netns_record(json_object *state)
 	fl_netns_str(&id, buf, sizeof(buf));
 	json_object_object_add(state, "netns", json_object_new_string(buf));
 	return 0;
+}
+
+int fl_undo_save_netns(struct fl_undo *u, json_object *state)
+{
+	int ret = netns_record(state);
+
+	return ret ? ret : fl_undo_save(u, state);
 }
 
 /* ------------------------------------------------------------------ */
@@ -138,15 +145,8 @@ static int walk_one(struct ns_walk *w, const char *path, const char *label)
 	for (i = 0; i < w->nseen; i++)
 		if (w->seen[i].dev == id.dev && w->seen[i].ino == id.ino)
 			return 0;
-	if (w->nseen == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct fl_netns_id *v = realloc(w->seen, cap * sizeof(*v));
-
-		if (!v)
-			return 0;
-		w->seen = v;
-		w->cap = cap;
-	}
+	if (FL_GROW(w->seen, w->cap, w->nseen, 64))
+		return 0;
 	w->seen[w->nseen++] = id;
 	if (label)
 		snprintf(where, sizeof(where), "network namespace %llu (%s)",

@@ -5,11 +5,8 @@
  * chose and why, and whether this machine can do it at all.  Nothing here
  * changes the machine (capability probes run in throwaway namespaces).
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/faultline.h"
 
@@ -237,15 +234,6 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 	return plan;
 }
 
-static const char *get_s(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static json_object *find_fault(json_object *faults, const char *name)
 {
 	size_t i;
@@ -253,7 +241,7 @@ static json_object *find_fault(json_object *faults, const char *name)
 	for (i = 0; i < json_object_array_length(faults); i++) {
 		json_object *f = json_object_array_get_idx(faults, i);
 
-		if (!strcmp(get_s(f, "name"), name))
+		if (!strcmp(fl_json_text(f, "name"), name))
 			return f;
 	}
 	return NULL;
@@ -271,21 +259,21 @@ void fl_plan_print(json_object *plan, FILE *out)
 	json_object_object_get_ex(plan, "problems", &problems);
 
 	fprintf(out, "Plan for '%s' (%s) on Linux %s, duration %s\n",
-		get_s(plan, "experiment"), get_s(plan, "file"),
-		get_s(plan, "kernel"), get_s(plan, "duration"));
+		fl_json_text(plan, "experiment"), fl_json_text(plan, "file"),
+		fl_json_text(plan, "kernel"), fl_json_text(plan, "duration"));
 
 	if (json_object_array_length(targets)) {
 		fprintf(out, "\nTargets:\n");
 		for (i = 0; i < json_object_array_length(targets); i++) {
 			json_object *t = json_object_array_get_idx(targets, i);
-			const char *kind = get_s(t, "kind");
-			const char *p = get_s(t, "problem");
+			const char *kind = fl_json_text(t, "kind");
+			const char *p = fl_json_text(t, "problem");
 
-			fprintf(out, "  %-12s %-8s ", get_s(t, "name"), kind);
+			fprintf(out, "  %-12s %-8s ", fl_json_text(t, "name"), kind);
 			if (!strcmp(kind, "pid"))
-				fprintf(out, "%s", get_s(t, "pid"));
+				fprintf(out, "%s", fl_json_text(t, "pid"));
 			else if (!strcmp(kind, "cgroup"))
-				fprintf(out, "%s", get_s(t, "cgroup"));
+				fprintf(out, "%s", fl_json_text(t, "cgroup"));
 			else if (json_object_object_get_ex(t, "command", &v)) {
 				for (k = 0; k < json_object_array_length(v); k++)
 					fprintf(out, "%s%s", k ? " " : "",
@@ -302,20 +290,20 @@ void fl_plan_print(json_object *plan, FILE *out)
 	fprintf(out, "\nTimeline:\n");
 	for (i = 0; i < json_object_array_length(steps); i++) {
 		json_object *s = json_object_array_get_idx(steps, i);
-		json_object *f = find_fault(faults, get_s(s, "fault"));
-		const char *action = get_s(s, "action");
-		const char *state = f ? get_s(f, "state") : NULL;
+		json_object *f = find_fault(faults, fl_json_text(s, "fault"));
+		const char *action = fl_json_text(s, "action");
+		const char *state = f ? fl_json_text(f, "state") : NULL;
 		bool apply = strcmp(action, "revert");
 
-		fprintf(out, "  +%-8s %-7s %-16s %s", get_s(s, "at"), action,
-			get_s(s, "fault"), f ? get_s(f, "engine") : "");
-		if (f && apply && get_s(f, "mechanism"))
-			fprintf(out, " via %s", get_s(f, "mechanism"));
+		fprintf(out, "  +%-8s %-7s %-16s %s", fl_json_text(s, "at"), action,
+			fl_json_text(s, "fault"), f ? fl_json_text(f, "engine") : "");
+		if (f && apply && fl_json_text(f, "mechanism"))
+			fprintf(out, " via %s", fl_json_text(f, "mechanism"));
 		fputc('\n', out);
 		if (!f || !apply)
 			continue;
-		if (get_s(f, "why"))
-			fprintf(out, "             why: %s\n", get_s(f, "why"));
+		if (fl_json_text(f, "why"))
+			fprintf(out, "             why: %s\n", fl_json_text(f, "why"));
 		if (json_object_object_get_ex(f, "objects", &v) &&
 		    json_object_is_type(v, json_type_array)) {
 			for (k = 0; k < json_object_array_length(v); k++)
@@ -327,10 +315,10 @@ void fl_plan_print(json_object *plan, FILE *out)
 			fprintf(out, "             %s: %s\n",
 				!strcmp(state, "will skip") ?
 				"SKIPPED (optional)" : "CANNOT APPLY",
-				get_s(f, "problem"));
+				fl_json_text(f, "problem"));
 	}
 	fprintf(out, "  +%-8s end     everything is reverted by now\n",
-		get_s(plan, "duration"));
+		fl_json_text(plan, "duration"));
 
 	if (json_object_array_length(probes)) {
 		fprintf(out, "\nProbes:\n");
@@ -340,8 +328,8 @@ void fl_plan_print(json_object *plan, FILE *out)
 
 			json_object_object_get_ex(p, "exec", &argv);
 			fprintf(out, "  %-12s every %s, timeout %s, expects "
-				"exit %s:", get_s(p, "name"), get_s(p, "every"),
-				get_s(p, "timeout"), get_s(p, "expect_exit"));
+				"exit %s:", fl_json_text(p, "name"), fl_json_text(p, "every"),
+				fl_json_text(p, "timeout"), fl_json_text(p, "expect_exit"));
 			for (k = 0; k < json_object_array_length(argv); k++)
 				fprintf(out, " %s", json_object_get_string(
 					json_object_array_get_idx(argv, k)));
@@ -356,6 +344,6 @@ void fl_plan_print(json_object *plan, FILE *out)
 				json_object_array_get_idx(problems, i)));
 	} else {
 		fprintf(out, "\nNothing was changed. 'faultline run %s' would "
-			"do the above.\n", get_s(plan, "file"));
+			"do the above.\n", fl_json_text(plan, "file"));
 	}
 }

@@ -79,6 +79,13 @@ const char *fl_json_str(json_object *o, const char *key, const char *def)
 		json_object_get_string(v) : def;
 }
 
+const char *fl_json_text(json_object *o, const char *key)
+{
+	json_object *v = fl_json_get(o, key);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
 bool fl_json_num(json_object *o, const char *key, double *d)
 {
 	json_object *v = fl_json_get(o, key);

@@ -227,6 +227,20 @@ static int where_pid(const struct fl_target *t, struct fl_where *w,
 	return 0;
 }
 
+/* The target's folder in the hierarchy at root, "" when not under it. */
+static int cgroup_under(const struct fl_target *t, const char *root,
+			char *buf, size_t len)
+{
+	int ret;
+
+	if (!root[0])
+		return 0;
+	ret = fl_target_cgroup_path(t, root, buf, len);
+	if (!ret && !under(buf, root))
+		buf[0] = '\0';
+	return ret;
+}
+
 /*
  * A cgroup target's folders: a relative one in each hierarchy there is,
  * an absolute one in the hierarchy it is under.
@@ -237,22 +251,12 @@ static int where_cgroup(const struct fl_target *t, struct fl_where *w,
 	const struct fl_kernel *k = fl_kernel_get();
 	int ret;
 
-	if (k->memory_root[0]) {
-		ret = fl_target_cgroup_path(t, k->memory_root, w->memory,
-					    sizeof(w->memory));
-		if (ret)
-			goto err;
-		if (!under(w->memory, k->memory_root))
-			w->memory[0] = '\0';
-	}
-	if (k->unified_root[0]) {
-		ret = fl_target_cgroup_path(t, k->unified_root, w->unified,
-					    sizeof(w->unified));
-		if (ret)
-			goto err;
-		if (!under(w->unified, k->unified_root))
-			w->unified[0] = '\0';
-	}
+	ret = cgroup_under(t, k->memory_root, w->memory, sizeof(w->memory));
+	if (!ret)
+		ret = cgroup_under(t, k->unified_root, w->unified,
+				   sizeof(w->unified));
+	if (ret)
+		goto err;
 	if (!w->memory[0] && !w->unified[0]) {
 		snprintf(why, len, "target '%s': %s is in no cgroup hierarchy "
 			 "of this machine", t->name, t->cgroup);
@@ -313,7 +317,7 @@ int fl_target_where(const struct fl_target *t, struct fl_where *w,
 int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n)
 {
 	char path[PATH_MAX];
-	pid_t *v = NULL, *nv;
+	pid_t *v = NULL;
 	size_t cnt = 0, cap = 0;
 	long pid;
 	FILE *fp;
@@ -325,15 +329,10 @@ int fl_cgroup_procs(const char *folder, pid_t **out, size_t *n)
 	if (!fp)
 		return -errno;
 	while (fscanf(fp, "%ld", &pid) == 1) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				fclose(fp);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (FL_GROW(v, cap, cnt, 16)) {
+			free(v);
+			fclose(fp);
+			return -ENOMEM;
 		}
 		v[cnt++] = (pid_t)pid;
 	}

@@ -397,34 +397,30 @@ bool fl_node_is_null(const struct fl_node *n)
 	       !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
+/* A node's type: its name, and how a message says it ("a map"). */
+static const char *type_word(const struct fl_node *n, bool article)
+{
+	static const char *const names[][2] = {
+		[FL_NODE_SCALAR] = { "scalar", "a scalar" },
+		[FL_NODE_SEQ] = { "sequence", "a sequence" },
+		[FL_NODE_MAP] = { "map", "a map" },
+	};
+
+	if (!n || fl_node_is_null(n))
+		return article ? "nothing" : "null";
+	if ((size_t)n->type >= ARRAY_SIZE(names) || !names[n->type][0])
+		return "?";
+	return names[n->type][article];
+}
+
 const char *fl_node_type_name(const struct fl_node *n)
 {
-	if (!n || fl_node_is_null(n))
-		return "null";
-	switch (n->type) {
-	case FL_NODE_SCALAR:
-		return "scalar";
-	case FL_NODE_SEQ:
-		return "sequence";
-	case FL_NODE_MAP:
-		return "map";
-	}
-	return "?";
+	return type_word(n, false);
 }
 
 const char *fl_node_desc(const struct fl_node *n)
 {
-	if (!n || fl_node_is_null(n))
-		return "nothing";
-	switch (n->type) {
-	case FL_NODE_SCALAR:
-		return "a scalar";
-	case FL_NODE_SEQ:
-		return "a sequence";
-	case FL_NODE_MAP:
-		return "a map";
-	}
-	return "?";
+	return type_word(n, true);
 }
 
 const char *fl_quote(const char *s, char *buf, size_t len)

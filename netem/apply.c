@@ -92,9 +92,7 @@ int netem_apply(const struct fl_fault *f, struct fl_undo *u,
 	rec = netem_record(s->device, ifindex, s->direction != NETEM_INGRESS,
 			   ifb, s->direction != NETEM_EGRESS ? &in : NULL,
 			   saved);
-	ret = fl_netns_record(rec);
-	if (!ret)
-		ret = fl_undo_save(u, rec);
+	ret = fl_undo_save_netns(u, rec);
 	if (ret) {
 		ret = netem_fail(&a, ret, "cannot save the undo record");
 		goto out;
@@ -140,22 +138,10 @@ out:
 	return ret;
 }
 
-static const char *rec_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
+/* A number of the record; 0 when absent. */
 static int64_t rec_int(json_object *o, const char *key)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	return json_object_get_int64(v);
+	return json_object_get_int64(fl_json_get(o, key));
 }
 
 /*
@@ -205,7 +191,7 @@ static int netem_changed(json_object *state, int ifindex, const char *dev,
 
 int netem_revert(json_object *state)
 {
-	const char *dev = rec_str(state, "device"), *ifb = rec_str(state, "ifb");
+	const char *dev = fl_json_str(state, "device", NULL), *ifb = fl_json_str(state, "ifb", NULL);
 	json_object *saved = NULL, *filt;
 	int ifindex, ret = 0, r;
 

@@ -202,13 +202,11 @@ static int parse_match(const struct fl_node *m, struct netem_match *mt,
 	ports = fl_map_get(m, "ports");
 	if (ports && get_ports(ports, "ports", &mt->ports, &mt->nports, d))
 		err = -EINVAL;
-	v = fl_map_get(m, "protocol");
-	if (v) {
-		if (fl_get_enum(v, "protocol", proto_names, &idx, d))
-			err = -EINVAL;
-		else
-			mt->protocol = proto_numbers[idx];
-	}
+	idx = -1;
+	if (fl_opt_enum(m, "protocol", proto_names, &idx, d))
+		err = -EINVAL;
+	else if (idx >= 0)
+		mt->protocol = proto_numbers[idx];
 	if (ports && (mt->protocol == NETEM_PROTO_ICMP ||
 		      mt->protocol == NETEM_PROTO_ICMPV6)) {
 		fl_diag_err(d, ports, "ports: protocol %s has no ports",
@@ -415,13 +413,10 @@ static int parse_where(const struct fl_node *spec, struct netem_spec *s,
 	v = fl_map_need(spec, "device", "netem", d);
 	if (!v || get_device(v, &s->device, d))
 		err = -EINVAL;
-	v = fl_map_get(spec, "direction");
-	if (v) {
-		if (fl_get_enum(v, "direction", netem_dir_names, &idx, d))
-			err = -EINVAL;
-		else
-			s->direction = idx;
-	}
+	idx = s->direction;
+	if (fl_opt_enum(spec, "direction", netem_dir_names, &idx, d))
+		err = -EINVAL;
+	s->direction = idx;
 	v = fl_map_get(spec, "match");
 	if (v) {
 		s->has_match = true;
@@ -474,12 +469,8 @@ static int parse_pacing(const struct fl_node *spec, struct netem_spec *s,
 	v = fl_map_get(spec, "rate");
 	if (v) {
 		s->has_rate = true;
-		if (fl_get_rate(v, "rate", &s->rate_bps, d)) {
+		if (fl_get_rate_pos(v, "rate", &s->rate_bps, d))
 			err = -EINVAL;
-		} else if (!s->rate_bps) {
-			fl_diag_err(d, v, "rate: must be above 0");
-			err = -EINVAL;
-		}
 	}
 	v = fl_map_get(spec, "slot");
 	if (v && parse_slot(v, s, d))

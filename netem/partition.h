@@ -38,6 +38,14 @@ struct part_local {
 void part_find_local(const struct partition_spec *s, struct part_local *l);
 /* Group gi is cut from group (one-way: the first group from the others). */
 bool part_is_peer(const struct partition_spec *s, int group, size_t gi);
+/*
+ * fn(host, gi, arg) for each prefix that group is cut from (gi: the
+ * prefix's group), in order; a nonzero return stops the walk and is
+ * returned.
+ */
+int part_for_each_peer(const struct partition_spec *s, int group,
+		       int (*fn)(const struct fl_cidr *h, size_t gi,
+				 void *arg), void *arg);
 /* How many prefixes group is cut from. */
 size_t part_npeers(const struct partition_spec *s, int group);
 /* The peer prefixes for the report (the first 64). */

@@ -159,25 +159,24 @@ out:
 	return err;
 }
 
+/* The peers map: each peer prefix to its group. */
+static int fill_peer(const struct fl_cidr *h, size_t gi, void *arg)
+{
+	struct partition *skel = arg;
+	struct part_key k;
+	__u32 g = gi;
+
+	v4mapped(h, &k);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.peers), &k, &g,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int fill_peers(const struct partition_spec *s, int group,
 		      struct partition *skel)
 {
-	int fd = bpf_map__fd(skel->maps.peers);
-	struct part_key k;
-	size_t i, j;
-	__u32 g;
-
-	for (i = 0; i < s->ngroups; i++) {
-		if (!part_is_peer(s, group, i))
-			continue;
-		for (j = 0; j < s->groups[i].n; j++) {
-			v4mapped(&s->groups[i].hosts[j], &k);
-			g = i;
-			if (bpf_map_update_elem(fd, &k, &g, BPF_ANY))
-				return -errno;
-		}
-	}
-	return 0;
+	return part_for_each_peer(s, group, fill_peer, skel);
 }
 
 static bool l3_device(const char *dev)
@@ -407,9 +406,7 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 		if (ret)
 			goto out;
 	}
-	ret = fl_netns_record(state);
-	if (!ret)
-		ret = fl_undo_save(u, state);
+	ret = fl_undo_save_netns(u, state);
 	if (ret)
 		goto out;
 
@@ -442,15 +439,6 @@ int part_apply_bpf(const struct partition_spec *s, struct fl_undo *u,
 
 /* ------------------------------------------------------------------ */
 /* Revert, from the record alone.                                      */
-
-static const char *rec_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return "";
-	return json_object_get_string(v);
-}
 
 /* The device of the record: its index, unless it was renamed or remade. */
 static int rec_ifindex(json_object *dj, const char *dev)
@@ -507,7 +495,7 @@ static int detach_filter(int ifindex, const char *dev, json_object *fj)
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
 	long long prog = json_object_get_int64(json_object_object_get(fj,
 								   "prog"));
-	const char *dir = rec_str(fj, "dir");
+	const char *dir = fl_json_str(fj, "dir", "");
 	int ret;
 
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q,
@@ -553,8 +541,8 @@ static int drop_clsact(int ifindex, const char *dev)
 
 static int revert_dev(json_object *dj)
 {
-	const char *dev = rec_str(dj, "dev");
-	bool ours = !strcmp(rec_str(dj, "clsact"), "ours");
+	const char *dev = fl_json_str(dj, "dev", "");
+	bool ours = !strcmp(fl_json_str(dj, "clsact", ""), "ours");
 	json_object *filters = json_object_object_get(dj, "filters");
 	int ifindex, ret, err = 0;
 	size_t k;
@@ -596,7 +584,7 @@ int part_revert_bpf(json_object *state)
 		dj = json_object_array_get_idx(devs, i);
 		ret = revert_dev(dj);
 		if (ret) {
-			fl_err("partition: %s: %s", rec_str(dj, "dev"),
+			fl_err("partition: %s: %s", fl_json_str(dj, "dev", ""),
 			       strerror(-ret));
 			err = err ? err : ret;
 		}

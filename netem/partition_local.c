@@ -147,18 +147,40 @@ size_t part_npeers(const struct partition_spec *s, int group)
 	return n;
 }
 
+int part_for_each_peer(const struct partition_spec *s, int group,
+		       int (*fn)(const struct fl_cidr *h, size_t gi,
+				 void *arg), void *arg)
+{
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < s->ngroups; i++) {
+		if (!part_is_peer(s, group, i))
+			continue;
+		for (j = 0; j < s->groups[i].n; j++) {
+			ret = fn(&s->groups[i].hosts[j], i, arg);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int list_peer(const struct fl_cidr *h, size_t gi, void *arg)
+{
+	json_object *peers = arg;
+	char a[64];
+
+	(void)gi;
+	if (json_object_array_length(peers) >= 64)
+		return 1;
+	fl_cidr_str(h, a, sizeof(a));
+	json_object_array_add(peers, json_object_new_string(a));
+	return 0;
+}
+
 void part_peer_list(const struct partition_spec *s, int group,
 		    json_object *peers)
 {
-	size_t i, j;
-	char a[64];
-
-	for (i = 0; i < s->ngroups; i++)
-		for (j = 0; part_is_peer(s, group, i) &&
-			    j < s->groups[i].n; j++) {
-			if (json_object_array_length(peers) >= 64)
-				return;
-			fl_cidr_str(&s->groups[i].hosts[j], a, sizeof(a));
-			json_object_array_add(peers, json_object_new_string(a));
-		}
+	part_for_each_peer(s, group, list_peer, peers);
 }

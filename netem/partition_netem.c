@@ -101,39 +101,45 @@ static int add_keep_filters(struct netem_applier *a, int ifindex,
 	return 0;
 }
 
-/* Then the peers' prefixes, to the netem leaf: dst to_peer, else src. */
+struct peer_ctx {
+	struct netem_applier *a;
+	int ifindex;
+	const char *dev;
+	bool to_peer, v6;
+};
+
+/* One peer's prefix, to the netem leaf: dst to_peer, else src. */
+static int add_peer_filter(const struct fl_cidr *h, size_t gi, void *arg)
+{
+	char selbuf[sizeof(struct tc_u32_sel) + 8 * sizeof(struct tc_u32_key)];
+	struct tc_u32_sel *sel = (struct tc_u32_sel *)selbuf;
+	const struct peer_ctx *c = arg;
+	bool v6 = c->v6;
+	int ret;
+
+	(void)gi;
+	if ((h->family == AF_INET6) != v6)
+		return 0;
+	memset(selbuf, 0, sizeof(selbuf));
+	netem_u32_prefix(sel, h, c->to_peer ? (v6 ? 24 : 16) : (v6 ? 8 : 12));
+	if (!sel->nkeys)
+		netem_u32_key(sel, 0, 0, 0);
+	ret = netem_add_u32(c->a, c->ifindex, NETEM_HANDLE_ROOT,
+			    PART_U32_PEERS + v6, v6 ? ETH_P_IPV6 : ETH_P_IP,
+			    sel, NETEM_CLASS_MATCHED, 0);
+	if (ret)
+		return netem_fail(c->a, ret, "cannot add a peer filter on %s",
+				  c->dev);
+	return 0;
+}
+
 static int add_peer_filters(struct netem_applier *a, int ifindex,
 			    const char *dev, const struct partition_spec *s,
 			    int group, bool to_peer, bool v6)
 {
-	char selbuf[sizeof(struct tc_u32_sel) + 8 * sizeof(struct tc_u32_key)];
-	struct tc_u32_sel *sel = (struct tc_u32_sel *)selbuf;
-	size_t i, j;
-	int ret;
+	struct peer_ctx c = { a, ifindex, dev, to_peer, v6 };
 
-	for (i = 0; i < s->ngroups; i++) {
-		if (!part_is_peer(s, group, i))
-			continue;
-		for (j = 0; j < s->groups[i].n; j++) {
-			const struct fl_cidr *h = &s->groups[i].hosts[j];
-
-			if ((h->family == AF_INET6) != v6)
-				continue;
-			memset(selbuf, 0, sizeof(selbuf));
-			netem_u32_prefix(sel, h, to_peer ? (v6 ? 24 : 16) :
-							   (v6 ? 8 : 12));
-			if (!sel->nkeys)
-				netem_u32_key(sel, 0, 0, 0);
-			ret = netem_add_u32(a, ifindex, NETEM_HANDLE_ROOT,
-					    PART_U32_PEERS + v6,
-					    v6 ? ETH_P_IPV6 : ETH_P_IP, sel,
-					    NETEM_CLASS_MATCHED, 0);
-			if (ret)
-				return netem_fail(a, ret, "cannot add a peer filter on %s",
-						  dev);
-		}
-	}
-	return 0;
+	return part_for_each_peer(s, group, add_peer_filter, &c);
 }
 
 static int add_part_filters(struct netem_applier *a, int ifindex,
@@ -150,12 +156,7 @@ static int add_part_filters(struct netem_applier *a, int ifindex,
 		if (ret)
 			return ret;
 	}
-	ret = netem_count_u32(ifindex, NETEM_HANDLE_ROOT);
-	if (ret <= 0)
-		return netem_fail(a, ret ? ret : -EIO,
-				  "the partition filters are not on %s after apply",
-				  dev);
-	return 0;
+	return netem_u32_there(a, ifindex, "partition", dev);
 }
 
 /* The parent, the loss-100% leaf and the filters on one device. */
@@ -282,9 +283,7 @@ int part_apply_netem(const struct fl_fault *f, struct fl_undo *u,
 	if (ret)
 		goto out;
 	/* Every device's saved tc state, in the journal before any change. */
-	ret = fl_netns_record(state);
-	if (!ret)
-		ret = fl_undo_save(u, state);
+	ret = fl_undo_save_netns(u, state);
 	if (ret) {
 		ret = netem_fail(&a, ret, "cannot save the undo record");
 		goto out;

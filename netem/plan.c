@@ -109,8 +109,16 @@ static json_object *cidr_array(const struct fl_cidr *c, size_t n)
 static void netem_opts(const struct netem_spec *s, uint64_t link_bps,
 		       char *buf, size_t len)
 {
-	char a[32], b[32], c[32];
-	size_t off = 0;
+	/* The model's name, then its parameters' names, as tc says them. */
+	static const char *const gemodel_lp[] = {
+		"gemodel", "p", "r", "1-h", "1-k", NULL,
+	};
+	static const char *const state_lp[] = {
+		"state", "p13", "p31", "p32", "p23", "p14", NULL,
+	};
+	const char *const *lp;
+	char a[32], b[32];
+	size_t off = 0, i;
 
 #define OPT(...) do { \
 		if (off < len) \
@@ -135,17 +143,11 @@ static void netem_opts(const struct netem_spec *s, uint64_t link_bps,
 			OPT(" %s", fmt_pct(s->correlation, a, sizeof(a)));
 		break;
 	case NETEM_LOSS_GEMODEL:
-		OPT(" loss gemodel p %s r %s", fmt_pct(s->lp[0], a, sizeof(a)),
-		    fmt_pct(s->lp[1], b, sizeof(b)));
-		OPT(" 1-h %s 1-k %s", fmt_pct(s->lp[2], a, sizeof(a)),
-		    fmt_pct(s->lp[3], c, sizeof(c)));
-		break;
 	case NETEM_LOSS_STATE:
-		OPT(" loss state p13 %s p31 %s", fmt_pct(s->lp[0], a, sizeof(a)),
-		    fmt_pct(s->lp[1], b, sizeof(b)));
-		OPT(" p32 %s p23 %s", fmt_pct(s->lp[2], a, sizeof(a)),
-		    fmt_pct(s->lp[3], b, sizeof(b)));
-		OPT(" p14 %s", fmt_pct(s->lp[4], a, sizeof(a)));
+		lp = s->loss_model == NETEM_LOSS_STATE ? state_lp : gemodel_lp;
+		OPT(" loss %s", lp[0]);
+		for (i = 0; lp[i + 1]; i++)
+			OPT(" %s %s", lp[i + 1], fmt_pct(s->lp[i], a, sizeof(a)));
 		break;
 	case NETEM_LOSS_NONE:
 		break;

@@ -8,14 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 
@@ -350,59 +348,18 @@ static void probe_all(struct qresult *r)
 	nl_socket_free(sk);
 }
 
+static void probe_child(void *out, void *arg)
+{
+	(void)arg;
+	probe_all(out);
+}
+
 static int run_probes(void)
 {
 	struct qresult r[NKINDS];
-	struct pollfd pfd;
-	int fds[2], status, ret = 0;
-	size_t got = 0;
-	pid_t pid;
+	int ret;
 
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return ret;
-	}
-	if (pid == 0) {
-		ssize_t n;
-
-		close(fds[0]);
-		memset(r, 0, sizeof(r));
-		probe_all(r);
-		n = write(fds[1], r, sizeof(r));
-		_exit(n == (ssize_t)sizeof(r) ? 0 : 1);
-	}
-	close(fds[1]);
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	while (got < sizeof(r)) {
-		ssize_t n;
-
-		ret = poll(&pfd, 1, PROBE_TIMEOUT_MS);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret <= 0) {
-			ret = ret ? -errno : -ETIMEDOUT;
-			kill(pid, SIGKILL);
-			break;
-		}
-		n = read(fds[0], (char *)r + got, sizeof(r) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n ? -errno : -EIO;
-			break;
-		}
-		got += n;
-		ret = 0;
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	ret = fl_in_child(probe_child, NULL, r, sizeof(r), PROBE_TIMEOUT_MS);
 	if (ret) {
 		fail_all(results, ret, "not tested: the probe process "
 			 "failed (%s)", strerror(-ret));

@@ -576,52 +576,62 @@ static int route_open(struct nl_sock **out)
 	return 0;
 }
 
+/* A socket on rtnetlink and a link object named name, for one request. */
+static int named_link(const char *name, struct nl_sock **sk,
+		      struct rtnl_link **link)
+{
+	int ret;
+
+	ret = route_open(sk);
+	if (ret)
+		return ret;
+	*link = rtnl_link_alloc();
+	if (!*link) {
+		nl_socket_free(*sk);
+		return -ENOMEM;
+	}
+	rtnl_link_set_name(*link, name);
+	return 0;
+}
+
 int tc_ifb_add(const char *name, int *ifindex)
 {
-	struct rtnl_link *link = NULL, *chg = NULL, *got = NULL;
+	struct rtnl_link *link, *chg, *got = NULL;
 	struct nl_sock *sk;
 	int ret;
 
-	ret = route_open(&sk);
+	ret = named_link(name, &sk, &link);
 	if (ret)
 		return ret;
-	link = rtnl_link_alloc();
 	chg = rtnl_link_alloc();
-	if (!link || !chg) {
+	if (!chg) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	rtnl_link_set_name(link, name);
 	ret = rtnl_link_set_type(link, "ifb");
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	if (ret < 0)
+		goto nl_err;
 	ret = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	if (ret < 0)
+		goto nl_err;
 	ret = rtnl_link_get_kernel(sk, 0, name, &got);
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	if (ret < 0)
+		goto nl_err;
 	rtnl_link_set_flags(chg, IFF_UP);
 	ret = rtnl_link_change(sk, got, chg, 0);
-	if (ret < 0) {
-		ret = nl_errno(ret);
-		goto out;
-	}
+	if (ret < 0)
+		goto nl_err;
 	*ifindex = rtnl_link_get_ifindex(got);
 	ret = 0;
+	goto out;
+nl_err:
+	ret = nl_errno(ret);
 out:
 	if (got)
 		rtnl_link_put(got);
-	if (link)
-		rtnl_link_put(link);
 	if (chg)
 		rtnl_link_put(chg);
+	rtnl_link_put(link);
 	nl_socket_free(sk);
 	return ret;
 }
@@ -632,21 +642,14 @@ int tc_link_del(const char *name)
 	struct nl_sock *sk;
 	int ret;
 
-	ret = route_open(&sk);
+	ret = named_link(name, &sk, &link);
 	if (ret)
 		return ret;
-	link = rtnl_link_alloc();
-	if (!link) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	rtnl_link_set_name(link, name);
 	ret = rtnl_link_delete(sk, link);
 	rtnl_link_put(link);
+	nl_socket_free(sk);
 	ret = ret < 0 ? nl_errno(ret) : 0;
 	if (ret == -ENOENT || ret == -ENODEV)
 		ret = 0;
-out:
-	nl_socket_free(sk);
 	return ret;
 }

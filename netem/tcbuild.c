@@ -591,13 +591,25 @@ int netem_add_leaf(struct netem_applier *a, int ifindex, uint32_t parent,
 }
 
 /* u32 filters with keys at parent: how many (a read back). */
-int netem_count_u32(int ifindex, uint32_t parent)
+static int count_u32(int ifindex, uint32_t parent)
 {
 	struct count_ctx cnt = { 0 };
 	int ret;
 
 	ret = tc_dump(RTM_GETTFILTER, ifindex, parent, count_keys_cb, &cnt);
 	return ret ? ret : cnt.n;
+}
+
+int netem_u32_there(struct netem_applier *a, int ifindex, const char *what,
+		    const char *dev)
+{
+	int ret = count_u32(ifindex, NETEM_HANDLE_ROOT);
+
+	if (ret <= 0)
+		return netem_fail(a, ret ? ret : -EIO,
+				  "the %s filters are not on %s after apply",
+				  what, dev);
+	return 0;
 }
 
 /* netem (and its classful parent with filters) on one device. */
@@ -616,13 +628,7 @@ int netem_add_tree(struct netem_applier *a, int ifindex, const char *dev)
 		ret = add_match_filters(a, ifindex, dev);
 	if (ret)
 		return ret;
-	/* Read the filters back. */
-	ret = netem_count_u32(ifindex, NETEM_HANDLE_ROOT);
-	if (ret <= 0)
-		return netem_fail(a, ret ? ret : -EIO,
-				  "the match filters are not on %s after apply",
-				  dev);
-	return 0;
+	return netem_u32_there(a, ifindex, "match", dev);
 }
 
 /* ------------------------------------------------------------------ */

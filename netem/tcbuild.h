@@ -60,8 +60,12 @@ int netem_add_u32(struct netem_applier *a, int ifindex, uint32_t parent,
 int netem_add_qdisc(struct netem_applier *a, int ifindex, uint32_t parent,
 		    uint32_t handle, const char *kind, int flags,
 		    const void *opt, size_t len, const char *dev);
-/* u32 filters with keys at parent (>= 0), or -errno. */
-int netem_count_u32(int ifindex, uint32_t parent);
+/*
+ * The u32 filters just added under the root are there when read back;
+ * otherwise a message ("the WHAT filters are not on DEV after apply").
+ */
+int netem_u32_there(struct netem_applier *a, int ifindex, const char *what,
+		    const char *dev);
 
 /*
  * The root fa17: of netem_parent_kind(): prio with 3 bands (a zero

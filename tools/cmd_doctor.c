@@ -91,7 +91,7 @@ static void gather(struct facts *fx)
 	fx->k = fl_kernel_get();
 	fx->m = fl_kernel_more();
 	fx->root = geteuid() == 0;
-	cmd_capeff(&fx->capeff);
+	fl_cap_eff(&fx->capeff);
 	check_rundir(fx);
 	for (i = 0; i < ARRAY_SIZE(qdisc_kinds); i++)
 		fx->q[i].ret = netem_has_qdisc(qdisc_kinds[i], fx->q[i].why,

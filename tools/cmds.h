@@ -19,6 +19,12 @@ struct fl_cmd {
 extern const struct fl_engine *const fl_builtin_engines[];
 extern const size_t fl_builtin_nengines;
 
+/*
+ * The command line, once the binary has composed itself: its engines
+ * (fl_engines_set) and how run places the commands it starts
+ * (fl_placer_set).  tools/main.c does that for faultline.
+ */
+int cmd_main(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -32,9 +38,6 @@ int cmd_usage(const char *name, FILE *out);
 /* Print "faultline CMD: usage error" and return FL_EXIT_USAGE. */
 int cmd_bad_usage(const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* This process's effective capabilities (CapEff in /proc/self/status)
- * into *eff, left alone when the line is missing; or -errno. */
-int cmd_capeff(unsigned long long *eff);
 /* Root (or CAP_NET_ADMIN/CAP_SYS_ADMIN/CAP_BPF) check; prints why. */
 int cmd_need_root(const char *name);
 

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup/memcg.h"
 #include "netem/netem.h"
 #include "tools/cmds.h"
 
@@ -221,21 +220,6 @@ int cmd_load(const char *file, struct fl_experiment **exp)
  * faultline changes qdiscs, cgroups and BPF state: it needs root, or at
  * least CAP_NET_ADMIN and CAP_SYS_ADMIN together.
  */
-int cmd_capeff(unsigned long long *eff)
-{
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", eff) == 1)
-			break;
-	fclose(f);
-	return 0;
-}
-
 int cmd_need_root(const char *name)
 {
 	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21 */
@@ -243,7 +227,7 @@ int cmd_need_root(const char *name)
 	unsigned long long eff = 0;
 
 	/* Root whose capabilities were dropped is refused too. */
-	if (cmd_capeff(&eff) && geteuid() == 0)
+	if (fl_cap_eff(&eff) && geteuid() == 0)
 		return 0;	/* no /proc: trust the uid */
 	if ((eff & need) == need)
 		return 0;
@@ -258,15 +242,11 @@ int cmd_need_root(const char *name)
 	return FL_EXIT_UNSUPPORTED;
 }
 
-int main(int argc, char **argv)
+int cmd_main(int argc, char **argv)
 {
 	size_t i;
 	int argi;
 
-	/* The binary composes itself: its engines, and how run places the
-	 * commands it starts. */
-	fl_engines_set(fl_builtin_engines, fl_builtin_nengines);
-	fl_placer_set(&fl_scratch_placer);
 	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
 		const char *a = argv[argi];
 

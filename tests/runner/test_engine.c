@@ -282,7 +282,7 @@ static int test_resources(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
-static const struct fl_engine test_engine = {
+const struct fl_engine test_engine = {
 	.name = "test",
 	.summary = "write a file (runner tests only)",
 	.parse = test_parse,
@@ -296,8 +296,3 @@ static const struct fl_engine test_engine = {
 	.release = test_release,
 	.resources = test_resources,
 };
-
-static void __attribute__((constructor)) test_engine_init(void)
-{
-	fl_engine_register(&test_engine);
-}
