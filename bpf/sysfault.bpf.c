@@ -560,14 +560,20 @@ static __always_inline int on_entry(int slot)
 }
 
 /*
- * fmod_ret: a non-zero return skips the syscall and becomes its result.
- * The section names no function: the loader sets it per slot.
+ * fmod_ret: a non-zero return skips the syscall and becomes its result,
+ * all 64 bits of it: the program returns a long (BPF_PROG's int would
+ * come back zero-extended, -EIO as 4294967291, which libc takes for a
+ * success, or for an int call for -1 with a stale errno).  ctx[1] is
+ * what an earlier program returned.  The section names no function: the
+ * loader sets it per slot.
  */
 #define SF_ENTRY(i)							\
 SEC("?fmod_ret")							\
-int BPF_PROG(sf_fmod_sys##i, struct pt_regs *regs, long ret)		\
+long sf_fmod_sys##i(unsigned long long *ctx)				\
 {									\
-	return ret ? ret : -on_entry(i);				\
+	long ret = (long)ctx[1];					\
+									\
+	return ret ? ret : -(long)on_entry(i);				\
 }									\
 SEC("?kprobe")								\
 int sf_kprobe_sys##i(struct pt_regs *ctx)				\
