@@ -31,6 +31,12 @@ const char *fl_bpf_feature_name(enum fl_bpf_feature f);
 int fl_bpf_probe(enum fl_bpf_feature f, char *why, size_t len);
 
 extern const struct fl_engine syscall_engine;
+/*
+ * Route 4 of syscall faults, for command targets: does a seccomp filter
+ * with a listener work here, taken with pidfd_getfd() and answered with
+ * SECCOMP_USER_NOTIF_FLAG_CONTINUE?  1 yes, 0 no (why); cached.
+ */
+int sc_seccomp_probe(char *why, size_t len);
 
 /* Every program in bpf/sysfault.bpf.c is named sf_*. */
 #define BPFAULT_PROG_PREFIX	"sf_"

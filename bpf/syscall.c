@@ -3,6 +3,7 @@
  * The syscall fault's ops: apply loads and attaches the plan and hands the
  * runner its handle; revert stops the fault from the undo record alone,
  * in any process; release frees what the runner's process holds.  The
+ * spawn ops and guard are the seccomp route's (syscall_seccomp.c).  The
  * parts are listed in bpf/syscall.h.
  */
 #include <errno.h>
@@ -50,16 +51,56 @@ static void syscall_release(void *handle)
 	free(rt);
 }
 
+/* The plan's routes: any BPF one, route 4. */
+static void routes_used(const struct syscall_spec *s, const struct sc_plan *p,
+			bool *bpf, bool *seccomp)
+{
+	size_t i;
+
+	*bpf = *seccomp = false;
+	for (i = 0; i < s->ncalls; i++) {
+		if (p->route[i] == SC_SECCOMP)
+			*seccomp = true;
+		else if (p->route[i] != SC_NONE)
+			*bpf = true;
+	}
+}
+
+/* The BPF routes: load, read the ring buffer, attach, save the ids. */
+static int apply_bpf(struct sf_rt *rt, const struct sc_plan *p,
+		     struct fl_undo *u)
+{
+	struct sf_attach at[64];
+	size_t n = ARRAY_SIZE(at);
+	char cg[PATH_MAX] = "";
+	int ret;
+
+	sc_target_cgroup(rt->s, cg, sizeof(cg));
+	ret = sf_load(rt, p, cg, at, &n, u);
+	if (!ret) {
+		sf_seed_targets(rt);
+		ret = sf_reader_start(rt, u);
+	}
+	if (!ret)
+		ret = sf_attach_all(rt, at, n, cg, u);
+	if (!ret)
+		ret = sf_save_ids(rt, at, n, u);
+	return ret;
+}
+
+/*
+ * Apply: the BPF routes, then route 4's window, whose switch the record
+ * names before it exists.  *handle holds the child handle on entry (the
+ * listener child_adopt took), which stays the runner's.
+ */
 static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
 			 void **handle)
 {
 	const struct syscall_spec *s = f->priv;
-	struct sf_attach at[64];
-	size_t n = ARRAY_SIZE(at);
-	char cg[PATH_MAX] = "";
+	bool bpf, seccomp;
 	struct sc_plan p;
 	struct sf_rt *rt;
-	int ret;
+	int ret = 0;
 
 	if (!s || !s->target)
 		return -EINVAL;
@@ -70,16 +111,21 @@ static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
 		sc_free_plan(&p);
 		return -ENOMEM;
 	}
-	sc_target_cgroup(s, cg, sizeof(cg));
-	ret = sf_load(rt, &p, cg, at, &n, u);
-	if (!ret) {
-		sf_seed_targets(rt);
-		ret = sf_reader_start(rt, u);
+	rt->sn = *handle;
+	routes_used(s, &p, &bpf, &seccomp);
+	if (seccomp && !rt->sn) {
+		fl_undo_why(u, "target %s: the seccomp route needs the filter faultline installs when it starts the command, and it has none",
+			    s->target_name);
+		ret = -EOPNOTSUPP;
 	}
-	if (!ret)
-		ret = sf_attach_all(rt, at, n, cg, u);
-	if (!ret)
-		ret = sf_save_ids(rt, at, n, u);
+	if (!ret && seccomp)
+		sc_seccomp_switch_path(f, u, rt->sw_path, sizeof(rt->sw_path));
+	if (!ret && bpf)
+		ret = apply_bpf(rt, &p, u);
+	else if (!ret && seccomp)
+		ret = sf_save_ids(rt, NULL, 0, u);
+	if (!ret && seccomp)
+		ret = sc_seccomp_arm(rt, u);
 	sc_free_plan(&p);
 	if (ret) {
 		syscall_release(rt);
@@ -197,8 +243,9 @@ static int syscall_revert(json_object *state)
 	int off, ret = 0, r;
 	size_t i;
 
+	ret = sc_seccomp_revert(state);
 	off = switch_off(state);
-	if (off && off != -ENOENT)
+	if (off && off != -ENOENT && !ret)
 		ret = off;
 	if (!json_object_object_get_ex(state, "link_ids", &links) ||
 	    !json_object_object_get_ex(state, "prog_ids", &progs))
@@ -229,6 +276,10 @@ const struct fl_engine syscall_engine = {
 	.observe = syscall_observe,
 	.revert = syscall_revert,
 	.release = syscall_release,
+	.child_setup = syscall_child_setup,
+	.child_adopt = syscall_child_adopt,
+	.child_release = syscall_child_release,
+	.guard = syscall_guard,
 	.scan = bpfault_scan_leftovers,
 };
 

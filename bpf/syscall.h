@@ -7,6 +7,8 @@
  *   syscall_load.c    sysfault.bpf.c loaded and attached as planned
  *   syscall_events.c  the injections read from the ring buffer: live,
  *                     observe
+ *   syscall_seccomp.c the seccomp route for command targets: the filter
+ *                     installed before exec, the listener's answers
  *   syscall.c         the ops: apply, revert from the record, release
  */
 #ifndef FAULTLINE_SYSCALL_H
@@ -54,6 +56,7 @@ enum sc_route {
 	SC_LSM,			/* lsm/<hook> */
 	SC_FMOD_SECURITY,	/* fmod_ret/security_<hook> */
 	SC_CGROUP,		/* cgroup/<hook>4|6 + bpf_set_retval */
+	SC_SECCOMP,		/* seccomp user notification (commands) */
 };
 
 struct sc_plan {
@@ -62,6 +65,8 @@ struct sc_plan {
 	enum sc_route *route;		/* per call */
 	bool forks_ok;
 	enum fl_bpf_feature fork_prog;
+	int seccomp;			/* sc_seccomp_probe() */
+	char seccomp_why[256];
 };
 
 /* Probe this kernel and choose a route per call; sc_free_plan after. */
@@ -106,6 +111,8 @@ struct sf_rt {
 	uint64_t per_call[SF_MAX_NR];
 	uint64_t per_errno[4096];
 	json_object *first;		/* the first events, for the report */
+	struct sc_notify *sn;		/* the seccomp route's child handle */
+	char sw_path[PATH_MAX];		/* its window's switch, or "" */
 };
 
 #define SF_FIRST_EVENTS	20
@@ -139,5 +146,23 @@ int sf_reader_start(struct sf_rt *rt, struct fl_undo *u);
 void sf_reader_stop(struct sf_rt *rt);
 int syscall_live(void *handle, json_object *out);
 int syscall_observe(void *handle, json_object *out);
+
+/* syscall_seccomp.c */
+struct sc_notify;
+/* With a path filter, the route takes calls on a descriptor only. */
+bool sc_seccomp_path_ok(const char *call);
+int syscall_child_setup(const struct fl_fault *f);
+int syscall_child_adopt(const struct fl_fault *f, int fd, void **child,
+			int *aux);
+void syscall_child_release(void *child);
+int syscall_guard(int fd, int aux);
+void sc_seccomp_switch_path(const struct fl_fault *f, struct fl_undo *u,
+			    char *buf, size_t len);
+void sc_seccomp_record(const struct sf_rt *rt, json_object *o);
+int sc_seccomp_arm(struct sf_rt *rt, struct fl_undo *u);
+int sc_seccomp_revert(json_object *state);
+void sc_seccomp_counts(struct sc_notify *sn, uint64_t *events,
+		       uint64_t *per_call, uint64_t *per_errno,
+		       json_object *first);
 
 #endif

@@ -18,6 +18,7 @@ static const char *const route_names[] = {
 	[SC_LSM] = "BPF LSM",
 	[SC_FMOD_SECURITY] = "fmod_ret on security_* hooks",
 	[SC_CGROUP] = "cgroup sock_addr hooks with bpf_set_retval",
+	[SC_SECCOMP] = "seccomp user notification",
 };
 
 static void add_uniq(json_object *a, const char *str)
@@ -100,6 +101,25 @@ static json_object *syscall_params(const struct syscall_spec *s)
 	return p;
 }
 
+/* Route 4's filter, with its calls. */
+static void seccomp_object(const struct syscall_spec *s,
+			   const struct sc_plan *p, json_object *objs)
+{
+	char calls[512];
+	size_t i, off = 0;
+
+	calls[0] = 0;
+	for (i = 0; i < s->ncalls; i++)
+		if (p->route[i] == SC_SECCOMP)
+			APPEND(calls, sizeof(calls), off, "%s%s",
+			       off ? " " : "", s->calls[i].name);
+	if (!off)
+		return;
+	fl_json_addf(objs, "seccomp filter installed by '%s' before exec, inherited by its children: SECCOMP_RET_USER_NOTIF for %s, answered by faultline (the runner, then the guardian): continue outside the fault's window",
+		     s->target_name, calls);
+	add_uniq(objs, "switch file seccomp-<fault>.window in the run's journal folder (the window: revert removes it)");
+}
+
 /* The kernel objects the plan creates. */
 static json_object *describe_objects(const struct syscall_spec *s,
 				     const struct sc_plan *p, const char *cg)
@@ -134,11 +154,19 @@ static json_object *describe_objects(const struct syscall_spec *s,
 				 sc_cgroup_scoped(s) ? "" :
 				 " (they match the target's thread-group ids)");
 			break;
+		case SC_SECCOMP:
+			continue;	/* one filter for them all, below */
 		case SC_NONE:
 			continue;
 		}
 		add_uniq(objs, buf);
 	}
+	seccomp_object(s, p, objs);
+	for (i = 0; i < s->ncalls; i++)
+		if (p->route[i] != SC_NONE && p->route[i] != SC_SECCOMP)
+			break;
+	if (i == s->ncalls)
+		return objs;	/* route 4 alone: no BPF */
 	if (s->follow_forks && !sc_cgroup_scoped(s) && p->forks_ok)
 		add_uniq(objs, p->fork_prog == FL_BPF_TP_BTF ?
 			 "BPF program tp_btf/sched_process_fork (children join the target)" :
@@ -164,7 +192,7 @@ static void describe_mechanism(const struct syscall_spec *s,
 	int r;
 
 	buf[0] = 0;
-	for (r = SC_FMOD_SYSCALL; r <= SC_CGROUP; r++) {
+	for (r = SC_FMOD_SYSCALL; r <= SC_SECCOMP; r++) {
 		coff = 0;
 		calls[0] = 0;
 		for (j = 0; j < s->ncalls && coff < sizeof(calls); j++)
@@ -185,7 +213,7 @@ static void describe_why(const struct syscall_spec *s,
 			 const struct sc_plan *p, json_object *out)
 {
 	char why[4096];
-	size_t i, j, off;
+	size_t i, j, k, off;
 
 	off = snprintf(why, sizeof(why), "routes tried per call in order: syscall entry (fmod_ret: %s; kprobe override: %s), LSM hook (bpf LSM: %s; fmod_ret on security_*: %s), cgroup sock_addr hooks (%s)",
 		       sc_feat(p, FL_BPF_FMOD_RET_SYSCALL) ? "yes" :
@@ -198,6 +226,10 @@ static void describe_why(const struct syscall_spec *s,
 		       !sc_cgroup_v2(s) ? "need a cgroup v2 or command target" :
 		       sc_feat(p, FL_BPF_CGROUP_SOCK_ADDR) ? "yes" :
 		       p->why[FL_BPF_CGROUP_SOCK_ADDR]);
+	if (s->target->kind == FL_TARGET_COMMAND)
+		APPEND(why, sizeof(why), off, ", seccomp user notification, for command targets only: the command installs the filter on itself before exec (%s)",
+		       p->seccomp == 1 ? "yes" : p->seccomp == 0 ?
+		       p->seccomp_why : "not needed");
 	for (i = 0, j = 0; i < s->ncalls; i++)
 		if (p->route[i] == SC_NONE && !s->calls[i].from_group)
 			j++;
@@ -213,7 +245,17 @@ static void describe_why(const struct syscall_spec *s,
 			APPEND(why, sizeof(why), off, "%s%s", j++ ?
 			       ", " : "; left out of the groups (no route): ",
 			       s->calls[i].name);
-	if (off < sizeof(why) && sc_cgroup_scoped(s))
+	for (i = 0, j = 0, k = 0; i < s->ncalls; i++) {
+		j += p->route[i] == SC_SECCOMP;
+		k += p->route[i] != SC_SECCOMP && p->route[i] != SC_NONE;
+	}
+	if (j)
+		APPEND(why, sizeof(why), off, "; the seccomp filter is inherited across fork: %s",
+		       s->follow_forks ? "the command's descendants are matched too" :
+		       "follow-forks: false fails only the command's own process, and its children's calls continue");
+	if (off < sizeof(why) && !k)
+		;	/* route 4 alone */
+	else if (off < sizeof(why) && sc_cgroup_scoped(s))
 		off += snprintf(why + off, sizeof(why) - off,
 				"; the target is matched by cgroup ancestry, so descendants are included%s",
 				s->follow_forks ? "" :

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -119,8 +120,9 @@ int syscall_observe(void *handle, json_object *out)
 {
 	struct sf_rt *rt = handle;
 	const struct syscall_spec *s = rt ? rt->s : NULL;
-	json_object *calls, *errs;
-	uint64_t kernel = 0, dropped = 0;
+	json_object *calls, *errs, *first;
+	uint64_t kernel = 0, dropped = 0, events;
+	uint64_t *per_call, *per_errno;
 	size_t i;
 
 	if (!rt || !s)
@@ -141,31 +143,48 @@ int syscall_observe(void *handle, json_object *out)
 			break;
 		usleep(10000);
 	}
+	per_call = calloc(SF_MAX_NR, sizeof(*per_call));
+	per_errno = calloc(ARRAY_SIZE(rt->per_errno), sizeof(*per_errno));
+	if (!per_call || !per_errno) {
+		free(per_call);
+		free(per_errno);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&rt->lock);
+	events = rt->events;
+	memcpy(per_call, rt->per_call, sizeof(rt->per_call));
+	memcpy(per_errno, rt->per_errno, sizeof(rt->per_errno));
+	first = json_object_new_array();
+	for (i = 0; i < json_object_array_length(rt->first); i++)
+		json_object_array_add(first, json_object_get(
+			json_object_array_get_idx(rt->first, i)));
+	pthread_mutex_unlock(&rt->lock);
+	/* Route 4's answers, counted by the listener's thread. */
+	sc_seccomp_counts(rt->sn, &events, per_call, per_errno, first);
 	add_str(out, "target", s->target_name);
 	json_object_object_add(out, "injections",
-			       json_object_new_uint64(rt->events));
+			       json_object_new_uint64(events));
 	json_object_object_add(out, "kernel_count",
 			       json_object_new_uint64(kernel));
 	json_object_object_add(out, "events_lost",
 			       json_object_new_uint64(dropped));
 	calls = json_object_new_object();
 	for (i = 0; i < SF_MAX_NR; i++)
-		if (rt->per_call[i])
+		if (per_call[i])
 			json_object_object_add(calls, fl_syscall_name(i) ?
 				fl_syscall_name(i) : "?",
-				json_object_new_uint64(rt->per_call[i]));
+				json_object_new_uint64(per_call[i]));
 	json_object_object_add(out, "calls", calls);
 	errs = json_object_new_object();
 	for (i = 0; i < ARRAY_SIZE(rt->per_errno); i++)
-		if (rt->per_errno[i])
+		if (per_errno[i])
 			json_object_object_add(errs, fl_errno_name(i) ?
 				fl_errno_name(i) : "?",
-				json_object_new_uint64(rt->per_errno[i]));
+				json_object_new_uint64(per_errno[i]));
 	json_object_object_add(out, "errnos", errs);
-	json_object_object_add(out, "first_events",
-			       json_object_get(rt->first));
-	pthread_mutex_unlock(&rt->lock);
+	json_object_object_add(out, "first_events", first);
+	free(per_call);
+	free(per_errno);
 	return 0;
 }
 
@@ -176,7 +195,9 @@ int syscall_observe(void *handle, json_object *out)
 int syscall_live(void *handle, json_object *out)
 {
 	struct sf_rt *rt = handle;
+	uint64_t per_call[SF_MAX_NR];
 	json_object *calls;
+	uint64_t events;
 	char sum[512];
 	size_t i, off, n = 0;
 
@@ -184,23 +205,25 @@ int syscall_live(void *handle, json_object *out)
 		return -ENOENT;
 	calls = json_object_new_object();
 	pthread_mutex_lock(&rt->lock);
+	events = rt->events;
+	memcpy(per_call, rt->per_call, sizeof(per_call));
+	pthread_mutex_unlock(&rt->lock);
+	sc_seccomp_counts(rt->sn, &events, per_call, NULL, NULL);
 	off = snprintf(sum, sizeof(sum), "%llu injection%s",
-		       (unsigned long long)rt->events,
-		       rt->events == 1 ? "" : "s");
+		       (unsigned long long)events, events == 1 ? "" : "s");
 	json_object_object_add(out, "injections",
-			       json_object_new_uint64(rt->events));
+			       json_object_new_uint64(events));
 	for (i = 0; i < SF_MAX_NR; i++) {
 		const char *name = fl_syscall_name(i) ? fl_syscall_name(i) :
 				   "?";
 
-		if (!rt->per_call[i])
+		if (!per_call[i])
 			continue;
 		json_object_object_add(calls, name,
-				       json_object_new_uint64(rt->per_call[i]));
+				       json_object_new_uint64(per_call[i]));
 		APPEND(sum, sizeof(sum), off, "%s%s %llu", n++ ? ", " : " (",
-		       name, (unsigned long long)rt->per_call[i]);
+		       name, (unsigned long long)per_call[i]);
 	}
-	pthread_mutex_unlock(&rt->lock);
 	if (n)
 		APPEND(sum, sizeof(sum), off, ")");
 	json_object_object_add(out, "calls", calls);

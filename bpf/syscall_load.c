@@ -315,9 +315,10 @@ static size_t plan_progs(struct sf_rt *rt, const struct syscall_spec *s,
 }
 
 /* The record written before load: what is about to be attached. */
-static json_object *undo_state(const struct syscall_spec *s,
+static json_object *undo_state(const struct sf_rt *rt,
 			       const struct sf_attach *at, size_t n)
 {
+	const struct syscall_spec *s = rt->s;
 	json_object *o = json_object_new_object(), *a;
 	size_t i;
 
@@ -330,7 +331,9 @@ static json_object *undo_state(const struct syscall_spec *s,
 	for (i = 0; i < n; i++)
 		json_object_array_add(a, json_object_new_string(at[i].what));
 	json_object_object_add(o, "links", a);
-	add_str(o, "note", "BPF links held by the runner's file descriptors, never pinned: they go with the runner");
+	if (n)
+		add_str(o, "note", "BPF links held by the runner's file descriptors, never pinned: they go with the runner");
+	sc_seccomp_record(rt, o);
 	return o;
 }
 
@@ -376,18 +379,23 @@ static json_object *id_array(json_object *o, const char *key)
 int sf_save_ids(const struct sf_rt *rt, const struct sf_attach *at,
 		size_t n, struct fl_undo *u)
 {
-	json_object *st = undo_state(rt->s, at, n), *progs, *links;
+	json_object *st = undo_state(rt, at, n), *progs, *links;
 	struct bpf_program *prog;
 	size_t i;
 	int ret;
 
 	progs = id_array(st, "prog_ids");
-	bpf_object__for_each_program(prog, rt->skel->obj)
-		if (bpf_program__fd(prog) >= 0)
-			json_object_array_add(progs, json_object_new_uint64(
-				obj_id(bpf_program__fd(prog), OBJ_PROG)));
-	json_object_object_add(st, "ctl_map_id", json_object_new_uint64(
-		obj_id(bpf_map__fd(rt->skel->maps.sf_ctl), OBJ_MAP)));
+	/* No skeleton: route 4 alone, no BPF. */
+	if (rt->skel) {
+		bpf_object__for_each_program(prog, rt->skel->obj)
+			if (bpf_program__fd(prog) >= 0)
+				json_object_array_add(progs,
+					json_object_new_uint64(obj_id(
+					bpf_program__fd(prog), OBJ_PROG)));
+		json_object_object_add(st, "ctl_map_id",
+			json_object_new_uint64(obj_id(bpf_map__fd(
+				rt->skel->maps.sf_ctl), OBJ_MAP)));
+	}
 	links = id_array(st, "link_ids");
 	for (i = 0; i < rt->nlinks; i++) {
 		__u32 id = obj_id(bpf_link__fd(rt->links[i]), OBJ_LINK);
@@ -470,7 +478,7 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 	}
 
 	/* The record first: what is about to be attached. */
-	st = undo_state(s, at, n);
+	st = undo_state(rt, at, n);
 	ret = fl_undo_save(u, st);
 	json_object_put(st);
 	if (ret) {

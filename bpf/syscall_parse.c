@@ -352,6 +352,7 @@ int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (!s)
 		return -ENOMEM;
 	*out = s;
+	s->exp = exp;
 	s->follow_forks = true;
 	s->probability = 100;
 

@@ -6,7 +6,12 @@
  *      with bpf_override_return;
  *   2. the LSM hook the call passes through: BPF LSM, else fmod_ret on
  *      the security_* function;
- *   3. cgroup sock_addr hooks with bpf_set_retval (cgroup targets).
+ *   3. cgroup sock_addr hooks with bpf_set_retval (cgroup targets);
+ *   4. for command targets, which faultline starts itself, a seccomp
+ *      filter the command installs before exec, whose calls faultline
+ *      answers (syscall_seccomp.c): any call, on any kernel since 5.6,
+ *      but not for a process someone else started, which cannot be
+ *      made to install it.
  * Route 1 is taken for calls without a path or peer filter (at the entry
  * those are still user memory), at most SF_ENTRY_SLOTS calls;
  * fl_bpf_probe() says whether each works.  And check: can it be done
@@ -178,6 +183,16 @@ static bool entry_ok(const struct syscall_spec *s)
 	return !s->path && !s->has_peer;
 }
 
+/*
+ * Route 4 sees the call's number and arguments, not the caller's memory:
+ * no peer filter, and a path only for calls on a descriptor.
+ */
+static bool seccomp_ok(const struct syscall_spec *s, const char *call)
+{
+	return s->target && s->target->kind == FL_TARGET_COMMAND &&
+	       !s->has_peer && (!s->path || sc_seccomp_path_ok(call));
+}
+
 int sc_make_plan(const struct syscall_spec *s, struct sc_plan *p)
 {
 	size_t i, nentry = 0;
@@ -192,6 +207,7 @@ int sc_make_plan(const struct syscall_spec *s, struct sc_plan *p)
 				 "refused");
 	}
 	force_entry(p);
+	p->seccomp = -1;		/* probed when a call needs it */
 	p->route = calloc(s->ncalls ? s->ncalls : 1, sizeof(*p->route));
 	if (!p->route)
 		return -ENOMEM;
@@ -214,6 +230,11 @@ int sc_make_plan(const struct syscall_spec *s, struct sc_plan *p)
 		else if (sc_cgroup_hook(name) && sc_cgroup_v2(s) &&
 			 sc_feat(p, FL_BPF_CGROUP_SOCK_ADDR))
 			r = SC_CGROUP;
+		if (r == SC_NONE && p->seccomp < 0)
+			p->seccomp = sc_seccomp_probe(p->seccomp_why,
+						      sizeof(p->seccomp_why));
+		if (r == SC_NONE && p->seccomp == 1 && seccomp_ok(s, name))
+			r = SC_SECCOMP;
 		if (r == SC_FMOD_SYSCALL || r == SC_KPROBE)
 			nentry++;
 		p->route[i] = r;
@@ -233,6 +254,33 @@ int sc_make_plan(const struct syscall_spec *s, struct sc_plan *p)
 void sc_free_plan(struct sc_plan *p)
 {
 	free(p->route);
+}
+
+/* Why route 4 does not take the refused calls either. */
+static void seccomp_why(const struct syscall_spec *s, const struct sc_plan *p,
+			bool from_groups, char *buf, size_t len, size_t *offp)
+{
+	size_t i, off = *offp, n = 0;
+
+	if (!s->target || s->target->kind != FL_TARGET_COMMAND) {
+		APPEND(buf, len, off, "; a command target (a process faultline starts itself) could take the seccomp route: a filter it installs before exec sends its calls to faultline%s%s",
+		       p->seccomp == 0 ? ", but not here: " : "",
+		       p->seccomp == 0 ? p->seccomp_why : "");
+	} else if (p->seccomp == 0) {
+		APPEND(buf, len, off, "; the seccomp route for command targets does not work here: %s",
+		       p->seccomp_why);
+	} else if (s->has_peer) {
+		APPEND(buf, len, off, "; the seccomp route cannot honour peer: the address is in the caller's memory");
+	} else if (s->path) {
+		APPEND(buf, len, off, "; with path, the seccomp route takes only calls on a descriptor (read, pread64, readv, write, pwrite64, writev, ftruncate, fsync, fdatasync), not ");
+		for (i = 0; i < s->ncalls; i++)
+			if (p->route[i] == SC_NONE &&
+			    s->calls[i].from_group == from_groups)
+				APPEND(buf, len, off, "%s%s", n++ ? ", " : "",
+				       s->calls[i].name);
+		APPEND(buf, len, off, ", whose paths are in the caller's memory");
+	}
+	*offp = off;
 }
 
 /*
@@ -292,6 +340,7 @@ void sc_refuse_why(const struct syscall_spec *s, const struct sc_plan *p,
 		APPEND(buf, len, off, " %s through no LSM hook",
 		       nnone > 1 ? "pass" : "passes");
 	}
+	seccomp_why(s, p, from_groups, buf, len, &off);
 	if (ncg && !sc_cgroup_v2(s))
 		APPEND(buf, len, off, "; with a cgroup v2 or command target, cgroup sock_addr hooks could fail socket calls");
 	else if (ncg)
@@ -299,6 +348,56 @@ void sc_refuse_why(const struct syscall_spec *s, const struct sc_plan *p,
 		       HERE(FL_BPF_CGROUP_SOCK_ADDR));
 #undef HERE
 #undef REFUSED
+}
+
+static bool uses_seccomp(const struct syscall_spec *s, const struct sc_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncalls; i++)
+		if (p->route[i] == SC_SECCOMP)
+			return true;
+	return false;
+}
+
+/* A call named outright has no route: the fault cannot apply. */
+static bool refused(const struct syscall_spec *s, const struct sc_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncalls; i++)
+		if (p->route[i] == SC_NONE && !s->calls[i].from_group)
+			return true;
+	return false;
+}
+
+/*
+ * The kernel gives a process one seccomp listener: one fault per command
+ * target may take route 4; a later one is refused.
+ */
+static int seccomp_taken(const struct fl_fault *f, char *why, size_t len)
+{
+	const struct syscall_spec *s = f->priv;
+	const struct fl_fault *g;
+	struct sc_plan q;
+	bool taken;
+
+	for (g = s->exp ? s->exp->faults : f; g < f; g++) {
+		const struct syscall_spec *gs = g->priv;
+
+		if (g->engine != f->engine || !gs || gs->target != s->target)
+			continue;
+		if (sc_make_plan(gs, &q))
+			return -ENOMEM;
+		taken = uses_seccomp(gs, &q) && !refused(gs, &q);
+		sc_free_plan(&q);
+		if (taken) {
+			snprintf(why, len, "target %s: fault %s takes the seccomp route for it already, and the kernel gives a process one seccomp listener; put the calls of both in one fault",
+				 s->target_name, g->name);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
 }
 
 int syscall_check(const struct fl_fault *f, char *why, size_t len)
@@ -325,6 +424,8 @@ int syscall_check(const struct fl_fault *f, char *why, size_t len)
 	} else if (!used) {
 		sc_refuse_why(s, &p, true, false, why, len);
 		ret = -EOPNOTSUPP;
+	} else if (uses_seccomp(s, &p)) {
+		ret = seccomp_taken(f, why, len);
 	} else if (!p.forks_ok) {
 		snprintf(why, len, "follow-forks needs a tp_btf program on sched_process_fork (CONFIG_DEBUG_INFO_BTF), and it does not load; or set follow-forks: false");
 		ret = -EOPNOTSUPP;

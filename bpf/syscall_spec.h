@@ -14,6 +14,7 @@ struct syscall_call {
 };
 
 struct syscall_spec {
+	const struct fl_experiment *exp;	/* the file's, for check */
 	const char *target_name;	/* target->name */
 	struct fl_target *target;	/* in the experiment's targets */
 	bool follow_forks;		/* default true */

@@ -7,14 +7,23 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/journal.h"
 #include "core/runner.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd	438
+#endif
 
 /* How long a started command gets between SIGTERM and SIGKILL. */
 #define TARGET_TERM_NS	(500 * NSEC_PER_MSEC)
@@ -53,16 +62,174 @@ static void child_setup(bool quiet_out, int out)
 		close(null);
 }
 
-static pid_t spawn(const struct runner *r, char **argv, bool quiet_out,
+/*
+ * The spawn ops (struct fl_engine's child_*): the faults that take part
+ * in starting target t, at most max of them, by index.
+ */
+static size_t child_faults(const struct runner *r, const struct fl_target *t,
+			   size_t *idx, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; t && i < r->exp->nfaults && n < max; i++)
+		if (r->fr[i].f->engine->child_setup &&
+		    run_fault_target(r, i) == t)
+			idx[n++] = i;
+	return n;
+}
+
+/* What the child tells the runner before each child_setup. */
+struct child_note {
+	size_t fault;
+	int fd;				/* the number its descriptor will have */
+};
+
+/*
+ * In the child: each engine's child_setup, after telling the runner the
+ * descriptor number it will get (the lowest free one), so that the
+ * runner can take it with pidfd_getfd() while this process, whose calls
+ * may be held by what child_setup installed, goes on to exec.
+ */
+static void child_ops(const struct runner *r, const struct fl_target *t,
+		      const size_t *idx, size_t n, int note, int ack)
+{
+	struct child_note cn;
+	size_t k;
+	char c;
+	int fd;
+
+	for (k = 0; k < n; k++) {
+		const struct fl_fault *f = r->fr[idx[k]].f;
+
+		cn.fault = idx[k];
+		cn.fd = fcntl(STDIN_FILENO, F_DUPFD, 0);
+		if (cn.fd < 0 || close(cn.fd) ||
+		    write(note, &cn, sizeof(cn)) != sizeof(cn))
+			_exit(126);
+		fd = f->engine->child_setup(f);
+		if (fd == -ENOENT) {
+			/* Nothing to take: say so (nothing new holds us). */
+			cn.fd = -1;
+			if (write(note, &cn, sizeof(cn)) != sizeof(cn))
+				_exit(126);
+			continue;
+		}
+		if (fd < 0 || fd != cn.fd) {
+			fprintf(stderr, "faultline: target %s: fault %s: %s\n",
+				t->name, f->name, fd < 0 ? strerror(-fd) :
+				"its descriptor has an unexpected number");
+			_exit(126);
+		}
+		/*
+		 * Exec would close it (close-on-exec): wait until the runner
+		 * holds it.  It answers whatever the new filter holds meanwhile.
+		 */
+		if (read(ack, &c, 1) != 1)
+			_exit(126);
+	}
+	close(note);
+	close(ack);
+}
+
+/*
+ * The child's descriptor number fd, once it exists; -ENOENT when the
+ * child says child_setup had nothing to make; -ECHILD when it died.
+ */
+static int take_fd(int pidfd, int note, int fd)
+{
+	struct pollfd p[2] = {
+		{ .fd = pidfd, .events = POLLIN },
+		{ .fd = note, .events = POLLIN },
+	};
+	uint64_t until = fl_now_ns() + 5 * NSEC_PER_SEC;
+	struct child_note cn;
+	int got;
+
+	for (;;) {
+		got = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		if (got >= 0)
+			return got;
+		if (errno != EBADF)
+			return -errno;
+		/* Not there: the child's note says why, or it died. */
+		if (poll(p, 2, 1) > 0) {
+			if (p[1].revents &&
+			    read(note, &cn, sizeof(cn)) == sizeof(cn) &&
+			    cn.fd == -1)
+				return -ENOENT;
+			return -ECHILD;
+		}
+		if (fl_now_ns() > until)
+			return -ETIMEDOUT;
+	}
+}
+
+/*
+ * In the runner: take each descriptor the child announced, give it to
+ * the engine's child_adopt, hand copies to the guardian.
+ */
+static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
+		     size_t n, int note, int ack)
+{
+	struct child_note cn;
+	int pidfd, fd, aux, ret = 0;
+	size_t k;
+
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	for (k = 0; k < n && !ret; k++) {
+		struct fault_run *fr;
+
+		if (read(note, &cn, sizeof(cn)) != sizeof(cn) ||
+		    cn.fault >= r->exp->nfaults) {
+			ret = -ECHILD;
+			break;
+		}
+		fr = &r->fr[cn.fault];
+		fd = take_fd(pidfd, note, cn.fd);
+		if (fd == -ENOENT)
+			continue;
+		if (fd < 0) {
+			ret = fd;
+			break;
+		}
+		ret = fr->f->engine->child_adopt(fr->f, fd, &fr->child,
+						 &aux);
+		if (ret) {
+			fl_err("target %s: fault %s: %s", t->name,
+			       fr->f->name, strerror(-ret));
+			break;
+		}
+		/* The handle holds fd (and aux): the guardian gets copies. */
+		if (fr->f->engine->guard &&
+		    fl_guardian_guard(r->gfd, fr->f->engine->name, fd, aux))
+			fl_warn("target %s: cannot hand the guardian fault "
+				"%s's descriptor", t->name, fr->f->name);
+		if (write(ack, "", 1) != 1)
+			ret = -errno;
+	}
+	close(pidfd);
+	return ret;
+}
+
+static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 		   const struct fl_target *t)
 {
+	size_t idx[16], n = child_faults(r, t, idx, ARRAY_SIZE(idx));
+	int note[2] = { -1, -1 }, ack[2] = { -1, -1 }, ret;
 	pid_t pid;
-	int ret;
 
+	if (n && (pipe2(note, O_CLOEXEC) || pipe2(ack, O_CLOEXEC))) {
+		ret = -errno;
+		goto out;
+	}
 	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		ret = -errno;
+		goto out;
+	}
 	if (!pid) {
 		child_setup(quiet_out, r->child_out);
 		if (t && fl_placer_get()) {
@@ -74,11 +241,36 @@ static pid_t spawn(const struct runner *r, char **argv, bool quiet_out,
 				_exit(126);
 			}
 		}
+		if (n)
+			child_ops(r, t, idx, n, note[1], ack[0]);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	setpgid(pid, pid);
-	return pid;
+	ret = pid;
+	if (n) {
+		close(note[1]);
+		note[1] = -1;
+		/* A command whose calls nobody would answer must not run. */
+		ret = adopt_all(r, t, pid, n, note[0], ack[1]);
+		if (ret) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		} else {
+			ret = pid;
+		}
+	}
+out:
+	if (note[0] >= 0)
+		close(note[0]);
+	if (note[1] >= 0)
+		close(note[1]);
+	if (ack[0] >= 0)
+		close(ack[0]);
+	if (ack[1] >= 0)
+		close(ack[1]);
+	return ret;
 }
 
 /*

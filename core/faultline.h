@@ -456,6 +456,8 @@ struct fl_engine {
 	 * -errno; the runner then reverts whatever record was saved.
 	 */
 	int (*apply)(const struct fl_fault *f, struct fl_undo *u, void **rt);
+	/* (On entry *rt is the fault's child handle, see child_adopt, or
+	 * NULL; the handle apply returns is another, released at revert.) */
 	/*
 	 * Optional: live counters of an active fault, about once a second
 	 * and once before revert; cheap, touches nothing.  Fills out with
@@ -482,6 +484,35 @@ struct fl_engine {
 	 * skeletons.  Touches no kernel state that revert owns.
 	 */
 	void (*release)(void *rt);
+	/*
+	 * Optional, the spawn ops: a part in starting a command target
+	 * the fault names, for an engine that must act from inside the
+	 * command (a seccomp filter is installed by the process itself).
+	 *  child_setup: in the forked child, after it joined its cgroups,
+	 *    before exec.  It makes one descriptor, as the lowest free
+	 *    number and before any other (core has told the runner that
+	 *    number, and takes it with pidfd_getfd()), and returns it;
+	 *    -ENOENT when this fault needs none; another -errno: the
+	 *    command does not start.
+	 *  child_adopt: in the runner, with that descriptor (its own now):
+	 *    *child becomes the engine's child handle, which apply then
+	 *    finds in *rt, and which lives until the command's processes
+	 *    are gone, past revert.  *aux may name a descriptor of the
+	 *    handle's for the guardian too (-1: none), which it then gets
+	 *    with a dup of fd.
+	 *  child_release: frees it, once the command targets are stopped.
+	 *  guard: in the guardian, which holds dups of fd and aux (or -1):
+	 *    after the runner died, once, then each time fd is readable,
+	 *    answer what waits as though no fault were active, without
+	 *    blocking when nothing does.  The guardian polls fd until it
+	 *    hangs up, through its replay of the journal (which stops the
+	 *    command targets).
+	 */
+	int (*child_setup)(const struct fl_fault *f);
+	int (*child_adopt)(const struct fl_fault *f, int fd, void **child,
+			   int *aux);
+	void (*child_release)(void *child);
+	int (*guard)(int fd, int aux);
 	/*
 	 * Optional: recover without a journal (or --scan): report every
 	 * object of this engine's found by name, through found->fn, in
@@ -829,6 +860,12 @@ int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
 		      pid_t *pid, int *done_fd);
 /* Tell the guardian the run is over, and reap it. */
 void fl_guardian_done(pid_t pid, int done_fd);
+/*
+ * Hand the guardian dups of fd, the descriptor an engine's child_adopt
+ * took over, and of aux (-1: none): if the runner dies it calls the
+ * engine's guard op on them.
+ */
+int fl_guardian_guard(int done_fd, const char *engine, int fd, int aux);
 
 /* ------------------------------------------------------------------ */
 /* The one reporting layer.                                            */

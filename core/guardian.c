@@ -2,20 +2,27 @@
 /*
  * The guardian: a small watchdog forked by `run` before anything is
  * applied.  It sits in its own session (Ctrl-C reaches only the runner),
- * holds a pidfd on the runner and the read end of a pipe.  The runner
- * writes "done" on the pipe when it has put everything back.  If instead
- * the runner dies (even by SIGKILL), or outlives the drill's deadline (then
- * the guardian SIGKILLs it first), the guardian replays the run's undo
- * records from the journal and exits.
+ * holds a pidfd on the runner and one end of a socket (SOCK_SEQPACKET).
+ * The runner sends "done" on it when it has put everything back, and
+ * "guard ENGINE" with a descriptor (SCM_RIGHTS) for each one an engine's
+ * child_adopt took over from a command target (a seccomp listener).  If
+ * instead the runner dies (even by SIGKILL), or outlives the drill's
+ * deadline (then the guardian SIGKILLs it first), the guardian answers on
+ * those descriptors through the engines' guard op, in a thread of its
+ * own, while it replays the run's undo records from the journal (which
+ * stops the command targets), and exits once they hang up.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +38,25 @@
 
 #define GUARDIAN_PIDFD	3
 #define GUARDIAN_PIPE	4
+/* The descriptors the guardian keeps for the engines' guard op. */
+#define GUARD_MAX	64
+/* How long it waits, after its replay, for them to hang up. */
+#define GUARD_WAIT_NS	(30 * NSEC_PER_SEC)
+
+struct guarded {
+	const struct fl_engine *e;
+	int fd, aux;
+};
+
+struct guard_set {
+	struct guarded g[GUARD_MAX];
+	size_t n;
+	pthread_t th;
+	atomic_bool drained;		/* what waited at takeover is answered */
+	atomic_bool stop;
+	atomic_size_t open;		/* descriptors not hung up yet */
+	atomic_ulong answered;
+};
 
 static void glog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -93,11 +119,136 @@ static void guardian_recover(const char *dir, const char *why)
 	json_object_put(res);
 }
 
+
+/*
+ * The guard thread: poll the descriptors; readable: the engine answers;
+ * hung up (the processes using it are gone): close it.  What waited
+ * when it started is answered before "drained".
+ */
+static void *guard_main(void *arg)
+{
+	struct guard_set *gs = arg;
+	struct pollfd pfd[GUARD_MAX];
+	size_t i, left = gs->n;
+
+	/* Once each first: what the runner took and had not answered. */
+	for (i = 0; i < gs->n; i++) {
+		if (!gs->g[i].e->guard(gs->g[i].fd, gs->g[i].aux))
+			atomic_fetch_add(&gs->answered, 1);
+		pfd[i].fd = gs->g[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	while (left && !atomic_load(&gs->stop)) {
+		int n = poll(pfd, gs->n, atomic_load(&gs->drained) ? 100 : 0);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n == 0)
+			atomic_store(&gs->drained, true);
+		for (i = 0; n > 0 && i < gs->n; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			if (pfd[i].revents & POLLIN) {
+				if (!gs->g[i].e->guard(pfd[i].fd,
+						       gs->g[i].aux))
+					atomic_fetch_add(&gs->answered, 1);
+			} else {
+				close(pfd[i].fd);
+				if (gs->g[i].aux >= 0)
+					close(gs->g[i].aux);
+				pfd[i].fd = -1;
+				left--;
+				atomic_store(&gs->open, left);
+			}
+		}
+	}
+	atomic_store(&gs->drained, true);
+	return NULL;
+}
+
+/* A message from the runner: "done" (1), "guard ENGINE" with a fd (0). */
+static int read_msg(struct guard_set *gs)
+{
+	char buf[128], cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	const struct fl_engine *e;
+	struct cmsghdr *c;
+	int fd[2] = { -1, -1 };
+	ssize_t r;
+
+	r = recvmsg(GUARDIAN_PIPE, &mh, MSG_CMSG_CLOEXEC);
+	if (r < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (r == 0)
+		return -EPIPE;
+	buf[r] = 0;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(c), c->cmsg_len >= CMSG_LEN(sizeof(fd)) ?
+		       sizeof(fd) : sizeof(int));
+	if (!strcmp(buf, "done"))
+		return 1;
+	e = !strncmp(buf, "guard ", 6) ? fl_engine_find(buf + 6) : NULL;
+	if (fd[0] >= 0 && e && e->guard && gs->n < GUARD_MAX) {
+		gs->g[gs->n].e = e;
+		gs->g[gs->n].fd = fd[0];
+		gs->g[gs->n++].aux = fd[1];
+	} else if (fd[0] >= 0) {
+		glog("cannot keep a descriptor for '%s'", buf);
+		close(fd[0]);
+		if (fd[1] >= 0)
+			close(fd[1]);
+	}
+	return 0;
+}
+
+/* The runner is gone: answer on the guarded descriptors from now on. */
+static bool guard_start(struct guard_set *gs)
+{
+	uint64_t until = fl_now_ns() + NSEC_PER_SEC;
+
+	if (!gs->n)
+		return false;
+	atomic_store(&gs->open, gs->n);
+	if (pthread_create(&gs->th, NULL, guard_main, gs)) {
+		glog("cannot start answering for the command targets: %s",
+		     strerror(errno));
+		return false;
+	}
+	/* What waited for the runner first, then the replay. */
+	while (!atomic_load(&gs->drained) && fl_now_ns() < until)
+		usleep(1000);
+	return true;
+}
+
+/* After the replay: until the descriptors hang up (the targets are gone). */
+static void guard_end(struct guard_set *gs)
+{
+	uint64_t until = fl_now_ns() + GUARD_WAIT_NS;
+
+	while (atomic_load(&gs->open) && fl_now_ns() < until)
+		usleep(10000);
+	if (atomic_load(&gs->open))
+		glog("%zu guarded descriptor(s) still in use after %llus; "
+		     "leaving them", atomic_load(&gs->open),
+		     (unsigned long long)(GUARD_WAIT_NS / NSEC_PER_SEC));
+	atomic_store(&gs->stop, true);
+	pthread_join(gs->th, NULL);
+	glog("answered %lu call(s) of the command targets as though no "
+	     "fault were active", atomic_load(&gs->answered));
+}
+
 static void __attribute__((noreturn))
 guardian_main(const char *dir, pid_t runner, uint64_t deadline_ns)
 {
+	static struct guard_set gs;
 	struct pollfd pfd[2];
-	bool killed = false;
+	bool killed = false, guarding;
 	sigset_t none;
 	int null;
 
@@ -145,20 +296,21 @@ guardian_main(const char *dir, pid_t runner, uint64_t deadline_ns)
 		if (n <= 0)
 			continue;
 		if (pfd[1].revents) {
-			char buf[64];
-			ssize_t r = read(GUARDIAN_PIPE, buf, sizeof(buf));
+			int m = read_msg(&gs);
 
-			if (r > 0 && memchr(buf, 'd', r))
+			if (m == 1)
 				_exit(0);	/* "done": all is back */
-			if (r == 0 || (r < 0 && errno != EINTR &&
-				       errno != EAGAIN))
+			if (m < 0)
 				pfd[1].fd = -1;	/* closed: wait for the pidfd */
 		}
 		if (pfd[0].revents)
 			break;		/* the runner is gone */
 	}
+	guarding = guard_start(&gs);
 	guardian_recover(dir, killed ? "the runner was killed at the deadline"
 				     : "the runner died");
+	if (guarding)
+		guard_end(&gs);
 	_exit(0);
 }
 
@@ -178,7 +330,7 @@ int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
 		fl_err("guardian: pidfd_open: %s", strerror(errno));
 		return ret;
 	}
-	if (pipe2(p, O_CLOEXEC)) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p)) {
 		ret = -errno;
 		close(pidfd);
 		return ret;
@@ -214,10 +366,32 @@ int fl_guardian_start(struct fl_journal *j, uint64_t deadline_ns,
 	return 0;
 }
 
+int fl_guardian_guard(int done_fd, const char *engine, int fd, int aux)
+{
+	char buf[64], cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	int fds[2] = { fd, aux }, n = aux >= 0 ? 2 : 1;
+	struct iovec iov = { buf, 0 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	if (done_fd < 0)
+		return 0;
+	iov.iov_len = snprintf(buf, sizeof(buf), "guard %s", engine);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	return sendmsg(done_fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
 void fl_guardian_done(pid_t pid, int done_fd)
 {
 	if (done_fd >= 0) {
-		if (write(done_fd, "done\n", 5) < 0) {
+		if (send(done_fd, "done", 4, MSG_NOSIGNAL) < 0) {
 			/* The guardian is gone already: nothing to tell. */
 		}
 		close(done_fd);

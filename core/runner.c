@@ -43,7 +43,7 @@ static int apply_fault(struct runner *r, size_t i)
 	const struct fl_fault *f = fr->f;
 	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
 	json_object *ev;
-	void *rt = NULL;
+	void *rt = fr->child;
 	int ret;
 
 	ret = f->engine->apply(f, &u, &rt);
@@ -718,6 +718,9 @@ static void runner_free(struct runner *r)
 	for (i = 0; r->fr && i < exp->nfaults; i++) {
 		/* A handle the run did not get to revert ends with it. */
 		release_fault(r, i);
+		/* Its command's processes are gone: run stopped them. */
+		if (r->fr[i].child && r->fr[i].f->engine->child_release)
+			r->fr[i].f->engine->child_release(r->fr[i].child);
 		json_object_put(r->fr[i].info);
 		free(r->fr[i].detail);
 		free(r->fr[i].live_last);

@@ -49,6 +49,7 @@ struct fault_run {
 	int err;			/* -errno of a failed apply or revert */
 	char *detail;			/* why it failed or was skipped */
 	void *rt;			/* the engine's handle, while held */
+	void *child;			/* child_adopt's handle, or NULL */
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */

@@ -2,7 +2,8 @@
 # The self-chaos test (issue 8), shared by tests/host/selfchaos.sh and
 # tests/vm/selfchaos.sh; source it after tests/lib.sh.
 #
-# Each trial starts a drill with every fault kind this kernel allows, in
+# Each trial starts a drill with every fault kind (and syscall route: the
+# command's fsync through the seccomp route) this kernel allows, in
 # namespaces, cgroups and on a device the trial made (prefix flch-), picks
 # a moment (during apply, while active, or during revert) and an action,
 # both drawn from the seed:
@@ -225,6 +226,19 @@ faults:
     at: 0s
     for: 1s
 Y
+	# The command's fsync through the seccomp route (route 1 where the
+	# kernel has it): its listener goes to the guardian.
+	if [ "$(fact seccomp.user_notif.available)" = true ]; then
+		cat <<Y
+  - name: nosync
+    syscall:
+      target: hog
+      calls: [fsync, fdatasync]
+      errno: EIO
+    at: 0s
+    for: 1s
+Y
+	fi
 	if [ "$CHAOS_NETEM" = 1 ]; then
 		cat <<Y
   - name: slow

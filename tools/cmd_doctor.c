@@ -31,6 +31,7 @@ struct facts {
 	const struct fl_kernel_more *m;
 	struct probe_res q[ARRAY_SIZE(qdisc_kinds)];
 	struct probe_res b[FL_BPF_NR_FEATURES];
+	struct probe_res seccomp;	/* user notification, route 4 */
 	bool root;
 	unsigned long long capeff;
 	bool run_writable;
@@ -98,6 +99,9 @@ static void gather(struct facts *fx)
 					       WHY_LEN);
 	for (i = 0; i < FL_BPF_NR_FEATURES; i++)
 		fx->b[i].ret = fl_bpf_probe(i, fx->b[i].why, WHY_LEN);
+	fx->seccomp.ret = sc_seccomp_probe(fx->seccomp.why, WHY_LEN);
+	if (fx->seccomp.ret > 0)
+		snprintf(fx->seccomp.why, WHY_LEN, "a filter installed by a child, its listener taken with pidfd_getfd, a call continued");
 }
 
 static json_object *jstr(const char *s)
@@ -309,7 +313,7 @@ static void syscall_consequences(const struct facts *fx, json_object *arr)
 		*lsm = &fx->b[FL_BPF_LSM],
 		*fsec = &fx->b[FL_BPF_FMOD_RET_SECURITY],
 		*sa = &fx->b[FL_BPF_CGROUP_SOCK_ADDR];
-	char r1[700], r2[700], r3[400];
+	char r1[700], r2[700], r3[400], r4[500];
 	const char *status;
 
 	if (fsys->ret < 0 && kp->ret < 0 && lsm->ret < 0 && fsec->ret < 0 &&
@@ -347,15 +351,27 @@ static void syscall_consequences(const struct facts *fx, json_object *arr)
 		snprintf(r3, sizeof(r3), "route 3 (cgroup sock_addr) "
 			 "unavailable: %s", sa->why);
 
+	if (fx->seccomp.ret > 0)
+		snprintf(r4, sizeof(r4), "route 4 (seccomp user notification) "
+			 "available for command targets only, for any call "
+			 "(fsync, fdatasync, close...): the filter must be "
+			 "installed by the process itself before exec, so only "
+			 "a process faultline starts can have it");
+	else
+		snprintf(r4, sizeof(r4), "route 4 (seccomp user notification, "
+			 "command targets) unavailable: %s", fx->seccomp.why);
+
 	if (fsys->ret > 0 || kp->ret > 0)
 		status = "available";
-	else if (lsm->ret > 0 || fsec->ret > 0 || sa->ret > 0)
+	else if (lsm->ret > 0 || fsec->ret > 0 || sa->ret > 0 ||
+		 fx->seccomp.ret > 0)
 		status = "partial";
 	else if (fsys->ret < 0 || sa->ret < 0)
 		status = "unknown";
 	else
 		status = "unavailable";
-	consequence(arr, "syscall faults", status, "%s; %s; %s", r1, r2, r3);
+	consequence(arr, "syscall faults", status, "%s; %s; %s; %s", r1, r2,
+		    r3, r4);
 }
 
 static void memory_consequences(const struct facts *fx, json_object *arr)
@@ -458,6 +474,9 @@ static json_object *doctor_json(const struct facts *fx)
 		json_object_object_add(b, fl_bpf_feature_name(i),
 				       jres(&fx->b[i]));
 	json_object_object_add(o, "bpf", b);
+	b = json_object_new_object();
+	json_object_object_add(b, "user_notif", jres(&fx->seccomp));
+	json_object_object_add(o, "seccomp", b);
 	json_object_object_add(o, "consequences", consequences_json(fx));
 	return o;
 }
@@ -589,6 +608,9 @@ static void print_text(const struct facts *fx, json_object *cons)
 	printf("\nBPF programs (loaded, and detached at once)\n");
 	for (i = 0; i < FL_BPF_NR_FEATURES; i++)
 		res_row(fl_bpf_feature_name(i), &fx->b[i]);
+
+	printf("\nSeccomp (a child installs a filter, run answers its calls)\n");
+	res_row("user_notif", &fx->seccomp);
 
 	printf("\nWhat this means\n");
 	n = json_object_array_length(cons);

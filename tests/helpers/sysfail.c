@@ -4,7 +4,7 @@
  * how each ended, for the syscall fault's tests and benchmark.
  *
  *   sysfail [-n N] [-t THREADS] [-d DEPTH [-b]] [-e ERRNO|OK] [-s] [-T]
- *           [-w FILE] [-p FILE] CALL [ARG]
+ *           [-l] [-i MS] [-o] [-w FILE] [-p FILE] CALL [ARG]
  *
  * It prints "calls N" and one "OUTCOME COUNT" line per outcome (OK or an
  * errno name); -s adds "seq ..." (one character a call: '.' passed, 'x'
@@ -14,7 +14,10 @@
  * on the way too, after its child ended; the exit status then covers them
  * all, for calls such as write that leave no way to print); -t in that
  * many threads at once; -w waits for FILE to exist first; -p writes the
- * pid making the calls to FILE.
+ * pid making the calls to FILE; -l prints each call's outcome on a line
+ * of its own as it ends (one thread), -i sleeps MS milliseconds between
+ * calls; -o opens ARG (for the calls on a descriptor) before -w waits,
+ * not at the first call.
  *
  * Calls: connect HOST:PORT (TCP), bind HOST:PORT (UDP), sendto HOST:PORT
  * (UDP), socket, openat PATH, read PATH, write PATH, fsync PATH,
@@ -40,9 +43,13 @@
 #include <unistd.h>
 
 static const char *call, *arg;
-static long ncalls = 1;
+static long ncalls = 1, interval_ms;
+static bool lines;
+static int pre_fd = -1;			/* -o */
 static struct sockaddr_storage addr;
 static socklen_t addrlen;
+
+static const char *outcome(int err);
 
 struct worker {
 	pthread_t th;
@@ -52,7 +59,8 @@ struct worker {
 static void usage(void)
 {
 	fprintf(stderr, "usage: sysfail [-n N] [-t THREADS] [-d DEPTH [-b]] "
-		"[-e ERRNO|OK] [-s] [-T] [-w FILE] [-p FILE] CALL [ARG]\n");
+		"[-e ERRNO|OK] [-s] [-T] [-l] [-i MS] [-o] [-w FILE] [-p FILE] "
+		"CALL [ARG]\n");
 	exit(2);
 }
 
@@ -167,11 +175,18 @@ static int one(int *fd)
 static void *work(void *p)
 {
 	struct worker *w = p;
-	int fd = -1;
+	int fd = pre_fd >= 0 ? dup(pre_fd) : -1;
 	long i;
 
-	for (i = 0; i < ncalls; i++)
+	for (i = 0; i < ncalls; i++) {
 		w->res[i] = one(&fd);
+		if (lines) {
+			printf("%s\n", outcome(w->res[i]));
+			fflush(stdout);
+		}
+		if (interval_ms)
+			usleep(interval_ms * 1000);
+	}
 	if (fd >= 0)
 		close(fd);
 	return NULL;
@@ -217,7 +232,7 @@ int main(int argc, char **argv)
 	int opt, status, bad = 0;
 	long counts[4096] = { 0 };
 
-	while ((opt = getopt(argc, argv, "+n:t:d:be:sTw:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:t:d:be:sTli:ow:p:")) != -1) {
 		switch (opt) {
 		case 'n': ncalls = atol(optarg); break;
 		case 't': threads = atol(optarg); break;
@@ -226,6 +241,9 @@ int main(int argc, char **argv)
 		case 'e': expect = optarg; break;
 		case 's': seq = true; break;
 		case 'T': timing = true; break;
+		case 'l': lines = true; break;
+		case 'o': pre_fd = 0; break;
+		case 'i': interval_ms = atol(optarg); break;
 		case 'w': waitfile = optarg; break;
 		case 'p': pidfile = optarg; break;
 		default: usage();
@@ -249,6 +267,13 @@ int main(int argc, char **argv)
 	    !strcmp(call, "unlink") || !strcmp(call, "mkdir"))
 		if (!arg)
 			usage();
+	if (pre_fd == 0) {
+		pre_fd = open(arg, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (pre_fd < 0) {
+			perror("sysfail: -o");
+			return 2;
+		}
+	}
 	if (waitfile)
 		for (i = 0; i < 3000 && access(waitfile, F_OK); i++)
 			usleep(10000);

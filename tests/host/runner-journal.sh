@@ -86,6 +86,20 @@ if [ -x "$FAULTLINE" ]; then
 	check_match "recover: and the engine" "engine 'test' is not part of this faultline binary" "$out"
 	check "recover: the record stays" test -e "$dir/0001-a.json"
 fi
+# A revert that fails: the file is a folder now, so the write back fails.
+mv "$T/a" "$T/a.file" && mkdir "$T/a"
+out=$("$FAULTLINE_TEST" recover 2>&1); rc=$?
+check_eq "recover: a failed revert is exit 4" 4 "$rc"
+check_match "recover: says the fault was NOT reverted, and why" \
+	"run $(basename "$dir"): fault a \(test\) was NOT reverted: test revert failed: Is a directory" "$out"
+check_match "recover: says where the record stays" \
+	"the record stays in $dir/0001-a.json" "$out"
+check_match "recover: and what may be left" \
+	"what may be left on this machine: .*\"file\":\"$T/a\"" "$out"
+check "recover: the failed record stays" test -e "$dir/0001-a.json"
+check_match "recover: and says to run it again" \
+	"fix the cause and run 'faultline recover $(basename "$dir")' again" "$out"
+rmdir "$T/a" && mv "$T/a.file" "$T/a"
 out=$("$FAULTLINE_TEST" recover 2>&1); rc=$?
 check_eq "recover: exit 0" 0 "$rc"
 check_match "recover: says what it reverted" "run $(basename "$dir"): fault a \(test\) reverted" "$out"
