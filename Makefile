@@ -259,7 +259,12 @@ $(OUTPUT)tests/helpers/%: $(OUTPUT)tests/helpers/%.o
 # sets up a fresh Debian machine.
 # With SANITIZE=1, unit and host tests only: the VM guests have no ASan
 # runtime.
+# The VM tests' fault-injection kernel (tools/vmkernel) builds in the
+# background (nice) while the unit and host tests run, the first time.
 check: deps
+ifneq ($(SANITIZE),1)
+	$(Q)OUTPUT=$(objtree) $(srctree)/tools/vmkernel --background fault-injection || true
+endif
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)OUTPUT=$(objtree) $(srctree)/tests/run $(if $(filter 1,$(SANITIZE)),host,all)
 

@@ -40,6 +40,39 @@ static int cgroup_id_level(const char *dir, uint64_t *id, uint32_t *level)
 	return 0;
 }
 
+static void seed_tgid(int mapfd, pid_t pid, bool follow, int depth);
+
+/*
+ * The children of pid without the children files (a kernel built without
+ * CONFIG_PROC_CHILDREN, which is off by default): the processes whose
+ * parent /proc/N/stat names.
+ */
+static void seed_by_ppid(int mapfd, pid_t pid, int depth)
+{
+	char path[300], buf[512], *p;
+	struct dirent *de;
+	int ppid;
+	FILE *f;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (p && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == pid)
+			seed_tgid(mapfd, atoi(de->d_name), true, depth + 1);
+	}
+	closedir(d);
+}
+
 /* Seed the tgid map with pid and, with follow-forks, its descendants. */
 static void seed_tgid(int mapfd, pid_t pid, bool follow, int depth)
 {
@@ -52,6 +85,12 @@ static void seed_tgid(int mapfd, pid_t pid, bool follow, int depth)
 	bpf_map_update_elem(mapfd, &key, &one, BPF_ANY);
 	if (!follow || depth > 64)
 		return;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	if (access(path, R_OK)) {
+		seed_by_ppid(mapfd, pid, depth);
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d)

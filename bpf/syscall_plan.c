@@ -156,7 +156,9 @@ static bool path_ok(const struct syscall_spec *s, const char *call,
 /*
  * Tests only: FAULTLINE_FORCE_SYSCALL_ENTRY=fmod_ret or kprobe takes the
  * syscall-entry route as working whatever the probe said, so that apply
- * goes as far as the kernel's refusal on kernels without it.
+ * goes as far as the kernel's refusal on kernels without it (kprobe: and
+ * fmod_ret as missing); off takes it as missing, so that a benchmark can
+ * put the routes after it side by side with it on one kernel.
  */
 static void force_entry(struct sc_plan *p)
 {
@@ -169,6 +171,9 @@ static void force_entry(struct sc_plan *p)
 	} else if (!strcmp(v, "kprobe")) {
 		p->have[FL_BPF_FMOD_RET_SYSCALL] = 0;
 		p->have[FL_BPF_KPROBE_OVERRIDE] = 1;
+	} else if (!strcmp(v, "off")) {
+		p->have[FL_BPF_FMOD_RET_SYSCALL] = 0;
+		p->have[FL_BPF_KPROBE_OVERRIDE] = 0;
 	}
 }
 

@@ -433,7 +433,8 @@ static __always_inline bool file_match(struct scratch *s, struct file *file)
 	return true;
 }
 
-static __always_inline int on_file_open(struct file *file)
+/* Open calls, and read and write through fmod_ret: the path filter. */
+static __always_inline int on_file(struct file *file)
 {
 	struct scratch *s;
 	long nr;
@@ -456,18 +457,11 @@ static __always_inline int on_plain(void)
 	return -decide(nr, &s->ev);
 }
 
-static __always_inline int on_file_path(struct file *file)
-{
-	struct scratch *s;
-	long nr;
-
-	s = hook_start(&nr);
-	if (!s || !file_match(s, file))
-		return 0;
-	return -decide(nr, &s->ev);
-}
-
-static __always_inline int on_sockaddr(struct sockaddr *sa)
+/*
+ * Socket calls: the peer filter, on the address passed to the call (sa),
+ * else the socket's peer.
+ */
+static __always_inline int on_peer(struct sockaddr *sa, struct socket *sock)
 {
 	struct scratch *s;
 	long nr;
@@ -475,39 +469,10 @@ static __always_inline int on_sockaddr(struct sockaddr *sa)
 	s = hook_start(&nr);
 	if (!s)
 		return 0;
-	addr_from_sockaddr(&s->ev, sa);
-	if (!peer_match(&s->ev))
-		return 0;
-	return -decide(nr, &s->ev);
-}
-
-static __always_inline int on_msg(struct socket *sock, struct msghdr *msg)
-{
-	struct sockaddr *name = BPF_CORE_READ(msg, msg_name);
-	struct scratch *s;
-	long nr;
-
-	s = hook_start(&nr);
-	if (!s)
-		return 0;
-	if (name)
-		addr_from_sockaddr(&s->ev, name);
+	if (sa)
+		addr_from_sockaddr(&s->ev, sa);
 	else
 		addr_from_sock(&s->ev, sock);
-	if (!peer_match(&s->ev))
-		return 0;
-	return -decide(nr, &s->ev);
-}
-
-static __always_inline int on_sock(struct socket *sock)
-{
-	struct scratch *s;
-	long nr;
-
-	s = hook_start(&nr);
-	if (!s)
-		return 0;
-	addr_from_sock(&s->ev, sock);
 	if (!peer_match(&s->ev))
 		return 0;
 	return -decide(nr, &s->ev);
@@ -523,7 +488,7 @@ int BPF_PROG(sf_fmod_##name, args) { return call; }
 #define A(...) __VA_ARGS__
 
 SF_HOOK(file_open, "lsm.s/file_open", "fmod_ret/security_file_open",
-	struct file *file, on_file_open(file))
+	struct file *file, on_file(file))
 SF_HOOK(file_permission, "lsm/file_permission",
 	"fmod_ret/security_file_permission",
 	A(struct file *file, int mask), on_plain())
@@ -545,20 +510,20 @@ SF_HOOK(socket_create, "lsm/socket_create", "fmod_ret/security_socket_create",
 SF_HOOK(socket_connect, "lsm/socket_connect",
 	"fmod_ret/security_socket_connect",
 	A(struct socket *sock, struct sockaddr *address, int addrlen),
-	on_sockaddr(address))
+	on_peer(address, NULL))
 SF_HOOK(socket_bind, "lsm/socket_bind", "fmod_ret/security_socket_bind",
 	A(struct socket *sock, struct sockaddr *address, int addrlen),
-	on_sockaddr(address))
+	on_peer(address, NULL))
 SF_HOOK(socket_sendmsg, "lsm/socket_sendmsg",
 	"fmod_ret/security_socket_sendmsg",
 	A(struct socket *sock, struct msghdr *msg, int size),
-	on_msg(sock, msg))
+	on_peer(BPF_CORE_READ(msg, msg_name), sock))
 SF_HOOK(socket_recvmsg, "lsm/socket_recvmsg",
 	"fmod_ret/security_socket_recvmsg",
 	A(struct socket *sock, struct msghdr *msg, int size, int flags),
-	on_sock(sock))
+	on_peer(NULL, sock))
 SF_HOOK(socket_accept, "lsm/socket_accept", "fmod_ret/security_socket_accept",
-	A(struct socket *sock, struct socket *newsock), on_sock(sock))
+	A(struct socket *sock, struct socket *newsock), on_peer(NULL, sock))
 SF_HOOK(socket_listen, "lsm/socket_listen", "fmod_ret/security_socket_listen",
 	A(struct socket *sock, int backlog), on_plain())
 SF_HOOK(task_alloc, "lsm/task_alloc", "fmod_ret/security_task_alloc",
@@ -570,7 +535,7 @@ SF_HOOK(bprm_check_security, "lsm/bprm_check_security",
 SEC("fmod_ret/security_file_permission")
 int BPF_PROG(sf_fmod_file_permission_path, struct file *file, int mask)
 {
-	return on_file_path(file);
+	return on_file(file);
 }
 
 /* ------------------------------------------------------------------ */
@@ -595,14 +560,20 @@ static __always_inline int on_entry(int slot)
 }
 
 /*
- * fmod_ret: a non-zero return skips the syscall and becomes its result.
- * The section names no function: the loader sets it per slot.
+ * fmod_ret: a non-zero return skips the syscall and becomes its result,
+ * all 64 bits of it: the program returns a long (BPF_PROG's int would
+ * come back zero-extended, -EIO as 4294967291, which libc takes for a
+ * success, or for an int call for -1 with a stale errno).  ctx[1] is
+ * what an earlier program returned.  The section names no function: the
+ * loader sets it per slot.
  */
 #define SF_ENTRY(i)							\
 SEC("?fmod_ret")							\
-int BPF_PROG(sf_fmod_sys##i, struct pt_regs *regs, long ret)		\
+long sf_fmod_sys##i(unsigned long long *ctx)				\
 {									\
-	return ret ? ret : -on_entry(i);				\
+	long ret = (long)ctx[1];					\
+									\
+	return ret ? ret : -(long)on_entry(i);				\
 }									\
 SEC("?kprobe")								\
 int sf_kprobe_sys##i(struct pt_regs *ctx)				\

@@ -22,6 +22,13 @@
 # half a millisecond a call under TCG, runs STRACE_ROUNDS times (default
 # 1), on the loop's vCPU with its tracee.
 #
+# KERNEL=fault-injection: part 1 under the kernel tools/vmkernel builds
+# (tools/vmtest --kernel fault-injection), which has every route, and each
+# route side by side in one boot: bare, then other and target for the LSM
+# route (lsm-*, the syscall-entry route taken as missing), fmod_ret on
+# __x64_sys_read (fmod_ret-*) and a kprobe with bpf_override_return
+# (kprobe-*), and strace; each round runs the seven in a rotated order.
+#
 # Part 2 (HOST=1, the default; first), on this host: the cgroup-hook route
 # (cgroup/connect4 on a cgroup v2 folder the script makes), a loop of
 # socket+connect+close to a closed port on 127.0.0.1 in a network
@@ -39,6 +46,7 @@ MODE=${MODE:-read}
 HOST=${HOST:-1}
 HOST_N=${HOST_N:-100000}
 HOST_ROUNDS=${HOST_ROUNDS:-21}
+KERNEL=${KERNEL:-stock}
 FL=${OUTPUT}faultline
 SF=${OUTPUT}tests/helpers/sysfail
 case $MODE in read|openat) ;; *) echo "syscall bench: MODE is read or openat" >&2; exit 2 ;; esac
@@ -69,8 +77,8 @@ LOOPCPU=$((ncpu > 1 ? 1 : 0))
 fault() {
 	printf 'name: bench\nduration: 1h\ntargets:\n  app: %s\nfaults:\n  - name: f\n    syscall: { target: app, calls: [%s], errno: %s%s }\n' \
 		"$1" "$call" "$errno" "$2" > "$T/f.yaml"
-	taskset -c 0 "$FL" run --json --report "$T/f.report" "$T/f.yaml" \
-		> "$T/f.out" 2>&1 & runner=$!
+	FAULTLINE_FORCE_SYSCALL_ENTRY=$force taskset -c 0 "$FL" run --json \
+		--report "$T/f.report" "$T/f.yaml" > "$T/f.out" 2>&1 & runner=$!
 	local i
 	for i in $(seq 600); do
 		grep -qs '"event":"applied"' "$T/f.out" && return 0
@@ -97,8 +105,14 @@ ns() {
 	sed -n 's/^ns_per_call //p' "$1"
 }
 route() { # the route `faultline plan` names for the fault on the idle target
-	"$FL" plan "$T/f.yaml" 2>&1 | sed -n 's/.*syscall via //p' | head -1
+	FAULTLINE_FORCE_SYSCALL_ENTRY=$force "$FL" plan "$T/f.yaml" 2>&1 |
+		sed -n 's/.*syscall via //p' | head -1
 }
+# The conditions of a round, and what FAULTLINE_FORCE_SYSCALL_ENTRY each
+# route's conditions set (lsm: the syscall entry taken as missing).
+conds=(bare other target)
+force=""
+force_of() { case $1 in lsm-*) echo off ;; fmod_ret-*) echo fmod_ret ;; kprobe-*) echo kprobe ;; esac; }
 
 run_bare() { "${loop[@]}" > "$T/o"; ns "$T/o"; }
 run_other() {
@@ -132,22 +146,26 @@ quartiles() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
-# rounds: bare, other and target, ROUNDS times in a rotated order.
+# rounds: the conditions, ROUNDS times in a rotated order; each one's
+# ratio to the round's bare.
 declare -A res
 rounds() {
-	local r k c conds=(bare other target) line
+	local r k c n=${#conds[@]} line
 	local -A cur
 	for r in $(seq "$ROUNDS"); do
 		line="round $r:"
 		cur=()
-		for k in 0 1 2; do
-			c=${conds[$(((r - 1 + k) % 3))]}
-			cur[$c]=$(run_$c) || exit 1
+		for k in $(seq 0 $((n - 1))); do
+			c=${conds[$(((r - 1 + k) % n))]}
+			force=$(force_of "$c")
+			cur[$c]=$(run_${c#*-}) || exit 1
 			res[$c]+=" ${cur[$c]}"
 			line+=" $c ${cur[$c]}"
 		done
-		res[ro]+=" $(ratio "${cur[other]}" "${cur[bare]}")"
-		res[rt]+=" $(ratio "${cur[target]}" "${cur[bare]}")"
+		force=""
+		for c in "${conds[@]}"; do
+			[ "$c" = bare ] || res[r:$c]+=" $(ratio "${cur[$c]}" "${cur[bare]}")"
+		done
 		echo "$line"
 	done
 }
@@ -155,25 +173,28 @@ summary() {
 	local bare c m pr
 	bare=$(median <<<"${res[bare]}")
 	echo
-	printf '%-8s %10s %8s   %s\n' condition ns/call "vs bare" \
+	printf '%-15s %10s %8s   %s\n' condition ns/call "vs bare" \
 		"per-round ratio: median [min max] {middle half}"
-	for c in bare other target strace; do
+	for c in "${conds[@]}" strace; do
 		[ -n "${res[$c]:-}" ] || continue
 		m=$(median <<<"${res[$c]}")
-		case $c in
-		other)	pr="$(median <<<"${res[ro]}") [$(range <<<"${res[ro]}")] {$(quartiles <<<"${res[ro]}")}" ;;
-		target)	pr="$(median <<<"${res[rt]}") [$(range <<<"${res[rt]}")] {$(quartiles <<<"${res[rt]}")}" ;;
-		*)	pr="" ;;
-		esac
-		printf '%-8s %10s %8s   %s\n' "$c" "$m" "$(ratio "$m" "$bare")" "$pr"
+		pr=""
+		[ -n "${res[r:$c]:-}" ] &&
+			pr="$(median <<<"${res[r:$c]}") [$(range <<<"${res[r:$c]}")] {$(quartiles <<<"${res[r:$c]}")}"
+		printf '%-15s %10s %8s   %s\n' "$c" "$m" "$(ratio "$m" "$bare")" "$pr"
 	done
-	for c in bare other target strace; do
+	for c in "${conds[@]}" strace; do
 		[ -n "${res[$c]:-}" ] && echo "$c ns/call:${res[$c]}"
 	done
-	echo "other/bare per round:${res[ro]}"
-	echo "target/bare per round:${res[rt]}"
+	for c in "${conds[@]}"; do
+		[ -n "${res[r:$c]:-}" ] && echo "$c/bare per round:${res[r:$c]}"
+	done
 	if [ -n "${res[strace]:-}" ]; then
-		echo "strace / faultline (targeted): $(ratio "$(median <<<"${res[strace]}")" "$(median <<<"${res[target]}")")x"
+		for c in "${conds[@]}"; do
+			case $c in *target)
+				echo "strace / faultline ($c): $(ratio "$(median <<<"${res[strace]}")" "$(median <<<"${res[$c]}")")x" ;;
+			esac
+		done
 	fi
 }
 
@@ -218,11 +239,23 @@ vm_part() {
 		loop=(taskset -c "$LOOPCPU" "$SF" -T -n "$N" openat "$T/file")
 	fi
 	other_target() { echo "{ pid: $1 }"; }
+	local r s c lbl via="" start=$SECONDS
+	if [ "$KERNEL" != stock ]; then
+		conds=(bare lsm-other lsm-target fmod_ret-other fmod_ret-target
+		       kprobe-other kprobe-target)
+	fi
 	sleep 1000 > /dev/null & idle=$!
-	fault "{ pid: $idle }" ""; unfault
+	for c in "${conds[@]}"; do
+		case $c in bare|*target) continue ;; esac
+		force=$(force_of "$c")
+		fault "{ pid: $idle }" ""; unfault
+		lbl=""
+		[ "$c" = other ] || lbl="${c%-other}: "
+		via+="${via:+; }$lbl$(route)"
+	done
+	force=""
 	kill "$idle"; wait "$idle" 2>/dev/null; idle=""
-	local r s start=$SECONDS
-	echo "syscall bench: $what x $N a round, $ROUNDS rounds (strace: $STRACE_ROUNDS), Linux $(uname -r), $ncpu vCPUs, loop on vCPU $LOOPCPU, fault via $(route)"
+	echo "syscall bench: $what x $N a round, $ROUNDS rounds (strace: $STRACE_ROUNDS), Linux $(uname -r), $ncpu vCPUs, loop on vCPU $LOOPCPU, fault via $via"
 	rounds
 	for r in $(seq "$STRACE_ROUNDS"); do
 		# when=65535 fires once when N reaches it: one EIO in the counts.
@@ -252,7 +285,7 @@ if [ "$HOST" != 0 ]; then
 fi
 trap - EXIT
 cleanup
-exec "$SRC/tools/vmtest" --timeout "${TIMEOUT:-5400}" \
-	--env N="$N" --env ROUNDS="$ROUNDS" \
+exec "$SRC/tools/vmtest" --kernel "$KERNEL" --timeout "${TIMEOUT:-5400}" \
+	--env N="$N" --env ROUNDS="$ROUNDS" --env KERNEL="$KERNEL" \
 	--env STRACE_ROUNDS="$STRACE_ROUNDS" --env MODE="$MODE" \
 	-- tests/bench/syscall.sh

@@ -3,22 +3,25 @@
  * sysfail: a test helper that makes one system call many times and says
  * how each ended, for the syscall fault's tests and benchmark.
  *
- *   sysfail [-n N] [-t THREADS] [-d DEPTH] [-e ERRNO|OK] [-s] [-T]
+ *   sysfail [-n N] [-t THREADS] [-d DEPTH [-b]] [-e ERRNO|OK] [-s] [-T]
  *           [-l] [-i MS] [-o] [-w FILE] [-p FILE] CALL [ARG]
  *
  * It prints "calls N" and one "OUTCOME COUNT" line per outcome (OK or an
  * errno name); -s adds "seq ..." (one character a call: '.' passed, 'x'
  * failed, in order; with one thread); -T adds "ns_per_call N".  With -e
- * it exits 1 unless every call ended that way, and prints only then.  -d runs the calls in a
- * descendant DEPTH forks down; -t in that many threads at once; -w waits
- * for FILE to exist first; -p writes the pid making the calls to FILE;
- * -l prints each call's outcome on a line of its own as it ends (one
- * thread), -i sleeps MS milliseconds between calls; -o opens ARG (for the
- * calls on a descriptor) before -w waits, not at the first call.
+ * it exits 1 unless every call ended that way, and prints only then.  -d
+ * runs the calls in a descendant DEPTH forks down (-b: and in each process
+ * on the way too, after its child ended; the exit status then covers them
+ * all, for calls such as write that leave no way to print); -t in that
+ * many threads at once; -w waits for FILE to exist first; -p writes the
+ * pid making the calls to FILE; -l prints each call's outcome on a line
+ * of its own as it ends (one thread), -i sleeps MS milliseconds between
+ * calls; -o opens ARG (for the calls on a descriptor) before -w waits,
+ * not at the first call.
  *
  * Calls: connect HOST:PORT (TCP), bind HOST:PORT (UDP), sendto HOST:PORT
  * (UDP), socket, openat PATH, read PATH, write PATH, fsync PATH,
- * fdatasync PATH,
+ * fdatasync PATH, close PATH (an open, then the close that counts),
  * unlink PATH, mkdir PATH, getpid; and "serve PORT", a TCP listener on
  * 127.0.0.1 that accepts and closes until killed.
  */
@@ -55,7 +58,7 @@ struct worker {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sysfail [-n N] [-t THREADS] [-d DEPTH] "
+	fprintf(stderr, "usage: sysfail [-n N] [-t THREADS] [-d DEPTH [-b]] "
 		"[-e ERRNO|OK] [-s] [-T] [-l] [-i MS] [-o] [-w FILE] [-p FILE] "
 		"CALL [ARG]\n");
 	exit(2);
@@ -144,6 +147,12 @@ static int one(int *fd)
 		if (*fd < 0)
 			*fd = open(arg, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		ret = ERR(fdatasync(*fd));
+	} else if (!strcmp(call, "close")) {
+		/* A close that failed before doing anything leaks the fd. */
+		s = open(arg, O_RDONLY | O_CLOEXEC);
+		if (s < 0)
+			return errno;
+		ret = ERR(close(s));
 	} else if (!strcmp(call, "unlink")) {
 		s = open(arg, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (s >= 0)
@@ -217,17 +226,18 @@ int main(int argc, char **argv)
 {
 	const char *expect = NULL, *waitfile = NULL, *pidfile = NULL;
 	long threads = 1, depth = 0, i, t;
-	bool seq = false, timing = false;
+	bool seq = false, timing = false, every_level = false;
 	struct worker *w;
 	struct timespec a, b;
 	int opt, status, bad = 0;
 	long counts[4096] = { 0 };
 
-	while ((opt = getopt(argc, argv, "+n:t:d:e:sTli:ow:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:t:d:be:sTli:ow:p:")) != -1) {
 		switch (opt) {
 		case 'n': ncalls = atol(optarg); break;
 		case 't': threads = atol(optarg); break;
 		case 'd': depth = atol(optarg); break;
+		case 'b': every_level = true; break;
 		case 'e': expect = optarg; break;
 		case 's': seq = true; break;
 		case 'T': timing = true; break;
@@ -253,7 +263,7 @@ int main(int argc, char **argv)
 		usage();
 	if (!strcmp(call, "openat") || !strcmp(call, "read") ||
 	    !strcmp(call, "write") || !strcmp(call, "fsync") ||
-	    !strcmp(call, "fdatasync") ||
+	    !strcmp(call, "fdatasync") || !strcmp(call, "close") ||
 	    !strcmp(call, "unlink") || !strcmp(call, "mkdir"))
 		if (!arg)
 			usage();
@@ -281,7 +291,10 @@ int main(int argc, char **argv)
 		if (pid) {
 			while (waitpid(pid, &status, 0) < 0)
 				;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+			if (!every_level)
+				return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+			bad = !WIFEXITED(status) || WEXITSTATUS(status);
+			break;
 		}
 	}
 	if (pidfile) {
