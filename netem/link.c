@@ -156,7 +156,7 @@ static int link_check(const struct fl_fault *f, char *why, size_t len)
 static int link_describe(const struct fl_fault *f, json_object *out)
 {
 	const struct link_spec *s = f->priv;
-	char why[1024], fl[256], op[32], mk[IFNAMSIZ];
+	char why[2048], fl[256], op[32], mk[IFNAMSIZ];
 	json_object *objs = json_object_new_array();
 	struct link_now n;
 	int ifindex;
@@ -185,6 +185,16 @@ static int link_describe(const struct fl_fault *f, json_object *out)
 			 link_flags_str(n.flags, fl, sizeof(fl)),
 			 link_oper_str(n.operstate, op, sizeof(op)),
 			 n.carrier ? "on" : "off");
+	}
+	if (ifindex && s->mode == LINK_DOWN) {
+		char routes[512];
+		size_t off = strlen(why);
+		int nr = link_lost_routes(ifindex, routes, sizeof(routes));
+
+		if (nr > 0)
+			snprintf(why + off, sizeof(why) - off,
+				 "; down removes %d static route%s through %s that will not come back by themselves: %s",
+				 nr, nr == 1 ? "" : "s", s->device, routes);
 	}
 	if (s->allow_lockout) {
 		size_t off = strlen(why);

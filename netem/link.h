@@ -95,6 +95,13 @@ int link_marker_del(int ifindex, const char *name);
 int link_lockout(const char *dev, int ifindex, char *why, size_t len);
 
 /*
+ * Static routes through the device, which the kernel removes when it goes
+ * down and does not put back: how many, listed in buf ("10.9.0.0/16 via
+ * 10.76.0.2, ..."); or -errno.
+ */
+int link_lost_routes(int ifindex, char *buf, size_t len);
+
+/*
  * netem/link.c: can the fault be applied to the device now (it exists,
  * is up or has a carrier, the carrier can be set, no lockout)?  n is
  * the device as read; 0, or -errno with why.

@@ -111,6 +111,65 @@ static int default_route(const char *dev, int ifindex, char *why, size_t len)
 	return rf.found;
 }
 
+struct lost {
+	int ifindex;
+	char *buf;
+	size_t len, off;
+	int n;
+};
+
+/*
+ * A route through the device that the kernel removes when the device
+ * goes down and does not make again when it comes up: not the kernel's
+ * own (connected, local, multicast), not a router advertisement's.
+ */
+static void lost_cb(struct nl_object *o, void *data)
+{
+	struct rtnl_route *r = (struct rtnl_route *)o;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct lost *l = data;
+	char d[INET6_ADDRSTRLEN + 8], via[80];
+	int p = rtnl_route_get_protocol(r);
+
+	if (p == RTPROT_KERNEL || p == RTPROT_RA ||
+	    rtnl_route_get_table(r) == RT_TABLE_LOCAL ||
+	    rtnl_route_get_type(r) != RTN_UNICAST || !nh_on(r, l->ifindex))
+		return;
+	if (dst && nl_addr_get_prefixlen(dst))
+		nl_addr2str(dst, d, sizeof(d));
+	else
+		snprintf(d, sizeof(d), "default");
+	nh_via(r, l->ifindex, via, sizeof(via));
+	if (l->off < l->len)
+		l->off += snprintf(l->buf + l->off, l->len - l->off, "%s%s %s",
+				   l->n ? ", " : "", d, via);
+	if (l->off && l->off <= l->len && l->buf[l->off - 1] == ' ')
+		l->buf[--l->off] = 0;
+	l->n++;
+}
+
+int link_lost_routes(int ifindex, char *buf, size_t len)
+{
+	struct lost l = { ifindex, buf, len, 0, 0 };
+	struct nl_cache *cache;
+	struct nl_sock *sk;
+	int ret;
+
+	buf[0] = 0;
+	ret = tc_route_open(&sk);
+	if (ret)
+		return ret;
+	ret = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
+	if (ret < 0) {
+		nl_socket_free(sk);
+		return tc_nl_errno(ret);
+	}
+	nl_cache_foreach(cache, lost_cb, &l);
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return l.n;
+}
+
 /* ------------------------------------------------------------------ */
 /* SSH sessions.                                                       */
 

@@ -61,6 +61,12 @@ out=$(inA "$FAULTLINE" plan "$T/down.yaml" 2>&1); rc=$?
 check_eq "link: plan of eth0 in a namespace exits 0" 0 "$rc"
 check_match "link: plan names the mechanism" "link via rtnetlink: IFF_UP cleared" "$out"
 check_match "link: plan names the marker" "alternative name fl-link-[0-9]+" "$out"
+# A static route through eth0: down removes it for good, and plan says so.
+inA ip route add 10.99.0.0/16 via 10.76.0.2 dev eth0
+out=$(inA "$FAULTLINE" plan "$T/down.yaml" 2>&1)
+check_match "link: plan names the static route down removes" \
+	"down removes 1 static route through eth0 .*: 10.99.0.0/16 via 10.76.0.2" "$out"
+inA ip route del 10.99.0.0/16
 drill "$T/nodev.yaml" nodev 2s
 fault "$T/nodev.yaml" down 'link: { device: fl-nodev0 }' 'at: 0s' 'for: 1s'
 out=$(inA "$FAULTLINE" plan "$T/nodev.yaml" 2>&1); rc=$?
