@@ -204,7 +204,7 @@ fault "$T/stall.yaml" down 'link: { device: eth0 }' 'at: 1500ms' 'for: 3s'
 echo "report: { json: $T/stall.json }" >>"$T/stall.yaml"
 inA "$FAULTLINE" run --json "$T/stall.yaml" >"$T/stall.out" 2>&1; rc=$?
 check_eq "link: the drill exits 0" 0 "$rc"
-wait_for 60 gone $client
+wait_for 60 gone $client || kill -9 $client
 wait $client; crc=$?
 wait_for 10 gone $server || kill -9 $server
 wait $server
