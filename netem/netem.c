@@ -162,7 +162,7 @@ static int get_ports(const struct fl_node *v, const char *what,
 	return 0;
 }
 
-static int get_device(const struct fl_node *v, char **out, struct fl_diag *d)
+int netem_get_device(const struct fl_node *v, char **out, struct fl_diag *d)
 {
 	char *s;
 
@@ -411,7 +411,7 @@ static int parse_where(const struct fl_node *spec, struct netem_spec *s,
 	int err = 0, idx;
 
 	v = fl_map_need(spec, "device", "netem", d);
-	if (!v || get_device(v, &s->device, d))
+	if (!v || netem_get_device(v, &s->device, d))
 		err = -EINVAL;
 	idx = s->direction;
 	if (fl_opt_enum(spec, "direction", netem_dir_names, &idx, d))

@@ -7,6 +7,7 @@
 
 extern const struct fl_engine netem_engine;
 extern const struct fl_engine partition_engine;
+extern const struct fl_engine link_engine;
 
 /*
  * faultline run/plan --as GROUP: the partition group (1-based) this host

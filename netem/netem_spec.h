@@ -92,6 +92,9 @@ struct netem_spec {
 	uint32_t limit;			/* packets, when !limit_auto */
 };
 
+/* The device: key, an interface name (1 to 15 characters, no '/', ':'). */
+int netem_get_device(const struct fl_node *v, char **out, struct fl_diag *d);
+
 /* The packet limit netem gets for limit: auto on a link of link_bps. */
 uint32_t netem_auto_limit(const struct netem_spec *s, uint64_t link_bps);
 

@@ -545,7 +545,7 @@ int tc_free_prio(int ifindex, uint32_t parent, uint16_t *prio)
 /* ------------------------------------------------------------------ */
 /* Links (libnl-route-3).                                              */
 
-static int nl_errno(int err)
+int tc_nl_errno(int err)
 {
 	switch (-err) {
 	case NLE_EXIST: return -EEXIST;
@@ -559,8 +559,7 @@ static int nl_errno(int err)
 	}
 }
 
-/* A libnl rtnetlink socket, connected: 0 or -errno. */
-static int route_open(struct nl_sock **out)
+int tc_route_open(struct nl_sock **out)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int ret;
@@ -570,7 +569,7 @@ static int route_open(struct nl_sock **out)
 	ret = nl_connect(sk, NETLINK_ROUTE);
 	if (ret < 0) {
 		nl_socket_free(sk);
-		return nl_errno(ret);
+		return tc_nl_errno(ret);
 	}
 	*out = sk;
 	return 0;
@@ -582,7 +581,7 @@ static int named_link(const char *name, struct nl_sock **sk,
 {
 	int ret;
 
-	ret = route_open(sk);
+	ret = tc_route_open(sk);
 	if (ret)
 		return ret;
 	*link = rtnl_link_alloc();
@@ -625,7 +624,7 @@ int tc_ifb_add(const char *name, int *ifindex)
 	ret = 0;
 	goto out;
 nl_err:
-	ret = nl_errno(ret);
+	ret = tc_nl_errno(ret);
 out:
 	if (got)
 		rtnl_link_put(got);
@@ -648,7 +647,7 @@ int tc_link_del(const char *name)
 	ret = rtnl_link_delete(sk, link);
 	rtnl_link_put(link);
 	nl_socket_free(sk);
-	ret = ret < 0 ? nl_errno(ret) : 0;
+	ret = ret < 0 ? tc_nl_errno(ret) : 0;
 	if (ret == -ENOENT || ret == -ENODEV)
 		ret = 0;
 	return ret;

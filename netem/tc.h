@@ -131,6 +131,11 @@ int tc_qdisc_options(int ifindex, uint32_t handle, char kind[32],
 /* The smallest filter priority not used at parent (from 1). */
 int tc_free_prio(int ifindex, uint32_t parent, uint16_t *prio);
 
+/* libnl-route-3: a libnl error as -errno; a connected rtnetlink socket. */
+struct nl_sock;
+int tc_nl_errno(int err);
+int tc_route_open(struct nl_sock **out);
+
 /* An ifb device (libnl-route-3), created and set up; its ifindex. */
 int tc_ifb_add(const char *name, int *ifindex);
 /* Delete a link by name; a missing one is done. */

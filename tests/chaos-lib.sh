@@ -15,7 +15,8 @@
 #             claim success
 # then waits for quiescence and compares everything with its snapshot from
 # before the trial: the device's tc tree (qdiscs, classes, filters, both
-# directions) and ifb devices, the target cgroup's limits and BPF
+# directions) and ifb devices, the link fault's device (flap0: flags,
+# altnames), the target cgroup's limits and BPF
 # attachments, scratch cgroups, BPF programs of the run, the journal.
 # What is left is counted, reported and removed, so the next trial starts
 # clean.
@@ -74,9 +75,16 @@ box_bpf() {
 	bpftool cgroup show "$CHAOS_V2/$box" 2>&1 | awk 'NR > 1 {print $2, $3, $NF}'
 }
 
+# The link fault's device: its flags and names (the marker altname).
+link_state() {
+	echo "== flap0"
+	ip -n "$1" -o link show flap0 2>&1 | grep -o '<[^>]*>\|altname [^ \\]*'
+}
+
 # Everything the trial compares: the user's tree, limits, attachments.
 state() {
 	tc_tree "$ns_a"
+	link_state "$ns_a"
 	echo "== box limits"; box_limits
 	echo "== box bpf"; box_bpf
 }
@@ -172,6 +180,10 @@ netns_up() {
 	ip -n "$ns_b" addr add 10.79.0.2/24 dev eth0
 	ip -n "$ns_a" link set eth0 up
 	ip -n "$ns_b" link set eth0 up
+	# The link fault's device, a second veth pair.
+	ip -n "$ns_a" link add flap0 type veth peer name flap0 netns "$ns_b" || return 1
+	ip -n "$ns_a" link set flap0 up
+	ip -n "$ns_b" link set flap0 up
 	# The user's own tree: htb with classes and a u32 filter, and a
 	# clsact with a filter of its own at ingress.
 	ip netns exec "$ns_a" sh -e -c '
@@ -217,6 +229,11 @@ faults:
       target: box
       squeeze: { to: 200M }
     at: 50ms
+    for: 1s
+  - name: flap
+    link:
+      device: flap0
+    at: 0s
     for: 1s
   - name: refuse
     syscall:
@@ -301,6 +318,7 @@ scan_names() {
 	ip -n "$ns_a" -o link show type ifb 2>/dev/null | awk '{print $2}' | sed 's/@.*//; s/:$//'
 	ip netns exec "$ns_a" tc qdisc show dev eth0 2>/dev/null |
 		awk '$3 ~ /^fa1[78]:$/ {print "qdisc " $2 " " $3}'
+	ip -n "$ns_a" -o link show flap0 2>/dev/null | grep -o 'fl-link-[0-9]*'
 	# As filters, not bare program names: a program is also listed as a
 	# "BPF program", so the name alone would not prove the tc scan.
 	ip netns exec "$ns_a" tc filter show dev eth0 egress 2>/dev/null |
