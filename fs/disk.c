@@ -105,7 +105,7 @@ static int disk_save(struct disk_rt *rt, struct fl_undo *u,
 static int disk_first_fill(struct disk_rt *rt, struct fl_undo *u)
 {
 	struct disk_fs fs;
-	char a[32], b[32];
+	char a[32];
 	uint64_t free;
 	int r;
 
@@ -119,17 +119,20 @@ static int disk_first_fill(struct disk_rt *rt, struct fl_undo *u)
 		fl_undo_why(u, "filling %s: %s", rt->dir, strerror(-r));
 		return r;
 	}
-	free = disk_free_of(rt->s, &fs);
-	if (free > rt->goal + disk_slack(&fs)) {
-		fl_undo_why(u, "the filesystem of %s stopped taking the fill at %s free, above the goal of %s%s",
-			    rt->dir, fl_fmt_size(free, a, sizeof(a)),
-			    fl_fmt_size(rt->goal, b, sizeof(b)),
-			    rt->s->reserved == DISK_RESERVED_FILL ?
-			    " (reserved: fill needs the right to the root reserve: the filesystem's reserve user, or CAP_SYS_RESOURCE)" :
-			    "");
-		return -ENOSPC;
+	if (r == -EAGAIN) {
+		fl_undo_why(u, "the free space of %s kept growing while it was filled: something frees space as fast as faultline takes it",
+			    rt->dir);
+		return r;
 	}
-	rt->now = rt->lowest = rt->highest = free;
+	free = disk_free_of(rt->s, &fs);
+	if (rt->floor > rt->goal)
+		fl_warn("fault %s: the filesystem of %s takes no fill below %s free (a reserve it gives no writer%s): that is as full as it gets",
+			rt->f->name, rt->dir, fl_fmt_size(rt->floor, a, sizeof(a)),
+			rt->s->reserved == DISK_RESERVED_FILL ?
+			", or the root reserve without the right to it: the filesystem's reserve user, or CAP_SYS_RESOURCE" : "");
+	rt->now = rt->lowest = free;
+	rt->reached = free <= disk_target(rt) + disk_slack(&fs);
+	rt->highest = rt->reached ? free : 0;
 	add_str(rt->state, "grow", rt->zeros ? "zeros" : "fallocate");
 	disk_record(rt);
 	return 0;
@@ -230,13 +233,21 @@ static int disk_observe(void *handle, json_object *out)
 	add_u64(out, "free_highest", rt->highest);
 	add_u64(out, "filled", rt->filled);
 	add_u64(out, "topups", rt->topups);
-	met = !rt->taken && rt->highest <= rt->goal + disk_slack(&fs);
+	if (rt->floor > rt->goal)
+		add_u64(out, "floor", rt->floor);
+	met = !rt->taken && rt->reached &&
+	      rt->highest <= disk_target(rt) + disk_slack(&fs);
 	if (rt->taken)
 		snprintf(d, sizeof(d), "the fill was truncated from outside before the fault's end");
+	else if (!rt->reached)
+		snprintf(d, sizeof(d), "the free space never came down to the goal of %s (lowest %s)",
+			 fl_fmt_size(disk_target(rt), b, sizeof(b)),
+			 fl_fmt_size(rt->lowest, c, sizeof(c)));
 	else
-		snprintf(d, sizeof(d), "free space held at most %s (goal %s; lowest %s)",
+		snprintf(d, sizeof(d), "free space held at most %s (goal %s%s; lowest %s)",
 			 fl_fmt_size(rt->highest, a, sizeof(a)),
 			 fl_fmt_size(rt->goal, b, sizeof(b)),
+			 rt->floor > rt->goal ? ", the filesystem's floor above it" : "",
 			 fl_fmt_size(rt->lowest, c, sizeof(c)));
 	fl_expectation(out, met, d);
 	rt->observed = json_object_get(out);

@@ -93,6 +93,7 @@ struct disk_rt {
 	uint64_t saved_filled;	/* what the record says, main thread */
 	pthread_mutex_t lock;	/* guards what follows */
 	uint64_t goal;		/* free space to leave, bytes */
+	uint64_t floor;		/* what the filesystem gave no one (0: none) */
 	uint64_t before;	/* free space before the fill */
 	uint64_t now;		/* free space at the last look */
 	uint64_t lowest, highest;	/* over the fault, after each top-up */
@@ -100,6 +101,7 @@ struct disk_rt {
 	uint64_t size;		/* its st_size after the last fill */
 	uint64_t topups;	/* fills after the first */
 	bool taken;		/* someone truncated it: revert happened */
+	bool reached;		/* the free space came down to the target */
 	int err;		/* the watcher's last error, -errno */
 };
 
@@ -107,10 +109,16 @@ struct disk_rt {
 /* Open the unlinked fill file in rt->dir (O_TMPFILE, or create +
  * unlink with the record naming it first). */
 int disk_open(struct disk_rt *rt, struct fl_undo *u);
-/* Grow the fill until the goal is left; what it measured after into fs. */
+/*
+ * Grow the fill until the goal is left; what it measured after into fs.
+ * When the filesystem refuses even one more block above the goal (ext4
+ * keeps a reserve no writer gets), that free space is its floor.
+ */
 int disk_fill(struct disk_rt *rt, struct disk_fs *fs);
 int disk_watch_start(struct disk_rt *rt);
 void disk_watch_stop(struct disk_rt *rt);
+/* The free space the fill aims at: the goal, or the floor above it. */
+uint64_t disk_target(const struct disk_rt *rt);
 /* The record's state as it is now (main thread; the lock taken inside). */
 void disk_record(struct disk_rt *rt);
 

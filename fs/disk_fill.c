@@ -30,6 +30,8 @@
 
 #define DISK_WATCH_MS	250
 #define DISK_ZERO_CHUNK	(1U << 20)
+/* Zeros written per fill at most: the runner's loop must not wait. */
+#define DISK_ZERO_BUDGET	(64ULL << 20)
 
 static void add_str(json_object *o, const char *key, const char *v)
 {
@@ -143,6 +145,11 @@ static void note_file(struct disk_rt *rt)
 	pthread_mutex_unlock(&rt->lock);
 }
 
+uint64_t disk_target(const struct disk_rt *rt)
+{
+	return rt->floor > rt->goal ? rt->floor : rt->goal;
+}
+
 int disk_fill(struct disk_rt *rt, struct disk_fs *fs)
 {
 	uint64_t free, need, last = UINT64_MAX;
@@ -153,13 +160,18 @@ int disk_fill(struct disk_rt *rt, struct disk_fs *fs)
 		if (r)
 			return r;
 		free = disk_free_of(rt->s, fs);
-		if (free < rt->goal + fs->bsize)
-			break;
+		if (free < disk_target(rt) + fs->bsize)
+			return 0;
 		/* Zeros that took no space: compression, dedup. */
 		if (rt->zeros && free >= last)
 			return -EDQUOT;
 		last = free;
-		need = (free - rt->goal) / fs->bsize * fs->bsize;
+		need = (free - disk_target(rt)) / fs->bsize * fs->bsize;
+		/* Zeros: a slice now, the watcher writes the rest. */
+		if (rt->zeros && rounds && need > DISK_ZERO_BUDGET)
+			return 0;
+		if (rt->zeros && need > DISK_ZERO_BUDGET)
+			need = DISK_ZERO_BUDGET;
 		while ((r = grow(rt, need)) == -ENOSPC && need > fs->bsize)
 			need = need / 2 / fs->bsize * fs->bsize;
 		note_file(rt);
@@ -168,7 +180,16 @@ int disk_fill(struct disk_rt *rt, struct disk_fs *fs)
 		if (r)
 			return r;
 	}
-	return disk_measure_fd(rt->fd, fs);
+	r = disk_measure_fd(rt->fd, fs);
+	if (r)
+		return r;
+	if (rounds == 64)
+		return -EAGAIN;		/* something frees as fast as we fill */
+	/* What it keeps to itself counts as full from now on. */
+	pthread_mutex_lock(&rt->lock);
+	rt->floor = disk_free_of(rt->s, fs);
+	pthread_mutex_unlock(&rt->lock);
+	return 0;
 }
 
 /* One look: was it reverted, did something free space; the counters. */
@@ -186,7 +207,7 @@ static void watch_once(struct disk_rt *rt)
 	if ((uint64_t)st.st_size < rt->size)
 		rt->taken = true;
 	topup = !rt->taken &&
-		disk_free_of(rt->s, &fs) > rt->goal + disk_slack(&fs);
+		disk_free_of(rt->s, &fs) > disk_target(rt) + disk_slack(&fs);
 	pthread_mutex_unlock(&rt->lock);
 	if (topup) {
 		r = disk_fill(rt, &fs);
@@ -199,12 +220,13 @@ static void watch_once(struct disk_rt *rt)
 	note_file(rt);
 	pthread_mutex_lock(&rt->lock);
 	rt->now = free;
-	if (!rt->taken) {
-		if (free < rt->lowest)
-			rt->lowest = free;
-		if (free > rt->highest)
-			rt->highest = free;
-	}
+	/* Zeros fill in slices: the fault holds once the goal is reached. */
+	if (free <= disk_target(rt) + disk_slack(&fs))
+		rt->reached = true;
+	if (!rt->taken && free < rt->lowest)
+		rt->lowest = free;
+	if (!rt->taken && rt->reached && free > rt->highest)
+		rt->highest = free;
 	pthread_mutex_unlock(&rt->lock);
 }
 
