@@ -80,6 +80,8 @@ proof() { # NAME MOUNT WHO: WHO inserts (root, or nobody)
 	check_eq "disk $name: the report's free space after" "$before" "$(observed "$name" free_after)"
 	check_eq "disk $name: the expectation holds" True \
 		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["faults"][0]["observed"]["expectation"]["met"])' "$T/$name.json")"
+	check "disk $name: the SVG timeline draws the fill in the disk engine's colour" \
+		grep -q 'fill="#8e5a2b"' "$T/$name.svg"
 	out=$(insert "$m" "$who")
 	check_eq "disk $name: sqlite3 ($who) inserts again after revert" "" "$out"
 	check "disk $name: the journal is empty" no_runs
@@ -134,6 +136,42 @@ if [ -n "$ext4" ]; then
 		check_match "disk ext4: and says that is as full as it gets" "as full as it gets" "$(cat "$T/res.out")"
 	fi
 fi
+
+# -- The fallbacks: no O_TMPFILE (vfat), no fallocate (ext2) ---------
+# image NAME SIZE MKFS...: a filesystem image on a loop device, mounted
+# at $T/NAME (set in img), or 1 with a skip naming what is missing.
+image() {
+	local name=$1 size=$2 dev; shift 2
+	img=
+	command -v "$1" >/dev/null || { skip "disk $name" "no $1"; return 1; }
+	truncate -s "$size" "$T/$name.img" && "$@" "$T/$name.img" >/dev/null 2>&1 ||
+		{ notok "disk $name: make the image"; return 1; }
+	dev=$(losetup -f --show "$T/$name.img" 2>/dev/null) ||
+		{ skip "disk $name" "no loop device (losetup -f failed)"; return 1; }
+	at_exit "losetup -d $dev"
+	mkdir -p "$T/$name"
+	mount "$dev" "$T/$name" 2>/dev/null ||
+		{ skip "disk $name" "this kernel cannot mount it ($1)"; return 1; }
+	at_exit "umount -l $T/$name"
+	img=$T/$name
+}
+fallback() { # NAME HOW GROW
+	local b
+	b=$(avail "$img")
+	drill_of "$img" "free: 0" 3s 2s >"$T/$1.yaml"
+	start "$1" "$T/$1.yaml" || return
+	check "disk $1: df's Avail is 0 while the fill holds ($(avail "$img"))" \
+		[ "$(avail "$img")" -le "$(slack "$img")" ]
+	wait "$runner"
+	check_eq "disk $1: run exits 0" 0 "$?"
+	check_eq "disk $1: the fill file was made by $2" "$2" "$(observed "$1" how)"
+	check_eq "disk $1: and grew by $3" "$3" "$(observed "$1" grow)"
+	check_eq "disk $1: the free space is back to the byte" "$b" "$(avail "$img")"
+	check_eq "disk $1: no fill file is left by name" "" \
+		"$(find "$img" -name '.faultline-fill-*' 2>/dev/null)"
+}
+image vfat 16M mkfs.vfat && fallback vfat create+unlink fallocate
+image ext2 16M mkfs.ext2 -q -F && fallback ext2 O_TMPFILE zeros
 
 # -- recover --force on a live, stopped runner: the record alone -----
 m=$T/tmpfs
