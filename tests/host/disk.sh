@@ -218,8 +218,9 @@ head -c 1M /dev/zero >"$m/old" && sync
 drill_of "$m" "free: 0" 3s 2s >"$T/topup.yaml"
 if start topup "$T/topup.yaml"; then
 	rm -f "$m/old"
+	full_now() { [ "$(avail "$m")" -le "$(slack "$m")" ]; }
 	check "disk: space freed during the fault is filled again within a second" \
-		wait_for 1 test "$(avail "$m")" -le "$(slack "$m")"
+		wait_for 1 full_now
 	wait "$runner"
 	check_eq "disk: live shows the top-up (progress event)" True \
 		"$(python3 -c 'import json, sys

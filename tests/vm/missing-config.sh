@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The cookbook's missing-config drill (examples/missing-config.yaml) under
 # the stock kernel, where the syscall engine has its LSM route: the
-# reader's openat of /etc/os-release fails with ENOENT while the fault
+# reader's openat of /etc/hostname fails with ENOENT while the fault
 # holds and succeeds before and after; other processes still read it.
 source "$(dirname "$0")/../lib.sh"
 # Only in the throwaway guest: the drill loads BPF programs.
@@ -23,7 +23,7 @@ runner=$!
 at_exit "kill -9 $runner"
 # While the fault holds, others still read the file.
 wait_for 6 grep -q 'fault no-config: applied' "$T/out"
-check "missing-config: other processes still read the file" head -n 1 /etc/os-release
+check "missing-config: other processes still read the file" quiet head -n 1 /etc/hostname
 wait "$runner"
 check_eq "missing-config: run exits 0" 0 "$?"
 out=$(cat "$T/out")
@@ -31,6 +31,6 @@ out=$(cat "$T/out")
 seq=$(grep -E 'config read|No such file' "$T/out" |
 	sed -E 's/.*config read.*/R/; s/.*No such file.*/E/' | uniq | tr -d '\n')
 check_match "missing-config: the reader reads, misses its config, then reads again (got $seq)" '^R+E+R+$' "$seq"
-check_match "missing-config: head reports ENOENT" "/etc/os-release.*No such file or directory" "$out"
+check_match "missing-config: head reports ENOENT" "/etc/hostname.*No such file or directory" "$out"
 injected=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); print(o.get("injections", 0))' "$T/r.json" 2>/dev/null)
 check "missing-config: the report counts the injections ($injected)" [ "${injected:-0}" -gt 0 ]
