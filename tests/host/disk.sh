@@ -144,6 +144,8 @@ image() {
 	local name=$1 size=$2 dev; shift 2
 	img=
 	command -v "$1" >/dev/null || { skip "disk $name" "no $1"; return 1; }
+	grep -qw "$name" /proc/filesystems || modprobe -q "$name" 2>/dev/null ||
+		{ skip "disk $name" "no $name filesystem in this kernel (CONFIG_${name^^}_FS; tests/vm/disk.sh has it)"; return 1; }
 	truncate -s "$size" "$T/$name.img" && "$@" "$T/$name.img" >/dev/null 2>&1 ||
 		{ notok "disk $name: make the image"; return 1; }
 	dev=$(losetup -f --show "$T/$name.img" 2>/dev/null) ||
@@ -151,7 +153,7 @@ image() {
 	at_exit "losetup -d $dev"
 	mkdir -p "$T/$name"
 	mount "$dev" "$T/$name" 2>/dev/null ||
-		{ skip "disk $name" "this kernel cannot mount it ($1)"; return 1; }
+		{ notok "disk $name: mount the image"; return 1; }
 	at_exit "umount -l $T/$name"
 	img=$T/$name
 }
