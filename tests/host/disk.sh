@@ -62,7 +62,8 @@ proof() { # NAME MOUNT WHO: WHO inserts (root, or nobody)
 	chmod 711 "$T"; chmod 1777 "$m"; chmod 666 "$m/t.db"
 	sync
 	before=$(avail "$m")
-	out=$("$FAULTLINE" plan <(drill_of "$m" "free: 0" 4s 3s) 2>&1)
+	drill_of "$m" "free: 0" 4s 3s >"$T/plan.yaml"
+	out=$("$FAULTLINE" plan "$T/plan.yaml" 2>&1)
 	check_match "disk $name: plan names the fill and the filesystem" "fill $m \(" "$out"
 	drill_of "$m" "free: 0" 5s 3s >"$T/$name.yaml"
 	start "$name" "$T/$name.yaml" || return
@@ -252,17 +253,20 @@ if start lock1 "$T/k9.yaml"; then
 fi
 
 # -- Refusals at check time: exit 3 with the reason ------------------
-refuse() { # WHAT YAML REGEX
-	out=$("$FAULTLINE" plan "$2" 2>&1)
+# (Files, not <(...): the VM's guest has no /dev/fd.)
+refuse() { # WHAT PATH REGEX
+	drill_of "$2" "free: 0" 2s 1s >"$T/refuse.yaml"
+	out=$("$FAULTLINE" plan "$T/refuse.yaml" 2>&1)
 	check_eq "disk: plan refuses $1 (exit 3)" 3 "$?"
 	check_match "disk: and says why ($1)" "$3" "$out"
 }
 mkdir -p "$T/ro"
 mount -t tmpfs -o size=1M,ro fltest-disk-ro "$T/ro" && at_exit "umount -l $T/ro"
-refuse "a read-only filesystem" <(drill_of "$T/ro" "free: 0" 2s 1s) "mounted read-only"
-refuse "a filesystem with no space accounting" <(drill_of /proc "free: 0" 2s 1s) "no space accounting"
-refuse "a missing path" <(drill_of "$m/nope" "free: 0" 2s 1s) "No such file or directory"
-out=$(FAULTLINE_RUNDIR=$m/run "$FAULTLINE" plan <(drill_of "$m" "free: 0" 2s 1s) 2>&1)
+refuse "a read-only filesystem" "$T/ro" "mounted read-only"
+refuse "a filesystem with no space accounting" /proc "no space accounting"
+refuse "a missing path" "$m/nope" "No such file or directory"
+drill_of "$m" "free: 0" 2s 1s >"$T/refuse.yaml"
+out=$(FAULTLINE_RUNDIR=$m/run "$FAULTLINE" plan "$T/refuse.yaml" 2>&1)
 check_eq "disk: plan refuses the journal's own filesystem (exit 3)" 3 "$?"
 check_match "disk: and says why (the journal)" "the journal .* is on this filesystem" "$out"
 

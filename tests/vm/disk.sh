@@ -9,4 +9,6 @@ if [ "${VMTEST:-}" != 1 ]; then
 	echo "skip - vm/disk # run it under tools/vmtest"
 	exit 0
 fi
+# The guest's modules load on demand, but losetup needs /dev/loop-control.
+modprobe -q loop 2>/dev/null
 exec bash "$SRC/tests/host/disk.sh"
