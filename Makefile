@@ -7,7 +7,7 @@
 MAKEFLAGS	+= -rR
 .DEFAULT_GOAL	:= all
 VERSION		:= 0.1.0
-SUBDIRS		:= core netem cgroup bpf tools
+SUBDIRS		:= core netem cgroup bpf fs tools
 
 srctree		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ifneq ($(O),)

@@ -530,6 +530,15 @@ struct fl_engine {
 void fl_expectation(json_object *observed, bool met, const char *detail);
 
 /*
+ * For revert: there was nothing left to undo (what the fault held went
+ * away with the process that held it); why says what.  The journal then
+ * counts the record as gone, like one whose network namespace is gone,
+ * and recover says "nothing to revert: why".
+ */
+void fl_revert_gone(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
  * The engine list is the binary's, not core's: tools/ passes the list
  * generated from the Build files' engine-y lines (tools/engines.c), the
  * test binary passes that list and its test engine.  Call before loading

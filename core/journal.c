@@ -609,6 +609,18 @@ static int enter_rec_netns(json_object *state, int *oldfd, bool *gone,
 	return ret;
 }
 
+/* What fl_revert_gone() said during the revert op now running. */
+static __thread char revert_gone[256];
+
+void fl_revert_gone(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(revert_gone, sizeof(revert_gone), fmt, ap);
+	va_end(ap);
+}
+
 /*
  * Revert one record (as read or kept) through its engine, inside the
  * network namespace it names; *gone when that namespace is gone (the
@@ -633,10 +645,15 @@ static int revert_rec(json_object *rec, bool *gone, char *why, size_t len)
 	ret = enter_rec_netns(state, &oldfd, gone, why, len);
 	if (ret || *gone)
 		return ret;
+	revert_gone[0] = 0;
 	ret = e->revert(state);
 	fl_netns_leave(oldfd);
 	if (ret == -ENOENT)
 		ret = 0;
+	if (!ret && revert_gone[0]) {
+		*gone = true;
+		snprintf(why, len, "%s", revert_gone);
+	}
 	if (ret) {
 		snprintf(why, len, "%s revert failed: %s", ename,
 			 strerror(-ret));

@@ -4,9 +4,9 @@
 #
 # Each trial starts a drill with every fault kind (and syscall route: the
 # command's fsync through the seccomp route) this kernel allows, in
-# namespaces, cgroups and on a device the trial made (prefix flch-), picks
-# a moment (during apply, while active, or during revert) and an action,
-# both drawn from the seed:
+# namespaces, cgroups, on a device and a tmpfs the trial made (prefix
+# flch-), picks a moment (during apply, while active, or during revert)
+# and an action, both drawn from the seed:
 #   kill9     kill -9 the runner; the guardian must revert
 #   kill9both kill -9 the runner and its guardian, then faultline recover
 #   sigint2   SIGINT twice; the runner must revert at once
@@ -16,8 +16,9 @@
 # then waits for quiescence and compares everything with its snapshot from
 # before the trial: the device's tc tree (qdiscs, classes, filters, both
 # directions) and ifb devices, the link fault's device (flap0: flags,
-# altnames), the target cgroup's limits and BPF
-# attachments, scratch cgroups, BPF programs of the run, the journal.
+# altnames), the target cgroup's limits and BPF attachments, the disk
+# fault's tmpfs's free space, scratch cgroups, BPF programs of the run,
+# the journal.
 # What is left is counted, reported and removed, so the next trial starts
 # clean.
 #
@@ -87,7 +88,16 @@ state() {
 	link_state "$ns_a"
 	echo "== box limits"; box_limits
 	echo "== box bpf"; box_bpf
+	echo "== disk free"; disk_free
 }
+
+# The disk fault's own small tmpfs: its free space, which every end of a
+# run must give back.
+chaos_fs=$T/chaos-fs
+disk_up() {
+	mkdir -p "$chaos_fs" && mount -t tmpfs -o size=8M flch-disk "$chaos_fs"
+}
+disk_free() { stat -f -c '%a %f' "$chaos_fs" 2>&1; }
 
 # The scratch cgroups of the run whose runner is pid.
 scratch_of() {
@@ -269,6 +279,12 @@ Y
     for: 1s
 Y
 	fi
+	cat <<Y
+  - name: fill
+    disk: { path: $chaos_fs, free: 0 }
+    at: 0s
+    for: 1s
+Y
 }
 
 # Wait until the runner's output has the "run" event (the timeline's
@@ -434,6 +450,8 @@ chaos_main() {
 	RANDOM=$CHAOS_SEED
 	box_up || { notok "selfchaos: make the target cgroup $box"; return 1; }
 	at_exit box_down
+	disk_up || { notok "selfchaos: mount the disk fault's tmpfs"; return 1; }
+	at_exit "umount -l $chaos_fs"
 	at_exit netns_down
 	drill >"$T/drill.yaml"
 	nfaults=$(grep -c '^  - name:' "$T/drill.yaml")

@@ -243,7 +243,7 @@ check_eq "faultline.yaml.5 documents every key of the loader and engines" "" \
 	"$(cat "$T/keys.out")"
 check "the key arrays were read ($NKEYS keys)" [ "$NKEYS" -ge 60 ]
 engines=$(engine_list | awk '{ print $1 }' | sort | tr '\n' ' ')
-check_eq "the fault engines were found" "link netem oom partition syscall " "$engines"
+check_eq "the fault engines were found" "disk link netem oom partition syscall " "$engines"
 check_eq "every key or value array belongs to an engine" "" "$(unclaimed_arrays)"
 out=$(value_problems "$PAGE5")
 check_eq "faultline.yaml.5 mentions every value of the engines' enums" "" "$out"
@@ -281,7 +281,7 @@ stale_lines() {
 check_eq "the documentation describes this build (no stale phrase)" "" \
 	"$(stale_lines "${DOCS[@]}")"
 check_eq "no source comment promises later work" "" \
-	"$(stale_lines "$SRC"/{core,netem,cgroup,bpf,tools}/*.[ch] "$SRC/Makefile")"
+	"$(stale_lines "$SRC"/{core,netem,cgroup,bpf,fs,tools}/*.[ch] "$SRC/Makefile")"
 # The check can fail: the sentence issue 12 found.
 printf '%s\n' 'In this build the engines parse, check and plan their faults, but the' \
 	'kernel-side apply of every engine lands with later work.' > "$T/stale.5"
@@ -292,7 +292,7 @@ check_match "the stale-phrase check notices an old sentence" "stale.5:1:" \
 # "tests/vm/*.sh"); an upper-case placeholder (tests/vm/NAME.sh) is a glob.
 doc_paths() {
 	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$1" |
-		grep -oE '(^|[^A-Za-z0-9_./-])(core|netem|cgroup|bpf|tools|tests|docs|examples|\.ci)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*/]' |
+		grep -oE '(^|[^A-Za-z0-9_./-])(core|netem|cgroup|bpf|fs|tools|tests|docs|examples|\.ci)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*/]' |
 		sed -E 's/^[^a-z.]//' | sort -u
 }
 # path_exists PATH: in the source tree, or a build product the Makefile
