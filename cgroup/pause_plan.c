@@ -24,13 +24,13 @@
 
 #define WHY(...) snprintf(why, len, __VA_ARGS__)
 
-static const char *const how_names[] = {
+static const char *const how_words[] = {
 	[PAUSE_V2] = "v2", [PAUSE_V1] = "v1", [PAUSE_SIGNAL] = "signal",
 };
 
 const char *pause_how_name(enum pause_how how)
 {
-	return fl_enum_name(how_names, ARRAY_SIZE(how_names), how, "?");
+	return fl_enum_name(how_words, ARRAY_SIZE(how_words), how, "?");
 }
 
 static bool is_under(const char *path, const char *root)
