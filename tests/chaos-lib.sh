@@ -15,7 +15,8 @@
 # then waits for quiescence and compares everything with its snapshot from
 # before the trial: the device's tc tree (qdiscs, classes, filters, both
 # directions) and ifb devices, the target cgroup's limits and BPF
-# attachments, scratch cgroups, BPF programs of the run, the journal.
+# attachments and freezer state, scratch cgroups, BPF programs of the
+# run, the journal.
 # What is left is counted, reported and removed, so the next trial starts
 # clean.
 #
@@ -78,6 +79,7 @@ state() {
 	tc_tree "$ns_a"
 	echo "== box limits"; box_limits
 	echo "== box bpf"; box_bpf
+	echo "== box frozen"; cat "$CHAOS_V2/$box/cgroup.freeze" 2>/dev/null
 }
 
 # The scratch cgroups of the run whose runner is pid.
@@ -130,6 +132,7 @@ force_clean() {
 			bpftool cgroup detach "$CHAOS_V2/$box" "$t" id "$id"
 		done
 	box_set_limits
+	echo 0 >"$CHAOS_V2/$box/cgroup.freeze" 2>/dev/null
 	rm -rf "$FAULTLINE_RUNDIR"
 	netns_down
 }
@@ -217,6 +220,10 @@ faults:
       squeeze: { to: 200M }
     at: 50ms
     for: 1s
+  - name: freeze-box
+    pause: { target: box }
+    at: 100ms
+    for: 1s
   - name: refuse
     syscall:
       target: box
@@ -284,6 +291,8 @@ scan_names() {
 	for d in $(scratch_of "$runner"); do
 		[ -d "$d" ] && echo "$d"
 	done
+	[ "$(cat "$CHAOS_V2/$box/cgroup.freeze" 2>/dev/null)" = 1 ] &&
+		echo "$CHAOS_V2/$box frozen by faultline"
 	ip -n "$ns_a" -o link show type ifb 2>/dev/null | awk '{print $2}' | sed 's/@.*//; s/:$//'
 	ip netns exec "$ns_a" tc qdisc show dev eth0 2>/dev/null |
 		awk '$3 ~ /^fa1[78]:$/ {print "qdisc " $2 " " $3}'
