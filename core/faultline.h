@@ -734,6 +734,14 @@ int fl_journal_set_guardian(struct fl_journal *j, pid_t pid);
 unsigned long long fl_pid_start_time(pid_t pid);
 /* pid is alive (not a zombie) and started at start (when start != 0). */
 bool fl_pid_alive(pid_t pid, unsigned long long start);
+/* pid's state letter in /proc/PID/stat ('R', 'S', 'T', ...), 0 when gone. */
+char fl_pid_state(pid_t pid);
+/*
+ * Every descendant of pid now, children first (*out malloc'ed), through
+ * /proc/PID/task/TID/children; at most FL_DESCENDANTS_MAX are walked.
+ */
+#define FL_DESCENDANTS_MAX	4096
+int fl_pid_descendants(pid_t pid, pid_t **out, size_t *n);
 
 /* ------------------------------------------------------------------ */
 /* Leftover scans: recover without a journal (or --scan) asks each     */

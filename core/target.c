@@ -8,6 +8,7 @@
  * whether a process is still the one we knew, by its start time.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -421,4 +422,83 @@ bool fl_pid_alive(pid_t pid, unsigned long long start)
 	if (!now)
 		return false;		/* gone or a zombie */
 	return !start || now == start;
+}
+
+/* ------------------------------------------------------------------ */
+/* A process's state and its children, for engines that signal.        */
+
+char fl_pid_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: the state follows the last ')'. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Append the children of every thread of pid to *v. */
+static int add_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
+{
+	char path[96];
+	struct dirent *de;
+	long c;
+	FILE *fp;
+	DIR *d;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children",
+			 (int)pid, de->d_name);
+		fp = fopen(path, "re");
+		if (!fp)
+			continue;
+		while (!ret && fscanf(fp, "%ld", &c) == 1) {
+			ret = FL_GROW(*v, *cap, *n, 16);
+			if (!ret)
+				(*v)[(*n)++] = (pid_t)c;
+		}
+		fclose(fp);
+	}
+	closedir(d);
+	return ret;
+}
+
+int fl_pid_descendants(pid_t pid, pid_t **out, size_t *n)
+{
+	pid_t *v = NULL;
+	size_t cnt = 0, cap = 0, i;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	/* Breadth first: v grows while it is walked; each pid once. */
+	ret = add_children(pid, &v, &cnt, &cap);
+	for (i = 0; !ret && i < cnt && i < FL_DESCENDANTS_MAX; i++)
+		ret = add_children(v[i], &v, &cnt, &cap);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
 }

@@ -16,9 +16,9 @@
 # then waits for quiescence and compares everything with its snapshot from
 # before the trial: the device's tc tree (qdiscs, classes, filters, both
 # directions) and ifb devices, the link fault's device (flap0: flags,
-# altnames), the target cgroup's limits and BPF attachments, the disk
-# fault's tmpfs's free space, scratch cgroups, BPF programs of the run,
-# the journal.
+# altnames), the target cgroup's limits, BPF attachments and freezer
+# state, the disk fault's tmpfs's free space, scratch cgroups, BPF
+# programs of the run, the journal.
 # What is left is counted, reported and removed, so the next trial starts
 # clean.
 #
@@ -89,6 +89,7 @@ state() {
 	echo "== box limits"; box_limits
 	echo "== box bpf"; box_bpf
 	echo "== disk free"; disk_free
+	echo "== box frozen"; cat "$CHAOS_V2/$box/cgroup.freeze" 2>/dev/null
 }
 
 # The disk fault's own small tmpfs: its free space, which every end of a
@@ -149,6 +150,7 @@ force_clean() {
 			bpftool cgroup detach "$CHAOS_V2/$box" "$t" id "$id"
 		done
 	box_set_limits
+	echo 0 >"$CHAOS_V2/$box/cgroup.freeze" 2>/dev/null
 	rm -rf "$FAULTLINE_RUNDIR"
 	netns_down
 }
@@ -245,6 +247,10 @@ faults:
       device: flap0
     at: 0s
     for: 1s
+  - name: freeze-box
+    pause: { target: box }
+    at: 100ms
+    for: 1s
   - name: refuse
     syscall:
       target: box
@@ -331,6 +337,8 @@ scan_names() {
 	for d in $(scratch_of "$runner"); do
 		[ -d "$d" ] && echo "$d"
 	done
+	[ "$(cat "$CHAOS_V2/$box/cgroup.freeze" 2>/dev/null)" = 1 ] &&
+		echo "$CHAOS_V2/$box frozen by faultline"
 	ip -n "$ns_a" -o link show type ifb 2>/dev/null | awk '{print $2}' | sed 's/@.*//; s/:$//'
 	ip netns exec "$ns_a" tc qdisc show dev eth0 2>/dev/null |
 		awk '$3 ~ /^fa1[78]:$/ {print "qdisc " $2 " " $3}'

@@ -375,6 +375,27 @@ static void syscall_consequences(const struct facts *fx, json_object *arr)
 		    r3, r4);
 }
 
+/* The pause fault: which freezer each kind of target gets here. */
+static void pause_consequences(const struct facts *fx, json_object *arr)
+{
+	const struct fl_cg_controller *fz = fl_kernel_cg("freezer");
+	const char *v2 = fx->k->unified_root;
+	bool v1 = fz && fz->enabled && fz->mode == FL_CG_V1 && fz->mount[0];
+	int maj = 0, min = 0;
+	bool freeze2;
+
+	sscanf(fx->k->release, "%d.%d", &maj, &min);
+	freeze2 = v2[0] && (maj > 5 || (maj == 5 && min >= 2));
+	consequence(arr, "pause faults", "available",
+		    "cgroup targets freeze with %s%s%s%s%s; command targets %s; pid targets stop with SIGSTOP/SIGCONT",
+		    freeze2 ? "the cgroup v2 freezer (cgroup.freeze) in " : "",
+		    freeze2 ? v2 : "", freeze2 && v1 ? " or " : "",
+		    v1 ? "the v1 freezer in " : "", v1 ? fz->mount :
+		    freeze2 ? "" : "no freezer (none mounted, or Linux before 5.2 for v2)",
+		    freeze2 ? "with the v2 freezer on their scratch cgroup" :
+		    "with SIGSTOP, like pids (no v2 freezer)");
+}
+
 static void memory_consequences(const struct facts *fx, json_object *arr)
 {
 	const struct fl_kernel *k = fx->k;
@@ -454,6 +475,7 @@ static json_object *consequences_json(const struct facts *fx)
 	syscall_consequences(fx, arr);
 	memory_consequences(fx, arr);
 	oom_proof_consequence(fx, arr);
+	pause_consequences(fx, arr);
 	if (!fx->k->btf)
 		consequence(arr, "btf", "unavailable",
 			    "no /sys/kernel/btf/vmlinux: tp_btf, fmod_ret and "
