@@ -161,12 +161,16 @@ static char *show(const char *dev)
 	FILE *p, *m = open_memstream(&out, &len);
 	int c;
 
+	/* direct_packets_stat is a counter, not state: IPv6's own packets
+	 * on the fresh veth (DAD, router solicitations) can pass htb's
+	 * direct queue at any moment. */
 	snprintf(cmd, sizeof(cmd),
-		 "for w in qdisc class; do tc -d $w show dev %s; done;"
+		 "{ for w in qdisc class; do tc -d $w show dev %s; done;"
 		 " tc -d filter show dev %s;"
 		 " tc -d filter show dev %s ingress 2>/dev/null;"
 		 " tc -d filter show dev %s egress 2>/dev/null;"
-		 " tc -d filter show dev %s parent 1: 2>/dev/null",
+		 " tc -d filter show dev %s parent 1: 2>/dev/null; }"
+		 " | sed 's/ direct_packets_stat [0-9]*//'",
 		 dev, dev, dev, dev, dev);
 	p = popen(cmd, "r");
 	while (p && (c = fgetc(p)) != EOF)
