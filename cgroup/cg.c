@@ -87,10 +87,9 @@ static int cg_errno(int r)
 	return e ? -e : -EIO;
 }
 
-static int file_read(const char *dir, const char *file, char *buf,
-		     size_t len)
+int cg_file_read(const char *dir, const char *file, char *buf, size_t len)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
@@ -100,6 +99,7 @@ static int file_read(const char *dir, const char *file, char *buf,
 	if (!fgets(buf, len, fp))
 		buf[0] = 0;
 	fclose(fp);
+	buf[strcspn(buf, "\n")] = 0;
 	return 0;
 }
 
@@ -116,11 +116,11 @@ int cg_read(const char *dir, const char *file, char *buf, size_t len)
 		if (h)
 			cgroup_read_value_end(&h);
 		if (r && r != ECGEOF)
-			r = file_read(dir, file, buf, len);
+			r = cg_file_read(dir, file, buf, len);
 		else
 			r = 0;
 	} else {
-		r = file_read(dir, file, buf, len);
+		r = cg_file_read(dir, file, buf, len);
 	}
 	buf[strcspn(buf, "\n")] = 0;
 	return r;
@@ -198,9 +198,9 @@ static int timer_arm(timer_t *t, unsigned int ms)
 	return 0;
 }
 
-static int file_write(const char *dir, const char *file, const char *val)
+int cg_file_write(const char *dir, const char *file, const char *val)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	ssize_t n;
 	int fd, e;
 
@@ -236,10 +236,10 @@ int cg_write(const char *dir, const char *file, const char *val,
 	    !cgroup_add_value_string(c, file, val))
 		r = cg_errno(cgroup_modify_cgroup(cg));
 	else
-		r = file_write(dir, file, val);
+		r = cg_file_write(dir, file, val);
 	/* libcgroup could not see the hierarchy: write the file ourselves. */
 	if (r == -ENOENT && cg && access(dir, F_OK) == 0)
-		r = file_write(dir, file, val);
+		r = cg_file_write(dir, file, val);
 	if (cg)
 		cgroup_free(&cg);
 	if (armed) {
@@ -318,6 +318,6 @@ int cg_move_procs(const char *dir, pid_t pid)
 
 	/* Not cgroup_attach_task_pid(): on v1 it moves one thread only. */
 	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
-	return file_write(dir, "cgroup.procs", buf);
+	return cg_file_write(dir, "cgroup.procs", buf);
 }
 

@@ -23,6 +23,12 @@
 #define CG_V1_UNLIMITED	9223372036854771712ULL
 
 int cg_init(void);
+/*
+ * dir/file as a plain file, whatever the controller (the freezer's, v2's
+ * cgroup.freeze): its first line without the newline; one write.
+ */
+int cg_file_read(const char *dir, const char *file, char *buf, size_t len);
+int cg_file_write(const char *dir, const char *file, const char *val);
 /* The first line of a control file, without the newline. */
 int cg_read(const char *dir, const char *file, char *buf, size_t len);
 /* A number; "max" and v1's unlimited read as UINT64_MAX. */

@@ -71,9 +71,6 @@ int pause_describe(const struct fl_fault *f, json_object *out);
 int pause_resources(const struct fl_fault *f, json_object *out);
 
 /* pause_freeze.c */
-int pause_file_read(const char *dir, const char *file, char *buf,
-		    size_t len);
-int pause_file_write(const char *dir, const char *file, const char *val);
 /* 1 frozen, 0 thawed, -errno; *self: frozen by its own file (not only
  * through an ancestor). */
 int pause_frozen(enum pause_how how, const char *path, bool *self);

@@ -20,42 +20,6 @@
 #define PAUSE_POLL_MS		10
 #define PAUSE_V1_RETRY_MS	100
 
-int pause_file_read(const char *dir, const char *file, char *buf,
-		    size_t len)
-{
-	char path[PATH_MAX + 64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-int pause_file_write(const char *dir, const char *file, const char *val)
-{
-	char path[PATH_MAX + 64];
-	ssize_t n;
-	int fd, e;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	e = n < 0 ? -errno : 0;
-	close(fd);
-	return e;
-}
-
 int pause_frozen(enum pause_how how, const char *path, bool *self)
 {
 	char buf[32];
@@ -64,7 +28,7 @@ int pause_frozen(enum pause_how how, const char *path, bool *self)
 
 	*self = false;
 	if (how == PAUSE_V2) {
-		r = pause_file_read(path, "cgroup.freeze", buf, sizeof(buf));
+		r = cg_file_read(path, "cgroup.freeze", buf, sizeof(buf));
 		if (r)
 			return r;
 		*self = !strcmp(buf, "1");
@@ -73,10 +37,10 @@ int pause_frozen(enum pause_how how, const char *path, bool *self)
 			return r;
 		return v || *self;
 	}
-	r = pause_file_read(path, "freezer.state", buf, sizeof(buf));
+	r = cg_file_read(path, "freezer.state", buf, sizeof(buf));
 	if (r)
 		return r;
-	if (!pause_file_read(path, "freezer.self_freezing", buf + 16, 16))
+	if (!cg_file_read(path, "freezer.self_freezing", buf + 16, 16))
 		*self = !strcmp(buf + 16, "1");
 	return strcmp(buf, "THAWED") != 0;
 }
@@ -86,7 +50,7 @@ static int v2_freeze(const char *path, int timeout_ms, char *why, size_t len)
 	uint64_t frozen = 0;
 	int r, waited = 0;
 
-	r = pause_file_write(path, "cgroup.freeze", "1");
+	r = cg_file_write(path, "cgroup.freeze", "1");
 	if (r) {
 		snprintf(why, len, "cannot write 1 to %s/cgroup.freeze: %s",
 			 path, strerror(-r));
@@ -116,14 +80,14 @@ static int v1_freeze(const char *path, int timeout_ms, char *why, size_t len)
 	char state[32] = "";
 	int r, waited = 0, since = 0;
 
-	r = pause_file_write(path, "freezer.state", "FROZEN");
+	r = cg_file_write(path, "freezer.state", "FROZEN");
 	if (r) {
 		snprintf(why, len, "cannot write FROZEN to %s/freezer.state: %s",
 			 path, strerror(-r));
 		return r;
 	}
 	for (;;) {
-		r = pause_file_read(path, "freezer.state", state,
+		r = cg_file_read(path, "freezer.state", state,
 				    sizeof(state));
 		if (r) {
 			snprintf(why, len, "cannot read %s/freezer.state: %s",
@@ -136,7 +100,7 @@ static int v1_freeze(const char *path, int timeout_ms, char *why, size_t len)
 			break;
 		/* FREEZING: v1 tries the busy tasks again on each write. */
 		if (since >= PAUSE_V1_RETRY_MS) {
-			pause_file_write(path, "freezer.state", "FROZEN");
+			cg_file_write(path, "freezer.state", "FROZEN");
 			since = 0;
 		}
 		usleep(PAUSE_POLL_MS * 1000);
@@ -164,9 +128,9 @@ int pause_thaw(enum pause_how how, const char *path)
 	int r;
 
 	if (how == PAUSE_V2)
-		r = pause_file_write(path, "cgroup.freeze", "0");
+		r = cg_file_write(path, "cgroup.freeze", "0");
 	else if (how == PAUSE_V1)
-		r = pause_file_write(path, "freezer.state", "THAWED");
+		r = cg_file_write(path, "freezer.state", "THAWED");
 	else
 		return -EINVAL;
 	return r == -ENOENT ? 0 : r;
