@@ -374,29 +374,41 @@ int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n)
 /* ------------------------------------------------------------------ */
 /* Is a process still the one we knew (the runner, its guardian)?      */
 
-unsigned long long fl_pid_start_time(pid_t pid)
+/*
+ * /proc/PID/stat into buf, and where its field 3 (the state) starts: comm
+ * may hold spaces and parentheses, so after the last ')'.  NULL: no such
+ * process.
+ */
+static char *stat_fields(pid_t pid, char *buf, size_t len)
 {
-	unsigned long long start = 0;
-	char path[64], buf[1024], *p;
-	int fd, i;
+	char path[64], *p;
 	ssize_t n;
+	int fd;
 
 	if (pid <= 0)
-		return 0;
+		return NULL;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return NULL;
 	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: start after the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
+	return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+unsigned long long fl_pid_start_time(pid_t pid)
+{
+	unsigned long long start = 0;
+	char buf[1024], *p;
+	int i;
+
+	p = stat_fields(pid, buf, sizeof(buf));
+	if (!p)
 		return 0;
-	p += 2;
 	/* p is field 3 (state); starttime is field 22. */
 	if (*p == 'Z' || *p == 'X')
 		return 0;
@@ -429,24 +441,9 @@ bool fl_pid_alive(pid_t pid, unsigned long long start)
 
 char fl_pid_state(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	char buf[512], *p = stat_fields(pid, buf, sizeof(buf));
 
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: the state follows the last ')'. */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return p ? *p : 0;
 }
 
 /* Append the children of every thread of pid to *v. */
