@@ -63,6 +63,27 @@ static void nh_via(struct rtnl_route *r, int ifindex, char *buf, size_t len)
 	}
 }
 
+/* cb(route, arg) for every route of every table, both families. */
+static int routes_foreach(void (*cb)(struct nl_object *, void *), void *arg)
+{
+	struct nl_cache *cache;
+	struct nl_sock *sk;
+	int ret;
+
+	ret = tc_route_open(&sk);
+	if (ret)
+		return ret;
+	ret = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
+	if (ret < 0) {
+		nl_socket_free(sk);
+		return tc_nl_errno(ret);
+	}
+	nl_cache_foreach(cache, cb, arg);
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return 0;
+}
+
 static void route_cb(struct nl_object *o, void *data)
 {
 	struct rtnl_route *r = (struct rtnl_route *)o;
@@ -93,22 +114,9 @@ static void route_cb(struct nl_object *o, void *data)
 static int default_route(const char *dev, int ifindex, char *why, size_t len)
 {
 	struct route_find rf = { ifindex, dev, why, len, false };
-	struct nl_cache *cache;
-	struct nl_sock *sk;
-	int ret;
+	int ret = routes_foreach(route_cb, &rf);
 
-	ret = tc_route_open(&sk);
-	if (ret)
-		return ret;
-	ret = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
-	if (ret < 0) {
-		nl_socket_free(sk);
-		return tc_nl_errno(ret);
-	}
-	nl_cache_foreach(cache, route_cb, &rf);
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-	return rf.found;
+	return ret ? ret : rf.found;
 }
 
 struct lost {
@@ -151,23 +159,11 @@ static void lost_cb(struct nl_object *o, void *data)
 int link_lost_routes(int ifindex, char *buf, size_t len)
 {
 	struct lost l = { ifindex, buf, len, 0, 0 };
-	struct nl_cache *cache;
-	struct nl_sock *sk;
 	int ret;
 
 	buf[0] = 0;
-	ret = tc_route_open(&sk);
-	if (ret)
-		return ret;
-	ret = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
-	if (ret < 0) {
-		nl_socket_free(sk);
-		return tc_nl_errno(ret);
-	}
-	nl_cache_foreach(cache, lost_cb, &l);
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-	return l.n;
+	ret = routes_foreach(lost_cb, &l);
+	return ret ? ret : l.n;
 }
 
 /* ------------------------------------------------------------------ */
