@@ -36,8 +36,27 @@ struct probe_rt {
 };
 
 /*
+ * One occurrence of a fault (a fault without repeat: its only one): its
+ * planned window and what happened to it, each with a journal record and
+ * an engine handle of its own.
+ */
+struct occ_run {
+	struct fl_occurrence plan;	/* planned, relative ns */
+	enum fl_fault_state state;
+	int seq;			/* journal record, -1 when none */
+	int64_t applied_at;		/* relative ns, -1 when not */
+	int64_t reverted_at;
+	int err;
+	char *detail;			/* why it failed or was skipped */
+	json_object *observed;		/* the engine's observe, or NULL */
+};
+
+/*
  * A fault in this run: the model is the file's, everything that happens
- * to it is here, with the engine's handle from apply to release.
+ * to it is here, with the engine's handle from apply to release.  A
+ * fault that repeats goes through its occurrences one after the other:
+ * state, seq, end, rt are the current occurrence's; applied_at is the
+ * first apply, reverted_at the last revert.
  */
 struct fault_run {
 	const struct fl_fault *f;
@@ -52,6 +71,9 @@ struct fault_run {
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */
+	struct occ_run *occ;		/* its occurrences, in time order */
+	size_t nocc;
+	size_t cur;			/* the current or next one */
 };
 
 /* A target in this run. */
@@ -75,8 +97,7 @@ struct runner {
 	int gfd;
 	struct probe_rt *pr;
 	struct fault_run *fr;		/* per fault, in file order */
-	size_t *order;			/* faults in timeline order */
-	size_t *applied;		/* faults in the order applied */
+	size_t *applied;		/* faults, the last applied last */
 	size_t napplied;
 	struct target_run *tr;		/* per target */
 	struct pollfd *pfd;		/* the signalfd and the pidfds */
@@ -158,5 +179,13 @@ int run_report(struct runner *r);
  */
 void fl_live_fault(struct fl_live *lv, size_t i, enum fl_fault_state st,
 		   const char *detail);
+/* Fault i is at occurrence k (0-based): the view shows "k+1/n". */
+void fl_live_occurrence(struct fl_live *lv, size_t i, size_t k);
+
+/* "occurrence 2/3" for fault i's current occurrence ("" without repeat),
+ * and the event's "occurrence" and "occurrences" keys. */
+const char *run_occ_label(const struct runner *r, size_t i, char *buf,
+			  size_t len);
+void run_ev_occ(const struct runner *r, size_t i, json_object *ev);
 
 #endif
