@@ -38,7 +38,7 @@ top faults|: faults:
 top probes|: probes: 
 top report|: report: 
 top unknown|unknown key '[^']*' in the experiment
-top seed|: seed: 
+top seed|^tests/invalid/seed-[^:]*:[0-9]+:[0-9]+: seed: 
 repeat map|: repeat: expected a map
 repeat every|repeat: missing 'every'|repeat: every \(
 repeat for|repeat: needs for:|for: is given twice
