@@ -948,6 +948,12 @@ static int prepare(struct runner *r)
 		 exp->name ? exp->name : "", exp->file, exp->nfaults,
 		 exp->nprobes, fl_fmt_duration(r->duration, dbuf,
 					       sizeof(dbuf)), sbuf);
+	/* Hosts started together draw their own jitter without a seed. */
+	if (r->opts->start_at_ns && fl_experiment_jitters(exp) &&
+	    exp->seed_from == FL_SEED_RANDOM)
+		fl_warn("--start-at with a repeat's jitter and no seed: each "
+			"host draws its own jitter; give the file a seed: or "
+			"every host the same --seed");
 	if (check_faults(r))
 		return FL_EXIT_UNSUPPORTED;
 	describe_faults(r);

@@ -136,6 +136,13 @@ check_eq "seed: plan --seed SEED gives the run's occurrences" \
 	"$(planned "$seed" quick.yaml)" "$ran"
 check_eq "seed: until the drill ends without times (3 of them)" 3 "$(wc -l <<<"$ran")"
 
+# Hosts started together (--start-at) without a seed would draw apart.
+out=$("$FT" run -q --start-at +1s quick.yaml 2>&1)
+check_match "seed: --start-at with jitter and no seed warns" \
+	'each host draws its own jitter; give the file a seed: or every host the same --seed' "$out"
+out=$("$FT" run -q --start-at +1s --seed 3 quick.yaml 2>&1)
+check_eq "seed: not with --seed" "" "$out"
+
 # --- kill -9 mid-occurrence: the guardian reverts that one record. -------
 drill "$T/long.yaml" long 20s
 fault "$T/long.yaml" flap "test: { file: $T/k, value: K }" \
@@ -186,3 +193,37 @@ check_eq "recover: exit 0" 0 "$rc"
 check_eq "recover: reverts that one record" 1 "$(grep -c 'fault flap (test) reverted' <<<"$out")"
 check_eq "recover: the file is restored" prior-k "$(content "$T/k")"
 check_eq "recover: the journal is empty" 0 "$(runs_left)"
+
+# --- The live view (a terminal in tmux): the occurrence and the wait. ----
+if ! command -v tmux >/dev/null; then
+	skip "repeat: the live view" "tmux is not installed (tools/deps)"
+	exit 0
+fi
+sock=fl-rep-$$
+tm() { tmux -L "$sock" -f /dev/null "$@"; }
+at_exit "tmux -L $sock -f /dev/null kill-server"
+drill "$T/slow.yaml" slow 9s
+fault "$T/slow.yaml" flap "test: { file: $T/s, value: S }" 'at: 1s' \
+	'repeat: { every: 3s, for: 1s, times: 3 }'
+tm new-session -d -s live -x 120 -y 30 \
+	"cd $T && LANG=C $FT run slow.yaml; sleep 600"
+# wait_screen ERE SECONDS: until a line of the screen matches; $scr holds it.
+wait_screen() {
+	local end=$((SECONDS + $2))
+	while :; do
+		scr=$(tm capture-pane -p -t live)
+		grep -Eq -- "$1" <<<"$scr" && return 0
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+wait_screen '^flap +active' 6
+check_match "live: occurrence 1 of 3 is active, with its window" \
+	'^flap +active +00:01-00:02 +1/3' "$scr"
+wait_screen '^flap +waiting' 6
+check_match "live: between two, it waits for the next, with the time to it" \
+	'^flap +waiting +00:04-00:05 +2/3 next in 00:0[0-3]' "$scr"
+check_match "live: the event lines name the occurrence" \
+	'fault flap: reverted, occurrence 1/3; next at \+4\.000s' "$scr"
+wait_screen '^flap +active +00:04' 6
+check_match "live: then occurrence 2 of 3 is active" '^flap +active +00:04-00:05 +2/3' "$scr"
