@@ -40,18 +40,6 @@ struct fl_countdown fl_countdown;
 
 static void live_fault(struct runner *r, size_t i, bool silent);
 
-/* Fault i's occurrence is the last one applied: reverts go the other way. */
-static void applied_last(struct runner *r, size_t i)
-{
-	size_t k, o;
-
-	for (k = 0, o = 0; k < r->napplied; k++)
-		if (r->applied[k] != i)
-			r->applied[o++] = r->applied[k];
-	r->applied[o] = i;
-	r->napplied = o + 1;
-}
-
 /* Fault i's current occurrence: a fresh undo record and a fresh handle. */
 static int apply_fault(struct runner *r, size_t i)
 {
@@ -105,7 +93,7 @@ static int apply_fault(struct runner *r, size_t i)
 	free(fr->live_last);
 	fr->live_last = NULL;
 	run_set_state(r, i, FL_FAULT_ACTIVE);
-	applied_last(r, i);
+	run_applied_last(r, i);
 	ev = run_ev("applied");
 	run_ev_str(ev, "fault", f->name);
 	run_ev_occ(r, i, ev);
@@ -253,31 +241,6 @@ static void revert_fault(struct runner *r, size_t i)
 		 ob, next);
 }
 
-/* The occurrences of fault i not begun will not be: skipped, saying why. */
-static void skip_rest(struct runner *r, size_t i, const char *why)
-{
-	struct fault_run *fr = &r->fr[i];
-	size_t k;
-
-	for (k = fr->cur; k < fr->nocc; k++) {
-		if (fr->occ[k].state != FL_FAULT_PENDING)
-			continue;
-		fr->occ[k].state = FL_FAULT_SKIPPED;
-		free(fr->occ[k].detail);
-		fr->occ[k].detail = strdup(why);
-	}
-	fr->cur = fr->nocc;
-}
-
-/* Fault i may begin its next occurrence (when its time comes). */
-static bool due_next(const struct runner *r, size_t i)
-{
-	const struct fault_run *fr = &r->fr[i];
-
-	return (fr->state == FL_FAULT_PENDING ||
-		fr->state == FL_FAULT_REVERTED) && fr->cur < fr->nocc;
-}
-
 static void revert_all(struct runner *r)
 {
 	size_t k;
@@ -316,7 +279,7 @@ static int check_faults(struct runner *r)
 			snprintf(why, sizeof(why), "%s", strerror(-ret));
 		if (f->optional) {
 			run_set_detail(r, i, "%s", why);
-			skip_rest(r, i, why);
+			run_skip_rest(r, i, why);
 			run_set_state(r, i, FL_FAULT_SKIPPED);
 			ev = run_ev("skipped");
 			run_ev_str(ev, "fault", f->name);
@@ -501,7 +464,7 @@ static uint64_t next_event(struct runner *r, uint64_t now)
 		for (i = 0; i < exp->nfaults; i++) {
 			const struct fault_run *fr = &r->fr[i];
 
-			if (due_next(r, i) && fr->occ[fr->cur].plan.at < next)
+			if (run_due_next(r, i) && fr->occ[fr->cur].plan.at < next)
 				next = fr->occ[fr->cur].plan.at;
 			if (fr->state == FL_FAULT_ACTIVE && fr->end < next)
 				next = fr->end;
@@ -589,11 +552,11 @@ static void target_gone(struct runner *r, size_t ti)
 		} else if (r->fr[i].state == FL_FAULT_PENDING) {
 			run_set_detail(r, i, "target %s (pid %d) exited "
 				       "before it began", t->name, (int)t->pid);
-			skip_rest(r, i, r->fr[i].detail);
+			run_skip_rest(r, i, r->fr[i].detail);
 			run_set_state(r, i, FL_FAULT_SKIPPED);
 			json_object_array_add(skipped,
 					      json_object_new_string(f->name));
-		} else if (due_next(r, i)) {
+		} else if (run_due_next(r, i)) {
 			/* Between two occurrences: the rest are skipped. */
 			json_object_array_add(ended,
 					      json_object_new_string(f->name));
@@ -621,7 +584,7 @@ static void target_gone(struct runner *r, size_t ti)
 		 t->name, (int)t->pid, tb);
 	for (i = 0; i < exp->nfaults; i++)
 		if (ends_with(r, i, t))
-			skip_rest(r, i, list);
+			run_skip_rest(r, i, list);
 }
 
 /* Wait up to ms for a signal or a pid target's exit. */
@@ -650,27 +613,6 @@ static void wait_events(struct runner *r, int ms)
 	}
 }
 
-/*
- * The fault whose next occurrence is due by now and was planned first
- * (ties in file order), or nfaults when none is.
- */
-static size_t next_due(const struct runner *r, uint64_t now)
-{
-	size_t i, best = r->exp->nfaults;
-	uint64_t at, best_at = 0;
-
-	for (i = 0; i < r->exp->nfaults; i++) {
-		if (!due_next(r, i))
-			continue;
-		at = r->fr[i].occ[r->fr[i].cur].plan.at;
-		if (at > now || (best < r->exp->nfaults && at >= best_at))
-			continue;
-		best = i;
-		best_at = at;
-	}
-	return best;
-}
-
 static void loop(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
@@ -693,7 +635,7 @@ static void loop(struct runner *r)
 				    r->fr[i].end <= now)
 					revert_fault(r, i);
 			}
-			while ((i = next_due(r, now)) < exp->nfaults) {
+			while ((i = run_next_due(r, now)) < exp->nfaults) {
 				if (apply_fault(r, i)) {
 					r->stop = STOP_APPLY;
 					r->hard = true;
@@ -737,34 +679,6 @@ static void loop(struct runner *r)
 	}
 }
 
-/* Each fault's occurrences, from the experiment's seed. */
-static int setup_occurrences(struct runner *r, size_t i)
-{
-	struct fault_run *fr = &r->fr[i];
-	struct fl_occurrence *v;
-	size_t k, n;
-	int ret;
-
-	ret = fl_fault_occurrences(r->exp, fr->f, &v, &n);
-	if (ret)
-		return ret;
-	fr->occ = calloc(n, sizeof(*fr->occ));
-	if (!fr->occ) {
-		free(v);
-		return -ENOMEM;
-	}
-	for (k = 0; k < n; k++) {
-		fr->occ[k].plan = v[k];
-		fr->occ[k].state = FL_FAULT_PENDING;
-		fr->occ[k].seq = -1;
-		fr->occ[k].applied_at = -1;
-		fr->occ[k].reverted_at = -1;
-	}
-	fr->nocc = n;
-	free(v);
-	return 0;
-}
-
 static int setup_timeline(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
@@ -785,7 +699,7 @@ static int setup_timeline(struct runner *r)
 		fr->seq = -1;
 		fr->applied_at = -1;
 		fr->reverted_at = -1;
-		ret = setup_occurrences(r, i);
+		ret = run_setup_occurrences(r, i);
 		if (ret)
 			return ret;
 		fr->end = fr->occ[0].plan.end;

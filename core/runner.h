@@ -2,8 +2,9 @@
 /*
  * core/runner.h: the runner's private header (core/ only).
  *
- * The runner is four files: the loop and the faults' lives
- * (core/runner.c), its children, command targets and probes
+ * The runner is five files: the loop and the faults' lives
+ * (core/runner.c), a repeating fault's occurrences (core/occurrences.c),
+ * its children, command targets and probes
  * (core/children.c), the locks a run holds (core/locks.c) and the report
  * at the end (core/summary.c); core/events.c prints what happens.  They
  * share struct runner, and one struct per fault, probe and target.
@@ -139,6 +140,20 @@ void run_set_detail(struct runner *r, size_t i, const char *fmt, ...)
 
 /* The target fault i names (its spec's "target:"), or NULL. */
 const struct fl_target *run_fault_target(const struct runner *r, size_t i);
+
+/* Occurrences (core/occurrences.c): a fault's repeats, in the run. */
+
+/* Fault i's occurrences from the experiment's seed, each pending. */
+int run_setup_occurrences(struct runner *r, size_t i);
+/* Fault i may begin its next occurrence (when its time comes). */
+bool run_due_next(const struct runner *r, size_t i);
+/* The fault due by now whose occurrence was planned first (ties in file
+ * order), or nfaults when none is. */
+size_t run_next_due(const struct runner *r, uint64_t now);
+/* The occurrences of fault i not begun will not be: skipped, with why. */
+void run_skip_rest(struct runner *r, size_t i, const char *why);
+/* Fault i was applied last: reverts at the end go newest first. */
+void run_applied_last(struct runner *r, size_t i);
 
 /* Children (core/children.c): command targets and probes. */
 
