@@ -156,3 +156,28 @@ void run_set_detail(struct runner *r, size_t i, const char *fmt, ...)
 	fl_live_fault(r->live, i, fr->state, s);
 }
 
+
+const char *run_occ_label(const struct runner *r, size_t i, char *buf,
+			  size_t len)
+{
+	const struct fault_run *fr = &r->fr[i];
+
+	if (!fr->f->repeat.on)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "occurrence %zu/%zu", fr->cur + 1,
+			 fr->nocc);
+	return buf;
+}
+
+void run_ev_occ(const struct runner *r, size_t i, json_object *ev)
+{
+	const struct fault_run *fr = &r->fr[i];
+
+	if (!fr->f->repeat.on)
+		return;
+	json_object_object_add(ev, "occurrence",
+			       json_object_new_int((int)fr->cur + 1));
+	json_object_object_add(ev, "occurrences",
+			       json_object_new_int((int)fr->nocc));
+}

@@ -2,8 +2,8 @@
 /*
  * Experiment files: the YAML tree into the typed model, with every problem
  * reported at once.  The loader knows the top level, targets, the common
- * fault keys (name, at, for, optional) and probes; each engine validates
- * its own map through its parse op.
+ * fault keys (name, at, for, optional, repeat: core/repeat.c) and probes;
+ * each engine validates its own map through its parse op.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,11 +20,12 @@
 #define FL_CGROUP_ROOT		"/sys/fs/cgroup"
 
 static const char *const top_keys[] = {
-	"name", "duration", "targets", "faults", "probes", "report", NULL
+	"name", "duration", "seed", "targets", "faults", "probes", "report",
+	NULL
 };
 static const char *const target_kinds[] = { "pid", "cgroup", "command", NULL };
 static const char *const fault_keys[] = {
-	"name", "at", "for", "optional", NULL
+	"name", "at", "for", "optional", "repeat", NULL
 };
 static const char *const probe_keys[] = {
 	"name", "exec", "every", "timeout", "expect", NULL
@@ -569,6 +570,9 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 		err = -EINVAL;
 	if (load_window(l, f, v, what))
 		err = -EINVAL;
+	else if ((n = fl_map_get(v, "repeat")) &&
+		 fl_repeat_parse(l->exp, f, n, what, d))
+		err = -EINVAL;
 	r = load_engine(l, f, v, what);
 	if (r == -ENOENT)
 		return -EINVAL;
@@ -795,6 +799,14 @@ static int load(struct loader *l)
 	} else {
 		l->have_duration = true;
 	}
+
+	v = fl_map_get(root, "seed");
+	if (v && fl_get_u64(v, "seed", 0, UINT64_MAX, &exp->seed, d))
+		err = -EINVAL;
+	else if (v)
+		exp->seed_from = FL_SEED_FILE;
+	else
+		exp->seed = fl_seed_draw();
 
 	/* In this order: faults name targets. */
 	for (i = 0; i < ARRAY_SIZE(sections); i++) {

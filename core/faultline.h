@@ -268,6 +268,21 @@ const char *fl_fault_state_name(enum fl_fault_state s);
 struct fl_engine;
 
 /*
+ * repeat: { every, for, times, jitter } on a fault: occurrence k (0-based)
+ * starts at at + k * every + a jitter drawn in [0, jitter] from the
+ * drill's seed, and lasts for.  times 0: as many as end within the
+ * drill's duration.  core/repeat.c.
+ */
+struct fl_repeat {
+	bool on;			/* the fault has repeat: */
+	uint64_t every_ns;
+	uint64_t for_ns;		/* each occurrence's length */
+	uint64_t jitter_ns;
+	unsigned int times;		/* 0: until the drill ends */
+	const struct fl_node *node;
+};
+
+/*
  * A fault as the file gives it: the model, which nothing changes once the
  * file is loaded.  What happens to it in a run (its state, its journal
  * record, the engine's handle) is the runner's, in a struct of its own.
@@ -280,6 +295,7 @@ struct fl_fault {
 	uint64_t for_ns;		/* 0 with !has_for: until the end */
 	bool has_for;
 	bool optional;
+	struct fl_repeat repeat;
 	const struct fl_node *node;	/* the fault's map */
 	const struct fl_node *spec;	/* the engine's map */
 };
@@ -304,6 +320,17 @@ struct fl_experiment {
 	struct fl_probe *probes;
 	size_t nprobes;
 	char *report_json;		/* report: { json: } or NULL */
+	/*
+	 * The seed of the repeats' jitter: the file's seed:, --seed
+	 * (fl_experiment_set_seed), or drawn at random when the file is
+	 * loaded; the run prints it and the report keeps it.
+	 */
+	uint64_t seed;
+	enum fl_seed_from {
+		FL_SEED_RANDOM,
+		FL_SEED_FILE,
+		FL_SEED_OPTION,
+	} seed_from;
 	struct fl_doc *doc;
 };
 
@@ -321,6 +348,43 @@ struct fl_target *fl_experiment_target(const struct fl_experiment *exp,
 /* Parse a target reference (a name from targets:), reporting if unknown. */
 int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
 		  const char *what, struct fl_target **out, struct fl_diag *d);
+
+/* ------------------------------------------------------------------ */
+/* Repeats: a fault's occurrences on the timeline (core/repeat.c).     */
+
+/* One occurrence: its planned window on the timeline (relative ns). */
+struct fl_occurrence {
+	uint64_t at;
+	uint64_t end;
+	uint64_t jitter;		/* drawn, included in at */
+};
+
+/*
+ * The repeat: map of fault f (called by the loader): every, for, times,
+ * jitter checked against each other and the drill's duration.
+ */
+int fl_repeat_parse(const struct fl_experiment *exp, struct fl_fault *f,
+		    const struct fl_node *v, const char *what,
+		    struct fl_diag *d);
+/*
+ * Fault f's occurrences with the experiment's seed, in time order (*out
+ * malloc'ed, *n of them): one for a fault without repeat (from at to
+ * at + for, or to the drill's end), else every repeat.  0 or -ENOMEM.
+ */
+int fl_fault_occurrences(const struct fl_experiment *exp,
+			 const struct fl_fault *f, struct fl_occurrence **out,
+			 size_t *n);
+/* The jitter of occurrence k of the fault named name, from seed: in
+ * [0, max], the same for the same three. */
+uint64_t fl_repeat_jitter(uint64_t seed, const char *name, unsigned int k,
+			  uint64_t max);
+/* Any fault's repeat draws jitter (so the seed matters). */
+bool fl_experiment_jitters(const struct fl_experiment *exp);
+/* A random seed, for a file that gives none (32 bits: short to type). */
+uint64_t fl_seed_draw(void);
+/* --seed: "42" into exp->seed; -EINVAL or -ERANGE with why. */
+int fl_experiment_set_seed(struct fl_experiment *exp, const char *s,
+			   const char **why);
 
 /* ------------------------------------------------------------------ */
 /* Kernel facts, probed lazily and cached (core/kernel.c).             */

@@ -4,7 +4,8 @@
  *
  * A header (the drill, elapsed and remaining time, a progress bar), one
  * row per fault (state, window, the engine's live counters or why it was
- * skipped), one row per probe (its last results as a strip, pass and fail
+ * skipped; a fault that repeats shows its current occurrence, "2/3", and
+ * waits between two), one row per probe (its last results as a strip, pass and fail
  * counts) and the last few event lines.  Each redraw moves the cursor up
  * over the previous frame and writes over it, so the scrollback above is
  * kept and the last frame stays on screen for the summary under it.
@@ -39,6 +40,8 @@ struct live_fault {
 	char *detail;			/* why it failed or was skipped */
 	char *counters;			/* the engine's summary */
 	char *victim;			/* "pid 12 (memhog)" */
+	struct fl_occurrence *occ;	/* its occurrences, as the run's */
+	size_t nocc, cur;
 };
 
 struct live_probe {
@@ -130,6 +133,13 @@ struct fl_live *fl_live_new(const struct fl_experiment *exp)
 		n = exp->faults[i].name ? strlen(exp->faults[i].name) : 0;
 		if ((int)n > lv->namew)
 			lv->namew = n;
+		/* The same seed: the same windows as the runner's. */
+		if (fl_fault_occurrences(exp, &exp->faults[i],
+					 &lv->faults[i].occ,
+					 &lv->faults[i].nocc)) {
+			fl_live_free(lv);
+			return NULL;
+		}
 	}
 	for (i = 0; i < exp->nprobes; i++) {
 		n = exp->probes[i].name ? strlen(exp->probes[i].name) : 0;
@@ -229,6 +239,12 @@ void fl_live_fault(struct fl_live *lv, size_t i, enum fl_fault_state st,
 		return;
 	lv->faults[i].state = st;
 	set_str(&lv->faults[i].detail, detail);
+}
+
+void fl_live_occurrence(struct fl_live *lv, size_t i, size_t k)
+{
+	if (lv && i < lv->exp->nfaults)
+		lv->faults[i].cur = k;
 }
 
 void fl_live_counters(struct fl_live *lv, size_t i, const char *summary)
@@ -489,24 +505,38 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 	for (i = 0; i < exp->nfaults; i++) {
 		const struct fl_fault *f = &exp->faults[i];
 		const struct live_fault *lf = &lv->faults[i];
-		uint64_t end = f->has_for ? f->at_ns + f->for_ns : duration;
+		/* The current occurrence, or the last one once all are done. */
+		size_t k = lf->cur < lf->nocc ? lf->cur : lf->nocc - 1;
+		uint64_t at = lf->occ[k].at, end = lf->occ[k].end;
+		bool waiting = lf->cur < lf->nocc &&
+			       (lf->state == FL_FAULT_PENDING ||
+				(f->repeat.on &&
+				 lf->state == FL_FAULT_REVERTED));
 
 		if (end > duration)
 			end = duration;
 		cell(lv, f->name, lv->namew);
 		st = live_state(lf->state, &color);
+		if (waiting && lf->state == FL_FAULT_REVERTED)
+			st = "waiting";
 		sgr(lv, color);
 		cell(lv, st, 8);
 		sgr(lv, "0");
-		snprintf(win, sizeof(win), "%s-%s", mmss(f->at_ns, a, sizeof(a)),
+		snprintf(win, sizeof(win), "%s-%s", mmss(at, a, sizeof(a)),
 			 mmss(end, b, sizeof(b)));
 		cell(lv, win, 13);
+		if (f->repeat.on)
+			putf(lv, "%zu/%zu ", k + 1, lf->nocc);
+		if (waiting) {
+			if (t >= 0 && (uint64_t)t < at)
+				putf(lv, "%s in %s", k ? "next" : "starts",
+				     mmss(at - t + NSEC_PER_SEC - 1, a,
+					  sizeof(a)));
+			endl(lv);
+			continue;
+		}
 		switch (lf->state) {
 		case FL_FAULT_PENDING:
-			if (t >= 0 && (uint64_t)t < f->at_ns)
-				putf(lv, "starts in %s",
-				     mmss(f->at_ns - t + NSEC_PER_SEC - 1, a,
-					  sizeof(a)));
 			break;
 		case FL_FAULT_SKIPPED:
 			/* The whole reason, on up to three lines. */
@@ -656,6 +686,7 @@ void fl_live_free(struct fl_live *lv)
 		free(lv->faults[i].detail);
 		free(lv->faults[i].counters);
 		free(lv->faults[i].victim);
+		free(lv->faults[i].occ);
 	}
 	for (i = 0; i < lv->nevents; i++)
 		free(lv->events[i]);

@@ -54,6 +54,7 @@ struct step {
 	size_t idx;		/* fault index: ties keep file order */
 	bool revert;
 	bool skip;		/* optional, and this machine cannot */
+	size_t occ, nocc;	/* occurrence (0-based) of nocc */
 };
 
 static int step_cmp(const void *a, const void *b)
@@ -66,7 +67,43 @@ static int step_cmp(const void *a, const void *b)
 		return x->order - y->order;
 	if (x->idx != y->idx)
 		return x->idx < y->idx ? -1 : 1;
-	return 0;
+	return (x->occ > y->occ) - (x->occ < y->occ);
+}
+
+/* A fault that repeats: its repeat: and every occurrence, with the seed. */
+static void plan_repeat(const struct fl_experiment *exp,
+			const struct fl_fault *f, json_object *o)
+{
+	const struct fl_repeat *rp = &f->repeat;
+	json_object *rep, *arr, *x;
+	struct fl_occurrence *v;
+	char buf[64];
+	size_t k, n;
+
+	if (!rp->on || fl_fault_occurrences(exp, f, &v, &n))
+		return;
+	rep = json_object_new_object();
+	json_object_object_add(rep, "every", jstr(fl_fmt_duration(rp->every_ns,
+				buf, sizeof(buf))));
+	json_object_object_add(rep, "for", jstr(fl_fmt_duration(rp->for_ns,
+				buf, sizeof(buf))));
+	json_object_object_add(rep, "times", json_object_new_int(n));
+	json_object_object_add(rep, "jitter", jstr(fl_fmt_duration(
+				rp->jitter_ns, buf, sizeof(buf))));
+	json_object_object_add(o, "repeat", rep);
+	arr = json_object_new_array();
+	for (k = 0; k < n; k++) {
+		x = json_object_new_object();
+		json_object_object_add(x, "at_ns",
+				       json_object_new_uint64(v[k].at));
+		json_object_object_add(x, "until_ns",
+				       json_object_new_uint64(v[k].end));
+		json_object_object_add(x, "jitter_ns",
+				       json_object_new_uint64(v[k].jitter));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "occurrences", arr);
+	free(v);
 }
 
 /*
@@ -94,6 +131,7 @@ static json_object *plan_fault(const struct fl_experiment *exp, size_t i,
 	json_object_object_add(o, "until_ns", json_object_new_uint64(end));
 	json_object_object_add(o, "optional",
 			       json_object_new_boolean(f->optional));
+	plan_repeat(exp, f, o);
 	if (e->describe)
 		e->describe(f, o);
 	why[0] = '\0';
@@ -122,20 +160,35 @@ static json_object *plan_timeline(const struct fl_experiment *exp,
 				  const bool *skip)
 {
 	json_object *steps = json_object_new_array();
-	struct step *sv;
+	struct fl_occurrence **occ;
+	struct step *sv = NULL;
+	size_t i, k, ns = 0, total = 0, *nocc;
 	char buf[64];
-	size_t i, ns = 0;
 
-	sv = calloc(exp->nfaults * 2 + 1, sizeof(*sv));
+	occ = calloc(exp->nfaults + 1, sizeof(*occ));
+	nocc = calloc(exp->nfaults + 1, sizeof(*nocc));
+	for (i = 0; occ && nocc && i < exp->nfaults; i++) {
+		if (fl_fault_occurrences(exp, &exp->faults[i], &occ[i],
+					 &nocc[i]))
+			goto out;
+		total += nocc[i];
+	}
+	if (occ && nocc)
+		sv = calloc(total * 2 + 1, sizeof(*sv));
 	for (i = 0; sv && i < exp->nfaults; i++) {
-		const struct fl_fault *f = &exp->faults[i];
 		bool sk = skip && skip[i];
 
-		sv[ns++] = (struct step){ f->at_ns, 1, i, false, sk };
-		if (!sk)
-			sv[ns++] = (struct step){ f->has_for ? f->at_ns +
-						  f->for_ns : exp->duration_ns,
-						  0, i, true, false };
+		for (k = 0; k < nocc[i]; k++) {
+			sv[ns++] = (struct step){ occ[i][k].at, 1, i, false,
+						  sk, k, nocc[i] };
+			if (!sk)
+				sv[ns++] = (struct step){ occ[i][k].end, 0, i,
+							  true, false, k,
+							  nocc[i] };
+			/* A skipped fault: one line says it. */
+			if (sk)
+				break;
+		}
 	}
 	if (sv)
 		qsort(sv, ns, sizeof(*sv), step_cmp);
@@ -151,8 +204,19 @@ static json_object *plan_timeline(const struct fl_experiment *exp,
 					    sv[i].skip ? "skip" : "apply"));
 		json_object_object_add(o, "fault",
 				       jstr(exp->faults[sv[i].idx].name));
+		if (exp->faults[sv[i].idx].repeat.on) {
+			json_object_object_add(o, "occurrence",
+				json_object_new_int(sv[i].occ + 1));
+			json_object_object_add(o, "occurrences",
+				json_object_new_int(sv[i].nocc));
+		}
 		json_object_array_add(steps, o);
 	}
+out:
+	for (i = 0; occ && i < exp->nfaults; i++)
+		free(occ[i]);
+	free(occ);
+	free(nocc);
 	free(sv);
 	return steps;
 }
@@ -200,6 +264,12 @@ json_object *fl_plan_build(const struct fl_experiment *exp, int *status)
 						    sizeof(buf))));
 	json_object_object_add(plan, "duration_ns",
 			       json_object_new_uint64(exp->duration_ns));
+	json_object_object_add(plan, "seed", json_object_new_uint64(exp->seed));
+	json_object_object_add(plan, "seed_from", jstr(
+		exp->seed_from == FL_SEED_FILE ? "file" :
+		exp->seed_from == FL_SEED_OPTION ? "option" : "random"));
+	json_object_object_add(plan, "jitter",
+			       json_object_new_boolean(fl_experiment_jitters(exp)));
 	problems = json_object_new_array();
 
 	targets = json_object_new_array();
@@ -287,21 +357,51 @@ void fl_plan_print(json_object *plan, FILE *out)
 		}
 	}
 
+	v = fl_json_get(plan, "jitter");
+	if (v && json_object_get_boolean(v)) {
+		const char *seed = fl_json_text(plan, "seed");
+		const char *from = fl_json_str(plan, "seed_from", "random");
+
+		fprintf(out, "\nSeed: %s (%s)", seed, from);
+		if (!strcmp(from, "random"))
+			fprintf(out, ": the jitter below is drawn from it; "
+				"'faultline run --seed %s' runs this timeline",
+				seed);
+		fputc('\n', out);
+	}
+
 	fprintf(out, "\nTimeline:\n");
 	for (i = 0; i < json_object_array_length(steps); i++) {
 		json_object *s = json_object_array_get_idx(steps, i);
 		json_object *f = find_fault(faults, fl_json_text(s, "fault"));
 		const char *action = fl_json_text(s, "action");
 		const char *state = f ? fl_json_text(f, "state") : NULL;
+		const char *occ = fl_json_text(s, "occurrence");
 		bool apply = strcmp(action, "revert");
+		char name[64];
 
+		if (occ)
+			snprintf(name, sizeof(name), "%s %s/%s",
+				 fl_json_text(s, "fault"), occ,
+				 fl_json_text(s, "occurrences"));
+		else
+			snprintf(name, sizeof(name), "%s",
+				 fl_json_text(s, "fault"));
 		fprintf(out, "  +%-8s %-7s %-16s %s", fl_json_text(s, "at"), action,
-			fl_json_text(s, "fault"), f ? fl_json_text(f, "engine") : "");
+			name, f ? fl_json_text(f, "engine") : "");
 		if (f && apply && fl_json_text(f, "mechanism"))
 			fprintf(out, " via %s", fl_json_text(f, "mechanism"));
 		fputc('\n', out);
-		if (!f || !apply)
+		/* The mechanism once, at a fault's first apply. */
+		if (!f || !apply || (occ && strcmp(occ, "1")))
 			continue;
+		if (f && (v = fl_json_get(f, "repeat")))
+			fprintf(out, "             repeat: every %s, for %s, "
+				"%s times, jitter %s\n",
+				fl_json_str(v, "every", "?"),
+				fl_json_str(v, "for", "?"),
+				fl_json_text(v, "times"),
+				fl_json_str(v, "jitter", "0s"));
 		if (fl_json_text(f, "why"))
 			fprintf(out, "             why: %s\n", fl_json_text(f, "why"));
 		if (json_object_object_get_ex(f, "objects", &v) &&

@@ -5,9 +5,12 @@
  * One event loop: a signalfd for SIGINT, SIGTERM and SIGCHLD, and poll()
  * with the time to the next event as its timeout.  Faults are applied at
  * `at` in timeline order (ties in file order) and reverted after `for` or
- * at the drill's end; probes run on their interval with a timeout.  Every
- * fault's undo record is in the journal before the engine touches the
- * kernel, and a guardian process replays it if the runner dies.
+ * at the drill's end; a fault with repeat: goes through its occurrences
+ * (core/repeat.c), each applied and reverted with an undo record and an
+ * engine handle of its own.  Probes run on their interval with a timeout.
+ * Every occurrence's undo record is in the journal before the engine
+ * touches the kernel and is dropped once it is reverted, and a guardian
+ * process replays what is left if the runner dies.
  *
  * SIGINT or SIGTERM: stop, let running probes finish (within their
  * timeout), revert in reverse order.  A second one: revert at once.
@@ -37,32 +40,39 @@ struct fl_countdown fl_countdown;
 
 static void live_fault(struct runner *r, size_t i, bool silent);
 
+/* Fault i's current occurrence: a fresh undo record and a fresh handle. */
 static int apply_fault(struct runner *r, size_t i)
 {
 	struct fault_run *fr = &r->fr[i];
+	struct occ_run *oc = &fr->occ[fr->cur];
 	const struct fl_fault *f = fr->f;
 	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
 	json_object *ev;
+	char ob[48];
 	void *rt = fr->child;
 	int ret;
 
+	run_occ_label(r, i, ob, sizeof(ob));
 	ret = f->engine->apply(f, &u, &rt);
-	fr->seq = u.seq;
+	fr->seq = oc->seq = u.seq;
 	if (ret) {
-		fr->err = ret;
+		fr->err = oc->err = ret;
 		if (u.why)
 			run_set_detail(r, i, "%s", u.why);
 		else
 			run_set_detail(r, i, "apply failed: %s",
 				       strerror(-ret));
+		oc->detail = strdup(fr->detail ? fr->detail : "");
+		oc->state = FL_FAULT_FAILED;
 		fl_undo_release(&u);
 		run_set_state(r, i, FL_FAULT_FAILED);
 		ev = run_ev("apply-failed");
 		run_ev_str(ev, "fault", f->name);
+		run_ev_occ(r, i, ev);
 		run_ev_str(ev, "error", strerror(-ret));
 		run_ev_str(ev, "detail", fr->detail);
-		run_emit(r, ev, "fault %s: apply FAILED: %s", f->name,
-			 fr->detail);
+		run_emit(r, ev, "fault %s: apply FAILED%s%s: %s", f->name,
+			 *ob ? ", " : "", ob, fr->detail);
 		/* What it changed before failing is in its record. */
 		if (fr->seq > 0 && fl_journal_revert(r->j, fr->seq)) {
 			r->revert_failed = true;
@@ -75,14 +85,22 @@ static int apply_fault(struct runner *r, size_t i)
 	fl_undo_release(&u);
 	fr->rt = rt;
 	fr->held = true;
-	fr->applied_at = run_rel(r);
+	oc->applied_at = run_rel(r);
+	oc->state = FL_FAULT_ACTIVE;
+	if (fr->applied_at < 0)
+		fr->applied_at = oc->applied_at;
+	fr->end = oc->plan.end < r->duration ? oc->plan.end : r->duration;
+	free(fr->live_last);
+	fr->live_last = NULL;
 	run_set_state(r, i, FL_FAULT_ACTIVE);
-	r->applied[r->napplied++] = i;
+	run_applied_last(r, i);
 	ev = run_ev("applied");
 	run_ev_str(ev, "fault", f->name);
+	run_ev_occ(r, i, ev);
 	run_ev_str(ev, "engine", f->engine->name);
 	run_ev_str(ev, "mechanism", run_mechanism(r, i));
-	run_emit(r, ev, "fault %s: applied (%s)", f->name, run_mechanism(r, i));
+	run_emit(r, ev, "fault %s: applied%s%s (%s)", f->name,
+		 *ob ? ", " : "", ob, run_mechanism(r, i));
 	/* Where the counters start: shown once they change. */
 	live_fault(r, i, true);
 	return 0;
@@ -148,6 +166,7 @@ static void release_fault(struct runner *r, size_t i)
 	fr->rt = NULL;
 }
 
+/* What the engine observed: the occurrence's, and the fault's (the last). */
 static void observe_fault(struct runner *r, size_t i)
 {
 	struct fault_run *fr = &r->fr[i];
@@ -161,19 +180,24 @@ static void observe_fault(struct runner *r, size_t i)
 		return;
 	}
 	fl_live_observed(r->live, i, obs);
+	json_object_put(fr->occ[fr->cur].observed);
+	fr->occ[fr->cur].observed = json_object_get(obs);
 	json_object_object_add(fr->info, "observed", obs);
 }
 
-/* Revert: live, observe, the record, release. */
+/* Revert the current occurrence: live, observe, the record, release. */
 static void revert_fault(struct runner *r, size_t i)
 {
 	struct fault_run *fr = &r->fr[i];
+	struct occ_run *oc = &fr->occ[fr->cur];
 	const struct fl_fault *f = fr->f;
 	json_object *ev;
+	char ob[48], next[64] = "", tb[32];
 	int ret = 0;
 
 	if (fr->state != FL_FAULT_ACTIVE)
 		return;
+	run_occ_label(r, i, ob, sizeof(ob));
 	/* The last live counters, so that they end where the report does. */
 	live_fault(r, i, false);
 	observe_fault(r, i);
@@ -181,23 +205,40 @@ static void revert_fault(struct runner *r, size_t i)
 		ret = fl_journal_revert(r->j, fr->seq);
 	release_fault(r, i);
 	if (ret) {
-		fr->err = ret;
+		fr->err = oc->err = ret;
 		run_set_detail(r, i, "revert failed: %s; the undo record stays "
 			       "in %s", strerror(-ret), fl_journal_dir(r->j));
+		oc->detail = strdup(fr->detail ? fr->detail : "");
+		oc->state = FL_FAULT_FAILED;
 		run_set_state(r, i, FL_FAULT_FAILED);
 		r->revert_failed = true;
 		ev = run_ev("revert-failed");
 		run_ev_str(ev, "fault", f->name);
+		run_ev_occ(r, i, ev);
 		run_ev_str(ev, "error", strerror(-ret));
-		run_emit(r, ev, "fault %s: revert FAILED: %s", f->name,
-			 strerror(-ret));
+		run_emit(r, ev, "fault %s: revert FAILED%s%s: %s", f->name,
+			 *ob ? ", " : "", ob, strerror(-ret));
 		return;
 	}
-	fr->reverted_at = run_rel(r);
-	run_set_state(r, i, FL_FAULT_REVERTED);
+	fr->reverted_at = oc->reverted_at = run_rel(r);
+	oc->state = FL_FAULT_REVERTED;
+	fr->seq = -1;
 	ev = run_ev("reverted");
 	run_ev_str(ev, "fault", f->name);
-	run_emit(r, ev, "fault %s: reverted", f->name);
+	run_ev_occ(r, i, ev);
+	if (fr->cur + 1 < fr->nocc && r->stop == STOP_NONE) {
+		json_object_object_add(ev, "next",
+				       run_jsec(fr->occ[fr->cur + 1].plan.at));
+		snprintf(next, sizeof(next), "; next at %s",
+			 run_fmt_rel(fr->occ[fr->cur + 1].plan.at, tb,
+				     sizeof(tb)));
+	}
+	/* The next occurrence, if any, is now the current one. */
+	fr->cur++;
+	fl_live_occurrence(r->live, i, fr->cur);
+	run_set_state(r, i, FL_FAULT_REVERTED);
+	run_emit(r, ev, "fault %s: reverted%s%s%s", f->name, *ob ? ", " : "",
+		 ob, next);
 }
 
 static void revert_all(struct runner *r)
@@ -238,6 +279,7 @@ static int check_faults(struct runner *r)
 			snprintf(why, sizeof(why), "%s", strerror(-ret));
 		if (f->optional) {
 			run_set_detail(r, i, "%s", why);
+			run_skip_rest(r, i, why);
 			run_set_state(r, i, FL_FAULT_SKIPPED);
 			ev = run_ev("skipped");
 			run_ev_str(ev, "fault", f->name);
@@ -422,9 +464,8 @@ static uint64_t next_event(struct runner *r, uint64_t now)
 		for (i = 0; i < exp->nfaults; i++) {
 			const struct fault_run *fr = &r->fr[i];
 
-			if (fr->state == FL_FAULT_PENDING &&
-			    fr->f->at_ns < next)
-				next = fr->f->at_ns;
+			if (run_due_next(r, i) && fr->occ[fr->cur].plan.at < next)
+				next = fr->occ[fr->cur].plan.at;
 			if (fr->state == FL_FAULT_ACTIVE && fr->end < next)
 				next = fr->end;
 			if (fr->state == FL_FAULT_ACTIVE &&
@@ -511,8 +552,13 @@ static void target_gone(struct runner *r, size_t ti)
 		} else if (r->fr[i].state == FL_FAULT_PENDING) {
 			run_set_detail(r, i, "target %s (pid %d) exited "
 				       "before it began", t->name, (int)t->pid);
+			run_skip_rest(r, i, r->fr[i].detail);
 			run_set_state(r, i, FL_FAULT_SKIPPED);
 			json_object_array_add(skipped,
+					      json_object_new_string(f->name));
+		} else if (run_due_next(r, i)) {
+			/* Between two occurrences: the rest are skipped. */
+			json_object_array_add(ended,
 					      json_object_new_string(f->name));
 		} else {
 			continue;
@@ -534,6 +580,11 @@ static void target_gone(struct runner *r, size_t ti)
 	for (i = exp->nfaults; i-- > 0;)
 		if (r->fr[i].state == FL_FAULT_ACTIVE && ends_with(r, i, t))
 			revert_fault(r, i);
+	snprintf(list, sizeof(list), "target %s (pid %d) exited at %s",
+		 t->name, (int)t->pid, tb);
+	for (i = 0; i < exp->nfaults; i++)
+		if (ends_with(r, i, t))
+			run_skip_rest(r, i, list);
 }
 
 /* Wait up to ms for a signal or a pid target's exit. */
@@ -584,11 +635,7 @@ static void loop(struct runner *r)
 				    r->fr[i].end <= now)
 					revert_fault(r, i);
 			}
-			for (k = 0; k < exp->nfaults; k++) {
-				i = r->order[k];
-				if (r->fr[i].state != FL_FAULT_PENDING ||
-				    exp->faults[i].at_ns > now)
-					continue;
+			while ((i = run_next_due(r, now)) < exp->nfaults) {
 				if (apply_fault(r, i)) {
 					r->stop = STOP_APPLY;
 					r->hard = true;
@@ -632,21 +679,11 @@ static void loop(struct runner *r)
 	}
 }
 
-static int cmp_order(const void *a, const void *b, void *arg)
-{
-	const struct fl_experiment *exp = arg;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	uint64_t ax = exp->faults[x].at_ns, ay = exp->faults[y].at_ns;
-
-	if (ax != ay)
-		return ax < ay ? -1 : 1;
-	return (x > y) - (x < y);
-}
-
-static void setup_timeline(struct runner *r)
+static int setup_timeline(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
 	size_t i;
+	int ret;
 
 	r->duration = exp->duration_ns;
 	if (!r->duration)
@@ -656,19 +693,19 @@ static void setup_timeline(struct runner *r)
 				r->duration = exp->faults[i].at_ns +
 					      exp->faults[i].for_ns;
 	for (i = 0; i < exp->nfaults; i++) {
-		const struct fl_fault *f = &exp->faults[i];
 		struct fault_run *fr = &r->fr[i];
 
 		fr->state = FL_FAULT_PENDING;
 		fr->seq = -1;
 		fr->applied_at = -1;
 		fr->reverted_at = -1;
-		r->order[i] = i;
-		fr->end = f->has_for ? f->at_ns + f->for_ns : r->duration;
+		ret = run_setup_occurrences(r, i);
+		if (ret)
+			return ret;
+		fr->end = fr->occ[0].plan.end;
 		if (fr->end > r->duration)
 			fr->end = r->duration;
 	}
-	qsort_r(r->order, exp->nfaults, sizeof(*r->order), cmp_order, exp);
 	for (i = 0; i < exp->nprobes; i++) {
 		struct probe_rt *p = &r->pr[i];
 
@@ -680,6 +717,7 @@ static void setup_timeline(struct runner *r)
 		p->last = -1;
 		p->results = json_object_new_array();
 	}
+	return 0;
 }
 
 static int runner_init(struct runner *r, struct fl_experiment *exp,
@@ -695,11 +733,10 @@ static int runner_init(struct runner *r, struct fl_experiment *exp,
 	r->sfd = -1;
 	r->child_out = -1;
 	r->fr = calloc(nf, sizeof(*r->fr));
-	r->order = calloc(nf, sizeof(*r->order));
 	r->applied = calloc(nf, sizeof(*r->applied));
 	r->pr = calloc(exp->nprobes ? exp->nprobes : 1, sizeof(*r->pr));
 	r->tr = calloc(exp->ntargets ? exp->ntargets : 1, sizeof(*r->tr));
-	if (!r->fr || !r->order || !r->applied || !r->pr || !r->tr)
+	if (!r->fr || !r->applied || !r->pr || !r->tr)
 		return -ENOMEM;
 	for (i = 0; i < exp->nfaults; i++)
 		r->fr[i].f = &exp->faults[i];
@@ -713,7 +750,7 @@ static int runner_init(struct runner *r, struct fl_experiment *exp,
 static void runner_free(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; r->fr && i < exp->nfaults; i++) {
 		/* A handle the run did not get to revert ends with it. */
@@ -724,11 +761,15 @@ static void runner_free(struct runner *r)
 		json_object_put(r->fr[i].info);
 		free(r->fr[i].detail);
 		free(r->fr[i].live_last);
+		for (k = 0; r->fr[i].occ && k < r->fr[i].nocc; k++) {
+			free(r->fr[i].occ[k].detail);
+			json_object_put(r->fr[i].occ[k].observed);
+		}
+		free(r->fr[i].occ);
 	}
 	for (i = 0; r->pr && i < exp->nprobes; i++)
 		json_object_put(r->pr[i].results);
 	free(r->fr);
-	free(r->order);
 	free(r->applied);
 	free(r->pr);
 	for (i = 0; r->tr && i < exp->ntargets; i++) {
@@ -800,20 +841,36 @@ static int prepare(struct runner *r)
 	struct fl_experiment *exp = r->exp;
 	uint64_t deadline;
 	json_object *ev, *res;
-	char dbuf[32];
+	char dbuf[32], sbuf[96] = "";
 	int ret;
 
 	r->t0 = fl_now_ns();
 	r->wall0 = fl_wall_ns();
-	setup_timeline(r);
+	if (setup_timeline(r)) {
+		fl_err("out of memory");
+		return FL_EXIT_APPLY;
+	}
 	ev = run_ev("start");
 	run_ev_str(ev, "name", exp->name);
 	run_ev_str(ev, "file", exp->file);
 	json_object_object_add(ev, "duration", run_jsec(r->duration));
-	run_emit(r, ev, "drill %s (%s): %zu fault(s), %zu probe(s), %s",
+	if (fl_experiment_jitters(exp)) {
+		json_object_object_add(ev, "seed",
+				       json_object_new_uint64(exp->seed));
+		snprintf(sbuf, sizeof(sbuf), ", seed %llu (--seed %llu draws "
+			 "the same jitter)", (unsigned long long)exp->seed,
+			 (unsigned long long)exp->seed);
+	}
+	run_emit(r, ev, "drill %s (%s): %zu fault(s), %zu probe(s), %s%s",
 		 exp->name ? exp->name : "", exp->file, exp->nfaults,
 		 exp->nprobes, fl_fmt_duration(r->duration, dbuf,
-					       sizeof(dbuf)));
+					       sizeof(dbuf)), sbuf);
+	/* Hosts started together draw their own jitter without a seed. */
+	if (r->opts->start_at_ns && fl_experiment_jitters(exp) &&
+	    exp->seed_from == FL_SEED_RANDOM)
+		fl_warn("--start-at with a repeat's jitter and no seed: each "
+			"host draws its own jitter; give the file a seed: or "
+			"every host the same --seed");
 	if (check_faults(r))
 		return FL_EXIT_UNSUPPORTED;
 	describe_faults(r);

@@ -2,8 +2,9 @@
 /*
  * core/runner.h: the runner's private header (core/ only).
  *
- * The runner is four files: the loop and the faults' lives
- * (core/runner.c), its children, command targets and probes
+ * The runner is five files: the loop and the faults' lives
+ * (core/runner.c), a repeating fault's occurrences (core/occurrences.c),
+ * its children, command targets and probes
  * (core/children.c), the locks a run holds (core/locks.c) and the report
  * at the end (core/summary.c); core/events.c prints what happens.  They
  * share struct runner, and one struct per fault, probe and target.
@@ -36,8 +37,27 @@ struct probe_rt {
 };
 
 /*
+ * One occurrence of a fault (a fault without repeat: its only one): its
+ * planned window and what happened to it, each with a journal record and
+ * an engine handle of its own.
+ */
+struct occ_run {
+	struct fl_occurrence plan;	/* planned, relative ns */
+	enum fl_fault_state state;
+	int seq;			/* journal record, -1 when none */
+	int64_t applied_at;		/* relative ns, -1 when not */
+	int64_t reverted_at;
+	int err;
+	char *detail;			/* why it failed or was skipped */
+	json_object *observed;		/* the engine's observe, or NULL */
+};
+
+/*
  * A fault in this run: the model is the file's, everything that happens
- * to it is here, with the engine's handle from apply to release.
+ * to it is here, with the engine's handle from apply to release.  A
+ * fault that repeats goes through its occurrences one after the other:
+ * state, seq, end, rt are the current occurrence's; applied_at is the
+ * first apply, reverted_at the last revert.
  */
 struct fault_run {
 	const struct fl_fault *f;
@@ -53,6 +73,9 @@ struct fault_run {
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */
+	struct occ_run *occ;		/* its occurrences, in time order */
+	size_t nocc;
+	size_t cur;			/* the current or next one */
 };
 
 /* A target in this run. */
@@ -76,8 +99,7 @@ struct runner {
 	int gfd;
 	struct probe_rt *pr;
 	struct fault_run *fr;		/* per fault, in file order */
-	size_t *order;			/* faults in timeline order */
-	size_t *applied;		/* faults in the order applied */
+	size_t *applied;		/* faults, the last applied last */
 	size_t napplied;
 	struct target_run *tr;		/* per target */
 	struct pollfd *pfd;		/* the signalfd and the pidfds */
@@ -120,6 +142,20 @@ void run_set_detail(struct runner *r, size_t i, const char *fmt, ...)
 /* The target fault i names (its spec's "target:"), or NULL. */
 const struct fl_target *run_fault_target(const struct runner *r, size_t i);
 
+/* Occurrences (core/occurrences.c): a fault's repeats, in the run. */
+
+/* Fault i's occurrences from the experiment's seed, each pending. */
+int run_setup_occurrences(struct runner *r, size_t i);
+/* Fault i may begin its next occurrence (when its time comes). */
+bool run_due_next(const struct runner *r, size_t i);
+/* The fault due by now whose occurrence was planned first (ties in file
+ * order), or nfaults when none is. */
+size_t run_next_due(const struct runner *r, uint64_t now);
+/* The occurrences of fault i not begun will not be: skipped, with why. */
+void run_skip_rest(struct runner *r, size_t i, const char *why);
+/* Fault i was applied last: reverts at the end go newest first. */
+void run_applied_last(struct runner *r, size_t i);
+
 /* Children (core/children.c): command targets and probes. */
 
 /* Start command targets, each placed in scratch cgroups of its own. */
@@ -159,5 +195,13 @@ int run_report(struct runner *r);
  */
 void fl_live_fault(struct fl_live *lv, size_t i, enum fl_fault_state st,
 		   const char *detail);
+/* Fault i is at occurrence k (0-based): the view shows "k+1/n". */
+void fl_live_occurrence(struct fl_live *lv, size_t i, size_t k);
+
+/* "occurrence 2/3" for fault i's current occurrence ("" without repeat),
+ * and the event's "occurrence" and "occurrences" keys. */
+const char *run_occ_label(const struct runner *r, size_t i, char *buf,
+			  size_t len);
+void run_ev_occ(const struct runner *r, size_t i, json_object *ev);
 
 #endif

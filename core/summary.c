@@ -23,7 +23,7 @@ static json_object *time_or_null(const struct runner *r, int64_t t)
 
 static const char *verdict(const struct runner *r, int *code)
 {
-	size_t i;
+	size_t i, k;
 
 	if (r->revert_failed) {
 		*code = FL_EXIT_APPLY;
@@ -42,18 +42,21 @@ static const char *verdict(const struct runner *r, int *code)
 			*code = FL_EXIT_EXPECT;
 			return "fail";
 		}
-	/* An engine's own expectation (an oom fault that killed nothing). */
+	/*
+	 * An engine's own expectation (an oom fault that killed nothing),
+	 * in any occurrence of a fault.
+	 */
 	for (i = 0; i < r->exp->nfaults; i++) {
-		json_object *obs, *e, *met;
+		for (k = 0; k < r->fr[i].nocc; k++) {
+			json_object *e, *met;
 
-		if (r->fr[i].info &&
-		    json_object_object_get_ex(r->fr[i].info, "observed",
-					      &obs) &&
-		    json_object_object_get_ex(obs, "expectation", &e) &&
-		    json_object_object_get_ex(e, "met", &met) &&
-		    !json_object_get_boolean(met)) {
-			*code = FL_EXIT_EXPECT;
-			return "fail";
+			e = fl_json_get(r->fr[i].occ[k].observed,
+					"expectation");
+			met = fl_json_get(e, "met");
+			if (met && !json_object_get_boolean(met)) {
+				*code = FL_EXIT_EXPECT;
+				return "fail";
+			}
 		}
 	}
 	*code = FL_EXIT_OK;
@@ -81,7 +84,64 @@ static int write_svg(const char *json_path, char *buf, size_t len)
 	return ret;
 }
 
-/* A fault in the report: the model, what happened, what was observed. */
+/* A time on the timeline: "x_at" (UTC) and "x_t" (seconds), or nulls. */
+static void add_time(const struct runner *r, json_object *o, const char *key,
+		     int64_t t)
+{
+	char k[32];
+
+	snprintf(k, sizeof(k), "%s_at", key);
+	json_object_object_add(o, k, time_or_null(r, t));
+	snprintf(k, sizeof(k), "%s_t", key);
+	json_object_object_add(o, k, t < 0 ? NULL : run_jsec(t));
+}
+
+/* A repeating fault's repeat: and each occurrence's plan and times. */
+static void report_occurrences(const struct runner *r, size_t i,
+			       json_object *o)
+{
+	const struct fault_run *fr = &r->fr[i];
+	const struct fl_repeat *rp = &fr->f->repeat;
+	json_object *rep = json_object_new_object(), *arr, *x;
+	size_t k;
+
+	json_object_object_add(rep, "every", run_jsec(rp->every_ns));
+	json_object_object_add(rep, "for", run_jsec(rp->for_ns));
+	json_object_object_add(rep, "times", json_object_new_int(fr->nocc));
+	json_object_object_add(rep, "jitter", run_jsec(rp->jitter_ns));
+	json_object_object_add(o, "repeat", rep);
+	arr = json_object_new_array();
+	for (k = 0; k < fr->nocc; k++) {
+		const struct occ_run *oc = &fr->occ[k];
+
+		x = json_object_new_object();
+		json_object_object_add(x, "occurrence",
+				       json_object_new_int(k + 1));
+		run_ev_str(x, "state", fl_fault_state_name(oc->state));
+		json_object_object_add(x, "at", run_jsec(oc->plan.at));
+		json_object_object_add(x, "until", run_jsec(oc->plan.end));
+		json_object_object_add(x, "jitter", run_jsec(oc->plan.jitter));
+		add_time(r, x, "applied", oc->applied_at);
+		add_time(r, x, "reverted", oc->reverted_at);
+		json_object_object_add(x, "detail", oc->detail ?
+				       json_object_new_string(oc->detail) :
+				       NULL);
+		if (oc->err)
+			run_ev_str(x, "error", strerror(-oc->err));
+		if (oc->observed)
+			json_object_object_add(x, "observed",
+					       json_object_get(oc->observed));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "occurrences", arr);
+}
+
+/*
+ * A fault in the report: the model, what happened, what was observed.
+ * A fault that repeats has the same keys (applied: its first apply,
+ * reverted: its last revert, observed: its last occurrence's), then
+ * "repeat" and "occurrences".
+ */
 static json_object *report_fault(const struct runner *r, size_t i)
 {
 	const struct fault_run *fr = &r->fr[i];
@@ -98,20 +158,16 @@ static json_object *report_fault(const struct runner *r, size_t i)
 			       run_jsec(f->for_ns) : NULL);
 	if (fr->info && json_object_object_get_ex(fr->info, "mechanism", &m))
 		json_object_object_add(o, "mechanism", json_object_get(m));
-	json_object_object_add(o, "applied_at",
-			       time_or_null(r, fr->applied_at));
-	json_object_object_add(o, "applied_t", fr->applied_at < 0 ?
-			       NULL : run_jsec(fr->applied_at));
-	json_object_object_add(o, "reverted_at",
-			       time_or_null(r, fr->reverted_at));
-	json_object_object_add(o, "reverted_t", fr->reverted_at < 0 ?
-			       NULL : run_jsec(fr->reverted_at));
+	add_time(r, o, "applied", fr->applied_at);
+	add_time(r, o, "reverted", fr->reverted_at);
 	json_object_object_add(o, "detail", fr->detail ?
 			       json_object_new_string(fr->detail) : NULL);
 	if (fr->err)
 		run_ev_str(o, "error", strerror(-fr->err));
 	if (fr->info && json_object_object_get_ex(fr->info, "observed", &m))
 		json_object_object_add(o, "observed", json_object_get(m));
+	if (f->repeat.on)
+		report_occurrences(r, i, o);
 	return o;
 }
 
@@ -175,6 +231,8 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 	run_ev_str(o, "file", exp->file);
 	json_object_object_add(o, "duration", run_jsec(r->duration));
 	json_object_object_add(rep, "experiment", o);
+	/* What the repeats' jitter was drawn from: --seed replays it. */
+	json_object_object_add(rep, "seed", json_object_new_uint64(exp->seed));
 	if (r->j)
 		run_ev_str(rep, "run", fl_journal_id(r->j));
 	if (!gethostname(host, sizeof(host))) {
@@ -209,11 +267,43 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 	return rep;
 }
 
-/* A fault's line, and its expectation's under it. */
+static void summary_expectation(json_object *observed, FILE *out)
+{
+	json_object *e = fl_json_get(observed, "expectation");
+
+	if (e && fl_json_get(e, "met"))
+		fprintf(out, "        %s: %s\n",
+			json_object_get_boolean(fl_json_get(e, "met")) ?
+			"expected" : "EXPECTATION FAILED",
+			fl_json_str(e, "detail", ""));
+}
+
+/* An occurrence of a fault that repeats: "2/3 reverted applied +..". */
+static void summary_occurrence(json_object *o, size_t n, FILE *out)
+{
+	const char *state = fl_json_str(o, "state", "?");
+	double d;
+
+	fprintf(out, "        %s/%zu %-9s", fl_json_text(o, "occurrence") ?
+		fl_json_text(o, "occurrence") : "?", n, state);
+	if (fl_json_num(o, "applied_t", &d))
+		fprintf(out, " applied +%.3fs", d);
+	if (fl_json_num(o, "reverted_t", &d))
+		fprintf(out, " reverted +%.3fs", d);
+	if (!fl_json_num(o, "applied_t", &d) && fl_json_num(o, "at", &d))
+		fprintf(out, " planned +%.3fs", d);
+	if (fl_json_get(o, "detail"))
+		fprintf(out, " (%s)", fl_json_str(o, "detail", ""));
+	fputc('\n', out);
+	summary_expectation(fl_json_get(o, "observed"), out);
+}
+
+/* A fault's line, its occurrences' and its expectation's under it. */
 static void summary_fault(json_object *o, FILE *out)
 {
 	const char *state = fl_json_str(o, "state", "?");
-	json_object *e;
+	json_object *occ;
+	size_t i, n;
 	double d;
 
 	fprintf(out, "  fault %-16s %-9s", fl_json_str(o, "name", "?"), state);
@@ -230,12 +320,13 @@ static void summary_fault(json_object *o, FILE *out)
 			fl_json_str(o, "mechanism",
 				    fl_json_str(o, "engine", "?")));
 	fputc('\n', out);
-	e = fl_json_get(fl_json_get(o, "observed"), "expectation");
-	if (e && fl_json_get(e, "met"))
-		fprintf(out, "        %s: %s\n",
-			json_object_get_boolean(fl_json_get(e, "met")) ?
-			"expected" : "EXPECTATION FAILED",
-			fl_json_str(e, "detail", ""));
+	occ = fl_json_get(o, "occurrences");
+	n = occ && json_object_is_type(occ, json_type_array) ?
+	    json_object_array_length(occ) : 0;
+	for (i = 0; i < n; i++)
+		summary_occurrence(json_object_array_get_idx(occ, i), n, out);
+	if (!n)
+		summary_expectation(fl_json_get(o, "observed"), out);
 }
 
 static void summary_probe(json_object *o, FILE *out)
@@ -288,6 +379,13 @@ void fl_report_summary(json_object *rep, const char *path, bool again,
 	n = array_len(arr);
 	for (i = 0; i < n; i++)
 		summary_fault(json_object_array_get_idx(arr, i), out);
+	for (i = 0; i < n; i++)
+		if (fl_json_num(fl_json_get(json_object_array_get_idx(arr, i),
+					    "repeat"), "jitter", &d) && d > 0)
+			break;
+	if (i < n && fl_json_text(rep, "seed"))
+		fprintf(out, "  seed %s (--seed %s draws the same jitter)\n",
+			fl_json_text(rep, "seed"), fl_json_text(rep, "seed"));
 	arr = fl_json_get(rep, "probes");
 	n = array_len(arr);
 	for (i = 0; i < n; i++)

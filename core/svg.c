@@ -3,7 +3,8 @@
  * The report's timeline picture: an SVG drawn from the JSON report alone
  * (so "faultline report FILE.json --svg OUT" redraws an old one).  One
  * lane per fault, its bar from applied to reverted (a skipped or failed
- * fault shows its planned span, hatched grey or red); one lane per probe,
+ * fault shows its planned span, hatched grey or red; a fault that repeats
+ * has a bar per occurrence, a pending one hatched); one lane per probe,
  * a tick per result, failures red; markers for each OOM kill and the first
  * syscall injection; the time axis in seconds.  Plain SVG 1.1, no script,
  * so any browser shows it.
@@ -144,72 +145,84 @@ static void marker(FILE *out, const struct scale *sc, double t, double y,
 	fprintf(out, " at +%.3fs</title></g>\n", t);
 }
 
-static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
-		       double y, double started)
-{
-	const char *name = fl_json_str(f, "name", NULL);
-	const char *engine = fl_json_str(f, "engine", NULL);
-	const char *state = fl_json_str(f, "state", NULL);
-	const char *detail = fl_json_str(f, "detail", NULL);
-	const char *mech = fl_json_str(f, "mechanism", NULL);
-	double at = get_num(f, "at", 0), dur = get_num(f, "for", -1);
-	double a = get_num(f, "applied_t", -1), r = get_num(f, "reverted_t", -1);
-	json_object *obs = fl_json_get(f, "observed"), *ev, *victim;
-	bool ran = a >= 0;
-	double x0, x1;
-	char sub[96];
+/* A fault's span: one bar, or an occurrence's of a fault that repeats. */
+struct bar {
+	const char *name, *engine, *mech;
+	const char *state, *detail;
+	double at, dur;		/* planned; dur < 0: to the end */
+	double a, r;		/* applied, reverted; < 0: not */
+	int occ, nocc;		/* 1-based occurrence, of nocc; 0: none */
+};
 
-	snprintf(sub, sizeof(sub), "%s, %s", engine ? engine : "?",
-		 state ? state : "?");
-	label(out, y, name ? name : "?", sub);
+static void fault_bar(FILE *out, const struct scale *sc, const struct bar *b,
+		      double y)
+{
+	bool ran = b->a >= 0;
+	double x0, x1;
+
 	if (ran) {
-		x0 = xat(sc, a);
-		x1 = xat(sc, r >= 0 ? r : sc->span);
+		x0 = xat(sc, b->a);
+		x1 = xat(sc, b->r >= 0 ? b->r : sc->span);
 	} else {
-		x0 = xat(sc, at);
-		x1 = xat(sc, dur >= 0 ? at + dur : sc->span);
+		x0 = xat(sc, b->at);
+		x1 = xat(sc, b->dur >= 0 ? b->at + b->dur : sc->span);
 	}
 	if (x1 - x0 < 3)
 		x1 = x0 + 3;
-	fprintf(out, "<g class=\"fault %s\" data-name=\"", state ? state : "");
-	xml_text(out, name);
+	fprintf(out, "<g class=\"fault %s\" data-name=\"",
+		b->state ? b->state : "");
+	xml_text(out, b->name);
+	if (b->occ)
+		fprintf(out, "\" data-occurrence=\"%d", b->occ);
 	fprintf(out, "\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 		"height=\"%d\" rx=\"3\" ", x0, y - SVG_BAR / 2.0, x1 - x0,
 		SVG_BAR);
 	if (ran)
-		fprintf(out, "fill=\"%s\"", engine_color(engine));
-	else if (state && !strcmp(state, "skipped"))
+		fprintf(out, "fill=\"%s\"", engine_color(b->engine));
+	else if (b->state && (!strcmp(b->state, "skipped") ||
+			      (b->occ && !strcmp(b->state, "pending"))))
 		fputs("fill=\"url(#hatch)\" stroke=\"#95a5a6\" "
 		      "stroke-dasharray=\"4 3\"", out);
 	else
 		fputs("fill=\"url(#hatch-red)\" stroke=\"#c0392b\"", out);
 	fputs("><title>", out);
-	xml_text(out, name);
+	xml_text(out, b->name);
+	if (b->occ)
+		fprintf(out, " %d/%d", b->occ, b->nocc);
 	fputs(" (", out);
-	xml_text(out, engine);
+	xml_text(out, b->engine);
 	fputs("): ", out);
-	xml_text(out, state);
+	xml_text(out, b->state);
 	if (ran) {
-		fprintf(out, ", applied +%.3fs", a);
-		if (r >= 0)
-			fprintf(out, ", reverted +%.3fs", r);
+		fprintf(out, ", applied +%.3fs", b->a);
+		if (b->r >= 0)
+			fprintf(out, ", reverted +%.3fs", b->r);
+	} else if (b->occ) {
+		fprintf(out, ", planned +%.3fs", b->at);
 	}
-	if (mech) {
+	if (b->mech) {
 		fputs(", ", out);
-		xml_text(out, mech);
+		xml_text(out, b->mech);
 	}
-	if (detail) {
+	if (b->detail) {
 		fputs(": ", out);
-		xml_text(out, detail);
+		xml_text(out, b->detail);
 	}
 	fputs("</title></rect>", out);
-	if (!ran && state) {
+	if (!ran && b->state && !b->occ) {
 		fprintf(out, "<text class=\"state\" x=\"%.1f\" y=\"%.1f\">",
 			x0 + 4, y + 4);
-		xml_text(out, state);
+		xml_text(out, b->state);
 		fputs("</text>", out);
 	}
 	fputs("</g>\n", out);
+}
+
+/* The first syscall injection and the OOM kill an observe gives. */
+static void fault_markers(FILE *out, const struct scale *sc,
+			  json_object *obs, double a, double y, double started)
+{
+	json_object *ev, *victim;
 
 	/* The first syscall injection. */
 	ev = fl_json_get(obs, "first_events");
@@ -231,7 +244,7 @@ static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 	}
 	/* The OOM kill. */
 	victim = fl_json_get(obs, "victim");
-	if (victim && json_object_is_type(victim, json_type_object) && ran) {
+	if (victim && json_object_is_type(victim, json_type_object) && a >= 0) {
 		double ms = get_num(obs, "squeeze_to_kill_ms", -1);
 		char what[160];
 
@@ -244,6 +257,60 @@ static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 			 ", proven" : "");
 		marker(out, sc, ms >= 0 ? a + ms / 1000 : a, y, "oom-kill",
 		       what);
+	}
+}
+
+/*
+ * A fault's lane: its bar, or one bar per occurrence of a fault that
+ * repeats (its "occurrences"), with the markers of each.
+ */
+static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
+		       double y, double started)
+{
+	json_object *occ = fl_json_get(f, "occurrences"), *o;
+	struct bar b = {
+		.name = fl_json_str(f, "name", "?"),
+		.engine = fl_json_str(f, "engine", NULL),
+		.mech = fl_json_str(f, "mechanism", NULL),
+		.state = fl_json_str(f, "state", NULL),
+		.detail = fl_json_str(f, "detail", NULL),
+		.at = get_num(f, "at", 0),
+		.dur = get_num(f, "for", -1),
+		.a = get_num(f, "applied_t", -1),
+		.r = get_num(f, "reverted_t", -1),
+	};
+	size_t k, n;
+	char sub[96];
+
+	n = occ && json_object_is_type(occ, json_type_array) ?
+	    json_object_array_length(occ) : 0;
+	if (n)
+		snprintf(sub, sizeof(sub), "%s, %s, %zu occurrences",
+			 b.engine ? b.engine : "?", b.state ? b.state : "?",
+			 n);
+	else
+		snprintf(sub, sizeof(sub), "%s, %s", b.engine ? b.engine : "?",
+			 b.state ? b.state : "?");
+	label(out, y, b.name, sub);
+	if (!n) {
+		fault_bar(out, sc, &b, y);
+		fault_markers(out, sc, fl_json_get(f, "observed"), b.a, y,
+			      started);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		o = json_object_array_get_idx(occ, k);
+		b.occ = (int)k + 1;
+		b.nocc = (int)n;
+		b.state = fl_json_str(o, "state", NULL);
+		b.detail = fl_json_str(o, "detail", NULL);
+		b.at = get_num(o, "at", 0);
+		b.dur = get_num(o, "until", b.at) - b.at;
+		b.a = get_num(o, "applied_t", -1);
+		b.r = get_num(o, "reverted_t", -1);
+		fault_bar(out, sc, &b, y);
+		fault_markers(out, sc, fl_json_get(o, "observed"), b.a, y,
+			      started);
 	}
 }
 
@@ -301,7 +368,14 @@ static double report_span(json_object *rep)
 	for (i = 0; i < nf; i++) {
 		json_object *f = json_object_array_get_idx(faults, i);
 
+		json_object *occ = fl_json_get(f, "occurrences");
+		size_t n = occ && json_object_is_type(occ, json_type_array) ?
+			   json_object_array_length(occ) : 0;
+
 		end = get_num(f, "at", 0) + get_num(f, "for", 0);
+		if (n)
+			end = get_num(json_object_array_get_idx(occ, n - 1),
+				      "until", end);
 		if (end > span)
 			span = end;
 	}

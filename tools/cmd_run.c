@@ -4,13 +4,26 @@
 
 #include "tools/cmds.h"
 
-/* run's own options, into its struct fl_run_opts. */
+/* run's own options: its struct fl_run_opts, and --seed. */
+struct run_args {
+	struct fl_run_opts ro;
+	const char *seed;
+};
+
 static int run_opt(void *ctx, int c, const char *arg)
 {
-	struct fl_run_opts *ro = ctx;
+	struct run_args *ra = ctx;
+	struct fl_run_opts *ro = &ra->ro;
+	const char *sw;
 	char why[128];
+	uint64_t v;
 
 	switch (c) {
+	case 's':
+		if (fl_parse_u64(arg, &v, &sw))
+			return cmd_bad_usage("run", "--seed '%s': %s", arg, sw);
+		ra->seed = arg;
+		break;
 	case 'r':
 		ro->report_json = arg;
 		break;
@@ -33,6 +46,7 @@ int cmd_run(int argc, char **argv)
 		{ "report", required_argument, NULL, 'r' },
 		{ "no-live", no_argument, NULL, 'L' },
 		{ "start-at", required_argument, NULL, 'S' },
+		{ "seed", required_argument, NULL, 's' },
 		{}
 	};
 	static const struct cmd_getopt g = {
@@ -51,25 +65,33 @@ int cmd_run(int argc, char **argv)
 			"2026-11-28T12:00:00Z,\n"
 			"                 or +30s from now), after the checks: "
 			"hosts start together\n"
+			"  --seed N       draw the repeats' jitter from N (instead "
+			"of the file's seed:\n"
+			"                 or a random one): the same timeline as "
+			"plan --seed N\n"
 			"Ctrl-C stops the drill and reverts everything; a second "
 			"Ctrl-C reverts at once.\n",
 	};
-	struct fl_run_opts ro = { 0 };
+	struct run_args ra = { 0 };
+	struct fl_run_opts *ro = &ra.ro;
 	struct fl_experiment *exp;
+	const char *why;
 	int status;
 
-	status = cmd_getopt(&g, argc, argv, &ro);
+	status = cmd_getopt(&g, argc, argv, &ra);
 	if (status != CMD_GO_ON)
 		return status;
 	if (optind != argc - 1)
 		return cmd_bad_usage("run", "run takes one file");
-	ro.json = fl_json_output;
-	ro.quiet = fl_quiet;
+	ro->json = fl_json_output;
+	ro->quiet = fl_quiet;
 
 	status = cmd_load(argv[optind], &exp);
 	if (status)
 		return status;
-	status = fl_run(exp, &ro);
+	if (ra.seed)
+		fl_experiment_set_seed(exp, ra.seed, &why);
+	status = fl_run(exp, ro);
 	fl_experiment_free(exp);
 	return status;
 }

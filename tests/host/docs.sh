@@ -183,6 +183,16 @@ key_problems() {
 		c_arrays "$exp" "^$arr\$" >/dev/null ||
 			echo "core/experiment.c: no array $arr (update tests/host/docs.sh)"
 	done
+	# repeat: on any fault (core/repeat.c): the REPEATS section.
+	tags=$(page_tags "$page" "REPEATS")
+	n=0
+	for k in $(c_array "$SRC/core/repeat.c" repeat_keys); do
+		n=$((n + 1))
+		grep -qxF -- "$k" <<<"$tags" ||
+			echo "REPEATS: no entry for '$k' (core/repeat.c repeat_keys)"
+	done
+	[ $n -gt 0 ] || echo "core/repeat.c: no strings read from repeat_keys"
+	NKEYS=$((NKEYS + n))
 	local parse ops
 	while read -r e parse ops; do
 		sec=${e^^}

@@ -25,7 +25,7 @@ check "the corpus has at least 60 files" test "${#files[@]}" -ge 60
 # engine's key the line must come from a file named after the engine
 # (tests/invalid/*netem*.yaml for netem), since messages name only the key.
 # The keys are those of top_keys, target_kinds, fault_keys, probe_keys and
-# report_keys (core/experiment.c), netem_keys, match_keys and the loss,
+# report_keys (core/experiment.c), repeat_keys (core/repeat.c), netem_keys, match_keys and the loss,
 # reorder and slot keys (netem/netem.c), partition_keys
 # (netem/partition.c), oom_keys, squeeze_keys and ramp_keys
 # (cgroup/oom.c), syscall_keys, when_keys and peer_keys (bpf/syscall.c).
@@ -38,6 +38,14 @@ top faults|: faults:
 top probes|: probes: 
 top report|: report: 
 top unknown|unknown key '[^']*' in the experiment
+top seed|^tests/invalid/seed-[^:]*:[0-9]+:[0-9]+: seed: 
+repeat map|: repeat: expected a map
+repeat every|repeat: missing 'every'|repeat: every \(
+repeat for|repeat: needs for:|for: is given twice
+repeat times|: times: |repeat: occurrence [0-9]+ of
+repeat jitter|: jitter: bad|repeat: jitter \(
+repeat until-end|repeat: the first occurrence|occurrences until the drill ends
+repeat unknown|unknown key '[^']*' in repeat
 target pid|: pid: 
 target cgroup|: cgroup: 
 target command|: command: 
