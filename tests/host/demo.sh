@@ -26,10 +26,13 @@ fi
 # slow-link-to-c: netem with a match, under prio or htb.
 netem=no
 if have_qdisc netem && { have_qdisc prio || have_qdisc htb; }; then netem=yes; fi
-# failing-disk: write with a path filter, which only route 2 (the LSM
-# hook file_permission) takes; route 1 (the syscall entry) has no path.
+# failing-disk: write with a path filter, which route 2 (the LSM hook
+# file_permission) takes, and route 4 (seccomp user notification, for a
+# command target like the writer: the path of the descriptor) too; route
+# 1 (the syscall entry) has no path.
 disk=no
-if have_bpf lsm || have_bpf fmod_ret:security; then disk=yes; fi
+if have_bpf lsm || have_bpf fmod_ret:security ||
+	[ "$(fact seccomp.user_notif.available)" = true ]; then disk=yes; fi
 nskip=0
 [ $netem = yes ] || nskip=$((nskip + 1))
 [ $disk = yes ] || nskip=$((nskip + 1))
