@@ -121,7 +121,7 @@ int syscall_observe(void *handle, json_object *out)
 	struct sf_rt *rt = handle;
 	const struct syscall_spec *s = rt ? rt->s : NULL;
 	json_object *calls, *errs, *first;
-	uint64_t kernel = 0, dropped = 0, events;
+	uint64_t kernel = 0, dropped = 0, events, read;
 	uint64_t *per_call, *per_errno;
 	size_t i;
 
@@ -133,7 +133,7 @@ int syscall_observe(void *handle, json_object *out)
 			kernel += rt->skel->bss->injected[i];
 		dropped = rt->skel->bss->dropped;
 	}
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < 200; i++) {
 		uint64_t got;
 
 		pthread_mutex_lock(&rt->lock);
@@ -151,7 +151,7 @@ int syscall_observe(void *handle, json_object *out)
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&rt->lock);
-	events = rt->events;
+	events = read = rt->events;
 	memcpy(per_call, rt->per_call, sizeof(rt->per_call));
 	memcpy(per_errno, rt->per_errno, sizeof(rt->per_errno));
 	first = json_object_new_array();
@@ -161,6 +161,13 @@ int syscall_observe(void *handle, json_object *out)
 	pthread_mutex_unlock(&rt->lock);
 	/* Route 4's answers, counted by the listener's thread. */
 	sc_seccomp_counts(rt->sn, &events, per_call, per_errno, first);
+	/*
+	 * The kernel's counters are exact; the events read can lag behind
+	 * them when a loaded machine starves the reader (the per-call and
+	 * per-errno counts come from the events, so they may be short).
+	 */
+	if (kernel > read)
+		events += kernel - read;
 	add_str(out, "target", s->target_name);
 	json_object_object_add(out, "injections",
 			       json_object_new_uint64(events));
