@@ -109,8 +109,10 @@ for h in $hosts; do
 	check_eq "vm/demo: host $h: every fault has its apply and revert times" \
 		"" "$(printf '%s\n' "$f" | grep '^applied ' | grep -v ': True$')"
 	if grep -q '^netem ' <<<"$f"; then
-		check_match "vm/demo: host $h: netem delayed and dropped packets" \
-			'^netem [^:]*: qdisc netem, [1-9][0-9]* packets, [1-9][0-9]* dropped$' "$f"
+		# 3% loss over the ~70 packets of the demo drops none one
+		# time in nine: the packets through netem are what is certain.
+		check_match "vm/demo: host $h: netem shaped packets (and counted its drops)" \
+			'^netem [^:]*: qdisc netem, [1-9][0-9]* packets, [0-9]+ dropped$' "$f"
 	fi
 	if grep -q '^oom ' <<<"$f"; then
 		check_match "vm/demo: host $h: the hog's OOM kill is proven, with the hog as the victim" \

@@ -53,7 +53,12 @@ for route in fmod_ret kprobe; do
 		# The target forks a child under the fault and makes the calls
 		# too, after it (-d 1 -b): its status says whether all 4 calls
 		# failed with $e.  A child it had before is seeded from /proc.
-		bash -c '"$0" -w "$1/go" -n 2 '"$call"' "$2" > "$1/pre.out" &
+		# write: the child's output is a write too, so a marker file
+		# (an open, not a write) says when it is done.
+		pre='"$0" -w "$1/go" -n 2 '"$call"' "$2" > "$1/pre.out" &'
+		[ $call = write ] && pre='{ "$0" -w "$1/go" -n 2 write "$2" > "$1/pre.out"; : > "$1/pre.done"; } &'
+		rm -f "$T/pre.done"
+		bash -c "$pre"'
 			exec "$0" -w "$1/go" -d 1 -b -n 2 -e '"$e $call"' "$2"' \
 			"$SYSFAIL" "$T" "$a" &
 		tgt=$!
@@ -69,7 +74,11 @@ for route in fmod_ret kprobe; do
 			"$SYSFAIL" -n 3 -e OK "$call" "$a"
 		touch "$T/go"
 		wait "$tgt"; rc=$?
-		[ $call = write ] || wait_for 5 test -s "$T/pre.out"
+		if [ $call = write ]; then
+			wait_for 5 test -e "$T/pre.done"
+		else
+			wait_for 5 test -s "$T/pre.out"
+		fi
 		check_eq "$route: $call fails with $e in the target and the child it forks" 0 "$rc"
 		# write: the child from before the fault cannot print (its output
 		# is a write too); the count of events below says it.
