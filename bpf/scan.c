@@ -41,7 +41,7 @@ bool bpfault_prog_is_ours(const char *name)
 void bpfault_scan_leftovers(struct fl_found *f)
 {
 	char name[64], what[200], rm[200];
-	__u32 id = 0, type;
+	__u32 id = 0, type = 0;
 	size_t k;
 
 	while (!bpf_prog_get_next_id(id, &id)) {

@@ -37,6 +37,8 @@ static int netns_stat(const char *path, struct fl_netns_id *id)
 {
 	struct stat st;
 
+	id->dev = 0;
+	id->ino = 0;
 	if (stat(path, &st))
 		return -errno;
 	id->dev = st.st_dev;

@@ -104,12 +104,17 @@ static double tick_step(double span)
 {
 	static const double steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300,
 					 600, 900, 1800, 3600 };
+	double hours;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(steps); i++)
 		if (span / steps[i] <= 12)
 			return steps[i];
-	return ceil(span / 12 / 3600) * 3600;
+	/* Whole hours, rounded up, without libm. */
+	hours = (double)(long long)(span / 12 / 3600);
+	if (hours * 12 * 3600 < span)
+		hours += 1;
+	return hours * 3600;
 }
 
 static void label(FILE *out, double y, const char *name, const char *sub)

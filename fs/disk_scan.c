@@ -57,7 +57,7 @@ static bool fill_like(const char *target)
 
 static void scan_pid(struct fl_found *found, pid_t pid, const char *comm)
 {
-	char dir[64], path[320], target[PATH_MAX], what[PATH_MAX + 128];
+	char dir[64], path[320], target[PATH_MAX], what[PATH_MAX + 256];
 	char rm[400], size[32];
 	struct dirent *de;
 	struct stat st;
@@ -77,10 +77,10 @@ static void scan_pid(struct fl_found *found, pid_t pid, const char *comm)
 		if (!fill_like(target) || stat(path, &st) ||
 		    !S_ISREG(st.st_mode) || !st.st_blocks)
 			continue;
-		snprintf(what, sizeof(what), "fill file %s, %s, held by PID %d (%s) as descriptor %s",
+		snprintf(what, sizeof(what), "fill file %s, %s, held by PID %d (%s) as descriptor %d",
 			 target, fl_fmt_size((uint64_t)st.st_blocks * 512,
 					     size, sizeof(size)),
-			 (int)pid, comm, de->d_name);
+			 (int)pid, comm, atoi(de->d_name));
 		snprintf(rm, sizeof(rm), "truncate -s 0 %s, or end PID %d: the space comes back when it exits",
 			 path, (int)pid);
 		found->fn(found->ctx, "file", what, "this machine", rm);

@@ -564,6 +564,7 @@ int tc_route_open(struct nl_sock **out)
 	struct nl_sock *sk = nl_socket_alloc();
 	int ret;
 
+	*out = NULL;
 	if (!sk)
 		return -ENOMEM;
 	ret = nl_connect(sk, NETLINK_ROUTE);

@@ -131,9 +131,10 @@ static void merge_names(struct host_rep *h, size_t n)
 		if (dup) {
 			char *copy = strdup(h[i].path), tmp[160];
 
-			snprintf(tmp, sizeof(tmp), "%s (%s)", h[i].name,
-				 copy ? basename(copy) : "?");
-			memcpy(h[i].name, tmp, sizeof(tmp));
+			/* Cut to fit: the name only labels a column. */
+			if (snprintf(tmp, sizeof(tmp), "%s (%s)", h[i].name,
+				     copy ? basename(copy) : "?") >= 0)
+				memcpy(h[i].name, tmp, sizeof(tmp));
 			free(copy);
 		}
 	}
