@@ -74,10 +74,12 @@ for route in fmod_ret kprobe; do
 			"$SYSFAIL" -n 3 -e OK "$call" "$a"
 		touch "$T/go"
 		wait "$tgt"; rc=$?
+		# Under TCG on a loaded machine the child can take seconds.
 		if [ $call = write ]; then
-			wait_for 5 test -e "$T/pre.done"
+			check "$route: $call: the child from before the fault has exited" \
+				wait_for 60 test -e "$T/pre.done"
 		else
-			wait_for 5 test -s "$T/pre.out"
+			wait_for 60 test -s "$T/pre.out"
 		fi
 		check_eq "$route: $call fails with $e in the target and the child it forks" 0 "$rc"
 		# write: the child from before the fault cannot print (its output
