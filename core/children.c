@@ -2,7 +2,8 @@
 /*
  * The runner's children: the command targets it starts, each placed in
  * scratch cgroups of its own (the placer tools/ handed to core, journaled
- * before anything is made), and the probes it runs on their interval.
+ * before anything is made) and started again when it exits if the file
+ * says restart: true, and the probes it runs on their interval.
  * Both run in process groups of their own, with our signals unblocked.
  */
 #include <errno.h>
@@ -27,6 +28,9 @@
 
 /* How long a started command gets between SIGTERM and SIGKILL. */
 #define TARGET_TERM_NS	(500 * NSEC_PER_MSEC)
+/* restart: true gives up after this many starts in a row that died
+ * within a second. */
+#define TARGET_FAST_MAX	5
 
 /*
  * In the child: its own process group, our signals back to their
@@ -314,6 +318,7 @@ int run_start_targets(struct runner *r)
 		}
 		t->pid = pid;
 		r->tr[i].running = true;
+		r->tr[i].started = run_rel(r);
 		ev = run_ev("target-started");
 		run_ev_str(ev, "target", t->name);
 		json_object_object_add(ev, "pid", json_object_new_int(pid));
@@ -485,18 +490,123 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 	p->last = pass;
 }
 
-/* A command target we started exited. */
+/* "exit 0", "signal 9": how a command ended. */
+static const char *status_str(int status, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %d", WIFEXITED(status) ? "exit" : "signal",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return buf;
+}
+
+/*
+ * Why command target i is not started again now, or NULL.  A command
+ * that a fault acts on from inside (the spawn ops: a seccomp filter
+ * installed before exec) is not: its handle was made for the first one.
+ */
+static const char *no_restart(struct runner *r, size_t i)
+{
+	const struct fl_target *t = &r->exp->targets[i];
+	size_t idx[1];
+
+	if (!t->restart || r->stop != STOP_NONE)
+		return "";
+	if (child_faults(r, t, idx, 1))
+		return "a fault acts on it from inside (spawn ops), which a restart would lose";
+	if (r->tr[i].fast >= TARGET_FAST_MAX)
+		return "it exited within 1 s of each of its last 5 starts";
+	return NULL;
+}
+
+/* The report's record of one restart (back_pid 0: not started). */
+static void note_restart(struct runner *r, size_t i, pid_t old, int status,
+			 uint64_t died, pid_t pid)
+{
+	json_object *o = json_object_new_object();
+	char buf[32];
+
+	if (!r->tr[i].restarted)
+		r->tr[i].restarted = json_object_new_array();
+	run_ev_str(o, "name", r->exp->targets[i].name);
+	json_object_object_add(o, "pid", json_object_new_int(old));
+	run_ev_str(o, "status", status_str(status, buf, sizeof(buf)));
+	json_object_object_add(o, "died_t", run_jsec(died));
+	json_object_object_add(o, "back_pid", json_object_new_int(pid));
+	json_object_object_add(o, "back_t", pid > 0 ?
+			       run_jsec(r->tr[i].started) : NULL);
+	if (pid > 0)
+		json_object_object_add(o, "down_ms", json_object_new_double(
+			(double)(r->tr[i].started - died) / NSEC_PER_MSEC));
+	json_object_array_add(r->tr[i].restarted, o);
+}
+
+/* Start command target i again (restart: true): same argv, same cgroups. */
+static void target_restart(struct runner *r, size_t i, int status)
+{
+	struct fl_target *t = &r->exp->targets[i];
+	uint64_t died = run_rel(r);
+	pid_t old = t->pid, pid;
+	json_object *ev;
+	char buf[32];
+
+	r->tr[i].fast = died - r->tr[i].started < NSEC_PER_SEC ?
+			r->tr[i].fast + 1 : 0;
+	pid = spawn(r, t->argv, false, fl_placer_get() ? t : NULL);
+	ev = run_ev("target-restarted");
+	run_ev_str(ev, "target", t->name);
+	json_object_object_add(ev, "old_pid", json_object_new_int(old));
+	if (pid < 0) {
+		note_restart(r, i, old, status, died, 0);
+		run_ev_str(ev, "error", strerror(-pid));
+		run_emit(r, ev, "target %s: cannot start %s again: %s", t->name,
+			 t->argv[0], strerror(-pid));
+		return;
+	}
+	t->pid = pid;
+	r->tr[i].running = true;
+	r->tr[i].started = run_rel(r);
+	r->tr[i].restarts++;
+	note_restart(r, i, old, status, died, pid);
+	json_object_object_add(ev, "pid", json_object_new_int(pid));
+	json_object_object_add(ev, "restarts",
+			       json_object_new_int((int)r->tr[i].restarts));
+	run_emit(r, ev, "target %s: started again (pid %d, restart %u) after %s",
+		 t->name, (int)pid, r->tr[i].restarts,
+		 status_str(status, buf, sizeof(buf)));
+}
+
+/* A command target we started exited; with restart: true, it starts again. */
 static void target_exited(struct runner *r, size_t i, int status)
 {
 	const struct fl_target *t = &r->exp->targets[i];
 	json_object *ev = run_ev("target-exited");
+	const char *no = no_restart(r, i);
+	char buf[32];
 
 	r->tr[i].running = false;
 	run_ev_str(ev, "target", t->name);
+	json_object_object_add(ev, "pid", json_object_new_int(t->pid));
 	json_object_object_add(ev, "status", json_object_new_int(status));
-	run_emit(r, ev, "target %s: exited (%s %d)", t->name,
-		 WIFEXITED(status) ? "exit" : "signal",
-		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	if (no && no[0])
+		run_ev_str(ev, "not_restarted", no);
+	run_emit(r, ev, "target %s: exited (%s)%s%s", t->name,
+		 status_str(status, buf, sizeof(buf)),
+		 no && no[0] ? "; not started again: " : "", no ? no : "");
+	if (!no)
+		target_restart(r, i, status);
+}
+
+json_object *run_restarts_json(const struct runner *r)
+{
+	json_object *a = json_object_new_array(), *v;
+	size_t i, k;
+
+	for (i = 0; r->tr && i < r->exp->ntargets; i++) {
+		v = r->tr[i].restarted;
+		for (k = 0; v && k < json_object_array_length(v); k++)
+			json_object_array_add(a, json_object_get(
+				json_object_array_get_idx(v, k)));
+	}
+	return a;
 }
 
 void run_reap(struct runner *r)

@@ -23,7 +23,8 @@ static const char *const top_keys[] = {
 	"name", "duration", "seed", "targets", "faults", "probes", "report",
 	NULL
 };
-static const char *const target_kinds[] = { "pid", "cgroup", "command", NULL };
+static const char *const target_kinds[] = { "pid", "cgroup", "command",
+					    "restart", NULL };
 static const char *const fault_keys[] = {
 	"name", "at", "for", "optional", "repeat", NULL
 };
@@ -267,6 +268,23 @@ static int check_cgroup_path(const struct fl_node *v, const char *path,
 	return 0;
 }
 
+/* restart: true on a command target: run starts it again when it exits. */
+static int load_restart(struct fl_target *t, const struct fl_node *spec,
+			const char *what, struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_get(spec, "restart");
+
+	if (!v)
+		return 0;
+	if (fl_get_bool(v, "restart", &t->restart, d))
+		return -EINVAL;
+	if (!fl_map_get(spec, "command")) {
+		fl_diag_err(d, v, "%s: restart: only a command target, which run starts, can be started again", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int load_target(struct loader *l, struct fl_target *t,
 		       const struct fl_node *key, const struct fl_node *spec)
 {
@@ -335,6 +353,8 @@ static int load_target(struct loader *l, struct fl_target *t,
 			    what);
 		err = -EINVAL;
 	}
+	if (load_restart(t, spec, what, d))
+		err = -EINVAL;
 	return err;
 }
 

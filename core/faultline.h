@@ -244,6 +244,8 @@ struct fl_target {
 	pid_t pid;			/* PID, or the started command's */
 	char *cgroup;			/* CGROUP: as written */
 	char **argv;			/* COMMAND */
+	bool restart;			/* COMMAND: run starts it again when
+					 * it exits (restart: true) */
 	const struct fl_node *node;
 	/*
 	 * Run time, COMMAND: the scratch cgroups run started it in, in the

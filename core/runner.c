@@ -776,6 +776,7 @@ static void runner_free(struct runner *r)
 		if (r->tr[i].pidfd >= 0)
 			close(r->tr[i].pidfd);
 		free(r->tr[i].scratch.name);
+		json_object_put(r->tr[i].restarted);
 	}
 	free(r->tr);
 	free(r->pfd);

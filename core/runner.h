@@ -85,6 +85,10 @@ struct target_run {
 	int64_t exited;			/* pid targets: exited when, or -1 */
 	struct fl_fault scratch;	/* commands: the scratch pseudo fault */
 	bool placed;			/* scratch cgroups were journaled */
+	/* commands with restart: true (core/children.c) */
+	uint64_t started;		/* its last start (relative ns) */
+	unsigned int restarts, fast;	/* fast: in a row, each < 1 s */
+	json_object *restarted;		/* the report's, or NULL */
 };
 
 struct runner {
@@ -165,9 +169,14 @@ void run_stop_targets(struct runner *r);
 /* Revert the scratch cgroups' records once their commands are gone. */
 void run_remove_scratch(struct runner *r);
 void run_probe_start(struct runner *r, struct probe_rt *p);
-/* Reap exited children: probes, command targets, the guardian. */
+/*
+ * Reap exited children: probes, command targets (started again when
+ * they have restart: true), the guardian.
+ */
 void run_reap(struct runner *r);
 bool run_probes_running(const struct runner *r);
+/* The report's "targets_restarted": when each died and came back. */
+json_object *run_restarts_json(const struct runner *r);
 /* Kill every running probe (not counted) and reap it. */
 void run_probes_cut(struct runner *r);
 

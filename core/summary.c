@@ -262,6 +262,7 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 		json_object_array_add(arr, report_probe(&r->pr[i]));
 	json_object_object_add(rep, "probes", arr);
 	json_object_object_add(rep, "targets_exited", report_exited(r));
+	json_object_object_add(rep, "targets_restarted", run_restarts_json(r));
 	run_ev_str(rep, "verdict", v);
 	json_object_object_add(rep, "exit", json_object_new_int(code));
 	return rep;
