@@ -69,8 +69,9 @@ static void sig_names(char names[][12], const char **v, size_t max)
 
 static int parse_signal(const struct fl_node *v, int *sig, struct fl_diag *d)
 {
-	char names[64][12], q[64];
+	char names[64][12], q[64], *end;
 	const char *list[65], *dym;
+	long n;
 
 	if (v->type != FL_NODE_SCALAR || fl_node_is_null(v)) {
 		fl_diag_err(d, v, "signal: expected a signal name (SIGKILL, SIGTERM, ...), got %s",
@@ -78,6 +79,12 @@ static int parse_signal(const struct fl_node *v, int *sig, struct fl_diag *d)
 		return -EINVAL;
 	}
 	*sig = sig_by_name(v->scalar);
+	n = strtol(v->scalar, &end, 10);
+	if (!*sig && !*end && n > 0 && n < SIGRTMIN && sigabbrev_np((int)n)) {
+		fl_diag_err(d, v, "signal: give its name, not its number (%ld is %s)",
+			    n, kill_sig_name((int)n, q, sizeof(q)));
+		return -EINVAL;
+	}
 	if (!*sig) {
 		sig_names(names, list, ARRAY_SIZE(list));
 		dym = fl_did_you_mean(v->scalar, list);
@@ -146,7 +153,7 @@ int kill_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (v && fl_get_bool(v, "follow-forks", &s->follow_forks, d))
 		err = -EINVAL;
 	if (v && s->target && s->target->kind != FL_TARGET_PID) {
-		fl_diag_err(d, v, "follow-forks: target '%s' is a %s, whose processes are all in its cgroup already; follow-forks is for a pid target",
+		fl_diag_err(d, v, "follow-forks: target '%s' is a %s, whose every process is listed from its cgroup, children included; follow-forks is for a pid target",
 			    s->target->name, s->target->kind == FL_TARGET_CGROUP ?
 			    "cgroup" : "command");
 		err = -EINVAL;

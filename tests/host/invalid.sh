@@ -28,7 +28,8 @@ check "the corpus has at least 60 files" test "${#files[@]}" -ge 60
 # report_keys (core/experiment.c), repeat_keys (core/repeat.c), netem_keys, match_keys and the loss,
 # reorder and slot keys (netem/netem.c), partition_keys
 # (netem/partition.c), oom_keys, squeeze_keys and ramp_keys
-# (cgroup/oom.c), syscall_keys, when_keys and peer_keys (bpf/syscall.c).
+# (cgroup/oom.c), syscall_keys, when_keys and peer_keys (bpf/syscall.c),
+# kill_keys (cgroup/kill_parse.c).
 coverage() {
 	cat <<'EOF'
 top name|: name: must not be empty|the experiment: missing 'name'
@@ -114,6 +115,12 @@ syscall path|: path:
 syscall peer|: peer: 
 syscall peer.ports|: peer.ports: 
 syscall peer.to|: peer.to: 
+kill target|: target: unknown target|kill: missing 'target'
+kill signal|: signal: 
+kill pick|: pick: 
+kill follow-forks|: follow-forks: 
+kill unknown|unknown key '[^']*' in kill
+target restart|: restart: 
 syntax yaml|syntax error: 
 syntax alias|aliases are not supported
 syntax documents|only one YAML document
@@ -125,7 +132,7 @@ missing=()
 while IFS='|' read -r what re; do
 	set -- $what
 	case $1 in
-	netem | partition | oom | syscall)
+	netem | partition | oom | syscall | kill)
 		lines=$(printf '%s\n' "$errs" |
 			grep -E "^tests/invalid/[^:/]*$1[^:/]*\.yaml:") ;;
 	*)	lines=$errs ;;
