@@ -253,7 +253,7 @@ check_eq "faultline.yaml.5 documents every key of the loader and engines" "" \
 	"$(cat "$T/keys.out")"
 check "the key arrays were read ($NKEYS keys)" [ "$NKEYS" -ge 60 ]
 engines=$(engine_list | awk '{ print $1 }' | sort | tr '\n' ' ')
-check_eq "the fault engines were found" "disk link netem oom partition pause syscall " "$engines"
+check_eq "the fault engines were found" "disk kill link netem oom partition pause syscall " "$engines"
 check_eq "every key or value array belongs to an engine" "" "$(unclaimed_arrays)"
 out=$(value_problems "$PAGE5")
 check_eq "faultline.yaml.5 mentions every value of the engines' enums" "" "$out"
