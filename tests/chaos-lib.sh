@@ -223,6 +223,9 @@ targets:
     command: [$MEMHOG, --size, 64M, --step, 4M, --every, 30]
   box:
     cgroup: $box
+  victim:
+    command: [sleep, "100000"]
+    restart: true
 faults:
   - name: cut
     partition:
@@ -250,6 +253,10 @@ faults:
   - name: freeze-box
     pause: { target: box }
     at: 100ms
+    for: 1s
+  - name: kill-victim
+    kill: { target: victim }
+    at: 150ms
     for: 1s
   - name: refuse
     syscall:

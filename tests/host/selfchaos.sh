@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The self-chaos test on this host (issue 8): seeded trials that kill -9,
 # SIGINT twice, or delete the journal of a drill using partition, oom (a
-# command in scratch cgroups, and a cgroup target) and syscall faults at a
-# random moment, then prove nothing is left (tests/chaos-lib.sh).
+# command in scratch cgroups, and a cgroup target), syscall faults and a
+# kill of a command that is started again (restart: true) at a random
+# moment, then prove nothing is left (tests/chaos-lib.sh).
 # FAULTLINE_CHAOS_SEED and FAULTLINE_CHAOS_TRIALS replay or lengthen it.
 source "$(dirname "$0")/../lib.sh"
 source "$SRC/tests/chaos-lib.sh"
