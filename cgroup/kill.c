@@ -10,8 +10,8 @@
  * threads) as check did, picks the victims, opens a pidfd on each and
  * checks its start time (a pid reused since is never signalled), saves
  * the undo record naming them, starts the exit watch and only then
- * sends the signal through the pidfds.  It waits a moment for the
- * deaths; live and observe collect the rest.  There is nothing to undo:
+ * sends the signal through the pidfds.  live and observe collect the
+ * exits; observe waits a moment for those still alive.  There is nothing to undo:
  * revert (from the record alone, in the guardian or recover too) sends
  * nothing again and says so.  With repeat: each occurrence is an apply
  * of its own, which kills again.
@@ -156,11 +156,10 @@ static bool all_dead(const struct kill_rt *rt)
 	return true;
 }
 
-/* Through the pidfds; a moment for the deaths to show. */
+/* Through the pidfds; the deaths show in live and observe. */
 static int send_all(struct kill_rt *rt, char *why, size_t len)
 {
 	size_t i, sent = 0;
-	int waited;
 
 	rt->t_sent = fl_now_ns();
 	for (i = 0; i < rt->n; i++) {
@@ -175,14 +174,23 @@ static int send_all(struct kill_rt *rt, char *why, size_t len)
 			 strerror(-rt->v[0].sent));
 		return rt->v[0].sent;
 	}
-	for (waited = 0; waited < KILL_APPLY_WAIT_MS * 1000;
-	     waited += KILL_POLL_US) {
+	return 0;
+}
+
+/*
+ * The exits that wait; at the end of the window, up to a moment more for
+ * those signalled together with a process whose exit ended the fault.
+ */
+static void collect(struct kill_rt *rt, int wait_ms)
+{
+	int waited;
+
+	for (waited = 0;; waited += KILL_POLL_US) {
 		kill_proof_read(rt->pf, rt->v, rt->n);
-		if (all_dead(rt))
+		if (all_dead(rt) || waited >= wait_ms * 1000)
 			break;
 		usleep(KILL_POLL_US);
 	}
-	return 0;
 }
 
 static int kill_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
@@ -252,7 +260,7 @@ static int kill_live(void *handle, json_object *out)
 
 	if (!rt)
 		return -ENOENT;
-	kill_proof_read(rt->pf, rt->v, rt->n);
+	collect(rt, 0);
 	dead = count_dead(rt, &sent);
 	json_object_object_add(out, "signalled", json_object_new_int64((int64_t)sent));
 	json_object_object_add(out, "dead", json_object_new_int64((int64_t)dead));
@@ -380,7 +388,7 @@ static int kill_observe(void *handle, json_object *out)
 
 	if (!rt)
 		return -ENOENT;
-	kill_proof_read(rt->pf, rt->v, rt->n);
+	collect(rt, KILL_OBSERVE_WAIT_MS);
 	add_str(out, "target", rt->s->target_name);
 	add_str(out, "signal", kill_sig_name(rt->s->sig, sig, sizeof(sig)));
 	add_str(out, "pick", kill_pick_names[rt->s->pick]);

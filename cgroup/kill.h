@@ -18,8 +18,8 @@
 
 /* At most this many processes are killed by one occurrence. */
 #define KILL_MAX_PIDS		1024
-/* How long apply waits for the deaths to show before it returns. */
-#define KILL_APPLY_WAIT_MS	300
+/* How long observe waits for the exits of victims still alive. */
+#define KILL_OBSERVE_WAIT_MS	200
 /* The environment variable that picks the proof's methods (tests). */
 #define KILL_CAPTURE_ENV	"FAULTLINE_KILL_EXIT_CAPTURE"
 
