@@ -350,33 +350,40 @@ static json_object *victim_json(const struct kill_rt *rt,
 	return o;
 }
 
-/* "PID 12 (redis-server) killed by SIGKILL 1.2 ms after the signal". */
+/* "PID 12 (redis-server) killed by SIGKILL 0.2 ms after the signal; ..." */
+static void detail_one(const struct kill_rt *rt, const struct kill_victim *v,
+		       char *buf, size_t len)
+{
+	char how[96], sig[32], after[64] = "";
+
+	how_died(v, how, sizeof(how));
+	if (v->dead && v->t_dead >= rt->t_sent)
+		snprintf(after, sizeof(after), " %.1f ms after the signal",
+			 (double)(v->t_dead - rt->t_sent) / NSEC_PER_MSEC);
+	if (!v->dead)
+		snprintf(buf, len, "PID %d (%s) still alive at the end of the window after %s",
+			 (int)v->p.pid, v->p.comm,
+			 kill_sig_name(rt->s->sig, sig, sizeof(sig)));
+	else
+		snprintf(buf, len, "PID %d (%s) %s%s; %s", (int)v->p.pid,
+			 v->p.comm, how, after, v->seen ?
+			 "proven by its exit status" :
+			 "its exit status was not seen: not proven");
+}
+
 static void detail_of(const struct kill_rt *rt, char *buf, size_t len)
 {
 	size_t i, dead, sent, proven = 0;
-	char how[96], first[160];
 
+	if (rt->n == 1) {
+		detail_one(rt, &rt->v[0], buf, len);
+		return;
+	}
 	dead = count_dead(rt, &sent);
 	for (i = 0; i < rt->n; i++)
 		proven += rt->v[i].seen;
-	if (rt->n == 1) {
-		how_died(&rt->v[0], how, sizeof(how));
-		snprintf(first, sizeof(first), "PID %d (%s) %s",
-			 (int)rt->v[0].p.pid, rt->v[0].p.comm, how);
-	} else {
-		snprintf(first, sizeof(first), "%zu of %zu processes signalled are dead",
-			 dead, sent);
-	}
-	if (rt->n == 1 && rt->v[0].dead && rt->v[0].t_dead >= rt->t_sent)
-		snprintf(buf, len, "%s %.1f ms after the signal; %s", first,
-			 (double)(rt->v[0].t_dead - rt->t_sent) / NSEC_PER_MSEC,
-			 proven == rt->n ? "proven by the exit status" :
-			 "not proven (its exit status was not seen)");
-	else
-		snprintf(buf, len, "%s; %s", first, proven == rt->n ?
-			 "each proven by its exit status" : rt->pf ?
-			 "some exits not seen" :
-			 "deaths seen through pidfds, not proven");
+	snprintf(buf, len, "%zu of %zu processes signalled are dead, %zu proven by their exit status",
+		 dead, sent, proven);
 }
 
 static int kill_observe(void *handle, json_object *out)
