@@ -447,6 +447,23 @@ static void oom_proof_consequence(const struct facts *fx, json_object *arr)
 			    "first (the drill then exits 1)", why);
 }
 
+/* How a kill fault will prove its victims' deaths (bpf/exitwatch.h). */
+static void kill_proof_consequence(json_object *arr)
+{
+	char why[256];
+	int r = exitwatch_probe(EXITWATCH_ANY, why, sizeof(why));
+
+	if (r > 0)
+		consequence(arr, "kill proof", "available",
+			    "each victim's signal is captured as it exits "
+			    "(%s): the report says proven", why);
+	else
+		consequence(arr, "kill proof", r < 0 ? "unknown" : "limited",
+			    "no exit capture (%s): kill faults see each death "
+			    "through a pidfd, but not its signal, and the "
+			    "report says not proven", why);
+}
+
 /* The capabilities faultline run asks for that this process lacks. */
 static void missing_caps(const struct facts *fx, char *buf, size_t len)
 {
@@ -475,6 +492,7 @@ static json_object *consequences_json(const struct facts *fx)
 	syscall_consequences(fx, arr);
 	memory_consequences(fx, arr);
 	oom_proof_consequence(fx, arr);
+	kill_proof_consequence(arr);
 	pause_consequences(fx, arr);
 	if (!fx->k->btf)
 		consequence(arr, "btf", "unavailable",

@@ -40,6 +40,18 @@ kill_drill() {
 	fault "$1" boom "kill: { target: t${3:+, $3} }" 'at: 200ms' 'for: 1s'
 }
 
+# -- doctor says how deaths will be proven -----------------------------------
+cons=$("$FAULTLINE" doctor --json 2>/dev/null | python3 -c 'import json, sys
+for c in json.load(sys.stdin)["consequences"]:
+    print("%s: %s: %s" % (c["area"], c["status"], c["detail"]))')
+if [ "$(fact bpf.tp_btf.available)" = true ]; then
+	check_match "kill: doctor says each death will be proven" \
+		'^kill proof: available: .*captured as it exits' "$cons"
+else
+	check_match "kill: doctor says deaths are seen but not proven" \
+		'^kill proof: [a-z]+: no exit capture' "$cons"
+fi
+
 # -- A pid, SIGKILL ------------------------------------------------------------
 sleeper
 kill_drill "$T/pid.yaml" "{ pid: $p }"
