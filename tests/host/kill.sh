@@ -225,7 +225,12 @@ check_eq "kill: without restart: the command stays dead" "0 0" \
 
 # -- A crash: nothing is signalled again ------------------------------------
 # counter: a process that counts the SIGTERMs it gets in FILE and lives on.
-bash -c 'n=0; trap "n=\$((n + 1)); echo \$n >$T/terms" TERM; while :; do sleep 0.05; done' &
+cat >"$T/counter.sh" <<'SH'
+n=0
+trap 'n=$((n + 1)); echo $n >"$1"' TERM
+while :; do sleep 0.05; done
+SH
+bash "$T/counter.sh" "$T/terms" &
 p=$!; pids+=("$p")
 drill "$T/crash.yaml" crash 60s "t: { pid: $p }"
 fault "$T/crash.yaml" boom "kill: { target: t, signal: TERM }" 'at: 0s'
