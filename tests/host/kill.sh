@@ -65,8 +65,9 @@ check_eq "kill pid: the report proves it: pid, comm, signal 9 seen at the exit" 
 	"$(rep "$T/pid.json" '" ".join(str(x) for x in (v[0]["pid"], v[0]["comm"], v[0]["signal"], v[0].get("exit_signal"), v[0]["proven"], v[0]["how"]))')"
 check_match "kill pid: the proof names the exit watcher" \
 	"^(tp_btf on sched_process_exit|the proc connector)" "$(rep "$T/pid.json" 'o["proof"]')"
-check_match "kill pid: the summary says killed by SIGKILL" \
-	"expected: PID $p \(sleep\) killed by SIGKILL" "$(cat "$T/pid.out")"
+check_match "kill pid: the expectation says killed by SIGKILL, proven" \
+	"^PID $p \(sleep\) killed by SIGKILL .* after the signal; proven by its exit status\$" \
+	"$(rep "$T/pid.json" 'o["expectation"]["detail"]')"
 check_match "kill pid: the SVG timeline has the kill colour" '#c0392b' \
 	"$(cat "$T/pid.svg" 2>/dev/null)"
 check "kill pid: no journal left" no_runs
@@ -203,7 +204,7 @@ echo "$runner" >"$cg/cgroup.procs"
 wait "$runner"; rc=$?
 check_eq "kill refuses a cgroup that holds faultline at apply too (exit 4)" 4 "$rc"
 check_match "kill refuses at apply, saying why" \
-	"apply FAILED.*PID $runner \(faultline\) is faultline itself" "$(cat "$T/self.out")"
+	'"event":"apply-failed".*PID '"$runner"' \(faultline\) is faultline itself' "$(cat "$T/self.out")"
 check "kill refuses a cgroup that holds faultline: its other process lives" kill -0 "$p"
 kill -9 "$p"
 
