@@ -80,6 +80,9 @@ static int victims(struct kill_rt *rt, char *why, size_t len)
 	pid_t main_pid;
 	int r, fd;
 
+	r = kill_refuse_target(s, why, len);
+	if (r)
+		return r;
 	r = kill_procs(s->target, s->follow_forks, &procs, &n, &main_pid);
 	if (r) {
 		snprintf(why, len, "target %s: cannot list its processes: %s",

@@ -73,6 +73,9 @@ int kill_procs(const struct fl_target *t, bool follow, struct kill_proc **out,
 /* Why pid must never be killed (init, faultline, its guardian or an
  * ancestor, a kernel thread), or NULL. */
 const char *kill_never(pid_t pid);
+/* A pid target that may not be killed, before its processes are listed
+ * (init and kernel threads may not be listable): 0, or -EPERM with why. */
+int kill_refuse_target(const struct kill_spec *s, char *why, size_t len);
 /* Every process of v that may not be killed: 0, or -EPERM with why. */
 int kill_refuse(const struct kill_spec *s, const struct kill_proc *v,
 		size_t n, char *why, size_t len);

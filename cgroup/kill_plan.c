@@ -26,7 +26,9 @@ int kill_check(const struct fl_fault *f, char *why, size_t len)
 	/* A command is started by run: apply refuses what it finds then. */
 	if (s->target->kind == FL_TARGET_COMMAND && s->target->pid <= 0)
 		return 0;
-	r = fl_target_check(s->target, why, len);
+	r = kill_refuse_target(s, why, len);
+	if (!r)
+		r = fl_target_check(s->target, why, len);
 	if (r)
 		return r;
 	r = kill_procs(s->target, s->follow_forks, &v, &n, &main_pid);
@@ -46,8 +48,8 @@ static void add_str(json_object *o, const char *key, const char *val)
 }
 
 static const char *const pick_text[] = {
-	[KILL_PICK_ALL] = "every process of the target",
-	[KILL_PICK_ONE] = "the target's own process (a pid's, a command's; a cgroup's oldest)",
+	[KILL_PICK_ALL] = "every process",
+	[KILL_PICK_ONE] = "the main process (a pid's, a command's; a cgroup's oldest)",
 	[KILL_PICK_RANDOM] = "one process drawn from the drill's seed",
 	[KILL_PICK_OLDEST] = "the process that started first",
 	[KILL_PICK_NEWEST] = "the process that started last",
@@ -69,7 +71,7 @@ static void describe_victims(const struct fl_fault *f,
 		return;
 	}
 	if (kill_procs(s->target, s->follow_forks, &v, &n, &main_pid) || !n) {
-		fl_json_addf(objs, "%s to %s of target '%s' (no process in it now)",
+		fl_json_addf(objs, "%s to %s of target '%s' (none in it now)",
 			     sig, pick_text[s->pick], s->target_name);
 		free(v);
 		return;
@@ -103,7 +105,7 @@ int kill_describe(const struct fl_fault *f, json_object *out)
 		return -EINVAL;
 	kill_sig_name(s->sig, sig, sizeof(sig));
 	proven = kill_proof_plan(proof, sizeof(proof));
-	snprintf(why, sizeof(why), "pidfd_send_signal(%s) to %s, each process known by its start time so that a reused pid is never signalled; init, faultline, its guardian and its ancestors and kernel threads are never killed. Each death is proven by the exit status seen as the victim exits (%s%s). Nothing is undone at revert: a signal cannot be taken back, and it is never sent again after a crash",
+	snprintf(why, sizeof(why), "pidfd_send_signal(%s) to %s of the target, each process known by its start time so that a reused pid is never signalled; init, faultline, its guardian and its ancestors and kernel threads are never killed. Each death is proven by the exit status seen as the victim exits (%s%s). Nothing is undone at revert: a signal cannot be taken back, and it is never sent again after a crash",
 		 sig, pick_text[s->pick], proven ? "" : "not available: ",
 		 proof);
 	add_str(out, "mechanism", "pidfd_send_signal");

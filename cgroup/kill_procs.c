@@ -163,7 +163,7 @@ const char *kill_never(pid_t pid)
 	char path[64], comm[17];
 
 	if (pid == 1)
-		return "init (PID 1): killing it panics the machine";
+		return "init, whose death panics the machine";
 	if (pid == getpid())
 		return "faultline itself";
 	if (is_ancestor(pid))
@@ -196,6 +196,22 @@ int kill_refuse(const struct kill_spec *s, const struct kill_proc *v,
 		return -EPERM;
 	}
 	return 0;
+}
+
+int kill_refuse_target(const struct kill_spec *s, char *why, size_t len)
+{
+	const char *no;
+	char comm[17];
+
+	if (s->target->kind != FL_TARGET_PID)
+		return 0;
+	no = kill_never(s->target->pid);
+	if (!no)
+		return 0;
+	read_comm(s->target->pid, comm, sizeof(comm));
+	snprintf(why, len, "target %s: PID %d (%s) is %s; faultline never kills it",
+		 s->target_name, (int)s->target->pid, comm, no);
+	return -EPERM;
 }
 
 /* ------------------------------------------------------------------ */
