@@ -89,8 +89,8 @@ else
 fi
 check_match "plan names the mechanism" "via " "$out"
 check_match "plan shows the timeline's revert" "revert +squeeze" "$out"
-if [ -e examples/wan.yaml ]; then
-	out=$("$FAULTLINE" plan examples/wan.yaml 2>&1); rc=$?
+if [ -e examples/slow-wan.yaml ]; then
+	out=$("$FAULTLINE" plan examples/slow-wan.yaml 2>&1); rc=$?
 	# wan.yaml: netem with a match (prio or htb) and an ingress fault
 	# (ifb) on eth0.
 	if have_qdisc netem && have_qdisc ifb && { have_qdisc prio || have_qdisc htb; } &&
@@ -102,7 +102,7 @@ if [ -e examples/wan.yaml ]; then
 		check_eq "plan of a netem drill exits 3 without sch_netem" 3 "$rc"
 		check_match "plan names the missing module" "sch_netem" "$out"
 	fi
-	json=$("$FAULTLINE" --json plan examples/wan.yaml 2>/dev/null)
+	json=$("$FAULTLINE" --json plan examples/slow-wan.yaml 2>/dev/null)
 	check "plan --json is a plan document" python3 -c '
 import json, sys
 p = json.loads(sys.argv[1])
