@@ -632,8 +632,38 @@ static int merge_outputs(json_object *m, const struct report_opts *o)
 	return FL_EXIT_OK;
 }
 
-static int cmd_report_merge(int argc, char **argv)
+/*
+ * Where "merge" is: the first word that is no option nor an option's
+ * value (options given before the command come first: faultline --json
+ * report merge ...); 0 when the first such word is not "merge".
+ */
+static int merge_word(int argc, char **argv)
 {
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		const char *a = argv[k];
+
+		if (!strcmp(a, "--"))
+			return 0;
+		if (!strcmp(a, "--svg") || !strcmp(a, "-o") ||
+		    !strcmp(a, "--output")) {
+			k++;
+			continue;
+		}
+		if (a[0] == '-' && a[1])
+			continue;
+		return strcmp(a, "merge") ? 0 : k;
+	}
+	return 0;
+}
+
+/* report merge: argv[at] is "merge", dropped. */
+static int cmd_report_merge(int argc0, char **argv0, int at)
+{
+	char *argv[argc0];
+	int argc = 0, k;
+
 	static const struct option longs[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "svg", required_argument, NULL, 's' },
@@ -646,15 +676,13 @@ static int cmd_report_merge(int argc, char **argv)
 		.longs = longs,
 		.shorts = "o:",
 		.opt = report_opt,
-		.help = MERGE_USAGE
-			"  -o, --output OUT  write the merged report there (- "
+		.usage = MERGE_USAGE,
+		.quiet = "no summary",
+		.help = "  -o, --output OUT  write the merged report there (- "
 			"for stdout); never one\n"
 			"                 of the reports merged\n"
 			"  --svg OUT      draw the merged timeline there, one "
-			"lane group per host\n"
-			"  --json         the merged report on stdout, not the "
-			"summary\n"
-			"  --quiet        no summary\n",
+			"lane group per host\n",
 	};
 	struct report_opts o = { 0 };
 	struct host_rep *h;
@@ -662,6 +690,9 @@ static int cmd_report_merge(int argc, char **argv)
 	size_t n, i;
 	int ret, bad = 0;
 
+	for (k = 0; k < argc0; k++)
+		if (k != at)
+			argv[argc++] = argv0[k];
 	ret = cmd_getopt(&g, argc, argv, &o);
 	if (ret != CMD_GO_ON)
 		return ret;
@@ -722,18 +753,20 @@ int cmd_report(int argc, char **argv)
 		.common = CMD_JSON | CMD_QUIET,
 		.longs = svg_opt,
 		.opt = report_opt,
-		.help = "  --svg OUT  draw its timeline again into OUT\n"
-			"  --json     the report itself on stdout\n"
-			"  --quiet    no summary\n"
-			MERGE_USAGE,
+		.quiet = "no summary",
+		.help = "  --svg OUT      draw its timeline again into OUT\n"
+			"With --json, the report itself on stdout.\n\n"
+			MERGE_USAGE
+			"  ('faultline report merge --help' tells more)\n",
 	};
 	struct report_opts o = { 0 };
 	const char *path, *why;
 	json_object *rep;
 	int ret;
 
-	if (argc > 1 && !strcmp(argv[1], "merge"))
-		return cmd_report_merge(argc - 1, argv + 1);
+	ret = merge_word(argc, argv);
+	if (ret > 0)
+		return cmd_report_merge(argc, argv, ret);
 	ret = cmd_getopt(&g, argc, argv, &o);
 	if (ret != CMD_GO_ON)
 		return ret;
