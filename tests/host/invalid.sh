@@ -115,6 +115,9 @@ syscall peer|: peer:
 syscall peer.ports|: peer.ports: 
 syscall peer.to|: peer.to: 
 syntax yaml|syntax error: 
+syntax tab|: a tab in the indentation: YAML does not allow tabs
+syntax list item|: bad indentation: expected another item
+syntax map key|: bad indentation: expected a key
 syntax alias|aliases are not supported
 syntax documents|only one YAML document
 syntax empty|: the file is empty
