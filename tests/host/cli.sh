@@ -72,6 +72,38 @@ for f in examples/*.yaml; do
 	check_status "validate $f" 0 "$FAULTLINE" validate "$f"
 done
 
+# Every example (the cookbook, examples/README.md) plans here: exit 0, or
+# 3 with each fault this machine cannot do saying why; never a bad file.
+for f in examples/*.yaml; do
+	[ -e "$f" ] || continue
+	json=$("$FAULTLINE" --json plan "$f" 2>/dev/null); rc=$?
+	check "plan $f: exit 0 or 3 (got $rc)" [ "$rc" = 0 -o "$rc" = 3 ]
+	check "plan $f: every fault has its mechanism; one that cannot run says why" \
+		python3 -c '
+import json, sys
+p = json.loads(sys.argv[1])
+rc = int(sys.argv[2])
+assert p["faults"] and all(f.get("mechanism") for f in p["faults"]), p
+bad = [f for f in p["faults"] if f.get("problem")]
+assert (rc == 3) == (not p["runnable"]), (rc, p["runnable"])
+assert rc == 0 or bad or any(f.get("state") == "skipped" for f in p["faults"]), p
+' "$json" "$rc"
+done
+# The cookbook lists every example, and every file it links exists (or
+# is the kill engine's example, which its branch brings).
+for f in examples/*.yaml; do
+	check_match "examples/README.md lists ${f#examples/}" "\\(${f#examples/}\\)" \
+		"$(cat examples/README.md)"
+done
+for f in $(grep -oE '\]\([a-z0-9-]+\.yaml\)' examples/README.md | tr -d '[]()'); do
+	[ "$f" = kill-db-mid-request.yaml ] && [ ! -e examples/$f ] && continue
+	check "examples/README.md's $f exists" test -e "examples/$f"
+done
+for m in dns-down disk-full kill-db-mid-request hung-db link-flap flapping-partition \
+	 slow-wan oom-kill missing-config; do
+	check_match "the cookbook has a drill for $m" "\\| \\[$m\\.yaml\\]" "$(cat examples/README.md)"
+done
+
 # plan touches nothing: links, namespaces, qdiscs, cgroups, the journal.
 snapshot() {
 	ip -o link | sed 's/ state [A-Z]*//' | awk '{print $2}'
