@@ -283,8 +283,8 @@ static size_t scan_leftovers(json_object *out, const struct fl_run_info *runs,
 }
 
 /* The closing line for people. */
-static void print_tail(const struct recover_opts *o, size_t nleft,
-		       bool nojournal, size_t done, bool found, int status)
+static void print_tail(size_t nleft, bool nojournal, size_t done,
+		       int status)
 {
 	if (fl_json_output)
 		return;
@@ -342,7 +342,7 @@ int cmd_recover(int argc, char **argv)
 		if (nleft)
 			status = FL_EXIT_APPLY;
 	}
-	print_tail(&o, nleft, nojournal, done, found, status);
+	print_tail(nleft, nojournal, done, status);
 	if (fl_json_output)
 		fl_print_json(out);
 	json_object_put(out);
