@@ -576,8 +576,11 @@ repeat_trial() {
 		check_eq "$msg: killed inside occurrence 2 (applied, reverted)" "2 1" "$a $r"
 	else
 		check_eq "$msg: killed between occurrences 1 and 2 (applied, reverted)" "1 1" "$a $r"
-		check_eq "$msg: the journal holds no record between occurrences" "" \
-			"$(find "$FAULTLINE_RUNDIR" -mindepth 2 -name '*.json' ! -name run.json 2>/dev/null)"
+		# The run's own records (its scratch cgroups) stay; no fault's.
+		check_eq "$msg: the journal holds no fault's record between occurrences" "" \
+			"$(find "$FAULTLINE_RUNDIR" -mindepth 2 -name '[0-9][0-9][0-9][0-9]-*.json' \
+			   -printf '%f\n' 2>/dev/null | sed 's/^[0-9]*-//; s/\.json$//' |
+			   grep -xF -f <(sed -n 's/^  - name: //p' "$T/repeat.yaml"))"
 	fi
 	if [ "$action" = kill9both ]; then
 		kill -9 "$runner" $guardians 2>/dev/null
