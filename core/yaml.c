@@ -139,6 +139,104 @@ static void offset_pos(const char *buf, size_t len, size_t off,
 	}
 }
 
+/* The offset of the first byte of line (1-based) in buf. */
+static size_t line_start(const char *buf, size_t len, unsigned int line)
+{
+	size_t i = 0;
+
+	while (--line && i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+
+		if (!nl)
+			return len;
+		i = nl - buf + 1;
+	}
+	return i;
+}
+
+/* The column (1-based) of a tab in line's indentation ("  - \t"), or 0. */
+static unsigned int indent_tab(const char *buf, size_t len, unsigned int line)
+{
+	size_t i = line_start(buf, len, line);
+	unsigned int col = 1;
+
+	for (; i < len && strchr(" \t-", buf[i]) && buf[i]; i++, col++)
+		if (buf[i] == '\t')
+			return col;
+	return 0;
+}
+
+/* The column where the first key after the '-' at line:col begins. */
+static unsigned int item_key_col(const char *buf, size_t len,
+				 unsigned int line, unsigned int col)
+{
+	size_t i = line_start(buf, len, line) + col - 1;
+
+	if (i >= len || buf[i] != '-')
+		return col + 2;
+	for (i++, col++; i < len && buf[i] == ' '; i++)
+		col++;
+	return col;
+}
+
+/*
+ * libyaml's words for a bad structure, said as what was expected there;
+ * false for a problem it has no better words for.
+ */
+static bool explain(struct fl_doc *doc, yaml_parser_t *p, const char *buf,
+		    size_t len, unsigned int line, unsigned int col,
+		    struct fl_diag *d)
+{
+	unsigned int cl = p->context_mark.line + 1;
+	unsigned int cc = p->context_mark.column + 1;
+	const char *what = p->problem ? p->problem : "";
+	unsigned int tab, tl = line;
+
+	tab = indent_tab(buf, len, tl);
+	if (!tab && p->context) {
+		tl = cl;
+		tab = indent_tab(buf, len, tl);
+	}
+	if (tab) {
+		fl_diag_at(d, doc->file, tl, tab, "a tab in the indentation: "
+			   "YAML does not allow tabs for indentation, only "
+			   "spaces");
+		return true;
+	}
+	if (!strcmp(what, "mapping values are not allowed in this context")) {
+		fl_diag_at(d, doc->file, line, col, "unexpected ': ' in a "
+			   "value: quote a value that has one (\"a: b\"), and "
+			   "start a key at its map's indentation (a line "
+			   "indented more continues the value above)");
+		return true;
+	}
+	if (!p->context)
+		return false;
+	if (!strcmp(what, "did not find expected '-' indicator")) {
+		fl_diag_at(d, doc->file, line, col, "bad indentation: expected "
+			   "another item ('- ...') of the list that begins at "
+			   "line %u, column %u, or less indentation to end it; "
+			   "a key of the item above goes under its first key, "
+			   "at column %u", cl, cc,
+			   item_key_col(buf, len, cl, cc));
+		return true;
+	}
+	if (!strcmp(what, "did not find expected key")) {
+		fl_diag_at(d, doc->file, line, col, "bad indentation: expected "
+			   "a key ('key: value') at column %u, as in the map that "
+			   "begins at line %u, or less indentation to end it",
+			   cc, cl);
+		return true;
+	}
+	if (!strcmp(what, "could not find expected ':'")) {
+		fl_diag_at(d, doc->file, cl, cc, "expected 'key: value': this "
+			   "key has no ':' after it (a value on a line of its "
+			   "own must be indented under a key)");
+		return true;
+	}
+	return false;
+}
+
 static void syntax_error(struct fl_doc *doc, yaml_parser_t *p,
 			 const char *buf, size_t len, struct fl_diag *d)
 {
@@ -154,6 +252,9 @@ static void syntax_error(struct fl_doc *doc, yaml_parser_t *p,
 		fl_diag_at(d, doc->file, 0, 0, "out of memory");
 		return;
 	}
+	if (p->error != YAML_READER_ERROR &&
+	    explain(doc, p, buf, len, line, col, d))
+		return;
 	if (p->error == YAML_READER_ERROR && p->problem_value != -1)
 		fl_diag_at(d, doc->file, line, col, "syntax error: %s (0x%x)",
 			   p->problem ? p->problem : "unreadable input",

@@ -605,12 +605,14 @@ static void wrap(const char *text, int indent, int width)
 		putchar('\n');
 }
 
+static void print_meaning(json_object *cons, bool details);
+
 static void print_text(const struct facts *fx, json_object *cons)
 {
 	const struct fl_kernel *k = fx->k;
 	const struct fl_kernel_more *m = fx->m;
 	char capbuf[128] = "", missbuf[128];
-	size_t i, n;
+	size_t i;
 
 	printf("System\n");
 	row("kernel", "%s", k->release);
@@ -676,6 +678,14 @@ static void print_text(const struct facts *fx, json_object *cons)
 	res_row("user_notif", &fx->seccomp);
 
 	printf("\nWhat this means\n");
+	print_meaning(cons, true);
+}
+
+/* "What this means": each area and its status, with details or not. */
+static void print_meaning(json_object *cons, bool details)
+{
+	size_t i, n;
+
 	n = json_object_array_length(cons);
 	for (i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(cons, i), *v;
@@ -688,7 +698,8 @@ static void print_text(const struct facts *fx, json_object *cons)
 		if (json_object_object_get_ex(c, "detail", &v))
 			detail = json_object_get_string(v);
 		printf("  %s: %s\n", area, status);
-		wrap(detail, 6, 78);
+		if (details)
+			wrap(detail, 6, 78);
 	}
 }
 
@@ -696,7 +707,8 @@ int cmd_doctor(int argc, char **argv)
 {
 	static const struct cmd_getopt g = {
 		.name = "doctor",
-		.common = CMD_JSON | CMD_QUIET,
+		.common = CMD_COMMON,
+		.quiet = "only what it means: one line an area, no details",
 		.help = "\nProbes the kernel without changing the host: qdiscs "
 			"are tried on a veth pair\nin a throwaway network "
 			"namespace, BPF programs are loaded and detached at "
@@ -720,7 +732,10 @@ int cmd_doctor(int argc, char **argv)
 		fl_print_json(result);
 	} else {
 		json_object_object_get_ex(result, "consequences", &cons);
-		print_text(&fx, cons);
+		if (fl_quiet)
+			print_meaning(cons, false);
+		else
+			print_text(&fx, cons);
 	}
 	json_object_put(result);
 	return FL_EXIT_OK;

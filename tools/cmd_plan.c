@@ -29,8 +29,11 @@ int cmd_plan(int argc, char **argv)
 		.common = CMD_FILE,
 		.longs = longs,
 		.opt = plan_opt,
-		.help = CMD_FILE_HELP
-			"  --seed N       draw the repeats' jitter from N, as run "
+		.quiet = "no plan on stdout: the exit status says whether "
+			 "this machine\n"
+			 "                 can run it (0, or 3 with the reason "
+			 "on stderr)",
+		.help = "  --seed N       draw the repeats' jitter from N, as run "
 			"--seed N does\n",
 	};
 	struct fl_experiment *exp;
@@ -52,7 +55,7 @@ int cmd_plan(int argc, char **argv)
 	plan = fl_plan_build(exp, &status);
 	if (fl_json_output)
 		fl_print_json(plan);
-	else
+	else if (!fl_quiet)
 		fl_plan_print(plan, stdout);
 	if (status != FL_EXIT_OK && !fl_json_output)
 		fl_err("this machine cannot run '%s' (exit %d)", exp->file,

@@ -104,7 +104,7 @@ static size_t print_scan(json_object *found_arr, const char *why)
 	return n;
 }
 
-static void print_result(json_object *res)
+static void print_result(json_object *res, bool quiet)
 {
 	const char *id = fl_json_str(res, "run", "?");
 	const char *dir = fl_json_str(res, "dir", "?");
@@ -114,13 +114,13 @@ static void print_result(json_object *res)
 	rev = fl_json_get(res, "reverted");
 	gone = fl_json_get(res, "gone");
 	fail = fl_json_get(res, "failed");
-	for (i = 0; rev && i < json_object_array_length(rev); i++) {
+	for (i = 0; !quiet && rev && i < json_object_array_length(rev); i++) {
 		o = json_object_array_get_idx(rev, i);
 		printf("run %s: fault %s (%s) reverted\n", id,
 		       fl_json_str(o, "fault", "?"),
 		       fl_json_str(o, "engine", "?"));
 	}
-	for (i = 0; gone && i < json_object_array_length(gone); i++) {
+	for (i = 0; !quiet && gone && i < json_object_array_length(gone); i++) {
 		o = json_object_array_get_idx(gone, i);
 		printf("run %s: fault %s (%s): nothing to revert: %s\n", id,
 		       fl_json_str(o, "fault", "?"),
@@ -170,7 +170,9 @@ static int parse_args(int argc, char **argv, struct recover_opts *o)
 	};
 	static const struct cmd_getopt g = {
 		.name = "recover",
-		.common = CMD_JSON,
+		.common = CMD_COMMON,
+		.quiet = "no lines for what went well; what failed still on "
+			 "stderr",
 		.longs = longs,
 		.shorts = "fs",
 		.opt = recover_opt,
@@ -215,7 +217,7 @@ static int recover_one(struct fl_run_info *ri, json_object *arr, size_t *done)
 	(*done)++;
 	json_object_object_add(res, "ok", json_object_new_boolean(!ret));
 	if (!fl_json_output)
-		print_result(res);
+		print_result(res, fl_quiet);
 	json_object_array_add(arr, res);
 	if (ret) {
 		if (!fl_json_output)
@@ -224,7 +226,7 @@ static int recover_one(struct fl_run_info *ri, json_object *arr, size_t *done)
 			       ri->id, strerror(-ret), ri->id);
 		return FL_EXIT_APPLY;
 	}
-	if (!fl_json_output)
+	if (!fl_json_output && !fl_quiet)
 		printf("run %s: recovered\n", ri->id);
 	return FL_EXIT_OK;
 }
@@ -281,25 +283,23 @@ static size_t scan_leftovers(json_object *out, const struct fl_run_info *runs,
 }
 
 /* The closing line for people. */
-static void print_tail(const struct recover_opts *o, size_t nleft,
-		       bool nojournal, size_t done, bool found, int status)
+static void print_tail(size_t nleft, bool nojournal, size_t done,
+		       int status)
 {
 	if (fl_json_output)
 		return;
 	if (nleft) {
 		fl_err("%zu object(s) may be left over; remove them as shown "
 		       "(this is not a recovery)", nleft);
+	} else if (fl_quiet) {
+		return;
 	} else if (nojournal && !done && status == FL_EXIT_OK) {
 		printf("nothing to recover: there is no journal in %s, and "
 		       "nothing of faultline's was found on this machine "
 		       "(limits written to cgroups of your own cannot be "
 		       "found by a scan)\n", fl_rundir());
 	} else if (!done && status == FL_EXIT_OK) {
-		if (o->want && !found)
-			printf("nothing to recover: no run %s in %s (already "
-			       "recovered?)\n", o->want, fl_rundir());
-		else
-			printf("nothing to recover in %s\n", fl_rundir());
+		printf("nothing to recover in %s\n", fl_rundir());
 	}
 }
 
@@ -328,6 +328,13 @@ int cmd_recover(int argc, char **argv)
 	arr = json_object_new_array();
 	json_object_object_add(out, "rundir", json_object_new_string(fl_rundir()));
 	status = recover_runs(&o, runs, n, arr, &done, &found);
+	if (o.want && !found) {
+		/* A run recovered is gone from the journal too. */
+		fl_err("no run %s in %s: 'faultline status' lists the runs "
+		       "there (a run already recovered is no longer listed)",
+		       o.want, fl_rundir());
+		status = FL_EXIT_USAGE;
+	}
 	json_object_object_add(out, "runs", arr);
 	json_object_object_add(out, "recovered", json_object_new_int(done));
 	if (nojournal || o.scan) {
@@ -335,7 +342,7 @@ int cmd_recover(int argc, char **argv)
 		if (nleft)
 			status = FL_EXIT_APPLY;
 	}
-	print_tail(&o, nleft, nojournal, done, found, status);
+	print_tail(nleft, nojournal, done, status);
 	if (fl_json_output)
 		fl_print_json(out);
 	json_object_put(out);

@@ -51,14 +51,14 @@ int cmd_run(int argc, char **argv)
 	};
 	static const struct cmd_getopt g = {
 		.name = "run",
-		.common = CMD_FILE | CMD_QUIET,
+		.common = CMD_FILE,
 		.longs = longs,
 		.shorts = "r:",
 		.opt = run_opt,
-		.help = CMD_FILE_HELP
-			"  --report FILE  write the JSON report to FILE "
-			"(instead of the file's report: json:)\n"
-			"  --quiet        no event lines, no summary\n"
+		.quiet = "no event lines, no summary",
+		.help = "  -r, --report FILE  write the JSON report to FILE "
+			"(instead of the file's\n"
+			"                 report: json:)\n"
 			"  --no-live      timestamped lines, not the live view, "
 			"on a terminal\n"
 			"  --start-at TIME  start the timeline at TIME (RFC 3339, "

@@ -36,7 +36,8 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct cmd_getopt g = {
 		.name = "status",
-		.common = CMD_JSON,
+		.common = CMD_COMMON,
+		.quiet = "only the run ids, one a line",
 	};
 	struct fl_run_info *runs = NULL;
 	json_object *arr, *res;
@@ -65,6 +66,12 @@ int cmd_status(int argc, char **argv)
 		json_object_object_add(res, "runs", arr);
 		fl_print_json(res);
 		json_object_put(res);
+		fl_runs_free(runs, n);
+		return FL_EXIT_OK;
+	}
+	if (fl_quiet) {
+		for (i = 0; i < n; i++)
+			printf("%s\n", runs[i].id);
 		fl_runs_free(runs, n);
 		return FL_EXIT_OK;
 	}

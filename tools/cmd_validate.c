@@ -8,7 +8,8 @@ int cmd_validate(int argc, char **argv)
 {
 	static const struct cmd_getopt g = {
 		.name = "validate",
-		.common = CMD_JSON | CMD_QUIET | CMD_INSECURE,
+		.common = CMD_COMMON | CMD_INSECURE,
+		.quiet = "no 'FILE: ok' lines; problems still on stderr",
 	};
 	json_object *result, *files;
 	int i, status;

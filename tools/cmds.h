@@ -33,8 +33,6 @@ int cmd_recover(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-/* "Usage: faultline NAME ..." with the command's one-line help. */
-int cmd_usage(const char *name, FILE *out);
 /* Print "faultline CMD: usage error" and return FL_EXIT_USAGE. */
 int cmd_bad_usage(const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -42,22 +40,25 @@ int cmd_bad_usage(const char *name, const char *fmt, ...)
 int cmd_need_root(const char *name);
 
 /*
- * A command's options, for cmd_getopt().  The shared ones it takes
- * (common): --json (-j), --quiet (-q), --as GROUP (-A) and
- * --allow-insecure-file; --help (-h) always.  Its own: long options (a
- * {} ended table, NULL for none) and letters (getopt style, NULL for
- * none), each handed to opt(ctx, c, optarg), which returns 0 or the exit
- * status of a usage error.  --help prints the command's usage line (none
- * for a name not in the command table, such as "report merge") and then
- * help.
+ * A command's options, for cmd_getopt().  The common ones (one table in
+ * tools/faultline.c): --json (-j), --quiet (-q) and --help (-h) every
+ * command takes; --as GROUP (-A) and --allow-insecure-file those that say
+ * so in common.  Its own: long options (a {} ended table, NULL for none)
+ * and letters (getopt style, NULL for none), each handed to opt(ctx, c,
+ * optarg), which returns 0 or the exit status of a usage error.  --help
+ * prints the usage line (usage, for a name not in the command table such
+ * as "report merge"), the common options with quiet as what --quiet does
+ * here, then help (the command's own options).
  */
 enum {
 	CMD_JSON	= 1 << 0,
 	CMD_QUIET	= 1 << 1,
 	CMD_AS		= 1 << 2,
 	CMD_INSECURE	= 1 << 3,
+	/* Those every command takes. */
+	CMD_COMMON	= CMD_JSON | CMD_QUIET,
 	/* Those of the commands that take one experiment file. */
-	CMD_FILE	= CMD_JSON | CMD_AS | CMD_INSECURE,
+	CMD_FILE	= CMD_COMMON | CMD_AS | CMD_INSECURE,
 };
 
 struct cmd_getopt {
@@ -66,18 +67,13 @@ struct cmd_getopt {
 	const struct option *longs;
 	const char *shorts;
 	int (*opt)(void *ctx, int c, const char *arg);
+	const char *usage;
+	const char *quiet;
 	const char *help;
 };
 
-/* --help's lines for CMD_FILE. */
-#define CMD_FILE_HELP							\
-	"  --json         JSON on stdout\n"				\
-	"  --as GROUP     partitions: this host is in group GROUP (1 = the "	\
-	"first),\n"							\
-	"                 not the one its addresses give\n"		\
-	"  --allow-insecure-file  take a file that is world-writable or owned " \
-	"by\n"								\
-	"                 another user\n"
+/* "Usage: faultline NAME [--json] [--quiet]... ARGS" and its one line. */
+int cmd_usage(const struct cmd_getopt *g, FILE *out);
 
 /* Returned by cmd_getopt() when the command goes on with argv[optind]. */
 #define CMD_GO_ON	(-1)

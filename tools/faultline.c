@@ -37,8 +37,11 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "Usage: faultline [--json] [--quiet] COMMAND [ARGS]\n"
-		"       faultline --version | --help\n\nCommands:\n");
+	fprintf(out, "Usage: faultline [OPTIONS] COMMAND [ARGS]\n"
+		"       faultline --version | --help\n\n"
+		"Options before COMMAND are the command's own: 'faultline "
+		"--quiet plan F'\nis 'faultline plan --quiet F'.  Every "
+		"command takes --json, --quiet, --help.\n\nCommands:\n");
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		fprintf(out, "  %-9s %-8s %s\n", cmds[i].name, cmds[i].args,
 			cmds[i].help);
@@ -49,18 +52,15 @@ static void usage(FILE *out)
 		"failed (everything reverted).\n");
 }
 
-int cmd_usage(const char *name, FILE *out)
+/* The command table's entry for name, or NULL ("report merge"). */
+static const struct fl_cmd *cmd_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		if (strcmp(cmds[i].name, name))
-			continue;
-		fprintf(out, "Usage: faultline %s [--json] [--quiet] %s\n  %s\n",
-			name, cmds[i].args, cmds[i].help);
-		return 0;
-	}
-	return -ENOENT;
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
 }
 
 int cmd_bad_usage(const char *name, const char *fmt, ...)
@@ -75,17 +75,105 @@ int cmd_bad_usage(const char *name, const char *fmt, ...)
 	return FL_EXIT_USAGE;
 }
 
-/* The shared options, in the order they go in the table. */
+/*
+ * The common options: one table, which every command's parser, usage line
+ * and --help come from.  --json and --quiet (and --help) every command
+ * takes; --as and --allow-insecure-file those that take an experiment
+ * file.  Given before the command (faultline --quiet plan) they are the
+ * command's own.
+ */
 static const struct {
 	unsigned int flag;
 	struct option lopt;
 	const char *letters;
+	const char *usage;	/* in the usage line */
+	const char *help;	/* --help's line, after the option's name */
 } common[] = {
-	{ CMD_JSON, { "json", no_argument, NULL, 'j' }, "j" },
-	{ CMD_QUIET, { "quiet", no_argument, NULL, 'q' }, "q" },
-	{ CMD_AS, { "as", required_argument, NULL, 'A' }, "A:" },
-	{ CMD_INSECURE, { "allow-insecure-file", no_argument, NULL, 'I' }, "" },
+	{ CMD_JSON, { "json", no_argument, NULL, 'j' }, "j", "[--json]",
+	  "  -j, --json     JSON on stdout, for machines, instead of text\n" },
+	{ CMD_QUIET, { "quiet", no_argument, NULL, 'q' }, "q", "[--quiet]",
+	  NULL },
+	{ CMD_AS, { "as", required_argument, NULL, 'A' }, "A:", "[--as GROUP]",
+	  "  --as GROUP     partitions: this host is in group GROUP (1 = the "
+	  "first),\n"
+	  "                 not the one its addresses give\n" },
+	{ CMD_INSECURE, { "allow-insecure-file", no_argument, NULL, 'I' }, "",
+	  NULL,
+	  "  --allow-insecure-file  take a file that is world-writable or "
+	  "owned by\n"
+	  "                 another user\n" },
 };
+
+/* What --quiet does where a command does not say. */
+#define QUIET_HELP	"nothing on stdout; errors still on stderr, and " \
+			"the exit status"
+
+int cmd_usage(const struct cmd_getopt *g, FILE *out)
+{
+	const struct fl_cmd *c = cmd_find(g->name);
+	unsigned int take = g->common | CMD_COMMON;
+	size_t i;
+
+	if (!c) {
+		if (g->usage)
+			fputs(g->usage, out);
+		return g->usage ? 0 : -ENOENT;
+	}
+	fprintf(out, "Usage: faultline %s", g->name);
+	for (i = 0; i < ARRAY_SIZE(common); i++)
+		if ((take & common[i].flag) && common[i].usage)
+			fprintf(out, " %s", common[i].usage);
+	fprintf(out, " [OPTIONS] %s\n  %s\n", c->args, c->help);
+	return 0;
+}
+
+/* --help: the usage line, the common options it takes, then its own. */
+static void cmd_help(const struct cmd_getopt *g, FILE *out)
+{
+	unsigned int take = g->common | CMD_COMMON;
+	size_t i;
+
+	cmd_usage(g, out);
+	fprintf(out, "Options:\n");
+	for (i = 0; i < ARRAY_SIZE(common); i++) {
+		if (!(take & common[i].flag))
+			continue;
+		if (common[i].flag == CMD_QUIET)
+			fprintf(out, "  -q, --quiet    %s\n",
+				g->quiet ? g->quiet : QUIET_HELP);
+		else
+			fputs(common[i].help, out);
+	}
+	fprintf(out, "  -h, --help     this help\n");
+	if (g->help)
+		fputs(g->help, out);
+}
+
+/* getopt_long said '?': an unknown option, or one without its value. */
+static int bad_option(const struct cmd_getopt *g, const struct option *lopts,
+		      const char *shorts, char **argv)
+{
+	const char *a = argv[optind - 1];
+	size_t len;
+
+	if (strncmp(a, "--", 2)) {
+		if (optopt > 0 && optopt < 256 && strchr(shorts, optopt))
+			return cmd_bad_usage(g->name, "-%c needs a value",
+					     optopt);
+		if (optopt > 0 && optopt < 256)
+			return cmd_bad_usage(g->name, "unknown option -%c",
+					     optopt);
+		return cmd_bad_usage(g->name, "unknown option '%s'", a);
+	}
+	len = strcspn(a + 2, "=");
+	for (; lopts->name; lopts++)
+		if (strlen(lopts->name) == len &&
+		    !strncmp(lopts->name, a + 2, len))
+			return cmd_bad_usage(g->name, "--%s %s", lopts->name,
+					     lopts->has_arg ? "needs a value" :
+					     "takes no value");
+	return cmd_bad_usage(g->name, "unknown option '%s'", a);
+}
 
 #define CMD_MAX_OPTS	16
 
@@ -113,7 +201,7 @@ static int build(const struct cmd_getopt *g, struct option *lopts,
 
 	shorts[0] = '\0';
 	for (i = 0; i < ARRAY_SIZE(common); i++) {
-		if (!(g->common & common[i].flag))
+		if (!((g->common | CMD_COMMON) & common[i].flag))
 			continue;
 		lopts[n++] = common[i].lopt;
 		strncat(shorts, common[i].letters, len - strlen(shorts) - 1);
@@ -137,7 +225,8 @@ static bool is_common(const struct cmd_getopt *g, int c)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(common); i++)
-		if ((g->common & common[i].flag) && common[i].lopt.val == c)
+		if (((g->common | CMD_COMMON) & common[i].flag) &&
+		    common[i].lopt.val == c)
 			return true;
 	return false;
 }
@@ -172,13 +261,12 @@ int cmd_getopt(const struct cmd_getopt *g, int argc, char **argv, void *ctx)
 		return FL_EXIT_USAGE;
 	}
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
 		if (c == '?')
-			return cmd_bad_usage(g->name, "unknown option");
+			return bad_option(g, lopts, shorts, argv);
 		if (c == 'h') {
-			cmd_usage(g->name, stdout);
-			if (g->help)
-				fputs(g->help, stdout);
+			cmd_help(g, stdout);
 			return FL_EXIT_OK;
 		}
 		if (is_common(g, c))
@@ -242,63 +330,105 @@ int cmd_need_root(const char *name)
 	return FL_EXIT_UNSUPPORTED;
 }
 
-int cmd_main(int argc, char **argv)
+/* Does the option a (before the command) take the next word as its value? */
+static bool takes_value(const char *a)
 {
 	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(common); i++) {
+		const struct option *o = &common[i].lopt;
+
+		if (o->has_arg != required_argument)
+			continue;
+		if (!strncmp(a, "--", 2) && !strcmp(a + 2, o->name))
+			return true;
+		if (a[0] == '-' && a[1] == o->val && !a[2] &&
+		    strchr(common[i].letters, o->val))
+			return true;
+	}
+	return false;
+}
+
+/* Run the command cmd with the options given before it moved after it. */
+static int dispatch(const struct fl_cmd *c, int argc, char **argv, int argi)
+{
+	char **args;
+	int k, n = 0, ret;
+
+	if (c->needs_root) {
+		bool help = false;
+
+		for (k = 1; k < argc; k++)
+			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))
+				help = true;
+		ret = help ? 0 : cmd_need_root(c->name);
+		if (ret)
+			return ret;
+	}
+	args = calloc(argc + 1, sizeof(*args));
+	if (!args) {
+		fl_err("out of memory");
+		return FL_EXIT_USAGE;
+	}
+	args[n++] = argv[argi];
+	for (k = 1; k < argi; k++)
+		args[n++] = argv[k];
+	for (k = argi + 1; k < argc; k++)
+		args[n++] = argv[k];
+	optind = 1;
+	ret = c->fn(n, args);
+	free(args);
+	return ret;
+}
+
+static void unknown_command(const char *name)
+{
+	static const char *names[ARRAY_SIZE(cmds) + 1];
+	const char *s;
+	size_t i;
+
+	fprintf(stderr, "faultline: unknown command '%s'\n", name);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		names[i] = cmds[i].name;
+	s = fl_did_you_mean(name, names);
+	if (s)
+		fprintf(stderr, "Did you mean '%s'?\n", s);
+	usage(stderr);
+}
+
+int cmd_main(int argc, char **argv)
+{
+	const struct fl_cmd *c;
 	int argi;
 
+	/*
+	 * --version and --help are faultline's own; every other option
+	 * before the command is the command's, parsed with its own.
+	 */
 	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
 		const char *a = argv[argi];
 
-		if (!strcmp(a, "--json")) {
-			fl_json_output = true;
-		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-			fl_quiet = true;
-		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
 			printf("faultline %s\n", FL_VERSION);
 			return 0;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
-		} else {
-			fprintf(stderr, "faultline: unknown option '%s'\n", a);
-			usage(stderr);
-			return FL_EXIT_USAGE;
 		}
+		if (takes_value(a) && argi + 1 < argc)
+			argi++;
 	}
 	if (argi >= argc) {
+		if (argc > 1)
+			fprintf(stderr, "faultline: which command?\n");
 		usage(stderr);
 		return FL_EXIT_USAGE;
 	}
-	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		if (strcmp(cmds[i].name, argv[argi]))
-			continue;
-		if (cmds[i].needs_root) {
-			bool help = false;
-			int k, ret;
-
-			for (k = argi + 1; k < argc; k++)
-				if (!strcmp(argv[k], "--help") ||
-				    !strcmp(argv[k], "-h"))
-					help = true;
-			ret = help ? 0 : cmd_need_root(cmds[i].name);
-			if (ret)
-				return ret;
-		}
-		optind = 1;
-		return cmds[i].fn(argc - argi, argv + argi);
+	c = cmd_find(argv[argi]);
+	if (!c) {
+		unknown_command(argv[argi]);
+		return FL_EXIT_USAGE;
 	}
-	fprintf(stderr, "faultline: unknown command '%s'\n", argv[argi]);
-	{
-		static const char *names[ARRAY_SIZE(cmds) + 1];
-		const char *s;
-
-		for (i = 0; i < ARRAY_SIZE(cmds); i++)
-			names[i] = cmds[i].name;
-		s = fl_did_you_mean(argv[argi], names);
-		if (s)
-			fprintf(stderr, "Did you mean '%s'?\n", s);
-	}
-	usage(stderr);
-	return FL_EXIT_USAGE;
+	return dispatch(c, argc, argv, argi);
 }

@@ -99,6 +99,21 @@ check "install puts the binary in sbin" test -x "$T/dest/usr/sbin/faultline"
 check "install puts faultline.8 in man8" test -s "$T/dest/usr/share/man/man8/faultline.8"
 check "install puts faultline.yaml.5 in man5" test -s "$T/dest/usr/share/man/man5/faultline.yaml.5"
 
+# README.md says how to install and where things go: every path it names
+# under /usr/local is where make install (default PREFIX) puts it, and it
+# keeps the two set-up commands.
+readme=$(cat "$SRC/README.md")
+for w in "sudo make install" "sudo make demo" "sudo make check" PREFIX DESTDIR; do
+	check_match "README.md names '$w'" "$w" "$readme"
+done
+paths=$(grep -oE '/usr/local/[a-z0-9/._]+' <<<"$readme" | sed 's/[.]$//' | sort -u)
+check "README.md names where the binary and man pages go" \
+	test "$(wc -l <<<"$paths")" -ge 3
+make O="$o" CFLAGS='-g -O1' DESTDIR="$T/dest2" install >/dev/null 2>&1
+for p in $paths; do
+	check "README.md's $p is where make install puts it" test -e "$T/dest2$p"
+done
+
 out=$(make O="$o" clean 2>&1)
 check "clean removes objects" bash -c "[ -z \"\$(find '$o' -name '*.o')\" ]"
 check "clean removes the binary" test ! -e "$o/faultline"

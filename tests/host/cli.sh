@@ -72,6 +72,38 @@ for f in examples/*.yaml; do
 	check_status "validate $f" 0 "$FAULTLINE" validate "$f"
 done
 
+# Every example (the cookbook, examples/README.md) plans here: exit 0, or
+# 3 with each fault this machine cannot do saying why; never a bad file.
+for f in examples/*.yaml; do
+	[ -e "$f" ] || continue
+	json=$("$FAULTLINE" --json plan "$f" 2>/dev/null); rc=$?
+	check "plan $f: exit 0 or 3 (got $rc)" [ "$rc" = 0 -o "$rc" = 3 ]
+	check "plan $f: every fault has its mechanism; one that cannot run says why" \
+		python3 -c '
+import json, sys
+p = json.loads(sys.argv[1])
+rc = int(sys.argv[2])
+assert p["faults"] and all(f.get("mechanism") for f in p["faults"]), p
+bad = [f for f in p["faults"] if f.get("problem")]
+assert (rc == 3) == (not p["runnable"]), (rc, p["runnable"])
+assert rc == 0 or bad or any(f.get("state") == "skipped" for f in p["faults"]), p
+' "$json" "$rc"
+done
+# The cookbook lists every example, and every file it links exists (or
+# is the kill engine's example, which its branch brings).
+for f in examples/*.yaml; do
+	check_match "examples/README.md lists ${f#examples/}" "\\(${f#examples/}\\)" \
+		"$(cat examples/README.md)"
+done
+for f in $(grep -oE '\]\([a-z0-9-]+\.yaml\)' examples/README.md | tr -d '[]()'); do
+	[ "$f" = kill-db-mid-request.yaml ] && [ ! -e examples/$f ] && continue
+	check "examples/README.md's $f exists" test -e "examples/$f"
+done
+for m in dns-down disk-full kill-db-mid-request hung-db link-flap flapping-partition \
+	 slow-wan oom-kill missing-config; do
+	check_match "the cookbook has a drill for $m" "\\| \\[$m\\.yaml\\]" "$(cat examples/README.md)"
+done
+
 # plan touches nothing: links, namespaces, qdiscs, cgroups, the journal.
 snapshot() {
 	ip -o link | sed 's/ state [A-Z]*//' | awk '{print $2}'
@@ -89,8 +121,8 @@ else
 fi
 check_match "plan names the mechanism" "via " "$out"
 check_match "plan shows the timeline's revert" "revert +squeeze" "$out"
-if [ -e examples/wan.yaml ]; then
-	out=$("$FAULTLINE" plan examples/wan.yaml 2>&1); rc=$?
+if [ -e examples/slow-wan.yaml ]; then
+	out=$("$FAULTLINE" plan examples/slow-wan.yaml 2>&1); rc=$?
 	# wan.yaml: netem with a match (prio or htb) and an ingress fault
 	# (ifb) on eth0.
 	if have_qdisc netem && have_qdisc ifb && { have_qdisc prio || have_qdisc htb; } &&
@@ -102,7 +134,7 @@ if [ -e examples/wan.yaml ]; then
 		check_eq "plan of a netem drill exits 3 without sch_netem" 3 "$rc"
 		check_match "plan names the missing module" "sch_netem" "$out"
 	fi
-	json=$("$FAULTLINE" --json plan examples/wan.yaml 2>/dev/null)
+	json=$("$FAULTLINE" --json plan examples/slow-wan.yaml 2>/dev/null)
 	check "plan --json is a plan document" python3 -c '
 import json, sys
 p = json.loads(sys.argv[1])
@@ -120,3 +152,65 @@ if command -v setpriv >/dev/null; then
 	check_eq "run without root exits 3" 3 "$rc"
 	check_match "run without root says why" "needs root" "$out"
 fi
+
+# --- The common options (issue 16): one table, every command the same. ---
+# Every option a command's --help lists (up to its first blank line), the
+# command takes; --json, --quiet and --help are in every one.
+value_for() {
+	case $1 in GROUP|N) echo 1 ;; TIME) echo +1s ;; *) echo /dev/null ;; esac
+}
+for c in validate plan run status recover doctor report "report merge"; do
+	# shellcheck disable=SC2086 # "report merge" is two words
+	help=$("$FAULTLINE" $c --help 2>&1 | awk '/^$/ { exit } { print }')
+	for o in --json --quiet --help; do
+		check_match "$c --help lists $o" "(^|[ [])$o([] ,]|$)" "$help"
+	done
+	while read -r o meta; do
+		args=("$o")
+		[[ $meta =~ ^[A-Z]+$ ]] && args+=("$(value_for "$meta")")
+		# shellcheck disable=SC2086
+		"$FAULTLINE" $c "${args[@]}" --help >/dev/null 2>&1
+		check_eq "$c takes $o, which its --help lists" 0 "$?"
+	done < <(grep -E '^(Usage:|  +-)' <<<"$help" |
+		 grep -oE -- '--[a-z][a-z-]+( [A-Z]+)?' | sort -u)
+done
+
+# Before the command, they are the command's: honoured, or refused.
+out=$("$FAULTLINE" --quiet plan "$T/good.yaml" 2>/dev/null); rc=$?
+check_eq "faultline --quiet plan: nothing on stdout" "" "$out"
+check_eq "faultline --quiet plan: the same exit status as plan" \
+	"$("$FAULTLINE" plan "$T/good.yaml" >/dev/null 2>&1; echo $?)" "$rc"
+check_eq "plan -q: nothing on stdout" "" "$("$FAULTLINE" plan -q "$T/good.yaml" 2>/dev/null)"
+check_eq "faultline -q validate: nothing on stdout" "" \
+	"$("$FAULTLINE" -q validate "$T/good.yaml" 2>&1)"
+full=$("$FAULTLINE" doctor 2>/dev/null)
+out=$("$FAULTLINE" -q doctor 2>/dev/null); rc=$?
+check_eq "faultline -q doctor exits 0" 0 "$rc"
+check "faultline -q doctor: shorter than doctor ($(wc -l <<<"$out") of $(wc -l <<<"$full") lines)" \
+	[ "$(wc -l <<<"$out")" -lt "$(wc -l <<<"$full")" ]
+check "faultline -q doctor: only 'area: status' lines, those of doctor" \
+	bash -c 'while IFS= read -r l; do [[ $l =~ ^"  "[a-z]+[a-z\ ]*:\ [a-z]+$ ]] &&
+		grep -qxF -- "$l" <<<"$2" || exit 1; done <<<"$1"' _ "$out" "$full"
+check_eq "faultline --json status: JSON" true \
+	"$("$FAULTLINE" --json status | jq 'has("runs")' 2>&1)"
+for h in h1 h2; do
+	printf '{"experiment": {"name": "x"}, "host": "%s", "faults": [],
+	 "started": "2026-01-01T00:00:00.000Z", "verdict": "pass"}\n' $h >"$T/$h.json"
+done
+check_eq "faultline --json report merge: JSON (options before report merge)" \
+	"faultline-merged-report" "$("$FAULTLINE" --json report merge "$T/h1.json" \
+	"$T/h2.json" 2>/dev/null | jq -r .kind 2>&1)"
+out=$("$FAULTLINE" --as 1 status 2>&1); rc=$?
+check_eq "faultline --as 1 status: an option status does not take is refused" 2 "$rc"
+check_match "... naming it" "status: unknown option '--as'" "$out"
+out=$("$FAULTLINE" plan --seed 2>&1); rc=$?
+check_eq "plan --seed without a value: exit 2" 2 "$rc"
+check_match "... saying so" "plan: --seed needs a value" "$out"
+
+# An unknown run id is a usage error (exit 2) that names it.
+mkdir -p "$T/rundir"
+out=$(FAULTLINE_RUNDIR=$T/rundir "$FAULTLINE" recover nosuchrun 2>&1); rc=$?
+check_eq "recover nosuchrun exits 2" 2 "$rc"
+check_match "recover nosuchrun says there is no such run" "no run nosuchrun in $T/rundir" "$out"
+out=$(FAULTLINE_RUNDIR=$T/rundir "$FAULTLINE" --json recover nosuchrun 2>/dev/null); rc=$?
+check_eq "recover --json nosuchrun exits 2 too" 2 "$rc"

@@ -140,3 +140,14 @@ for id in $runs; do
 done
 fixture "the runs have ids ($(echo $runs))" test -n "$runs"
 check_eq "demo: no cgroup or journal of its runs is left" "" "$left"
+
+# Hosts a and b are two namespaces of one machine: one hostname.  Their
+# merged report keeps them apart (by run id), and -o never writes over a
+# report merged.
+out=$("$FAULTLINE" report merge -o "$T/merged.json" "$T"/out/report-{a,b}.json 2>&1)
+check_eq "demo: report merge of a's and b's reports exits 0" 0 "$?"
+check_eq "demo: the merge has two hosts, a's and b's runs" \
+	"$(jq -r '"\(.host)/\(.run)"' "$T"/out/report-{a,b}.json | sort | tr '\n' ' ')" \
+	"$(jq -r '.hosts[].host' "$T/merged.json" 2>&1 | sort -u | tr '\n' ' ')"
+check_status "demo: report merge -o of one of its inputs is refused" 2 \
+	"$FAULTLINE" report merge -o "$T/out/report-a.json" "$T"/out/report-{a,b}.json

@@ -379,6 +379,30 @@ for c in $(printf '%s\n' 0 1 2 3 4 $codes | sort -un); do
 done
 check_eq "faultline.8 documents every exit status" "" "$missing"
 
+# Every option a command's --help lists (its usage and option lines) is in
+# faultline(8), spelled the same.
+# options_missing TEXT: "command:--option" for each one TEXT lacks.
+options_missing() {
+	local c o
+	for c in $cmds "report merge"; do
+		# shellcheck disable=SC2086 # "report merge" is two words
+		for o in $("$FAULTLINE" $c --help 2>/dev/null | awk '/^$/ { exit } { print }' |
+			   grep -E '^(Usage:|  +-)' | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+			grep -qF -- "$o" <<<"$1" || printf '%s ' "$c:$o"
+		done
+	done
+}
+page8=$(groff -man -Tutf8 -P-cbou "$PAGE8" 2>/dev/null | sed 's/\xe2\x80\x90/-/g')
+if [ -x "$FAULTLINE" ] && [ -n "$page8" ]; then
+	check_eq "faultline.8 documents every option of every command's --help" "" \
+		"$(options_missing "$page8")"
+	# The check can fail: the page without --seed.
+	check_match "... and it sees an option missing from a copy of the page" \
+		"plan:--seed" "$(options_missing "$(sed 's/--seed//g' <<<"$page8")")"
+else
+	skip "faultline.8 against --help" "no faultline binary at $FAULTLINE, or no groff"
+fi
+
 # ---------------------------------------------------------------------
 # The examples of faultline.yaml(5): valid files, the same as examples/.
 

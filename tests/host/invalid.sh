@@ -122,6 +122,9 @@ kill follow-forks|: follow-forks:
 kill unknown|unknown key '[^']*' in kill
 target restart|: restart: 
 syntax yaml|syntax error: 
+syntax tab|: a tab in the indentation: YAML does not allow tabs
+syntax list item|: bad indentation: expected another item
+syntax map key|: bad indentation: expected a key
 syntax alias|aliases are not supported
 syntax documents|only one YAML document
 syntax empty|: the file is empty

@@ -168,7 +168,7 @@ check "multihost: the partition applied on all three within 100 ms ($spread ms)"
 	awk -v s="$spread" 'BEGIN { exit !(s != "" && s >= 0 && s < 100) }'
 
 # The merge.
-out=$("$FAULTLINE" report merge --json "$T/m.json" --svg "$T/m.svg" \
+out=$("$FAULTLINE" report merge -o "$T/m.json" --svg "$T/m.svg" \
 	"$T"/{a,b,c}.json 2>&1)
 check_eq "multihost: report merge exits 0" 0 "$?"
 check_match "multihost: the summary gives the partition's spread" \
@@ -194,7 +194,7 @@ check_match "multihost: report shows a merged report's summary again" \
 
 # The spread check must be able to fail: b's report 0.5s late.
 jq '.started_unix += 0.5' "$T/b.json" >"$T/b-late.json"
-out=$("$FAULTLINE" report merge --json - "$T/a.json" "$T/b-late.json" \
+out=$("$FAULTLINE" report merge -o - "$T/a.json" "$T/b-late.json" \
 	"$T/c.json" 2>/dev/null)
 late=$(jq '.spread[] | select(.name == "split") | .apply_spread_ms' <<<"$out")
 check "multihost: a host 500 ms late shows as a spread of about 500 ms ($late)" \
@@ -203,7 +203,7 @@ check "multihost: a host 500 ms late shows as a spread of about 500 ms ($late)" 
 # Not reports: named with the reason, exit 2, nothing written.
 echo '{"hello": 1}' >"$T/x.json"
 echo 'not json' >"$T/y.json"
-out=$("$FAULTLINE" report merge --json "$T/bad.json" "$T/a.json" \
+out=$("$FAULTLINE" report merge -o "$T/bad.json" "$T/a.json" \
 	"$T/x.json" "$T/y.json" "$T/m.json" 2>&1)
 check_eq "multihost: merging a non-report exits 2" 2 "$?"
 check_match "multihost: ... naming the file and why" \

@@ -65,9 +65,67 @@ print(p["runs"], p["passed"], p["failed"])')"
 	check_match "with the times" '^  fault a +reverted +applied \+0\.00[0-9]s reverted \+1\.0[0-9]{2}s' "$rep"
 	check_match "report gives the verdict" '^drill timeline: FAIL \(exit 1\)$' "$rep"
 	check "report --svg redraws the same picture" cmp -s tl.svg re.svg
+
+	# --- report merge: two runs on one machine (one hostname), as make
+	# demo's hosts a and b are: they stay two hosts, told apart by run id,
+	# even from files of the same name; no input is ever written over.
+	cat >"$T/tiny.yaml" <<YAML
+name: tiny
+duration: 300ms
+faults:
+  - name: t
+    test: { file: $T/t, value: T }
+    at: 0s
+    for: 100ms
+YAML
+	mkdir -p h1 h2
+	"$FAULTLINE_TEST" run --quiet --report h1/r.json tiny.yaml &&
+		"$FAULTLINE_TEST" run --quiet --report h2/r.json tiny.yaml
+	fixture "report merge: two real reports" test -s h1/r.json -a -s h2/r.json
+	out=$("$FAULTLINE" report merge -o m.json h1/r.json h2/r.json 2>&1)
+	check_eq "report merge -o exits 0" 0 "$?"
+	want=$(jq -r '"\(.host)/\(.run)"' h1/r.json h2/r.json | sort | tr '\n' ' ')
+	check_eq "report merge: one hostname, two hosts, named with their run ids" \
+		"$want" "$(jq -r '.hosts[].host' m.json | sort | tr '\n' ' ')"
+	check_match "report merge: the summary shows both" \
+		"^  fault t: active on 2 hosts" "$out"
+	sum=$(md5sum h1/r.json h2/r.json)
+	out=$("$FAULTLINE" report merge -o h1/r.json h1/r.json h2/r.json 2>&1)
+	check_eq "report merge -o INPUT: refused (exit 2)" 2 "$?"
+	check_match "... saying why" "h1/r.json is one of the reports to merge" "$out"
+	out=$("$FAULTLINE" report merge --output "$T/h2/../h2/r.json" h1/r.json h2/r.json 2>&1)
+	check_eq "report merge --output INPUT by another path: refused (exit 2)" 2 "$?"
+	out=$("$FAULTLINE" report merge --svg h2/r.json h1/r.json h2/r.json 2>&1)
+	check_eq "report merge --svg INPUT: refused (exit 2)" 2 "$?"
+	"$FAULTLINE" report merge --json h1/r.json h2/r.json >stdout.json 2>&1
+	check_eq "report merge --json A B: the merged JSON on stdout" \
+		faultline-merged-report "$(jq -r .kind stdout.json 2>&1)"
+	check_eq "report merge: no input was written over" "$sum" \
+		"$(md5sum h1/r.json h2/r.json)"
+	out=$("$FAULTLINE" report merge h1/r.json ./h1/r.json 2>&1)
+	check_eq "report merge: one file twice is refused (exit 2)" 2 "$?"
 else
 	skip "report: a real run" "needs root and $FAULTLINE_TEST (make tests)"
 fi
+
+# --- Files that are not reports: what they are, not json-c's words. ------
+printf '{"faults": [' >cut.json
+printf '{"a": 1,,}\n' >badj.json
+: >empty.json
+for c in "examples/demo.yaml|not JSON: it begins with '# The faultline demo drill" \
+	 "cut.json|the JSON ends early" "badj.json|bad JSON at line 1, column 9" \
+	 "empty.json|the file is empty"; do
+	f=${c%%|*}
+	[ "$f" = examples/demo.yaml ] && f=$SRC/$f
+	out=$("$FAULTLINE" report "$f" 2>&1)
+	check_match "report ${f##*/}: FILE: not a faultline report (${c#*|}...)" \
+		"^faultline: error: $f: not a faultline report \\(${c#*|}" "$out"
+	check "report ${f##*/}: no json-c tokener words" \
+		bash -c '! grep -Eq "tokener|json_object_from_file" <<<"$1"' _ "$out"
+	out=$("$FAULTLINE" report merge "$f" all.json 2>&1)
+	check_match "report merge ${f##*/}: the same message" \
+		"$f: not a faultline report \\(${c#*|}" "$out"
+done
 
 # --- A report with every kind of lane and marker. ----------------------
 cat >"$T/all.json" <<'JSON'

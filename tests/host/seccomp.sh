@@ -6,7 +6,8 @@
 # work before and after the fault's window; `when`, probability and errno
 # weights; sqlite3 with synchronous=full sees "disk I/O error"; and the
 # crash: kill -9 of the runner in the window, the guardian answers
-# "continue" (never ENOSYS) until the command is stopped, recover is done.
+# "continue" (never ENOSYS) until the command is stopped, recover is done;
+# and a fault that repeats, whose one filter serves every occurrence.
 source "$(dirname "$0")/../lib.sh"
 export FAULTLINE_RUNDIR=$T/run
 SYSFAIL=$HELPERS/sysfail
@@ -261,3 +262,32 @@ for e in map(json.loads, (l for l in open(sys.argv[1]) if l.startswith("{"))):
 	"$FAULTLINE" recover > "$T/k9.recover" 2>&1
 	check_eq "faultline recover finishes (exit 0)" 0 "$?"
 fi
+
+# --- repeat: one child handle across occurrences ------------------------
+# The filter is installed once, by the command before exec; each
+# occurrence arms and disarms the same listener (the fault's child handle
+# carries across them).  Each occurrence's fsyncs fail, those between
+# pass, and the report has three occurrences, each applied and reverted.
+cat > "$T/rep.yaml" <<YAML
+name: seccomp-repeat
+duration: 8s
+targets:
+  job: { command: ["$SYSFAIL", -l, -i, 50, -n, 100000, fsync, "$T/repf"] }
+faults:
+  - name: f
+    at: 1s
+    repeat: { every: 2s, for: 1s, times: 3 }
+    syscall: { target: job, calls: [fsync], errno: EIO }
+YAML
+"$FAULTLINE" run --json --report "$T/rep.report" "$T/rep.yaml" > "$T/rep.out" 2>&1
+check_eq "repeat on the seccomp route: run exits 0" 0 "$?"
+runs=$(grep -E '^(OK|EIO|E[A-Z]+)$' "$T/rep.out" | uniq | tr '\n' ' ')
+check_eq "each occurrence's fsyncs fail with EIO, those between pass" \
+	"OK EIO OK EIO OK EIO OK " "$runs"
+check_eq "the report has three occurrences, each applied and reverted" \
+	"1 reverted 2 reverted 3 reverted" "$(python3 -c 'import json,sys
+f = json.load(open(sys.argv[1]))["faults"][0]
+print(" ".join("%d %s" % (o["occurrence"], o["state"]) for o in f.get("occurrences", [])))' "$T/rep.report")"
+check_eq "each occurrence is applied by the seccomp route" 3 \
+	"$(grep -c '"event":"applied".*seccomp user notification' "$T/rep.out")"
+check_eq "no run is left" "" "$(ls -A "$FAULTLINE_RUNDIR")"

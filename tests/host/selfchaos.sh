@@ -25,3 +25,4 @@ CHAOS_NETEM=0
 have_qdisc netem && CHAOS_NETEM=1
 [ $CHAOS_NETEM = 1 ] || echo "# selfchaos: no netem faults: $(netem_why)"
 chaos_main
+chaos_repeat

@@ -144,10 +144,32 @@ static void test_syntax_errors(void **state)
 	expect_error("a: [1,\nb: 2\n",
 		     "t.yaml:3:1: syntax error: did not find expected ',' "
 		     "or ']'\n");
-	expect_error("a: 1\n\tb: 2\n", "t.yaml:2:1: syntax error: found a "
-		     "tab character that violates indentation\n");
-	expect_error("a: 1\n b: 2\n", "t.yaml:2:3: syntax error: mapping "
-		     "values are not allowed in this context\n");
+	/* Said as what is wrong, not in libyaml's words (issue 16). */
+	expect_error("a: 1\n\tb: 2\n", "t.yaml:2:1: a tab in the indentation: "
+		     "YAML does not allow tabs for indentation, only spaces\n");
+	expect_error("a:\n  - x: 1\n  \ty: 2\n", "t.yaml:3:3: a tab in the "
+		     "indentation: YAML does not allow tabs for indentation, "
+		     "only spaces\n");
+	expect_error("a: 1\n b: 2\n", "t.yaml:2:3: unexpected ': ' in a "
+		     "value: quote a value that has one (\"a: b\"), and start "
+		     "a key at its map's indentation (a line indented more "
+		     "continues the value above)\n");
+	expect_error("a:\n  - x: 1\n   - y: 2\n", "t.yaml:3:4: bad "
+		     "indentation: expected another item ('- ...') of the list "
+		     "that begins at line 2, column 3, or less indentation to "
+		     "end it; a key of the item above goes under its first "
+		     "key, at column 5\n");
+	expect_error("a:\n  b: 1\n   c: 2\n", "t.yaml:3:5: unexpected ': ' "
+		     "in a value: quote a value that has one (\"a: b\"), and "
+		     "start a key at its map's indentation (a line indented "
+		     "more continues the value above)\n");
+	expect_error("a:\n  b:\n    c: 1\n   d: 2\n", "t.yaml:4:4: bad "
+		     "indentation: expected a key ('key: value') at column 3, "
+		     "as in the map that begins at line 2, or less indentation "
+		     "to end it\n");
+	expect_error("a: 1\nb\n", "t.yaml:2:1: expected 'key: value': this "
+		     "key has no ':' after it (a value on a line of its own "
+		     "must be indented under a key)\n");
 	expect_error("a: \"x\n", "t.yaml:2:1: syntax error: found "
 		     "unexpected end of stream\n");
 	expect_error("a: \xff\n", "t.yaml:1:4: syntax error: invalid "

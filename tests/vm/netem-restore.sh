@@ -4,7 +4,7 @@
 # htb with filters, a netem root, clsact) come back identical; kill -9 of
 # the runner leaves the guardian to revert; with the guardian killed too,
 # faultline recover does (from the namespace, and from outside it); and
-# examples/wan.yaml runs in namespaces (durations shortened).
+# examples/slow-wan.yaml runs in namespaces (durations shortened).
 source "$(dirname "$0")/../lib.sh"
 [ "${VMTEST:-}" = 1 ] || { skip "vm/netem-restore" "run it under tools/vmtest"; exit 0; }
 a=flr-a-$$ b=flr-b-$$
@@ -100,9 +100,9 @@ nx "$FAULTLINE" recover >/dev/null 2>&1
 check_eq "crash: faultline recover in the namespace puts it back" "$before" "$(state)"
 check_eq "crash: no run left" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
 
-# examples/wan.yaml in namespaces, its minutes turned into seconds.
+# examples/slow-wan.yaml in namespaces, its minutes turned into seconds.
 sed -e 's/duration: 10m/duration: 4s/' -e 's/for: 9m/for: 3s/' \
-    -e 's/at: 1m/at: 1s/' -e 's/for: 5m/for: 2s/' "$SRC/examples/wan.yaml" >"$T/wan.yaml"
+    -e 's/at: 1m/at: 1s/' -e 's/for: 5m/for: 2s/' "$SRC/examples/slow-wan.yaml" >"$T/wan.yaml"
 check_status "wan.yaml: plan" 0 nx "$FAULTLINE" plan "$T/wan.yaml"
 ( sleep 1.5; nx ping -c 3 -i 0.2 -q 10.0.2.2 >/dev/null 2>&1; state >"$T/wan.during" ) &
 out=$(nx "$FAULTLINE" run --json "$T/wan.yaml" 2>&1)

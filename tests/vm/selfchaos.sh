@@ -21,3 +21,4 @@ CHAOS_NETEM=0
 have_qdisc netem && CHAOS_NETEM=1
 [ $CHAOS_NETEM = 1 ] || notok "vm/selfchaos: netem is available under the stock kernel"
 chaos_main
+chaos_repeat
