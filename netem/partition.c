@@ -501,6 +501,47 @@ static int partition_resources(const struct fl_fault *f, json_object *out)
 	return 0;
 }
 
+/*
+ * On each device that carries peers: with cls_bpf, clsact's hooks, which
+ * partitions share (each its own filters, the clsact going with the last
+ * one); with the netem fallback, the root qdisc and the ingress hook,
+ * which it replaces.
+ */
+static int partition_claims(const struct fl_fault *f, json_object *out)
+{
+	const struct partition_spec *s = f->priv;
+	struct part_local l;
+	bool egress, ingress;
+	char why[1024];
+	size_t i;
+
+	if (!s)
+		return -EINVAL;
+	part_find_local(s, &l);
+	if (l.group < 0)
+		return 0;
+	egress = !s->one_way || l.group == 0;
+	ingress = !s->one_way || l.group != 0;
+	if (pick(why, sizeof(why)) != PART_NETEM) {
+		for (i = 0; i < l.ndevs; i++)
+			netem_claim(out, l.devs[i], "ingress", "partition",
+				    "the clsact qdisc of %s (the partition's cls_bpf filters)",
+				    l.devs[i]);
+		return 0;
+	}
+	for (i = 0; i < l.ndevs; i++) {
+		if (egress)
+			netem_claim(out, l.devs[i], "root", NULL,
+				    "the root qdisc of %s (the partition's netem fallback replaces it)",
+				    l.devs[i]);
+		if (ingress)
+			netem_claim(out, l.devs[i], "ingress", NULL,
+				    "the ingress hook of %s (the partition's netem fallback redirects it to an ifb)",
+				    l.devs[i]);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Apply, observe, revert and release: each route does the work.       */
 
@@ -626,6 +667,7 @@ const struct fl_engine partition_engine = {
 	.check = partition_check,
 	.describe = partition_describe,
 	.resources = partition_resources,
+	.claims = partition_claims,
 	.apply = partition_apply,
 	.observe = partition_observe,
 	.revert = partition_revert,

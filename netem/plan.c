@@ -445,3 +445,44 @@ int netem_resources(const struct fl_fault *f, json_object *out)
 		return -EINVAL;
 	return netem_dev_lock(s->device, out);
 }
+
+void netem_claim(json_object *out, const char *dev, const char *hook,
+		 const char *share, const char *fmt, ...)
+{
+	json_object *c = json_object_new_object();
+	char buf[300];
+	va_list ap;
+
+	snprintf(buf, sizeof(buf), "dev:%s:%s", dev, hook);
+	json_object_object_add(c, "object", json_object_new_string(buf));
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(c, "what", json_object_new_string(buf));
+	if (share)
+		json_object_object_add(c, "share",
+				       json_object_new_string(share));
+	json_object_array_add(out, c);
+}
+
+/*
+ * The root qdisc of the device (a netem at the root, or faultline's
+ * parent), and its ingress hook (the ifb's redirect, and the clsact
+ * netem adds there and removes at revert): one netem at a time each.
+ */
+int netem_claims(const struct fl_fault *f, json_object *out)
+{
+	const struct netem_spec *s = f->priv;
+
+	if (!s)
+		return -EINVAL;
+	if (s->direction != NETEM_INGRESS)
+		netem_claim(out, s->device, "root", NULL,
+			    "the root qdisc of %s (netem replaces it)",
+			    s->device);
+	if (s->direction != NETEM_EGRESS)
+		netem_claim(out, s->device, "ingress", NULL,
+			    "the ingress hook of %s (netem redirects it to an ifb and removes the clsact it added)",
+			    s->device);
+	return 0;
+}
