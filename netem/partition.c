@@ -458,7 +458,9 @@ static int partition_describe(const struct fl_fault *f, json_object *out)
 	v.l = &l;
 	keep_list(s, v.keep, sizeof(v.keep));
 
+	/* A host in no group: no mechanism here, and every line says so. */
 	json_object_object_add(out, "mechanism", json_object_new_string(
+		l.group < 0 ? PART_NO_GROUP :
 		m == PART_BPF ? "cls_bpf at clsact (direct action, LPM trie)" :
 		m == PART_NETEM ? "netem 100% loss under a classful parent, ifb for ingress" :
 		"none"));
@@ -627,6 +629,12 @@ static int partition_revert(json_object *state)
 	return -EINVAL;
 }
 
+static int observe_route(const struct part_rt *rt, json_object *out)
+{
+	return rt->skel ? part_observe_bpf(rt, out) :
+			  part_observe_netem(rt, out);
+}
+
 static int partition_observe(void *handle, json_object *out)
 {
 	const struct part_rt *rt = handle;
@@ -638,8 +646,7 @@ static int partition_observe(void *handle, json_object *out)
 			"this host is in no group: nothing was cut here"));
 		return 0;
 	}
-	ret = rt->skel ? part_observe_bpf(rt, out) :
-			 part_observe_netem(rt, out);
+	ret = observe_route(rt, out);
 	if (ret)
 		return ret;
 	json_object_object_add(out, "group", json_object_new_int(rt->group + 1));
@@ -650,6 +657,49 @@ static int partition_observe(void *handle, json_object *out)
 	json_object_object_add(out, "one-way",
 			       json_object_new_boolean(rt->one_way));
 	return 0;
+}
+
+/*
+ * Live: the packets dropped so far per direction; on a host in no group,
+ * that nothing is cut here (the fault is active all the same).
+ */
+static int partition_live(void *handle, json_object *out)
+{
+	const struct part_rt *rt = handle;
+	json_object *obs, *dropped, *kept;
+	unsigned long long e, i;
+	char sum[160];
+	int ret;
+
+	if (!rt) {
+		json_object_object_add(out, "cuts", json_object_new_boolean(0));
+		json_object_object_add(out, "summary", json_object_new_string(
+			"this host is in no group: nothing is cut here"));
+		return 0;
+	}
+	obs = json_object_new_object();
+	ret = observe_route(rt, obs);
+	if (ret)
+		goto out;
+	dropped = fl_json_get(obs, "dropped");
+	e = json_object_get_uint64(fl_json_get(dropped, "egress"));
+	i = json_object_get_uint64(fl_json_get(dropped, "ingress"));
+	json_object_object_add(out, "dropped", json_object_get(dropped));
+	snprintf(sum, sizeof(sum), "dropped %llu egress, %llu ingress", e, i);
+	kept = fl_json_get(obs, "kept");
+	if (kept) {
+		size_t off = strlen(sum);
+
+		snprintf(sum + off, sizeof(sum) - off, "; kept %llu",
+			 (unsigned long long)(json_object_get_uint64(
+				fl_json_get(kept, "egress")) +
+			 json_object_get_uint64(fl_json_get(kept,
+							    "ingress"))));
+	}
+	json_object_object_add(out, "summary", json_object_new_string(sum));
+out:
+	json_object_put(obs);
+	return ret;
 }
 
 static void partition_release(void *handle)
@@ -669,6 +719,7 @@ const struct fl_engine partition_engine = {
 	.resources = partition_resources,
 	.claims = partition_claims,
 	.apply = partition_apply,
+	.live = partition_live,
 	.observe = partition_observe,
 	.revert = partition_revert,
 	.release = partition_release,

@@ -32,6 +32,9 @@
 #define PART_MARK_PRIO	0xfa16
 #define PART_MARK_HANDLE	1
 
+/* The mechanism on a host in no group: what plan, run and the report say. */
+#define PART_NO_GROUP	"none here: this host is in no group, nothing is cut"
+
 /* Where this host stands: its group and the devices that carry peers. */
 struct part_local {
 	int group;			/* 0-based, -1: in no group */

@@ -29,6 +29,7 @@
 
 #include "bpf/bpfault.h"
 #include "bpf/bpflog.h"
+#include "netem/netem.h"
 #include "netem/partition.h"
 #include "netem/partition_bpf.h"
 #include "netem/tc.h"
@@ -119,7 +120,7 @@ static __u32 mark_id(int ifindex)
 
 	if (bpf_tc_query(&hook, &q) ||
 	    bpfault_prog_name(q.prog_id, name, sizeof(name), NULL) ||
-	    strcmp(name, "part_mark"))
+	    strcmp(name, NETEM_MARK_PROG))
 		return 0;
 	return q.prog_id;
 }
