@@ -130,7 +130,7 @@ int fl_experiment_collisions(const struct fl_experiment *exp,
 	json_object **claims;
 	struct span **spans;
 	size_t *nspans, i, k, ia, ib;
-	char wa[96], wb[96];
+	char wa[160], wb[160];
 	int ret = 0;
 
 	claims = calloc(exp->nfaults + 1, sizeof(*claims));
