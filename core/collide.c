@@ -6,8 +6,11 @@
  * kernel object for themselves (the engines' claims op: "the root qdisc
  * of eth0").  Such a file is refused when it is loaded, before anything
  * is applied, with both faults named.  Core knows no engine: a claim is
- * an object id, what it is for people, and optionally a share name under
- * which faults of one kind may hold the object together.
+ * an object id, what it is for people, optionally a share name under
+ * which faults of one kind may hold the object together, and "nests"
+ * when two faults may hold it if one's window lies within the other's
+ * (the runner applies the inner one after and reverts it before, so
+ * each finds the object as the other left it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,14 +50,29 @@ static int spans_of(const struct fl_experiment *exp, const struct fl_fault *f,
 	return 0;
 }
 
-/* The first pair of windows that overlap (both lists in time order). */
+/*
+ * b's window lies within a's, and b is applied after a (a starts first,
+ * or at once and comes first in the file): b is reverted first.
+ */
+static bool within(const struct span *a, const struct span *b, bool a_first)
+{
+	return (a->from < b->from || (a->from == b->from && a_first)) &&
+	       b->to <= a->to;
+}
+
+/*
+ * The first pair of windows that overlap (both lists in time order),
+ * skipping pairs that nest when nest is set (a before b in the file).
+ */
 static bool overlap(const struct span *a, size_t na, const struct span *b,
-		    size_t nb, size_t *ia, size_t *ib)
+		    size_t nb, bool nest, size_t *ia, size_t *ib)
 {
 	size_t i = 0, k = 0;
 
 	while (i < na && k < nb) {
-		if (a[i].from < b[k].to && b[k].from < a[i].to) {
+		if (a[i].from < b[k].to && b[k].from < a[i].to &&
+		    !(nest && (within(&a[i], &b[k], true) ||
+			       within(&b[k], &a[i], false)))) {
 			*ia = i;
 			*ib = k;
 			return true;
@@ -67,9 +85,12 @@ static bool overlap(const struct span *a, size_t na, const struct span *b,
 	return false;
 }
 
-/* The claim of b's that collides with one of a's, and a's, or NULL. */
+/*
+ * The claim of b's that collides with one of a's, and a's, or NULL; *nest
+ * when the two may still nest (both claims say "nests").
+ */
 static json_object *common_claim(json_object *a, json_object *b,
-				 json_object **in_a)
+				 json_object **in_a, bool *nest)
 {
 	size_t i, k;
 
@@ -87,6 +108,10 @@ static json_object *common_claim(json_object *a, json_object *b,
 			if (xs && ys && !strcmp(xs, ys))
 				continue;	/* both hold it together */
 			*in_a = x;
+			*nest = json_object_get_boolean(fl_json_get(x,
+								   "nests")) &&
+				json_object_get_boolean(fl_json_get(y,
+								   "nests"));
 			return y;
 		}
 	}
@@ -118,7 +143,7 @@ static void say(const struct fl_fault *a, const struct fl_fault *b,
 		fl_diag_err(d, b->node, "faults '%s' (%s) and '%s' (%s) collide: both need %s at once; give them windows that do not overlap, or other devices",
 			    b->name, wb, a->name, wa, what_b);
 	else
-		fl_diag_err(d, b->node, "faults '%s' (%s) and '%s' (%s) collide on %s: '%s' needs %s, '%s' needs %s; give them windows that do not overlap, or other devices",
+		fl_diag_err(d, b->node, "faults '%s' (%s) and '%s' (%s) collide on %s: '%s' needs %s, '%s' needs %s; give them windows that do not overlap or that nest (one within the other), or other devices",
 			    b->name, wb, a->name, wa,
 			    fl_json_str(cb, "object", "?"), b->name, what_b,
 			    a->name, what_a);
@@ -154,12 +179,16 @@ int fl_experiment_collisions(const struct fl_experiment *exp,
 	for (i = 0; i < exp->nfaults && !ret; i++)
 		for (k = i + 1; k < exp->nfaults && spans[i]; k++) {
 			json_object *ca, *cb;
+			bool nest = false;
 
 			if (!spans[k])
 				continue;
-			cb = common_claim(claims[i], claims[k], &ca);
+			cb = common_claim(claims[i], claims[k], &ca, &nest);
+			/* Jitter makes nesting a matter of the draw. */
+			nest = nest && !exp->faults[i].repeat.jitter_ns &&
+			       !exp->faults[k].repeat.jitter_ns;
 			if (!cb || !overlap(spans[i], nspans[i], spans[k],
-					    nspans[k], &ia, &ib))
+					    nspans[k], nest, &ia, &ib))
 				continue;
 			say(&exp->faults[i], &exp->faults[k], ca, cb,
 			    window(&exp->faults[i], nspans[i], ia,

@@ -523,7 +523,9 @@ struct fl_engine {
 	 * it is active, each { "object": "dev:eth0:root", "what": "the
 	 * root qdisc of eth0 (netem replaces it)" } appended to out, with
 	 * "share": "NAME" when faults that give the same share name can
-	 * hold it together (each with objects of its own in it).  Two
+	 * hold it together (each with objects of its own in it), and
+	 * "nests": true when two faults whose claims both say so can hold
+	 * it if one's window lies within the other's.  Two
 	 * faults of one file whose windows overlap and that claim one
 	 * object otherwise collide: the loader refuses the file, naming
 	 * both (core/collide.c).  Reads the spec and this host's state

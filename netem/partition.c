@@ -506,8 +506,9 @@ static int partition_resources(const struct fl_fault *f, json_object *out)
 /*
  * On each device that carries peers: with cls_bpf, clsact's hooks, which
  * partitions share (each its own filters, the clsact going with the last
- * one); with the netem fallback, the root qdisc and the ingress hook,
- * which it replaces.
+ * one), and a netem on the ingress may hold too when their windows nest;
+ * with the netem fallback, the root qdisc and the ingress hook, which it
+ * replaces.
  */
 static int partition_claims(const struct fl_fault *f, json_object *out)
 {
@@ -527,17 +528,18 @@ static int partition_claims(const struct fl_fault *f, json_object *out)
 	if (pick(why, sizeof(why)) != PART_NETEM) {
 		for (i = 0; i < l.ndevs; i++)
 			netem_claim(out, l.devs[i], "ingress", "partition",
+				    true,
 				    "the clsact qdisc of %s (the partition's cls_bpf filters)",
 				    l.devs[i]);
 		return 0;
 	}
 	for (i = 0; i < l.ndevs; i++) {
 		if (egress)
-			netem_claim(out, l.devs[i], "root", NULL,
+			netem_claim(out, l.devs[i], "root", NULL, false,
 				    "the root qdisc of %s (the partition's netem fallback replaces it)",
 				    l.devs[i]);
 		if (ingress)
-			netem_claim(out, l.devs[i], "ingress", NULL,
+			netem_claim(out, l.devs[i], "ingress", NULL, false,
 				    "the ingress hook of %s (the partition's netem fallback redirects it to an ifb)",
 				    l.devs[i]);
 	}

@@ -447,7 +447,7 @@ int netem_resources(const struct fl_fault *f, json_object *out)
 }
 
 void netem_claim(json_object *out, const char *dev, const char *hook,
-		 const char *share, const char *fmt, ...)
+		 const char *share, bool nests, const char *fmt, ...)
 {
 	json_object *c = json_object_new_object();
 	char buf[300];
@@ -462,13 +462,19 @@ void netem_claim(json_object *out, const char *dev, const char *hook,
 	if (share)
 		json_object_object_add(c, "share",
 				       json_object_new_string(share));
+	if (nests)
+		json_object_object_add(c, "nests",
+				       json_object_new_boolean(1));
 	json_object_array_add(out, c);
 }
 
 /*
  * The root qdisc of the device (a netem at the root, or faultline's
- * parent), and its ingress hook (the ifb's redirect, and the clsact
- * netem adds there and removes at revert): one netem at a time each.
+ * parent): one netem at a time.  Its ingress hook (the ifb's redirect,
+ * and the clsact netem adds there and removes at revert): shared with a
+ * fault whose window nests with this one's, which finds the hook as the
+ * other left it and leaves it so; one that outlives the fault that added
+ * the clsact would lose it.
  */
 int netem_claims(const struct fl_fault *f, json_object *out)
 {
@@ -477,11 +483,11 @@ int netem_claims(const struct fl_fault *f, json_object *out)
 	if (!s)
 		return -EINVAL;
 	if (s->direction != NETEM_INGRESS)
-		netem_claim(out, s->device, "root", NULL,
+		netem_claim(out, s->device, "root", NULL, false,
 			    "the root qdisc of %s (netem replaces it)",
 			    s->device);
 	if (s->direction != NETEM_EGRESS)
-		netem_claim(out, s->device, "ingress", NULL,
+		netem_claim(out, s->device, "ingress", NULL, true,
 			    "the ingress hook of %s (netem redirects it to an ifb and removes the clsact it added)",
 			    s->device);
 	return 0;

@@ -5,8 +5,9 @@
 # and after), or the file is refused before anything is applied (exit 2,
 # file:line:col, both faults named).
 #  - refused: two netem on one device's root; netem ingress with a
-#    partition; a repeat's occurrence that overlaps another netem (plan,
-#    validate and run alike, nothing changed);
+#    partition when their windows cross (windows that nest are fine); a
+#    repeat's occurrence that overlaps another netem (plan, validate and
+#    run alike, nothing changed);
 #  - work: two partitions on one veth, whichever ends first, over a
 #    user's empty clsact, and a repeating partition over another;
 #  - kill -9 of runner and guardian with the journal lost: recover --scan
@@ -66,15 +67,21 @@ refused "netem + netem on the root" "$T/nn.yaml" \
 	"^$T/nn.yaml:[0-9]+:[0-9]+: faults 'b' \(2s to 4s\) and 'a' \(1s to 3s\) collide: both need the root qdisc of eth0"
 
 drill2 "$T/pn.yaml" "$PART" "at: 1s;for: 2s" \
-	'netem: { device: eth0, delay: 10ms, direction: ingress }' "at: 2s;for: 1s"
-refused "partition + netem ingress" "$T/pn.yaml" \
-	"^$T/pn.yaml:[0-9]+:[0-9]+: faults 'b' \(2s to 3s\) and 'a' \(1s to 3s\) collide on dev:eth0:ingress"
+	'netem: { device: eth0, delay: 10ms, direction: ingress }' "at: 2s;for: 2s"
+refused "partition + netem ingress, crossing" "$T/pn.yaml" \
+	"^$T/pn.yaml:[0-9]+:[0-9]+: faults 'b' \(2s to 4s\) and 'a' \(1s to 3s\) collide on dev:eth0:ingress"
 
 drill2 "$T/rn.yaml" 'netem: { device: eth0, delay: 10ms }' "at: 2500ms;for: 1s" \
 	'netem: { device: eth0, loss: 1% }' "at: 0s;repeat: { every: 1s, for: 400ms }"
 refused "a repeat's occurrence over another netem" "$T/rn.yaml" \
 	"^$T/rn.yaml:[0-9]+:[0-9]+: faults 'b' \(occurrence 4, 3s to 3.4s\) and 'a' \(2.5s to 3.5s\)"
 
+# Windows that nest share the ingress hook: the inner fault is applied
+# after the outer and reverted before it (tests/vm/overlap.sh runs it).
+drill2 "$T/nest.yaml" "$PART" "at: 1s;for: 3s" \
+	'netem: { device: eth0, delay: 10ms, direction: ingress }' "at: 2s;for: 1s"
+check_status "overlap: a netem ingress within a partition is fine" 0 \
+	in_a "$FAULTLINE" validate "$T/nest.yaml"
 # Windows that only touch do not collide (revert comes before apply).
 drill2 "$T/touch.yaml" 'netem: { device: eth0, delay: 10ms }' "at: 1s;for: 1s" \
 	'netem: { device: eth0, loss: 1% }' "at: 2s;for: 1s"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Faults that overlap on one device, where sch_netem exists (issue 16):
 # netem egress with netem ingress (through an ifb), a repeating netem
-# egress over a netem ingress, a partition (cls_bpf) with netem egress:
+# egress over a netem ingress, a partition (cls_bpf) with netem egress,
+# a netem ingress within a partition (sharing its clsact):
 # each runs, passes and leaves the device exactly as it was (tc qdisc and
 # filter show before and after, no ifb left).  The partition's netem
 # fallback with another partition on its device is refused before
@@ -79,6 +80,14 @@ if have_qdisc clsact && have_bpf sched_cls; then
 		"at: 2s" "for: 5s"
 	works "partition + netem egress" "$T/part-net.yaml" \
 		'qdisc netem fa17: root' 'ingress:.*part_ingress.*egress:.*part_egress'
+	# Nested: the netem ingress within the partition shares its clsact.
+	drill "$T/nest.yaml" overlap 8s
+	fault "$T/nest.yaml" cut "$PART" "at: 1s" "for: 5s"
+	fault "$T/nest.yaml" in 'netem: { device: eth0, delay: 20ms, direction: ingress }' \
+		"at: 2s" "for: 2s"
+	works "netem ingress within a partition" "$T/nest.yaml" \
+		'ingress:.*mirred' 'ingress:.*part_mark' 'ingress:.*part_ingress' \
+		'links: fl-ifb-'
 else
 	skip "overlap: partition + netem egress" "missing clsact or BPF sched_cls: $(fact bpf.sched_cls.why)"
 fi
