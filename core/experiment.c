@@ -836,6 +836,9 @@ static int load(struct loader *l)
 		if (r)
 			err = r;
 	}
+	/* Faults that need one object at once (core/collide.c). */
+	if (!err)
+		err = fl_experiment_collisions(exp, d);
 	return err;
 }
 

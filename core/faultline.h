@@ -347,6 +347,13 @@ int fl_experiment_load_buf(const char *name, const char *buf, size_t len,
 void fl_experiment_free(struct fl_experiment *exp);
 struct fl_target *fl_experiment_target(const struct fl_experiment *exp,
 				       const char *name);
+/*
+ * Faults whose windows overlap and which claim one object (the engines'
+ * claims op) into d, at the later fault; the loader calls it last.
+ * 0 (d says what collides) or -ENOMEM.
+ */
+int fl_experiment_collisions(const struct fl_experiment *exp,
+			     struct fl_diag *d);
 /* Parse a target reference (a name from targets:), reporting if unknown. */
 int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
 		  const char *what, struct fl_target **out, struct fl_diag *d);
@@ -513,6 +520,20 @@ struct fl_engine {
 	int (*describe)(const struct fl_fault *f, json_object *out);
 	/* Optional: resources to lock ("dev:eth0", "cgroup:/x"). */
 	int (*resources)(const struct fl_fault *f, json_object *out);
+	/*
+	 * Optional: the kernel objects the fault needs for itself while
+	 * it is active, each { "object": "dev:eth0:root", "what": "the
+	 * root qdisc of eth0 (netem replaces it)" } appended to out, with
+	 * "share": "NAME" when faults that give the same share name can
+	 * hold it together (each with objects of its own in it), and
+	 * "nests": true when two faults whose claims both say so can hold
+	 * it if one's window lies within the other's.  Two
+	 * faults of one file whose windows overlap and that claim one
+	 * object otherwise collide: the loader refuses the file, naming
+	 * both (core/collide.c).  Reads the spec and this host's state
+	 * (its addresses), changes nothing.
+	 */
+	int (*claims)(const struct fl_fault *f, json_object *out);
 	/*
 	 * Apply.  Before the first change to the kernel the engine saves
 	 * what undoes it with fl_undo_save(); it may save again as it goes.

@@ -582,6 +582,7 @@ const struct fl_engine netem_engine = {
 	.check = netem_check,
 	.describe = netem_describe,
 	.resources = netem_resources,
+	.claims = netem_claims,
 	.apply = netem_apply,
 	.live = netem_live,
 	.observe = netem_observe,

@@ -22,6 +22,8 @@ extern int netem_partition_as;
  */
 #define NETEM_IFB_PREFIX	"fl-ifb-"
 #define NETEM_PROG_PREFIX	"part_"
+/* The program that marks a clsact qdisc faultline added. */
+#define NETEM_MARK_PROG		"part_mark"
 
 /*
  * Leftover scan, in every network namespace this process can reach: ifb

@@ -111,6 +111,14 @@ const char *netem_proto_name(int proto);
 int netem_check(const struct fl_fault *f, char *why, size_t len);
 int netem_describe(const struct fl_fault *f, json_object *out);
 int netem_resources(const struct fl_fault *f, json_object *out);
+int netem_claims(const struct fl_fault *f, json_object *out);
+/*
+ * One claim (see claims in struct fl_engine): object "dev:DEV:HOOK",
+ * what for people, share or NULL, and whether it nests.
+ */
+void netem_claim(json_object *out, const char *dev, const char *hook,
+		 const char *share, bool nests, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 /* and netem/apply.c. */
 int netem_apply(const struct fl_fault *f, struct fl_undo *u, void **rt);
 int netem_live(void *rt, json_object *out);

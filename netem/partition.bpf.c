@@ -15,6 +15,7 @@
 
 #include "netem/partition_bpf.h"
 
+#define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
 #define TC_ACT_STOLEN	4
@@ -155,6 +156,18 @@ SEC("tc")
 int part_ingress_l3(struct __sk_buff *skb)
 {
 	return verdict(skb, 0, false);
+}
+
+/*
+ * The mark of a clsact qdisc faultline added: a filter that passes every
+ * packet on to the next one, so that the last partition to leave the
+ * device (of this fault or another) knows the qdisc is faultline's to
+ * remove, and a leftover scan can tell it from a user's empty clsact.
+ */
+SEC("tc")
+int part_mark(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "GPL";

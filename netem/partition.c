@@ -458,7 +458,9 @@ static int partition_describe(const struct fl_fault *f, json_object *out)
 	v.l = &l;
 	keep_list(s, v.keep, sizeof(v.keep));
 
+	/* A host in no group: no mechanism here, and every line says so. */
 	json_object_object_add(out, "mechanism", json_object_new_string(
+		l.group < 0 ? PART_NO_GROUP :
 		m == PART_BPF ? "cls_bpf at clsact (direct action, LPM trie)" :
 		m == PART_NETEM ? "netem 100% loss under a classful parent, ifb for ingress" :
 		"none"));
@@ -498,6 +500,49 @@ static int partition_resources(const struct fl_fault *f, json_object *out)
 	part_find_local(s, &l);
 	for (i = 0; i < l.ndevs; i++)
 		netem_dev_lock(l.devs[i], out);
+	return 0;
+}
+
+/*
+ * On each device that carries peers: with cls_bpf, clsact's hooks, which
+ * partitions share (each its own filters, the clsact going with the last
+ * one), and a netem on the ingress may hold too when their windows nest;
+ * with the netem fallback, the root qdisc and the ingress hook, which it
+ * replaces.
+ */
+static int partition_claims(const struct fl_fault *f, json_object *out)
+{
+	const struct partition_spec *s = f->priv;
+	struct part_local l;
+	bool egress, ingress;
+	char why[1024];
+	size_t i;
+
+	if (!s)
+		return -EINVAL;
+	part_find_local(s, &l);
+	if (l.group < 0)
+		return 0;
+	egress = !s->one_way || l.group == 0;
+	ingress = !s->one_way || l.group != 0;
+	if (pick(why, sizeof(why)) != PART_NETEM) {
+		for (i = 0; i < l.ndevs; i++)
+			netem_claim(out, l.devs[i], "ingress", "partition",
+				    true,
+				    "the clsact qdisc of %s (the partition's cls_bpf filters)",
+				    l.devs[i]);
+		return 0;
+	}
+	for (i = 0; i < l.ndevs; i++) {
+		if (egress)
+			netem_claim(out, l.devs[i], "root", NULL, false,
+				    "the root qdisc of %s (the partition's netem fallback replaces it)",
+				    l.devs[i]);
+		if (ingress)
+			netem_claim(out, l.devs[i], "ingress", NULL, false,
+				    "the ingress hook of %s (the partition's netem fallback redirects it to an ifb)",
+				    l.devs[i]);
+	}
 	return 0;
 }
 
@@ -586,6 +631,12 @@ static int partition_revert(json_object *state)
 	return -EINVAL;
 }
 
+static int observe_route(const struct part_rt *rt, json_object *out)
+{
+	return rt->skel ? part_observe_bpf(rt, out) :
+			  part_observe_netem(rt, out);
+}
+
 static int partition_observe(void *handle, json_object *out)
 {
 	const struct part_rt *rt = handle;
@@ -597,8 +648,7 @@ static int partition_observe(void *handle, json_object *out)
 			"this host is in no group: nothing was cut here"));
 		return 0;
 	}
-	ret = rt->skel ? part_observe_bpf(rt, out) :
-			 part_observe_netem(rt, out);
+	ret = observe_route(rt, out);
 	if (ret)
 		return ret;
 	json_object_object_add(out, "group", json_object_new_int(rt->group + 1));
@@ -609,6 +659,49 @@ static int partition_observe(void *handle, json_object *out)
 	json_object_object_add(out, "one-way",
 			       json_object_new_boolean(rt->one_way));
 	return 0;
+}
+
+/*
+ * Live: the packets dropped so far per direction; on a host in no group,
+ * that nothing is cut here (the fault is active all the same).
+ */
+static int partition_live(void *handle, json_object *out)
+{
+	const struct part_rt *rt = handle;
+	json_object *obs, *dropped, *kept;
+	unsigned long long e, i;
+	char sum[160];
+	int ret;
+
+	if (!rt) {
+		json_object_object_add(out, "cuts", json_object_new_boolean(0));
+		json_object_object_add(out, "summary", json_object_new_string(
+			"this host is in no group: nothing is cut here"));
+		return 0;
+	}
+	obs = json_object_new_object();
+	ret = observe_route(rt, obs);
+	if (ret)
+		goto out;
+	dropped = fl_json_get(obs, "dropped");
+	e = json_object_get_uint64(fl_json_get(dropped, "egress"));
+	i = json_object_get_uint64(fl_json_get(dropped, "ingress"));
+	json_object_object_add(out, "dropped", json_object_get(dropped));
+	snprintf(sum, sizeof(sum), "dropped %llu egress, %llu ingress", e, i);
+	kept = fl_json_get(obs, "kept");
+	if (kept) {
+		size_t off = strlen(sum);
+
+		snprintf(sum + off, sizeof(sum) - off, "; kept %llu",
+			 (unsigned long long)(json_object_get_uint64(
+				fl_json_get(kept, "egress")) +
+			 json_object_get_uint64(fl_json_get(kept,
+							    "ingress"))));
+	}
+	json_object_object_add(out, "summary", json_object_new_string(sum));
+out:
+	json_object_put(obs);
+	return ret;
 }
 
 static void partition_release(void *handle)
@@ -626,7 +719,9 @@ const struct fl_engine partition_engine = {
 	.check = partition_check,
 	.describe = partition_describe,
 	.resources = partition_resources,
+	.claims = partition_claims,
 	.apply = partition_apply,
+	.live = partition_live,
 	.observe = partition_observe,
 	.revert = partition_revert,
 	.release = partition_release,

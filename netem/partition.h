@@ -25,6 +25,15 @@
 #define PART_MAX_DEVS	32
 /* The tc priority of faultline's partition filters; handles from 1. */
 #define PART_PRIO	0xfa17
+/*
+ * The mark of a clsact faultline added: program part_mark at ingress,
+ * this priority, handle 1 (netem/partition.bpf.c says why).
+ */
+#define PART_MARK_PRIO	0xfa16
+#define PART_MARK_HANDLE	1
+
+/* The mechanism on a host in no group: what plan, run and the report say. */
+#define PART_NO_GROUP	"none here: this host is in no group, nothing is cut"
 
 /* Where this host stands: its group and the devices that carry peers. */
 struct part_local {

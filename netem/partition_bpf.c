@@ -4,10 +4,14 @@
  * device and direction at clsact (netem/partition.bpf.c), with an LPM
  * trie of the peers' prefixes and the keep rules in read-only data.
  *
- * The undo record names, per device, whether faultline added the clsact
- * qdisc ("ours") or found one ("theirs"), and each filter by direction,
- * priority, handle and program id: revert detaches them from the record
- * alone, and leaves a filter that someone else put in their place.
+ * The undo record names, per device, whether this fault adds the clsact
+ * qdisc ("ours"), found one another partition fault added ("faultline":
+ * it carries faultline's mark, see PART_MARK_PRIO) or found the user's
+ * ("theirs"), and each filter by direction, priority, handle and program
+ * id: revert detaches them from the record alone, and leaves a filter
+ * that someone else put in their place.  A clsact faultline added goes
+ * with the last partition filter on the device, whichever fault held it,
+ * so that faults overlapping on one device leave it as it was.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -23,7 +27,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/bpfault.h"
 #include "bpf/bpflog.h"
+#include "netem/netem.h"
 #include "netem/partition.h"
 #include "netem/partition_bpf.h"
 #include "netem/tc.h"
@@ -50,11 +56,25 @@ static int qdisc_cb(const struct tc_obj *o, void *data)
 	return 0;
 }
 
+/* What clsact's hooks hold: partition filters, the mark, others. */
+struct clsact_filters {
+	int part, mark, other;
+};
+
 static int filter_cb(const struct tc_obj *o, void *data)
 {
-	struct clsact_seen *c = data;
+	struct clsact_filters *c = data;
+	uint32_t prio = TC_H_MAJ(o->info) >> 16;
 
-	c->found++;
+	/* A tcf_proto's header (handle 0, no options) is not a filter. */
+	if (!o->handle && !o->opts)
+		return 0;
+	if (prio == PART_PRIO)
+		c->part++;
+	else if (prio == PART_MARK_PRIO)
+		c->mark++;
+	else
+		c->other++;
 	return 0;
 }
 
@@ -74,19 +94,35 @@ static int clsact_kind(int ifindex, char *kind, size_t len)
 	return c.found;
 }
 
-/* How many filter messages clsact's two hooks of ifindex still hold. */
-static int clsact_filters(int ifindex)
+/* The filters clsact's two hooks of ifindex hold now, by owner. */
+static int clsact_filters(int ifindex, struct clsact_filters *c)
 {
-	struct clsact_seen c = { 0 };
 	int ret;
 
+	memset(c, 0, sizeof(*c));
 	ret = tc_dump(RTM_GETTFILTER, ifindex,
-		      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), filter_cb, &c);
+		      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), filter_cb, c);
 	if (!ret)
 		ret = tc_dump(RTM_GETTFILTER, ifindex,
 			      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
-			      filter_cb, &c);
-	return ret ? ret : c.found;
+			      filter_cb, c);
+	return ret;
+}
+
+/* The program id of faultline's mark on ifindex's clsact, or 0. */
+static __u32 mark_id(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = PART_MARK_HANDLE,
+			    .priority = PART_MARK_PRIO);
+	char name[64];
+
+	if (bpf_tc_query(&hook, &q) ||
+	    bpfault_prog_name(q.prog_id, name, sizeof(name), NULL) ||
+	    strcmp(name, NETEM_MARK_PROG))
+		return 0;
+	return q.prog_id;
 }
 
 /* ------------------------------------------------------------------ */
@@ -287,7 +323,10 @@ static int record_dev(struct fl_undo *u, const char *dev,
 	json_object_object_add(dj, "dev", json_object_new_string(dev));
 	json_object_object_add(dj, "ifindex", json_object_new_int(ifindex));
 	json_object_object_add(dj, "clsact", json_object_new_string(
-				       has ? "theirs" : "ours"));
+		!has ? "ours" : mark_id(ifindex) ? "faultline" : "theirs"));
+	if (!has)
+		json_object_object_add(dj, "mark", json_object_new_int64(
+				prog_id(skel->progs.part_mark)));
 	filters = json_object_new_array();
 	if (egress)
 		json_object_array_add(filters, filter_record(false, h,
@@ -300,14 +339,19 @@ static int record_dev(struct fl_undo *u, const char *dev,
 	return 0;
 }
 
-/* The clsact the record says faultline adds; someone's meanwhile is kept. */
+/*
+ * The clsact the record says faultline adds, with its mark; someone's
+ * made meanwhile is kept.
+ */
 static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
-		      struct bpf_tc_hook *hook, const char *dev)
+		      struct bpf_tc_hook *hook, const char *dev,
+		      struct partition *skel)
 {
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = PART_MARK_HANDLE,
+			    .priority = PART_MARK_PRIO);
 	int ret;
 
-	if (strcmp(json_object_get_string(json_object_object_get(dj,
-						"clsact")), "ours"))
+	if (strcmp(fl_json_str(dj, "clsact", ""), "ours"))
 		return 0;
 	hook->attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	ret = bpf_tc_hook_create(hook);
@@ -315,7 +359,16 @@ static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
 		/* Someone else's, made meanwhile: keep it. */
 		json_object_object_add(dj, "clsact",
 				       json_object_new_string("theirs"));
+		json_object_object_del(dj, "mark");
 		ret = fl_undo_save(u, state);
+	} else if (!ret) {
+		hook->attach_point = BPF_TC_INGRESS;
+		o.prog_fd = bpf_program__fd(skel->progs.part_mark);
+		ret = bpf_tc_attach(hook, &o);
+		if (ret)
+			fl_undo_why(u, "%s: cannot attach faultline's mark to the clsact qdisc: %s",
+				    dev, strerror(-ret));
+		return ret;
 	}
 	if (ret)
 		fl_undo_why(u, "%s: cannot add the clsact qdisc: %s", dev,
@@ -338,7 +391,7 @@ static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
 	l3 = l3_device(dev);
 	hook.ifindex = json_object_get_int(json_object_object_get(dj,
 								 "ifindex"));
-	ret = add_clsact(u, state, dj, &hook, dev);
+	ret = add_clsact(u, state, dj, &hook, dev, skel);
 	if (ret)
 		return ret;
 	filters = json_object_object_get(dj, "filters");
@@ -520,20 +573,45 @@ static int detach_filter(int ifindex, const char *dev, json_object *fj)
 	return ret == -ENOENT ? 0 : ret;
 }
 
-/* The clsact faultline added, unless someone added filters of their own. */
-static int drop_clsact(int ifindex, const char *dev)
+/* Detach faultline's mark (someone's filters keep the clsact). */
+static int drop_mark(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = PART_MARK_HANDLE,
+			    .priority = PART_MARK_PRIO);
+	int ret;
+
+	if (!mark_id(ifindex))
+		return 0;
+	ret = bpf_tc_detach(&hook, &o);
+	return ret == -ENOENT || ret == -EINVAL ? 0 : ret;
+}
+
+/*
+ * A clsact faultline added (this fault or another partition): it goes
+ * with the last partition filter on the device.  While another fault's
+ * filters remain, they keep it (the last to leave removes it); when
+ * someone else's filters remain, it stays theirs, without the mark.
+ */
+static int drop_clsact(int ifindex, const char *dev, bool ours)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	struct clsact_filters c;
 	int ret;
 
-	ret = clsact_filters(ifindex);
+	ret = clsact_filters(ifindex, &c);
 	if (ret < 0)
-		return ret;
-	if (ret > 0) {
-		fl_warn("partition: %s: leaving the clsact qdisc faultline added, because it now holds %d filter(s) of someone else",
-			dev, ret);
+		return ret == -ENODEV ? 0 : ret;
+	/* Another fault's partition still cuts here; or the mark of the
+	 * clsact another one added is gone: not ours to remove. */
+	if (c.part || (!ours && !c.mark))
 		return 0;
+	if (c.other) {
+		fl_warn("partition: %s: leaving the clsact qdisc faultline added, because it now holds %d filter(s) of someone else",
+			dev, c.other);
+		return drop_mark(ifindex);
 	}
 	ret = bpf_tc_hook_destroy(&hook);
 	return ret == -ENOENT || ret == -EINVAL ? 0 : ret;
@@ -542,7 +620,8 @@ static int drop_clsact(int ifindex, const char *dev)
 static int revert_dev(json_object *dj)
 {
 	const char *dev = fl_json_str(dj, "dev", "");
-	bool ours = !strcmp(fl_json_str(dj, "clsact", ""), "ours");
+	const char *owner = fl_json_str(dj, "clsact", "");
+	bool ours = !strcmp(owner, "ours");
 	json_object *filters = json_object_object_get(dj, "filters");
 	int ifindex, ret, err = 0;
 	size_t k;
@@ -557,9 +636,9 @@ static int revert_dev(json_object *dj)
 		if (ret && !err)
 			err = ret;
 	}
-	if (err || !ours)
+	if (err || (!ours && strcmp(owner, "faultline")))
 		return err;
-	return drop_clsact(ifindex, dev);
+	return drop_clsact(ifindex, dev, ours);
 }
 
 /*

@@ -445,3 +445,50 @@ int netem_resources(const struct fl_fault *f, json_object *out)
 		return -EINVAL;
 	return netem_dev_lock(s->device, out);
 }
+
+void netem_claim(json_object *out, const char *dev, const char *hook,
+		 const char *share, bool nests, const char *fmt, ...)
+{
+	json_object *c = json_object_new_object();
+	char buf[300];
+	va_list ap;
+
+	snprintf(buf, sizeof(buf), "dev:%s:%s", dev, hook);
+	json_object_object_add(c, "object", json_object_new_string(buf));
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(c, "what", json_object_new_string(buf));
+	if (share)
+		json_object_object_add(c, "share",
+				       json_object_new_string(share));
+	if (nests)
+		json_object_object_add(c, "nests",
+				       json_object_new_boolean(1));
+	json_object_array_add(out, c);
+}
+
+/*
+ * The root qdisc of the device (a netem at the root, or faultline's
+ * parent): one netem at a time.  Its ingress hook (the ifb's redirect,
+ * and the clsact netem adds there and removes at revert): shared with a
+ * fault whose window nests with this one's, which finds the hook as the
+ * other left it and leaves it so; one that outlives the fault that added
+ * the clsact would lose it.
+ */
+int netem_claims(const struct fl_fault *f, json_object *out)
+{
+	const struct netem_spec *s = f->priv;
+
+	if (!s)
+		return -EINVAL;
+	if (s->direction != NETEM_INGRESS)
+		netem_claim(out, s->device, "root", NULL, false,
+			    "the root qdisc of %s (netem replaces it)",
+			    s->device);
+	if (s->direction != NETEM_EGRESS)
+		netem_claim(out, s->device, "ingress", NULL, true,
+			    "the ingress hook of %s (netem redirects it to an ifb and removes the clsact it added)",
+			    s->device);
+	return 0;
+}

@@ -2,8 +2,10 @@
 /*
  * Leftover scan of what netem and partition make, found by name in every
  * network namespace this process can reach: ifb devices fl-ifb-*, qdiscs
- * with faultline's handles (netem_owned: fa17:, fa18:), and cls_bpf
- * filters at clsact running one of faultline's programs.  Nothing is
+ * with faultline's handles (netem_owned: fa17:, fa18:), cls_bpf
+ * filters at clsact running one of faultline's programs, and a clsact
+ * faultline added (its mark, a filter running part_mark, even when no
+ * partition filter is left on it).  Nothing is
  * changed; each object is reported with how to remove it.
  */
 #include <net/if.h>
@@ -71,6 +73,18 @@ static int scan_filter(const struct tc_obj *o, void *data)
 		return 0;
 	if (f->nprogs < ARRAY_SIZE(f->progs))
 		f->progs[f->nprogs++] = id;
+	if (!strcmp(name, NETEM_MARK_PROG)) {
+		/* The clsact faultline added, even with no filter left. */
+		snprintf(what, sizeof(what), "qdisc clsact on %s, added by "
+			 "faultline (its mark: filter bpf %s, program %u, "
+			 "%s pref %u)", c->dev, name, id, c->dir,
+			 TC_H_MAJ(o->info) >> 16);
+		snprintf(rm, sizeof(rm), "tc qdisc del dev %s clsact (with "
+			 "any filters of yours on it: take them off first)",
+			 c->dev);
+		f->fn(f->ctx, "qdisc", what, c->ns, rm);
+		return 0;
+	}
 	snprintf(what, sizeof(what), "filter bpf %s (program %u) on %s %s, "
 		 "pref %u", name, id, c->dev, c->dir, TC_H_MAJ(o->info) >> 16);
 	snprintf(rm, sizeof(rm), "tc filter del dev %s %s pref %u", c->dev,
