@@ -611,6 +611,39 @@ static int partition_observe(void *handle, json_object *out)
 	return 0;
 }
 
+/*
+ * Live: the drops so far, from the counters observe reads (the BPF
+ * program's per-CPU counters, or the fallback's netem qdiscs).
+ */
+static int partition_live(void *handle, json_object *out)
+{
+	const struct part_rt *rt = handle;
+	json_object *obs, *d;
+	uint64_t eg = 0, in = 0;
+	char sum[128];
+	int ret;
+
+	if (!rt)
+		return -ENOENT;
+	obs = json_object_new_object();
+	ret = rt->skel ? part_observe_bpf(rt, obs) :
+			 part_observe_netem(rt, obs);
+	d = fl_json_get(obs, "dropped");
+	if (!ret && d) {
+		eg = json_object_get_uint64(fl_json_get(d, "egress"));
+		in = json_object_get_uint64(fl_json_get(d, "ingress"));
+		json_object_object_add(out, "dropped", json_object_get(d));
+	}
+	json_object_put(obs);
+	if (ret)
+		return ret;
+	snprintf(sum, sizeof(sum), "%llu packets dropped (egress %llu, ingress %llu)",
+		 (unsigned long long)(eg + in), (unsigned long long)eg,
+		 (unsigned long long)in);
+	json_object_object_add(out, "summary", json_object_new_string(sum));
+	return 0;
+}
+
 static void partition_release(void *handle)
 {
 	rt_free(handle);
@@ -627,6 +660,7 @@ const struct fl_engine partition_engine = {
 	.describe = partition_describe,
 	.resources = partition_resources,
 	.apply = partition_apply,
+	.live = partition_live,
 	.observe = partition_observe,
 	.revert = partition_revert,
 	.release = partition_release,
