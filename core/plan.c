@@ -427,7 +427,9 @@ void fl_plan_print(json_object *plan, FILE *out)
 	json_object_object_get_ex(plan, "problems", &problems);
 
 	fprintf(out, "Plan for '%s' (%s) on Linux %s, duration %s\n",
-		fl_json_text(plan, "experiment"), fl_json_text(plan, "file"),
+		fl_json_text(plan, "experiment"),
+		fl_json_str(plan, "file", "?")[0] == '(' ? "the command line" :
+		fl_json_text(plan, "file"),
 		fl_json_text(plan, "kernel"), fl_json_text(plan, "duration"));
 
 	print_targets(targets, out);
@@ -514,7 +516,14 @@ void fl_plan_print(json_object *plan, FILE *out)
 
 	if (json_object_array_length(problems)) {
 		print_problems(problems, faults, out);	} else {
-		fprintf(out, "\nNothing was changed. 'faultline run %s' would "
-			"do the above.\n", fl_json_text(plan, "file"));
+		const char *file = fl_json_text(plan, "file");
+
+		/* "(command line)": a one-line drill, not a file. */
+		if (file && file[0] == '(')
+			fprintf(out, "\nNothing was changed. 'faultline run' "
+				"with the same options would do the above.\n");
+		else
+			fprintf(out, "\nNothing was changed. 'faultline run "
+				"%s' would do the above.\n", file);
 	}
 }

@@ -99,7 +99,7 @@ int cmd_run(int argc, char **argv)
 			"Ctrl-C stops the drill and reverts everything; a second "
 			"Ctrl-C reverts at once.\n",
 	};
-	struct run_args ra = { 0 };
+	struct run_args ra = { .one.cmd = "run" };
 	struct fl_run_opts *ro = &ra.ro;
 	struct fl_experiment *exp;
 	const char *why;

@@ -131,7 +131,7 @@ int oneline_opt(struct oneline *o, const char *opt, const char *arg)
 		return 0;
 	}
 	if (*n >= ONELINE_MAX)
-		return cmd_bad_usage("run", "at most %d --%s options",
+		return cmd_bad_usage(o->cmd, "at most %d --%s options",
 				     ONELINE_MAX, opt);
 	v[(*n)++] = arg;
 	return 0;
@@ -455,10 +455,10 @@ int oneline_load(const struct oneline *ol, struct fl_experiment **exp)
 
 	*exp = NULL;
 	if (!ol->nfaults)
-		return cmd_bad_usage("run", "--target, --for and --print-yaml "
+		return cmd_bad_usage(ol->cmd, "--target, --for and --print-yaml "
 				     "go with --fault");
 	if (!ol->duration)
-		return cmd_bad_usage("run", "--fault needs --for DURATION, as "
+		return cmd_bad_usage(ol->cmd, "--fault needs --for DURATION, as "
 				     "in --for 30s: how long the drill runs");
 	fl_diag_init(&d);
 	err = generate(ol, &g, &buf, &len, &d);

@@ -14,6 +14,7 @@
 #define ONELINE_MAX	32
 
 struct oneline {
+	const char *cmd;		/* "run" or "plan", for messages */
 	const char *faults[ONELINE_MAX], *targets[ONELINE_MAX];
 	size_t nfaults, ntargets;
 	const char *duration;		/* --for */

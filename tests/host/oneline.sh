@@ -36,6 +36,9 @@ Y
 )" "$out"
 check_status "oneline: the printed file validates" 0 "$FAULTLINE" validate "$T/printed.yaml"
 check_eq "oneline: --print-yaml applies nothing" 0 "$(runs_left)"
+out=$("$FAULTLINE" plan --target 'pid: 1' --fault 'syscall: { calls: [connect], errno: ECONNREFUSED }' --for 10s 2>&1); rc=$?
+check_match "oneline: plan takes the same options" "^Plan for 'one-line' \\(the command line\\)" "$out"
+check_match "oneline: ... and plans the fault with its target" '^  \+0s +apply +syscall +syscall via ' "$out"
 
 bad() { # NAME EXPECTED-ERE ARGS...
 	local name=$1 want=$2; shift 2
