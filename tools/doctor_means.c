@@ -144,24 +144,34 @@ static const char *const kind_words[] = {
 /* The four routes, in the plan's order; each by its first mechanism. */
 static const struct {
 	int n;
-	const char *label, *word;
+	const char *label;
 	enum sc_route r;
 } routes[] = {
-	{ 1, "syscall entry", "fmod_ret", SC_FMOD_SYSCALL },
-	{ 2, "LSM hooks", "lsm", SC_LSM },
-	{ 3, "cgroup sock_addr", "cgroup", SC_CGROUP },
-	{ 4, "seccomp user notification", "seccomp", SC_SECCOMP },
+	{ 1, "syscall entry", SC_FMOD_SYSCALL },
+	{ 2, "LSM hooks", SC_LSM },
+	{ 3, "cgroup sock_addr", SC_CGROUP },
+	{ 4, "seccomp user notification", SC_SECCOMP },
 };
 
-/* The mechanisms of routes 1 and 2 in words. */
-static const char *const mech_words[] = {
-	"fmod_ret", "a kprobe with bpf_override_return", "BPF LSM",
-	"fmod_ret on security_*",
+/* Each mechanism: its word (as tests/route_table.py has them), in text. */
+static const struct {
+	const char *word, *text;
+} mechs[] = {
+	[SC_NONE] = { "none", NULL },
+	[SC_FMOD_SYSCALL] = { "fmod_ret", "fmod_ret" },
+	[SC_KPROBE] = { "kprobe", "a kprobe with bpf_override_return" },
+	[SC_LSM] = { "lsm", "BPF LSM" },
+	[SC_FMOD_SECURITY] = { "fmod_security", "fmod_ret on security_*" },
+	[SC_CGROUP] = { "cgroup", NULL },
+	[SC_SECCOMP] = { "seccomp", NULL },
 };
 
-/* Through which mechanism route i works here; NULL, and why, if none. */
-static const char *route_how(const struct facts *fx, size_t i,
-			     enum sc_route *r, char *why, size_t len)
+/*
+ * Does route i work here, and through which mechanism (*r, the first
+ * the plan tries when none does); why not.
+ */
+static bool route_how(const struct facts *fx, size_t i, enum sc_route *r,
+		      char *why, size_t len)
 {
 	const struct probe_res *b = fx->b;
 
@@ -170,35 +180,37 @@ static const char *route_how(const struct facts *fx, size_t i,
 	switch (routes[i].r) {
 	case SC_FMOD_SYSCALL:
 		if (b[FL_BPF_FMOD_RET_SYSCALL].ret > 0)
-			return "fmod_ret";
+			return true;
 		*r = SC_KPROBE;
 		if (b[FL_BPF_KPROBE_OVERRIDE].ret > 0)
-			return "kprobe";
+			return true;
+		*r = SC_FMOD_SYSCALL;
 		snprintf(why, len, "fmod_ret on syscalls: %s; kprobe override: %s",
 			 b[FL_BPF_FMOD_RET_SYSCALL].why,
 			 b[FL_BPF_KPROBE_OVERRIDE].why);
-		return NULL;
+		return false;
 	case SC_LSM:
 		if (b[FL_BPF_LSM].ret > 0)
-			return "lsm";
+			return true;
 		*r = SC_FMOD_SECURITY;
 		if (b[FL_BPF_FMOD_RET_SECURITY].ret > 0)
-			return "fmod_security";
+			return true;
+		*r = SC_LSM;
 		snprintf(why, len, "BPF LSM: %s; fmod_ret on security_*: %s%s",
 			 b[FL_BPF_LSM].why, b[FL_BPF_FMOD_RET_SECURITY].why,
 			 fx->k->lsm_known && !strstr(fx->k->lsm, "bpf") ?
 			 "; bpf is not in the active LSM list" : "");
-		return NULL;
+		return false;
 	case SC_CGROUP:
 		if (b[FL_BPF_CGROUP_SOCK_ADDR].ret > 0)
-			return "cgroup";
+			return true;
 		snprintf(why, len, "%s", b[FL_BPF_CGROUP_SOCK_ADDR].why);
-		return NULL;
+		return false;
 	default:
 		if (fx->seccomp.ret > 0)
-			return "seccomp";
+			return true;
 		snprintf(why, len, "%s", fx->seccomp.why);
-		return NULL;
+		return false;
 	}
 }
 
@@ -231,16 +243,16 @@ static void route_line(const struct facts *fx, size_t i, char *buf,
 	json_object *o = json_object_new_object(), *jc, *jt;
 	char why[700], tg[160];
 	struct sc_reach re;
-	const char *how;
 	size_t off = 0, c;
 	enum sc_route r;
+	bool how;
 
 	how = route_how(fx, i, &r, why, sizeof(why));
 	sc_route_reach(r, &re);
 	json_object_object_add(o, "route", json_object_new_int(routes[i].n));
-	json_object_object_add(o, "mechanism", json_object_new_string(
-				       how ? how : routes[i].word));
-	json_object_object_add(o, "available", json_object_new_boolean(how != NULL));
+	json_object_object_add(o, "mechanism",
+			       json_object_new_string(mechs[r].word));
+	json_object_object_add(o, "available", json_object_new_boolean(how));
 	jc = re.ncalls ? json_object_new_array() : NULL;
 	for (c = 0; c < re.ncalls; c++)
 		json_object_array_add(jc, json_object_new_string(re.calls[c]));
@@ -255,10 +267,9 @@ static void route_line(const struct facts *fx, size_t i, char *buf,
 		APPEND(buf, len, off, "unavailable: %s", why);
 		return;
 	}
-	APPEND(buf, len, off, "available %s%s%sfor ", i < 2 ? "through " : "",
-	       i < 2 ? mech_words[*how == 'k' ? 1 : *how == 'l' ? 2 :
-				  !strcmp(how, "fmod_ret") ? 0 : 3] : "",
-	       i < 2 ? " " : "");
+	APPEND(buf, len, off, "available %s%s%sfor ",
+	       mechs[r].text ? "through " : "",
+	       mechs[r].text ? mechs[r].text : "", mechs[r].text ? " " : "");
 	if (!re.ncalls)
 		APPEND(buf, len, off, "any call");
 	for (c = 0; c < re.ncalls; c++)
