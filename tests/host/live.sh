@@ -216,7 +216,7 @@ fi
 # counters)"), and the summary under the frame gives each fault's
 # observed counters, as the JSON report has them; so does "faultline
 # report" on the file.  Inside a namespace pair of this script's, a probe
-# pinging across the cut.
+# knocking on a port across the cut (a SYN every 100ms).
 pa=fl-lv-$$-a pb=fl-lv-$$-b
 if ! have_bpf sched_cls; then
 	skip "live: a partition's drops" "missing BPF sched_cls programs: $(fact bpf.sched_cls.why)"
@@ -232,9 +232,9 @@ faults:
     at: 1s
     for: 3s
 probes:
-  - name: ping
-    exec: [ping, -c, "1", -W, "1", 10.79.0.2]
-    every: 300ms
+  - name: knock
+    exec: [timeout, "0.5", bash, -c, "exec 3<>/dev/tcp/10.79.0.2/9"]
+    every: 100ms
 YAML
 	start cut "LANG=C ip netns exec $pa $FAULTLINE run --report $T/cut.json $T/cut.yaml"
 	if wait_screen '^cut +active +00:01-00:04 +[1-9][0-9]* packets dropped \(egress [0-9]+, ingress [0-9]+\)' 10; then

@@ -109,7 +109,8 @@ if ! have_bpf sched_cls; then
 elif ! netns_pair $a $b 10.81.0.1/24 10.81.0.2/24; then
 	notok "oneline: make the namespaces"
 else
-	ip netns exec $a ping -i 0.1 -W 1 10.81.0.2 >/dev/null 2>&1 &
+	# A SYN to a closed port every 50ms, cut by the partition.
+	ip netns exec $a bash -c 'while :; do timeout 0.2 bash -c "exec 3<>/dev/tcp/10.81.0.2/9"; sleep 0.05; done' >/dev/null 2>&1 &
 	pinger=$!
 	at_exit "kill $pinger"
 	ip netns exec $a "$FAULTLINE" run --json --report "$T/cut.json" \
@@ -131,7 +132,7 @@ else
 	check_eq "oneline: Ctrl-C stops it (exit 130)" 130 "$rc"
 	check_eq "oneline: ... the device is as it was" "" "$(tc -n $a qdisc show dev eth0 | grep clsact)"
 	check "oneline: ... the journal is empty" wait_for 5 no_runs
-	check_match "oneline: the partition dropped the pings (report)" '^[1-9]' "$(python3 -c 'import json, sys
+	check_match "oneline: the partition dropped packets (report)" '^[1-9]' "$(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))["faults"][0]["observed"]["dropped"]
 print(d["egress"] + d["ingress"])' "$T/cut.json" 2>&1)"
 fi
