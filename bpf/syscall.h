@@ -73,6 +73,19 @@ struct sc_plan {
 int sc_make_plan(const struct syscall_spec *s, struct sc_plan *p);
 void sc_free_plan(struct sc_plan *p);
 bool sc_feat(const struct sc_plan *p, enum fl_bpf_feature f);
+/*
+ * What a route reaches by the plan's own rules, for doctor: its calls
+ * (none listed: any call, at most max_calls when not 0), the target kinds
+ * that can take it (a cgroup target: one whose folder is in cgroup v2),
+ * and the filters it honours (NULL: all).
+ */
+struct sc_reach {
+	const char *calls[64];
+	size_t ncalls, max_calls;
+	bool kind[FL_TARGET_COMMAND + 1];
+	const char *filters;
+};
+void sc_route_reach(enum sc_route r, struct sc_reach *out);
 /* The LSM hook a call passes through, its cgroup hooks; NULL: none. */
 const char *sc_lsm_hook(const char *call);
 const char *sc_cgroup_hook(const char *call);

@@ -208,63 +208,84 @@ static void describe_mechanism(const struct syscall_spec *s,
 	add_str(out, "mechanism", buf[0] ? buf : "none");
 }
 
-/* Why: what each route can do here, what is refused, who is matched. */
+/* "yes", or what the probe said. */
+static const char *feat_word(const struct sc_plan *p, enum fl_bpf_feature f)
+{
+	return sc_feat(p, f) ? "yes" : p->why[f];
+}
+
+/* Each route once, a line each: what it can do on this kernel. */
+static size_t why_routes(const struct syscall_spec *s,
+			 const struct sc_plan *p, char *why, size_t len)
+{
+	size_t off = 0;
+
+	APPEND(why, len, off, "routes tried per call, in order:\n1. syscall entry: fmod_ret: %s; kprobe override: %s\n2. LSM hook: BPF LSM: %s; fmod_ret on security_*: %s\n3. cgroup sock_addr hooks: %s\n4. seccomp user notification, for command targets only: ",
+	       feat_word(p, FL_BPF_FMOD_RET_SYSCALL),
+	       feat_word(p, FL_BPF_KPROBE_OVERRIDE),
+	       feat_word(p, FL_BPF_LSM),
+	       feat_word(p, FL_BPF_FMOD_RET_SECURITY),
+	       !sc_cgroup_v2(s) ? "need a cgroup v2 or command target" :
+	       feat_word(p, FL_BPF_CGROUP_SOCK_ADDR));
+	if (s->target->kind != FL_TARGET_COMMAND)
+		APPEND(why, len, off, "not this target");
+	else
+		APPEND(why, len, off, "%s", p->seccomp == 1 ?
+		       "yes, the command installs the filter on itself before exec" :
+		       p->seccomp == 0 ? p->seccomp_why : "not needed");
+	return off;
+}
+
+/* Who is matched: descendants, threads, forks. */
+static void why_matched(const struct syscall_spec *s, const struct sc_plan *p,
+			char *why, size_t len, size_t *offp)
+{
+	size_t i, nsec = 0, nbpf = 0, off = *offp;
+
+	for (i = 0; i < s->ncalls; i++) {
+		nsec += p->route[i] == SC_SECCOMP;
+		nbpf += p->route[i] != SC_SECCOMP && p->route[i] != SC_NONE;
+	}
+	if (nsec)
+		APPEND(why, len, off, "\nthe seccomp filter is inherited across fork: %s",
+		       s->follow_forks ? "the command's descendants are matched too" :
+		       "follow-forks: false fails only the command's own process, and its children's calls continue");
+	if (!nbpf)
+		;	/* route 4 alone */
+	else if (sc_cgroup_scoped(s))
+		APPEND(why, len, off, "\nthe target is matched by cgroup ancestry, so descendants are included%s",
+		       s->follow_forks ? "" :
+		       "; follow-forks: false cannot exclude them");
+	else if (s->follow_forks)
+		APPEND(why, len, off, "\ntargeting by thread-group id, so every thread matches; %s",
+		       p->forks_ok ? "children join through sched_process_fork" :
+		       "but no program can follow forks here");
+	*offp = off;
+}
+
+/*
+ * Why, a line each: what each route can do here (once: the refusal, in
+ * the fault's problem, names the kernel options, not the probes again),
+ * the calls without a route, who is matched.
+ */
 static void describe_why(const struct syscall_spec *s,
 			 const struct sc_plan *p, json_object *out)
 {
 	char why[4096];
-	size_t i, j, k, off;
+	size_t i, j, off;
 
-	off = snprintf(why, sizeof(why), "routes tried per call in order: syscall entry (fmod_ret: %s; kprobe override: %s), LSM hook (bpf LSM: %s; fmod_ret on security_*: %s), cgroup sock_addr hooks (%s)",
-		       sc_feat(p, FL_BPF_FMOD_RET_SYSCALL) ? "yes" :
-		       p->why[FL_BPF_FMOD_RET_SYSCALL],
-		       sc_feat(p, FL_BPF_KPROBE_OVERRIDE) ? "yes" :
-		       p->why[FL_BPF_KPROBE_OVERRIDE],
-		       sc_feat(p, FL_BPF_LSM) ? "yes" : p->why[FL_BPF_LSM],
-		       sc_feat(p, FL_BPF_FMOD_RET_SECURITY) ? "yes" :
-		       p->why[FL_BPF_FMOD_RET_SECURITY],
-		       !sc_cgroup_v2(s) ? "need a cgroup v2 or command target" :
-		       sc_feat(p, FL_BPF_CGROUP_SOCK_ADDR) ? "yes" :
-		       p->why[FL_BPF_CGROUP_SOCK_ADDR]);
-	if (s->target->kind == FL_TARGET_COMMAND)
-		APPEND(why, sizeof(why), off, ", seccomp user notification, for command targets only: the command installs the filter on itself before exec (%s)",
-		       p->seccomp == 1 ? "yes" : p->seccomp == 0 ?
-		       p->seccomp_why : "not needed");
+	off = why_routes(s, p, why, sizeof(why));
 	for (i = 0, j = 0; i < s->ncalls; i++)
 		if (p->route[i] == SC_NONE && !s->calls[i].from_group)
-			j++;
-	if (j && off < sizeof(why)) {
-		APPEND(why, sizeof(why), off, "; refused: ");
-		if (off < sizeof(why))
-			sc_refuse_why(s, p, false, true, why + off,
-				      sizeof(why) - off);
-		off = strlen(why);
-	}
+			APPEND(why, sizeof(why), off, "%s%s", j++ ? ", " :
+			       "\nno route (the problem says what would allow one): ",
+			       s->calls[i].name);
 	for (i = 0, j = 0; i < s->ncalls; i++)
 		if (p->route[i] == SC_NONE && s->calls[i].from_group)
 			APPEND(why, sizeof(why), off, "%s%s", j++ ?
-			       ", " : "; left out of the groups (no route): ",
+			       ", " : "\nleft out of the groups (no route): ",
 			       s->calls[i].name);
-	for (i = 0, j = 0, k = 0; i < s->ncalls; i++) {
-		j += p->route[i] == SC_SECCOMP;
-		k += p->route[i] != SC_SECCOMP && p->route[i] != SC_NONE;
-	}
-	if (j)
-		APPEND(why, sizeof(why), off, "; the seccomp filter is inherited across fork: %s",
-		       s->follow_forks ? "the command's descendants are matched too" :
-		       "follow-forks: false fails only the command's own process, and its children's calls continue");
-	if (off < sizeof(why) && !k)
-		;	/* route 4 alone */
-	else if (off < sizeof(why) && sc_cgroup_scoped(s))
-		off += snprintf(why + off, sizeof(why) - off,
-				"; the target is matched by cgroup ancestry, so descendants are included%s",
-				s->follow_forks ? "" :
-				" (follow-forks: false cannot exclude them)");
-	else if (off < sizeof(why) && s->follow_forks)
-		off += snprintf(why + off, sizeof(why) - off,
-				"; targeting by thread-group id, so every thread matches; %s",
-				p->forks_ok ? "children join through sched_process_fork" :
-				"but no program can follow forks here");
+	why_matched(s, p, why, sizeof(why), &off);
 	add_str(out, "why", why);
 }
 

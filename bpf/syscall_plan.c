@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpf/syscall.h"
 
@@ -254,6 +255,76 @@ int sc_make_plan(const struct syscall_spec *s, struct sc_plan *p)
 void sc_free_plan(struct sc_plan *p)
 {
 	free(p->route);
+}
+
+static void reach_table(const struct call_hook *t, size_t n,
+			struct sc_reach *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < n && r->ncalls < ARRAY_SIZE(r->calls); i++) {
+		for (j = 0; j < r->ncalls; j++)
+			if (!strcmp(r->calls[j], t[i].call))
+				break;
+		if (j == r->ncalls)
+			r->calls[r->ncalls++] = t[i].call;
+	}
+}
+
+/* Whether a target of kind k passes the route's target rule. */
+static bool reach_kind(enum sc_route route, enum fl_target_kind k)
+{
+	struct fl_target t = { .name = (char *)"doctor", .kind = k,
+			       .pid = getpid() };
+	struct syscall_spec s = { .target_name = t.name, .target = &t };
+
+	switch (route) {
+	case SC_CGROUP:
+		return sc_cgroup_v2(&s);
+	case SC_SECCOMP:
+		return seccomp_ok(&s, "close");
+	default:
+		return true;
+	}
+}
+
+/*
+ * What route r reaches, by the rules sc_make_plan() applies and the
+ * tables it reads (doctor lists this rather than a copy of its own).
+ * Cgroup targets stand for one whose folder is in cgroup v2.
+ */
+void sc_route_reach(enum sc_route r, struct sc_reach *out)
+{
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	switch (r) {
+	case SC_FMOD_SYSCALL:
+	case SC_KPROBE:
+		out->max_calls = SF_ENTRY_SLOTS;
+		out->filters = "no path or peer filter";
+		break;
+	case SC_LSM:
+	case SC_FMOD_SECURITY:
+		reach_table(lsm_hooks, ARRAY_SIZE(lsm_hooks), out);
+		out->filters = r == SC_LSM ?
+			"a path filter on open calls only (lsm/file_open)" :
+			"a path filter on open, read and write calls";
+		break;
+	case SC_CGROUP:
+		reach_table(cgroup_hooks, ARRAY_SIZE(cgroup_hooks), out);
+		break;
+	case SC_SECCOMP:
+		out->filters = "no peer filter, a path filter on calls on a descriptor only";
+		break;
+	case SC_NONE:
+		return;
+	}
+	for (k = FL_TARGET_PID; k <= FL_TARGET_COMMAND; k++)
+		out->kind[k] = reach_kind(r, k);
+	/* A cgroup target's folder decides: one in v2 can, if v2 is here. */
+	if (r == SC_CGROUP)
+		out->kind[FL_TARGET_CGROUP] = fl_kernel_get()->unified_root[0];
 }
 
 /* Why route 4 does not take the refused calls either. */

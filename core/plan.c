@@ -317,6 +317,104 @@ static json_object *find_fault(json_object *faults, const char *name)
 	return NULL;
 }
 
+/* A command as one line, cut to PLAN_CMD_WIDTH with "...". */
+#define PLAN_CMD_WIDTH	48
+
+static void print_command(json_object *argv, FILE *out)
+{
+	char line[PLAN_CMD_WIDTH + 1];
+	size_t k, off = 0;
+	bool cut = false;
+
+	line[0] = 0;
+	for (k = 0; k < json_object_array_length(argv) && !cut; k++) {
+		const char *a = json_object_get_string(
+					json_object_array_get_idx(argv, k));
+		bool q = !*a || strpbrk(a, " \t'\"$;&|<>()*?");
+		int n = snprintf(line + off, sizeof(line) - off, "%s%s%s%s",
+				 k ? " " : "", q ? "'" : "", a, q ? "'" : "");
+
+		cut = n < 0 || (size_t)n >= sizeof(line) - off;
+		if (!cut)
+			off += (size_t)n;
+	}
+	if (cut)
+		snprintf(line + PLAN_CMD_WIDTH - 3, 4, "...");
+	fputs(line, out);
+}
+
+/* The targets table: one line each, commands shortened. */
+static void print_targets(json_object *targets, FILE *out)
+{
+	json_object *v;
+	size_t i;
+
+	if (!json_object_array_length(targets))
+		return;
+	fprintf(out, "\nTargets:\n");
+	for (i = 0; i < json_object_array_length(targets); i++) {
+		json_object *t = json_object_array_get_idx(targets, i);
+		const char *kind = fl_json_text(t, "kind");
+		const char *p = fl_json_text(t, "problem");
+
+		fprintf(out, "  %-12s %-8s ", fl_json_text(t, "name"), kind);
+		if (!strcmp(kind, "pid")) {
+			fprintf(out, "%s", fl_json_text(t, "pid"));
+		} else if (!strcmp(kind, "cgroup")) {
+			fprintf(out, "%s", fl_json_text(t, "cgroup"));
+		} else if (json_object_object_get_ex(t, "command", &v)) {
+			print_command(v, out);
+			fprintf(out, "  (run starts it)");
+		}
+		fprintf(out, "%s%s\n", p ? "  PROBLEM: " : "", p ? p : "");
+	}
+}
+
+/* A fault's why; a why of several lines goes on indented lines. */
+static void print_why(const char *why, FILE *out)
+{
+	const char *nl;
+
+	fprintf(out, "             why: ");
+	while ((nl = strchr(why, '\n'))) {
+		fprintf(out, "%.*s\n                  ", (int)(nl - why), why);
+		why = nl + 1;
+	}
+	fprintf(out, "%s\n", why);
+}
+
+/*
+ * What stops the drill; a fault's reason was given at its step in the
+ * timeline, so it is named here and not repeated.
+ */
+static void print_problems(json_object *problems, json_object *faults,
+			   FILE *out)
+{
+	size_t i, j, n;
+
+	fprintf(out, "\nThis machine cannot run this drill:\n");
+	for (i = 0; i < json_object_array_length(problems); i++) {
+		const char *p = json_object_get_string(
+					json_object_array_get_idx(problems, i));
+
+		for (j = 0; j < json_object_array_length(faults); j++) {
+			json_object *f = json_object_array_get_idx(faults, j);
+			const char *name = fl_json_text(f, "name");
+
+			n = strlen(name);
+			if (!strncmp(p, "fault '", 7) && !strncmp(p + 7, name, n) &&
+			    !strncmp(p + 7 + n, "': ", 3) &&
+			    fl_json_text(f, "problem"))
+				break;
+		}
+		if (j < json_object_array_length(faults))
+			fprintf(out, "  - %.*s cannot apply (why: above, at its step)\n",
+				(int)(strchr(p + 7, ':') - p), p);
+		else
+			fprintf(out, "  - %s\n", p);
+	}
+}
+
 void fl_plan_print(json_object *plan, FILE *out)
 {
 	json_object *faults, *steps, *targets, *probes, *problems, *v;
@@ -329,33 +427,12 @@ void fl_plan_print(json_object *plan, FILE *out)
 	json_object_object_get_ex(plan, "problems", &problems);
 
 	fprintf(out, "Plan for '%s' (%s) on Linux %s, duration %s\n",
-		fl_json_text(plan, "experiment"), fl_json_text(plan, "file"),
+		fl_json_text(plan, "experiment"),
+		fl_json_str(plan, "file", "?")[0] == '(' ? "the command line" :
+		fl_json_text(plan, "file"),
 		fl_json_text(plan, "kernel"), fl_json_text(plan, "duration"));
 
-	if (json_object_array_length(targets)) {
-		fprintf(out, "\nTargets:\n");
-		for (i = 0; i < json_object_array_length(targets); i++) {
-			json_object *t = json_object_array_get_idx(targets, i);
-			const char *kind = fl_json_text(t, "kind");
-			const char *p = fl_json_text(t, "problem");
-
-			fprintf(out, "  %-12s %-8s ", fl_json_text(t, "name"), kind);
-			if (!strcmp(kind, "pid"))
-				fprintf(out, "%s", fl_json_text(t, "pid"));
-			else if (!strcmp(kind, "cgroup"))
-				fprintf(out, "%s", fl_json_text(t, "cgroup"));
-			else if (json_object_object_get_ex(t, "command", &v)) {
-				for (k = 0; k < json_object_array_length(v); k++)
-					fprintf(out, "%s%s", k ? " " : "",
-						json_object_get_string(
-						json_object_array_get_idx(v, k)));
-				fprintf(out, "  (run starts it in a scratch "
-					"cgroup)");
-			}
-			fprintf(out, "%s%s\n", p ? "  PROBLEM: " : "",
-				p ? p : "");
-		}
-	}
+	print_targets(targets, out);
 
 	v = fl_json_get(plan, "jitter");
 	if (v && json_object_get_boolean(v)) {
@@ -403,7 +480,7 @@ void fl_plan_print(json_object *plan, FILE *out)
 				fl_json_text(v, "times"),
 				fl_json_str(v, "jitter", "0s"));
 		if (fl_json_text(f, "why"))
-			fprintf(out, "             why: %s\n", fl_json_text(f, "why"));
+			print_why(fl_json_text(f, "why"), out);
 		if (json_object_object_get_ex(f, "objects", &v) &&
 		    json_object_is_type(v, json_type_array)) {
 			for (k = 0; k < json_object_array_length(v); k++)
@@ -438,12 +515,15 @@ void fl_plan_print(json_object *plan, FILE *out)
 	}
 
 	if (json_object_array_length(problems)) {
-		fprintf(out, "\nThis machine cannot run this drill:\n");
-		for (i = 0; i < json_object_array_length(problems); i++)
-			fprintf(out, "  - %s\n", json_object_get_string(
-				json_object_array_get_idx(problems, i)));
-	} else {
-		fprintf(out, "\nNothing was changed. 'faultline run %s' would "
-			"do the above.\n", fl_json_text(plan, "file"));
+		print_problems(problems, faults, out);	} else {
+		const char *file = fl_json_text(plan, "file");
+
+		/* "(command line)": a one-line drill, not a file. */
+		if (file && file[0] == '(')
+			fprintf(out, "\nNothing was changed. 'faultline run' "
+				"with the same options would do the above.\n");
+		else
+			fprintf(out, "\nNothing was changed. 'faultline run "
+				"%s' would do the above.\n", file);
 	}
 }

@@ -279,6 +279,96 @@ static void summary_expectation(json_object *observed, FILE *out)
 			fl_json_str(e, "detail", ""));
 }
 
+/*
+ * The counters an observed object holds, in words: a number, the length
+ * of a list, or the total of an object of numbers with its parts.  Core
+ * knows no engine: these are the names engines give their counters.
+ */
+static const struct {
+	const char *key, *sub, *word, *parts;
+} counter_keys[] = {
+	{ "injections", NULL, "injections", "calls" },
+	{ "dropped", NULL, "packets dropped", NULL },
+	{ "egress", "dropped", "packets dropped on egress", NULL },
+	{ "ingress", "dropped", "packets dropped on ingress", NULL },
+	{ "oom_kills", NULL, "OOM kills", NULL },
+	{ "collateral_kills", NULL, "collateral kills", NULL },
+	{ "processes_frozen", NULL, "processes frozen", NULL },
+	{ "topups", NULL, "top-ups", NULL },
+	{ "down_ms", NULL, "ms down", NULL },
+	{ "events_lost", NULL, "events lost", NULL },
+};
+
+/* " (connect 9, bind 3)": an object of numbers, its parts. */
+static void counter_parts(json_object *v, char *buf, size_t len)
+{
+	size_t off = strlen(buf), n = 0;
+
+	if (!v || !json_object_is_type(v, json_type_object))
+		return;
+	json_object_object_foreach(v, k, x)
+		if (off < len)
+			off += snprintf(buf + off, len - off, "%s%s %llu",
+					n++ ? ", " : " (", k,
+					(unsigned long long)
+					json_object_get_uint64(x));
+	if (n && off < len)
+		snprintf(buf + off, len - off, ")");
+}
+
+/*
+ * One counter: "12 injections (connect 12)", "9 packets dropped (egress
+ * 9, ingress 0)"; parts: the object that breaks a number down.
+ */
+static void counter_text(json_object *v, const char *word, json_object *parts,
+			 char *buf, size_t len)
+{
+	uint64_t sum = 0;
+
+	buf[0] = 0;
+	if (json_object_is_type(v, json_type_int)) {
+		snprintf(buf, len, "%llu %s",
+			 (unsigned long long)json_object_get_uint64(v), word);
+		counter_parts(parts, buf, len);
+	} else if (json_object_is_type(v, json_type_array)) {
+		snprintf(buf, len, "%zu %s", json_object_array_length(v),
+			 word);
+	} else if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, x) {
+			(void)k;
+			if (!json_object_is_type(x, json_type_int))
+				return;
+			sum += json_object_get_uint64(x);
+		}
+		snprintf(buf, len, "%llu %s", (unsigned long long)sum, word);
+		counter_parts(v, buf, len);
+	}
+}
+
+/* "        observed: 12 injections; 12 calls failed (connect 12)" */
+static void summary_counters(json_object *observed, FILE *out)
+{
+	char one[256];
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(counter_keys); i++) {
+		json_object *v = fl_json_get(observed, counter_keys[i].key);
+
+		if (v && counter_keys[i].sub)
+			v = fl_json_get(v, counter_keys[i].sub);
+		if (!v)
+			continue;
+		counter_text(v, counter_keys[i].word, counter_keys[i].parts ?
+			     fl_json_get(observed, counter_keys[i].parts) :
+			     NULL, one, sizeof(one));
+		if (!one[0])
+			continue;
+		fprintf(out, "%s%s", n++ ? "; " : "        observed: ", one);
+	}
+	if (n)
+		fputc('\n', out);
+}
+
 /* An occurrence of a fault that repeats: "2/3 reverted applied +..". */
 static void summary_occurrence(json_object *o, size_t n, FILE *out)
 {
@@ -296,6 +386,7 @@ static void summary_occurrence(json_object *o, size_t n, FILE *out)
 	if (fl_json_get(o, "detail"))
 		fprintf(out, " (%s)", fl_json_str(o, "detail", ""));
 	fputc('\n', out);
+	summary_counters(fl_json_get(o, "observed"), out);
 	summary_expectation(fl_json_get(o, "observed"), out);
 }
 
@@ -326,8 +417,10 @@ static void summary_fault(json_object *o, FILE *out)
 	    json_object_array_length(occ) : 0;
 	for (i = 0; i < n; i++)
 		summary_occurrence(json_object_array_get_idx(occ, i), n, out);
-	if (!n)
+	if (!n) {
+		summary_counters(fl_json_get(o, "observed"), out);
 		summary_expectation(fl_json_get(o, "observed"), out);
+	}
 }
 
 static void summary_probe(json_object *o, FILE *out)

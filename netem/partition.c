@@ -662,8 +662,10 @@ static int partition_observe(void *handle, json_object *out)
 }
 
 /*
- * Live: the packets dropped so far per direction; on a host in no group,
- * that nothing is cut here (the fault is active all the same).
+ * Live: the packets dropped so far per direction, from the counters
+ * observe reads (the BPF program's per-CPU counters, or the fallback's
+ * netem qdiscs); on a host in no group, that nothing is cut here (the
+ * fault is active all the same).
  */
 static int partition_live(void *handle, json_object *out)
 {
@@ -687,7 +689,8 @@ static int partition_live(void *handle, json_object *out)
 	e = json_object_get_uint64(fl_json_get(dropped, "egress"));
 	i = json_object_get_uint64(fl_json_get(dropped, "ingress"));
 	json_object_object_add(out, "dropped", json_object_get(dropped));
-	snprintf(sum, sizeof(sum), "dropped %llu egress, %llu ingress", e, i);
+	snprintf(sum, sizeof(sum), "%llu packets dropped (egress %llu, ingress %llu)",
+		 e + i, e, i);
 	kept = fl_json_get(obs, "kept");
 	if (kept) {
 		size_t off = strlen(sum);

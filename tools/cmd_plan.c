@@ -3,18 +3,37 @@
 #include <stdlib.h>
 
 #include "tools/cmds.h"
+#include "tools/oneline.h"
 
-/* --seed N: the jitter of the repeats, as run --seed N draws it. */
+struct plan_args {
+	const char *seed;
+	struct oneline one;
+};
+
+/*
+ * --seed N: the jitter of the repeats, as run --seed N draws it; a
+ * one-line drill's options, as run takes them.
+ */
 static int plan_opt(void *ctx, int c, const char *arg)
 {
-	const char **seed = ctx, *why;
+	struct plan_args *pa = ctx;
+	const char *why;
 	uint64_t v;
 
-	if (c != 's')
+	switch (c) {
+	case 's':
+		if (fl_parse_u64(arg, &v, &why))
+			return cmd_bad_usage("plan", "--seed '%s': %s", arg,
+					     why);
+		pa->seed = arg;
 		return 0;
-	if (fl_parse_u64(arg, &v, &why))
-		return cmd_bad_usage("plan", "--seed '%s': %s", arg, why);
-	*seed = arg;
+	case 'F':
+		return oneline_opt(&pa->one, "fault", arg);
+	case 'T':
+		return oneline_opt(&pa->one, "target", arg);
+	case 'D':
+		return oneline_opt(&pa->one, "for", arg);
+	}
 	return 0;
 }
 
@@ -22,6 +41,9 @@ int cmd_plan(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{ "seed", required_argument, NULL, 's' },
+		{ "fault", required_argument, NULL, 'F' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "for", required_argument, NULL, 'D' },
 		{}
 	};
 	static const struct cmd_getopt g = {
@@ -34,24 +56,32 @@ int cmd_plan(int argc, char **argv)
 			 "                 can run it (0, or 3 with the reason "
 			 "on stderr)",
 		.help = "  --seed N       draw the repeats' jitter from N, as run "
-			"--seed N does\n",
+			"--seed N does\n"
+			"  --fault, --target, --for  a one-line drill instead of "
+			"FILE, as run takes it\n",
 	};
+	struct plan_args pa = { .one.cmd = "plan" };
 	struct fl_experiment *exp;
-	const char *seed = NULL, *why;
 	json_object *plan;
+	const char *why;
 	int status;
 
-	status = cmd_getopt(&g, argc, argv, &seed);
+	status = cmd_getopt(&g, argc, argv, &pa);
 	if (status != CMD_GO_ON)
 		return status;
-	if (optind != argc - 1)
-		return cmd_bad_usage("plan", "plan takes one file");
+	if (oneline_given(&pa.one) && optind != argc)
+		return cmd_bad_usage("plan", "a file or --fault, not both");
+	if (!oneline_given(&pa.one) && optind != argc - 1)
+		return cmd_bad_usage("plan", "plan takes one file (or --fault)");
 
-	status = cmd_load(argv[optind], &exp);
+	if (oneline_given(&pa.one))
+		status = oneline_load(&pa.one, &exp);
+	else
+		status = cmd_load(argv[optind], &exp);
 	if (status)
 		return status;
-	if (seed)
-		fl_experiment_set_seed(exp, seed, &why);
+	if (pa.seed)
+		fl_experiment_set_seed(exp, pa.seed, &why);
 	plan = fl_plan_build(exp, &status);
 	if (fl_json_output)
 		fl_print_json(plan);

@@ -3,11 +3,13 @@
 #include <stdlib.h>
 
 #include "tools/cmds.h"
+#include "tools/oneline.h"
 
-/* run's own options: its struct fl_run_opts, and --seed. */
+/* run's own options: its struct fl_run_opts, --seed, a one-line drill. */
 struct run_args {
 	struct fl_run_opts ro;
 	const char *seed;
+	struct oneline one;
 };
 
 static int run_opt(void *ctx, int c, const char *arg)
@@ -30,6 +32,15 @@ static int run_opt(void *ctx, int c, const char *arg)
 	case 'L':
 		ro->no_live = true;
 		break;
+	case 'F':
+		return oneline_opt(&ra->one, "fault", arg);
+	case 'T':
+		return oneline_opt(&ra->one, "target", arg);
+	case 'D':
+		return oneline_opt(&ra->one, "for", arg);
+	case 'Y':
+		ra->one.print_yaml = true;
+		break;
 	case 'S':
 		if (fl_parse_start_at(arg, fl_wall_ns(), &ro->start_at_ns, why,
 				      sizeof(why)))
@@ -47,6 +58,10 @@ int cmd_run(int argc, char **argv)
 		{ "no-live", no_argument, NULL, 'L' },
 		{ "start-at", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "fault", required_argument, NULL, 'F' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "for", required_argument, NULL, 'D' },
+		{ "print-yaml", no_argument, NULL, 'Y' },
 		{}
 	};
 	static const struct cmd_getopt g = {
@@ -69,10 +84,22 @@ int cmd_run(int argc, char **argv)
 			"of the file's seed:\n"
 			"                 or a random one): the same timeline as "
 			"plan --seed N\n"
+			"A one-line drill instead of FILE:\n"
+			"  --fault 'KIND: { KEY: VALUE, ... }'  a fault, as in a "
+			"file's faults: (again\n"
+			"                 for more); with one --target, its "
+			"target: is filled in\n"
+			"  --target 'NAME: { pid: N }'  a target, as in targets: "
+			"('pid: N' names it\n"
+			"                 target)\n"
+			"  --for DURATION  how long the drill runs (required with "
+			"--fault)\n"
+			"  --print-yaml   print the experiment file the options "
+			"stand for, and stop\n"
 			"Ctrl-C stops the drill and reverts everything; a second "
 			"Ctrl-C reverts at once.\n",
 	};
-	struct run_args ra = { 0 };
+	struct run_args ra = { .one.cmd = "run" };
 	struct fl_run_opts *ro = &ra.ro;
 	struct fl_experiment *exp;
 	const char *why;
@@ -81,14 +108,19 @@ int cmd_run(int argc, char **argv)
 	status = cmd_getopt(&g, argc, argv, &ra);
 	if (status != CMD_GO_ON)
 		return status;
-	if (optind != argc - 1)
-		return cmd_bad_usage("run", "run takes one file");
+	if (oneline_given(&ra.one) && optind != argc)
+		return cmd_bad_usage("run", "a file or --fault, not both");
+	if (!oneline_given(&ra.one) && optind != argc - 1)
+		return cmd_bad_usage("run", "run takes one file (or --fault)");
 	ro->json = fl_json_output;
 	ro->quiet = fl_quiet;
 
-	status = cmd_load(argv[optind], &exp);
-	if (status)
-		return status;
+	if (oneline_given(&ra.one))
+		status = oneline_load(&ra.one, &exp);
+	else
+		status = cmd_load(argv[optind], &exp);
+	if (status || !exp)
+		return status;	/* --print-yaml: printed */
 	if (ra.seed)
 		fl_experiment_set_seed(exp, ra.seed, &why);
 	status = fl_run(exp, ro);

@@ -146,7 +146,7 @@ else
 fi
 if [ "$prio" = true ] && [ "$htb" = true ]; then
 	check_match "consequence: matched subsets use prio" \
-		'^matched netem subsets: available: use prio' "$cons"
+		'^matched netem subsets: [a-z]+: .*use prio' "$cons"
 elif [ "$htb" = true ]; then
 	check_match "consequence: matched subsets would use htb" \
 		'^matched netem subsets: .*use htb \(prio is missing\)' "$cons"
@@ -161,6 +161,80 @@ else
 	check_match "consequence: syscall route 3 unavailable" \
 		'^syscall faults: [a-z]+: .*route 3 \(cgroup sock_addr\) unavailable' "$cons"
 fi
+# The rate: key is netem's own: doctor's "rate limits" is what plan does
+# with a rate fault (no tbf or htb is ever used).
+printf 'name: rate\nduration: 10s\nfaults:\n  - name: r\n    netem: { device: lo, rate: 1mbit }\n' >"$T/rate.yaml"
+"$FAULTLINE" plan "$T/rate.yaml" >/dev/null 2>&1; rc=$?
+check_match "consequence: rate limits $([ $rc = 0 ] && echo available || echo unavailable) as plan finds (exit $rc)" \
+	"^rate limits: $([ $rc = 0 ] && echo available || echo unavailable): the netem fault's rate" "$cons"
+
+# Each syscall route doctor lists, with its calls and target kinds, is the
+# route plan takes (the first available route that lists the call and
+# kind), and a call no available route lists is refused.
+sleep 600 & sleeper=$!
+at_exit "kill $sleeper"
+python3 - "$T/doctor.json" "$FAULTLINE" "$sleeper" "$T" <<'PY'
+import json, subprocess, sys
+doc, fl, pid, tmp = sys.argv[1:5]
+cons = json.load(open(doc))["consequences"]
+routes = [c for c in cons if c["area"] == "syscall faults"][0].get("routes")
+if routes is None:
+    print("not ok - doctor --json: syscall faults lists its routes")
+    sys.exit(0)
+words = {"fmod_ret on the syscall entry": "fmod_ret",
+         "kprobe with bpf_override_return": "kprobe", "BPF LSM": "lsm",
+         "fmod_ret on security_* hooks": "fmod_security",
+         "cgroup sock_addr hooks with bpf_set_retval": "cgroup",
+         "seccomp user notification": "seccomp", "none": "none"}
+calls = {"recvmsg", "recvfrom", "fsync", "openat", "connect"}
+for r in routes:
+    calls |= set(r["calls"] or [])
+for kind, target in (("pid", "{ pid: %s }" % pid),
+                     ("command", '{ command: [sleep, "60"] }')):
+    want = {}
+    for c in sorted(calls):
+        want[c] = "none"
+        for r in routes:
+            if r["available"] and kind in r["targets"] and \
+               (r["calls"] is None or c in r["calls"]):
+                want[c] = r["mechanism"]
+                break
+    faults = "".join("  - name: f-%s\n    syscall: { target: app, calls: "
+                     "[%s], errno: EIO }\n" % (c, c) for c in sorted(calls))
+    path = "%s/routes-%s.yaml" % (tmp, kind)
+    open(path, "w").write("name: routes\nduration: 10s\ntargets:\n  app: "
+                          "%s\nfaults:\n%s" % (target, faults))
+    out = subprocess.run([fl, "--json", "plan", path], capture_output=True,
+                         text=True).stdout
+    got = {f["name"][2:]: words.get(f.get("mechanism", "").split(" (")[0],
+                                    f.get("mechanism"))
+           for f in json.loads(out)["faults"]}
+    for c in sorted(calls):
+        name = "doctor's syscall routes: %s on a %s target takes %s (plan)" % (
+            c, kind, want[c])
+        if got.get(c) == want[c]:
+            print("ok - " + name)
+        else:
+            print("not ok - %s # plan: %s" % (name, got.get(c)))
+PY
+
+# Each missing capability names the steps of run that fail without it.
+priv=$(grep '^privileges: ' <<<"$cons")
+for cap in cap_net_admin cap_sys_admin cap_sys_resource; do
+	[ "$(get "system.capabilities.$cap")" = false ] || continue
+	check_match "consequence: without $cap names the steps it breaks" \
+		"without $cap: [a-z]+ [a-z]+ .*(fault|faults|BPF)" "$priv"
+done
+if command -v capsh >/dev/null && [ "$(id -u)" = 0 ]; then
+	priv=$(capsh --drop=cap_net_admin -- -c "\"$FAULTLINE\" doctor" | grep -A3 '^  privileges: ')
+	check_match "doctor without cap_net_admin: netem, partition and link faults fail" \
+		'without cap_net_admin: netem, partition and link faults' "$(tr -s ' \n' ' ' <<<"$priv")"
+else
+	skip "doctor without cap_net_admin" "capsh (libcap2-bin) and root"
+fi
+check_eq "no privilege line says only 'a step of run'" "" \
+	"$(grep -o 'a step of run that needs it' <<<"$cons")"
+
 case $mode in
 v1)	sw='memory\.limit_in_bytes'
 	[ "$memsw" = true ] && sw="$sw and memory\\.memsw\\.limit_in_bytes"

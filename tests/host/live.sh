@@ -212,6 +212,59 @@ print(v["pid"], v["comm"])' "$T/oom.json" 2>&1)
 fi
 
 # ---------------------------------------------------------------------
+# A partition: its drops counted live on its row (no "(no live
+# counters)"), and the summary under the frame gives each fault's
+# observed counters, as the JSON report has them; so does "faultline
+# report" on the file.  Inside a namespace pair of this script's, a probe
+# knocking on a port across the cut (a SYN every 100ms).
+pa=fl-lv-$$-a pb=fl-lv-$$-b
+if ! have_bpf sched_cls; then
+	skip "live: a partition's drops" "missing BPF sched_cls programs: $(fact bpf.sched_cls.why)"
+elif ! netns_pair $pa $pb 10.79.0.1/24 10.79.0.2/24; then
+	notok "live: make the namespaces for the partition"
+else
+	cat >"$T/cut.yaml" <<YAML
+name: live-cut
+duration: 5s
+faults:
+  - name: cut
+    partition: { groups: [[10.79.0.1], [10.79.0.2]] }
+    at: 1s
+    for: 3s
+probes:
+  - name: knock
+    exec: [timeout, "0.5", bash, -c, "exec 3<>/dev/tcp/10.79.0.2/9"]
+    every: 100ms
+YAML
+	start cut "LANG=C ip netns exec $pa $FAULTLINE run --report $T/cut.json $T/cut.yaml"
+	if wait_screen '^cut +active +00:01-00:04 +[1-9][0-9]* packets dropped \(egress [0-9]+, ingress [0-9]+\)' 10; then
+		ok "live: the partition's drops are counted live"
+	else
+		notok "live: the partition's drops are counted live"
+		printf '%s\n' "$scr" | sed 's/^/#   | /'
+	fi
+	wait_exit cut 20
+	scr=$(screen)
+	check_eq "live: ... and no row says it has no live counters" "" \
+		"$(grep 'no live counters' <<<"$scr")"
+	drops=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["faults"][0]["observed"]["dropped"]
+print(d["egress"] + d["ingress"], d["egress"], d["ingress"])' "$T/cut.json" 2>&1)
+	set -- $drops
+	check_match "summary: the partition's drops as the report has them ($1)" \
+		"^ +observed: $1 packets dropped \\(egress $2, ingress $3\\)" "$scr"
+	check_match "report: the summary again has them" \
+		"^ +observed: $1 packets dropped \\(egress $2, ingress $3\\)" \
+		"$("$FAULTLINE" report "$T/cut.json" 2>&1)"
+	netns_del $pa $pb
+fi
+inj=$(python3 -c 'import json, sys
+o = json.load(open(sys.argv[1]))["faults"][0]["observed"]
+print(o["injections"], o["calls"]["connect"])' "$T/live.json" 2>&1)
+check_match "summary: the syscall fault's injections as the report has them (${inj% *})" \
+	"^ +observed: ${inj% *} injections \\(connect ${inj#* }\\)" "$("$FAULTLINE" report "$T/live.json" 2>&1)"
+
+# ---------------------------------------------------------------------
 # --start-at: the countdown in the header; Ctrl-C there applies nothing.
 # Ctrl-C while the drill runs: the view ends with its frame, exit 130.
 start wait "LANG=C $FAULTLINE run --start-at +20s $T/ok.yaml"

@@ -269,7 +269,7 @@ have_bpf kprobe:override || kp_why=$(fact bpf.kprobe:override.why)
 plan=$("$FAULTLINE" plan "$T/entry.yaml" 2>&1)
 if [ -n "$fmod_why" ] && [ -n "$kp_why" ]; then
 	check_match "plan says why the syscall entry is not chosen, as doctor does" \
-		"syscall entry \(fmod_ret: $(sed 's/[][().*^$]/\\&/g' <<<"$fmod_why"); kprobe override: $(sed 's/[][().*^$]/\\&/g' <<<"$kp_why")\)" "$plan"
+		"syscall entry: fmod_ret: $(sed 's/[][().*^$]/\\&/g' <<<"$fmod_why"); kprobe override: $(sed 's/[][().*^$]/\\&/g' <<<"$kp_why")\$" "$plan"
 else
 	skip "why route 1 is not chosen" "this kernel allows it"
 fi

@@ -178,7 +178,7 @@ check_match "and that fsync passes through no LSM hook" 'fsync passes through no
 # to the kernel's refusal (FAULTLINE_FORCE_SYSCALL_ENTRY, tests only).
 out=$("$FAULTLINE" plan "$T/fsync.yaml" 2>&1)
 check_match "plan: fmod_ret on syscalls is refused, __x64_sys_* is not modifiable" \
-	'syscall entry \(fmod_ret: load: Invalid argument; verifier: __x64_sys_getpgid\(\) is not modifiable; kprobe override: load: Invalid argument: bpf_override_return is missing \(needs CONFIG_BPF_KPROBE_OVERRIDE\)\)' "$out"
+	'syscall entry: fmod_ret: load: Invalid argument; verifier: __x64_sys_getpgid\(\) is not modifiable; kprobe override: load: Invalid argument: bpf_override_return is missing \(needs CONFIG_BPF_KPROBE_OVERRIDE\)$' "$out"
 sleep 60 & sl=$!
 at_exit "kill $sl"
 sc_yaml "  app: { pid: $sl }" "target: app, calls: [fsync], errno: EIO, follow-forks: false" > "$T/entry.yaml"
