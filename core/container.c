@@ -52,6 +52,9 @@ struct fl_container {
 	struct fl_netns_id netns;
 	char memory[512], unified[512];
 	char cgroup[512];		/* the target's cgroup points here */
+	/* What became of it, once found changed: the runtime is not asked
+	 * again each time (live asks once a second). */
+	char changed[600];
 };
 
 static const char *rt_name(enum fl_runtime r)
@@ -95,6 +98,10 @@ int fl_container_parse(struct fl_target *t, const struct fl_node *spec,
 	t->cgroup = c->cgroup;
 	if (fl_get_string(v, "container", &c->ref, d))
 		return -EINVAL;
+	if (!c->ref[0]) {
+		fl_diag_err(d, v, "container: must not be empty");
+		return -EINVAL;
+	}
 	if (!ref_ok(c->ref)) {
 		fl_diag_err(d, v, "container: '%s' is not a container name or "
 			    "id (letters, digits, '_', '.' and '-', starting "
@@ -431,7 +438,7 @@ int fl_container_resolve(const struct fl_target *t, char *why, size_t len)
 	if (!c)
 		return -EINVAL;
 	c->resolved = false;
-	c->cgroup[0] = '\0';
+	c->cgroup[0] = c->changed[0] = '\0';
 	ret = inspect(c, &c->found, &in, w, sizeof(w));
 	if (ret) {
 		snprintf(why, len, "target '%s': container '%s': %s", t->name,
@@ -486,6 +493,10 @@ static int say_changed(const struct fl_target *t, struct fl_container *c,
 	char label[400], w[300];
 	int ret;
 
+	if (c->changed[0]) {
+		snprintf(why, len, "%s", c->changed);
+		return -ESRCH;
+	}
 	fl_container_label(t, label, sizeof(label));
 	ret = inspect(c, &found, &in, w, sizeof(w));
 	if (ret == -ENOENT)
@@ -508,6 +519,7 @@ static int say_changed(const struct fl_target *t, struct fl_container *c,
 			 "check: its init is pid %d now, not %d; faultline "
 			 "does not follow it", t->name, label, (int)in.pid,
 			 (int)c->pid);
+	snprintf(c->changed, sizeof(c->changed), "%s", why);
 	return -ESRCH;
 }
 
