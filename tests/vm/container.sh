@@ -145,7 +145,8 @@ fi
 if start slow; then
 	podman rm -f -t 0 db >/dev/null
 	stop; rc=$?
-	check_eq "removed: the run ends (exit 0)" 0 "$rc"
+	check_eq "removed: the run stops as SIGTERM asks (exit 143)" 143 "$rc"
+	check "removed: the fault counts as reverted" grep -q '"event":"reverted"' "$T/slow.out"
 	check_match "removed: revert says db's namespace is gone" \
 		"network namespace [0-9:]+ of container 'db' \\(podman [0-9a-f]+\\) is gone" "$(cat "$T/slow.out")"
 	check_eq "removed: the journal is empty" 0 "$(runs_left)"
