@@ -115,7 +115,7 @@ wait_for 10 grep -q '"event":"start"' "$T/r.out"
 old=$ctr
 start_ctr
 answer podman db "$ctr" fedcba9876543210fedcba9876543210
-kill -9 "$old"
+kill -9 "$old"; wait "$old" 2>/dev/null
 wait "$runner"; rc=$?
 check_eq "replaced: apply fails (exit 4)" 4 "$rc"
 check_match "replaced: the run says db was replaced since the check" \
