@@ -366,7 +366,7 @@ out:
 static int inspect(const struct fl_container *c, enum fl_runtime *found,
 		   struct inspect *in, char *why, size_t len)
 {
-	char w1[300] = "", w2[300] = "";
+	char w1[256] = "", w2[256] = "";
 	int ret;
 
 	if (c->runtime != FL_RUNTIME_ANY) {
@@ -490,7 +490,7 @@ static int say_changed(const struct fl_target *t, struct fl_container *c,
 {
 	enum fl_runtime found;
 	struct inspect in;
-	char label[400], w[300];
+	char label[400], w[600];
 	int ret;
 
 	if (c->changed[0]) {
@@ -550,7 +550,7 @@ int fl_container_recheck(const struct fl_target *t, char *why, size_t len)
 	struct fl_container *c = t->container;
 	enum fl_runtime found;
 	struct inspect in;
-	char w[300];
+	char w[600];
 	int ret;
 
 	if (!c)
