@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 # Podman in the test VM (sourced after tests/lib.sh): no registry, a
 # read-only root, no journald, no iptables.  podman_setup makes tmpfs
 # storage, a config of its own (vfs, cgroupfs, file events), and an image
