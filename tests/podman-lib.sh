@@ -7,7 +7,7 @@
 # starts a container with no network (--network none) and ctr_veth gives
 # it an eth0 whose peer the test keeps.  Everything is removed at exit.
 
-# Runs of podman, timed: TCG is slow.
+# Every podman call of the tests goes through here.
 pm() { podman "$@"; }
 
 podman_setup() {
