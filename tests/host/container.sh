@@ -35,11 +35,11 @@ answer() {
 		"$run" "$3" >"$STUB/$1-$2.json"
 }
 
-# The "container": a sleep in a network namespace with a device flct0,
+# The "container": a sleep in a network namespace with a device flct0 (a veth),
 # in cgroups of its own (never the hierarchy's root, which faultline
 # refuses to take for a container's).
 NS=flct-$$
-netns_add "$NS" && ip -n "$NS" link add flct0 type dummy ||
+netns_add "$NS" && ip -n "$NS" link add flct0 type veth peer name flct1 ||
 	{ notok "container: make the namespace"; exit 1; }
 at_exit "ip netns del $NS"
 cgs=()
