@@ -23,8 +23,9 @@ static const char *const top_keys[] = {
 	"name", "duration", "seed", "targets", "faults", "probes", "report",
 	NULL
 };
-static const char *const target_kinds[] = { "pid", "cgroup", "command",
-					    "restart", NULL };
+static const char *const target_kinds[] = {
+	"pid", "cgroup", "command", "restart", "container", "runtime", NULL,
+};
 static const char *const fault_keys[] = {
 	"name", "at", "for", "optional", "repeat", NULL
 };
@@ -78,7 +79,9 @@ void fl_experiment_free(struct fl_experiment *exp)
 	free(exp->faults);
 	for (i = 0; i < exp->ntargets; i++) {
 		free(exp->targets[i].name);
-		free(exp->targets[i].cgroup);
+		if (!exp->targets[i].container)
+			free(exp->targets[i].cgroup);
+		fl_container_free(exp->targets[i].container);
 		fl_strv_free(exp->targets[i].argv);
 		free(exp->targets[i].scratch_memory);
 		free(exp->targets[i].scratch_unified);
@@ -109,6 +112,23 @@ struct fl_target *fl_experiment_target(const struct fl_experiment *exp,
 	return NULL;
 }
 
+/* The fault whose engine map is being parsed: fl_get_target notes its
+ * targets there. */
+static struct fl_fault *parsing;
+
+static void note_use(struct fl_fault *f, const struct fl_target *t)
+{
+	size_t i;
+
+	if (!f || !t)
+		return;
+	for (i = 0; i < f->nuses; i++)
+		if (f->uses[i] == t)
+			return;
+	if (f->nuses < FL_FAULT_USES_MAX)
+		f->uses[f->nuses++] = t;
+}
+
 int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
 		  const char *what, struct fl_target **out,
 		  struct fl_diag *d)
@@ -126,6 +146,7 @@ int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
 	}
 	t = fl_experiment_target(exp, v->scalar);
 	if (t) {
+		note_use(parsing, t);
 		*out = t;
 		return 0;
 	}
@@ -289,7 +310,7 @@ static int load_target(struct loader *l, struct fl_target *t,
 		       const struct fl_node *key, const struct fl_node *spec)
 {
 	struct fl_diag *d = l->d;
-	const struct fl_node *kind_key = NULL;
+	const struct fl_node *kind_key = NULL, *rt;
 	char what[FL_NAME_MAX + 32], q[64];
 	int err = 0, kinds = 0;
 	size_t i;
@@ -313,14 +334,16 @@ static int load_target(struct loader *l, struct fl_target *t,
 		if (!k || k->type != FL_NODE_SCALAR)
 			continue;
 		if (strcmp(k->scalar, "pid") && strcmp(k->scalar, "cgroup") &&
-		    strcmp(k->scalar, "command"))
+		    strcmp(k->scalar, "command") &&
+		    strcmp(k->scalar, "container"))
 			continue;
 		if (fl_map_get(spec, k->scalar) != v)
 			continue;	/* duplicate, reported */
 		if (kinds++) {
 			fl_diag_err(d, k, "%s: has both '%s' and '%s'; give "
-				    "only one of pid, cgroup, command", what,
-				    kind_key->scalar, k->scalar);
+				    "only one of pid, cgroup, command, "
+				    "container", what, kind_key->scalar,
+				    k->scalar);
 			err = -EINVAL;
 			continue;
 		}
@@ -330,6 +353,8 @@ static int load_target(struct loader *l, struct fl_target *t,
 			r = fl_get_u64(v, "pid", 1, FL_PID_MAX, &pid, d);
 			if (!r)
 				t->pid = (pid_t)pid;
+		} else if (!strcmp(k->scalar, "container")) {
+			r = fl_container_parse(t, spec, d);
 		} else if (!strcmp(k->scalar, "cgroup")) {
 			t->kind = FL_TARGET_CGROUP;
 			r = fl_get_string(v, "cgroup", &t->cgroup, d);
@@ -349,8 +374,14 @@ static int load_target(struct loader *l, struct fl_target *t,
 			err = -EINVAL;
 	}
 	if (!kinds) {
-		fl_diag_err(d, spec, "%s: needs one of pid, cgroup, command",
-			    what);
+		fl_diag_err(d, spec, "%s: needs one of pid, cgroup, command, "
+			    "container", what);
+		err = -EINVAL;
+	}
+	rt = fl_map_get(spec, "runtime");
+	if (rt && !t->container) {
+		fl_diag_err(d, rt, "%s: runtime: is for a container target "
+			    "(container: NAME)", what);
 		err = -EINVAL;
 	}
 	if (load_restart(t, spec, what, d))
@@ -403,6 +434,39 @@ static int load_targets(struct loader *l, const struct fl_node *v)
 	return err;
 }
 
+/* The engine's keys, and target: for an engine that acts in a netns. */
+static int check_spec_keys(const struct fl_engine *e,
+			   const struct fl_node *spec, struct fl_diag *d)
+{
+	const char *keys[64];
+	size_t n = 0;
+
+	if (!e->in_netns || !e->keys)
+		return fl_map_check(spec, e->keys, e->name, d);
+	while (e->keys[n] && n + 2 < ARRAY_SIZE(keys)) {
+		keys[n] = e->keys[n];
+		n++;
+	}
+	keys[n++] = "target";
+	keys[n] = NULL;
+	return fl_map_check(spec, keys, e->name, d);
+}
+
+/* An in_netns engine's target: the one whose namespace it acts in. */
+static int load_netns_target(struct fl_experiment *exp, struct fl_fault *f,
+			     const struct fl_node *spec, struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_get(spec, "target");
+	struct fl_target *t;
+
+	if (!v)
+		return 0;
+	if (fl_get_target(exp, v, "target", &t, d))
+		return -EINVAL;
+	f->netns_target = t;
+	return 0;
+}
+
 /*
  * The engine's map into its spec: the loader checks it is a map of the
  * engine's keys, the engine allocates the spec, the loader keeps it as
@@ -420,10 +484,14 @@ static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
 	if (!e->parse)
 		return 0;
 	if (e->keys || !spec || spec->type != FL_NODE_MAP)
-		bad = fl_map_check(spec, e->keys, e->name, d);
+		bad = check_spec_keys(e, spec, d);
 	if (!spec || spec->type != FL_NODE_MAP)
 		return -EINVAL;
+	parsing = f;
 	ret = e->parse(exp, f, spec, &out, d);
+	if (!ret && e->in_netns && load_netns_target(exp, f, spec, d))
+		bad = -EINVAL;
+	parsing = NULL;
 	if (ret || bad) {
 		spec_free(e, out);
 		return ret ? ret : -EINVAL;

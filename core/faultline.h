@@ -253,6 +253,13 @@ struct fl_target {
 	 */
 	char *scratch_memory;
 	char *scratch_unified;
+	/*
+	 * A container (core/container.c): to the engines a CGROUP target,
+	 * whose cgroup (the container's, in both hierarchies) and network
+	 * namespace core resolves through the runtime at check; cgroup
+	 * then points at its resolved folder ("" before).
+	 */
+	struct fl_container *container;
 };
 
 enum fl_fault_state {
@@ -268,6 +275,9 @@ enum fl_fault_state {
 const char *fl_fault_state_name(enum fl_fault_state s);
 
 struct fl_engine;
+struct fl_container;
+
+#define FL_FAULT_USES_MAX	8
 
 /*
  * repeat: { every, for, times, jitter } on a fault: occurrence k (0-based)
@@ -300,6 +310,15 @@ struct fl_fault {
 	struct fl_repeat repeat;
 	const struct fl_node *node;	/* the fault's map */
 	const struct fl_node *spec;	/* the engine's map */
+	/*
+	 * The targets the engine's parse named (fl_get_target), so that
+	 * core can resolve a container again before apply; and, for an
+	 * engine with in_netns, the target: whose network namespace core
+	 * enters around check, describe, apply, live and observe.
+	 */
+	const struct fl_target *uses[FL_FAULT_USES_MAX];
+	size_t nuses;
+	const struct fl_target *netns_target;
 };
 
 struct fl_probe {
@@ -490,6 +509,14 @@ struct fl_engine {
 	 * death by itself) instead of ending with it.
 	 */
 	bool outlives_pid;
+	/*
+	 * The fault acts on the devices of a network namespace: its map
+	 * may name a `target:` (core parses it, not the engine), and core
+	 * runs check, describe, apply, live and observe inside that
+	 * target's network namespace (a container's own), so that records
+	 * saved with fl_undo_save_netns() name it and revert runs there.
+	 */
+	bool in_netns;
 	/*
 	 * Parse and validate the engine's map into a spec of the engine's
 	 * own, *out, allocated first thing.  Problems go to d.  On an
@@ -737,6 +764,19 @@ void fl_netns_leave(int oldfd);
  */
 struct fl_undo;
 int fl_undo_save_netns(struct fl_undo *u, json_object *state);
+/*
+ * Switch into the namespace with that identity, trying /proc/PID/ns/net
+ * of hint first (a process known to be in it) before the walk.
+ */
+int fl_netns_enter_hint(const struct fl_netns_id *id, pid_t hint,
+			int *oldfd);
+/*
+ * What the namespace this thread is in belongs to, for people ("container
+ * 'db' (podman 1a2b3c4d5e6f)"), or NULL: fl_undo_save_netns() keeps it in
+ * the record as "netns_of", and recover names it when the namespace is
+ * gone.
+ */
+void fl_netns_label(const char *label);
 
 /* ------------------------------------------------------------------ */
 /* Journal: undo records under /run/faultline/<run>/ (mode 0700).      */
@@ -918,6 +958,56 @@ int fl_target_cgroup_path(const struct fl_target *t, const char *root,
  * scratch cgroups of its own.  0, or -ENOENT when there is nothing to lock.
  */
 int fl_target_resource(const struct fl_target *t, char *buf, size_t len);
+
+/*
+ * Container targets (core/container.c).  container: NAME-OR-ID with an
+ * optional runtime: podman|docker (none: whichever knows the name).  The
+ * loader hands the target's map here.
+ */
+enum fl_runtime {
+	FL_RUNTIME_ANY,
+	FL_RUNTIME_PODMAN,
+	FL_RUNTIME_DOCKER,
+};
+int fl_container_parse(struct fl_target *t, const struct fl_node *spec,
+		       struct fl_diag *d);
+void fl_container_free(struct fl_container *c);
+/*
+ * Ask the runtime (RUNTIME container inspect) where the container is:
+ * its init pid (and that process's start time), its cgroup in the
+ * memory and the v2 hierarchy, its network namespace.  The result is
+ * kept in the target.  0, or -errno with why (not running, unknown).
+ */
+int fl_container_resolve(const struct fl_target *t, char *why, size_t len);
+/*
+ * Where the container is now: what resolve found (resolving first when
+ * it has not been), once its init process is proven the same one (pid,
+ * start time and network namespace).  A container stopped, removed or
+ * replaced since is -ESRCH with why saying which; nothing is chased.
+ */
+int fl_container_where(const struct fl_target *t, struct fl_where *w,
+		       char *why, size_t len);
+/*
+ * Before a fault's apply: ask the runtime again and compare with what
+ * check found (its id and init process).  0, or -ESRCH with why.
+ */
+int fl_container_recheck(const struct fl_target *t, char *why, size_t len);
+/* Its resolved folder in the hierarchy mounted at root; -ENOENT before. */
+int fl_container_cgroup_path(const struct fl_target *t, const char *root,
+			     char *buf, size_t len);
+/* What it resolved to, for plan and the report; NULL for no container. */
+json_object *fl_container_json(const struct fl_target *t);
+/* "container 'db' (podman 1a2b3c4d5e6f)", for messages and records. */
+void fl_container_label(const struct fl_target *t, char *buf, size_t len);
+/*
+ * Around an engine op of fault f: every container it names resolved
+ * again (fl_container_recheck, when recheck), then into the network
+ * namespace of its in_netns target, if any (*oldfd -1: none to leave).
+ * 0, or -errno with why.  fl_fault_leave() comes back.
+ */
+int fl_fault_enter(const struct fl_fault *f, bool recheck, int *oldfd,
+		   char *why, size_t len);
+void fl_fault_leave(int oldfd);
 
 /*
  * The plan: what run would do, in timeline order, with each engine's

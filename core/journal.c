@@ -566,9 +566,12 @@ static int enter_rec_netns(json_object *state, int *oldfd, bool *gone,
 	}
 	ret = fl_netns_enter(&id, oldfd);
 	if (ret == -ENOENT) {
+		const char *of = jstr(state, "netns_of");
+
 		*gone = true;
-		snprintf(why, len, "network namespace %s is gone, and "
-			 "everything that was in it", ns);
+		snprintf(why, len, "network namespace %s%s%s is gone, and "
+			 "everything that was in it", ns, of ? " of " : "",
+			 of ? of : "");
 		return 0;
 	}
 	if (ret)

@@ -28,8 +28,16 @@ json_object *run_resources(struct runner *r)
 			continue;
 		if (f->engine->resources) {
 			json_object *mine = json_object_new_array();
+			char why[512];
+			int nsfd, ret;
 
-			if (!f->engine->resources(f, mine))
+			/* A device is its target's namespace's ("dev:INO:eth0"). */
+			ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+			if (!ret) {
+				ret = f->engine->resources(f, mine);
+				fl_fault_leave(nsfd);
+			}
+			if (!ret)
 				for (k = 0; k < json_object_array_length(mine);
 				     k++)
 					fl_json_add_uniq(all,

@@ -91,6 +91,14 @@ int fl_netns_parse(const char *s, struct fl_netns_id *id)
 	return 0;
 }
 
+/* What this thread's namespace belongs to, while core has entered it. */
+static __thread char ns_label[256];
+
+void fl_netns_label(const char *label)
+{
+	snprintf(ns_label, sizeof(ns_label), "%s", label ? label : "");
+}
+
 static int netns_record(json_object *state)
 {
 	struct fl_netns_id id = { 0 };
@@ -102,6 +110,9 @@ static int netns_record(json_object *state)
 		return ret;
 	fl_netns_str(&id, buf, sizeof(buf));
 	json_object_object_add(state, "netns", json_object_new_string(buf));
+	if (ns_label[0])
+		json_object_object_add(state, "netns_of",
+				       json_object_new_string(ns_label));
 	return 0;
 }
 
@@ -301,7 +312,34 @@ int fl_netns_open(const struct fl_netns_id *id)
 	return f.fd;
 }
 
+/* /proc/PID/ns/net of hint when it is that namespace, else -ENOENT. */
+static int open_hint(const struct fl_netns_id *id, pid_t hint)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+
+	if (hint <= 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)hint);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	if (fstat(fd, &st) || st.st_ino != id->ino ||
+	    (id->dev && st.st_dev != id->dev)) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
 int fl_netns_enter(const struct fl_netns_id *id, int *oldfd)
+{
+	return fl_netns_enter_hint(id, 0, oldfd);
+}
+
+int fl_netns_enter_hint(const struct fl_netns_id *id, pid_t hint,
+			int *oldfd)
 {
 	struct fl_netns_id self;
 	int fd, old, ret;
@@ -312,7 +350,9 @@ int fl_netns_enter(const struct fl_netns_id *id, int *oldfd)
 		return ret;
 	if (fl_netns_eq(&self, id))
 		return 0;
-	fd = fl_netns_open(id);
+	fd = open_hint(id, hint);
+	if (fd < 0)
+		fd = fl_netns_open(id);
 	if (fd < 0)
 		return fd;
 	old = open(NETNS_SELF, O_RDONLY | O_CLOEXEC);

@@ -30,6 +30,8 @@ static json_object *target_json(const struct fl_target *t)
 		json_object_object_add(o, "pid", json_object_new_int(t->pid));
 		break;
 	case FL_TARGET_CGROUP:
+		if (t->container)
+			break;	/* below, once resolved */
 		json_object_object_add(o, "kind", jstr("cgroup"));
 		json_object_object_add(o, "cgroup", jstr(t->cgroup));
 		break;
@@ -42,6 +44,11 @@ static json_object *target_json(const struct fl_target *t)
 		break;
 	}
 	ret = fl_target_check(t, why, sizeof(why));
+	if (t->container) {
+		json_object_object_add(o, "kind", jstr("container"));
+		json_object_object_add(o, "cgroup", jstr(t->cgroup));
+		json_object_object_add(o, "container", fl_container_json(t));
+	}
 	json_object_object_add(o, "ok", json_object_new_boolean(!ret));
 	if (ret)
 		json_object_object_add(o, "problem", jstr(why));
@@ -119,7 +126,7 @@ static json_object *plan_fault(const struct fl_experiment *exp, size_t i,
 	json_object *o = json_object_new_object();
 	uint64_t end = f->has_for ? f->at_ns + f->for_ns : exp->duration_ns;
 	char buf[64], why[512], msg[640];
-	int ret;
+	int ret, nsfd;
 
 	json_object_object_add(o, "name", jstr(f->name));
 	json_object_object_add(o, "engine", jstr(e->name));
@@ -132,10 +139,18 @@ static json_object *plan_fault(const struct fl_experiment *exp, size_t i,
 	json_object_object_add(o, "optional",
 			       json_object_new_boolean(f->optional));
 	plan_repeat(exp, f, o);
-	if (e->describe)
-		e->describe(f, o);
+	if (f->netns_target)
+		json_object_object_add(o, "netns_target",
+				       jstr(f->netns_target->name));
 	why[0] = '\0';
-	ret = e->check ? e->check(f, why, sizeof(why)) : 0;
+	/* An in_netns engine looks at its target's namespace. */
+	ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+	if (!ret) {
+		if (e->describe)
+			e->describe(f, o);
+		ret = e->check ? e->check(f, why, sizeof(why)) : 0;
+		fl_fault_leave(nsfd);
+	}
 	if (!ret) {
 		json_object_object_add(o, "state", jstr("will apply"));
 		return o;
@@ -317,6 +332,29 @@ static json_object *find_fault(json_object *faults, const char *name)
 	return NULL;
 }
 
+/* A container as resolved: its runtime, id, init, cgroups, netns. */
+static void print_container(FILE *out, json_object *c)
+{
+	const char *id = fl_json_str(c, "id", NULL);
+
+	fprintf(out, "%s (%s)", fl_json_str(c, "ref", "?"),
+		fl_json_str(c, "runtime", "?"));
+	if (!id)
+		return;
+	fprintf(out, " = %.12s, init pid %s, network namespace %s\n"
+		"               cgroup %s", id, fl_json_text(c, "pid"),
+		fl_json_str(c, "netns", "?"),
+		fl_json_str(c, "cgroup_unified", "")[0] ?
+		fl_json_str(c, "cgroup_unified", "") :
+		fl_json_str(c, "cgroup_memory", ""));
+	if (fl_json_str(c, "cgroup_unified", "")[0] &&
+	    fl_json_str(c, "cgroup_memory", "")[0] &&
+	    strcmp(fl_json_str(c, "cgroup_unified", ""),
+		   fl_json_str(c, "cgroup_memory", "")))
+		fprintf(out, "\n               memory %s",
+			fl_json_str(c, "cgroup_memory", ""));
+}
+
 /* A command as one line, cut to PLAN_CMD_WIDTH with "...". */
 #define PLAN_CMD_WIDTH	48
 
@@ -362,6 +400,8 @@ static void print_targets(json_object *targets, FILE *out)
 			fprintf(out, "%s", fl_json_text(t, "pid"));
 		} else if (!strcmp(kind, "cgroup")) {
 			fprintf(out, "%s", fl_json_text(t, "cgroup"));
+		} else if (!strcmp(kind, "container")) {
+			print_container(out, fl_json_get(t, "container"));
 		} else if (json_object_object_get_ex(t, "command", &v)) {
 			print_command(v, out);
 			fprintf(out, "  (run starts it)");
@@ -479,6 +519,9 @@ void fl_plan_print(json_object *plan, FILE *out)
 				fl_json_str(v, "for", "?"),
 				fl_json_text(v, "times"),
 				fl_json_str(v, "jitter", "0s"));
+		if (fl_json_text(f, "netns_target"))
+			fprintf(out, "             in the network namespace of "
+				"target '%s'\n", fl_json_text(f, "netns_target"));
 		if (fl_json_text(f, "why"))
 			print_why(fl_json_text(f, "why"), out);
 		if (json_object_object_get_ex(f, "objects", &v) &&

@@ -48,12 +48,19 @@ static int apply_fault(struct runner *r, size_t i)
 	const struct fl_fault *f = fr->f;
 	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
 	json_object *ev;
-	char ob[48];
+	char ob[48], why[512];
 	void *rt = fr->child;
-	int ret;
+	int ret, nsfd;
 
 	run_occ_label(r, i, ob, sizeof(ob));
-	ret = f->engine->apply(f, &u, &rt);
+	/* Its containers resolved again, inside its target's netns. */
+	ret = fl_fault_enter(f, true, &nsfd, why, sizeof(why));
+	if (ret) {
+		fl_undo_why(&u, "%s", why);
+	} else {
+		ret = f->engine->apply(f, &u, &rt);
+		fl_fault_leave(nsfd);
+	}
 	fr->seq = oc->seq = u.seq;
 	if (ret) {
 		fr->err = oc->err = ret;
@@ -116,12 +123,17 @@ static void live_fault(struct runner *r, size_t i, bool silent)
 	const struct fl_fault *f = fr->f;
 	json_object *out, *ev, *sum = NULL;
 	const char *now;
-	char *text = NULL;
+	char *text = NULL, why[512];
+	int ret, nsfd;
 
 	if (!f->engine->live || fr->state != FL_FAULT_ACTIVE)
 		return;
+	if (fl_fault_enter(f, false, &nsfd, why, sizeof(why)))
+		return;
 	out = json_object_new_object();
-	if (f->engine->live(fr->rt, out))
+	ret = f->engine->live(fr->rt, out);
+	fl_fault_leave(nsfd);
+	if (ret)
 		goto out;
 	if (json_object_object_get_ex(out, "summary", &sum))
 		text = strdup(json_object_get_string(sum));
@@ -171,11 +183,18 @@ static void observe_fault(struct runner *r, size_t i)
 {
 	struct fault_run *fr = &r->fr[i];
 	json_object *obs;
+	char why[512];
+	int ret, nsfd;
 
 	if (!fr->f->engine->observe)
 		return;
+	/* Gone with its container: nothing to observe there. */
+	if (fl_fault_enter(fr->f, false, &nsfd, why, sizeof(why)))
+		return;
 	obs = json_object_new_object();
-	if (fr->f->engine->observe(fr->rt, obs)) {
+	ret = fr->f->engine->observe(fr->rt, obs);
+	fl_fault_leave(nsfd);
+	if (ret) {
 		json_object_put(obs);
 		return;
 	}
@@ -268,11 +287,15 @@ static int check_faults(struct runner *r)
 		const struct fl_fault *f = r->fr[i].f;
 		char why[512] = "";
 		json_object *ev;
-		int ret;
+		int ret, nsfd;
 
 		if (!f->engine->check)
 			continue;
-		ret = f->engine->check(f, why, sizeof(why));
+		ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+		if (!ret) {
+			ret = f->engine->check(f, why, sizeof(why));
+			fl_fault_leave(nsfd);
+		}
 		if (!ret)
 			continue;
 		if (!why[0])
@@ -307,10 +330,17 @@ static void describe_faults(struct runner *r)
 		struct fault_run *fr = &r->fr[i];
 		const struct fl_fault *f = fr->f;
 
+		char why[512];
+		int nsfd, ret;
+
 		fr->info = json_object_new_object();
 		if (!f->engine->describe || fr->state == FL_FAULT_SKIPPED)
 			continue;
-		if (f->engine->describe(f, fr->info)) {
+		if (fl_fault_enter(f, false, &nsfd, why, sizeof(why)))
+			continue;
+		ret = f->engine->describe(f, fr->info);
+		fl_fault_leave(nsfd);
+		if (ret) {
 			json_object_put(fr->info);
 			fr->info = json_object_new_object();
 		}

@@ -3,7 +3,8 @@
  * Targets resolved: the one service that tells every engine where a
  * target is now (a process in it, its folder in the memory hierarchy and
  * in the v2 hierarchy, its network namespace), the processes in it, the
- * one reader of /proc/PID/cgroup, and the lock a target holds.  Engines
+ * one reader of /proc/PID/cgroup, and the lock a target holds.  A
+ * container is a cgroup target that core/container.c resolves.  Engines
  * ask here instead of reading /proc and cgroupfs themselves.  Also
  * whether a process is still the one we knew, by its start time.
  */
@@ -40,6 +41,8 @@ int fl_target_cgroup_path(const struct fl_target *t, const char *root,
 
 	if (t->kind != FL_TARGET_CGROUP || !t->cgroup)
 		return -EINVAL;
+	if (t->container)
+		return fl_container_cgroup_path(t, root, buf, len);
 	if (t->cgroup[0] == '/') {
 		n = snprintf(buf, len, "%s", t->cgroup);
 	} else {
@@ -85,6 +88,8 @@ int fl_target_check(const struct fl_target *t, char *why, size_t len)
 		}
 		return 0;
 	case FL_TARGET_CGROUP:
+		if (t->container)
+			return fl_container_resolve(t, why, len);
 		if (t->cgroup[0] == '/') {
 			if (!stat(t->cgroup, &st) && S_ISDIR(st.st_mode))
 				return 0;
@@ -306,6 +311,8 @@ int fl_target_where(const struct fl_target *t, struct fl_where *w,
 	case FL_TARGET_PID:
 		return where_pid(t, w, why, len);
 	case FL_TARGET_CGROUP:
+		if (t->container)
+			return fl_container_where(t, w, why, len);
 		return where_cgroup(t, w, why, len);
 	case FL_TARGET_COMMAND:
 		return where_command(t, w, why, len);
@@ -355,7 +362,8 @@ int fl_target_pids(const struct fl_target *t, pid_t **out, size_t *n)
 	if (ret)
 		return ret;
 	if (t->kind == FL_TARGET_CGROUP) {
-		/* A relative cgroup may be in one hierarchy only. */
+		/* A relative cgroup may be in one hierarchy only; a
+		 * container's is in both. */
 		ret = w.unified[0] ? fl_cgroup_procs(w.unified, out, n) : -ENOENT;
 		if (ret == -ENOENT && w.memory[0])
 			ret = fl_cgroup_procs(w.memory, out, n);

@@ -230,6 +230,7 @@ const struct fl_engine link_engine = {
 	.color = "#8e44ad",
 	.parse = link_parse,
 	.keys = link_keys,
+	.in_netns = true,
 	.spec_free = link_spec_free,
 	.check = link_check,
 	.describe = link_describe,

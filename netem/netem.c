@@ -578,6 +578,7 @@ const struct fl_engine netem_engine = {
 	.color = "#2e86de",
 	.parse = netem_parse,
 	.keys = netem_keys,
+	.in_netns = true,
 	.spec_free = netem_spec_free,
 	.check = netem_check,
 	.describe = netem_describe,

@@ -718,6 +718,7 @@ const struct fl_engine partition_engine = {
 	.color = "#8e44ad",
 	.parse = partition_parse,
 	.keys = partition_keys,
+	.in_netns = true,
 	.spec_free = partition_spec_free,
 	.check = partition_check,
 	.describe = partition_describe,

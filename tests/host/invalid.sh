@@ -51,6 +51,8 @@ target pid|: pid:
 target cgroup|: cgroup: 
 target command|: command: 
 target kind|target '[^']*': (needs one of|has both)
+target container|: container: 
+target runtime|: runtime: 
 fault name|fault 1: missing 'name'|fault-[^:]*:[0-9:]+ name: '
 fault at|: at: 
 fault for|: for: 
@@ -87,7 +89,9 @@ netem ecn|: ecn:
 netem seed|: seed: 
 netem limit|: limit: 
 netem unknown|unknown key '[^']*' in netem
+netem target|: target: 
 partition groups|: groups: |partition: missing 'groups'
+partition target|: target: 
 partition one-way|: one-way: 
 partition keep|: keep: 
 partition unknown|unknown key '[^']*' in partition
