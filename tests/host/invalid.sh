@@ -49,6 +49,7 @@ repeat unknown|unknown key '[^']*' in repeat
 target pid|: pid: 
 target cgroup|: cgroup: 
 target command|: command: 
+target command-string|: command: '[^']*' is one string.*\[sh, -c, 
 target kind|target '[^']*': (needs one of|has both)
 fault name|fault 1: missing 'name'|fault-[^:]*:[0-9:]+ name: '
 fault at|: at: 
@@ -57,6 +58,7 @@ fault optional|: optional:
 fault engine|needs one of netem|has two engines
 probe name|probe-[^:]*:[0-9:]+ name: '
 probe exec|: exec: 
+probe exec-string|: exec: '[^']*' is one string.*\[sh, -c, 
 probe every|: every: 
 probe timeout|: timeout: 
 probe expect|: exit: |unknown key '[^']*' in expect
