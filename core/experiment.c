@@ -30,7 +30,6 @@ static const char *const fault_keys[] = {
 static const char *const probe_keys[] = {
 	"name", "exec", "every", "timeout", "expect", NULL
 };
-static const char *const expect_keys[] = { "exit", NULL };
 static const char *const report_keys[] = { "json", NULL };
 
 /* A name used by a fault or a probe, for the shared namespace. */
@@ -86,6 +85,7 @@ void fl_experiment_free(struct fl_experiment *exp)
 	for (i = 0; i < exp->nprobes; i++) {
 		free(exp->probes[i].name);
 		fl_strv_free(exp->probes[i].argv);
+		fl_steady_free(&exp->probes[i].steady);
 	}
 	free(exp->probes);
 	free(exp->report_json);
@@ -714,7 +714,6 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 	struct fl_diag *d = l->d;
 	const struct fl_node *n, *every, *timeout;
 	char what[FL_NAME_MAX + 32];
-	uint64_t x;
 	size_t argc = 0;
 	int err = 0, r;
 	bool bad;
@@ -765,20 +764,11 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 		}
 	}
 
-	n = fl_map_get(v, "expect");
-	if (n) {
-		const struct fl_node *ex;
-
-		if (fl_map_check(n, expect_keys, "expect", d))
-			err = -EINVAL;
-		ex = fl_map_get(n, "exit");
-		if (ex) {
-			if (fl_get_u64(ex, "exit", 0, 255, &x, d))
-				err = -EINVAL;
-			else
-				p->expect_exit = (int)x;
-		}
-	}
+	r = fl_steady_parse(l->exp, p, fl_map_get(v, "expect"), d);
+	if (r == -ENOMEM)
+		return r;
+	if (r)
+		err = -EINVAL;
 	return err;
 }
 
