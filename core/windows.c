@@ -14,8 +14,13 @@
 
 #include "core/runner.h"
 
-/* The share of a window that may be lost before it is a warning: 1/10. */
+/*
+ * The share of a window that may be lost before it is a warning: a tenth,
+ * and at least LATE_MIN_NS (a 300 ms window may start 30 ms late on a
+ * busy machine without a warning).
+ */
 #define LATE_DIV	10
+#define LATE_MIN_NS	(50 * NSEC_PER_MSEC)
 
 /* An occurrence's planned end, within the drill. */
 static uint64_t planned_end(const struct runner *r, const struct occ_run *oc)
@@ -36,7 +41,7 @@ void run_check_late(struct runner *r, size_t i)
 		return;
 	planned = end - at;
 	late = (uint64_t)oc->applied_at - at;
-	if (late * LATE_DIV <= planned)
+	if (late * LATE_DIV <= planned || late <= LATE_MIN_NS)
 		return;
 	lost = late >= planned ? 100 : (unsigned int)(late * 100 / planned);
 	run_occ_label(r, i, ob, sizeof(ob));

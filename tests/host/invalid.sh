@@ -25,7 +25,7 @@ check "the corpus has at least 60 files" test "${#files[@]}" -ge 60
 # engine's key the line must come from a file named after the engine
 # (tests/invalid/*netem*.yaml for netem), since messages name only the key.
 # The keys are those of top_keys, target_kinds, fault_keys, probe_keys and
-# report_keys (core/experiment.c), repeat_keys (core/repeat.c), netem_keys, match_keys and the loss,
+# report_keys (core/experiment.c), expect_keys (core/steady.c), repeat_keys (core/repeat.c), netem_keys, match_keys and the loss,
 # reorder and slot keys (netem/netem.c), partition_keys
 # (netem/partition.c), oom_keys, squeeze_keys and ramp_keys
 # (cgroup/oom.c), syscall_keys, when_keys and peer_keys (bpf/syscall.c).
@@ -62,6 +62,8 @@ probe exec-string|: exec: '[^']*' is one string.*\[sh, -c,
 probe every|: every: 
 probe timeout|: timeout: 
 probe expect|: exit: |unknown key '[^']*' in expect
+probe expect.during|: during: unknown fault|: during: expected a map of fault names
+probe expect.phases|: (before|after|always): unknown value
 report json|: json: 
 netem device|: device: |netem: missing 'device'
 netem direction|: direction: 
