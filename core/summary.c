@@ -513,12 +513,14 @@ void fl_report_summary(json_object *rep, const char *path, bool again,
 	for (i = 0; v[i] && i < sizeof(up) - 1; i++)
 		up[i] = v[i] >= 'a' && v[i] <= 'z' ? v[i] - 'a' + 'A' : v[i];
 	up[i] = '\0';
-	fprintf(out, "%sdrill %s: %s (exit %d)%s%s\n", again ? "" : "\n",
+	fprintf(out, "%sdrill %s: %s (exit %d)\n", again ? "" : "\n",
 		fl_json_str(exp, "name", fl_json_str(exp, "file", "?")), up,
 		fl_json_get(rep, "exit") ?
-		json_object_get_int(fl_json_get(rep, "exit")) : -1,
-		fl_json_get(rep, "verdict_detail") ? ": " : "",
-		fl_json_str(rep, "verdict_detail", ""));
+		json_object_get_int(fl_json_get(rep, "exit")) : -1);
+	/* Which probe's phase failed the drill. */
+	if (fl_json_get(rep, "verdict_detail"))
+		fprintf(out, "  why: %s\n",
+			fl_json_str(rep, "verdict_detail", ""));
 	if (again) {
 		fprintf(out, "  started %s, ended %s",
 			fl_json_str(rep, "started", "?"),
