@@ -464,13 +464,16 @@ static void probe_phase_keys(const struct runner *r, const struct probe_rt *p,
  * nothing for a run that must pass in a probe with no phases. */
 static const char *probe_phase_words(const struct runner *r,
 				     const struct probe_rt *p,
-				     enum fl_expect e, bool met, char *buf,
-				     size_t len)
+				     enum fl_expect e, bool met, bool across,
+				     char *buf, size_t len)
 {
 	char ph[96];
 
 	fl_phase_text(r->exp, &p->p->steady, p->phase, ph, sizeof(ph));
-	if (p->phase == FL_PHASE_ALWAYS && e == FL_EXPECT_PASS)
+	if (across)
+		snprintf(buf, len, ", started %s and saw it change (not "
+			 "judged)", ph);
+	else if (p->phase == FL_PHASE_ALWAYS && e == FL_EXPECT_PASS)
 		buf[0] = '\0';
 	else if (met)
 		snprintf(buf, len, ", as expected %s", ph);
@@ -486,7 +489,7 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 	json_object *res, *ev;
 	char tbuf[40], ph[160];
 	enum fl_expect e;
-	bool pass, met;
+	bool pass, met, across;
 
 	p->pid = 0;
 	if (p->cut) {
@@ -496,14 +499,23 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 	pass = !p->timed_out && WIFEXITED(status) &&
 	       WEXITSTATUS(status) == p->p->expect_exit;
 	e = fl_steady_expect(&p->p->steady, p->phase);
-	met = fl_steady_met(e, pass);
+	/*
+	 * A run that began in one phase and ended in another (a fault was
+	 * applied or reverted under it) saw both: it is not judged.
+	 */
+	across = probe_phase(r, p) != p->phase;
+	met = across || fl_steady_met(e, pass);
 	p->runs++;
 	if (pass)
 		p->passed++;
 	else
 		p->failed++;
-	p->ph[p->phase].runs++;
-	p->ph[p->phase].passed += pass;
+	if (across) {
+		p->across++;
+	} else {
+		p->ph[p->phase].runs++;
+		p->ph[p->phase].passed += pass;
+	}
 	p->unmet += !met;
 	fl_live_probe(r->live, p - r->pr, pass, met);
 	if (p->timed_out)
@@ -523,6 +535,9 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 			       json_object_new_boolean(p->timed_out));
 	json_object_object_add(res, "pass", json_object_new_boolean(pass));
 	probe_phase_keys(r, p, res, e, met);
+	if (across)
+		json_object_object_add(res, "across",
+				       json_object_new_boolean(true));
 	json_object_array_add(p->results, json_object_get(res));
 
 	ev = run_ev("probe");
@@ -546,7 +561,8 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 				 WTERMSIG(status));
 		run_emit(r, ev, "probe %s: %s%s (%s, expected exit %d)",
 			 p->p->name, pass ? "pass" : "FAIL",
-			 probe_phase_words(r, p, e, met, ph, sizeof(ph)),
+			 probe_phase_words(r, p, e, met, across, ph,
+					   sizeof(ph)),
 			 what, p->p->expect_exit);
 	} else {
 		json_object_put(ev);

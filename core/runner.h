@@ -42,6 +42,7 @@ struct probe_rt {
 		unsigned int runs, passed;
 	} *ph;
 	unsigned int unmet;
+	unsigned int across;		/* runs that saw a phase change */
 };
 
 /*

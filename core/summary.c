@@ -302,6 +302,7 @@ static json_object *report_probe(const struct runner *r,
 	json_object_object_add(o, "expect", report_expect(r, p->p));
 	json_object_object_add(o, "phases", report_phases(r, p));
 	json_object_object_add(o, "unexpected", json_object_new_int(p->unmet));
+	json_object_object_add(o, "across", json_object_new_int(p->across));
 	json_object_object_add(o, "results", json_object_get(p->results));
 	return o;
 }
@@ -468,6 +469,16 @@ static void summary_phases(json_object *ph, FILE *out)
 	}
 }
 
+/* Runs that began in one phase and ended in another: not judged. */
+static void summary_across(json_object *o, FILE *out)
+{
+	double n;
+
+	if (fl_json_num(o, "across", &n) && n > 0)
+		fprintf(out, "        %.0f run(s) saw a fault begin or end "
+			"under them (not judged)\n", n);
+}
+
 /* The warnings of a run (faults applied late), one a line. */
 static void summary_warnings(json_object *w, FILE *out)
 {
@@ -493,6 +504,7 @@ static void summary_probe(json_object *o, FILE *out)
 		fprintf(out, ", %.0f timed out", to);
 	fputc('\n', out);
 	summary_phases(fl_json_get(o, "phases"), out);
+	summary_across(o, out);
 }
 
 static size_t array_len(json_object *arr)

@@ -268,7 +268,7 @@ faults:
 probes:
   - name: api
     exec: [sh, -c, "! grep -q CUT $T/cutf"]
-    every: 200ms
+    every: 300ms
     expect: $2
 report: { json: $T/$1.json }
 YAML
@@ -313,3 +313,29 @@ steady_file plain '{ exit: 0 }'
 check_eq "steady: without phases every run must pass, as before" 1 "$rc"
 check_match "steady: and the verdict says the failures" \
 	'^probe api: expected to pass always, but failed' "$(jq -r .verdict_detail "$T/plain.json")"
+
+# A run that starts before cut and ends after cut is applied saw both
+# phases: it is not judged (it would fail "before" otherwise).
+rm -f "$T/cutf"
+cat > "$T/across.yaml" <<YAML
+name: across
+duration: 3s
+faults:
+  - name: cut
+    test: { file: $T/cutf, value: CUT }
+    at: 1s
+    for: 1s
+probes:
+  - name: api
+    exec: [sh, -c, "sleep 0.5; ! grep -q CUT $T/cutf"]
+    every: 700ms
+    timeout: 700ms
+    expect: { before: pass, during: { cut: fail }, after: pass }
+report: { json: $T/across.json }
+YAML
+out=$("$FAULTLINE_TEST" run across.yaml 2>&1); rc=$?
+check_eq "steady: a run across cut's apply does not fail the drill" 0 "$rc"
+check_eq "steady: it is counted apart, its result marked" "true|true" \
+	"$(jq -r '.probes[0] | "\(.across >= 1)|\([.results[] | select(.across)] | length >= 1)"' "$T/across.json")"
+check_match "steady: the summary says so" \
+	'^ +[0-9]+ run\(s\) saw a fault begin or end under them \(not judged\)$' "$out"
