@@ -390,6 +390,10 @@ char *fl_phase_text(const struct fl_experiment *exp, const struct fl_steady *s,
  */
 bool fl_steady_text(enum fl_expect e, const char *phase, unsigned int runs,
 		    unsigned int passed, char *buf, size_t len);
+/* "before: pass, during cut: fail, after: pass, otherwise: pass", or ""
+ * for a probe whose every run must pass (plan). */
+char *fl_steady_describe(const struct fl_experiment *exp,
+			 const struct fl_steady *s, char *buf, size_t len);
 
 /*
  * Load and validate an experiment file.  Every problem goes to d; the

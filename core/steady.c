@@ -264,3 +264,28 @@ bool fl_steady_text(enum fl_expect e, const char *phase, unsigned int runs,
 		snprintf(buf, len, "passed %u/%u %s", passed, runs, phase);
 	return true;
 }
+
+char *fl_steady_describe(const struct fl_experiment *exp,
+			 const struct fl_steady *s, char *buf, size_t len)
+{
+	size_t o = 0, k;
+
+	buf[0] = '\0';
+	if (!s->has_before && !s->has_after && !s->nduring &&
+	    s->always == FL_EXPECT_PASS)
+		return buf;
+#define ADD(...) (o += o < len ? (size_t)snprintf(buf + o, len - o, \
+						  __VA_ARGS__) : 0)
+	if (s->has_before)
+		ADD("before: %s", fl_expect_name(s->before));
+	for (k = 0; k < s->nduring; k++)
+		ADD("%sduring %s: %s", o ? ", " : "",
+		    exp->faults[s->during[k].fault].name,
+		    fl_expect_name(s->during[k].expect));
+	if (s->has_after)
+		ADD("%safter: %s", o ? ", " : "", fl_expect_name(s->after));
+	ADD("%s%s: %s", o ? ", " : "", o ? "otherwise" : "always",
+	    fl_expect_name(s->always));
+#undef ADD
+	return buf;
+}

@@ -187,6 +187,12 @@ static void test_met_and_text(void **state)
 	assert_string_equal(fl_phase_text(exp, s, FL_PHASE_ALWAYS, buf,
 					  sizeof(buf)), "at other times");
 	assert_string_equal(fl_phase_name(FL_PHASE_DURING), "during");
+	/* What plan shows. */
+	assert_string_equal(fl_steady_describe(exp, s, buf, sizeof(buf)),
+			    "before: pass, during slow: fail, otherwise: pass");
+	fl_experiment_free(exp);
+	s = steady_of("{ exit: 2 }", &exp);
+	assert_string_equal(fl_steady_describe(exp, s, buf, sizeof(buf)), "");
 	fl_experiment_free(exp);
 }
 
