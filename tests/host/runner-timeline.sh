@@ -340,3 +340,20 @@ check_eq "steady: it is counted apart, its result marked" "true|true" \
 	"$(jq -r '.probes[0] | "\(.across >= 1)|\([.results[] | select(.across)] | length >= 1)"' "$T/across.json")"
 check_match "steady: the summary says so" \
 	'^ +[0-9]+ run\(s\) saw a fault begin or end under them \(not judged\)$' "$out"
+
+# --- The live view says a fault is late (on a terminal: tmux). -------------
+if command -v tmux >/dev/null; then
+	sock=fl-rt-$$
+	tm() { tmux -L "$sock" -f /dev/null "$@"; }
+	at_exit "tmux -L $sock -f /dev/null kill-server"
+	tm new-session -d -s late -x 160 -y 40 \
+		"cd $T && LANG=C $FAULTLINE_TEST run late.yaml; echo \$? > $T/live.exit; sleep 600"
+	for ((i = 0; i < 100; i++)); do [ -s "$T/live.exit" ] && break; sleep 0.2; done
+	scr=$(tm capture-pane -p -t late)
+	check_match "live: cut's row is marked LATE" '^cut +[a-z]+ +[0-9:-]+ +LATE 1\.[0-9]s' "$scr"
+	check_match "live: the summary under the last frame has the warning" \
+		'^  WARNING: fault cut: applied at \+2\.[0-9]{3}s, 1\.[0-9]{3}s late' "$scr"
+	check_match "live: ontime's row is not marked" '^ontime +reverted +[0-9:-]+ +\(no live' "$scr"
+else
+	skip "live: a late fault" "tmux is not installed (tools/deps)"
+fi
