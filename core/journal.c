@@ -126,44 +126,18 @@ static int write_json(int dirfd, const char *name, json_object *o)
 	return ret;
 }
 
-static json_object *read_json_at(int dirfd, const char *name)
+json_object *fl_journal_read_at(int dirfd, const char *name)
 {
-	json_object *o = NULL;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	json_object *o;
 	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 4096 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb)
-				goto out;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	if (buf) {
-		buf[len] = '\0';
-		o = json_tokener_parse(buf);
-	}
+	o = json_object_from_fd(fd);	/* json-c's reader */
+	close(fd);
 	if (!o)
 		errno = EBADMSG;
-out:
-	free(buf);
-	close(fd);
 	return o;
 }
 
@@ -221,22 +195,16 @@ static int record_seq(const char *name)
 	return seq;
 }
 
-struct rec_ent {
-	int seq;
-	char name[256];
-};
-
 static int rec_cmp_desc(const void *a, const void *b)
 {
-	const struct rec_ent *x = a, *y = b;
+	const struct fl_rec_ent *x = a, *y = b;
 
 	return (y->seq > x->seq) - (y->seq < x->seq);
 }
 
-/* The records of a run folder, newest first. */
-static int list_records(int dirfd, struct rec_ent **out, size_t *n)
+int fl_journal_records(int dirfd, struct fl_rec_ent **out, size_t *n)
 {
-	struct rec_ent *v = NULL;
+	struct fl_rec_ent *v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
@@ -276,11 +244,11 @@ static int list_records(int dirfd, struct rec_ent **out, size_t *n)
 
 static int find_record(int dirfd, int seq, char *name, size_t len)
 {
-	struct rec_ent *v;
+	struct fl_rec_ent *v;
 	size_t n, i;
 	int ret;
 
-	ret = list_records(dirfd, &v, &n);
+	ret = fl_journal_records(dirfd, &v, &n);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
@@ -674,7 +642,7 @@ static int revert_record(int dirfd, const char *name, json_object **recp,
 
 	*recp = NULL;
 	*gone = false;
-	rec = read_json_at(dirfd, name);
+	rec = fl_journal_read_at(dirfd, name);
 	if (!rec) {
 		if (errno == ENOENT)
 			return 0;	/* reverted and dropped meanwhile */
@@ -751,13 +719,13 @@ int fl_journal_revert(struct fl_journal *j, int seq)
 
 int fl_journal_finish(struct fl_journal *j)
 {
-	struct rec_ent *v;
+	struct fl_rec_ent *v;
 	size_t n;
 	int ret;
 
 	if (json_object_object_length(j->mem))
 		return -ENOTEMPTY;
-	ret = list_records(j->dirfd, &v, &n);
+	ret = fl_journal_records(j->dirfd, &v, &n);
 	if (ret)
 		return ret == -ENOENT ? 0 : ret;
 	free(v);
@@ -808,11 +776,11 @@ static int remove_run(int dirfd, const char *dir)
 static int replay_records(int dirfd, json_object *reverted, json_object *gone,
 			  json_object *failed)
 {
-	struct rec_ent *v = NULL;
+	struct fl_rec_ent *v = NULL;
 	size_t n, i;
 	int ret, first = 0;
 
-	ret = list_records(dirfd, &v, &n);
+	ret = fl_journal_records(dirfd, &v, &n);
 	if (ret)
 		return ret;
 	for (i = 0; i < n; i++) {
@@ -882,162 +850,4 @@ int fl_recover_run(const char *dir, json_object *result)
 	json_object_put(failed);
 	close(dirfd);
 	return ret;
-}
-
-/* The pid in a run folder's name ("20261206-090744-15385[-K]"), or 0. */
-static pid_t id_pid(const char *id)
-{
-	unsigned int day, sec;
-	int pid, n = 0;
-
-	if (sscanf(id, "%8u-%6u-%d%n", &day, &sec, &pid, &n) != 3 ||
-	    (id[n] && id[n] != '-'))
-		return 0;
-	return pid;
-}
-
-int fl_runs_of(pid_t pid, unsigned long long start,
-	       int (*fn)(const char *dir, void *arg), void *arg)
-{
-	const char *root = fl_rundir();
-	json_object *run;
-	struct dirent *de;
-	char dir[600];
-	bool ours;
-	int fd;
-	DIR *d;
-
-	d = opendir(root);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || id_pid(de->d_name) != pid)
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name);
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		run = read_json_at(fd, "run.json");
-		close(fd);
-		/* No run.json: made by this pid, which died before writing. */
-		ours = !run || ((pid_t)jint(run, "pid") == pid &&
-				(unsigned long long)jint(run, "pid_start") ==
-				start);
-		json_object_put(run);
-		if (ours)
-			fn(dir, arg);
-	}
-	closedir(d);
-	return 0;
-}
-
-static int read_run(const char *root, const char *id, struct fl_run_info *ri)
-{
-	json_object *run, *res;
-	struct rec_ent *v = NULL;
-	unsigned long long ps, gs;
-	size_t n, i;
-	int dirfd;
-	const char *s;
-
-	memset(ri, 0, sizeof(*ri));
-	if (strlen(id) >= sizeof(ri->id))
-		return -ENAMETOOLONG;	/* not a run of ours */
-	memcpy(ri->id, id, strlen(id) + 1);
-	snprintf(ri->dir, sizeof(ri->dir), "%s/%s", root, id);
-	dirfd = open(ri->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return -errno;
-	run = read_json_at(dirfd, "run.json");
-	ri->records = json_object_new_array();
-	if (run) {
-		ri->pid = jint(run, "pid");
-		ri->guardian = jint(run, "guardian");
-		ps = jint(run, "pid_start");
-		gs = jint(run, "guardian_start");
-		ri->alive = fl_pid_alive(ri->pid, ps) ||
-			    (ri->guardian && fl_pid_alive(ri->guardian, gs));
-		s = jstr(run, "file");
-		snprintf(ri->file, sizeof(ri->file), "%s", s ? s : "");
-		s = jstr(run, "name");
-		snprintf(ri->name, sizeof(ri->name), "%s", s ? s : "");
-		ri->started = jint(run, "started");
-		ri->deadline = jint(run, "deadline");
-		if (json_object_object_get_ex(run, "resources", &res))
-			ri->resources = json_object_get(res);
-		json_object_put(run);
-	}
-	if (!ri->resources)
-		ri->resources = json_object_new_array();
-	if (!list_records(dirfd, &v, &n)) {
-		/* Oldest first for people. */
-		for (i = n; i-- > 0;) {
-			json_object *rec = read_json_at(dirfd, v[i].name);
-
-			if (!rec) {
-				rec = json_object_new_object();
-				json_object_object_add(rec, "error",
-					json_object_new_string("unreadable"));
-			}
-			json_object_object_add(rec, "record",
-					       json_object_new_string(v[i].name));
-			json_object_array_add(ri->records, rec);
-		}
-		free(v);
-	}
-	close(dirfd);
-	return 0;
-}
-
-static int run_cmp(const void *a, const void *b)
-{
-	const struct fl_run_info *x = a, *y = b;
-
-	return strcmp(x->id, y->id);
-}
-
-int fl_runs_list(struct fl_run_info **out, size_t *n)
-{
-	const char *root = fl_rundir();
-	struct fl_run_info *v = NULL;
-	size_t cnt = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-
-	*out = NULL;
-	*n = 0;
-	d = opendir(root);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;
-		if (FL_GROW(v, cap, cnt, 8)) {
-			fl_runs_free(v, cnt);
-			closedir(d);
-			return -ENOMEM;
-		}
-		if (read_run(root, de->d_name, &v[cnt]))
-			continue;
-		cnt++;
-	}
-	closedir(d);
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), run_cmp);
-	*out = v;
-	*n = cnt;
-	return 0;
-}
-
-void fl_runs_free(struct fl_run_info *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		json_object_put(v[i].records);
-		json_object_put(v[i].resources);
-	}
-	free(v);
 }

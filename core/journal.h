@@ -17,4 +17,16 @@
 int fl_journal_kept(const struct fl_journal *j, const char *engine,
 		    int **seqs, size_t *n);
 
+/* A record file of a run folder: its sequence number and name. */
+struct fl_rec_ent {
+	int seq;
+	char name[256];
+};
+
+/* The records of a run folder (dirfd), newest first; *out malloc'ed. */
+int fl_journal_records(int dirfd, struct fl_rec_ent **out, size_t *n);
+
+/* A JSON file of a run folder, or NULL (errno says why). */
+json_object *fl_journal_read_at(int dirfd, const char *name);
+
 #endif

@@ -223,8 +223,10 @@ static int disk_observe(void *handle, json_object *out)
 		return -ENOENT;
 	disk_watch_stop(rt);
 	disk_record(rt);
+	/* The fd gives the counts; the mount point is the record's. */
+	memset(&fs, 0, sizeof(fs));
 	disk_measure_fd(rt->fd, &fs);
-	add_str(out, "mount", fs.mount[0] ? fs.mount : rt->dir);
+	add_str(out, "mount", fl_json_str(rt->state, "mount", rt->dir));
 	add_str(out, "how", rt->tmpfile ? "O_TMPFILE" : "create+unlink");
 	add_str(out, "grow", rt->zeros ? "zeros" : "fallocate");
 	add_u64(out, "goal", rt->goal);

@@ -30,7 +30,8 @@ sc_start() {
 # sc_stop: end the run (SIGTERM: revert, report).
 sc_stop() { kill -TERM "$runner"; wait "$runner"; }
 
-# sc_observed REPORT KEY: a value of the fault's observed section.
+# sc_observed REPORT KEY: a value of the fault's observed section (a map
+# as sorted JSON).
 sc_observed() {
-	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); print(o.get(sys.argv[2]))' "$@"
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); v=o.get(sys.argv[2]); print(json.dumps(v, sort_keys=True) if isinstance(v, dict) else v)' "$@"
 }

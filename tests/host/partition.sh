@@ -192,8 +192,10 @@ start_all() {
 			${!extra:-} "$file" >"$T/ev-$h" 2>"$T/err-$h" &
 		echo $! >"$T/run-$h.pid"
 	done
+	# Up to 30 s each: three runs at once on a loaded machine, or
+	# under ASan, take seconds to load their programs.
 	for h in "$@"; do
-		for n in $(seq 100); do
+		for n in $(seq 600); do
 			grep -qs '"event":"applied"\|"event":"apply-failed"' \
 				"$T/ev-$h" && break
 			sleep 0.05

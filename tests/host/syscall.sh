@@ -6,8 +6,8 @@
 # events; calls that need the LSM or fmod_ret routes are refused (exit 3).
 # Connections go to 127.0.0.1 only, to listeners this script starts.
 source "$(dirname "$0")/../lib.sh"
+source "$SRC/tests/syscall-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-SYSFAIL=$HELPERS/sysfail
 
 if [ "$(id -u)" != 0 ]; then skip "syscall faults" "needs root"; exit 0; fi
 if [ ! -x "$SYSFAIL" ]; then skip "syscall faults" "tests/helpers/sysfail is not built (make tests)"; exit 0; fi
@@ -35,43 +35,11 @@ check "a listener accepts on 127.0.0.1:$port before any fault" \
 # in_cg CMD...: run CMD inside the test cgroup.
 in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
 
-# start NAME YAML: run it in the background until applied; stop NAME.
-start() {
-	"$FAULTLINE" run --json --report "$T/$1.report" "$2" > "$T/$1.out" 2>&1 &
-	runner=$!
-	at_exit "kill -9 $runner"
-	local i
-	for i in $(seq 100); do
-		grep -q '"event":"applied"' "$T/$1.out" && return 0
-		grep -q '"event":"apply-failed"' "$T/$1.out" && break
-		kill -0 "$runner" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "# run did not apply:"; sed 's/^/#   /' "$T/$1.out" | tail -5
-	return 1
-}
-stop() { kill -TERM "$runner"; wait "$runner"; }
-observed() { # REPORT KEY
-	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); print(o.get(sys.argv[2]))' "$@"
-}
-
-fault() { # TARGET-YAML SYSCALL-MAP-BODY
-	cat <<YAML
-name: syscall-test
-duration: 30s
-targets:
-$1
-faults:
-  - name: f
-    syscall: { $2 }
-YAML
-}
-
 # --- a cgroup target ---------------------------------------------------
-fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED" > "$T/cg.yaml"
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED" > "$T/cg.yaml"
 check_match "plan: connect through the cgroup hooks on the target cgroup" \
 	"cgroup/connect4 connect6 attached to $cg" "$("$FAULTLINE" plan "$T/cg.yaml" 2>&1)"
-if start cg "$T/cg.yaml"; then
+if sc_start cg "$T/cg.yaml"; then
 	check "connect() in the target cgroup fails with ECONNREFUSED" \
 		in_cg "$SYSFAIL" -n 5 -e ECONNREFUSED connect "127.0.0.1:$port"
 	check "IPv6 connect() in the target cgroup fails too" \
@@ -86,23 +54,21 @@ if start cg "$T/cg.yaml"; then
 		in_cg "$SYSFAIL" -e OK bind "127.0.0.1:0"
 	check_match "status shows the run's attached links" "connect4 on $cg" \
 		"$(cat "$FAULTLINE_RUNDIR"/*/0001-f.json 2>&1)"
-	stop
+	sc_stop
 	check_eq "stopped by SIGTERM, the run reverts and exits 143" 143 "$?"
 	check "after the run connect() works again in the cgroup" \
 		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
 	# 5 + 1 + 3 + 20 injections: events match them one to one.
-	check_eq "the report counts 29 injections" 29 "$(observed "$T/cg.report" injections)"
-	check_eq "the kernel counted as many as there were events" 29 "$(observed "$T/cg.report" kernel_count)"
-	check_eq "no event was lost" 0 "$(observed "$T/cg.report" events_lost)"
+	check_eq "the report counts 29 injections" 29 "$(sc_observed "$T/cg.report" injections)"
+	check_eq "the kernel counted as many as there were events" 29 "$(sc_observed "$T/cg.report" kernel_count)"
+	check_eq "no event was lost" 0 "$(sc_observed "$T/cg.report" events_lost)"
 	check_match "events name call, errno and peer" \
 		"'call': 'connect', 'errno': 'ECONNREFUSED', 'peer': '127.0.0.1:$port'" \
-		"$(observed "$T/cg.report" first_events)"
+		"$(sc_observed "$T/cg.report" first_events)"
 	check_eq "the last live progress event matches the report's 29" \
 		'f 29 {"connect": 29}' "$(python3 -c 'import json,sys
 p=[e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "progress"]
 print(p[-1]["fault"], p[-1]["injections"], json.dumps(p[-1]["calls"])) if p else print("none")' "$T/cg.out" 2>&1)"
-else
-	notok "the cgroup-target fault applies"
 fi
 
 # --- run shows injections live, in human output ------------------------
@@ -120,10 +86,10 @@ check_match "and again when they change" \
 	'fault f: 5 injections \(connect 5\)$' "$(cat "$T/live.out")"
 sleep 1.2
 check_eq "but not while they stay the same" 2 "$(grep -c 'injections' "$T/live.out")"
-stop
+sc_stop
 
 # --- kill -9 of the runner: its links go with it -----------------------
-if start k9 "$T/cg.yaml"; then
+if sc_start k9 "$T/cg.yaml"; then
 	check "while applied, connect() fails" \
 		in_cg "$SYSFAIL" -e ECONNREFUSED connect "127.0.0.1:$port"
 	kill -9 "$runner"; wait "$runner" 2>/dev/null
@@ -136,7 +102,7 @@ fi
 # --- recover --force against a stopped runner: revert by the ids -------
 # The runner still holds its links; revert from the record alone (another
 # process) must stop the fault: it detaches the links by id.
-if start stp "$T/cg.yaml"; then
+if sc_start stp "$T/cg.yaml"; then
 	check "while applied, connect() fails" \
 		in_cg "$SYSFAIL" -e ECONNREFUSED connect "127.0.0.1:$port"
 	kill -STOP "$runner"
@@ -150,12 +116,12 @@ if start stp "$T/cg.yaml"; then
 	else
 		skip "no sf_ program is attached to the cgroup" "no bpftool"
 	fi
-	kill -CONT "$runner"; stop
+	kill -CONT "$runner"; sc_stop
 fi
 
 # --- when, probability, errno weights, peer ----------------------------
-fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: EPERM, when: { after: 2, every: 3, times: 2 }" > "$T/when.yaml"
-if start when "$T/when.yaml"; then
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: EPERM, when: { after: 2, every: 3, times: 2 }" > "$T/when.yaml"
+if sc_start when "$T/when.yaml"; then
 	out=$(in_cg "$SYSFAIL" -s -n 12 connect "127.0.0.1:$port")
 	# strace -e inject=connect:error=EPERM:when=3..6+3 fails calls 3 and 6.
 	check_match "when {after 2, every 3, times 2}: calls 3 and 6 fail, like strace's when=3..6+3" \
@@ -163,10 +129,10 @@ if start when "$T/when.yaml"; then
 	out=$(in_cg "$SYSFAIL" -s -n 6 connect "127.0.0.1:$port")
 	check_match "a new process counts from its own start (per thread, like strace)" \
 		'^seq \.\.x\.\.x$' "$out"
-	stop
+	sc_stop
 fi
-fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, probability: 30%" > "$T/prob.yaml"
-if start prob "$T/prob.yaml"; then
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, probability: 30%" > "$T/prob.yaml"
+if sc_start prob "$T/prob.yaml"; then
 	# Binomial(4000, 0.3): mean 1200, sd 29; 99% bound: +-2.576 sd = +-75.
 	# A correct engine lands outside it 1% of the time: one more sample
 	# then (a broken one fails both); events count both samples.
@@ -179,11 +145,11 @@ if start prob "$T/prob.yaml"; then
 	done
 	check "probability 30%: $n of 4000 failed, inside 1125..1275" \
 		test "${n:-0}" -ge 1125 -a "${n:-0}" -le 1275
-	stop
-	check_eq "events match the injections one to one" "$total" "$(observed "$T/prob.report" injections)"
+	sc_stop
+	check_eq "events match the injections one to one" "$total" "$(sc_observed "$T/prob.report" injections)"
 fi
-fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: { ECONNREFUSED: 75%, ETIMEDOUT: 25% }" > "$T/w.yaml"
-if start w "$T/w.yaml"; then
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: { ECONNREFUSED: 75%, ETIMEDOUT: 25% }" > "$T/w.yaml"
+if sc_start w "$T/w.yaml"; then
 	# Binomial(2000, 0.25): mean 500, sd 19.4; 99%: +-50 (one more
 	# sample when outside, as above).
 	for try in 1 2; do
@@ -194,31 +160,31 @@ if start w "$T/w.yaml"; then
 	done
 	check "errno weights 75/25: $b of 2000 ETIMEDOUT, inside 450..550, the rest ECONNREFUSED" \
 		test "${b:-0}" -ge 450 -a "${b:-0}" -le 550 -a $((${a:-0} + ${b:-0})) -eq 2000
-	stop
+	sc_stop
 fi
-fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, peer: { ports: [$port] }" > "$T/peer.yaml"
-if start peer "$T/peer.yaml"; then
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, peer: { ports: [$port] }" > "$T/peer.yaml"
+if sc_start peer "$T/peer.yaml"; then
 	check "peer.ports: connect() to port $port fails" \
 		in_cg "$SYSFAIL" -e ECONNREFUSED connect "127.0.0.1:$port"
 	check "peer.ports: connect() to port $port2 works" \
 		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port2"
-	stop
+	sc_stop
 fi
-fault "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, peer: { to: [10.0.0.0/8, 'fd00::/8'] }" > "$T/peer2.yaml"
-if start peer2 "$T/peer2.yaml"; then
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [connect], errno: ECONNREFUSED, peer: { to: [10.0.0.0/8, 'fd00::/8'] }" > "$T/peer2.yaml"
+if sc_start peer2 "$T/peer2.yaml"; then
 	check "peer.to 10.0.0.0/8: connect() to 127.0.0.1 works" \
 		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
-	stop
+	sc_stop
 fi
-fault "  box: { cgroup: $cg }" "target: box, calls: [bind, sendto], errno: EADDRNOTAVAIL" > "$T/bind.yaml"
-if start bind "$T/bind.yaml"; then
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [bind, sendto], errno: EADDRNOTAVAIL" > "$T/bind.yaml"
+if sc_start bind "$T/bind.yaml"; then
 	check "bind() fails with EADDRNOTAVAIL" \
 		in_cg "$SYSFAIL" -e EADDRNOTAVAIL bind "127.0.0.1:0"
 	check "UDP sendto() with an address fails with EADDRNOTAVAIL" \
 		in_cg "$SYSFAIL" -e EADDRNOTAVAIL sendto "127.0.0.1:$port"
 	check "connect() is not among the calls: it works" \
 		in_cg "$SYSFAIL" -e OK connect "127.0.0.1:$port"
-	stop
+	sc_stop
 fi
 
 # --- pid targets: thread-group ids, fork following ---------------------
@@ -232,13 +198,13 @@ for ff in true false; do
 		"$SYSFAIL" "$T" "$port" &
 	tgt=$!
 	at_exit "kill -9 $tgt"
-	fault "  app: { pid: $tgt }" "target: app, calls: [connect], errno: ENETUNREACH, follow-forks: $ff" > "$T/pid.yaml"
-	if start pid-$ff "$T/pid.yaml"; then
+	sc_yaml "  app: { pid: $tgt }" "target: app, calls: [connect], errno: ENETUNREACH, follow-forks: $ff" > "$T/pid.yaml"
+	if sc_start pid-$ff "$T/pid.yaml"; then
 		check "pid target: an unrelated process is unaffected (follow-forks: $ff)" \
 			"$SYSFAIL" -e OK connect "127.0.0.1:$port"
 		touch "$T/go"
 		wait "$tgt"
-		stop
+		sc_stop
 		if [ $ff = true ]; then
 			check_match "follow-forks: a child running before the fault fails" '^ENETUNREACH 2$' "$(cat "$T/child.out")"
 			check_match "follow-forks: a grandchild fails" '^ENETUNREACH 2$' "$(cat "$T/grandchild.out")"
@@ -261,16 +227,16 @@ faults:
     syscall: { target: job, calls: [connect], errno: EHOSTUNREACH }
 YAML
 rm -f "$T/go"
-if start cmd "$T/cmd.yaml"; then
+if sc_start cmd "$T/cmd.yaml"; then
 	touch "$T/go"
 	for _ in $(seq 50); do grep -q '^EHOST\|^OK' "$T/cmd.out" 2>/dev/null && break; sleep 0.1; done
 	check_match "command target: its child's connect() fails with EHOSTUNREACH" '^EHOSTUNREACH 3$' "$(cat "$T/cmd.out" 2>&1)"
 	check "an unrelated process is unaffected" "$SYSFAIL" -e OK connect "127.0.0.1:$port"
-	stop
+	sc_stop
 fi
 
 # --- calls this kernel cannot fail: exit 3, naming the options ----------
-fault "  box: { cgroup: $cg }" "target: box, calls: [fsync], errno: EIO" > "$T/fsync.yaml"
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [fsync], errno: EIO" > "$T/fsync.yaml"
 out=$("$FAULTLINE" plan "$T/fsync.yaml" 2>&1); rc=$?
 if [ -n "$route1" ]; then
 	check_eq "plan takes fsync through the syscall entry (route 1)" 0 "$rc"
@@ -282,7 +248,7 @@ else
 	out=$("$FAULTLINE" run "$T/fsync.yaml" 2>&1); rc=$?
 	check_eq "run refuses it too (exit 3), before changing anything" 3 "$rc"
 fi
-fault "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: EIO" > "$T/openat.yaml"
+sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: EIO" > "$T/openat.yaml"
 out=$("$FAULTLINE" run "$T/openat.yaml" 2>&1); rc=$?
 if [ -n "$route1$route2" ]; then
 	skip "openat refused" "this kernel has route 1 or 2 for openat (bpf.lsm, bpf.fmod_ret:security, bpf.fmod_ret:syscall or bpf.kprobe:override)"
@@ -296,7 +262,7 @@ fi
 # takes the route as working whatever the probe said).
 sleep 60 & sl=$!
 at_exit "kill $sl"
-fault "  app: { pid: $sl }" "target: app, calls: [fsync], errno: EIO, follow-forks: false" > "$T/entry.yaml"
+sc_yaml "  app: { pid: $sl }" "target: app, calls: [fsync], errno: EIO, follow-forks: false" > "$T/entry.yaml"
 fmod_why=; kp_why=
 have_bpf fmod_ret:syscall || fmod_why=$(fact bpf.fmod_ret:syscall.why)
 have_bpf kprobe:override || kp_why=$(fact bpf.kprobe:override.why)

@@ -9,10 +9,10 @@
 # for openat and the seccomp route for fsync; kill -9 of the runner leaves
 # the target's calls answered by the guardian.
 source "$(dirname "$0")/../lib.sh"
+source "$SRC/tests/syscall-lib.sh"
 # Only in the throwaway guest: this test changes the machine.
 [ "${VMTEST:-}" = 1 ] || { skip "vm/seccomp" "run it under tools/vmtest"; exit 0; }
 export FAULTLINE_RUNDIR=$T/run
-SYSFAIL=$HELPERS/sysfail
 if [ ! -x "$SYSFAIL" ] || [ ! -x "$FAULTLINE" ]; then
 	notok "seccomp: $FAULTLINE and $SYSFAIL are built (make tests)"; exit 0
 fi
@@ -24,20 +24,6 @@ if have_bpf fmod_ret:syscall || have_bpf kprobe:override; then
 	skip "vm/seccomp" "this kernel has route 1, which fsync takes first"; exit 0
 fi
 
-start() { # NAME YAML: run in the background until applied
-	"$FAULTLINE" run --json --report "$T/$1.report" "$2" > "$T/$1.out" 2>&1 &
-	runner=$!
-	at_exit "kill -9 $runner 2>/dev/null"
-	local i
-	for i in $(seq 400); do
-		grep -q '"event":"applied"' "$T/$1.out" && return 0
-		kill -0 "$runner" 2>/dev/null || break
-		sleep 0.05
-	done
-	notok "$1: the fault applies"; sed 's/^/#   /' "$T/$1.out" | tail -5
-	return 1
-}
-stop() { kill -TERM "$runner"; wait "$runner"; }
 until_in() { # FILE PATTERN: wait up to 20s
 	local i
 	for i in $(seq 400); do
@@ -46,10 +32,6 @@ until_in() { # FILE PATTERN: wait up to 20s
 	done
 	return 1
 }
-observed() { # REPORT KEY
-	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); v=o.get(sys.argv[2]); print(json.dumps(v, sort_keys=True) if isinstance(v, dict) else v)' "$@"
-}
-
 # --- sqlite3, synchronous=full ------------------------------------------
 if ! command -v sqlite3 > /dev/null; then
 	notok "sqlite3 is installed (Debian package sqlite3, tools/deps)"; exit 0
@@ -74,7 +56,7 @@ YAML
 out=$("$FAULTLINE" plan "$T/sq.yaml" 2>&1)
 check_match "plan takes fsync and fdatasync through the seccomp route" \
 	'syscall via seccomp user notification \(fsync fdatasync\)' "$out"
-if start sq "$T/sq.yaml"; then
+if sc_start sq "$T/sq.yaml"; then
 	touch "$T/go1"
 	until_in "$T/child.out" '^[A-Z]'
 	check_match "in the window sqlite3 reports a disk I/O error" 'disk I/O error' "$(content "$T/sq1.out")"
@@ -85,11 +67,11 @@ if start sq "$T/sq.yaml"; then
 	touch "$T/go2"
 	until_in "$T/sq2.out" '^exit'
 	check_eq "after the window sqlite3 commits" "exit 0" "$(content "$T/sq2.out")"
-	stop
+	sc_stop
 	check_eq "the database holds the rows committed outside the window" "0 2" \
 		"$(sqlite3 "$T/db" 'select x from t order by x' | tr '\n' ' ' | sed 's/ $//')"
 	check_eq "and is intact" ok "$(sqlite3 "$T/db" 'pragma integrity_check')"
-	check_match "the report counts the failed syncs" '^[1-9]' "$(observed "$T/sq.report" injections)"
+	check_match "the report counts the failed syncs" '^[1-9]' "$(sc_observed "$T/sq.report" injections)"
 fi
 
 # --- one fault, two routes: openat through the LSM, fsync through seccomp --
@@ -112,14 +94,14 @@ YAML
 	out=$("$FAULTLINE" plan "$T/mix.yaml" 2>&1)
 	check_match "plan: openat through the BPF LSM, fsync through seccomp" \
 		'BPF LSM \(openat\); seccomp user notification \(fsync\)' "$out"
-	if start mix "$T/mix.yaml"; then
+	if sc_start mix "$T/mix.yaml"; then
 		touch "$T/go"
 		until_in "$T/o.out" '^[A-Z]'
 		check_match "fsync under the path fails through the seccomp route" '^EIO 2$' "$(content "$T/s.out")"
 		check_match "fsync elsewhere works" '^OK 2$' "$(content "$T/s2.out")"
 		check_match "openat under the path fails through the LSM route" '^EIO 2$' "$(content "$T/o.out")"
-		stop
-		check_eq "the report counts both routes' injections" '{"fsync": 2, "openat": 2}' "$(observed "$T/mix.report" calls)"
+		sc_stop
+		check_eq "the report counts both routes' injections" '{"fsync": 2, "openat": 2}' "$(sc_observed "$T/mix.report" calls)"
 	fi
 else
 	skip "mixed routes" "no BPF LSM: $(fact bpf.lsm.why)"
@@ -135,7 +117,7 @@ faults:
   - name: f
     syscall: { target: job, calls: [fsync], errno: EIO }
 YAML
-if start k9 "$T/k9.yaml"; then
+if sc_start k9 "$T/k9.yaml"; then
 	until_in "$T/k9.out" '^EIO$'
 	# Stop it just after it answered (the target printed the outcome),
 	# so that the target's next call waits for the dead runner.  (A call

@@ -8,35 +8,14 @@
 # live), fsync refused (no LSM hook, no error-injectable syscalls here),
 # and the syscall-entry programs up to this kernel's refusal.
 source "$(dirname "$0")/../lib.sh"
+source "$SRC/tests/syscall-lib.sh"
 # Only in the throwaway guest: this test changes the machine.
 [ "${VMTEST:-}" = 1 ] || { skip "vm/syscall" "run it under tools/vmtest"; exit 0; }
 export FAULTLINE_RUNDIR=$T/run
-SYSFAIL=$HELPERS/sysfail
 if [ ! -x "$SYSFAIL" ] || [ ! -x "$FAULTLINE" ]; then
 	notok "syscall: $FAULTLINE and $SYSFAIL are built (make tests)"; exit 0
 fi
 v2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
-
-start() { # NAME YAML: run in the background until applied
-	"$FAULTLINE" run --json --report "$T/$1.report" "$2" > "$T/$1.out" 2>&1 &
-	runner=$!
-	at_exit "kill -9 $runner"
-	local i
-	for i in $(seq 200); do
-		grep -q '"event":"applied"' "$T/$1.out" && return 0
-		kill -0 "$runner" 2>/dev/null || break
-		sleep 0.05
-	done
-	notok "$1: the fault applies"; sed 's/^/#   /' "$T/$1.out" | tail -5
-	return 1
-}
-stop() { kill -TERM "$runner"; wait "$runner"; }
-observed() { # REPORT KEY
-	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0].get("observed",{}); print(o.get(sys.argv[2]))' "$@"
-}
-fault() { # TARGETS-YAML SYSCALL-MAP-BODY
-	printf 'name: vm-syscall\nduration: 60s\ntargets:\n%s\nfaults:\n  - name: f\n    syscall: { %s }\n' "$1" "$2"
-}
 
 echo hello > "$T/file"
 mkdir -p "$T/in" && echo x > "$T/in/f"
@@ -54,12 +33,12 @@ for ff in true false; do
 	tgt=$!
 	at_exit "kill -9 $tgt"
 	sleep 0.3
-	fault "  app: { pid: $tgt }" "target: app, calls: [openat], errno: EIO, follow-forks: $ff" > "$T/pid.yaml"
+	sc_yaml "  app: { pid: $tgt }" "target: app, calls: [openat], errno: EIO, follow-forks: $ff" > "$T/pid.yaml"
 	if [ $ff = true ]; then
 		check_match "plan: openat through BPF LSM" 'via BPF LSM \(openat\)' \
 			"$("$FAULTLINE" plan "$T/pid.yaml" 2>&1)"
 	fi
-	start pid-$ff "$T/pid.yaml" || continue
+	sc_start pid-$ff "$T/pid.yaml" || continue
 	check "a process that is not the target opens the file (follow-forks: $ff)" \
 		"$SYSFAIL" -n 3 -e OK openat "$T/file"
 	touch "$T/go"; wait "$tgt"
@@ -67,12 +46,12 @@ for ff in true false; do
 		[ -s "$T/child.out" ] && [ -s "$T/grandchild.out" ] && break
 		sleep 0.1
 	done
-	stop
+	sc_stop
 	if [ $ff = true ]; then
 		check_match "follow-forks: a child started before the fault fails with EIO" '^EIO 2$' "$(cat "$T/child.out")"
 		check_match "follow-forks: a grandchild fails with EIO" '^EIO 2$' "$(cat "$T/grandchild.out")"
-		check_eq "events match the injections one to one (2+2+12)" 16 "$(observed "$T/pid-$ff.report" injections)"
-		check_eq "and the kernel's count" 16 "$(observed "$T/pid-$ff.report" kernel_count)"
+		check_eq "events match the injections one to one (2+2+12)" 16 "$(sc_observed "$T/pid-$ff.report" injections)"
+		check_eq "and the kernel's count" 16 "$(sc_observed "$T/pid-$ff.report" kernel_count)"
 		check_eq "the last live progress event says the same 16" 16 \
 			"$(python3 -c 'import json,sys
 p=[e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "progress"]
@@ -89,8 +68,8 @@ if [ -n "$v2" ]; then
 	cg=$v2/fl-vm-syscall-$$
 	mkdir "$cg" && at_exit "rmdir $cg"
 	in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
-	fault "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: { ENOSPC: 50%, EROFS: 50% }, path: $T/in" > "$T/cg.yaml"
-	if start cg "$T/cg.yaml"; then
+	sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: { ENOSPC: 50%, EROFS: 50% }, path: $T/in" > "$T/cg.yaml"
+	if sc_start cg "$T/cg.yaml"; then
 		out=$(in_cg "$SYSFAIL" -d 1 -n 400 openat "$T/in/f")
 		check_match "cgroup target: openat under the path fails (ENOSPC or EROFS)" '^ENOSPC [0-9]+$' "$out"
 		check_match "with both errnos of the weights" '^EROFS [0-9]+$' "$out"
@@ -99,7 +78,7 @@ if [ -n "$v2" ]; then
 			in_cg "$SYSFAIL" -e OK openat "$T/file"
 		check "a process outside the cgroup opens under the path" \
 			"$SYSFAIL" -e OK openat "$T/in/f"
-		stop
+		sc_stop
 	fi
 fi
 
@@ -108,8 +87,8 @@ fi
 # still holds its links: LSM links cannot be detached by id, so the
 # programs' off switch (the sf_ctl map, by id) is what stops the fault.
 if [ -n "$v2" ]; then
-	fault "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: EIO, path: $T/in" > "$T/stp.yaml"
-	if start stp "$T/stp.yaml"; then
+	sc_yaml "  box: { cgroup: $cg }" "target: box, calls: [openat], errno: EIO, path: $T/in" > "$T/stp.yaml"
+	if sc_start stp "$T/stp.yaml"; then
 		check "while applied, openat under the path fails with EIO" \
 			in_cg "$SYSFAIL" -e EIO openat "$T/in/f"
 		kill -STOP "$runner"
@@ -117,7 +96,7 @@ if [ -n "$v2" ]; then
 		check_eq "recover --force reverts the stopped runner's record" 0 "$?"
 		check "then openat works, the runner still stopped" \
 			in_cg "$SYSFAIL" -e OK openat "$T/in/f"
-		kill -CONT "$runner"; stop
+		kill -CONT "$runner"; sc_stop
 	fi
 fi
 
@@ -125,13 +104,13 @@ fi
 rm -f "$T/go"
 "$SYSFAIL" -w "$T/go" -n 3 read "$T/in/f" > "$T/r1.out" &
 r1=$!
-fault "  app: { pid: $r1 }" "target: app, calls: [read], errno: EBADMSG, path: $T/in" > "$T/read.yaml"
+sc_yaml "  app: { pid: $r1 }" "target: app, calls: [read], errno: EBADMSG, path: $T/in" > "$T/read.yaml"
 check_match "plan: read with a path goes through fmod_ret on security_file_permission" \
 	'fmod_ret on security_\* hooks \(read\)' "$("$FAULTLINE" plan "$T/read.yaml" 2>&1)"
-if start read "$T/read.yaml"; then
+if sc_start read "$T/read.yaml"; then
 	touch "$T/go"; wait "$r1"
 	check_match "read() under the path fails with EBADMSG" '^EBADMSG 3$' "$(cat "$T/r1.out")"
-	stop
+	sc_stop
 fi
 
 # --- peer filter: socket_connect ------------------------------------------
@@ -142,12 +121,12 @@ rm -f "$T/go"
 bash -c '"$0" -w "$1/go" -n 2 connect 127.0.0.1:"$2" > "$1/c1.out"
 	exec "$0" -n 2 connect 127.0.0.1:$(($2 + 1)) > "$1/c2.out"' "$SYSFAIL" "$T" "$port" &
 tgt=$!
-fault "  app: { pid: $tgt }" "target: app, calls: [connect], errno: ECONNRESET, peer: { ports: [$port], to: 127.0.0.0/8 }" > "$T/peer.yaml"
-if start peer "$T/peer.yaml"; then
+sc_yaml "  app: { pid: $tgt }" "target: app, calls: [connect], errno: ECONNRESET, peer: { ports: [$port], to: 127.0.0.0/8 }" > "$T/peer.yaml"
+if sc_start peer "$T/peer.yaml"; then
 	touch "$T/go"; wait "$tgt"
 	check_match "peer: connect() to the port fails with ECONNRESET" '^ECONNRESET 2$' "$(cat "$T/c1.out")"
 	check_match "peer: connect() to another port works" '^OK 2$' "$(cat "$T/c2.out")"
-	stop
+	sc_stop
 fi
 
 # --- when, against strace ---------------------------------------------------
@@ -156,9 +135,9 @@ fi
 rm -f "$T/go"
 "$SYSFAIL" -w "$T/go" -t 1 -s -n 14 openat "$T/file" > "$T/w.out" &
 wt=$!
-fault "  app: { pid: $wt }" "target: app, calls: [openat], errno: EIO, when: { after: 2, every: 3, times: 3 }" > "$T/when.yaml"
-if start when "$T/when.yaml"; then
-	touch "$T/go"; wait "$wt"; stop
+sc_yaml "  app: { pid: $wt }" "target: app, calls: [openat], errno: EIO, when: { after: 2, every: 3, times: 3 }" > "$T/when.yaml"
+if sc_start when "$T/when.yaml"; then
+	touch "$T/go"; wait "$wt"; sc_stop
 	fl=$(sed -n 's/^seq //p' "$T/w.out")
 	check_eq "when {after 2, every 3, times 3}: calls 3, 6 and 9 fail" '..x..x..x.....' "$fl"
 	if command -v strace >/dev/null; then
@@ -175,21 +154,21 @@ fi
 rm -f "$T/go"
 "$SYSFAIL" -w "$T/go" -n 10000 openat "$T/file" > "$T/p.out" &
 pt=$!
-fault "  app: { pid: $pt }" "target: app, calls: [openat], errno: EIO, probability: 10%" > "$T/prob.yaml"
-if start prob "$T/prob.yaml"; then
-	touch "$T/go"; wait "$pt"; stop
+sc_yaml "  app: { pid: $pt }" "target: app, calls: [openat], errno: EIO, probability: 10%" > "$T/prob.yaml"
+if sc_start prob "$T/prob.yaml"; then
+	touch "$T/go"; wait "$pt"; sc_stop
 	n=$(awk '$1 == "EIO" {print $2}' "$T/p.out")
 	# Binomial(10000, 0.1): mean 1000, sd 30.  +-5 sd = +-150: a correct
 	# engine fails this once in about 1.7 million runs (a 99% bound failed
 	# one CI run in a hundred), while 5% or 15% is still far outside.
 	check "probability 10%: $n of 10000 failed, inside 850..1150" \
 		test "${n:-0}" -ge 850 -a "${n:-0}" -le 1150
-	check_eq "events match the injections one to one" "${n:-0}" "$(observed "$T/prob.report" injections)"
-	check_eq "no event was lost" 0 "$(observed "$T/prob.report" events_lost)"
+	check_eq "events match the injections one to one" "${n:-0}" "$(sc_observed "$T/prob.report" injections)"
+	check_eq "no event was lost" 0 "$(sc_observed "$T/prob.report" events_lost)"
 fi
 
 # --- fsync: refused on this kernel -------------------------------------------
-fault "  app: { pid: $$ }" "target: app, calls: [fsync], errno: EIO" > "$T/fsync.yaml"
+sc_yaml "  app: { pid: $$ }" "target: app, calls: [fsync], errno: EIO" > "$T/fsync.yaml"
 out=$("$FAULTLINE" run "$T/fsync.yaml" 2>&1); rc=$?
 check_eq "fsync is refused here (exit 3)" 3 "$rc"
 check_match "naming CONFIG_FUNCTION_ERROR_INJECTION and CONFIG_BPF_KPROBE_OVERRIDE" \
@@ -202,7 +181,7 @@ check_match "plan: fmod_ret on syscalls is refused, __x64_sys_* is not modifiabl
 	'syscall entry \(fmod_ret: load: Invalid argument; verifier: __x64_sys_getpgid\(\) is not modifiable; kprobe override: load: Invalid argument: bpf_override_return is missing \(needs CONFIG_BPF_KPROBE_OVERRIDE\)\)' "$out"
 sleep 60 & sl=$!
 at_exit "kill $sl"
-fault "  app: { pid: $sl }" "target: app, calls: [fsync], errno: EIO, follow-forks: false" > "$T/entry.yaml"
+sc_yaml "  app: { pid: $sl }" "target: app, calls: [fsync], errno: EIO, follow-forks: false" > "$T/entry.yaml"
 out=$(FAULTLINE_FORCE_SYSCALL_ENTRY=fmod_ret "$FAULTLINE" run "$T/entry.yaml" 2>&1); rc=$?
 check_eq "forced fmod_ret on __x64_sys_fsync: run fails to apply (exit 4)" 4 "$rc"
 check_match "the verifier: __x64_sys_fsync() is not modifiable" \
