@@ -403,11 +403,36 @@ void run_stop_targets(struct runner *r)
 	}
 }
 
+int run_probe_setup(struct runner *r, struct probe_rt *p)
+{
+	p->ph = calloc(fl_steady_nphases(&p->p->steady), sizeof(*p->ph));
+	if (!r->active)
+		r->active = calloc(r->exp->nfaults + 1, sizeof(*r->active));
+	return p->ph && r->active ? 0 : -ENOMEM;
+}
+
+/* The phase of a run starting now: which faults hold, which are over. */
+static size_t probe_phase(struct runner *r, const struct probe_rt *p)
+{
+	bool begun = false, done = true;
+	size_t i;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		const struct fault_run *fr = &r->fr[i];
+
+		r->active[i] = fr->state == FL_FAULT_ACTIVE;
+		begun |= fr->applied_at >= 0;
+		done &= !r->active[i] && !run_due_next(r, i);
+	}
+	return fl_steady_phase(&p->p->steady, r->active, begun, done);
+}
+
 void run_probe_start(struct runner *r, struct probe_rt *p)
 {
 	uint64_t now = run_rel(r);
 	pid_t pid;
 
+	p->phase = probe_phase(r, p);
 	p->started = now;
 	p->started_wall = r->wall0 + now;
 	p->timed_out = false;
@@ -424,12 +449,52 @@ void run_probe_start(struct runner *r, struct probe_rt *p)
 		p->next += p->p->every_ns;
 }
 
+/* A result's (and its event's) phase, what it expected, whether met. */
+static void probe_phase_keys(const struct runner *r, const struct probe_rt *p,
+			     json_object *res, enum fl_expect e, bool met)
+{
+	const struct fl_steady *s = &p->p->steady;
+	size_t k = p->phase - FL_PHASE_DURING;
+
+	run_ev_str(res, "phase", fl_phase_name(p->phase));
+	if (p->phase >= FL_PHASE_DURING)
+		run_ev_str(res, "fault",
+			   r->exp->faults[s->during[k].fault].name);
+	run_ev_str(res, "expect", fl_expect_name(e));
+	json_object_object_add(res, "as_expected",
+			       json_object_new_boolean(met));
+}
+
+/* ", as expected during cut", ", but expected to fail during cut", or
+ * nothing for a run that must pass in a probe with no phases. */
+static const char *probe_phase_words(const struct runner *r,
+				     const struct probe_rt *p,
+				     enum fl_expect e, bool met, bool across,
+				     char *buf, size_t len)
+{
+	char ph[96];
+
+	fl_phase_text(r->exp, &p->p->steady, p->phase, ph, sizeof(ph));
+	if (across)
+		snprintf(buf, len, ", started %s and saw it change (not "
+			 "judged)", ph);
+	else if (p->phase == FL_PHASE_ALWAYS && e == FL_EXPECT_PASS)
+		buf[0] = '\0';
+	else if (met)
+		snprintf(buf, len, ", as expected %s", ph);
+	else
+		snprintf(buf, len, ", but expected to %s %s",
+			 fl_expect_name(e), ph);
+	return buf;
+}
+
 static void probe_done(struct runner *r, struct probe_rt *p, int status)
 {
 	uint64_t now = run_rel(r), dur = now - p->started;
 	json_object *res, *ev;
-	char tbuf[40];
-	bool pass;
+	char tbuf[40], ph[160];
+	enum fl_expect e;
+	bool pass, met, across;
 
 	p->pid = 0;
 	if (p->cut) {
@@ -438,12 +503,26 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 	}
 	pass = !p->timed_out && WIFEXITED(status) &&
 	       WEXITSTATUS(status) == p->p->expect_exit;
+	e = fl_steady_expect(&p->p->steady, p->phase);
+	/*
+	 * A run that began in one phase and ended in another (a fault was
+	 * applied or reverted under it) saw both: it is not judged.
+	 */
+	across = probe_phase(r, p) != p->phase;
+	met = across || fl_steady_met(e, pass);
 	p->runs++;
 	if (pass)
 		p->passed++;
 	else
 		p->failed++;
-	fl_live_probe(r->live, p - r->pr, pass);
+	if (across) {
+		p->across++;
+	} else {
+		p->ph[p->phase].runs++;
+		p->ph[p->phase].passed += pass;
+	}
+	p->unmet += !met;
+	fl_live_probe(r->live, p - r->pr, pass, met);
 	if (p->timed_out)
 		p->timeouts++;
 	res = json_object_new_object();
@@ -460,6 +539,10 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 	json_object_object_add(res, "timeout",
 			       json_object_new_boolean(p->timed_out));
 	json_object_object_add(res, "pass", json_object_new_boolean(pass));
+	probe_phase_keys(r, p, res, e, met);
+	if (across)
+		json_object_object_add(res, "across",
+				       json_object_new_boolean(true));
 	json_object_array_add(p->results, json_object_get(res));
 
 	ev = run_ev("probe");
@@ -468,7 +551,7 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 		if (strcmp(k, "t") && strcmp(k, "time"))
 			json_object_object_add(ev, k, json_object_get(v));
 	json_object_put(res);
-	if (r->json || !pass || p->last != 1) {
+	if (r->json || !met || p->last != pass || p->last_phase != p->phase) {
 		char what[64];
 
 		if (p->timed_out)
@@ -481,13 +564,16 @@ static void probe_done(struct runner *r, struct probe_rt *p, int status)
 		else
 			snprintf(what, sizeof(what), "signal %d",
 				 WTERMSIG(status));
-		run_emit(r, ev, "probe %s: %s (%s, expected exit %d)",
-			 p->p->name, pass ? "pass" : "FAIL", what,
-			 p->p->expect_exit);
+		run_emit(r, ev, "probe %s: %s%s (%s, expected exit %d)",
+			 p->p->name, pass ? "pass" : "FAIL",
+			 probe_phase_words(r, p, e, met, across, ph,
+					   sizeof(ph)),
+			 what, p->p->expect_exit);
 	} else {
 		json_object_put(ev);
 	}
 	p->last = pass;
+	p->last_phase = p->phase;
 }
 
 /* "exit 0", "signal 9": how a command ended. */

@@ -321,12 +321,39 @@ struct fl_fault {
 	const struct fl_target *netns_target;
 };
 
+/*
+ * A probe's steady-state hypothesis (expect: before/during/after/always,
+ * core/steady.c): what its runs must do in each phase of the drill.  A run
+ * belongs to the phase it starts in.
+ */
+enum fl_expect { FL_EXPECT_PASS, FL_EXPECT_FAIL, FL_EXPECT_ANY };
+
+enum fl_phase {
+	FL_PHASE_ALWAYS,		/* no other phase (or none given) */
+	FL_PHASE_BEFORE,		/* before the first fault is applied */
+	FL_PHASE_AFTER,			/* every fault done and reverted */
+	FL_PHASE_DURING,		/* + k: during[k]'s fault is active */
+};
+
+struct fl_steady_during {
+	size_t fault;			/* index in the experiment's faults */
+	enum fl_expect expect;
+};
+
+struct fl_steady {
+	enum fl_expect always, before, after;
+	bool has_before, has_after;
+	struct fl_steady_during *during;
+	size_t nduring;
+};
+
 struct fl_probe {
 	char *name;
 	char **argv;
 	uint64_t every_ns;
 	uint64_t timeout_ns;
 	int expect_exit;
+	struct fl_steady steady;
 	const struct fl_node *node;
 };
 
@@ -354,6 +381,40 @@ struct fl_experiment {
 	} seed_from;
 	struct fl_doc *doc;
 };
+
+/* Steady-state probes (core/steady.c). */
+
+/* A probe's expect: map (exit and the phases) into p, said into d. */
+int fl_steady_parse(const struct fl_experiment *exp, struct fl_probe *p,
+		    const struct fl_node *expect, struct fl_diag *d);
+void fl_steady_free(struct fl_steady *s);
+/* How many phases a probe counts: always, before, after, each during. */
+size_t fl_steady_nphases(const struct fl_steady *s);
+/*
+ * The phase of a run that starts now: active[i] says fault i is active,
+ * begun that some fault was applied, done that every fault is over.
+ */
+size_t fl_steady_phase(const struct fl_steady *s, const bool *active,
+		       bool begun, bool done);
+enum fl_expect fl_steady_expect(const struct fl_steady *s, size_t phase);
+/* A run that passed (its exit) meets what its phase expects. */
+bool fl_steady_met(enum fl_expect e, bool pass);
+const char *fl_expect_name(enum fl_expect e);
+/* "before", "after", "always" or "during" (then the fault's name). */
+const char *fl_phase_name(size_t phase);
+/* "during cut", "before the faults", "always": the phase for people. */
+char *fl_phase_text(const struct fl_experiment *exp, const struct fl_steady *s,
+		    size_t phase, char *buf, size_t len);
+/*
+ * What a phase's runs came to, for people: "expected to fail during cut,
+ * but passed 12/12", "passed 4/4 before the faults".  True when met.
+ */
+bool fl_steady_text(enum fl_expect e, const char *phase, unsigned int runs,
+		    unsigned int passed, char *buf, size_t len);
+/* "before: pass, during cut: fail, after: pass, otherwise: pass", or ""
+ * for a probe whose every run must pass (plan). */
+char *fl_steady_describe(const struct fl_experiment *exp,
+			 const struct fl_steady *s, char *buf, size_t len);
 
 /*
  * Load and validate an experiment file.  Every problem goes to d; the
@@ -1036,7 +1097,10 @@ void fl_live_event(struct fl_live *lv, const char *line);
 void fl_live_counters(struct fl_live *lv, size_t i, const char *summary);
 /* Fault i's observed counters at revert: an OOM victim shows on its row. */
 void fl_live_observed(struct fl_live *lv, size_t i, json_object *observed);
-void fl_live_probe(struct fl_live *lv, size_t i, bool pass);
+/* A run of probe i: its exit passed, and met what its phase expects. */
+void fl_live_probe(struct fl_live *lv, size_t i, bool pass, bool met);
+/* Fault i was applied late (text: how late), or NULL once on time. */
+void fl_live_late(struct fl_live *lv, size_t i, const char *text);
 /*
  * Where command targets write while the view is up (a pipe, read at each
  * redraw into the event lines), or -1.

@@ -40,13 +40,18 @@ struct live_fault {
 	char *detail;			/* why it failed or was skipped */
 	char *counters;			/* the engine's summary */
 	char *victim;			/* "pid 12 (memhog)" */
+	char *late;			/* "LATE 2.4s": applied late */
 	struct fl_occurrence *occ;	/* its occurrences, as the run's */
 	size_t nocc, cur;
 };
 
+/* A probe run in the strip: passed, and as its phase expected. */
+#define LIVE_PASS	1
+#define LIVE_MET	2
+
 struct live_probe {
-	unsigned char strip[LIVE_STRIP];	/* 1 pass, 0 fail, oldest first */
-	unsigned int n, passed, failed;
+	unsigned char strip[LIVE_STRIP];	/* LIVE_*, oldest first */
+	unsigned int n, passed, failed, unmet;
 };
 
 struct fl_live {
@@ -272,7 +277,7 @@ void fl_live_observed(struct fl_live *lv, size_t i, json_object *observed)
 	set_str(&lv->faults[i].victim, buf);
 }
 
-void fl_live_probe(struct fl_live *lv, size_t i, bool pass)
+void fl_live_probe(struct fl_live *lv, size_t i, bool pass, bool met)
 {
 	struct live_probe *p;
 
@@ -283,12 +288,21 @@ void fl_live_probe(struct fl_live *lv, size_t i, bool pass)
 		memmove(p->strip, p->strip + 1, LIVE_STRIP - 1);
 		p->n--;
 	}
-	p->strip[p->n++] = pass;
+	p->strip[p->n++] = (pass ? LIVE_PASS : 0) | (met ? LIVE_MET : 0);
 	if (pass)
 		p->passed++;
 	else
 		p->failed++;
+	if (!met)
+		p->unmet++;
 }
+
+void fl_live_late(struct fl_live *lv, size_t i, const char *text)
+{
+	if (lv && i < lv->exp->nfaults)
+		set_str(&lv->faults[i].late, text);
+}
+
 
 /* ------------------------------------------------------------------ */
 /* Building a frame: lines cut to the width, escapes not counted.      */
@@ -551,7 +565,12 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 			break;
 		case FL_FAULT_ACTIVE:
 		case FL_FAULT_REVERTED:
-			/* The victim first: the counters may be cut. */
+			/* Lateness, then the victim: the counters may be cut. */
+			if (lf->late) {
+				sgr(lv, "1;33");
+				putf(lv, "%s; ", lf->late);
+				sgr(lv, "0");
+			}
 			if (lf->victim)
 				putf(lv, "%s%s", lf->victim,
 				     lf->counters ? "; " : "");
@@ -562,6 +581,23 @@ static void draw_faults(struct fl_live *lv, int64_t t, uint64_t duration)
 		}
 		endl(lv);
 	}
+}
+
+/* A run in the strip: a pass green, a failure red, one its phase
+ * expected (a steady-state probe during a fault) yellow, any run not as
+ * expected bold red. */
+static void probe_mark(struct fl_live *lv, unsigned char m)
+{
+	if (!(m & LIVE_MET))
+		sgr(lv, "1;31");
+	else if (m & LIVE_PASS)
+		sgr(lv, "32");
+	else
+		sgr(lv, "33");
+	if (m & LIVE_PASS)
+		put(lv, lv->utf8 ? "\u2713" : "+");
+	else
+		put(lv, lv->utf8 ? "\u2717" : "x");
 }
 
 static void draw_probes(struct fl_live *lv)
@@ -581,18 +617,15 @@ static void draw_probes(struct fl_live *lv)
 
 		cell(lv, exp->probes[i].name, lv->namew);
 		for (k = 0; k < LIVE_STRIP; k++) {
-			if (k >= p->n) {
+			if (k >= p->n)
 				put(lv, " ");
-			} else if (p->strip[k]) {
-				sgr(lv, "32");
-				put(lv, lv->utf8 ? "\u2713" : "+");
-			} else {
-				sgr(lv, "1;31");
-				put(lv, lv->utf8 ? "\u2717" : "x");
-			}
+			else
+				probe_mark(lv, p->strip[k]);
 		}
 		sgr(lv, "0");
 		putf(lv, " %4u %4u", p->passed, p->failed);
+		if (p->unmet && p->unmet != p->failed)
+			putf(lv, "  %u not as expected", p->unmet);
 		endl(lv);
 	}
 }
@@ -686,6 +719,7 @@ void fl_live_free(struct fl_live *lv)
 		free(lv->faults[i].detail);
 		free(lv->faults[i].counters);
 		free(lv->faults[i].victim);
+		free(lv->faults[i].late);
 		free(lv->faults[i].occ);
 	}
 	for (i = 0; i < lv->nevents; i++)

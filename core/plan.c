@@ -239,7 +239,7 @@ out:
 static json_object *plan_probes(const struct fl_experiment *exp)
 {
 	json_object *probes = json_object_new_array();
-	char buf[64];
+	char buf[64], ph[256];
 	size_t i, k;
 
 	for (i = 0; i < exp->nprobes; i++) {
@@ -257,6 +257,9 @@ static json_object *plan_probes(const struct fl_experiment *exp)
 					p->timeout_ns, buf, sizeof(buf))));
 		json_object_object_add(o, "expect_exit",
 				       json_object_new_int(p->expect_exit));
+		/* Steady-state phases (core/steady.c), when it has them. */
+		if (*fl_steady_describe(exp, &p->steady, ph, sizeof(ph)))
+			json_object_object_add(o, "phases", jstr(ph));
 		json_object_array_add(probes, o);
 	}
 	return probes;
@@ -554,6 +557,9 @@ void fl_plan_print(json_object *plan, FILE *out)
 				fprintf(out, " %s", json_object_get_string(
 					json_object_array_get_idx(argv, k)));
 			fputc('\n', out);
+			if (fl_json_text(p, "phases"))
+				fprintf(out, "  %-12s phases: %s\n", "",
+					fl_json_text(p, "phases"));
 		}
 	}
 

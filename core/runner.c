@@ -108,6 +108,7 @@ static int apply_fault(struct runner *r, size_t i)
 	run_ev_str(ev, "mechanism", run_mechanism(r, i));
 	run_emit(r, ev, "fault %s: applied%s%s (%s)", f->name,
 		 *ob ? ", " : "", ob, run_mechanism(r, i));
+	run_check_late(r, i);
 	/* Where the counters start: shown once they change. */
 	live_fault(r, i, true);
 	return 0;
@@ -746,6 +747,9 @@ static int setup_timeline(struct runner *r)
 			p->p->timeout_ns = p->p->every_ns;
 		p->last = -1;
 		p->results = json_object_new_array();
+		ret = run_probe_setup(r, p);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -793,12 +797,16 @@ static void runner_free(struct runner *r)
 		free(r->fr[i].live_last);
 		for (k = 0; r->fr[i].occ && k < r->fr[i].nocc; k++) {
 			free(r->fr[i].occ[k].detail);
+			free(r->fr[i].occ[k].late);
 			json_object_put(r->fr[i].occ[k].observed);
 		}
 		free(r->fr[i].occ);
 	}
-	for (i = 0; r->pr && i < exp->nprobes; i++)
+	for (i = 0; r->pr && i < exp->nprobes; i++) {
 		json_object_put(r->pr[i].results);
+		free(r->pr[i].ph);
+	}
+	free(r->active);
 	free(r->fr);
 	free(r->applied);
 	free(r->pr);

@@ -2,8 +2,9 @@
 /*
  * core/runner.h: the runner's private header (core/ only).
  *
- * The runner is five files: the loop and the faults' lives
+ * The runner is these files: the loop and the faults' lives
  * (core/runner.c), a repeating fault's occurrences (core/occurrences.c),
+ * their planned and actual windows (core/windows.c),
  * its children, command targets and probes
  * (core/children.c), the locks a run holds (core/locks.c) and the report
  * at the end (core/summary.c); core/events.c prints what happens.  They
@@ -34,6 +35,14 @@ struct probe_rt {
 	unsigned int runs, passed, failed, timeouts, cut_short;
 	int last;			/* -1 none, 0 failed, 1 passed */
 	json_object *results;
+	/* Steady state (core/steady.c): the phase the current run started
+	 * in, each phase's runs and passes, the runs not as expected. */
+	size_t phase, last_phase;
+	struct phase_count {
+		unsigned int runs, passed;
+	} *ph;
+	unsigned int unmet;
+	unsigned int across;		/* runs that saw a phase change */
 };
 
 /*
@@ -50,6 +59,7 @@ struct occ_run {
 	int err;
 	char *detail;			/* why it failed or was skipped */
 	json_object *observed;		/* the engine's observe, or NULL */
+	char *late;			/* applied late: the warning, or NULL */
 };
 
 /*
@@ -113,6 +123,7 @@ struct runner {
 	bool hard;
 	bool revert_failed;
 	bool quiet, json;
+	bool *active;			/* per fault: active now (probes) */
 	struct fl_live *live;		/* the live view, or NULL */
 	int child_out;			/* command targets' output, or -1 */
 };
@@ -177,6 +188,9 @@ void run_reap(struct runner *r);
 bool run_probes_running(const struct runner *r);
 /* The report's "targets_restarted": when each died and came back. */
 json_object *run_restarts_json(const struct runner *r);
+/* Probe i's phase counters (setup) and the phase a run starting now is
+ * in (core/children.c). */
+int run_probe_setup(struct runner *r, struct probe_rt *p);
 /* Kill every running probe (not counted) and reap it. */
 void run_probes_cut(struct runner *r);
 
@@ -190,6 +204,17 @@ json_object *run_resources(struct runner *r);
 int run_register(struct runner *r, json_object *res, uint64_t deadline);
 
 /* The report (core/summary.c). */
+
+/*
+ * Fault i's current occurrence was applied late: when it lost more than
+ * a tenth of its planned window, its warning (event, live view, report).
+ */
+void run_check_late(struct runner *r, size_t i);
+/* An occurrence's planned and actual window, how late and how much of it
+ * was lost, and its warning (core/windows.c). */
+json_object *run_window_json(const struct runner *r, const struct occ_run *oc);
+/* Every late warning of the run, into arr. */
+void run_window_warnings(const struct runner *r, json_object *arr);
 
 /*
  * The verdict, the JSON report and its SVG timeline, the summary or the

@@ -37,8 +37,9 @@ static const char *verdict(const struct runner *r, int *code)
 		*code = 128 + r->stop_sig;
 		return "interrupted";
 	}
+	/* A probe run that did not do what its phase expects. */
 	for (i = 0; i < r->exp->nprobes; i++)
-		if (r->pr[i].failed) {
+		if (r->pr[i].unmet) {
 			*code = FL_EXIT_EXPECT;
 			return "fail";
 		}
@@ -131,6 +132,7 @@ static void report_occurrences(const struct runner *r, size_t i,
 		if (oc->observed)
 			json_object_object_add(x, "observed",
 					       json_object_get(oc->observed));
+		json_object_object_add(x, "window", run_window_json(r, oc));
 		json_object_array_add(arr, x);
 	}
 	json_object_object_add(o, "occurrences", arr);
@@ -168,11 +170,117 @@ static json_object *report_fault(const struct runner *r, size_t i)
 		json_object_object_add(o, "observed", json_object_get(m));
 	if (f->repeat.on)
 		report_occurrences(r, i, o);
+	else
+		json_object_object_add(o, "window",
+				       run_window_json(r, &fr->occ[0]));
 	return o;
 }
 
+/* A probe's expect: as the file gives it, phases and all. */
+static json_object *report_expect(const struct runner *r,
+				  const struct fl_probe *fp)
+{
+	const struct fl_steady *s = &fp->steady;
+	json_object *o = json_object_new_object(), *dm;
+	size_t k;
+
+	json_object_object_add(o, "exit", json_object_new_int(fp->expect_exit));
+	run_ev_str(o, "always", fl_expect_name(s->always));
+	if (s->has_before)
+		run_ev_str(o, "before", fl_expect_name(s->before));
+	if (s->nduring) {
+		dm = json_object_new_object();
+		for (k = 0; k < s->nduring; k++)
+			run_ev_str(dm, r->exp->faults[s->during[k].fault].name,
+				   fl_expect_name(s->during[k].expect));
+		json_object_object_add(o, "during", dm);
+	}
+	if (s->has_after)
+		run_ev_str(o, "after", fl_expect_name(s->after));
+	return o;
+}
+
+/*
+ * Each phase of a probe: what it expected, its runs, whether they were
+ * as expected, and that for people ("expected to fail during cut, but
+ * passed 12/12").  The phases the file names, and "always" when it had
+ * runs or is all there is.
+ */
+static json_object *report_phases(const struct runner *r,
+				  const struct probe_rt *p)
+{
+	const struct fl_steady *s = &p->p->steady;
+	size_t j, ph, n = fl_steady_nphases(s);
+	json_object *arr = json_object_new_array(), *o;
+	char text[96], detail[192];
+	enum fl_expect e;
+	bool met;
+
+	/* In the drill's order: before, each during, after, always. */
+	for (j = 0; j < n; j++) {
+		const struct phase_count *c;
+
+		ph = j == 0 ? FL_PHASE_BEFORE : j == n - 2 ? FL_PHASE_AFTER :
+		     j == n - 1 ? FL_PHASE_ALWAYS : FL_PHASE_DURING + j - 1;
+		c = &p->ph[ph];
+
+		if ((ph == FL_PHASE_BEFORE && !s->has_before) ||
+		    (ph == FL_PHASE_AFTER && !s->has_after) ||
+		    (ph == FL_PHASE_ALWAYS && !c->runs && n > 1 &&
+		     (s->has_before || s->has_after || s->nduring)))
+			continue;
+		e = fl_steady_expect(s, ph);
+		fl_phase_text(r->exp, s, ph, text, sizeof(text));
+		met = fl_steady_text(e, text, c->runs, c->passed, detail,
+				     sizeof(detail));
+		o = json_object_new_object();
+		run_ev_str(o, "phase", fl_phase_name(ph));
+		if (ph >= FL_PHASE_DURING)
+			run_ev_str(o, "fault", r->exp->faults[
+				s->during[ph - FL_PHASE_DURING].fault].name);
+		run_ev_str(o, "expect", fl_expect_name(e));
+		json_object_object_add(o, "runs", json_object_new_int(c->runs));
+		json_object_object_add(o, "passed",
+				       json_object_new_int(c->passed));
+		json_object_object_add(o, "failed",
+				       json_object_new_int(c->runs - c->passed));
+		json_object_object_add(o, "as_expected",
+				       json_object_new_boolean(met));
+		run_ev_str(o, "detail", detail);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* Why the verdict is fail, when a probe's phase made it: "probe api:
+ * expected to fail during cut, but passed 12/12" (the first such). */
+static json_object *verdict_detail(json_object *probes)
+{
+	size_t i, k;
+	char buf[256];
+
+	for (i = 0; i < json_object_array_length(probes); i++) {
+		json_object *p = json_object_array_get_idx(probes, i);
+		json_object *ph = fl_json_get(p, "phases");
+
+		for (k = 0; ph && k < json_object_array_length(ph); k++) {
+			json_object *x = json_object_array_get_idx(ph, k);
+
+			if (json_object_get_boolean(fl_json_get(x,
+							"as_expected")))
+				continue;
+			snprintf(buf, sizeof(buf), "probe %s: %s",
+				 fl_json_str(p, "name", "?"),
+				 fl_json_str(x, "detail", "?"));
+			return json_object_new_string(buf);
+		}
+	}
+	return NULL;
+}
+
 /* A probe in the report: its counts and every result. */
-static json_object *report_probe(const struct probe_rt *p)
+static json_object *report_probe(const struct runner *r,
+				 const struct probe_rt *p)
 {
 	json_object *o = json_object_new_object();
 	json_object *av = json_object_new_array();
@@ -191,6 +299,10 @@ static json_object *report_probe(const struct probe_rt *p)
 			       json_object_new_int(p->timeouts));
 	json_object_object_add(o, "cut_short",
 			       json_object_new_int(p->cut_short));
+	json_object_object_add(o, "expect", report_expect(r, p->p));
+	json_object_object_add(o, "phases", report_phases(r, p));
+	json_object_object_add(o, "unexpected", json_object_new_int(p->unmet));
+	json_object_object_add(o, "across", json_object_new_int(p->across));
 	json_object_object_add(o, "results", json_object_get(p->results));
 	return o;
 }
@@ -259,10 +371,15 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 	json_object_object_add(rep, "faults", arr);
 	arr = json_object_new_array();
 	for (i = 0; i < exp->nprobes; i++)
-		json_object_array_add(arr, report_probe(&r->pr[i]));
+		json_object_array_add(arr, report_probe(r, &r->pr[i]));
 	json_object_object_add(rep, "probes", arr);
 	json_object_object_add(rep, "targets_exited", report_exited(r));
 	json_object_object_add(rep, "targets_restarted", run_restarts_json(r));
+	o = json_object_new_array();
+	run_window_warnings(r, o);
+	json_object_object_add(rep, "warnings", o);
+	json_object_object_add(rep, "verdict_detail", strcmp(v, "fail") ? NULL :
+			       verdict_detail(arr));
 	run_ev_str(rep, "verdict", v);
 	json_object_object_add(rep, "exit", json_object_new_int(code));
 	return rep;
@@ -423,6 +540,51 @@ static void summary_fault(json_object *o, FILE *out)
 	}
 }
 
+/*
+ * A steady-state probe's phases, one a line ("before the faults: passed
+ * 4/4", "FAILED: expected to fail during cut, but passed 12/12"); nothing
+ * for a probe whose runs must all pass, unless that failed.
+ */
+static void summary_phases(json_object *ph, FILE *out)
+{
+	size_t k, n = ph && json_object_is_type(ph, json_type_array) ?
+		      json_object_array_length(ph) : 0;
+
+	for (k = 0; k < n; k++) {
+		json_object *x = json_object_array_get_idx(ph, k);
+		bool met = json_object_get_boolean(fl_json_get(x,
+							       "as_expected"));
+
+		if (n == 1 && met &&
+		    !strcmp(fl_json_str(x, "expect", ""), "pass"))
+			continue;
+		fprintf(out, "        %s%s\n", met ? "" : "FAILED: ",
+			fl_json_str(x, "detail", "?"));
+	}
+}
+
+/* Runs that began in one phase and ended in another: not judged. */
+static void summary_across(json_object *o, FILE *out)
+{
+	double n;
+
+	if (fl_json_num(o, "across", &n) && n > 0)
+		fprintf(out, "        %.0f run(s) saw a fault begin or end "
+			"under them (not judged)\n", n);
+}
+
+/* The warnings of a run (faults applied late), one a line. */
+static void summary_warnings(json_object *w, FILE *out)
+{
+	size_t k, n = w && json_object_is_type(w, json_type_array) ?
+		      json_object_array_length(w) : 0;
+
+	for (k = 0; k < n; k++)
+		fprintf(out, "  WARNING: %s\n",
+			json_object_get_string(json_object_array_get_idx(w,
+									 k)));
+}
+
 static void summary_probe(json_object *o, FILE *out)
 {
 	double runs = 0, passed = 0, to = 0;
@@ -435,6 +597,8 @@ static void summary_probe(json_object *o, FILE *out)
 	if (to > 0)
 		fprintf(out, ", %.0f timed out", to);
 	fputc('\n', out);
+	summary_phases(fl_json_get(o, "phases"), out);
+	summary_across(o, out);
 }
 
 static size_t array_len(json_object *arr)
@@ -459,6 +623,10 @@ void fl_report_summary(json_object *rep, const char *path, bool again,
 		fl_json_str(exp, "name", fl_json_str(exp, "file", "?")), up,
 		fl_json_get(rep, "exit") ?
 		json_object_get_int(fl_json_get(rep, "exit")) : -1);
+	/* Which probe's phase failed the drill. */
+	if (fl_json_get(rep, "verdict_detail"))
+		fprintf(out, "  why: %s\n",
+			fl_json_str(rep, "verdict_detail", ""));
 	if (again) {
 		fprintf(out, "  started %s, ended %s",
 			fl_json_str(rep, "started", "?"),
@@ -484,6 +652,7 @@ void fl_report_summary(json_object *rep, const char *path, bool again,
 	n = array_len(arr);
 	for (i = 0; i < n; i++)
 		summary_probe(json_object_array_get_idx(arr, i), out);
+	summary_warnings(fl_json_get(rep, "warnings"), out);
 	if (path)
 		fprintf(out, "report: %s\n", path);
 	fflush(out);

@@ -6,12 +6,17 @@
  * fault shows its planned span, hatched grey or red; a fault that repeats
  * has a bar per occurrence, a pending one hatched); one lane per probe,
  * a tick per result, failures red; markers for each OOM kill and the first
- * syscall injection; the time axis in seconds.  Plain SVG 1.1, no script,
- * so any browser shows it.
+ * syscall injection; the time axis in seconds.  A fault that ran has its
+ * planned window as a thin strip above its bar (amber when it was applied
+ * late); a steady-state probe's expected failures are amber ticks; a
+ * legend under the axis says what each colour and mark means (each
+ * engine's colour from its ops table).  Plain SVG 1.1, no script, so any
+ * browser shows it.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -157,7 +162,48 @@ struct bar {
 	double at, dur;		/* planned; dur < 0: to the end */
 	double a, r;		/* applied, reverted; < 0: not */
 	int occ, nocc;		/* 1-based occurrence, of nocc; 0: none */
+	json_object *window;	/* planned and actual (the report's) */
 };
+
+/*
+ * The planned window of a bar that ran, drawn as a thin strip just above
+ * the actual one, so that a fault applied late (or cut short) shows how
+ * much of its window it lost; amber when the run warned that it did.
+ */
+static void planned_strip(FILE *out, const struct scale *sc,
+			  const struct bar *b, double y)
+{
+	const char *warn = fl_json_str(b->window, "warning", NULL);
+	double from = get_num(b->window, "planned_from", b->at);
+	double until = get_num(b->window, "planned_until",
+			       b->dur >= 0 ? b->at + b->dur : sc->span);
+	double x0 = xat(sc, from), x1 = xat(sc, until);
+
+	if (b->a < 0)
+		return;
+	if (x1 - x0 < 2)
+		x1 = x0 + 2;
+	fputs("<g class=\"planned", out);
+	if (warn)
+		fputs(" late", out);
+	fputs("\" data-name=\"", out);
+	xml_text(out, b->name);
+	if (b->occ)
+		fprintf(out, "\" data-occurrence=\"%d", b->occ);
+	fprintf(out, "\" data-from=\"%.3f\" data-until=\"%.3f\">"
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"3\" "
+		"fill=\"%s\"><title>", from, until, x0, y - SVG_BAR / 2.0 - 5,
+		x1 - x0, warn ? "#f39c12" : "#95a5a6");
+	xml_text(out, b->name);
+	if (b->occ)
+		fprintf(out, " %d/%d", b->occ, b->nocc);
+	fprintf(out, ": planned +%.3fs..+%.3fs", from, until);
+	if (warn) {
+		fputs("; ", out);
+		xml_text(out, warn);
+	}
+	fputs("</title></rect></g>\n", out);
+}
 
 static void fault_bar(FILE *out, const struct scale *sc, const struct bar *b,
 		      double y)
@@ -283,6 +329,7 @@ static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 		.dur = get_num(f, "for", -1),
 		.a = get_num(f, "applied_t", -1),
 		.r = get_num(f, "reverted_t", -1),
+		.window = fl_json_get(f, "window"),
 	};
 	size_t k, n;
 	char sub[96];
@@ -298,6 +345,7 @@ static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 			 b.state ? b.state : "?");
 	label(out, y, b.name, sub);
 	if (!n) {
+		planned_strip(out, sc, &b, y);
 		fault_bar(out, sc, &b, y);
 		fault_markers(out, sc, fl_json_get(f, "observed"), b.a, y,
 			      started);
@@ -313,6 +361,8 @@ static void fault_lane(FILE *out, const struct scale *sc, json_object *f,
 		b.dur = get_num(o, "until", b.at) - b.at;
 		b.a = get_num(o, "applied_t", -1);
 		b.r = get_num(o, "reverted_t", -1);
+		b.window = fl_json_get(o, "window");
+		planned_strip(out, sc, &b, y);
 		fault_bar(out, sc, &b, y);
 		fault_markers(out, sc, fl_json_get(o, "observed"), b.a, y,
 			      started);
@@ -327,8 +377,14 @@ static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
 	char sub[96];
 	size_t i, n;
 
-	snprintf(sub, sizeof(sub), "probe, %.0f/%.0f passed",
-		 get_num(p, "passed", 0), get_num(p, "runs", 0));
+	if (get_num(p, "unexpected", 0) > 0 &&
+	    get_num(p, "unexpected", 0) != get_num(p, "failed", 0))
+		snprintf(sub, sizeof(sub), "probe, %.0f/%.0f passed, %.0f not "
+			 "as expected", get_num(p, "passed", 0),
+			 get_num(p, "runs", 0), get_num(p, "unexpected", 0));
+	else
+		snprintf(sub, sizeof(sub), "probe, %.0f/%.0f passed",
+			 get_num(p, "passed", 0), get_num(p, "runs", 0));
 	label(out, y, name ? name : "?", sub);
 	fprintf(out, "<line class=\"probe-lane\" x1=\"%d\" y1=\"%.1f\" "
 		"x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", SVG_LEFT, y,
@@ -338,18 +394,32 @@ static void probe_lane(FILE *out, const struct scale *sc, json_object *p,
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(res, i);
 		json_object *pass = fl_json_get(e, "pass");
+		json_object *as = fl_json_get(e, "as_expected");
 		bool ok = pass && json_object_get_boolean(pass);
+		/* Older reports have no as_expected: a pass is as expected. */
+		bool met = as ? json_object_get_boolean(as) : ok;
 		double t = get_num(e, "t", -1), x;
+		const char *kind, *color;
 
 		if (t < 0)
 			continue;
 		x = xat(sc, t);
+		if (ok) {
+			kind = "pass";
+			color = met ? "#27ae60" : "#c0392b";
+		} else if (met) {	/* a failure its phase expected */
+			kind = "expected-fail";
+			color = "#f39c12";
+		} else {
+			kind = "fail";
+			color = "#e74c3c";
+		}
 		fprintf(out, "<line class=\"tick %s\" x1=\"%.1f\" y1=\"%.1f\" "
 			"x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-			"stroke-width=\"%d\"><title>+%.3fs: %s (exit %.0f, "
-			"%.0f ms%s)</title></line>\n", ok ? "pass" : "fail",
-			x, y - 8, x, y + 8, ok ? "#27ae60" : "#e74c3c",
-			ok ? 2 : 3, t, ok ? "pass" : "FAIL",
+			"stroke-width=\"%d\"><title>+%.3fs: %s%s (exit %.0f, "
+			"%.0f ms%s)</title></line>\n", kind, x, y - 8, x, y + 8,
+			color, ok && met ? 2 : 3, t, ok ? "pass" : "FAIL",
+			!as ? "" : met ? ", as expected" : ", NOT as expected",
 			get_num(e, "exit", -1), get_num(e, "duration_ms", 0),
 			fl_json_get(e, "timeout") &&
 			json_object_get_boolean(fl_json_get(e, "timeout")) ?
@@ -427,8 +497,10 @@ static void svg_begin(FILE *out, int h, const char *name)
 	      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", out);
 }
 
-/* The title line: "faultline drill NAME: verdict". */
-static void svg_title(FILE *out, const char *name, const char *verdict)
+/* The title line: "faultline drill NAME: verdict", and why it failed
+ * when a probe's phase says ("probe api: expected to fail during cut"). */
+static void svg_title(FILE *out, const char *name, const char *verdict,
+		      const char *why)
 {
 	fputs("<text x=\"12\" y=\"22\" font-size=\"16\" font-weight=\"bold\">"
 	      "faultline drill ", out);
@@ -436,7 +508,14 @@ static void svg_title(FILE *out, const char *name, const char *verdict)
 	fprintf(out, ": <tspan class=\"verdict\" fill=\"%s\">",
 		verdict && !strcmp(verdict, "pass") ? "#27ae60" : "#c0392b");
 	xml_text(out, verdict ? verdict : "?");
-	fputs("</tspan></text>\n", out);
+	fputs("</tspan>", out);
+	if (why) {
+		fputs("<tspan class=\"why\" font-size=\"12\" "
+		      "font-weight=\"normal\" fill=\"#c0392b\"> ", out);
+		xml_text(out, why);
+		fputs("</tspan>", out);
+	}
+	fputs("</text>\n", out);
 }
 
 /* Grid and time axis, the grid from top down to the axis at y axis. */
@@ -462,6 +541,138 @@ static void svg_axis(FILE *out, const struct scale *sc0, int axis)
 	}
 	fprintf(out, "<text x=\"%d\" y=\"%d\">time (seconds)</text>\n</g>\n",
 		SVG_LEFT + (SVG_W - SVG_LEFT - SVG_RIGHT) / 2, axis + 38);
+}
+
+/* ------------------------------------------------------------------ */
+/* The legend under the axis: what each colour and mark means.         */
+
+#define SVG_LEGEND_ROW	20
+#define SVG_LEGEND_MAX	16	/* engines named */
+
+enum swatch {
+	SW_BAR, SW_PLANNED, SW_LATE, SW_HATCH, SW_HATCH_RED, SW_TICK,
+	SW_OOM, SW_INJECTION,
+};
+
+/* Laid out left to right, wrapping; out NULL only measures. */
+struct legend {
+	FILE *out;
+	double x, y;
+	int rows;
+};
+
+static void swatch(FILE *out, enum swatch sw, const char *color, double x,
+		   double y)
+{
+	switch (sw) {
+	case SW_BAR:
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"16\" "
+			"height=\"10\" rx=\"2\" fill=\"%s\"/>", x, y - 5,
+			color);
+		break;
+	case SW_PLANNED:
+	case SW_LATE:
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"16\" "
+			"height=\"3\" fill=\"%s\"/>", x, y - 1.5,
+			sw == SW_LATE ? "#f39c12" : "#95a5a6");
+		break;
+	case SW_HATCH:
+	case SW_HATCH_RED:
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"16\" "
+			"height=\"10\" fill=\"url(#%s)\" stroke=\"%s\"/>", x,
+			y - 5, sw == SW_HATCH ? "hatch" : "hatch-red",
+			sw == SW_HATCH ? "#95a5a6" : "#c0392b");
+		break;
+	case SW_TICK:
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+			"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>",
+			x + 8, y - 7, x + 8, y + 7, color);
+		break;
+	case SW_OOM:
+		fprintf(out, "<path d=\"M%.1f %.1fl10 10m0 -10l-10 10\" "
+			"stroke=\"#c0392b\" stroke-width=\"3\"/>", x + 3, y - 5);
+		break;
+	case SW_INJECTION:
+		fprintf(out, "<path d=\"M%.1f %.1fl6 6l-6 6l-6 -6z\" "
+			"fill=\"#f1c40f\" stroke=\"#333\"/>", x + 8, y - 6);
+		break;
+	}
+}
+
+static void legend_item(struct legend *lg, enum swatch sw, const char *color,
+			const char *text)
+{
+	double w = 22 + strlen(text) * 6.6 + 16;
+
+	if (lg->x + w > SVG_W - SVG_RIGHT && lg->x > 12) {
+		lg->x = 12;
+		lg->y += SVG_LEGEND_ROW;
+		lg->rows++;
+	}
+	if (lg->out) {
+		fprintf(lg->out, "<g class=\"legend-item\" data-swatch=\"%d\">",
+			sw);
+		swatch(lg->out, sw, color, lg->x, lg->y);
+		fprintf(lg->out, "<text x=\"%.1f\" y=\"%.1f\">", lg->x + 22,
+			lg->y + 4);
+		xml_text(lg->out, text);
+		fputs("</text></g>\n", lg->out);
+	}
+	lg->x += w;
+}
+
+/* The engines of the reports' faults, in order, each once. */
+static size_t legend_engines(json_object *const *reps, size_t n,
+			     const char **names)
+{
+	size_t i, k, j, ne = 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *faults = fl_json_get(reps[i], "faults");
+		size_t nf = faults && json_object_is_type(faults,
+							  json_type_array) ?
+			    json_object_array_length(faults) : 0;
+
+		for (k = 0; k < nf && ne < SVG_LEGEND_MAX; k++) {
+			const char *e = fl_json_str(json_object_array_get_idx(
+					faults, k), "engine", NULL);
+
+			for (j = 0; e && j < ne && strcmp(names[j], e); j++)
+				;
+			if (e && j == ne)
+				names[ne++] = e;
+		}
+	}
+	return ne;
+}
+
+/*
+ * The legend at y: each engine's colour (its ops table's color), the
+ * planned window and a late one, skipped and failed faults, the probe
+ * ticks, the OOM kill and injection markers.  The rows it takes.
+ */
+static int svg_legend(FILE *out, json_object *const *reps, size_t n, double y)
+{
+	struct legend lg = { .out = out, .x = 12, .y = y, .rows = 1 };
+	const char *names[SVG_LEGEND_MAX];
+	size_t i, ne = legend_engines(reps, n, names);
+
+	if (out)
+		fputs("<g class=\"legend\">\n", out);
+	for (i = 0; i < ne; i++)
+		legend_item(&lg, SW_BAR, engine_color(names[i]), names[i]);
+	legend_item(&lg, SW_PLANNED, NULL, "planned window");
+	legend_item(&lg, SW_LATE, NULL, "applied late (window lost)");
+	legend_item(&lg, SW_HATCH, NULL, "skipped");
+	legend_item(&lg, SW_HATCH_RED, NULL, "failed");
+	legend_item(&lg, SW_TICK, "#27ae60", "probe passed");
+	legend_item(&lg, SW_TICK, "#e74c3c", "probe failed");
+	legend_item(&lg, SW_TICK, "#f39c12", "failed, as its phase expects");
+	legend_item(&lg, SW_OOM, NULL, "OOM kill");
+	legend_item(&lg, SW_INJECTION, NULL, "first syscall injection");
+	if (out)
+		fputs("</g>\n", out);
+	return lg.rows;
 }
 
 /* A report's fault and probe lanes from y on; returns the y after them. */
@@ -499,11 +710,12 @@ int fl_report_svg(json_object *rep, FILE *out)
 		sc.span = 1;
 	sc.px = (SVG_W - SVG_LEFT - SVG_RIGHT) / sc.span;
 	axis = SVG_TOP + (int)report_lanes(rep) * SVG_LANE + 10;
-	h = axis + 50;
+	h = axis + 56 + svg_legend(NULL, &rep, 1, 0) * SVG_LEGEND_ROW;
 
 	svg_begin(out, h, fl_json_str(exp, "name", NULL));
 	svg_title(out, fl_json_str(exp, "name", NULL),
-		  fl_json_str(rep, "verdict", NULL));
+		  fl_json_str(rep, "verdict", NULL),
+		  fl_json_str(rep, "verdict_detail", NULL));
 	fputs("<text x=\"12\" y=\"40\" fill=\"#555\">started ", out);
 	xml_text(out, fl_json_str(rep, "started", NULL));
 	fprintf(out, ", %.1fs", get_num(rep, "elapsed", 0));
@@ -514,6 +726,7 @@ int fl_report_svg(json_object *rep, FILE *out)
 	fputs("</text>\n", out);
 	svg_axis(out, &sc, axis);
 	svg_lanes(out, &sc, rep, SVG_TOP);
+	svg_legend(out, &rep, 1, axis + 60);
 	fputs("</svg>\n", out);
 	return ferror(out) ? -EIO : 0;
 }
@@ -522,7 +735,7 @@ int fl_report_svg(json_object *rep, FILE *out)
 
 int fl_report_svg_merged(json_object *merged, FILE *out)
 {
-	json_object *hosts = fl_json_get(merged, "hosts");
+	json_object *hosts = fl_json_get(merged, "hosts"), **reps;
 	struct scale sc = { 0 };
 	size_t nh, i, lanes = 0;
 	double y, end;
@@ -531,13 +744,19 @@ int fl_report_svg_merged(json_object *merged, FILE *out)
 	if (!hosts || !json_object_is_type(hosts, json_type_array))
 		return -EINVAL;
 	nh = json_object_array_length(hosts);
+	reps = calloc(nh + 1, sizeof(*reps));
+	if (!reps)
+		return -ENOMEM;
 	for (i = 0; i < nh; i++) {
 		json_object *hr = json_object_array_get_idx(hosts, i);
 		json_object *rep = fl_json_get(hr, "report");
 
 		if (!rep || !json_object_is_type(fl_json_get(rep, "faults"),
-						 json_type_array))
+						 json_type_array)) {
+			free(reps);
 			return -EINVAL;
+		}
+		reps[i] = rep;
 		end = get_num(hr, "offset", 0) + report_span(rep);
 		if (end > sc.span)
 			sc.span = end;
@@ -547,11 +766,11 @@ int fl_report_svg_merged(json_object *merged, FILE *out)
 		sc.span = 1;
 	sc.px = (SVG_W - SVG_LEFT - SVG_RIGHT) / sc.span;
 	axis = SVG_TOP + (int)(nh * SVG_HOST_HEAD + lanes * SVG_LANE) + 10;
-	h = axis + 50;
+	h = axis + 56 + svg_legend(NULL, reps, nh, 0) * SVG_LEGEND_ROW;
 
 	svg_begin(out, h, fl_json_str(merged, "experiment", NULL));
 	svg_title(out, fl_json_str(merged, "experiment", NULL),
-		  fl_json_str(merged, "verdict", NULL));
+		  fl_json_str(merged, "verdict", NULL), NULL);
 	fprintf(out, "<text x=\"12\" y=\"40\" fill=\"#555\">%zu hosts, "
 		"common time base ", nh);
 	xml_text(out, fl_json_str(merged, "base", NULL));
@@ -582,6 +801,8 @@ int fl_report_svg_merged(json_object *merged, FILE *out)
 		y = svg_lanes(out, &sc, rep, y + SVG_HOST_HEAD + 6) - 6;
 		fputs("</g>\n", out);
 	}
+	svg_legend(out, reps, nh, axis + 60);
+	free(reps);
 	fputs("</svg>\n", out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -127,7 +127,6 @@ declare -A LOADER_SECTION=(
 	[target_kinds]="TARGETS"
 	[fault_keys]="FAULTS"
 	[probe_keys]="PROBES"
-	[expect_keys]="PROBES"
 	[report_keys]="REPORT"
 )
 
@@ -183,6 +182,16 @@ key_problems() {
 		c_arrays "$exp" "^$arr\$" >/dev/null ||
 			echo "core/experiment.c: no array $arr (update tests/host/docs.sh)"
 	done
+	# A probe's expect: (core/steady.c): the PROBES section.
+	tags=$(page_tags "$page" "PROBES")
+	n=0
+	for k in $(c_array "$SRC/core/steady.c" expect_keys); do
+		n=$((n + 1))
+		grep -qxF -- "$k" <<<"$tags" ||
+			echo "PROBES: no entry for '$k' (core/steady.c expect_keys)"
+	done
+	[ $n -gt 0 ] || echo "core/steady.c: no strings read from expect_keys"
+	NKEYS=$((NKEYS + n))
 	# repeat: on any fault (core/repeat.c): the REPEATS section.
 	tags=$(page_tags "$page" "REPEATS")
 	n=0

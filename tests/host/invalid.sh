@@ -25,7 +25,7 @@ check "the corpus has at least 60 files" test "${#files[@]}" -ge 60
 # engine's key the line must come from a file named after the engine
 # (tests/invalid/*netem*.yaml for netem), since messages name only the key.
 # The keys are those of top_keys, target_kinds, fault_keys, probe_keys and
-# report_keys (core/experiment.c), repeat_keys (core/repeat.c), netem_keys, match_keys and the loss,
+# report_keys (core/experiment.c), expect_keys (core/steady.c), repeat_keys (core/repeat.c), netem_keys, match_keys and the loss,
 # reorder and slot keys (netem/netem.c), partition_keys
 # (netem/partition.c), oom_keys, squeeze_keys and ramp_keys
 # (cgroup/oom.c), syscall_keys, when_keys and peer_keys (bpf/syscall.c),
@@ -50,6 +50,7 @@ repeat unknown|unknown key '[^']*' in repeat
 target pid|: pid: 
 target cgroup|: cgroup: 
 target command|: command: 
+target command-string|: command: '[^']*' is one string.*\[sh, -c, 
 target kind|target '[^']*': (needs one of|has both)
 target container|: container: 
 target runtime|: runtime: 
@@ -60,9 +61,12 @@ fault optional|: optional:
 fault engine|needs one of netem|has two engines
 probe name|probe-[^:]*:[0-9:]+ name: '
 probe exec|: exec: 
+probe exec-string|: exec: '[^']*' is one string.*\[sh, -c, 
 probe every|: every: 
 probe timeout|: timeout: 
 probe expect|: exit: |unknown key '[^']*' in expect
+probe expect.during|: during: unknown fault|: during: expected a map of fault names
+probe expect.phases|: (before|after|always): unknown value
 report json|: json: 
 netem device|: device: |netem: missing 'device'
 netem direction|: direction: 

@@ -198,11 +198,83 @@ check_status "report: no file is a usage error" 2 "$FAULTLINE" report
 check_eq "report --json prints the report" "fail" \
 	"$("$FAULTLINE" report --json all.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["verdict"])')"
 
+# --- The legend and each fault's planned window (issue 16, item 11). ------
+# cut (netem) was planned 1s-3s and applied at 3.398s; flap (partition)
+# repeats, its 2nd occurrence late; api is a steady-state probe that
+# fails during cut, as expected, and once passes when it should not.
+cat >"$T/win.json" <<'JSON'
+{
+  "experiment": { "name": "windows", "file": "w.yaml", "duration": 10.0 },
+  "run": "r2", "started": "2026-01-01T00:00:00.000Z",
+  "ended": "2026-01-01T00:00:10.000Z", "elapsed": 10.0,
+  "faults": [
+    { "name": "cut", "engine": "netem", "state": "reverted", "at": 1.0,
+      "for": 2.0, "applied_t": 3.398, "reverted_t": 3.403,
+      "window": { "planned_from": 1.0, "planned_until": 3.0,
+        "actual_from": 3.398, "actual_until": 3.403, "late": 2.398,
+        "lost_percent": 100,
+        "warning": "fault cut: applied at +3.398s, 2.398s late: 100% of its 2s window (+1.000s..+3.000s) was lost" } },
+    { "name": "flap", "engine": "partition", "state": "reverted", "at": 4.0,
+      "for": null, "applied_t": 4.0, "reverted_t": 8.9,
+      "repeat": { "every": 2.0, "for": 1.0, "times": 2, "jitter": 0 },
+      "occurrences": [
+        { "occurrence": 1, "state": "reverted", "at": 4.0, "until": 5.0,
+          "applied_t": 4.0, "reverted_t": 5.0,
+          "window": { "planned_from": 4.0, "planned_until": 5.0,
+            "actual_from": 4.0, "actual_until": 5.0, "late": 0, "lost_percent": 0 } },
+        { "occurrence": 2, "state": "reverted", "at": 6.0, "until": 7.0,
+          "applied_t": 6.6, "reverted_t": 7.0,
+          "window": { "planned_from": 6.0, "planned_until": 7.0,
+            "actual_from": 6.6, "actual_until": 7.0, "late": 0.6, "lost_percent": 60,
+            "warning": "fault flap, occurrence 2/2: applied at +6.600s, 0.600s late" } } ] }
+  ],
+  "probes": [ { "name": "api", "runs": 3, "passed": 2, "failed": 1, "unexpected": 1,
+    "results": [ { "t": 0.5, "exit": 0, "pass": true, "as_expected": true },
+                 { "t": 3.4, "exit": 7, "pass": false, "as_expected": true },
+                 { "t": 3.402, "exit": 0, "pass": true, "as_expected": false } ] } ],
+  "warnings": [ "fault cut: applied at +3.398s, 2.398s late: 100% of its 2s window (+1.000s..+3.000s) was lost" ],
+  "verdict_detail": "probe api: expected to fail during cut, but passed 1/2",
+  "verdict": "fail", "exit": 1
+}
+JSON
+out=$("$FAULTLINE" report win.json --svg win.svg)
+check "windows: the SVG is well-formed" xmllint --noout win.svg
+legend() { xp win.svg "string(//*[local-name()='g'][@class='legend-item'][*[local-name()='text']='$1']/*[1]/@$2)"; }
+check_eq "windows: the legend gives each engine's colour (its ops table's)" "#2e86de #8e44ad" \
+	"$(legend netem fill) $(legend partition fill)"
+check_eq "windows: and no engine the report does not have" "" "$(legend oom fill)"
+check_eq "windows: it explains the planned window, the ticks and the markers" \
+	"#95a5a6 #f39c12 #27ae60 #e74c3c #f39c12 #c0392b #333" \
+	"$(legend 'planned window' fill) $(legend 'applied late (window lost)' fill) \
+$(legend 'probe passed' stroke) $(legend 'probe failed' stroke) \
+$(legend 'failed, as its phase expects' stroke) $(legend 'OOM kill' stroke) \
+$(legend 'first syscall injection' stroke)"
+check_eq "windows: cut's planned window beside its actual bar, marked late" \
+	"planned late 1.000 3.000" \
+	"$(xp win.svg "string($(cls g planned)[@data-name='cut']/@class)") $(xp win.svg "string($(cls g planned)[@data-name='cut']/@data-from)") $(xp win.svg "string($(cls g planned)[@data-name='cut']/@data-until)")"
+# 960 px wide, 190 px of labels, 30 on the right: 74 px a second.
+check_eq "windows: the planned strip starts at 1s, the bar at 3.398s" "264.0 441.5" \
+	"$(xp win.svg "string($(cls g planned)[@data-name='cut']/*[local-name()='rect']/@x)") $(xp win.svg "string($(cls g fault)[@data-name='cut']/*[local-name()='rect']/@x)")"
+check_eq "windows: a planned window per occurrence, only the 2nd late" "planned|planned late" \
+	"$(xp win.svg "string($(cls g planned)[@data-name='flap'][@data-occurrence='1']/@class)")|$(xp win.svg "string($(cls g planned)[@data-name='flap'][@data-occurrence='2']/@class)")"
+check_eq "windows: the expected failure is amber, the unexpected pass red" "#f39c12 #c0392b" \
+	"$(xp win.svg "string($(cls line expected-fail)/@stroke)") $(xp win.svg "string($(cls line pass)[@stroke!='#27ae60']/@stroke)")"
+check_match "windows: the title says which phase failed" \
+	'fail probe api: expected to fail during cut, but passed 1/2' \
+	"$(xp win.svg "string(//*[local-name()='text'][*[@class='verdict']])")"
+check_eq "windows: the summary says which phase failed, under the verdict" \
+	"drill windows: FAIL (exit 1)|  why: probe api: expected to fail during cut, but passed 1/2" \
+	"$(grep -A1 '^drill windows' <<<"$out" | paste -sd'|')"
+check_match "windows: the summary has the warning" \
+	'^  WARNING: fault cut: applied at \+3\.398s, 2\.398s late' "$out"
+
 # --- It renders in a real browser. ----------------------------------------
 chrome=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$chrome" ]; then
+	# Cropped at the axis: the legend under it has every colour too.
+	axis=$(xp all.svg "string(//*[local-name()='g'][@class='axis']/*[local-name()='line'][1]/@y1)")
 	timeout 60 "$chrome" --headless --no-sandbox --disable-gpu \
-		--hide-scrollbars --window-size=960,300 \
+		--hide-scrollbars --window-size=960,"${axis:-300}" \
 		--user-data-dir="$T/chrome" \
 		--screenshot="$T/all.png" "file://$T/all.svg" >/dev/null 2>&1
 	check "chromium renders the SVG to a PNG" test -s "$T/all.png"
