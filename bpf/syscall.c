@@ -24,6 +24,7 @@ static struct sf_rt *rt_new(const struct syscall_spec *s)
 	if (!rt)
 		return NULL;
 	rt->s = s;
+	rt->epfd = rt->evfd = -1;
 	rt->first = json_object_new_array();
 	pthread_mutex_init(&rt->lock, NULL);
 	rt->mono_to_wall = fl_wall_ns() - (int64_t)fl_now_ns();
@@ -83,8 +84,11 @@ static int apply_bpf(struct sf_rt *rt, const struct sc_plan *p,
 	}
 	if (!ret)
 		ret = sf_attach_all(rt, at, n, cg, u);
-	if (!ret)
+	/* Live from the last attach: the record's ids come after. */
+	if (!ret) {
+		fl_effect_mark();
 		ret = sf_save_ids(rt, at, n, u);
+	}
 	return ret;
 }
 
@@ -126,6 +130,8 @@ static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
 		ret = sf_save_ids(rt, NULL, 0, u);
 	if (!ret && seccomp)
 		ret = sc_seccomp_arm(rt, u);
+	if (!ret && seccomp)
+		fl_effect_mark();
 	sc_free_plan(&p);
 	if (ret) {
 		syscall_release(rt);
@@ -244,7 +250,11 @@ static int syscall_revert(json_object *state)
 	size_t i;
 
 	ret = sc_seccomp_revert(state);
+	fl_effect_mark();
+	/* The programs answer as though no fault were active from here. */
 	off = switch_off(state);
+	if (!off)
+		fl_effect_mark();
 	if (off && off != -ENOENT && !ret)
 		ret = off;
 	if (!json_object_object_get_ex(state, "link_ids", &links) ||

@@ -102,6 +102,7 @@ struct sf_rt {
 	struct bpf_link **links;
 	size_t nlinks;
 	struct ring_buffer *rb;
+	int epfd, evfd;			/* the reader's epoll, its wake-up */
 	pthread_t reader;
 	bool reading;
 	atomic_bool stop;

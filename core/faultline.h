@@ -603,6 +603,13 @@ void fl_revert_gone(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /*
+ * For apply and revert: call right after the one kernel call that made
+ * the change take effect (or undid it); the report's applied_t and
+ * reverted_t are that instant, not when the op returned (core/clock.c).
+ */
+void fl_effect_mark(void);
+
+/*
  * The engine list is the binary's, not core's: tools/ passes the list
  * generated from the Build files' engine-y lines (tools/engines.c), the
  * test binary passes that list and its test engine.  Call before loading
@@ -850,6 +857,8 @@ struct fl_run_opts {
 	const char *report_json;	/* overrides the file's report: */
 	bool no_guardian;		/* tests only */
 	bool no_live;			/* --no-live: plain lines on a TTY */
+	bool no_realtime;		/* --no-realtime: no SCHED_FIFO, no
+					 * mlockall while the drill runs */
 	/*
 	 * --start-at: the instant (CLOCK_REALTIME ns) the timeline starts,
 	 * after checks, locks and the guardian; 0 starts at once.

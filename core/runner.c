@@ -40,6 +40,44 @@ struct fl_countdown fl_countdown;
 
 static void live_fault(struct runner *r, size_t i, bool silent);
 
+/*
+ * Fault i's current occurrence took effect (the engine's mark): its
+ * applied time, and its end, which counts `for` from there (capped at the
+ * drill's end; a fault without for ends with the drill).
+ */
+static void stamp_applied(struct runner *r, size_t i)
+{
+	struct fault_run *fr = &r->fr[i];
+	struct occ_run *oc = &fr->occ[fr->cur];
+	uint64_t end = oc->plan.end;
+
+	oc->applied_at = run_effect_rel(r);
+	oc->state = FL_FAULT_ACTIVE;
+	if (fr->applied_at < 0)
+		fr->applied_at = oc->applied_at;
+	if ((fr->f->has_for || fr->f->repeat.on) &&
+	    (uint64_t)oc->applied_at > oc->plan.at)
+		end += (uint64_t)oc->applied_at - oc->plan.at;
+	fr->end = end < r->duration ? end : r->duration;
+	oc->due_end = fr->end;
+}
+
+/*
+ * Fault i's current occurrence is reverted (oc->reverted_at is the
+ * engine's mark): its revert was due at due_end only when the timeline
+ * brought it there, not a stop or a target that went away before.
+ */
+static void stamp_reverted(struct runner *r, size_t i)
+{
+	struct fault_run *fr = &r->fr[i];
+	struct occ_run *oc = &fr->occ[fr->cur];
+
+	fr->reverted_at = oc->reverted_at;
+	if (r->stop == STOP_SIGNAL || r->stop == STOP_APPLY ||
+	    oc->reverted_at < oc->due_end)
+		oc->due_end = -1;
+}
+
 /* Fault i's current occurrence: a fresh undo record and a fresh handle. */
 static int apply_fault(struct runner *r, size_t i)
 {
@@ -53,6 +91,7 @@ static int apply_fault(struct runner *r, size_t i)
 	int ret;
 
 	run_occ_label(r, i, ob, sizeof(ob));
+	fl_effect_reset();
 	ret = f->engine->apply(f, &u, &rt);
 	fr->seq = oc->seq = u.seq;
 	if (ret) {
@@ -85,11 +124,7 @@ static int apply_fault(struct runner *r, size_t i)
 	fl_undo_release(&u);
 	fr->rt = rt;
 	fr->held = true;
-	oc->applied_at = run_rel(r);
-	oc->state = FL_FAULT_ACTIVE;
-	if (fr->applied_at < 0)
-		fr->applied_at = oc->applied_at;
-	fr->end = oc->plan.end < r->duration ? oc->plan.end : r->duration;
+	stamp_applied(r, i);
 	free(fr->live_last);
 	fr->live_last = NULL;
 	run_set_state(r, i, FL_FAULT_ACTIVE);
@@ -201,8 +236,10 @@ static void revert_fault(struct runner *r, size_t i)
 	/* The last live counters, so that they end where the report does. */
 	live_fault(r, i, false);
 	observe_fault(r, i);
+	fl_effect_reset();
 	if (fr->seq > 0)
 		ret = fl_journal_revert(r->j, fr->seq);
+	oc->reverted_at = run_effect_rel(r);
 	release_fault(r, i);
 	if (ret) {
 		fr->err = oc->err = ret;
@@ -220,7 +257,7 @@ static void revert_fault(struct runner *r, size_t i)
 			 *ob ? ", " : "", ob, strerror(-ret));
 		return;
 	}
-	fr->reverted_at = oc->reverted_at = run_rel(r);
+	stamp_reverted(r, i);
 	oc->state = FL_FAULT_REVERTED;
 	fr->seq = -1;
 	ev = run_ev("reverted");
@@ -613,14 +650,34 @@ static void wait_events(struct runner *r, int ms)
 	}
 }
 
+/*
+ * Wait wait ns from now (on the timeline) for the next instant: poll the
+ * signals and targets in whole milliseconds, rounded down, then sleep
+ * what is left to the absolute instant (core/clock.c).  The live view's
+ * clock ticks at least twice a second.
+ */
+static void clock_wait(struct runner *r, uint64_t now, uint64_t wait)
+{
+	uint64_t at = r->t0 + now + wait, cap = r->live ? 500 : 1000, t;
+
+	if (wait >= cap * NSEC_PER_MSEC) {
+		wait_events(r, cap);
+		return;
+	}
+	if (wait >= NSEC_PER_MSEC)
+		wait_events(r, wait / NSEC_PER_MSEC);
+	t = fl_now_ns();
+	if (t < at && at - t <= 2 * NSEC_PER_MSEC)
+		fl_clock_sleep_until(at);
+}
+
 static void loop(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
 	size_t i, k;
 
 	for (;;) {
-		uint64_t now = run_rel(r), wait;
-		int ms;
+		uint64_t now = run_rel(r);
 
 		if (r->stop == STOP_NONE && now >= r->duration) {
 			json_object *ev = run_ev("end");
@@ -670,12 +727,7 @@ static void loop(struct runner *r)
 		    (r->hard || !run_probes_running(r) || now >= r->duration))
 			break;
 		run_live_draw(r);
-		wait = next_event(r, now);
-		ms = (wait + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
-		/* The live view's clock ticks at least twice a second. */
-		if (ms > (r->live ? 500 : 1000))
-			ms = r->live ? 500 : 1000;
-		wait_events(r, ms);
+		clock_wait(r, now, next_event(r, now));
 	}
 }
 
@@ -930,10 +982,12 @@ static void drill(struct runner *r)
 	int ret;
 
 	before_start(r);
+	fl_clock_realtime(&r->clk, !r->opts->no_realtime);
 	/* The timeline starts now. */
 	r->t0 = fl_now_ns();
 	r->wall0 = fl_wall_ns();
 	ev = run_ev("run");
+	run_ev_str(ev, "clock", r->clk.what);
 	run_ev_str(ev, "run", fl_journal_id(r->j));
 	run_ev_str(ev, "journal", fl_journal_dir(r->j));
 	json_object_object_add(ev, "pid", json_object_new_int(getpid()));
@@ -951,6 +1005,7 @@ static void drill(struct runner *r)
 
 	run_probes_cut(r);
 	revert_all(r);
+	fl_clock_normal(&r->clk);
 	run_stop_targets(r);
 	run_remove_scratch(r);
 	ret = fl_journal_finish(r->j);

@@ -418,6 +418,8 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 		json_object_array_add(rt->devices, json_object_get(
 				json_object_object_get(dj, "dev")));
 	}
+	/* The partition holds from the last filter add. */
+	fl_effect_mark();
 out:
 	json_object_put(state);
 	return ret;
@@ -557,6 +559,8 @@ static int revert_dev(json_object *dj)
 		if (ret && !err)
 			err = ret;
 	}
+	/* Healed once the last filter is gone; the qdisc is tidying. */
+	fl_effect_mark();
 	if (err || !ours)
 		return err;
 	return drop_clsact(ifindex, dev);
