@@ -271,6 +271,13 @@ static int syscall_revert(json_object *state)
 	return ret;
 }
 
+/* Before the timeline: the kernel's BTF, once (syscall_load.c). */
+static int syscall_prepare(const struct fl_fault *f)
+{
+	(void)f;
+	return sf_btf_prepare();
+}
+
 const struct fl_engine syscall_engine = {
 	.name = "syscall",
 	.summary = "fail chosen syscalls of a target with an errno (eBPF)",
@@ -281,6 +288,7 @@ const struct fl_engine syscall_engine = {
 	.check = syscall_check,
 	.describe = syscall_describe,
 	.resources = syscall_resources,
+	.prepare = syscall_prepare,
 	.apply = syscall_apply,
 	.live = syscall_live,
 	.observe = syscall_observe,

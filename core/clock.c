@@ -34,8 +34,8 @@
 #define SCHED_RESET_ON_FORK	0x40000000
 #endif
 
-/* The runner applies and reverts from one thread: one mark is enough. */
-static uint64_t effect_ns;
+/* The runner's thread's mark: engines' own threads mark nothing it reads. */
+static __thread uint64_t effect_ns;
 
 void fl_effect_mark(void)
 {

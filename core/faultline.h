@@ -512,6 +512,13 @@ struct fl_engine {
 	/* Optional: resources to lock ("dev:eth0", "cgroup:/x"). */
 	int (*resources)(const struct fl_fault *f, json_object *out);
 	/*
+	 * Optional, run only: once before the timeline starts, get ready
+	 * what makes apply quick (caches such as a minimal BTF under
+	 * fl_rundir()), changing nothing that revert would have to undo.
+	 * A failure is not fatal: apply then does the slow thing.
+	 */
+	int (*prepare)(const struct fl_fault *f);
+	/*
 	 * Apply.  Before the first change to the kernel the engine saves
 	 * what undoes it with fl_undo_save(); it may save again as it goes.
 	 * On success *rt is the engine's handle for this fault (NULL is a

@@ -335,6 +335,25 @@ static int check_faults(struct runner *r)
 	return bad ? -EOPNOTSUPP : 0;
 }
 
+/* The engines' prepare, before the timeline (not fatal: apply is slower). */
+static void prepare_faults(struct runner *r)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		const struct fl_fault *f = r->fr[i].f;
+
+		if (!f->engine->prepare || r->fr[i].state == FL_FAULT_SKIPPED)
+			continue;
+		ret = f->engine->prepare(f);
+		if (ret)
+			fl_warn("fault %s: cannot prepare before the timeline "
+				"(%s); it is prepared at its instant",
+				f->name, strerror(-ret));
+	}
+}
+
 static void describe_faults(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
@@ -926,6 +945,7 @@ static int prepare(struct runner *r)
 	if (check_faults(r))
 		return FL_EXIT_UNSUPPORTED;
 	describe_faults(r);
+	prepare_faults(r);
 	deadline = guardian_deadline(r);
 	/* The guardian first: from the moment the journal folder exists,
 	 * someone is there to replay it (it finds it by our identity). */
