@@ -272,9 +272,10 @@ static int syscall_revert(json_object *state)
 }
 
 /* Before the timeline: the kernel's BTF, once (syscall_load.c). */
-static int syscall_prepare(const struct fl_fault *f)
+static int syscall_prepare(const struct fl_fault *f, void **prep)
 {
 	(void)f;
+	*prep = NULL;
 	return sf_btf_prepare();
 }
 

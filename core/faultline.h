@@ -513,11 +513,18 @@ struct fl_engine {
 	int (*resources)(const struct fl_fault *f, json_object *out);
 	/*
 	 * Optional, run only: once before the timeline starts, get ready
-	 * what makes apply quick (caches such as a minimal BTF under
-	 * fl_rundir()), changing nothing that revert would have to undo.
-	 * A failure is not fatal: apply then does the slow thing.
+	 * what makes apply quick: caches (a minimal BTF under fl_rundir()),
+	 * BPF objects opened, loaded and verified with their maps filled.
+	 * It changes nothing that outlives the process or that revert would
+	 * have to undo (a loaded program goes with its descriptors), so no
+	 * journal record is needed until apply.  *prep (NULL: nothing) is
+	 * handed to the first apply in u->prep, which takes it over (sets
+	 * u->prep to NULL) after checking cheaply that what it was made for
+	 * still holds; what apply leaves, or a fault never applied, goes to
+	 * unprepare.  A failure is not fatal: apply then does it all.
 	 */
-	int (*prepare)(const struct fl_fault *f);
+	int (*prepare)(const struct fl_fault *f, void **prep);
+	void (*unprepare)(void *prep);
 	/*
 	 * Apply.  Before the first change to the kernel the engine saves
 	 * what undoes it with fl_undo_save(); it may save again as it goes.
@@ -747,6 +754,7 @@ struct fl_undo {
 	const struct fl_fault *f;
 	int seq;
 	char *why;			/* malloc'ed, or NULL */
+	void *prep;			/* the engine's prepare, for apply */
 };
 
 /* Create this run's folder with run.json (pid, start, file, deadline). */

@@ -39,6 +39,7 @@ struct fl_countdown fl_countdown;
 /* Faults.                                                             */
 
 static void live_fault(struct runner *r, size_t i, bool silent);
+static void unprepare_fault(struct runner *r, size_t i, void *prep);
 
 /*
  * Fault i's current occurrence took effect (the engine's mark): its
@@ -91,8 +92,11 @@ static int apply_fault(struct runner *r, size_t i)
 	int ret;
 
 	run_occ_label(r, i, ob, sizeof(ob));
+	u.prep = fr->prep;
+	fr->prep = NULL;
 	fl_effect_reset();
 	ret = f->engine->apply(f, &u, &rt);
+	unprepare_fault(r, i, u.prep);
 	fr->seq = oc->seq = u.seq;
 	if (ret) {
 		fr->err = oc->err = ret;
@@ -335,6 +339,13 @@ static int check_faults(struct runner *r)
 	return bad ? -EOPNOTSUPP : 0;
 }
 
+/* What prepare made and apply did not take over. */
+static void unprepare_fault(struct runner *r, size_t i, void *prep)
+{
+	if (prep && r->fr[i].f->engine->unprepare)
+		r->fr[i].f->engine->unprepare(prep);
+}
+
 /* The engines' prepare, before the timeline (not fatal: apply is slower). */
 static void prepare_faults(struct runner *r)
 {
@@ -346,7 +357,7 @@ static void prepare_faults(struct runner *r)
 
 		if (!f->engine->prepare || r->fr[i].state == FL_FAULT_SKIPPED)
 			continue;
-		ret = f->engine->prepare(f);
+		ret = f->engine->prepare(f, &r->fr[i].prep);
 		if (ret)
 			fl_warn("fault %s: cannot prepare before the timeline "
 				"(%s); it is prepared at its instant",
@@ -826,6 +837,7 @@ static void runner_free(struct runner *r)
 	for (i = 0; r->fr && i < exp->nfaults; i++) {
 		/* A handle the run did not get to revert ends with it. */
 		release_fault(r, i);
+		unprepare_fault(r, i, r->fr[i].prep);
 		/* Its command's processes are gone: run stopped them. */
 		if (r->fr[i].child && r->fr[i].f->engine->child_release)
 			r->fr[i].f->engine->child_release(r->fr[i].child);

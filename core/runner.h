@@ -73,6 +73,7 @@ struct fault_run {
 	char *detail;			/* why it failed or was skipped */
 	void *rt;			/* the engine's handle, while held */
 	void *child;			/* child_adopt's handle, or NULL */
+	void *prep;			/* the engine's prepare, until apply */
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */
