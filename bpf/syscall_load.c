@@ -26,12 +26,14 @@
 /* ------------------------------------------------------------------ */
 /* The kernel's BTF, once: a minimal BTF for sysfault.bpf.o's CO-RE     */
 /* relocations, made by bpftool gen min_core_btf from the running       */
-/* kernel's and cached under fl_rundir() by the kernel's identity, so   */
+/* kernel's and cached in BTF_CACHE (tmpfs: gone at the next boot) by   */
+/* the kernel's identity, out of the journal's folder, so               */
 /* that loading does not parse /sys/kernel/btf/vmlinux (5 MB) again.    */
 /* Tracing routes (fmod_ret, LSM, tp_btf) still need the kernel's BTF   */
 /* to find their attach points: libbpf 1.1 loads it for them.           */
 
 #define VMLINUX_BTF	"/sys/kernel/btf/vmlinux"
+#define BTF_CACHE	"/run/faultline-btf"
 
 static char btf_path[PATH_MAX];
 static int btf_state;		/* 0: not tried, 1: btf_path, -errno: none */
@@ -104,15 +106,15 @@ int sf_btf_prepare(void)
 	key = btf_key();
 	if (!key)
 		return btf_state = -ENOENT;
-	snprintf(btf_path, sizeof(btf_path), "%s/btf-sysfault-%016llx.btf",
-		 fl_rundir(), (unsigned long long)key);
+	snprintf(btf_path, sizeof(btf_path), "%s/sysfault-%016llx.btf",
+		 BTF_CACHE, (unsigned long long)key);
 	if (!access(btf_path, R_OK))
 		return btf_state = 1, 0;
-	if (mkdir(fl_rundir(), 0700) && errno != EEXIST)
+	if (mkdir(BTF_CACHE, 0700) && errno != EEXIST)
 		return btf_state = -errno;
-	snprintf(obj, sizeof(obj), "%s/.sysfault-%d.o", fl_rundir(),
+	snprintf(obj, sizeof(obj), "%s/.sysfault-%d.o", BTF_CACHE,
 		 (int)getpid());
-	snprintf(tmp, sizeof(tmp), "%s/.btf-sysfault-%d.tmp", fl_rundir(),
+	snprintf(tmp, sizeof(tmp), "%s/.sysfault-%d.tmp", BTF_CACHE,
 		 (int)getpid());
 	elf = sysfault__elf_bytes(&sz);
 	ret = write_all(obj, elf, sz);

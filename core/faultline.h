@@ -513,7 +513,7 @@ struct fl_engine {
 	int (*resources)(const struct fl_fault *f, json_object *out);
 	/*
 	 * Optional, run only: once before the timeline starts, get ready
-	 * what makes apply quick: caches (a minimal BTF under fl_rundir()),
+	 * what makes apply quick: caches (a minimal BTF in /run),
 	 * BPF objects opened, loaded and verified with their maps filled.
 	 * It changes nothing that outlives the process or that revert would
 	 * have to undo (a loaded program goes with its descriptors), so no
