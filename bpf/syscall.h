@@ -141,6 +141,9 @@ int sf_btf_prepare(void);
 void sf_seed_targets(struct sf_rt *rt);
 int sf_attach_all(struct sf_rt *rt, const struct sf_attach *at, size_t n,
 		  const char *cg, struct fl_undo *u);
+/* Save the record of what is about to be attached (before attaching). */
+int sf_save_record(const struct sf_rt *rt, const struct sf_attach *at,
+		   size_t n, struct fl_undo *u);
 /* Save the record again with the ids revert needs. */
 int sf_save_ids(const struct sf_rt *rt, const struct sf_attach *at,
 		size_t n, struct fl_undo *u);

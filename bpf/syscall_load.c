@@ -533,6 +533,21 @@ int sf_save_ids(const struct sf_rt *rt, const struct sf_attach *at,
 	return ret;
 }
 
+/* The record before anything is attached: what is about to be. */
+int sf_save_record(const struct sf_rt *rt, const struct sf_attach *at,
+		   size_t n, struct fl_undo *u)
+{
+	json_object *st = undo_state(rt, at, n);
+	int ret;
+
+	ret = fl_undo_save(u, st);
+	json_object_put(st);
+	if (ret)
+		fl_undo_why(u, "cannot save the undo record: %s",
+			    strerror(-ret));
+	return ret;
+}
+
 /* "fmod_ret/__x64_sys_fsync tp_btf/sched_process_fork" */
 static const char *at_names(const struct sf_attach *at, size_t n, char *buf,
 			    size_t len)
@@ -555,7 +570,6 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 	const struct syscall_spec *s = rt->s;
 	struct bpf_program *prog;
 	struct bpf_log log;
-	json_object *st;
 	char names[512];
 	size_t n, i;
 	int ret;
@@ -597,14 +611,12 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 		}
 	}
 
-	/* The record first: what is about to be attached. */
-	st = undo_state(rt, at, n);
-	ret = fl_undo_save(u, st);
-	json_object_put(st);
-	if (ret) {
-		fl_undo_why(u, "cannot save the undo record: %s",
-			    strerror(-ret));
-		goto out;
+	/* The record first: what is about to be attached.  Prepare (no
+	 * journal: u->j is NULL) loads alone; apply saves it then. */
+	if (u->j) {
+		ret = sf_save_record(rt, at, n, u);
+		if (ret)
+			goto out;
 	}
 	ret = sysfault__load(rt->skel);
 	if (ret)
