@@ -108,6 +108,9 @@ VMLINUX_H	?= $(objtree)vmlinux.h
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -I$(dir $(VMLINUX_H)) -I$(srctree)
+# Programs built against the UAPI headers (netem/partition.bpf.c) find
+# <asm/types.h> in the host's multiarch folder.
+BPF_CFLAGS	+= -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 
 # Collect each folder's Build file.
 # engine-y names the ops tables a folder adds to the binary's engine

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -24,6 +25,7 @@ static struct sf_rt *rt_new(const struct syscall_spec *s)
 	if (!rt)
 		return NULL;
 	rt->s = s;
+	rt->epfd = rt->evfd = -1;
 	rt->first = json_object_new_array();
 	pthread_mutex_init(&rt->lock, NULL);
 	rt->mono_to_wall = fl_wall_ns() - (int64_t)fl_now_ns();
@@ -83,9 +85,125 @@ static int apply_bpf(struct sf_rt *rt, const struct sc_plan *p,
 	}
 	if (!ret)
 		ret = sf_attach_all(rt, at, n, cg, u);
-	if (!ret)
+	/* Live from the last attach: the record's ids come after. */
+	if (!ret) {
+		fl_effect_mark();
 		ret = sf_save_ids(rt, at, n, u);
+	}
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* prepare: the object loaded and verified before the timeline.        */
+
+/*
+ * A fault of BPF routes only, opened and loaded for its cgroup (the
+ * folder, and its inode, then) before the timeline: apply attaches.
+ */
+struct sf_prep {
+	struct sf_rt *rt;
+	struct sf_attach at[64];
+	size_t n;
+	char cg[PATH_MAX];
+	ino_t cg_ino;
+};
+
+static ino_t ino_of(const char *path)
+{
+	struct stat st;
+
+	return path[0] && !stat(path, &st) ? st.st_ino : 0;
+}
+
+static void syscall_unprepare(void *prep)
+{
+	struct sf_prep *pp = prep;
+
+	if (!pp)
+		return;
+	syscall_release(pp->rt);
+	free(pp);
+}
+
+/*
+ * The kernel's BTF once (syscall_load.c), then the object opened, set
+ * and loaded: a loaded program goes with its descriptors, so nothing
+ * needs a record until apply.  The seccomp route is left to apply.
+ */
+static int syscall_prepare(const struct fl_fault *f, void **prep)
+{
+	const struct syscall_spec *s = f->priv;
+	struct fl_undo pu = { .seq = -1 };
+	bool bpf, seccomp;
+	struct sf_prep *pp;
+	struct sc_plan p;
+	int ret = sf_btf_prepare();
+
+	*prep = NULL;
+	if (!s || !s->target || sc_make_plan(s, &p))
+		return ret;
+	routes_used(s, &p, &bpf, &seccomp);
+	pp = bpf && !seccomp ? calloc(1, sizeof(*pp)) : NULL;
+	if (pp)
+		pp->rt = rt_new(s);
+	if (pp && pp->rt) {
+		pp->n = ARRAY_SIZE(pp->at);
+		sc_target_cgroup(s, pp->cg, sizeof(pp->cg));
+		pp->cg_ino = ino_of(pp->cg);
+		if (!sf_load(pp->rt, &p, pp->cg, pp->at, &pp->n, &pu)) {
+			*prep = pp;
+			pp = NULL;
+		}
+	}
+	syscall_unprepare(pp);
+	free(pu.why);
+	sc_free_plan(&p);
+	return ret;
+}
+
+/* The prepared object, when its cgroup is still the one it was made for. */
+static struct sf_prep *take_prep(const struct syscall_spec *s,
+				 struct fl_undo *u)
+{
+	struct sf_prep *pp = u->prep;
+	char cg[PATH_MAX] = "";
+
+	if (!pp)
+		return NULL;
+	sc_target_cgroup(s, cg, sizeof(cg));
+	if (strcmp(cg, pp->cg) || ino_of(cg) != pp->cg_ino)
+		return NULL;
+	u->prep = NULL;
+	return pp;
+}
+
+/* Apply a prepared fault: the record, then attach; one call each. */
+static int apply_prepared(struct sf_prep *pp, struct fl_undo *u,
+			  void **handle)
+{
+	struct sf_rt *rt = pp->rt;
+	int ret;
+
+	pp->rt = NULL;
+	rt->sn = *handle;
+	ret = sf_save_record(rt, pp->at, pp->n, u);
+	if (!ret) {
+		sf_seed_targets(rt);
+		ret = sf_reader_start(rt, u);
+	}
+	if (!ret)
+		ret = sf_attach_all(rt, pp->at, pp->n, pp->cg, u);
+	if (!ret) {
+		fl_effect_mark();
+		ret = sf_save_ids(rt, pp->at, pp->n, u);
+	}
+	syscall_unprepare(pp);
+	if (ret) {
+		syscall_release(rt);
+		return ret;
+	}
+	*handle = rt;
+	return 0;
 }
 
 /*
@@ -97,6 +215,7 @@ static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
 			 void **handle)
 {
 	const struct syscall_spec *s = f->priv;
+	struct sf_prep *pp;
 	bool bpf, seccomp;
 	struct sc_plan p;
 	struct sf_rt *rt;
@@ -104,6 +223,9 @@ static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
 
 	if (!s || !s->target)
 		return -EINVAL;
+	pp = take_prep(s, u);
+	if (pp)
+		return apply_prepared(pp, u, handle);
 	if (sc_make_plan(s, &p))
 		return -ENOMEM;
 	rt = rt_new(s);
@@ -126,6 +248,8 @@ static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
 		ret = sf_save_ids(rt, NULL, 0, u);
 	if (!ret && seccomp)
 		ret = sc_seccomp_arm(rt, u);
+	if (!ret && seccomp)
+		fl_effect_mark();
 	sc_free_plan(&p);
 	if (ret) {
 		syscall_release(rt);
@@ -244,7 +368,11 @@ static int syscall_revert(json_object *state)
 	size_t i;
 
 	ret = sc_seccomp_revert(state);
+	fl_effect_mark();
+	/* The programs answer as though no fault were active from here. */
 	off = switch_off(state);
+	if (!off)
+		fl_effect_mark();
 	if (off && off != -ENOENT && !ret)
 		ret = off;
 	if (!json_object_object_get_ex(state, "link_ids", &links) ||
@@ -271,6 +399,8 @@ const struct fl_engine syscall_engine = {
 	.check = syscall_check,
 	.describe = syscall_describe,
 	.resources = syscall_resources,
+	.prepare = syscall_prepare,
+	.unprepare = syscall_unprepare,
 	.apply = syscall_apply,
 	.live = syscall_live,
 	.observe = syscall_observe,

@@ -115,6 +115,7 @@ struct sf_rt {
 	struct bpf_link **links;
 	size_t nlinks;
 	struct ring_buffer *rb;
+	int epfd, evfd;			/* the reader's epoll, its wake-up */
 	pthread_t reader;
 	bool reading;
 	atomic_bool stop;
@@ -146,10 +147,16 @@ struct sf_attach {
  */
 int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 	    struct sf_attach *at, size_t *nat, struct fl_undo *u);
+/* Find or make the minimal BTF of sysfault.bpf.o for this kernel, once
+ * per process (cached in /run/faultline-btf); sf_load then uses it. */
+int sf_btf_prepare(void);
 /* A pid target's thread-group ids (and its descendants') in fl_targets. */
 void sf_seed_targets(struct sf_rt *rt);
 int sf_attach_all(struct sf_rt *rt, const struct sf_attach *at, size_t n,
 		  const char *cg, struct fl_undo *u);
+/* Save the record of what is about to be attached (before attaching). */
+int sf_save_record(const struct sf_rt *rt, const struct sf_attach *at,
+		   size_t n, struct fl_undo *u);
 /* Save the record again with the ids revert needs. */
 int sf_save_ids(const struct sf_rt *rt, const struct sf_attach *at,
 		size_t n, struct fl_undo *u);

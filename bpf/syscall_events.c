@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,15 +71,48 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * Read events as they come: epoll on the ring buffer's own epoll fd and
+ * on the handle's eventfd, which sf_reader_stop writes to, so that the
+ * reader ends at once instead of at its next timeout.
+ */
 static void *reader_main(void *arg)
 {
 	struct sf_rt *rt = arg;
+	struct epoll_event ev[2];
+	int i, n;
 
-	while (!atomic_load(&rt->stop))
-		if (ring_buffer__poll(rt->rb, 100) < 0 && errno != EINTR)
+	while (!atomic_load(&rt->stop)) {
+		n = epoll_wait(rt->epfd, ev, ARRAY_SIZE(ev), -1);
+		if (n < 0 && errno != EINTR)
 			break;
+		for (i = 0; i < n; i++)
+			if (ev[i].data.u32 == 1 &&
+			    ring_buffer__consume(rt->rb) < 0)
+				goto out;
+	}
+out:
 	ring_buffer__consume(rt->rb);
 	return NULL;
+}
+
+/* The reader's wake-ups: the ring buffer's epoll fd (1), the eventfd (0). */
+static int reader_fds(struct sf_rt *rt)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	rt->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (rt->evfd < 0 || rt->epfd < 0)
+		return -errno;
+	ev.data.u32 = 0;
+	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev))
+		return -errno;
+	ev.data.u32 = 1;
+	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rt->rb),
+		      &ev))
+		return -errno;
+	return 0;
 }
 
 /* Start draining the ring buffer, in a thread of the handle's. */
@@ -93,6 +128,11 @@ int sf_reader_start(struct sf_rt *rt, struct fl_undo *u)
 			    strerror(-ret));
 		return ret;
 	}
+	ret = reader_fds(rt);
+	if (ret) {
+		fl_undo_why(u, "cannot wait for events: %s", strerror(-ret));
+		return ret;
+	}
 	ret = pthread_create(&rt->reader, NULL, reader_main, rt);
 	if (ret) {
 		fl_undo_why(u, "cannot start the event reader: %s",
@@ -106,11 +146,21 @@ int sf_reader_start(struct sf_rt *rt, struct fl_undo *u)
 /* Stop the reader once it has read what is left; the counts stay. */
 void sf_reader_stop(struct sf_rt *rt)
 {
+	uint64_t one = 1;
+
 	if (rt->reading) {
 		atomic_store(&rt->stop, true);
+		if (write(rt->evfd, &one, sizeof(one)) < 0)
+			fl_warn("syscall: cannot wake the event reader: %s",
+				strerror(errno));
 		pthread_join(rt->reader, NULL);
 		rt->reading = false;
 	}
+	if (rt->epfd >= 0)
+		close(rt->epfd);
+	if (rt->evfd >= 0)
+		close(rt->evfd);
+	rt->epfd = rt->evfd = -1;
 	ring_buffer__free(rt->rb);
 	rt->rb = NULL;
 }

@@ -23,6 +23,8 @@
 #include "cgroup/oom.h"
 
 /* The watcher's poll set: stopfd, kmsg, events, the capture, then pidfds. */
+/* v1: how many times a limit just above usage is tried in one step. */
+#define OOM_V1_TRIES	6
 #define OOM_PFD_PIDS	4
 
 /* The unreclaimable part of the cgroup: anon plus kernel memory. */
@@ -121,6 +123,10 @@ static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
 	const struct oom_cfg *c = &rt->c;
 	int r = cg_write_u64(c->path, c->limit_file, v, ms);
 
+	/* In apply, the squeeze is on from the write that holds (a mark
+	 * is the calling thread's: the watcher's writes set none). */
+	if (!r)
+		fl_effect_mark();
 	rt->w.writes++;
 	if (!r || (r == -ETIMEDOUT && !c->v1)) {
 		/* v2 sets memory.max before reclaiming: it holds. */
@@ -144,6 +150,7 @@ int oom_enforce(struct oom_rt *rt, unsigned int ms)
 	struct oom_state *w = &rt->w;
 	bool v1 = rt->c.v1;
 	uint64_t usage = 0, alt;
+	unsigned int i;
 	int r;
 
 	if (w->limit == w->goal && (v1 || !w->timed_out))
@@ -154,12 +161,22 @@ int oom_enforce(struct oom_rt *rt, unsigned int ms)
 		return 0;
 	if (!v1 || (r != -EBUSY && r != -ETIMEDOUT && r != -EINTR))
 		return r;
-	if (cg_read_u64(rt->c.path, rt->c.usage_file, &usage))
-		return r;
-	alt = round_page(usage) + 16 * OOM_PAGE;
-	if (alt < w->limit || w->limit == UINT64_MAX) {
+	/*
+	 * Just above usage.  The target allocates meanwhile: when usage
+	 * passed alt before the write (EBUSY), read it again and retry at
+	 * once, a little higher each time, rather than wait for the next
+	 * re-assert (OOM_ENFORCE_NS) with no limit at all.
+	 */
+	for (i = 0; i < OOM_V1_TRIES; i++) {
+		if (cg_read_u64(rt->c.path, rt->c.usage_file, &usage))
+			return r;
+		alt = round_page(usage) + (16ULL << i) * OOM_PAGE;
+		if (alt >= w->limit && w->limit != UINT64_MAX)
+			return 0;
 		r = oom_write_limit(rt, alt, ms);
-		if (r && r != -EBUSY && r != -ETIMEDOUT && r != -EINTR)
+		if (!r)
+			return 0;
+		if (r != -EBUSY && r != -ETIMEDOUT && r != -EINTR)
 			return r;
 	}
 	return 0;
@@ -196,6 +213,8 @@ static void drain_events(struct oom_rt *rt)
 	char buf[4096];
 	uint64_t cnt;
 
+	/* The cgroup moved: tighten now, not at the next re-assert. */
+	rt->next_write = 0;
 	if (rt->c.v1) {
 		if (read(rt->evfd, &cnt, sizeof(cnt)) == sizeof(cnt))
 			rt->w.oom_events += cnt;

@@ -623,6 +623,20 @@ struct fl_engine {
 	 */
 	int (*claims)(const struct fl_fault *f, json_object *out);
 	/*
+	 * Optional, run only: once before the timeline starts, get ready
+	 * what makes apply quick: caches (a minimal BTF in /run),
+	 * BPF objects opened, loaded and verified with their maps filled.
+	 * It changes nothing that outlives the process or that revert would
+	 * have to undo (a loaded program goes with its descriptors), so no
+	 * journal record is needed until apply.  *prep (NULL: nothing) is
+	 * handed to the first apply in u->prep, which takes it over (sets
+	 * u->prep to NULL) after checking cheaply that what it was made for
+	 * still holds; what apply leaves, or a fault never applied, goes to
+	 * unprepare.  A failure is not fatal: apply then does it all.
+	 */
+	int (*prepare)(const struct fl_fault *f, void **prep);
+	void (*unprepare)(void *prep);
+	/*
 	 * Apply.  Before the first change to the kernel the engine saves
 	 * what undoes it with fl_undo_save(); it may save again as it goes.
 	 * On success *rt is the engine's handle for this fault (NULL is a
@@ -712,6 +726,13 @@ void fl_expectation(json_object *observed, bool met, const char *detail);
  */
 void fl_revert_gone(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+
+/*
+ * For apply and revert: call right after the one kernel call that made
+ * the change take effect (or undid it); the report's applied_t and
+ * reverted_t are that instant, not when the op returned (core/clock.c).
+ */
+void fl_effect_mark(void);
 
 /*
  * The engine list is the binary's, not core's: tools/ passes the list
@@ -857,6 +878,7 @@ struct fl_undo {
 	const struct fl_fault *f;
 	int seq;
 	char *why;			/* malloc'ed, or NULL */
+	void *prep;			/* the engine's prepare, for apply */
 };
 
 /* Create this run's folder with run.json (pid, start, file, deadline). */
@@ -974,6 +996,8 @@ struct fl_run_opts {
 	const char *report_json;	/* overrides the file's report: */
 	bool no_guardian;		/* tests only */
 	bool no_live;			/* --no-live: plain lines on a TTY */
+	bool no_realtime;		/* --no-realtime: no SCHED_FIFO, no
+					 * mlockall while the drill runs */
 	/*
 	 * --start-at: the instant (CLOCK_REALTIME ns) the timeline starts,
 	 * after checks, locks and the guardian; 0 starts at once.

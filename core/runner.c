@@ -39,6 +39,45 @@ struct fl_countdown fl_countdown;
 /* Faults.                                                             */
 
 static void live_fault(struct runner *r, size_t i, bool silent);
+static void unprepare_fault(struct runner *r, size_t i, void *prep);
+
+/*
+ * Fault i's current occurrence took effect (the engine's mark): its
+ * applied time, and its end, which counts `for` from there (capped at the
+ * drill's end; a fault without for ends with the drill).
+ */
+static void stamp_applied(struct runner *r, size_t i)
+{
+	struct fault_run *fr = &r->fr[i];
+	struct occ_run *oc = &fr->occ[fr->cur];
+	uint64_t end = oc->plan.end;
+
+	oc->applied_at = run_effect_rel(r);
+	oc->state = FL_FAULT_ACTIVE;
+	if (fr->applied_at < 0)
+		fr->applied_at = oc->applied_at;
+	if ((fr->f->has_for || fr->f->repeat.on) &&
+	    (uint64_t)oc->applied_at > oc->plan.at)
+		end += (uint64_t)oc->applied_at - oc->plan.at;
+	fr->end = end < r->duration ? end : r->duration;
+	oc->due_end = fr->end;
+}
+
+/*
+ * Fault i's current occurrence is reverted (oc->reverted_at is the
+ * engine's mark): its revert was due at due_end only when the timeline
+ * brought it there, not a stop or a target that went away before.
+ */
+static void stamp_reverted(struct runner *r, size_t i)
+{
+	struct fault_run *fr = &r->fr[i];
+	struct occ_run *oc = &fr->occ[fr->cur];
+
+	fr->reverted_at = oc->reverted_at;
+	if (r->stop == STOP_SIGNAL || r->stop == STOP_APPLY ||
+	    oc->reverted_at < oc->due_end)
+		oc->due_end = -1;
+}
 
 /* Fault i's current occurrence: a fresh undo record and a fresh handle. */
 static int apply_fault(struct runner *r, size_t i)
@@ -53,14 +92,18 @@ static int apply_fault(struct runner *r, size_t i)
 	int ret, nsfd;
 
 	run_occ_label(r, i, ob, sizeof(ob));
+	u.prep = fr->prep;
+	fr->prep = NULL;
 	/* Its containers resolved again, inside its target's netns. */
 	ret = fl_fault_enter(f, true, &nsfd, why, sizeof(why));
 	if (ret) {
 		fl_undo_why(&u, "%s", why);
 	} else {
+		fl_effect_reset();
 		ret = f->engine->apply(f, &u, &rt);
 		fl_fault_leave(nsfd);
 	}
+	unprepare_fault(r, i, u.prep);
 	fr->seq = oc->seq = u.seq;
 	if (ret) {
 		fr->err = oc->err = ret;
@@ -92,11 +135,7 @@ static int apply_fault(struct runner *r, size_t i)
 	fl_undo_release(&u);
 	fr->rt = rt;
 	fr->held = true;
-	oc->applied_at = run_rel(r);
-	oc->state = FL_FAULT_ACTIVE;
-	if (fr->applied_at < 0)
-		fr->applied_at = oc->applied_at;
-	fr->end = oc->plan.end < r->duration ? oc->plan.end : r->duration;
+	stamp_applied(r, i);
 	free(fr->live_last);
 	fr->live_last = NULL;
 	run_set_state(r, i, FL_FAULT_ACTIVE);
@@ -221,8 +260,10 @@ static void revert_fault(struct runner *r, size_t i)
 	/* The last live counters, so that they end where the report does. */
 	live_fault(r, i, false);
 	observe_fault(r, i);
+	fl_effect_reset();
 	if (fr->seq > 0)
 		ret = fl_journal_revert(r->j, fr->seq);
+	oc->reverted_at = run_effect_rel(r);
 	release_fault(r, i);
 	if (ret) {
 		fr->err = oc->err = ret;
@@ -240,7 +281,7 @@ static void revert_fault(struct runner *r, size_t i)
 			 *ob ? ", " : "", ob, strerror(-ret));
 		return;
 	}
-	fr->reverted_at = oc->reverted_at = run_rel(r);
+	stamp_reverted(r, i);
 	oc->state = FL_FAULT_REVERTED;
 	fr->seq = -1;
 	ev = run_ev("reverted");
@@ -320,6 +361,38 @@ static int check_faults(struct runner *r)
 		bad++;
 	}
 	return bad ? -EOPNOTSUPP : 0;
+}
+
+/* What prepare made and apply did not take over. */
+static void unprepare_fault(struct runner *r, size_t i, void *prep)
+{
+	if (prep && r->fr[i].f->engine->unprepare)
+		r->fr[i].f->engine->unprepare(prep);
+}
+
+/* The engines' prepare, before the timeline (not fatal: apply is slower). */
+static void prepare_faults(struct runner *r)
+{
+	char why[512];
+	size_t i;
+	int ret, nsfd;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		const struct fl_fault *f = r->fr[i].f;
+
+		if (!f->engine->prepare || r->fr[i].state == FL_FAULT_SKIPPED)
+			continue;
+		/* In its target's netns, as apply will be. */
+		ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+		if (!ret) {
+			ret = f->engine->prepare(f, &r->fr[i].prep);
+			fl_fault_leave(nsfd);
+		}
+		if (ret)
+			fl_warn("fault %s: cannot prepare before the timeline "
+				"(%s); it is prepared at its instant",
+				f->name, strerror(-ret));
+	}
 }
 
 static void describe_faults(struct runner *r)
@@ -644,14 +717,34 @@ static void wait_events(struct runner *r, int ms)
 	}
 }
 
+/*
+ * Wait wait ns from now (on the timeline) for the next instant: poll the
+ * signals and targets in whole milliseconds, rounded down, then sleep
+ * what is left to the absolute instant (core/clock.c).  The live view's
+ * clock ticks at least twice a second.
+ */
+static void clock_wait(struct runner *r, uint64_t now, uint64_t wait)
+{
+	uint64_t at = r->t0 + now + wait, cap = r->live ? 500 : 1000, t;
+
+	if (wait >= cap * NSEC_PER_MSEC) {
+		wait_events(r, cap);
+		return;
+	}
+	if (wait >= NSEC_PER_MSEC)
+		wait_events(r, wait / NSEC_PER_MSEC);
+	t = fl_now_ns();
+	if (t < at && at - t <= 2 * NSEC_PER_MSEC)
+		fl_clock_sleep_until(at);
+}
+
 static void loop(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
 	size_t i, k;
 
 	for (;;) {
-		uint64_t now = run_rel(r), wait;
-		int ms;
+		uint64_t now = run_rel(r);
 
 		if (r->stop == STOP_NONE && now >= r->duration) {
 			json_object *ev = run_ev("end");
@@ -701,12 +794,7 @@ static void loop(struct runner *r)
 		    (r->hard || !run_probes_running(r) || now >= r->duration))
 			break;
 		run_live_draw(r);
-		wait = next_event(r, now);
-		ms = (wait + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
-		/* The live view's clock ticks at least twice a second. */
-		if (ms > (r->live ? 500 : 1000))
-			ms = r->live ? 500 : 1000;
-		wait_events(r, ms);
+		clock_wait(r, now, next_event(r, now));
 	}
 }
 
@@ -789,6 +877,7 @@ static void runner_free(struct runner *r)
 	for (i = 0; r->fr && i < exp->nfaults; i++) {
 		/* A handle the run did not get to revert ends with it. */
 		release_fault(r, i);
+		unprepare_fault(r, i, r->fr[i].prep);
 		/* Its command's processes are gone: run stopped them. */
 		if (r->fr[i].child && r->fr[i].f->engine->child_release)
 			r->fr[i].f->engine->child_release(r->fr[i].child);
@@ -913,6 +1002,7 @@ static int prepare(struct runner *r)
 	if (check_faults(r))
 		return FL_EXIT_UNSUPPORTED;
 	describe_faults(r);
+	prepare_faults(r);
 	deadline = guardian_deadline(r);
 	/* The guardian first: from the moment the journal folder exists,
 	 * someone is there to replay it (it finds it by our identity). */
@@ -969,10 +1059,12 @@ static void drill(struct runner *r)
 	int ret;
 
 	before_start(r);
+	fl_clock_realtime(&r->clk, !r->opts->no_realtime);
 	/* The timeline starts now. */
 	r->t0 = fl_now_ns();
 	r->wall0 = fl_wall_ns();
 	ev = run_ev("run");
+	run_ev_str(ev, "clock", r->clk.what);
 	run_ev_str(ev, "run", fl_journal_id(r->j));
 	run_ev_str(ev, "journal", fl_journal_dir(r->j));
 	json_object_object_add(ev, "pid", json_object_new_int(getpid()));
@@ -990,6 +1082,7 @@ static void drill(struct runner *r)
 
 	run_probes_cut(r);
 	revert_all(r);
+	fl_clock_normal(&r->clk);
 	run_stop_targets(r);
 	run_remove_scratch(r);
 	ret = fl_journal_finish(r->j);

@@ -14,6 +14,7 @@
 #define FAULTLINE_CORE_RUNNER_H
 
 #include <poll.h>
+#include <sched.h>
 
 #include "core/faultline.h"
 
@@ -56,6 +57,8 @@ struct occ_run {
 	int seq;			/* journal record, -1 when none */
 	int64_t applied_at;		/* relative ns, -1 when not */
 	int64_t reverted_at;
+	int64_t due_end;		/* when its revert was due, -1: not
+					 * by the timeline (stopped, gone) */
 	int err;
 	char *detail;			/* why it failed or was skipped */
 	json_object *observed;		/* the engine's observe, or NULL */
@@ -80,6 +83,7 @@ struct fault_run {
 	char *detail;			/* why it failed or was skipped */
 	void *rt;			/* the engine's handle, while held */
 	void *child;			/* child_adopt's handle, or NULL */
+	void *prep;			/* the engine's prepare, until apply */
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */
@@ -101,6 +105,16 @@ struct target_run {
 	json_object *restarted;		/* the report's, or NULL */
 };
 
+#define FL_CLOCK_FIFO_PRIO	10
+
+/* What the runner had before the drill, and what it got. */
+struct fl_clock_rt {
+	int policy;
+	struct sched_param param;
+	int slack;
+	bool fifo, locked;
+	char what[160];
+};
 struct runner {
 	struct fl_experiment *exp;
 	const struct fl_run_opts *opts;
@@ -126,6 +140,7 @@ struct runner {
 	bool *active;			/* per fault: active now (probes) */
 	struct fl_live *live;		/* the live view, or NULL */
 	int child_out;			/* command targets' output, or -1 */
+	struct fl_clock_rt clk;		/* realtime while the drill runs */
 };
 
 /* Events (core/events.c): what happens, as people and --json see it. */
@@ -237,5 +252,19 @@ void fl_live_occurrence(struct fl_live *lv, size_t i, size_t k);
 const char *run_occ_label(const struct runner *r, size_t i, char *buf,
 			  size_t len);
 void run_ev_occ(const struct runner *r, size_t i, json_object *ev);
+
+/* The clock (core/clock.c): honest times and a precise wait. */
+
+/* The time on the timeline the last op took effect (its mark, or now). */
+int64_t run_effect_rel(const struct runner *r);
+void fl_effect_reset(void);
+uint64_t fl_effect_take(void);
+/* Seconds with microseconds: the report's applied_t and reverted_t. */
+json_object *run_jsec_us(uint64_t ns);
+/* Sleep until an absolute CLOCK_MONOTONIC instant. */
+void fl_clock_sleep_until(uint64_t at_ns);
+
+void fl_clock_realtime(struct fl_clock_rt *rt, bool on);
+void fl_clock_normal(struct fl_clock_rt *rt);
 
 #endif

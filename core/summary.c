@@ -94,7 +94,42 @@ static void add_time(const struct runner *r, json_object *o, const char *key,
 	snprintf(k, sizeof(k), "%s_at", key);
 	json_object_object_add(o, k, time_or_null(r, t));
 	snprintf(k, sizeof(k), "%s_t", key);
-	json_object_object_add(o, k, t < 0 ? NULL : run_jsec(t));
+	json_object_object_add(o, k, t < 0 ? NULL : run_jsec_us(t));
+}
+
+/*
+ * "lag": { "apply_us", "revert_us" }: how long after its planned instant
+ * an occurrence took effect, and after its due end (for counted from the
+ * apply, or the drill's end) it was reverted; null when it was not, or
+ * when a stop, not the timeline, reverted it.
+ */
+static json_object *occ_lag(const struct occ_run *a, const struct occ_run *v)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "apply_us", a && a->applied_at >= 0 ?
+		json_object_new_int64((a->applied_at -
+				       (int64_t)a->plan.at) / 1000) : NULL);
+	json_object_object_add(o, "revert_us", v && v->reverted_at >= 0 &&
+			       v->due_end >= 0 ?
+		json_object_new_int64((v->reverted_at - v->due_end) / 1000) :
+		NULL);
+	return o;
+}
+
+/* A fault's lag: its first apply's and its last revert's. */
+static json_object *fault_lag(const struct fault_run *fr)
+{
+	const struct occ_run *a = NULL, *v = NULL;
+	size_t k;
+
+	for (k = 0; k < fr->nocc; k++) {
+		if (!a && fr->occ[k].applied_at >= 0)
+			a = &fr->occ[k];
+		if (fr->occ[k].reverted_at >= 0)
+			v = &fr->occ[k];
+	}
+	return occ_lag(a, v);
 }
 
 /* A repeating fault's repeat: and each occurrence's plan and times. */
@@ -124,6 +159,7 @@ static void report_occurrences(const struct runner *r, size_t i,
 		json_object_object_add(x, "jitter", run_jsec(oc->plan.jitter));
 		add_time(r, x, "applied", oc->applied_at);
 		add_time(r, x, "reverted", oc->reverted_at);
+		json_object_object_add(x, "lag", occ_lag(oc, oc));
 		json_object_object_add(x, "detail", oc->detail ?
 				       json_object_new_string(oc->detail) :
 				       NULL);
@@ -162,6 +198,7 @@ static json_object *report_fault(const struct runner *r, size_t i)
 		json_object_object_add(o, "mechanism", json_object_get(m));
 	add_time(r, o, "applied", fr->applied_at);
 	add_time(r, o, "reverted", fr->reverted_at);
+	json_object_object_add(o, "lag", fault_lag(fr));
 	json_object_object_add(o, "detail", fr->detail ?
 			       json_object_new_string(fr->detail) : NULL);
 	if (fr->err)
@@ -486,6 +523,27 @@ static void summary_counters(json_object *observed, FILE *out)
 		fputc('\n', out);
 }
 
+/* ", lag 0.312/0.087 ms": apply lag, revert lag ("-" when none). */
+static void summary_lag(json_object *lag, FILE *out)
+{
+	double a, v;
+	bool ha = fl_json_num(lag, "apply_us", &a);
+	bool hv = fl_json_num(lag, "revert_us", &v);
+
+	if (!ha && !hv)
+		return;
+	fprintf(out, ", lag ");
+	if (ha)
+		fprintf(out, "%.3f", a / 1000);
+	else
+		fputc('-', out);
+	if (hv)
+		fprintf(out, "/%.3f", v / 1000);
+	else
+		fprintf(out, "/-");
+	fprintf(out, " ms");
+}
+
 /* An occurrence of a fault that repeats: "2/3 reverted applied +..". */
 static void summary_occurrence(json_object *o, size_t n, FILE *out)
 {
@@ -520,6 +578,7 @@ static void summary_fault(json_object *o, FILE *out)
 		fprintf(out, " applied +%.3fs", d);
 	if (fl_json_num(o, "reverted_t", &d))
 		fprintf(out, " reverted +%.3fs", d);
+	summary_lag(fl_json_get(o, "lag"), out);
 	/* Why it failed or was skipped, else how it was done. */
 	if (strcmp(state, "pending"))
 		fprintf(out, " (%s)", (!strcmp(state, "skipped") ||

@@ -9,20 +9,25 @@
  * established TCP connection stalls without a RST, as in a real
  * partition.
  */
-#include "vmlinux.h"
+/*
+ * Built against the UAPI headers, not vmlinux.h: the program reads only
+ * stable structures (struct __sk_buff, the IP headers it copies out of
+ * the packet), so it has no CO-RE relocation and libbpf never reads the
+ * kernel's BTF to load it (/sys/kernel/btf/vmlinux, 5 MB, tens of ms).
+ */
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "netem/partition_bpf.h"
 
-#define TC_ACT_UNSPEC	(-1)
-#define TC_ACT_OK	0
-#define TC_ACT_SHOT	2
-#define TC_ACT_STOLEN	4
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define ETH_HLEN	14
-#define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 
 struct {

@@ -73,6 +73,7 @@ struct part_rt {
 	size_t npeers;
 	json_object *peers, *devices;
 	struct partition *skel;		/* BPF route, else NULL */
+	bool prepared;			/* skel loaded before the timeline */
 	json_object *ifbs;		/* netem route: the ifb devices */
 };
 
@@ -80,6 +81,9 @@ struct part_rt {
 int part_apply_bpf(const struct partition_spec *s, struct fl_undo *u,
 		   const struct part_local *l, struct part_rt *rt);
 int part_revert_bpf(json_object *state);
+/* Before the timeline: the program loaded, its trie filled (u->prep). */
+int part_prepare_bpf(const struct fl_fault *f, void **prep);
+void part_unprepare_bpf(void *prep);
 int part_observe_bpf(const struct part_rt *rt, json_object *out);
 void part_release_bpf(struct part_rt *rt);
 

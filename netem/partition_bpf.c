@@ -415,6 +415,82 @@ static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Prepare: the program loaded and its trie filled before the timeline. */
+
+/* What prepare made: a program for this host's group then. */
+struct part_prep {
+	int group;
+	struct partition *skel;
+};
+
+void part_unprepare_bpf(void *prep)
+{
+	struct part_prep *p = prep;
+
+	if (!p)
+		return;
+	partition__destroy(p->skel);
+	free(p);
+}
+
+/*
+ * Load the program and fill the trie for the group this host is in now.
+ * Nothing outlives the process (the program and maps go with their
+ * descriptors), so no record is needed.  A program that does not load
+ * here is left to apply, which says why (or takes netem's route).
+ */
+int part_prepare_bpf(const struct fl_fault *f, void **prep)
+{
+	const struct partition_spec *s = f->priv;
+	struct part_local l;
+	struct part_prep *p;
+	struct bpf_log log;
+	char why[1024];
+	int ret;
+
+	*prep = NULL;
+	if (!s)
+		return 0;
+	part_find_local(s, &l);
+	if (l.group < 0)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->group = l.group;
+	bpf_log_begin(&log);
+	ret = load_prog(s, part_npeers(s, l.group), &p->skel, &log, why,
+			sizeof(why));
+	if (!ret)
+		ret = fill_peers(s, l.group, p->skel);
+	bpf_log_end(&log);
+	if (ret) {
+		part_unprepare_bpf(p);
+		return 0;
+	}
+	*prep = p;
+	return 0;
+}
+
+/*
+ * The prepared program, when it was made for the group this host is in
+ * now (its addresses may have moved since): taken over from u->prep.
+ */
+static bool take_prepared(struct fl_undo *u, struct part_rt *rt)
+{
+	struct part_prep *p = u->prep;
+
+	if (!p || !p->skel || p->group != rt->group)
+		return false;
+	rt->skel = p->skel;
+	rt->prepared = true;
+	p->skel = NULL;
+	part_unprepare_bpf(p);
+	u->prep = NULL;
+	return true;
+}
+
 /* The program loaded with its keep rules and a trie of the peers. */
 static int prepare_bpf(const struct partition_spec *s, struct fl_undo *u,
 		       struct part_rt *rt, const struct bpf_log *log)
@@ -422,6 +498,8 @@ static int prepare_bpf(const struct partition_spec *s, struct fl_undo *u,
 	char why[1024];
 	int ret;
 
+	if (take_prepared(u, rt))
+		return 0;
 	ret = load_prog(s, rt->npeers, &rt->skel, log, why, sizeof(why));
 	if (ret) {
 		fl_undo_why(u, "%s", why);
@@ -471,6 +549,8 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 		json_object_array_add(rt->devices, json_object_get(
 				json_object_object_get(dj, "dev")));
 	}
+	/* The partition holds from the last filter add. */
+	fl_effect_mark();
 out:
 	json_object_put(state);
 	return ret;
@@ -636,6 +716,8 @@ static int revert_dev(json_object *dj)
 		if (ret && !err)
 			err = ret;
 	}
+	/* Healed once the last filter is gone; the qdisc is tidying. */
+	fl_effect_mark();
 	if (err || (!ours && strcmp(owner, "faultline")))
 		return err;
 	return drop_clsact(ifindex, dev, ours);
@@ -708,6 +790,8 @@ int part_observe_bpf(const struct part_rt *rt, json_object *out)
 	}
 	free(v);
 	json_object_object_add(out, "mechanism", json_object_new_string("bpf"));
+	json_object_object_add(out, "prepared",
+			       json_object_new_boolean(rt->prepared));
 	json_object_object_add(out, "dropped", dropped);
 	json_object_object_add(out, "kept", kept);
 	return 0;

@@ -41,6 +41,9 @@ static int run_opt(void *ctx, int c, const char *arg)
 	case 'Y':
 		ra->one.print_yaml = true;
 		break;
+	case 'R':
+		ro->no_realtime = true;
+		break;
 	case 'S':
 		if (fl_parse_start_at(arg, fl_wall_ns(), &ro->start_at_ns, why,
 				      sizeof(why)))
@@ -56,6 +59,7 @@ int cmd_run(int argc, char **argv)
 	static const struct option longs[] = {
 		{ "report", required_argument, NULL, 'r' },
 		{ "no-live", no_argument, NULL, 'L' },
+		{ "no-realtime", no_argument, NULL, 'R' },
 		{ "start-at", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "fault", required_argument, NULL, 'F' },
@@ -76,6 +80,8 @@ int cmd_run(int argc, char **argv)
 			"                 report: json:)\n"
 			"  --no-live      timestamped lines, not the live view, "
 			"on a terminal\n"
+			"  --no-realtime  no SCHED_FIFO and no locked memory while "
+			"the drill runs\n"
 			"  --start-at TIME  start the timeline at TIME (RFC 3339, "
 			"2026-11-28T12:00:00Z,\n"
 			"                 or +30s from now), after the checks: "

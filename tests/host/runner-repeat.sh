@@ -95,7 +95,7 @@ check_eq "report: every occurrence reverted, at its planned time" \
 	"$(awk '{ print "occ " NR " reverted " $1 " True True" }' <<<"$p7")" \
 	"$(grep '^occ' <<<"$rep")"
 check_eq "report: a fault without repeat keeps its keys, and only those" \
-	"plain applied_at applied_t at detail engine for mechanism name observed optional reverted_at reverted_t state" \
+	"plain applied_at applied_t at detail engine for lag mechanism name observed optional reverted_at reverted_t state" \
 	"$(grep '^plain' <<<"$rep")"
 out=$("$FT" report rep.json 2>&1)
 check_match "report: the summary lists the occurrences" \

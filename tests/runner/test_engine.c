@@ -4,10 +4,12 @@
  * tests/faultline-test.  Its "kernel state" is a plain file:
  *
  *   test: { file: PATH, value: STRING, fail-apply: bool, fail-check: WHY,
- *           apply-delay: DURATION, revert-delay: DURATION }
+ *           apply-delay: DURATION, revert-delay: DURATION,
+ *           slow-start: DURATION }
  *
  * apply saves the file's prior content (or its absence) with
- * fl_undo_save(), writes value into it, then waits apply-delay.  revert
+ * fl_undo_save(), waits slow-start, writes value into it (the instant
+ * it marks with fl_effect_mark()), then waits apply-delay.  revert
  * waits revert-delay, then puts the prior content back (or removes the
  * file); it is idempotent.  fail-apply saves the record, then fails with
  * EIO before writing; fail-check makes check() refuse with WHY.  The
@@ -30,6 +32,7 @@ struct test_spec {
 	bool fail_apply;
 	uint64_t apply_delay;
 	uint64_t revert_delay;
+	uint64_t slow_start;
 };
 
 /* An applied fault's handle. */
@@ -39,7 +42,7 @@ struct test_rt {
 
 static const char *const test_keys[] = {
 	"file", "value", "fail-apply", "fail-check", "apply-delay",
-	"revert-delay", NULL
+	"revert-delay", "slow-start", NULL
 };
 
 static void sleep_ns(uint64_t ns)
@@ -78,6 +81,9 @@ static int test_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		ret = -EINVAL;
 	n = fl_map_get(spec, "apply-delay");
 	if (n && fl_get_duration(n, "apply-delay", &s->apply_delay, d))
+		ret = -EINVAL;
+	n = fl_map_get(spec, "slow-start");
+	if (n && fl_get_duration(n, "slow-start", &s->slow_start, d))
 		ret = -EINVAL;
 	n = fl_map_get(spec, "revert-delay");
 	if (n && fl_get_duration(n, "revert-delay", &s->revert_delay, d))
@@ -199,9 +205,12 @@ static int test_apply(const struct fl_fault *f, struct fl_undo *u, void **rt)
 		fl_undo_why(u, "fail-apply is set");
 		return -EIO;
 	}
+	if (s->slow_start)
+		sleep_ns(s->slow_start);
 	ret = spit(s->file, s->value);
 	if (ret)
 		return ret;
+	fl_effect_mark();
 	if (s->apply_delay)
 		sleep_ns(s->apply_delay);
 	/* The handle: what observe reads, freed by release (a leak under
@@ -221,6 +230,7 @@ static int test_apply(const struct fl_fault *f, struct fl_undo *u, void **rt)
 static int test_revert(json_object *state)
 {
 	json_object *file, *existed, *content, *delay;
+	int ret;
 
 	if (!json_object_object_get_ex(state, "file", &file) ||
 	    !json_object_object_get_ex(state, "existed", &existed))
@@ -230,12 +240,16 @@ static int test_revert(json_object *state)
 	if (!json_object_get_boolean(existed)) {
 		if (unlink(json_object_get_string(file)) && errno != ENOENT)
 			return -errno;
+		fl_effect_mark();
 		return 0;
 	}
 	if (!json_object_object_get_ex(state, "content", &content))
 		return -EINVAL;
-	return spit(json_object_get_string(file),
-		    json_object_get_string(content));
+	ret = spit(json_object_get_string(file),
+		   json_object_get_string(content));
+	if (!ret)
+		fl_effect_mark();
+	return ret;
 }
 
 static int test_describe(const struct fl_fault *f, json_object *out)
