@@ -358,8 +358,10 @@ static int dispatch(const struct fl_cmd *c, int argc, char **argv, int argi)
 	if (c->needs_root) {
 		bool help = false;
 
+		/* --help and --print-yaml only print: no root needed. */
 		for (k = 1; k < argc; k++)
-			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))
+			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h") ||
+			    !strcmp(argv[k], "--print-yaml"))
 				help = true;
 		ret = help ? 0 : cmd_need_root(c->name);
 		if (ret)

@@ -19,6 +19,16 @@ out=$("$FAULTLINE" run --target 'pid: 1' \
 	--fault '{ at: 2s, for: 3s, syscall: { calls: [fsync], errno: EIO } }' \
 	--for 10s --print-yaml 2>&1); rc=$?
 check_eq "oneline: --print-yaml exits 0" 0 "$rc"
+# It only prints: a user without root may ask for it (run itself refuses).
+if command -v setpriv >/dev/null; then
+	nr=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$FAULTLINE" run \
+		--fault 'netem: { device: eth0, delay: 100ms }' --for 30s --print-yaml 2>&1)
+	check_eq "oneline: --print-yaml needs no root (exit 0)" 0 "$?"
+	check_match "oneline: ... and prints the fault" '^    netem: \{ device: eth0, delay: 100ms \}$' "$nr"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$FAULTLINE" run \
+		--fault 'netem: { device: eth0, delay: 100ms }' --for 30s >/dev/null 2>&1
+	check_eq "oneline: while run without it still needs root (exit 3)" 3 "$?"
+fi
 printf '%s\n' "$out" >"$T/printed.yaml"
 check_eq "oneline: --print-yaml prints the file" "$(cat <<'Y'
 # The drill a one-line 'faultline run' stands for
