@@ -46,9 +46,6 @@
 #ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE	(1UL << 0)
 #endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd	438
-#endif
 
 #define SN_FIRST_EVENTS	SF_FIRST_EVENTS
 #define SN_COUNTS	4096		/* `when` counters, per thread and call */
@@ -239,8 +236,8 @@ int sc_seccomp_probe(char *why, size_t len)
 		lfd = -1;
 		goto reap;
 	}
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	lfd = pidfd < 0 ? -1 : syscall(SYS_pidfd_getfd, pidfd, lfd, 0);
+	pidfd = fl_pidfd_open(pid);
+	lfd = pidfd < 0 ? -1 : fl_pidfd_getfd(pidfd, lfd);
 	if (lfd < 0) {
 		snprintf(reason, sizeof(reason), "pidfd_getfd (Linux 5.6): %s",
 			 strerror(errno));

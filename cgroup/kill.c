@@ -27,12 +27,6 @@
 
 #include "cgroup/kill.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open		434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal	424
-#endif
 
 #define KILL_POLL_US		2000
 
@@ -104,7 +98,7 @@ static int victims(struct kill_rt *rt, char *why, size_t len)
 	for (i = 0; i < nidx; i++) {
 		const struct kill_proc *p = &procs[idx[i]];
 
-		fd = syscall(SYS_pidfd_open, p->pid, 0);
+		fd = fl_pidfd_open(p->pid);
 		/* Opened on the process it was, or it is gone. */
 		if (fd < 0 || fl_pid_start_time(p->pid) != p->start) {
 			if (fd >= 0)
@@ -166,8 +160,7 @@ static int send_all(struct kill_rt *rt, char *why, size_t len)
 
 	rt->t_sent = fl_now_ns();
 	for (i = 0; i < rt->n; i++) {
-		if (syscall(SYS_pidfd_send_signal, rt->v[i].pidfd, rt->s->sig,
-			    NULL, 0))
+		if (fl_pidfd_signal(rt->v[i].pidfd, rt->s->sig))
 			rt->v[i].sent = -errno;
 		else
 			sent++;

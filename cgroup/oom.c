@@ -30,14 +30,6 @@
 #include "cgroup/memcg.h"
 #include "cgroup/oom.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open	434
-#endif
-
-static int pidfd_open_(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
 
 static void close_fd(int fd)
 {
@@ -390,7 +382,7 @@ static int oom_watch_pids(struct oom_rt *rt, struct fl_undo *u)
 		c->pids[c->npid++] = t->pid;
 	}
 	for (i = 0; i < c->npid; i++)
-		rt->pidfds[i] = pidfd_open_(c->pids[i]);
+		rt->pidfds[i] = fl_pidfd_open(c->pids[i]);
 	if (t->kind != FL_TARGET_CGROUP && rt->pidfds[0] < 0) {
 		fl_undo_why(u, "target %s: PID %d is gone", t->name,
 			    (int)t->pid);

@@ -19,12 +19,6 @@
 #include "core/journal.h"
 #include "core/runner.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open	434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd	438
-#endif
 
 /* How long a started command gets between SIGTERM and SIGKILL. */
 #define TARGET_TERM_NS	(500 * NSEC_PER_MSEC)
@@ -150,7 +144,7 @@ static int take_fd(int pidfd, int note, int fd)
 	int got;
 
 	for (;;) {
-		got = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		got = fl_pidfd_getfd(pidfd, fd);
 		if (got >= 0)
 			return got;
 		if (errno != EBADF)
@@ -179,7 +173,7 @@ static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 	int pidfd, fd, aux, ret = 0;
 	size_t k;
 
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	pidfd = fl_pidfd_open(pid);
 	if (pidfd < 0)
 		return -errno;
 	for (k = 0; k < n && !ret; k++) {

@@ -944,6 +944,10 @@ int fl_journal_set_guardian(struct fl_journal *j, pid_t pid);
 unsigned long long fl_pid_start_time(pid_t pid);
 /* pid is alive (not a zombie) and started at start (when start != 0). */
 bool fl_pid_alive(pid_t pid, unsigned long long start);
+/* pidfd_open, pidfd_send_signal, pidfd_getfd: as the syscalls (-1, errno). */
+int fl_pidfd_open(pid_t pid);
+int fl_pidfd_signal(int pidfd, int sig);
+int fl_pidfd_getfd(int pidfd, int fd);
 /* pid's state letter in /proc/PID/stat ('R', 'S', 'T', ...), 0 when gone. */
 char fl_pid_state(pid_t pid);
 /*

@@ -29,12 +29,6 @@
 
 #include "core/faultline.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 #define GUARDIAN_PIDFD	3
 #define GUARDIAN_PIPE	4
@@ -286,8 +280,7 @@ guardian_main(pid_t runner, unsigned long long start, uint64_t deadline_ns)
 		if (!killed && now >= deadline_ns) {
 			glog("run %d passed its deadline; killing it",
 			     (int)runner);
-			syscall(SYS_pidfd_send_signal, GUARDIAN_PIDFD, SIGKILL,
-				NULL, 0);
+			fl_pidfd_signal(GUARDIAN_PIDFD, SIGKILL);
 			killed = true;
 		}
 		if (!killed) {
@@ -331,7 +324,7 @@ int fl_guardian_start(uint64_t deadline_ns, pid_t *pid, int *done_fd)
 
 	*pid = 0;
 	*done_fd = -1;
-	pidfd = syscall(SYS_pidfd_open, runner, 0);
+	pidfd = fl_pidfd_open(runner);
 	if (pidfd < 0) {
 		ret = -errno;
 		fl_err("guardian: pidfd_open: %s", strerror(errno));

@@ -614,8 +614,7 @@ static int watch_targets(struct runner *r)
 		return -ENOMEM;
 	for (i = 0; i < exp->ntargets; i++)
 		if (exp->targets[i].kind == FL_TARGET_PID)
-			r->tr[i].pidfd = syscall(SYS_pidfd_open,
-						 exp->targets[i].pid, 0);
+			r->tr[i].pidfd = fl_pidfd_open(exp->targets[i].pid);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/faultline.h"
@@ -428,6 +429,22 @@ unsigned long long fl_pid_start_time(pid_t pid)
 	if (p)
 		start = strtoull(p, NULL, 10);
 	return start;
+}
+
+/* The pidfd calls (Linux 5.3 and 5.6), which glibc 2.36 does not wrap. */
+int fl_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int fl_pidfd_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int fl_pidfd_getfd(int pidfd, int fd)
+{
+	return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 }
 
 bool fl_pid_alive(pid_t pid, unsigned long long start)
