@@ -41,6 +41,8 @@ static json_object *target_json(const struct fl_target *t)
 		for (i = 0; t->argv && t->argv[i]; i++)
 			json_object_array_add(argv, jstr(t->argv[i]));
 		json_object_object_add(o, "command", argv);
+		json_object_object_add(o, "restart",
+				       json_object_new_boolean(t->restart));
 		break;
 	}
 	ret = fl_target_check(t, why, sizeof(why));
@@ -407,7 +409,10 @@ static void print_targets(json_object *targets, FILE *out)
 			print_container(out, fl_json_get(t, "container"));
 		} else if (json_object_object_get_ex(t, "command", &v)) {
 			print_command(v, out);
-			fprintf(out, "  (run starts it)");
+			fprintf(out, "  (run starts it%s)",
+				fl_json_get(t, "restart") &&
+				json_object_get_boolean(fl_json_get(t, "restart")) ?
+				", and again each time it exits" : "");
 		}
 		fprintf(out, "%s%s\n", p ? "  PROBLEM: " : "", p ? p : "");
 	}

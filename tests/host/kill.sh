@@ -211,6 +211,9 @@ kill -9 "$p"
 # -- A command started again, killed at each occurrence ------------------------
 drill "$T/rep.yaml" killrep 2500ms "t: { command: [sleep, '1000'], restart: true }"
 fault "$T/rep.yaml" boom "kill: { target: t }" 'at: 200ms' 'repeat: { every: 700ms, for: 300ms, times: 3 }'
+check_match "kill repeat: plan says the command is started again" \
+	'^  t +command +sleep 1000  \(run starts it, and again each time it exits\)$' \
+	"$("$FAULTLINE" plan "$T/rep.yaml" 2>&1)"
 "$FAULTLINE" run --json --report "$T/rep.json" "$T/rep.yaml" >"$T/rep.out" 2>&1; rc=$?
 check_eq "kill repeat: run exits 0" 0 "$rc"
 check_eq "kill repeat: three occurrences, each killed another pid, each proven" "3 3 True" \
