@@ -5,6 +5,8 @@
  * chose and why, and whether this machine can do it at all.  Nothing here
  * changes the machine (capability probes run in throwaway namespaces).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +122,23 @@ static void plan_repeat(const struct fl_experiment *exp,
  * A problem that stops the run goes to problems, with *status; *skip
  * tells an optional fault that this machine cannot do.
  */
+/* A container target fault f names that check could not resolve. */
+static int unresolved_use(const struct fl_fault *f, char *why, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < f->nuses; i++) {
+		const struct fl_target *t = f->uses[i];
+
+		if (t->container && !t->cgroup[0]) {
+			snprintf(why, len, "target '%s' (container) was not "
+				 "found: see Targets", t->name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
 static json_object *plan_fault(const struct fl_experiment *exp, size_t i,
 			       json_object *problems, int *status, bool *skip)
 {
@@ -145,13 +164,19 @@ static json_object *plan_fault(const struct fl_experiment *exp, size_t i,
 		json_object_object_add(o, "netns_target",
 				       jstr(f->netns_target->name));
 	why[0] = '\0';
+	/* A container it names that was not found: the engine is not asked. */
+	ret = unresolved_use(f, why, sizeof(why));
 	/* An in_netns engine looks at its target's namespace. */
-	ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+	if (!ret)
+		ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
 	if (!ret) {
 		if (e->describe)
 			e->describe(f, o);
 		ret = e->check ? e->check(f, why, sizeof(why)) : 0;
 		fl_fault_leave(nsfd);
+	} else {
+		json_object_object_add(o, "mechanism",
+				       jstr("none (its target cannot be found)"));
 	}
 	if (!ret) {
 		json_object_object_add(o, "state", jstr("will apply"));

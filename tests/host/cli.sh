@@ -157,7 +157,8 @@ fi
 # Every option a command's --help lists (up to its first blank line), the
 # command takes; --json, --quiet and --help are in every one.
 value_for() {
-	case $1 in GROUP|N) echo 1 ;; TIME) echo +1s ;; *) echo /dev/null ;; esac
+	case $1 in GROUP|N) echo 1 ;; TIME) echo +1s ;; DURATION) echo 1s ;;
+	*) echo /dev/null ;; esac
 }
 for c in validate plan run status recover doctor report "report merge"; do
 	# shellcheck disable=SC2086 # "report merge" is two words
@@ -168,6 +169,12 @@ for c in validate plan run status recover doctor report "report merge"; do
 	while read -r o meta; do
 		args=("$o")
 		[[ $meta =~ ^[A-Z]+$ ]] && args+=("$(value_for "$meta")")
+		# The one-line drill's options take YAML (and --for a time).
+		case $o in
+		--fault) args=("$o" 'netem: { device: lo, delay: 1ms }') ;;
+		--target) args=("$o" 'pid: 1') ;;
+		--for) args=("$o" 1s) ;;
+		esac
 		# shellcheck disable=SC2086
 		"$FAULTLINE" $c "${args[@]}" --help >/dev/null 2>&1
 		check_eq "$c takes $o, which its --help lists" 0 "$?"

@@ -110,8 +110,9 @@ DUR=6s drill "$T/r.yaml" "{ container: db, runtime: podman }" '    pause: { targ
 "$FAULTLINE" run --json "$T/r.yaml" >"$T/r.out" 2>&1 &
 runner=$!
 at_exit "kill -9 $runner 2>/dev/null"
-# The timeline has started: the check is done.
-wait_for 10 grep -q '"event":"start"' "$T/r.out"
+# The timeline has started ("run"): the check is done ("start" comes
+# before it).
+wait_for 10 grep -q '"event":"run"' "$T/r.out"
 old=$ctr
 start_ctr
 answer podman db "$ctr" fedcba9876543210fedcba9876543210
