@@ -102,7 +102,7 @@ check_eq "partition-flap: and passes between them" "passes between cuts True" "$
 svg="$T/flap.svg"
 check "partition-flap: the SVG is written" test -s "$svg"
 check_eq "partition-flap: the SVG has a bar per occurrence" "1,2,3" \
-	"$(grep -o 'data-name="flap" data-occurrence="[0-9]"' "$svg" | grep -o '[0-9]"$' | tr -d '"' | paste -sd,)"
+	"$(grep -o 'class="fault [a-z]*" data-name="flap" data-occurrence="[0-9]"' "$svg" | grep -o '[0-9]"$' | tr -d '"' | paste -sd,)"
 bad=$(python3 - "$svg" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()

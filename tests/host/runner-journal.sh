@@ -109,8 +109,9 @@ out=$("$FAULTLINE_TEST" recover 2>&1); rc=$?
 check_eq "recover twice: a no-op, exit 0" 0 "$rc"
 check_match "recover twice: nothing to do" '^nothing to recover' "$out"
 out=$("$FAULTLINE_TEST" recover "$(basename "$dir")" 2>&1); rc=$?
-check_eq "recover RUN twice: a no-op, exit 0" 0 "$rc"
-check_match "recover RUN twice: says so" "^nothing to recover: no run $(basename "$dir")" "$out"
+# A run recovered is gone: its id is unknown now, exit 2 (issue 16).
+check_eq "recover RUN twice: the run is unknown now, exit 2" 2 "$rc"
+check_match "recover RUN twice: says so" "no run $(basename "$dir") in .*a run already recovered is no longer listed" "$out"
 check_eq "recover twice: the file is as it was" prior-a "$(content "$T/a")"
 
 # --- The guardian enforces the deadline. -----------------------------------

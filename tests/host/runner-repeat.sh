@@ -95,7 +95,7 @@ check_eq "report: every occurrence reverted, at its planned time" \
 	"$(awk '{ print "occ " NR " reverted " $1 " True True" }' <<<"$p7")" \
 	"$(grep '^occ' <<<"$rep")"
 check_eq "report: a fault without repeat keeps its keys, and only those" \
-	"plain applied_at applied_t at detail engine for lag mechanism name observed optional reverted_at reverted_t state" \
+	"plain applied_at applied_t at detail engine for lag mechanism name observed optional reverted_at reverted_t state window" \
 	"$(grep '^plain' <<<"$rep")"
 out=$("$FT" report rep.json 2>&1)
 check_match "report: the summary lists the occurrences" \
@@ -108,7 +108,7 @@ bars=$(grep -o 'data-name="flap" data-occurrence="[0-9]"><rect x="[0-9.]*"' "$T/
 	sed 's/.*occurrence="\([0-9]\)"><rect x="\([0-9.]*\)"/\1 \2/')
 check_eq "svg: three bars in flap's lane" "1,2,3" "$(awk '{ print $1 }' <<<"$bars" | paste -sd,)"
 check "svg: left to right" awk 'NR > 1 && $2 <= prev { exit 1 } { prev = $2 }' <<<"$bars"
-check_eq "svg: the plain fault has its one bar" 1 "$(grep -c 'data-name="plain"' "$T/rep.svg")"
+check_eq "svg: the plain fault has its one bar" 1 "$(grep -c 'class="fault [a-z]*" data-name="plain"' "$T/rep.svg")"
 check_match "svg: the lane says how many" 'test, reverted, 3 occurrences' "$(cat "$T/rep.svg")"
 
 # --- Seeds: the file's seed:, and a drawn one that the report replays. --

@@ -220,7 +220,7 @@ check_match "late: a 'late' event for cut, with its planned window" \
 check_eq "late: none for ontime" "" "$(grep '"event":"late","fault":"ontime"' "$T/late.out")"
 w=$(jq -c '.faults[] | select(.name == "cut") | .window' "$T/late.json")
 check_match "late: the report gives cut's planned and actual window" \
-	'^\{"planned_from":1,"planned_until":3,"actual_from":2\.[4-9][0-9]*,"actual_until":3\.[0-9]+,"late":1\.[4-9][0-9]*,"lost_percent":(7[5-9]|[89][0-9]),"warning":"fault cut: applied at \+2\.[0-9]{3}s, 1\.[0-9]{3}s late: [0-9]+% of its 2s window \(\+1\.000s\.\.\+3\.000s\) was lost"\}$' "$w"
+	'^\{"planned_from":1,"planned_until":3,"actual_from":2\.[4-9][0-9]*,"actual_until":4\.[4-9][0-9]*,"late":1\.[4-9][0-9]*,"lost_percent":(7[5-9]|[89][0-9]),"warning":"fault cut: applied at \+2\.[0-9]{3}s, 1\.[0-9]{3}s late: [0-9]+% of its 2s window \(\+1\.000s\.\.\+3\.000s\) was lost"\}$' "$w"
 check_eq "late: ontime has its windows and no warning" "3.5|6|true|null" \
 	"$(jq -r '.faults[] | select(.name == "ontime") | .window | "\(.planned_from)|\(.planned_until)|\(.actual_from >= 3.5)|\(.warning)"' "$T/late.json")"
 check_match "late: the report's warnings name cut" '"fault cut: applied at' \

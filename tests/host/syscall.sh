@@ -221,7 +221,7 @@ cat > "$T/cmd.yaml" <<YAML
 name: syscall-cmd
 duration: 30s
 targets:
-  job: { command: [sh, -c, 'exec "\$0" -w "\$1/go" -d 1 -n 3 connect 127.0.0.1:\$2 > "\$1/cmd.out"', "$SYSFAIL", "$T", "$port"] }
+  job: { command: [sh, -c, 'exec "\$0" -w "\$1/go" -d 1 -n 3 connect 127.0.0.1:\$2 > "\$1/job.out"', "$SYSFAIL", "$T", "$port"] }
 faults:
   - name: f
     syscall: { target: job, calls: [connect], errno: EHOSTUNREACH }
@@ -229,8 +229,8 @@ YAML
 rm -f "$T/go"
 if sc_start cmd "$T/cmd.yaml"; then
 	touch "$T/go"
-	for _ in $(seq 50); do grep -q '^EHOST\|^OK' "$T/cmd.out" 2>/dev/null && break; sleep 0.1; done
-	check_match "command target: its child's connect() fails with EHOSTUNREACH" '^EHOSTUNREACH 3$' "$(cat "$T/cmd.out" 2>&1)"
+	for _ in $(seq 50); do grep -q '^EHOST\|^OK' "$T/job.out" 2>/dev/null && break; sleep 0.1; done
+	check_match "command target: its child's connect() fails with EHOSTUNREACH" '^EHOSTUNREACH 3$' "$(cat "$T/job.out" 2>&1)"
 	check "an unrelated process is unaffected" "$SYSFAIL" -e OK connect "127.0.0.1:$port"
 	sc_stop
 fi
