@@ -24,7 +24,7 @@ grep -qw memory $cg/cgroup.controllers ||
 if ! grep -qw memory $cg/cgroup.subtree_control; then
 	out=$("$FAULTLINE" plan "$SRC/examples/demo.yaml" 2>&1)
 	check_match "vm/demo: without it, plan says why the oom fault cannot run" \
-		'oom-hog.*cgroup.subtree_control lacks memory' "$out"
+		'apply +oom-hog .*cgroup.subtree_control lacks memory' "$(tr '\n' ' ' <<<"$out")"
 	echo +memory >$cg/cgroup.subtree_control
 fi
 
