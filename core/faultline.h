@@ -225,6 +225,12 @@ int fl_get_cidr(const struct fl_node *v, const char *what,
 int fl_get_strv(const struct fl_node *v, const char *what, char ***out,
 		size_t *n, struct fl_diag *d);
 void fl_strv_free(char **v);
+/*
+ * A command (exec:, command:): fl_get_strv, but one string with blanks or
+ * shell syntax is an error showing the list and [sh, -c, ...] forms.
+ */
+int fl_get_argv(const struct fl_node *v, const char *what, char ***argv,
+		size_t *argc, struct fl_diag *d);
 /* A lone scalar or a sequence: how many items (1 for a scalar), the i-th. */
 size_t fl_node_count(const struct fl_node *v);
 const struct fl_node *fl_node_item(const struct fl_node *v, size_t i);

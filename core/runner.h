@@ -267,4 +267,11 @@ void fl_clock_sleep_until(uint64_t at_ns);
 void fl_clock_realtime(struct fl_clock_rt *rt, bool on);
 void fl_clock_normal(struct fl_clock_rt *rt);
 
+/* core/prepare.c: everything before the timeline (0, or an exit status). */
+int run_prepare(struct runner *r);
+/* What an engine's prepare made and apply did not take over. */
+void run_unprepare(struct runner *r, size_t i, void *prep);
+/* The faults' occurrences on the timeline (core/runner.c). */
+int run_setup_timeline(struct runner *r);
+
 #endif

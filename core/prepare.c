@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Before the timeline: every fault checked and described, the engines'
+ * prepare (what makes apply quick), the guardian started and the run
+ * registered with its locks and journal.  Nothing is applied here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/runner.h"
+
+/* The guardian's deadline: the drill's duration plus this grace. */
+#define GRACE_MIN_NS	(2 * NSEC_PER_SEC)
+#define GRACE_MAX_NS	(30 * NSEC_PER_SEC)
+
+static int check_faults(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i;
+	int bad = 0;
+
+	/* A pid must be alive and a cgroup must exist, as plan says. */
+	for (i = 0; i < exp->ntargets; i++) {
+		char why[512] = "";
+
+		if (fl_target_check(&exp->targets[i], why, sizeof(why))) {
+			fl_err("%s", why);
+			bad++;
+		}
+	}
+	for (i = 0; i < exp->nfaults; i++) {
+		const struct fl_fault *f = r->fr[i].f;
+		char why[512] = "";
+		json_object *ev;
+		int ret, nsfd;
+
+		if (!f->engine->check)
+			continue;
+		ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+		if (!ret) {
+			ret = f->engine->check(f, why, sizeof(why));
+			fl_fault_leave(nsfd);
+		}
+		if (!ret)
+			continue;
+		if (!why[0])
+			snprintf(why, sizeof(why), "%s", strerror(-ret));
+		if (f->optional) {
+			run_set_detail(r, i, "%s", why);
+			run_skip_rest(r, i, why);
+			run_set_state(r, i, FL_FAULT_SKIPPED);
+			ev = run_ev("skipped");
+			run_ev_str(ev, "fault", f->name);
+			run_ev_str(ev, "reason", why);
+			run_emit(r, ev, "fault %s: skipped (optional): %s",
+				 f->name, why);
+			continue;
+		}
+		r->fr[i].err = ret;
+		run_set_detail(r, i, "%s", why);
+		run_set_state(r, i, FL_FAULT_FAILED);
+		fl_err("fault %s (%s) cannot run on this machine: %s",
+		       f->name, f->engine->name, why);
+		bad++;
+	}
+	return bad ? -EOPNOTSUPP : 0;
+}
+
+/* What prepare made and apply did not take over. */
+void run_unprepare(struct runner *r, size_t i, void *prep)
+{
+	if (prep && r->fr[i].f->engine->unprepare)
+		r->fr[i].f->engine->unprepare(prep);
+}
+
+/* The engines' prepare, before the timeline (not fatal: apply is slower). */
+static void prepare_faults(struct runner *r)
+{
+	char why[512];
+	size_t i;
+	int ret, nsfd;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		const struct fl_fault *f = r->fr[i].f;
+
+		if (!f->engine->prepare || r->fr[i].state == FL_FAULT_SKIPPED)
+			continue;
+		/* In its target's netns, as apply will be. */
+		ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+		if (!ret) {
+			ret = f->engine->prepare(f, &r->fr[i].prep);
+			fl_fault_leave(nsfd);
+		}
+		if (ret)
+			fl_warn("fault %s: cannot prepare before the timeline "
+				"(%s); it is prepared at its instant",
+				f->name, strerror(-ret));
+	}
+}
+
+static void describe_faults(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	size_t i;
+
+	for (i = 0; i < exp->nfaults; i++) {
+		struct fault_run *fr = &r->fr[i];
+		const struct fl_fault *f = fr->f;
+
+		char why[512];
+		int nsfd, ret;
+
+		fr->info = json_object_new_object();
+		if (!f->engine->describe || fr->state == FL_FAULT_SKIPPED)
+			continue;
+		if (fl_fault_enter(f, false, &nsfd, why, sizeof(why)))
+			continue;
+		ret = f->engine->describe(f, fr->info);
+		fl_fault_leave(nsfd);
+		if (ret) {
+			json_object_put(fr->info);
+			fr->info = json_object_new_object();
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop.                                                           */
+
+/* When the guardian reverts on its own: the drill's end and a grace. */
+static uint64_t guardian_deadline(const struct runner *r)
+{
+	uint64_t grace, deadline;
+
+	grace = GRACE_MIN_NS + r->duration / 20;
+	if (grace > GRACE_MAX_NS)
+		grace = GRACE_MAX_NS;
+	deadline = fl_now_ns() + r->duration + grace;
+	/* --start-at: the guardian's deadline counts the wait as well. */
+	if (r->opts->start_at_ns > fl_wall_ns())
+		deadline += r->opts->start_at_ns - fl_wall_ns();
+	return deadline;
+}
+
+/*
+ * Everything that can refuse, before anything is changed: the checks,
+ * the locks with the journal, the guardian.  0, or the exit status.
+ */
+int run_prepare(struct runner *r)
+{
+	struct fl_experiment *exp = r->exp;
+	uint64_t deadline;
+	json_object *ev, *res;
+	char dbuf[32], sbuf[96] = "";
+	int ret;
+
+	r->t0 = fl_now_ns();
+	r->wall0 = fl_wall_ns();
+	if (run_setup_timeline(r)) {
+		fl_err("out of memory");
+		return FL_EXIT_APPLY;
+	}
+	ev = run_ev("start");
+	run_ev_str(ev, "name", exp->name);
+	run_ev_str(ev, "file", exp->file);
+	json_object_object_add(ev, "duration", run_jsec(r->duration));
+	if (fl_experiment_jitters(exp)) {
+		json_object_object_add(ev, "seed",
+				       json_object_new_uint64(exp->seed));
+		snprintf(sbuf, sizeof(sbuf), ", seed %llu (--seed %llu draws "
+			 "the same jitter)", (unsigned long long)exp->seed,
+			 (unsigned long long)exp->seed);
+	}
+	run_emit(r, ev, "drill %s (%s): %zu fault(s), %zu probe(s), %s%s",
+		 exp->name ? exp->name : "", exp->file, exp->nfaults,
+		 exp->nprobes, fl_fmt_duration(r->duration, dbuf,
+					       sizeof(dbuf)), sbuf);
+	/* Hosts started together draw their own jitter without a seed. */
+	if (r->opts->start_at_ns && fl_experiment_jitters(exp) &&
+	    exp->seed_from == FL_SEED_RANDOM)
+		fl_warn("--start-at with a repeat's jitter and no seed: each "
+			"host draws its own jitter; give the file a seed: or "
+			"every host the same --seed");
+	if (check_faults(r))
+		return FL_EXIT_UNSUPPORTED;
+	describe_faults(r);
+	prepare_faults(r);
+	deadline = guardian_deadline(r);
+	/* The guardian first: from the moment the journal folder exists,
+	 * someone is there to replay it (it finds it by our identity). */
+	if (!r->opts->no_guardian) {
+		ret = fl_guardian_start(deadline, &r->guardian, &r->gfd);
+		if (ret) {
+			fl_err("cannot start the guardian: %s; nothing was "
+			       "applied", strerror(-ret));
+			return FL_EXIT_UNSUPPORTED;
+		}
+	}
+	res = run_resources(r);
+	ret = run_register(r, res, deadline);
+	json_object_put(res);
+	if (ret) {
+		/* Nothing was registered: the guardian has nothing to do. */
+		fl_guardian_done(r->guardian, r->gfd);
+		r->guardian = 0;
+		r->gfd = -1;
+		return FL_EXIT_UNSUPPORTED;
+	}
+	if (r->guardian && fl_journal_set_guardian(r->j, r->guardian))
+		fl_warn("cannot record the guardian in %s/run.json",
+			fl_journal_dir(r->j));
+	return 0;
+}
