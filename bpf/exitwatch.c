@@ -167,8 +167,14 @@ static int cn_read(struct exitwatcher *w)
 				continue;
 			cn = NLMSG_DATA(nh);
 			if (cn->id.idx == CN_IDX_PROC &&
-			    cn->len >= sizeof(struct proc_event))
-				n += cn_event(w, (struct proc_event *)cn->data);
+			    cn->len >= sizeof(struct proc_event)) {
+				/* cn->data is 4-byte aligned; the event
+				 * has 8-byte fields: copy it out. */
+				struct proc_event pe;
+
+				memcpy(&pe, cn->data, sizeof(pe));
+				n += cn_event(w, &pe);
+			}
 		}
 	}
 	return n;

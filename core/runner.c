@@ -486,6 +486,8 @@ const struct fl_target *run_fault_target(const struct runner *r, size_t i)
 }
 
 /* A pidfd on every pid target, polled with the signalfd. */
+static void target_gone(struct runner *r, size_t ti);
+
 static int watch_targets(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
@@ -494,9 +496,14 @@ static int watch_targets(struct runner *r)
 	r->pfd = calloc(exp->ntargets + 1, sizeof(*r->pfd));
 	if (!r->pfd)
 		return -ENOMEM;
-	for (i = 0; i < exp->ntargets; i++)
-		if (exp->targets[i].kind == FL_TARGET_PID)
-			r->tr[i].pidfd = fl_pidfd_open(exp->targets[i].pid);
+	for (i = 0; i < exp->ntargets; i++) {
+		if (exp->targets[i].kind != FL_TARGET_PID)
+			continue;
+		r->tr[i].pidfd = fl_pidfd_open(exp->targets[i].pid);
+		/* Gone (and reaped) since the checks: its faults end now. */
+		if (r->tr[i].pidfd < 0 && errno == ESRCH)
+			target_gone(r, i);
+	}
 	return 0;
 }
 

@@ -179,9 +179,10 @@ elif fixture "plan of a connect fault on a pid" quiet "$FAULTLINE" plan "$T/firs
 	check_eq "two runs on the same pid: the first one is untouched (exit 0)" 0 "$rc"
 	check_eq "two runs on the same pid: journal empty after" 0 "$(runs_left)"
 
-	# A pid that exits one second into a three-second drill.
-	sleep 1 & short=$!
-	pid_fault gone app "$short" 3s
+	# A pid that exits two seconds into a four-second drill (a second
+	# was too short for the checks under ASan).
+	sleep 2 & short=$!
+	pid_fault gone app "$short" 4s
 	out=$("$FAULTLINE" run "$T/gone.yaml" 2>&1); rc=$?
 	check_eq "a target pid that exits mid-drill: the drill ends (exit 0)" 0 "$rc"
 	check_match "a target pid that exits mid-drill: the fault is reverted" \
@@ -189,12 +190,12 @@ elif fixture "plan of a connect fault on a pid" quiet "$FAULTLINE" plan "$T/firs
 	check_match "a target pid that exits mid-drill: says so, and when" \
 		"target app \(pid $short\) exited at \+[0-9.]+s; its faults end: f; nothing is left to revert in it" "$out"
 	check_match "a target pid that exits mid-drill: its fault ends then, not at the drill's end" \
-		"\[\+[01]\.[0-9]+s\] fault f: reverted" "$out"
+		"\[\+[012]\.[0-9]+s\] fault f: reverted" "$out"
 	# A fault on it that had not begun is skipped, not failed; --json has
 	# the event and the report the time.
-	sleep 1 & short=$!
-	pid_fault gone2 app "$short" 3s
-	printf '%s\n' "  - name: later" "    syscall: { target: app, calls: [connect], errno: ENETUNREACH }" "    at: 2s" >> "$T/gone2.yaml"
+	sleep 2 & short=$!
+	pid_fault gone2 app "$short" 4s
+	printf '%s\n' "  - name: later" "    syscall: { target: app, calls: [connect], errno: ENETUNREACH }" "    at: 3s" >> "$T/gone2.yaml"
 	out=$("$FAULTLINE" run --json --report "$T/gone2.json" "$T/gone2.yaml" 2>&1); rc=$?
 	check_eq "a target pid that exits before a fault begins: exit 0" 0 "$rc"
 	check_match "a target pid that exits mid-drill: a target-exited event" \
