@@ -530,25 +530,29 @@ chaos_main() {
 # journal holds no record; the guardian, or recover, must leave the
 # machine as it was.  chaos_repeat runs after chaos_main (which made the
 # target cgroup, the tmpfs and the drill).
+# The occurrences' pace: CHAOS_REP_EVERY and CHAOS_REP_FOR (ms); slower
+# under TCG, where a run's events come late.
+CHAOS_REP_EVERY=${CHAOS_REP_EVERY:-700}
+CHAOS_REP_FOR=${CHAOS_REP_FOR:-300}
 repeat_drill() {
-	awk '
+	awk -v every="$CHAOS_REP_EVERY" -v for_="$CHAOS_REP_FOR" '
 		/^  - name: (squeeze-hog|slow)$/ { skip = 1; next }
 		/^  - name: / { skip = 0 }
 		skip { next }
-		/^duration: / { print "duration: 2100ms"; next }
+		/^duration: / { print "duration: " 3 * every "ms"; next }
 		/^    at: / { next }
 		/^    for: 1s$/ {
 			print "    at: 0s"
-			print "    repeat: { every: 700ms, for: 300ms, times: 3 }"
+			print "    repeat: { every: " every "ms, for: " for_ "ms, times: 3 }"
 			next
 		}
 		{ print }' "$T/drill.yaml"
 }
 
-# wait_out ERE: until the runner's output has a line matching it (5 s).
+# wait_out ERE: until the runner's output has a line matching it (20 s).
 wait_out() {
 	local k
-	for ((k = 0; k < 250; k++)); do
+	for ((k = 0; k < 1000; k++)); do
 		grep -Eq "$1" "$out" 2>/dev/null && return 0
 		kill -0 "$runner" 2>/dev/null || return 1
 		sleep 0.02
@@ -572,10 +576,11 @@ repeat_trial() {
 	ev='^\{"event":"%s","fault":"cut","occurrence":%d,'
 	if [ "$moment" = inside ]; then
 		# shellcheck disable=SC2059 # the format is ev
-		wait_out "$(printf "$ev" applied 2)"; msleep 100
+		wait_out "$(printf "$ev" applied 2)"; msleep $((CHAOS_REP_FOR / 3))
 	else
 		# shellcheck disable=SC2059
-		wait_out "$(printf "$ev" reverted 1)"; msleep 150
+		wait_out "$(printf "$ev" reverted 1)"
+		msleep $(((CHAOS_REP_EVERY - CHAOS_REP_FOR) / 3))
 	fi
 	kill -STOP "$runner" 2>/dev/null
 	guardians=$(guardians_of "$runner")

@@ -21,4 +21,7 @@ CHAOS_NETEM=0
 have_qdisc netem && CHAOS_NETEM=1
 [ $CHAOS_NETEM = 1 ] || notok "vm/selfchaos: netem is available under the stock kernel"
 chaos_main
+# Under TCG a run's events come late: a slower pace keeps each kill
+# at the moment it means.
+CHAOS_REP_EVERY=1500 CHAOS_REP_FOR=600
 chaos_repeat
