@@ -68,17 +68,6 @@ int64_t run_effect_rel(const struct runner *r)
 	return t > r->t0 ? (int64_t)(t - r->t0) : 0;
 }
 
-/* Seconds with microseconds, the unit of the report's times. */
-json_object *run_jsec_us(uint64_t ns)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%llu.%06llu",
-		 (unsigned long long)(ns / NSEC_PER_SEC),
-		 (unsigned long long)(ns % NSEC_PER_SEC / NSEC_PER_USEC));
-	return json_object_new_double_s((double)ns / NSEC_PER_SEC, buf);
-}
-
 /* Sleep until the absolute CLOCK_MONOTONIC instant at_ns. */
 void fl_clock_sleep_until(uint64_t at_ns)
 {

@@ -36,14 +36,27 @@ void run_live_draw(struct runner *r)
 	}
 }
 
-json_object *run_jsec(uint64_t ns)
+/* Seconds as a JSON number with digits decimals (3 or 6), printed so. */
+static json_object *jsec(uint64_t ns, int digits)
 {
+	uint64_t unit = digits == 6 ? NSEC_PER_USEC : NSEC_PER_MSEC;
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%llu.%03llu",
-		 (unsigned long long)(ns / NSEC_PER_SEC),
-		 (unsigned long long)(ns % NSEC_PER_SEC / NSEC_PER_MSEC));
+	snprintf(buf, sizeof(buf), "%llu.%0*llu",
+		 (unsigned long long)(ns / NSEC_PER_SEC), digits,
+		 (unsigned long long)(ns % NSEC_PER_SEC / unit));
 	return json_object_new_double_s((double)ns / NSEC_PER_SEC, buf);
+}
+
+json_object *run_jsec(uint64_t ns)
+{
+	return jsec(ns, 3);
+}
+
+/* Seconds with microseconds, the unit of the report's times. */
+json_object *run_jsec_us(uint64_t ns)
+{
+	return jsec(ns, 6);
 }
 
 json_object *run_ev(const char *event)
