@@ -561,7 +561,7 @@ wait_out() {
 }
 
 repeat_trial() {
-	local i=$1 action=$2 moment=$3 before t0 msg ev a r
+	local i=$1 action=$2 moment=$3 try=${4:-3} before t0 msg ev a r want
 	trial_left=0
 	guardians=
 	msg="repeat trial $i: $action $moment occurrences"
@@ -587,7 +587,15 @@ repeat_trial() {
 	# The moment is the one meant: cut's occurrences applied and reverted.
 	a=$(grep -c '^{"event":"applied","fault":"cut",' "$out")
 	r=$(grep -c '^{"event":"reverted","fault":"cut",' "$out")
-	if [ "$moment" = inside ]; then
+	want="1 1"
+	[ "$moment" = inside ] && want="2 1"
+	# A slow machine (TCG) can miss the moment: the trial still runs to
+	# its end and its leftovers count, then it is tried again (3 tries).
+	trial_missed=0
+	if [ "$a $r" != "$want" ] && [ "$try" -lt 3 ]; then
+		echo "# $msg: the kill came with $a applied, $r reverted, not $want (try $try of 3)"
+		trial_missed=1
+	elif [ "$moment" = inside ]; then
 		check_eq "$msg: killed inside occurrence 2 (applied, reverted)" "2 1" "$a $r"
 	else
 		check_eq "$msg: killed between occurrences 1 and 2 (applied, reverted)" "1 1" "$a $r"
@@ -606,14 +614,17 @@ repeat_trial() {
 }
 
 chaos_repeat() {
-	local i=0 action moment left=0
+	local i=0 action moment left=0 try
 	repeat_drill >"$T/repeat.yaml"
 	check_status "selfchaos: the repeating drill validates" 0 "$FAULTLINE" validate "$T/repeat.yaml"
 	for moment in between inside; do
 		for action in kill9 kill9both; do
 			i=$((i + 1))
-			repeat_trial "$i" "$action" "$moment" 2>>"$T/trials.err"
-			left=$((left + trial_left))
+			for try in 1 2 3; do
+				repeat_trial "$i" "$action" "$moment" "$try" 2>>"$T/trials.err"
+				left=$((left + trial_left))
+				[ "$trial_missed" = 1 ] || break
+			done
 		done
 	done
 	check_eq "selfchaos ($CHAOS_NAME): kill -9 in a repeating drill, no leftovers" 0 "$left"
