@@ -549,11 +549,17 @@ repeat_drill() {
 		{ print }' "$T/drill.yaml"
 }
 
-# wait_out ERE: until the runner's output has a line matching it (20 s).
-wait_out() {
-	local k
+# wait_all EVENT N: until the runner's output has EVENT for occurrence N
+# of every fault of the repeating drill (20 s).
+wait_all() {
+	local k name missing
 	for ((k = 0; k < 1000; k++)); do
-		grep -Eq "$1" "$out" 2>/dev/null && return 0
+		missing=0
+		for name in $rep_faults; do
+			grep -q "^{\"event\":\"$1\",\"fault\":\"$name\",\"occurrence\":$2," \
+				"$out" 2>/dev/null || { missing=1; break; }
+		done
+		[ $missing = 0 ] && return 0
 		kill -0 "$runner" 2>/dev/null || return 1
 		sleep 0.02
 	done
@@ -561,7 +567,7 @@ wait_out() {
 }
 
 repeat_trial() {
-	local i=$1 action=$2 moment=$3 try=${4:-3} before t0 msg ev a r want
+	local i=$1 action=$2 moment=$3 try=${4:-3} before t0 msg per want name
 	trial_left=0
 	guardians=
 	msg="repeat trial $i: $action $moment occurrences"
@@ -573,32 +579,32 @@ repeat_trial() {
 	nsenter --net=/run/netns/"$ns_a" -- "$FAULTLINE" run --json "$T/repeat.yaml" >"$out" 2>"$T/rep.$i.err" &
 	runner=$!
 	t0=$(now_ms)
-	ev='^\{"event":"%s","fault":"cut","occurrence":%d,'
 	if [ "$moment" = inside ]; then
-		# shellcheck disable=SC2059 # the format is ev
-		wait_out "$(printf "$ev" applied 2)"; msleep $((CHAOS_REP_FOR / 3))
+		wait_all applied 2; msleep $((CHAOS_REP_FOR / 3))
 	else
-		# shellcheck disable=SC2059
-		wait_out "$(printf "$ev" reverted 1)"
+		wait_all reverted 1
 		msleep $(((CHAOS_REP_EVERY - CHAOS_REP_FOR) / 3))
 	fi
 	kill -STOP "$runner" 2>/dev/null
 	guardians=$(guardians_of "$runner")
-	# The moment is the one meant: cut's occurrences applied and reverted.
-	a=$(grep -c '^{"event":"applied","fault":"cut",' "$out")
-	r=$(grep -c '^{"event":"reverted","fault":"cut",' "$out")
+	# The moment is the one meant: every fault's occurrences applied and
+	# reverted (counted per fault: "1 1" each, or "2 1" inside).
+	per=$(for name in $rep_faults; do
+		echo "$(grep -c "^{\"event\":\"applied\",\"fault\":\"$name\"," "$out")" \
+			"$(grep -c "^{\"event\":\"reverted\",\"fault\":\"$name\"," "$out")"
+	done | sort -u | paste -sd/)
 	want="1 1"
 	[ "$moment" = inside ] && want="2 1"
 	# A slow machine (TCG) can miss the moment: the trial still runs to
 	# its end and its leftovers count, then it is tried again (3 tries).
 	trial_missed=0
-	if [ "$a $r" != "$want" ] && [ "$try" -lt 3 ]; then
-		echo "# $msg: the kill came with $a applied, $r reverted, not $want (try $try of 3)"
+	if [ "$per" != "$want" ] && [ "$try" -lt 3 ]; then
+		echo "# $msg: the kill came with $per applied and reverted, not $want (try $try of 3)"
 		trial_missed=1
 	elif [ "$moment" = inside ]; then
-		check_eq "$msg: killed inside occurrence 2 (applied, reverted)" "2 1" "$a $r"
+		check_eq "$msg: killed inside occurrence 2 (each fault applied, reverted)" "2 1" "$per"
 	else
-		check_eq "$msg: killed between occurrences 1 and 2 (applied, reverted)" "1 1" "$a $r"
+		check_eq "$msg: killed between occurrences 1 and 2 (each fault applied, reverted)" "1 1" "$per"
 		# The run's own records (its scratch cgroups) stay; no fault's.
 		check_eq "$msg: the journal holds no fault's record between occurrences" "" \
 			"$(find "$FAULTLINE_RUNDIR" -mindepth 2 -name '[0-9][0-9][0-9][0-9]-*.json' \
@@ -616,6 +622,7 @@ repeat_trial() {
 chaos_repeat() {
 	local i=0 action moment left=0 try
 	repeat_drill >"$T/repeat.yaml"
+	rep_faults=$(sed -n 's/^  - name: //p' "$T/repeat.yaml")
 	check_status "selfchaos: the repeating drill validates" 0 "$FAULTLINE" validate "$T/repeat.yaml"
 	for moment in between inside; do
 		for action in kill9 kill9both; do

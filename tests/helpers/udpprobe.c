@@ -99,6 +99,12 @@ static int stats_init(struct stats *st, uint64_t count)
 	return st->seen && st->delay ? 0 : -1;
 }
 
+static void stats_free(struct stats *st)
+{
+	free(st->seen);
+	free(st->delay);
+}
+
 static void stats_add(struct stats *st, const struct probe *p, size_t len,
 		      uint64_t t)
 {
@@ -218,9 +224,11 @@ static int serve(bool echo, int family, const char *bind_addr,
 			stats_add(&st, &p, n, t);
 		}
 	}
-	if (!echo)
+	if (!echo) {
 		stats_print(&st, st.count == (1 << 22) ? st.max_seq + 1 :
 			    st.count);
+		stats_free(&st);
+	}
 	close(fd);
 	return 0;
 }
@@ -235,7 +243,7 @@ static int sender(bool echo, uint64_t count, uint64_t pps, size_t size,
 	struct probe p = { .magic = MAGIC };
 	struct stats st;
 	uint64_t i, start, gap = pps ? 1000000000ULL / pps : 0, end;
-	int fd, big = 4 << 20;
+	int fd, big = 4 << 20, rc = 0;
 
 	if (size < sizeof(p))
 		size = sizeof(p);
@@ -304,7 +312,8 @@ static int sender(bool echo, uint64_t count, uint64_t pps, size_t size,
 			if (errno != ENOBUFS && errno != EAGAIN &&
 			    errno != ECONNREFUSED) {
 				perror("udpprobe: send");
-				return 1;
+				rc = 1;
+				goto out;
 			}
 			if (errno == ECONNREFUSED)
 				break;
@@ -328,7 +337,7 @@ static int sender(bool echo, uint64_t count, uint64_t pps, size_t size,
 			send(fd, buf, sizeof(p), 0);
 			usleep(20000);
 		}
-		return 0;
+		goto out;
 	}
 	while (st.received < count) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -344,7 +353,9 @@ static int sender(bool echo, uint64_t count, uint64_t pps, size_t size,
 			stats_add(&st, (struct probe *)buf, n, now_ns());
 	}
 	stats_print(&st, count);
-	return 0;
+out:
+	stats_free(&st);
+	return rc;
 }
 
 int main(int argc, char **argv)
