@@ -56,6 +56,8 @@ void oom_rt_free(struct oom_rt *rt)
 	close_fd(rt->ecfd);
 	close_fd(rt->thrfd);
 	close_fd(rt->usefd);
+	close_fd(rt->limfd);
+	close_fd(rt->swfd);
 	json_object_put(rt->state);
 	pthread_mutex_destroy(&rt->lock);
 	free(rt);
@@ -80,7 +82,7 @@ struct oom_rt *oom_rt_new(const struct fl_fault *f)
 			"memory.limit_in_bytes" : "memory.max";
 	c->usage_file = c->v1 ? "memory.usage_in_bytes" : "memory.current";
 	rt->stopfd = rt->kmsgfd = rt->evfd = rt->ctlfd = rt->inofd = -1;
-	rt->ecfd = rt->thrfd = rt->usefd = -1;
+	rt->ecfd = rt->thrfd = rt->usefd = rt->limfd = rt->swfd = -1;
 	rt->v1_tries = OOM_V1_TRIES;
 	rt->w.limit = UINT64_MAX;
 	for (i = 0; i < OOM_MAX_PIDS; i++) {

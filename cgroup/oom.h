@@ -107,6 +107,7 @@ struct oom_rt {
 	unsigned int v1_tries;		/* OOM_V1_TRIES (tests: fewer first) */
 	int kmsgfd, evfd, ctlfd, inofd;
 	int ecfd, thrfd, usefd;		/* v1: event_control, thresholds */
+	int limfd, swfd;		/* limit_file, v1's memsw limit */
 	/* What prepare resolved: the cgroup its descriptors are on. */
 	char prep_path[PATH_MAX];
 	dev_t prep_dev;

@@ -7,7 +7,7 @@
  * (cgroup: own, or a cgroup target), the cgroup's descriptors: v1's
  * cgroup.event_control with an eventfd on memory.oom_control and the
  * thresholds' eventfd and memory.usage_in_bytes, or v2's inotify watch on
- * memory.events.  None of it changes the machine beyond the process's
+ * memory.events; and the limit files it writes.  None of it changes the machine beyond the process's
  * own descriptors, so prepare saves no undo record.
  *
  * apply takes the handle over (oom_take_prepared) and resolves the
@@ -46,6 +46,8 @@ static void cg_fds_close(struct oom_rt *rt)
 	oom_close_fd(&rt->thrfd);
 	oom_close_fd(&rt->usefd);
 	oom_close_fd(&rt->inofd);
+	oom_close_fd(&rt->limfd);
+	oom_close_fd(&rt->swfd);
 	rt->prep_path[0] = 0;
 }
 
@@ -80,6 +82,15 @@ static void v2_events(struct oom_rt *rt)
 		inotify_add_watch(rt->inofd, path, IN_MODIFY);
 }
 
+/* The files the squeeze writes, opened once: each write is one pwrite. */
+static int open_write(const struct oom_rt *rt, const char *file)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", rt->c.path, file);
+	return open(path, O_WRONLY | O_CLOEXEC);
+}
+
 static void cg_fds_open(struct oom_rt *rt)
 {
 	struct stat st;
@@ -88,6 +99,9 @@ static void cg_fds_open(struct oom_rt *rt)
 		v1_eventfd(rt);
 	else
 		v2_events(rt);
+	rt->limfd = open_write(rt, rt->c.limit_file);
+	if (rt->c.v1 && !rt->c.pressure)
+		rt->swfd = open_write(rt, "memory.memsw.limit_in_bytes");
 	if (stat(rt->c.path, &st))
 		return;
 	snprintf(rt->prep_path, sizeof(rt->prep_path), "%s", rt->c.path);

@@ -119,11 +119,23 @@ bool oom_foreign_check(struct oom_rt *rt)
 	return w->foreign;
 }
 
+/* Through the descriptor opened before (oom_prep.c), else by path. */
+static int write_u64(const struct oom_rt *rt, int fd, const char *file,
+		     uint64_t v, unsigned int ms)
+{
+	char buf[32];
+
+	if (fd < 0 || v == UINT64_MAX)
+		return cg_write_u64(rt->c.path, file, v, ms);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return cg_write_fd(fd, buf, ms);
+}
+
 /* v1 keeps memsw >= limit: lower the limit first, then memsw to it. */
 static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
 {
 	const struct oom_cfg *c = &rt->c;
-	int r = cg_write_u64(c->path, c->limit_file, v, ms);
+	int r = write_u64(rt, rt->limfd, c->limit_file, v, ms);
 
 	/* In apply, the squeeze is on from the write that holds (a mark
 	 * is the calling thread's: the watcher's writes set none). */
@@ -134,8 +146,8 @@ static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
 		/* v2 sets memory.max before reclaiming: it holds. */
 		rt->w.limit = v;
 		if (c->v1 && c->memsw && !c->s->swap && !c->pressure)
-			cg_write_u64(c->path, "memory.memsw.limit_in_bytes",
-				     v, ms);
+			write_u64(rt, rt->swfd, "memory.memsw.limit_in_bytes",
+				  v, ms);
 	}
 	oom_readback(rt);
 	return r;
