@@ -12,10 +12,11 @@
  * its end, the v1 eventfds or the v2 inotify watch) and writes the first
  * limit with a short timeout.  What does not depend on the instant is
  * opened before the timeline by prepare (oom_prep.c), and apply takes it
- * over when the cgroup is still the one prepared.  The watcher thread (oom_squeeze.c) then carries on.  The
- * handle apply returns is the fault's runtime: live reads the watcher's
- * snapshot, observe stops the watcher and reads what it found, revert
- * works from the record (oom_revert.c), release frees the handle.
+ * over when the cgroup is still the one prepared.  The watcher thread
+ * (oom_squeeze.c) then carries on.  The handle apply returns is the
+ * fault's runtime: live reads the watcher's snapshot, observe stops the
+ * watcher and reads what it found, revert works from the record
+ * (oom_revert.c), release frees the handle.
  */
 #include <errno.h>
 #include <fcntl.h>

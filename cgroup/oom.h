@@ -139,7 +139,6 @@ int oom_prepare(const struct fl_fault *f, void **prep);
 void oom_unprepare(void *prep);
 struct oom_rt *oom_take_prepared(const struct fl_fault *f, struct fl_undo *u);
 int oom_cg_fds(struct oom_rt *rt);
-void oom_close_fd(int *fd);
 
 /* oom_thresh.c */
 int oom_thresh_open(struct oom_rt *rt);

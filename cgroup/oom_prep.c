@@ -31,7 +31,7 @@
 #include "cgroup/cg.h"
 #include "cgroup/oom.h"
 
-void oom_close_fd(int *fd)
+static void oom_close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
