@@ -9,13 +9,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=$HELPERS/memhog
-mem=$(memory_mount)
-if [ "$(memory_mode)" != v1 ]; then
-	skip "oom prepare" "memory controller not on cgroup v1 (cgroups.memory.mode; tests/vm/oom.sh covers v2)"
-	exit 0
-fi
-[ -x "$MEMHOG" ] || { skip "oom prepare" "tests/helpers/memhog is not built (make tests)"; exit 0; }
+oom_host_v1 "oom prepare" "tests/vm/oom.sh covers v2"
 command -v strace >/dev/null || { skip "oom prepare" "strace is not installed"; exit 0; }
 
 top=$mem/fltest-oomprep-$$

@@ -10,13 +10,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=$HELPERS/memhog
-mem=$(memory_mount)
-if [ "$(memory_mode)" != v1 ]; then
-	skip "oom thresholds" "memory controller not on cgroup v1 (cgroups.memory.mode): no memory.usage_in_bytes thresholds"
-	exit 0
-fi
-[ -x "$MEMHOG" ] || { skip "oom thresholds" "tests/helpers/memhog is not built (make tests)"; exit 0; }
+oom_host_v1 "oom thresholds" "v2 has no memory.usage_in_bytes thresholds"
 
 top=$mem/fltest-oomthr-$$
 fixture "a test cgroup" mkdir "$top" "$top/victim" || exit 0
