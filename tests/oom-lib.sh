@@ -253,3 +253,18 @@ oom_host_v1() {
 	fi
 	[ -x "$MEMHOG" ] || { skip "$1" "tests/helpers/memhog is not built (make tests)"; exit 0; }
 }
+
+# squeeze_hog FILE NAME DURATION AT: a drill squeezing the pid target hog
+# ($victim) in its own cgroup to 8M below its usage, at AT.
+squeeze_hog() {
+	cat > "$1" <<YAML
+name: $2
+duration: $3
+targets:
+  hog: { pid: $victim }
+faults:
+  - name: squeeze
+    oom: { target: hog, cgroup: own, squeeze: { below-usage: 8M } }
+    at: $4
+YAML
+}

@@ -19,16 +19,7 @@ at_exit cleanup_cg
 # -- Prepared: the descriptors are opened before the run event ----------
 start_hog "$top/victim" --size 900M --step 4M --every 40
 victim=$hog
-cat > "$T/p.yaml" <<YAML
-name: oomtest-prepare
-duration: 2s
-targets:
-  hog: { pid: $victim }
-faults:
-  - name: squeeze
-    oom: { target: hog, cgroup: own, squeeze: { below-usage: 8M } }
-    at: 500ms
-YAML
+squeeze_hog "$T/p.yaml" oomtest-prepare 2s 500ms
 # LeakSanitizer (SANITIZE=1) cannot run under ptrace: no leak check here.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 strace -f -qq -y -s 60 -e trace=openat,write -o "$T/trace" -- \
