@@ -42,11 +42,6 @@ int kill_check(const struct fl_fault *f, char *why, size_t len)
 	return r;
 }
 
-static void add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
-}
-
 static const char *const pick_text[] = {
 	[KILL_PICK_ALL] = "every process",
 	[KILL_PICK_ONE] = "the main process (a pid's, a command's; a cgroup's oldest)",
@@ -108,22 +103,22 @@ int kill_describe(const struct fl_fault *f, json_object *out)
 	snprintf(why, sizeof(why), "pidfd_send_signal(%s) to %s of the target, each process known by its start time so that a reused pid is never signalled; init, faultline, its guardian and its ancestors and kernel threads are never killed. Each death is proven by the exit status seen as the victim exits (%s%s). Nothing is undone at revert: a signal cannot be taken back, and it is never sent again after a crash",
 		 sig, pick_text[s->pick], proven ? "" : "not available: ",
 		 proof);
-	add_str(out, "mechanism", "pidfd_send_signal");
-	add_str(out, "why", why);
+	fl_json_add_str(out, "mechanism", "pidfd_send_signal");
+	fl_json_add_str(out, "why", why);
 	objs = json_object_new_array();
 	describe_victims(f, s, sig, objs);
 	json_object_object_add(out, "objects", objs);
 	params = json_object_new_object();
-	add_str(params, "target", s->target_name);
-	add_str(params, "signal", sig);
-	add_str(params, "pick", kill_pick_names[s->pick]);
+	fl_json_add_str(params, "target", s->target_name);
+	fl_json_add_str(params, "signal", sig);
+	fl_json_add_str(params, "pick", kill_pick_names[s->pick]);
 	if (s->target->kind == FL_TARGET_PID)
 		json_object_object_add(params, "follow-forks",
 				       json_object_new_boolean(s->follow_forks));
 	if (s->pick == KILL_PICK_RANDOM)
 		json_object_object_add(params, "seed",
 				       json_object_new_uint64(s->exp->seed));
-	add_str(params, "proof", proven ? proof : "pidfd only (not proven)");
+	fl_json_add_str(params, "proof", proven ? proof : "pidfd only (not proven)");
 	json_object_object_add(out, "params", params);
 	return 0;
 }

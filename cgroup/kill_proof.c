@@ -29,24 +29,9 @@ struct kill_proof {
 	size_t n;
 };
 
-static unsigned int methods(char *why, size_t len)
-{
-	const char *e = getenv(KILL_CAPTURE_ENV);
-
-	if (e && !strcmp(e, "off")) {
-		snprintf(why, len, "disabled by " KILL_CAPTURE_ENV "=off");
-		return 0;
-	}
-	if (e && !strcmp(e, "connector"))
-		return EXITWATCH_CONNECTOR;
-	return EXITWATCH_ANY;
-}
-
 bool kill_proof_plan(char *why, size_t len)
 {
-	unsigned int m = methods(why, len);
-
-	return m && exitwatch_probe(m, why, len) > 0;
+	return exitwatch_plan(KILL_CAPTURE_ENV, why, len);
 }
 
 static void on_exit_event(void *arg, const struct exitwatch_event *ev)
@@ -69,7 +54,7 @@ static void on_exit_event(void *arg, const struct exitwatch_event *ev)
 void kill_proof_start(struct kill_victim *v, size_t n,
 		      struct kill_proof **out, char *why, size_t len)
 {
-	unsigned int m = methods(why, len);
+	unsigned int m = exitwatch_methods(KILL_CAPTURE_ENV, why, len);
 	struct kill_proof *pf;
 	size_t i;
 	int r;

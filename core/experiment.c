@@ -452,6 +452,15 @@ static int check_spec_keys(const struct fl_engine *e,
 	return fl_map_check(spec, keys, e->name, d);
 }
 
+int fl_need_target(const struct fl_experiment *exp, const struct fl_node *spec,
+		   const char *engine, struct fl_target **out,
+		   struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_need(spec, "target", engine, d);
+
+	return v && !fl_get_target(exp, v, "target", out, d) ? 0 : -EINVAL;
+}
+
 /* An in_netns engine's target: the one whose namespace it acts in. */
 static int load_netns_target(struct fl_experiment *exp, struct fl_fault *f,
 			     const struct fl_node *spec, struct fl_diag *d)
@@ -653,8 +662,7 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 	/* Unknown keys are suggested from both fault keys and engines. */
 	if (fl_map_check(v, keys, what, d))
 		err = -EINVAL;
-	n = fl_map_get(v, "optional");
-	if (n && fl_get_bool(n, "optional", &f->optional, d))
+	if (fl_opt_bool(v, "optional", &f->optional, d))
 		err = -EINVAL;
 	if (load_window(l, f, v, what))
 		err = -EINVAL;

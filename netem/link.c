@@ -62,8 +62,7 @@ static int link_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (fl_opt_enum(spec, "mode", link_mode_names, &mode, d))
 		err = -EINVAL;
 	s->mode = mode;
-	v = fl_map_get(spec, "allow-lockout");
-	if (v && fl_get_bool(v, "allow-lockout", &s->allow_lockout, d))
+	if (fl_opt_bool(spec, "allow-lockout", &s->allow_lockout, d))
 		err = -EINVAL;
 	if (!err && !strcmp(s->device, "lo")) {
 		fl_diag_err(d, fl_map_get(spec, "device"),
@@ -225,20 +224,9 @@ static int link_resources(const struct fl_fault *f, json_object *out)
 }
 
 const struct fl_engine link_engine = {
-	.name = "link",
-	.summary = "a device taken down (IFF_UP) or its carrier set off, over rtnetlink",
-	.color = "#8e44ad",
-	.parse = link_parse,
-	.keys = link_keys,
+	FL_ENGINE_OPS(link, "#8e44ad",
+		      "a device taken down (IFF_UP) or its carrier set off, over rtnetlink"),
 	.in_netns = true,
 	.spec_free = link_spec_free,
-	.check = link_check,
-	.describe = link_describe,
-	.resources = link_resources,
-	.apply = link_apply,
-	.live = link_live,
-	.observe = link_observe,
-	.revert = link_revert,
-	.release = link_release,
 	.scan = link_scan,
 };

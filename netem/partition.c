@@ -209,8 +209,7 @@ static int partition_parse(struct fl_experiment *exp,
 	v = fl_map_need(spec, "groups", "partition", d);
 	if (!v || parse_groups(v, s, d))
 		err = -EINVAL;
-	v = fl_map_get(spec, "one-way");
-	if (v && fl_get_bool(v, "one-way", &s->one_way, d))
+	if (fl_opt_bool(spec, "one-way", &s->one_way, d))
 		err = -EINVAL;
 	v = fl_map_get(spec, "keep");
 	if (v) {
@@ -713,22 +712,11 @@ static void partition_release(void *handle)
 }
 
 const struct fl_engine partition_engine = {
-	.name = "partition",
-	.summary = "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)",
-	.color = "#8e44ad",
-	.parse = partition_parse,
-	.keys = partition_keys,
+	FL_ENGINE_OPS(partition, "#8e44ad",
+		      "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)"),
 	.in_netns = true,
 	.spec_free = partition_spec_free,
-	.check = partition_check,
-	.describe = partition_describe,
-	.resources = partition_resources,
 	.claims = partition_claims,
 	.prepare = part_prepare_bpf,
 	.unprepare = part_unprepare_bpf,
-	.apply = partition_apply,
-	.live = partition_live,
-	.observe = partition_observe,
-	.revert = partition_revert,
-	.release = partition_release,
 };
