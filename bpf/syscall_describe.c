@@ -53,7 +53,8 @@ static json_object *syscall_params(const struct syscall_spec *s)
 					fmt_pct(s->weights[i], buf, sizeof(buf)));
 		json_object_object_add(p, "errno", o);
 	}
-	fl_json_add_str(p, "probability", fmt_pct(s->probability, buf, sizeof(buf)));
+	fl_json_add_str(p, "probability",
+			fmt_pct(s->probability, buf, sizeof(buf)));
 	if (s->has_when) {
 		o = json_object_new_object();
 		json_object_object_add(o, "after",

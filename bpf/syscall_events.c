@@ -26,16 +26,17 @@ static json_object *event_json(const struct sf_rt *rt,
 	const char *name = e->nr >= 0 ? fl_syscall_name(e->nr) : NULL;
 	char comm[sizeof(e->comm) + 1];
 
-	fl_json_add_str(o, "time", fl_fmt_time((int64_t)e->ts + rt->mono_to_wall, tbuf,
-					 sizeof(tbuf)));
+	fl_json_add_str(o, "time",
+			fl_fmt_time((int64_t)e->ts + rt->mono_to_wall, tbuf,
+			sizeof(tbuf)));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
 	json_object_object_add(o, "tid", json_object_new_int(e->tid));
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = 0;
 	fl_json_add_str(o, "comm", comm);
 	fl_json_add_str(o, "call", name ? name : "?");
-	fl_json_add_str(o, "errno", fl_errno_name(e->err) ? fl_errno_name(e->err) :
-			"?");
+	fl_json_add_str(o, "errno",
+			fl_errno_name(e->err) ? fl_errno_name(e->err) : "?");
 	if (e->family == AF_INET || e->family == AF_INET6) {
 		inet_ntop(e->family, e->addr, buf, sizeof(buf));
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u",

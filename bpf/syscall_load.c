@@ -452,7 +452,8 @@ static json_object *undo_state(const struct sf_rt *rt,
 		json_object_array_add(a, json_object_new_string(at[i].what));
 	json_object_object_add(o, "links", a);
 	if (n)
-		fl_json_add_str(o, "note", "BPF links held by the runner's file descriptors, never pinned: they go with the runner");
+		fl_json_add_str(o, "note",
+				"BPF links held by the runner's file descriptors, never pinned: they go with the runner");
 	sc_seccomp_record(rt, o);
 	return o;
 }

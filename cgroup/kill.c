@@ -122,7 +122,8 @@ static json_object *state_of(const struct kill_rt *rt)
 	size_t i;
 
 	fl_json_add_str(st, "target", rt->s->target_name);
-	fl_json_add_str(st, "signal", kill_sig_name(rt->s->sig, sig, sizeof(sig)));
+	fl_json_add_str(st, "signal",
+			kill_sig_name(rt->s->sig, sig, sizeof(sig)));
 	fl_json_add_str(st, "pick", kill_pick_names[rt->s->pick]);
 	a = json_object_new_array();
 	for (i = 0; i < rt->n; i++) {
@@ -319,7 +320,8 @@ static json_object *victim_json(const struct kill_rt *rt,
 
 	json_object_object_add(o, "pid", json_object_new_int(v->p.pid));
 	fl_json_add_str(o, "comm", v->p.comm);
-	fl_json_add_str(o, "signal", kill_sig_name(rt->s->sig, sig, sizeof(sig)));
+	fl_json_add_str(o, "signal",
+			kill_sig_name(rt->s->sig, sig, sizeof(sig)));
 	json_object_object_add(o, "signo", json_object_new_int(rt->s->sig));
 	json_object_object_add(o, "sent", json_object_new_boolean(!v->sent));
 	json_object_object_add(o, "dead", json_object_new_boolean(v->dead));
@@ -387,7 +389,8 @@ static int kill_observe(void *handle, json_object *out)
 		return -ENOENT;
 	collect(rt, KILL_OBSERVE_WAIT_MS);
 	fl_json_add_str(out, "target", rt->s->target_name);
-	fl_json_add_str(out, "signal", kill_sig_name(rt->s->sig, sig, sizeof(sig)));
+	fl_json_add_str(out, "signal",
+			kill_sig_name(rt->s->sig, sig, sizeof(sig)));
 	fl_json_add_str(out, "pick", kill_pick_names[rt->s->pick]);
 	if (rt->s->pick == KILL_PICK_RANDOM) {
 		json_object_object_add(out, "seed",

@@ -215,8 +215,8 @@ static void add_restore(json_object *a, const char *dir, const char *file)
 	if (cg_read(dir, file, val, sizeof(val)) || !val[0])
 		return;
 	o = json_object_new_object();
-	json_object_object_add(o, "file", json_object_new_string(file));
-	json_object_object_add(o, "value", json_object_new_string(val));
+	fl_json_add_str(o, "file", file);
+	fl_json_add_str(o, "value", val);
 	json_object_array_add(a, o);
 }
 

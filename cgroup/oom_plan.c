@@ -396,11 +396,13 @@ static void describe_why(const struct oom_spec *s, bool v1, json_object *out)
 	if (k->memory_mode == FL_CG_NONE)
 		fl_json_add_str(out, "mechanism", "none (no memory controller)");
 	else if (s->expect == OOM_EXPECT_PRESSURE)
-		fl_json_add_str(out, "mechanism", v1 ?
+		fl_json_add_str(out, "mechanism",
+				v1 ?
 				"memory.high (cgroup v2 only; not on this host)" :
 				"cgroup v2 memory.high (throttle, never kill)");
 	else
-		fl_json_add_str(out, "mechanism", v1 ?
+		fl_json_add_str(out, "mechanism",
+				v1 ?
 				"cgroup v1 memory.limit_in_bytes squeeze (libcgroup)" :
 				"cgroup v2 memory.max squeeze (libcgroup)");
 
@@ -476,9 +478,11 @@ static json_object *describe_squeeze(const struct oom_spec *s)
 		break;
 	case OOM_SQ_RAMP:
 		r = json_object_new_object();
-		fl_json_add_str(r, "from", s->ramp_from_usage ? "usage" :
+		fl_json_add_str(r, "from",
+				s->ramp_from_usage ? "usage" :
 				fl_fmt_size(s->ramp_from, a, sizeof(a)));
-		fl_json_add_str(r, "step", fl_fmt_size(s->ramp_step, a, sizeof(a)));
+		fl_json_add_str(r, "step",
+				fl_fmt_size(s->ramp_step, a, sizeof(a)));
 		fl_json_add_str(r, "every",
 				fl_fmt_duration(s->ramp_every_ns, a, sizeof(a)));
 		json_object_object_add(sq, "ramp", r);
@@ -508,7 +512,8 @@ static void describe_params(const struct oom_spec *s, uint64_t usage,
 	fl_json_add_str(params, "swap", s->swap ? "on" : "off");
 	fl_json_add_str(params, "expect", oom_expect_names[s->expect]);
 	if (usage != UINT64_MAX)
-		fl_json_add_str(params, "usage-now", fl_fmt_size(usage, a, sizeof(a)));
+		fl_json_add_str(params, "usage-now",
+				fl_fmt_size(usage, a, sizeof(a)));
 	json_object_object_add(out, "params", params);
 }
 

@@ -388,7 +388,8 @@ void oom_observed(const struct oom_cfg *c, const struct oom_state *w,
 	json_object_object_add(proof, "oom_kill_counter",
 			       json_object_new_boolean(counter));
 	json_object_object_add(proof, "kmsg", json_object_new_boolean(named));
-	fl_json_add_str(proof, "exit", exit_how(found ? w->status_from[vi] : NULL));
+	fl_json_add_str(proof, "exit",
+			exit_how(found ? w->status_from[vi] : NULL));
 	if (c->capture) {
 		fl_json_add_str(proof, "exit_capture", c->capture_why);
 	} else if (!c->pressure) {

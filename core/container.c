@@ -603,8 +603,8 @@ json_object *fl_container_json(const struct fl_target *t)
 		return NULL;
 	o = json_object_new_object();
 	fl_json_add_str(o, "ref", c->ref);
-	fl_json_add_str(o, "runtime", c->resolved ? rt_name(c->found) :
-			rt_name(c->runtime));
+	fl_json_add_str(o, "runtime",
+			c->resolved ? rt_name(c->found) : rt_name(c->runtime));
 	if (!c->resolved)
 		return o;
 	fl_json_add_str(o, "id", c->id);

@@ -90,8 +90,7 @@ void fl_expectation(json_object *observed, bool met, const char *detail)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "met", json_object_new_boolean(met));
-	json_object_object_add(o, "detail",
-			       json_object_new_string(detail ? detail : ""));
+	fl_json_add_str(o, "detail", detail ? detail : "");
 	json_object_object_add(observed, "expectation", o);
 }
 

@@ -323,8 +323,8 @@ int disk_describe(const struct fl_fault *f, json_object *out)
 out:
 	fl_json_add_str(params, "path", s->path);
 	fl_json_add_str(params, "free_means", measure);
-	json_object_object_add(out, "why", json_object_new_string(
-		"every process writing to that filesystem gets the real ENOSPC; faultline holds the only reference to the fill, so the space comes back the moment it closes it or dies, with nothing to replay; the space is checked every 250 ms and topped up when something frees some"));
+	fl_json_add_str(out, "why",
+			"every process writing to that filesystem gets the real ENOSPC; faultline holds the only reference to the fill, so the space comes back the moment it closes it or dies, with nothing to replay; the space is checked every 250 ms and topped up when something frees some");
 	json_object_object_add(out, "objects", objs);
 	json_object_object_add(out, "params", params);
 	return 0;

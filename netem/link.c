@@ -166,12 +166,12 @@ static int link_describe(const struct fl_fault *f, json_object *out)
 	}
 	ifindex = if_nametoindex(s->device);
 	if (s->mode == LINK_DOWN) {
-		json_object_object_add(out, "mechanism", json_object_new_string(
-			"rtnetlink: IFF_UP cleared (ip link set DEV down), set again at revert"));
+		fl_json_add_str(out, "mechanism",
+				"rtnetlink: IFF_UP cleared (ip link set DEV down), set again at revert");
 		snprintf(why, sizeof(why), "the device stops: the kernel withdraws the routes through it, sends fail (ENETUNREACH) and TCP retransmits until it is back; static routes and IPv6 addresses (without keep_addr_on_down) the kernel removes at down are not put back by it");
 	} else {
-		json_object_object_add(out, "mechanism", json_object_new_string(
-			"rtnetlink: IFLA_CARRIER off (ip link set DEV carrier off), on again at revert"));
+		fl_json_add_str(out, "mechanism",
+				"rtnetlink: IFLA_CARRIER off (ip link set DEV carrier off), on again at revert");
 		snprintf(why, sizeof(why), "the device stays up with no carrier: operstate goes down and nothing is sent or received, as with a pulled cable; routes and addresses stay");
 	}
 	if (ifindex && !link_read(ifindex, &n)) {
@@ -201,7 +201,7 @@ static int link_describe(const struct fl_fault *f, json_object *out)
 		snprintf(why + off, sizeof(why) - off,
 			 "; allow-lockout: the default route and SSH sessions are not looked for");
 	}
-	json_object_object_add(out, "why", json_object_new_string(why));
+	fl_json_add_str(out, "why", why);
 	if (s->mode == LINK_DOWN)
 		fl_json_addf(objs, "link %s: IFF_UP cleared; at revert set again when it was set before",
 			     s->device);

@@ -34,10 +34,9 @@ static json_object *record(const struct link_spec *s, const struct link_now *n,
 {
 	json_object *rec = json_object_new_object();
 
-	json_object_object_add(rec, "device", json_object_new_string(s->device));
+	fl_json_add_str(rec, "device", s->device);
 	json_object_object_add(rec, "ifindex", json_object_new_int(n->ifindex));
-	json_object_object_add(rec, "mode",
-			       json_object_new_string(link_mode_names[s->mode]));
+	fl_json_add_str(rec, "mode", link_mode_names[s->mode]);
 	json_object_object_add(rec, "flags", json_object_new_int64(n->flags));
 	json_object_object_add(rec, "carrier", json_object_new_int(n->carrier));
 	json_object_object_add(rec, "marker",
@@ -213,6 +212,12 @@ int link_revert(json_object *state)
 /* ------------------------------------------------------------------ */
 /* Live and observed.                                                  */
 
+/* The device's state now, for live and observe. */
+static int read_now(const struct link_rt *rt, struct link_now *n)
+{
+	return rt ? link_read(rt->before.ifindex, n) : -ENOENT;
+}
+
 int link_live(void *rt_, json_object *out)
 {
 	struct link_rt *rt = rt_;
@@ -221,9 +226,7 @@ int link_live(void *rt_, json_object *out)
 	uint64_t t;
 	int ret;
 
-	if (!rt)
-		return -ENOENT;
-	ret = link_read(rt->before.ifindex, &n);
+	ret = read_now(rt, &n);
 	if (ret)
 		return ret;
 	if (is_back(rt->s, &n))
@@ -231,7 +234,8 @@ int link_live(void *rt_, json_object *out)
 	t = (fl_now_ns() - rt->t0) / NSEC_PER_SEC * NSEC_PER_SEC;
 	json_object_object_add(out, "down_s",
 			       json_object_new_int64(t / NSEC_PER_SEC));
-	fl_json_add_str(out, "operstate", link_oper_str(n.operstate, op, sizeof(op)));
+	fl_json_add_str(out, "operstate",
+			link_oper_str(n.operstate, op, sizeof(op)));
 	fl_json_add_str(out, "carrier", n.carrier ? "on" : "off");
 	fl_json_add_str(out, "admin", n.flags & IFF_UP ? "up" : "down");
 	snprintf(sum, sizeof(sum), "%s %s for %s (operstate %s, carrier %s)%s",
@@ -249,7 +253,8 @@ static json_object *state_json(const struct link_now *n)
 	char buf[256];
 
 	fl_json_add_str(o, "flags", link_flags_str(n->flags, buf, sizeof(buf)));
-	fl_json_add_str(o, "operstate", link_oper_str(n->operstate, buf, sizeof(buf)));
+	fl_json_add_str(o, "operstate",
+			link_oper_str(n->operstate, buf, sizeof(buf)));
 	fl_json_add_str(o, "carrier", n->carrier ? "on" : "off");
 	return o;
 }
@@ -269,9 +274,7 @@ int link_observe(void *rt_, json_object *out)
 	bool met;
 	int ret;
 
-	if (!rt)
-		return -ENOENT;
-	ret = link_read(rt->before.ifindex, &n);
+	ret = read_now(rt, &n);
 	if (ret)
 		return ret;
 	t = (fl_now_ns() - rt->t0) / NSEC_PER_MSEC * NSEC_PER_MSEC;

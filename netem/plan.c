@@ -302,15 +302,19 @@ static json_object *netem_params(const struct netem_spec *s, uint64_t link)
 			json_object_object_add(o, "ports", a2);
 		}
 		if (s->match.protocol != NETEM_PROTO_ANY)
-			fl_json_add_str(o, "protocol", netem_proto_name(s->match.protocol));
+			fl_json_add_str(o, "protocol",
+					netem_proto_name(s->match.protocol));
 		json_object_object_add(p, "match", o);
 	}
 	if (s->has_delay)
-		fl_json_add_str(p, "delay", fl_fmt_duration(s->delay_ns, a, sizeof(a)));
+		fl_json_add_str(p, "delay",
+				fl_fmt_duration(s->delay_ns, a, sizeof(a)));
 	if (s->has_jitter)
-		fl_json_add_str(p, "jitter", fl_fmt_duration(s->jitter_ns, a, sizeof(a)));
+		fl_json_add_str(p, "jitter",
+				fl_fmt_duration(s->jitter_ns, a, sizeof(a)));
 	if (s->has_correlation)
-		fl_json_add_str(p, "correlation", fmt_pct(s->correlation, a, sizeof(a)));
+		fl_json_add_str(p, "correlation",
+				fmt_pct(s->correlation, a, sizeof(a)));
 	if (s->distribution)
 		fl_json_add_str(p, "distribution",
 				netem_dist_names[s->distribution - NETEM_DIST_UNIFORM]);
@@ -322,19 +326,24 @@ static json_object *netem_params(const struct netem_spec *s, uint64_t link)
 		int i, n = s->loss_model == NETEM_LOSS_GEMODEL ? 4 : 5;
 
 		o = json_object_new_object();
-		fl_json_add_str(o, "model", s->loss_model == NETEM_LOSS_GEMODEL ?
+		fl_json_add_str(o, "model",
+				s->loss_model == NETEM_LOSS_GEMODEL ?
 				"gemodel" : "state");
 		for (i = 0; i < n; i++)
-			fl_json_add_str(o, keys[i + 1], fmt_pct(s->lp[i], a, sizeof(a)));
+			fl_json_add_str(o, keys[i + 1],
+					fmt_pct(s->lp[i], a, sizeof(a)));
 		json_object_object_add(p, "loss", o);
 	}
 	if (s->has_duplicate)
-		fl_json_add_str(p, "duplicate", fmt_pct(s->duplicate, a, sizeof(a)));
+		fl_json_add_str(p, "duplicate",
+				fmt_pct(s->duplicate, a, sizeof(a)));
 	if (s->has_corrupt)
-		fl_json_add_str(p, "corrupt", fmt_pct(s->corrupt, a, sizeof(a)));
+		fl_json_add_str(p, "corrupt",
+				fmt_pct(s->corrupt, a, sizeof(a)));
 	if (s->has_reorder) {
 		o = json_object_new_object();
-		fl_json_add_str(o, "percent", fmt_pct(s->reorder, a, sizeof(a)));
+		fl_json_add_str(o, "percent",
+				fmt_pct(s->reorder, a, sizeof(a)));
 		if (s->reorder_gap)
 			json_object_object_add(o, "gap",
 				json_object_new_int64(s->reorder_gap));
@@ -344,8 +353,10 @@ static json_object *netem_params(const struct netem_spec *s, uint64_t link)
 		fl_json_add_str(p, "rate", fmt_rate(s->rate_bps, a, sizeof(a)));
 	if (s->has_slot) {
 		o = json_object_new_object();
-		fl_json_add_str(o, "min", fl_fmt_duration(s->slot_min_ns, a, sizeof(a)));
-		fl_json_add_str(o, "max", fl_fmt_duration(s->slot_max_ns, a, sizeof(a)));
+		fl_json_add_str(o, "min",
+				fl_fmt_duration(s->slot_min_ns, a, sizeof(a)));
+		fl_json_add_str(o, "max",
+				fl_fmt_duration(s->slot_max_ns, a, sizeof(a)));
 		json_object_object_add(p, "slot", o);
 	}
 	if (s->ecn)
@@ -449,14 +460,13 @@ void netem_claim(json_object *out, const char *dev, const char *hook,
 	va_list ap;
 
 	snprintf(buf, sizeof(buf), "dev:%s:%s", dev, hook);
-	json_object_object_add(c, "object", json_object_new_string(buf));
+	fl_json_add_str(c, "object", buf);
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	json_object_object_add(c, "what", json_object_new_string(buf));
+	fl_json_add_str(c, "what", buf);
 	if (share)
-		json_object_object_add(c, "share",
-				       json_object_new_string(share));
+		fl_json_add_str(c, "share", share);
 	if (nests)
 		json_object_object_add(c, "nests",
 				       json_object_new_boolean(1));

@@ -28,9 +28,9 @@ static void consequence(json_object *arr, const char *area,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	json_object_object_add(o, "area", json_object_new_string(area));
-	json_object_object_add(o, "status", json_object_new_string(status));
-	json_object_object_add(o, "detail", json_object_new_string(text));
+	fl_json_add_str(o, "area", area);
+	fl_json_add_str(o, "status", status);
+	fl_json_add_str(o, "detail", text);
 	json_object_array_add(arr, o);
 }
 
@@ -253,8 +253,7 @@ static void route_line(const struct facts *fx, size_t i, char *buf,
 	how = route_how(fx, i, &r, why, sizeof(why));
 	sc_route_reach(r, &re);
 	json_object_object_add(o, "route", json_object_new_int(routes[i].n));
-	json_object_object_add(o, "mechanism",
-			       json_object_new_string(mechs[r].word));
+	fl_json_add_str(o, "mechanism", mechs[r].word);
 	json_object_object_add(o, "available", json_object_new_boolean(how));
 	jc = re.ncalls ? json_object_new_array() : NULL;
 	for (c = 0; c < re.ncalls; c++)
