@@ -69,19 +69,14 @@ static int victims(struct kill_rt *rt, char *why, size_t len)
 	pid_t main_pid;
 	int r, fd;
 
-	r = kill_refuse_target(s, why, len);
+	r = kill_list(s, &procs, &n, &main_pid, why, len);
 	if (r)
 		return r;
-	r = kill_procs(s->target, s->follow_forks, &procs, &n, &main_pid);
-	if (r) {
-		snprintf(why, len, "target %s: cannot list its processes: %s",
-			 s->target_name, strerror(-r));
-		return r;
-	}
 	rt->nprocs = n;
-	r = n ? kill_refuse(s, procs, n, why, len) : -ESRCH;
-	if (r == -ESRCH)
+	if (!n) {
 		snprintf(why, len, "target %s: no process to kill", s->target_name);
+		r = -ESRCH;
+	}
 	idx = r ? NULL : calloc(n, sizeof(*idx));
 	rt->v = r ? NULL : calloc(n, sizeof(*rt->v));
 	if (!r && (!idx || !rt->v))

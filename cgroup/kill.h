@@ -75,6 +75,13 @@ const char *kill_never(pid_t pid);
 /* A pid target that may not be killed, before its processes are listed
  * (init and kernel threads may not be listable): 0, or -EPERM with why. */
 int kill_refuse_target(const struct kill_spec *s, char *why, size_t len);
+/*
+ * The target's processes once neither it (kill_refuse_target) nor one of
+ * them (kill_refuse) is refused: 0 with *v (freed by the caller) and *n,
+ * maybe 0; or -errno with why.
+ */
+int kill_list(const struct kill_spec *s, struct kill_proc **v, size_t *n,
+	      pid_t *main_pid, char *why, size_t len);
 /* Every process of v that may not be killed: 0, or -EPERM with why. */
 int kill_refuse(const struct kill_spec *s, const struct kill_proc *v,
 		size_t n, char *why, size_t len);

@@ -29,16 +29,10 @@ int kill_check(const struct fl_fault *f, char *why, size_t len)
 	r = kill_refuse_target(s, why, len);
 	if (!r)
 		r = fl_target_check(s->target, why, len);
-	if (r)
-		return r;
-	r = kill_procs(s->target, s->follow_forks, &v, &n, &main_pid);
-	if (r) {
-		snprintf(why, len, "target %s: cannot list its processes: %s",
-			 s->target_name, strerror(-r));
-		return r;
-	}
-	r = kill_refuse(s, v, n, why, len);
-	free(v);
+	if (!r)
+		r = kill_list(s, &v, &n, &main_pid, why, len);
+	if (!r)
+		free(v);
 	return r;
 }
 

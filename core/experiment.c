@@ -511,13 +511,14 @@ static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
 
 /*
  * The map of a fault or a probe (kind, the idx-th) and its name, in the
- * names faults and probes share.  what names it for messages: "fault 2",
- * then "fault 'wan'" once the name is known.  A bad name is said and sets
- * *bad; -EINVAL when v is not a map (nothing more to read), -ENOMEM.
+ * names faults and probes share, and its keys (fl_map_check).  what names
+ * it for messages: "fault 2", then "fault 'wan'" once the name is known.
+ * A bad name or key is said and sets *bad; -EINVAL when v is not a map
+ * (nothing more to read), -ENOMEM.
  */
 static int load_name(struct loader *l, const struct fl_node *v,
-		     const char *kind, size_t idx, char **name, char *what,
-		     size_t len, bool *bad)
+		     const char *kind, size_t idx, const char *const *keys,
+		     char **name, char *what, size_t len, bool *bad)
 {
 	struct fl_diag *d = l->d;
 	const struct fl_node *n;
@@ -534,13 +535,15 @@ static int load_name(struct loader *l, const struct fl_node *v,
 	if (!n || fl_get_string(n, "name", name, d) ||
 	    check_name(n, *name, d)) {
 		*bad = true;
-		return 0;
+	} else {
+		snprintf(what, len, "%s '%s'", kind, *name);
+		r = claim_name(l, *name, n);
+		if (r == -ENOMEM)
+			return r;
+		*bad = r != 0;
 	}
-	snprintf(what, len, "%s '%s'", kind, *name);
-	r = claim_name(l, *name, n);
-	if (r == -ENOMEM)
-		return r;
-	*bad = r != 0;
+	if (fl_map_check(v, keys, what, d))
+		*bad = true;
 	return 0;
 }
 
@@ -654,13 +657,12 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 	bool bad;
 
 	f->node = v;
-	r = load_name(l, v, "fault", idx, &f->name, what, sizeof(what), &bad);
+	/* Unknown keys are suggested from both fault keys and engines. */
+	r = load_name(l, v, "fault", idx, keys, &f->name, what, sizeof(what),
+		      &bad);
 	if (r)
 		return r;
 	if (bad)
-		err = -EINVAL;
-	/* Unknown keys are suggested from both fault keys and engines. */
-	if (fl_map_check(v, keys, what, d))
 		err = -EINVAL;
 	if (fl_opt_bool(v, "optional", &f->optional, d))
 		err = -EINVAL;
@@ -735,12 +737,11 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 
 	p->node = v;
 	p->every_ns = NSEC_PER_SEC;
-	r = load_name(l, v, "probe", idx, &p->name, what, sizeof(what), &bad);
+	r = load_name(l, v, "probe", idx, probe_keys, &p->name, what,
+		      sizeof(what), &bad);
 	if (r)
 		return r;
 	if (bad)
-		err = -EINVAL;
-	if (fl_map_check(v, probe_keys, what, d))
 		err = -EINVAL;
 
 	n = fl_map_need(v, "exec", what, d);
