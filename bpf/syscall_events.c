@@ -28,7 +28,7 @@ static json_object *event_json(const struct sf_rt *rt,
 
 	fl_json_add_str(o, "time",
 			fl_fmt_time((int64_t)e->ts + rt->mono_to_wall, tbuf,
-			sizeof(tbuf)));
+				    sizeof(tbuf)));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
 	json_object_object_add(o, "tid", json_object_new_int(e->tid));
 	memcpy(comm, e->comm, sizeof(e->comm));

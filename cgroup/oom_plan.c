@@ -396,13 +396,11 @@ static void describe_why(const struct oom_spec *s, bool v1, json_object *out)
 	if (k->memory_mode == FL_CG_NONE)
 		fl_json_add_str(out, "mechanism", "none (no memory controller)");
 	else if (s->expect == OOM_EXPECT_PRESSURE)
-		fl_json_add_str(out, "mechanism",
-				v1 ?
+		fl_json_add_str(out, "mechanism", v1 ?
 				"memory.high (cgroup v2 only; not on this host)" :
 				"cgroup v2 memory.high (throttle, never kill)");
 	else
-		fl_json_add_str(out, "mechanism",
-				v1 ?
+		fl_json_add_str(out, "mechanism", v1 ?
 				"cgroup v1 memory.limit_in_bytes squeeze (libcgroup)" :
 				"cgroup v2 memory.max squeeze (libcgroup)");
 

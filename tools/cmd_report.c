@@ -358,8 +358,7 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 					a = json_object_new_object();
 					fl_json_add_str(a, "host", h[k].name);
 					fl_json_add_str(a, "state",
-							fl_json_str(f, "state",
-							"?"));
+							fl_json_str(f, "state", "?"));
 					json_object_array_add(missing, a);
 					continue;
 				}

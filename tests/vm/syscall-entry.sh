@@ -90,6 +90,12 @@ for route in fmod_ret kprobe; do
 		fi
 		sc_stop
 		n=$(sc_observed "$T/$route-$call.report" injections)
+		want=6; [ $call = write ] && want=7
+		# On a miss, where the count went: the kernel's, the events
+		# read, those lost, and each failed call's event.
+		[ "$n" = "$want" ] || echo "# $route $call: kernel_count $(sc_observed "$T/$route-$call.report" kernel_count)," \
+			"events_lost $(sc_observed "$T/$route-$call.report" events_lost), calls $(sc_observed "$T/$route-$call.report" calls)," \
+			"first_events $(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["faults"][0]["observed"]; print([(e.get("pid"), e.get("tid"), e.get("time")) for e in o.get("first_events", [])])' "$T/$route-$call.report")"
 		if [ $call = write ]; then
 			# The child from before the fault: its 2 writes, and its
 			# output (one write at exit, failed too).
