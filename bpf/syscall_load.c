@@ -4,7 +4,6 @@
  * the programs of the chosen routes, the undo record saved before the
  * load and again, with the ids revert needs, once everything is attached.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -160,80 +159,22 @@ static int cgroup_id_level(const char *dir, uint64_t *id, uint32_t *level)
 	return 0;
 }
 
-static void seed_tgid(int mapfd, pid_t pid, bool follow, int depth);
-
-/*
- * The children of pid without the children files (a kernel built without
- * CONFIG_PROC_CHILDREN, which is off by default): the processes whose
- * parent /proc/N/stat names.
- */
-static void seed_by_ppid(int mapfd, pid_t pid, int depth)
-{
-	char path[300], buf[512], *p;
-	struct dirent *de;
-	int ppid;
-	FILE *f;
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		fclose(f);
-		if (p && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == pid)
-			seed_tgid(mapfd, atoi(de->d_name), true, depth + 1);
-	}
-	closedir(d);
-}
-
 /* Seed the tgid map with pid and, with follow-forks, its descendants. */
-static void seed_tgid(int mapfd, pid_t pid, bool follow, int depth)
+static void seed_tgid(int mapfd, pid_t pid, bool follow)
 {
-	char path[64], line[4096];
-	uint8_t one = 1;
 	uint32_t key = pid;
-	DIR *d;
-	struct dirent *de;
+	uint8_t one = 1;
+	pid_t *kids;
+	size_t n, i;
 
 	bpf_map_update_elem(mapfd, &key, &one, BPF_ANY);
-	if (!follow || depth > 64)
+	if (!follow || fl_pid_descendants(pid, &kids, &n))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
-		 (int)pid);
-	if (access(path, R_OK)) {
-		seed_by_ppid(mapfd, pid, depth);
-		return;
+	for (i = 0; i < n; i++) {
+		key = kids[i];
+		bpf_map_update_elem(mapfd, &key, &one, BPF_ANY);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char cpath[320];
-		FILE *fp;
-		char *tok, *save;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children",
-			 (int)pid, de->d_name);
-		fp = fopen(cpath, "re");
-		if (!fp)
-			continue;
-		if (fgets(line, sizeof(line), fp))
-			for (tok = strtok_r(line, " \n", &save); tok;
-			     tok = strtok_r(NULL, " \n", &save))
-				seed_tgid(mapfd, atoi(tok), follow, depth + 1);
-		fclose(fp);
-	}
-	closedir(d);
+	free(kids);
 }
 
 void sf_seed_targets(struct sf_rt *rt)
@@ -245,7 +186,7 @@ void sf_seed_targets(struct sf_rt *rt)
 	if (s->target->kind == FL_TARGET_PID &&
 	    !fl_target_where(s->target, &w, why, sizeof(why)))
 		seed_tgid(bpf_map__fd(rt->skel->maps.fl_targets), w.pid,
-			  s->follow_forks, 0);
+			  s->follow_forks);
 }
 
 static int nr_of(const char *name)

@@ -1004,7 +1004,8 @@ int fl_pidfd_getfd(int pidfd, int fd);
 char fl_pid_state(pid_t pid);
 /*
  * Every descendant of pid now, children first (*out malloc'ed), through
- * /proc/PID/task/TID/children; at most FL_DESCENDANTS_MAX are walked.
+ * /proc/PID/task/TID/children, or where a kernel has none the parents
+ * that /proc/N/stat names; at most FL_DESCENDANTS_MAX are walked.
  */
 #define FL_DESCENDANTS_MAX	4096
 int fl_pid_descendants(pid_t pid, pid_t **out, size_t *n);

@@ -471,6 +471,42 @@ char fl_pid_state(pid_t pid)
 	return p ? *p : 0;
 }
 
+static int add_pid(pid_t p, pid_t **v, size_t *n, size_t *cap)
+{
+	int ret = FL_GROW(*v, *cap, *n, 16);
+
+	if (!ret)
+		(*v)[(*n)++] = p;
+	return ret;
+}
+
+/*
+ * Append the children of pid without the children files (a kernel built
+ * without CONFIG_PROC_CHILDREN, which is off by default): the processes
+ * whose /proc/N/stat names pid as their parent.
+ */
+static int add_children_by_ppid(pid_t pid, pid_t **v, size_t *n,
+				size_t *cap)
+{
+	char buf[512], *p;
+	struct dirent *de;
+	int ret = 0, ppid;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		p = stat_fields(atoi(de->d_name), buf, sizeof(buf));
+		if (p && sscanf(p, "%*c %d", &ppid) == 1 && ppid == pid)
+			ret = add_pid(atoi(de->d_name), v, n, cap);
+	}
+	closedir(d);
+	return ret;
+}
+
 /* Append the children of every thread of pid to *v. */
 static int add_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 {
@@ -481,6 +517,10 @@ static int add_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 	DIR *d;
 	int ret = 0;
 
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	if (access(path, F_OK) && errno == ENOENT && !kill(pid, 0))
+		return add_children_by_ppid(pid, v, n, cap);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d)
@@ -493,11 +533,8 @@ static int add_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 		fp = fopen(path, "re");
 		if (!fp)
 			continue;
-		while (!ret && fscanf(fp, "%ld", &c) == 1) {
-			ret = FL_GROW(*v, *cap, *n, 16);
-			if (!ret)
-				(*v)[(*n)++] = (pid_t)c;
-		}
+		while (!ret && fscanf(fp, "%ld", &c) == 1)
+			ret = add_pid((pid_t)c, v, n, cap);
 		fclose(fp);
 	}
 	closedir(d);
