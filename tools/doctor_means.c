@@ -359,42 +359,32 @@ static void memory_consequences(const struct facts *fx, json_object *arr)
 			    "exit 3");
 }
 
-/* How an oom fault will see its victim's SIGKILL (bpf/exitwatch.h). */
-static void oom_proof_consequence(const struct facts *fx, json_object *arr)
+/*
+ * How oom and kill faults will prove a death (bpf/exitwatch.h): one
+ * probe of the exit capture serves both.
+ */
+static void proof_consequences(const struct facts *fx, json_object *arr)
 {
 	char why[256];
-	int r;
+	int r = exitwatch_probe(EXITWATCH_ANY, why, sizeof(why));
+	const char *status = r > 0 ? "available" : r < 0 ? "unknown" :
+				     "limited";
 
-	if (fx->k->memory_mode == FL_CG_NONE)
-		return;
-	r = exitwatch_probe(EXITWATCH_ANY, why, sizeof(why));
-	if (r > 0)
-		consequence(arr, "oom proof", "available",
+	/* Without a memory controller there are no oom faults at all. */
+	if (fx->k->memory_mode != FL_CG_NONE)
+		consequence(arr, "oom proof", status, r > 0 ?
 			    "the victim's SIGKILL is captured as it exits "
-			    "(%s), whoever reaps it", why);
-	else
-		consequence(arr, "oom proof", r < 0 ? "unknown" : "limited",
+			    "(%s), whoever reaps it" :
 			    "no exit capture (%s): the victim's SIGKILL is "
 			    "read from pidfs (6.15 and later) or its zombie, "
 			    "which a parent that reaps at once can take away "
 			    "first (the drill then exits 1)", why);
-}
-
-/* How a kill fault will prove its victims' deaths (bpf/exitwatch.h). */
-static void kill_proof_consequence(json_object *arr)
-{
-	char why[256];
-	int r = exitwatch_probe(EXITWATCH_ANY, why, sizeof(why));
-
-	if (r > 0)
-		consequence(arr, "kill proof", "available",
-			    "each victim's signal is captured as it exits "
-			    "(%s): the report says proven", why);
-	else
-		consequence(arr, "kill proof", r < 0 ? "unknown" : "limited",
-			    "no exit capture (%s): kill faults see each death "
-			    "through a pidfd, but not its signal, and the "
-			    "report says not proven", why);
+	consequence(arr, "kill proof", status, r > 0 ?
+		    "each victim's signal is captured as it exits (%s): the "
+		    "report says proven" :
+		    "no exit capture (%s): kill faults see each death through "
+		    "a pidfd, but not its signal, and the report says not "
+		    "proven", why);
 }
 
 bool doctor_has_cap(const struct facts *fx, int bit)
@@ -467,8 +457,7 @@ json_object *doctor_consequences(const struct facts *fx)
 	netem_consequences(fx, arr);
 	syscall_consequences(fx, arr);
 	memory_consequences(fx, arr);
-	oom_proof_consequence(fx, arr);
-	kill_proof_consequence(arr);
+	proof_consequences(fx, arr);
 	pause_consequences(fx, arr);
 	if (!fx->k->btf)
 		consequence(arr, "btf", "unavailable",
