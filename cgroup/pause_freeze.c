@@ -45,81 +45,65 @@ int pause_frozen(enum pause_how how, const char *path, bool *self)
 	return strcmp(buf, "THAWED") != 0;
 }
 
-static int v2_freeze(const char *path, int timeout_ms, char *why, size_t len)
+/* Each freezer's control file, its values, and the file that says. */
+static const struct {
+	const char *file, *freeze, *thaw, *says;
+} knobs[] = {
+	[PAUSE_V2] = { "cgroup.freeze", "1", "0", "cgroup.events" },
+	[PAUSE_V1] = { "freezer.state", "FROZEN", "THAWED", "freezer.state" },
+};
+
+/* 1 once frozen, 0 not yet, or -errno; state: what the cgroup says. */
+static int frozen_now(enum pause_how how, const char *path, char *state,
+		      size_t len)
 {
-	uint64_t frozen = 0;
-	int r, waited = 0;
+	uint64_t v = 0;
+	int r;
 
-	r = cg_file_write(path, "cgroup.freeze", "1");
-	if (r) {
-		snprintf(why, len, "cannot write 1 to %s/cgroup.freeze: %s",
-			 path, strerror(-r));
-		return r;
+	if (how == PAUSE_V1) {
+		r = cg_file_read(path, "freezer.state", state, len);
+		return r ? r : !strcmp(state, "FROZEN");
 	}
-	for (;;) {
-		r = cg_read_key(path, "cgroup.events", "frozen", &frozen);
-		if (r) {
-			snprintf(why, len, "cannot read %s/cgroup.events: %s",
-				 path, strerror(-r));
-			return r;
-		}
-		if (frozen)
-			return 0;
-		if (waited >= timeout_ms)
-			break;
-		usleep(PAUSE_POLL_MS * 1000);
-		waited += PAUSE_POLL_MS;
-	}
-	snprintf(why, len, "%s did not freeze within %d ms (cgroup.events still says frozen 0): a task in it does not reach the freezer, e.g. it is in an uninterruptible sleep; thawed again",
-		 path, timeout_ms);
-	return -ETIMEDOUT;
-}
-
-static int v1_freeze(const char *path, int timeout_ms, char *why, size_t len)
-{
-	char state[32] = "";
-	int r, waited = 0, since = 0;
-
-	r = cg_file_write(path, "freezer.state", "FROZEN");
-	if (r) {
-		snprintf(why, len, "cannot write FROZEN to %s/freezer.state: %s",
-			 path, strerror(-r));
-		return r;
-	}
-	for (;;) {
-		r = cg_file_read(path, "freezer.state", state,
-				    sizeof(state));
-		if (r) {
-			snprintf(why, len, "cannot read %s/freezer.state: %s",
-				 path, strerror(-r));
-			return r;
-		}
-		if (!strcmp(state, "FROZEN"))
-			return 0;
-		if (waited >= timeout_ms)
-			break;
-		/* FREEZING: v1 tries the busy tasks again on each write. */
-		if (since >= PAUSE_V1_RETRY_MS) {
-			cg_file_write(path, "freezer.state", "FROZEN");
-			since = 0;
-		}
-		usleep(PAUSE_POLL_MS * 1000);
-		waited += PAUSE_POLL_MS;
-		since += PAUSE_POLL_MS;
-	}
-	snprintf(why, len, "%s did not freeze within %d ms (freezer.state still says %s): a task in it does not reach the freezer, e.g. it is in an uninterruptible sleep; thawed again",
-		 path, timeout_ms, state);
-	return -ETIMEDOUT;
+	r = cg_read_key(path, "cgroup.events", "frozen", &v);
+	snprintf(state, len, "frozen %llu", (unsigned long long)v);
+	return r ? r : v != 0;
 }
 
 int pause_freeze(enum pause_how how, const char *path, int timeout_ms,
 		 char *why, size_t len)
 {
-	if (how == PAUSE_V2)
-		return v2_freeze(path, timeout_ms, why, len);
-	if (how == PAUSE_V1)
-		return v1_freeze(path, timeout_ms, why, len);
-	return -EINVAL;
+	char state[32] = "";
+	int r, waited = 0;
+
+	if (how != PAUSE_V2 && how != PAUSE_V1)
+		return -EINVAL;
+	r = cg_file_write(path, knobs[how].file, knobs[how].freeze);
+	if (r) {
+		snprintf(why, len, "cannot write %s to %s/%s: %s",
+			 knobs[how].freeze, path, knobs[how].file,
+			 strerror(-r));
+		return r;
+	}
+	for (;;) {
+		r = frozen_now(how, path, state, sizeof(state));
+		if (r < 0) {
+			snprintf(why, len, "cannot read %s/%s: %s", path,
+				 knobs[how].says, strerror(-r));
+			return r;
+		}
+		if (r)
+			return 0;
+		if (waited >= timeout_ms)
+			break;
+		/* v1's FREEZING: each write tries the busy tasks again. */
+		if (how == PAUSE_V1 && waited && !(waited % PAUSE_V1_RETRY_MS))
+			cg_file_write(path, "freezer.state", "FROZEN");
+		usleep(PAUSE_POLL_MS * 1000);
+		waited += PAUSE_POLL_MS;
+	}
+	snprintf(why, len, "%s did not freeze within %d ms (%s still says %s): a task in it does not reach the freezer, e.g. it is in an uninterruptible sleep; thawed again",
+		 path, timeout_ms, knobs[how].says, state);
+	return -ETIMEDOUT;
 }
 
 /* Thaw; a cgroup that is gone is done. */
@@ -127,11 +111,8 @@ int pause_thaw(enum pause_how how, const char *path)
 {
 	int r;
 
-	if (how == PAUSE_V2)
-		r = cg_file_write(path, "cgroup.freeze", "0");
-	else if (how == PAUSE_V1)
-		r = cg_file_write(path, "freezer.state", "THAWED");
-	else
+	if (how != PAUSE_V2 && how != PAUSE_V1)
 		return -EINVAL;
+	r = cg_file_write(path, knobs[how].file, knobs[how].thaw);
 	return r == -ENOENT ? 0 : r;
 }
