@@ -299,41 +299,20 @@ static __always_inline long send_nr(void)
 	return chosen(nr_sendmsg) ? nr_sendmsg : nr_sendto;
 }
 
-SEC("cgroup/connect4")
-int sf_connect4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr(ctx, nr_connect, false);
+/* One program per hook and family: sf_connect4 for cgroup/connect4, ... */
+#define SOCK_ADDR_PROG(hook, nr, v6)				\
+SEC("cgroup/" #hook)						\
+int sf_##hook(struct bpf_sock_addr *ctx)			\
+{								\
+	return sock_addr(ctx, nr, v6);				\
 }
 
-SEC("cgroup/connect6")
-int sf_connect6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr(ctx, nr_connect, true);
-}
-
-SEC("cgroup/bind4")
-int sf_bind4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr(ctx, nr_bind, false);
-}
-
-SEC("cgroup/bind6")
-int sf_bind6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr(ctx, nr_bind, true);
-}
-
-SEC("cgroup/sendmsg4")
-int sf_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return sock_addr(ctx, send_nr(), false);
-}
-
-SEC("cgroup/sendmsg6")
-int sf_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return sock_addr(ctx, send_nr(), true);
-}
+SOCK_ADDR_PROG(connect4, nr_connect, false)
+SOCK_ADDR_PROG(connect6, nr_connect, true)
+SOCK_ADDR_PROG(bind4, nr_bind, false)
+SOCK_ADDR_PROG(bind6, nr_bind, true)
+SOCK_ADDR_PROG(sendmsg4, send_nr(), false)
+SOCK_ADDR_PROG(sendmsg6, send_nr(), true)
 
 /* ------------------------------------------------------------------ */
 /* Following forks: children of targeted thread groups join them.      */
