@@ -20,17 +20,13 @@
 /* Move what is left in a scratch cgroup back, then remove it. */
 static int oom_scratch_undo(json_object *sc)
 {
-	const char *path = NULL, *from = NULL;
+	const char *path = fl_json_text(sc, "path");
+	const char *from = fl_json_text(sc, "from");
 	const char *root = fl_kernel_get()->memory_root;
-	json_object *v;
 	pid_t *procs = NULL;
 	size_t n = 0, i;
 	int r, ret = 0;
 
-	if (json_object_object_get_ex(sc, "path", &v))
-		path = json_object_get_string(v);
-	if (json_object_object_get_ex(sc, "from", &v))
-		from = json_object_get_string(v);
 	if (!path || !strstr(path, "/" FL_SCRATCH_PREFIX))
 		return -EINVAL;
 	if (access(path, F_OK))
@@ -75,15 +71,13 @@ static int parse_limit_str(const char *v, uint64_t *out)
 static const char *saved_value(json_object *restore, const char *file)
 {
 	size_t i, n = restore ? json_object_array_length(restore) : 0;
-	json_object *v;
 
 	for (i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(restore, i);
+		const char *f = fl_json_text(o, "file");
 
-		if (json_object_object_get_ex(o, "file", &v) &&
-		    !strcmp(json_object_get_string(v), file) &&
-		    json_object_object_get_ex(o, "value", &v))
-			return json_object_get_string(v);
+		if (f && !strcmp(f, file))
+			return fl_json_text(o, "value");
 	}
 	return NULL;
 }
@@ -98,19 +92,14 @@ static const char *saved_value(json_object *restore, const char *file)
 static size_t oom_theirs_json(json_object *state, const char *path,
 			      json_object *restore, struct oom_theirs *th)
 {
-	json_object *wrote, *fo, *v;
-	const char *ffile = NULL, *fwrote = NULL;
+	json_object *wrote, *fo = fl_json_get(state, "foreign");
+	const char *ffile = fl_json_text(fo, "file");
+	const char *fwrote = fl_json_text(fo, "wrote");
 	size_t n = 0;
 
 	if (!json_object_object_get_ex(state, "wrote", &wrote) ||
 	    !json_object_is_type(wrote, json_type_object))
 		return 0;
-	if (json_object_object_get_ex(state, "foreign", &fo)) {
-		if (json_object_object_get_ex(fo, "file", &v))
-			ffile = json_object_get_string(v);
-		if (json_object_object_get_ex(fo, "wrote", &v))
-			fwrote = json_object_get_string(v);
-	}
 	json_object_object_foreach(wrote, file, val) {
 		const char *w = json_object_get_string(val);
 		const char *orig = saved_value(restore, file);
@@ -185,7 +174,6 @@ static int restore_files(const char *path, json_object *restore,
 {
 	size_t i, n = restore ? json_object_array_length(restore) : 0;
 	int ret = 0, r, pass;
-	json_object *v;
 	bool *done;
 
 	if (!n)
@@ -197,14 +185,11 @@ static int restore_files(const char *path, json_object *restore,
 		ret = 0;
 		for (i = 0; i < n; i++) {
 			json_object *o = json_object_array_get_idx(restore, i);
-			const char *file = NULL, *val = NULL;
+			const char *file = fl_json_text(o, "file");
+			const char *val = fl_json_text(o, "value");
 
 			if (done[i])
 				continue;
-			if (json_object_object_get_ex(o, "file", &v))
-				file = json_object_get_string(v);
-			if (json_object_object_get_ex(o, "value", &v))
-				val = json_object_get_string(v);
 			if (!file || !val || !strchr(file, '.') ||
 			    strchr(file, '/') || is_theirs(th, nth, file))
 				continue;
@@ -230,18 +215,15 @@ static int restore_files(const char *path, json_object *restore,
 int oom_revert(json_object *state)
 {
 	struct oom_theirs th[OOM_MAX_THEIRS];
-	json_object *restore = NULL, *sc, *v;
-	const char *path = NULL;
+	json_object *restore = fl_json_get(state, "restore"), *sc;
+	const char *path = fl_json_text(state, "path");
 	size_t nth;
 	int ret, r;
 	bool own;
 
-	if (json_object_object_get_ex(state, "path", &v))
-		path = json_object_get_string(v);
 	if (!path)
 		return -EINVAL;
 	cg_init();
-	json_object_object_get_ex(state, "restore", &restore);
 	nth = oom_theirs_json(state, path, restore, th);
 	/* Removed under us (its processes gone): nothing to restore. */
 	if (access(path, F_OK) && errno == ENOENT) {
