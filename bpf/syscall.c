@@ -390,8 +390,7 @@ static int syscall_revert(json_object *state)
 }
 
 const struct fl_engine syscall_engine = {
-	FL_ENGINE_OPS(syscall, "#16a085",
-		      "fail chosen syscalls of a target with an errno (eBPF)"),
+	FL_ENGINE_OPS(syscall, "#16a085", "fail chosen syscalls of a target with an errno (eBPF)"),
 	.spec_free = syscall_spec_free,
 	.prepare = syscall_prepare,
 	.unprepare = syscall_unprepare,

@@ -189,12 +189,13 @@ static int kill_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 	int r;
 
 	/* parse made s and its target: apply runs for no other fault. */
-	rt = calloc(1, sizeof(*rt));
+	rt = malloc(sizeof(*rt));
 	if (!rt)
 		return -ENOMEM;
-	rt->f = f;
-	rt->s = s;
-	rt->draw = s->pick == KILL_PICK_RANDOM ? s->draws++ : 0;
+	*rt = (struct kill_rt){
+		.f = f, .s = s,
+		.draw = s->pick == KILL_PICK_RANDOM ? s->draws++ : 0,
+	};
 	r = victims(rt, why, sizeof(why));
 	if (r)
 		goto fail;
@@ -428,6 +429,5 @@ int kill_revert(json_object *state)
 }
 
 const struct fl_engine kill_engine = {
-	FL_ENGINE_OPS(kill, "#c0392b",
-		      "send a signal (SIGKILL) to a target's processes and prove each death"),
+	FL_ENGINE_OPS(kill, "#c0392b", "send a signal (SIGKILL) to a target's processes and prove each death"),
 };

@@ -39,8 +39,10 @@ static void close_fd(int fd)
 		close(fd);
 }
 
-void oom_rt_free(struct oom_rt *rt)
+/* The engine's release; also what frees a prepared handle. */
+void oom_release(void *handle)
 {
+	struct oom_rt *rt = handle;
 	size_t i;
 
 	if (!rt)
@@ -465,7 +467,7 @@ static int oom_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 	if (!r)
 		r = oom_watch_start(rt);
 	if (r) {
-		oom_rt_free(rt);
+		oom_release(rt);
 		return r;
 	}
 	*rtp = rt;
@@ -558,14 +560,8 @@ static int oom_observe(void *handle, json_object *out)
 	return 0;
 }
 
-static void oom_release(void *handle)
-{
-	oom_rt_free(handle);
-}
-
 const struct fl_engine oom_engine = {
-	FL_ENGINE_OPS(oom, "#e67e22",
-		      "squeeze a target's memory cgroup until the kernel OOM-kills it"),
+	FL_ENGINE_OPS(oom, "#e67e22", "squeeze a target's memory cgroup until the kernel OOM-kills it"),
 	.outlives_pid = true,
 	.prepare = oom_prepare,
 	.unprepare = oom_unprepare,

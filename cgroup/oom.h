@@ -132,7 +132,7 @@ struct oom_rt {
 
 /* oom.c */
 struct oom_rt *oom_rt_new(const struct fl_fault *f);
-void oom_rt_free(struct oom_rt *rt);
+void oom_release(void *handle);
 
 /* oom_prep.c */
 int oom_prepare(const struct fl_fault *f, void **prep);

@@ -206,7 +206,7 @@ int oom_prepare(const struct fl_fault *f, void **prep)
 
 void oom_unprepare(void *prep)
 {
-	oom_rt_free(prep);
+	oom_release(prep);
 }
 
 /* apply: prepare's handle, made for this fault, taken over from u->prep. */

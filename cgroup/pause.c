@@ -202,12 +202,10 @@ static int pause_apply(const struct fl_fault *f, struct fl_undo *u,
 	char why[1024] = "";
 	int r;
 
-	rt = calloc(1, sizeof(*rt));
+	rt = malloc(sizeof(*rt));
 	if (!rt)
 		return -ENOMEM;
-	rt->f = f;
-	rt->s = s;
-	rt->u = *u;
+	*rt = (struct pause_rt){ .f = f, .s = s, .u = *u };
 	r = pause_resolve(s, &rt->pw, why, sizeof(why));
 	if (!r && rt->pw.how != PAUSE_SIGNAL && !rt->pw.path[0]) {
 		snprintf(why, sizeof(why), "target %s: the command has no v2 scratch cgroup to freeze",
@@ -475,7 +473,6 @@ int pause_revert(json_object *state)
 }
 
 const struct fl_engine pause_engine = {
-	FL_ENGINE_OPS(pause, "#3498db",
-		      "freeze a target (cgroup freezer, or SIGSTOP) and thaw it at revert"),
+	FL_ENGINE_OPS(pause, "#3498db", "freeze a target (cgroup freezer, or SIGSTOP) and thaw it at revert"),
 	.scan = pause_scan,
 };

@@ -151,28 +151,31 @@ static int disk_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 	if (!rt)
 		return -ENOMEM;
 	r = disk_measure(rt->s->path, &fs);
-	if (!r) {
-		rt->before = disk_free_of(rt->s, &fs);
-		rt->goal = disk_goal(rt->s, &fs);
-		r = disk_save(rt, u, &fs);
-	}
+	if (r)
+		goto fail;
+	rt->before = disk_free_of(rt->s, &fs);
+	rt->goal = disk_goal(rt->s, &fs);
+	r = disk_save(rt, u, &fs);
+	if (r)
+		goto fail;
 	/* From here on, what fails is undone from the record. */
-	if (!r) {
-		r = disk_open(rt, u);
-		if (r)
-			fl_undo_why(u, "cannot make the fill file in %s: %s",
-				    rt->dir, strerror(-r));
-	}
-	if (!r)
-		r = disk_first_fill(rt, u);
-	if (!r)
-		r = disk_watch_start(rt);
+	r = disk_open(rt, u);
 	if (r) {
-		disk_rt_free(rt);
-		return r;
+		fl_undo_why(u, "cannot make the fill file in %s: %s", rt->dir,
+			    strerror(-r));
+		goto fail;
 	}
+	r = disk_first_fill(rt, u);
+	if (r)
+		goto fail;
+	r = disk_watch_start(rt);
+	if (r)
+		goto fail;
 	*rtp = rt;
 	return 0;
+fail:
+	disk_rt_free(rt);
+	return r;
 }
 
 /* "free 0 B of 16.0 MiB (goal 0 B), fill 15.9 MiB, 2 top-ups". */
@@ -340,8 +343,7 @@ static void disk_release(void *handle)
 }
 
 const struct fl_engine disk_engine = {
-	FL_ENGINE_OPS(disk, "#8e5a2b",
-		      "fill the filesystem that holds a path, so writers get ENOSPC"),
+	FL_ENGINE_OPS(disk, "#8e5a2b", "fill the filesystem that holds a path, so writers get ENOSPC"),
 	.spec_free = disk_spec_free,
 	.scan = disk_scan,
 };

@@ -224,8 +224,7 @@ static int link_resources(const struct fl_fault *f, json_object *out)
 }
 
 const struct fl_engine link_engine = {
-	FL_ENGINE_OPS(link, "#8e44ad",
-		      "a device taken down (IFF_UP) or its carrier set off, over rtnetlink"),
+	FL_ENGINE_OPS(link, "#8e44ad", "a device taken down (IFF_UP) or its carrier set off, over rtnetlink"),
 	.in_netns = true,
 	.spec_free = link_spec_free,
 	.scan = link_scan,

@@ -368,34 +368,13 @@ struct netem_nodes {
 	const struct fl_node *loss, *reorder, *ecn;
 };
 
-/* An optional percentage or duration: its node, with *has set. */
-static const struct fl_node *opt_percent(const struct fl_node *spec,
-					 const char *key, bool *has,
-					 double *val, int *err,
-					 struct fl_diag *d)
+/* An optional key: its node, with *has set when it is there. */
+static const struct fl_node *opt(const struct fl_node *spec, const char *key,
+				 bool *has)
 {
 	const struct fl_node *v = fl_map_get(spec, key);
 
-	if (v) {
-		*has = true;
-		if (fl_get_percent(v, key, val, d))
-			*err = -EINVAL;
-	}
-	return v;
-}
-
-static const struct fl_node *opt_duration(const struct fl_node *spec,
-					  const char *key, bool *has,
-					  uint64_t *val, int *err,
-					  struct fl_diag *d)
-{
-	const struct fl_node *v = fl_map_get(spec, key);
-
-	if (v) {
-		*has = true;
-		if (fl_get_duration(v, key, val, d))
-			*err = -EINVAL;
-	}
+	*has = v;
 	return v;
 }
 
@@ -427,14 +406,20 @@ static int parse_impairments(const struct fl_node *spec,
 			     struct netem_spec *s, struct netem_nodes *n,
 			     struct fl_diag *d)
 {
+	const struct fl_node *v;
 	int err = 0, idx;
 
-	n->delay = opt_duration(spec, "delay", &s->has_delay, &s->delay_ns,
-				&err, d);
-	n->jitter = opt_duration(spec, "jitter", &s->has_jitter,
-				 &s->jitter_ns, &err, d);
-	n->corr = opt_percent(spec, "correlation", &s->has_correlation,
-			      &s->correlation, &err, d);
+	n->delay = opt(spec, "delay", &s->has_delay);
+	if (n->delay && fl_get_duration(n->delay, "delay", &s->delay_ns, d))
+		err = -EINVAL;
+	n->jitter = opt(spec, "jitter", &s->has_jitter);
+	if (n->jitter && fl_get_duration(n->jitter, "jitter", &s->jitter_ns,
+					 d))
+		err = -EINVAL;
+	n->corr = opt(spec, "correlation", &s->has_correlation);
+	if (n->corr && fl_get_percent(n->corr, "correlation", &s->correlation,
+				      d))
+		err = -EINVAL;
 	n->dist = fl_map_get(spec, "distribution");
 	if (n->dist) {
 		if (fl_get_enum(n->dist, "distribution", netem_dist_names,
@@ -446,9 +431,12 @@ static int parse_impairments(const struct fl_node *spec,
 	n->loss = fl_map_get(spec, "loss");
 	if (n->loss && parse_loss(n->loss, s, d))
 		err = -EINVAL;
-	opt_percent(spec, "duplicate", &s->has_duplicate, &s->duplicate,
-		    &err, d);
-	opt_percent(spec, "corrupt", &s->has_corrupt, &s->corrupt, &err, d);
+	v = opt(spec, "duplicate", &s->has_duplicate);
+	if (v && fl_get_percent(v, "duplicate", &s->duplicate, d))
+		err = -EINVAL;
+	v = opt(spec, "corrupt", &s->has_corrupt);
+	if (v && fl_get_percent(v, "corrupt", &s->corrupt, d))
+		err = -EINVAL;
 	n->reorder = fl_map_get(spec, "reorder");
 	if (n->reorder && parse_reorder(n->reorder, s, d))
 		err = -EINVAL;
@@ -575,8 +563,7 @@ static void netem_release(void *rt)
 }
 
 const struct fl_engine netem_engine = {
-	FL_ENGINE_OPS(netem, "#2e86de",
-		      "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)"),
+	FL_ENGINE_OPS(netem, "#2e86de", "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)"),
 	.in_netns = true,
 	.spec_free = netem_spec_free,
 	.claims = netem_claims,

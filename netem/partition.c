@@ -547,8 +547,11 @@ static int partition_claims(const struct fl_fault *f, json_object *out)
 /* ------------------------------------------------------------------ */
 /* Apply, observe, revert and release: each route does the work.       */
 
-static void rt_free(struct part_rt *rt)
+/* The engine's release: the handle and whatever its route holds. */
+static void partition_release(void *handle)
 {
+	struct part_rt *rt = handle;
+
 	if (!rt)
 		return;
 	part_release_bpf(rt);
@@ -571,7 +574,7 @@ static struct part_rt *rt_new(const struct partition_spec *s, int group)
 	rt->peers = json_object_new_array();
 	rt->devices = json_object_new_array();
 	if (!rt->peers || !rt->devices) {
-		rt_free(rt);
+		partition_release(rt);
 		return NULL;
 	}
 	part_peer_list(s, group, rt->peers);
@@ -609,7 +612,7 @@ static int partition_apply(const struct fl_fault *f, struct fl_undo *u,
 		break;
 	}
 	if (ret) {
-		rt_free(rt);
+		partition_release(rt);
 		return ret;
 	}
 	*out = rt;
@@ -703,14 +706,8 @@ out:
 	return ret;
 }
 
-static void partition_release(void *handle)
-{
-	rt_free(handle);
-}
-
 const struct fl_engine partition_engine = {
-	FL_ENGINE_OPS(partition, "#8e44ad",
-		      "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)"),
+	FL_ENGINE_OPS(partition, "#8e44ad", "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)"),
 	.in_netns = true,
 	.spec_free = partition_spec_free,
 	.claims = partition_claims,
