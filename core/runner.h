@@ -84,6 +84,9 @@ struct fault_run {
 	void *rt;			/* the engine's handle, while held */
 	void *child;			/* child_adopt's handle, or NULL */
 	void *prep;			/* the engine's prepare, until apply */
+	int prep_seq;			/* the record prepare saved for the
+					 * current occurrence, -1: none */
+	bool reprep;			/* prepare the next occurrence */
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */
@@ -271,6 +274,11 @@ void fl_clock_normal(struct fl_clock_rt *rt);
 int run_prepare(struct runner *r);
 /* What an engine's prepare made and apply did not take over. */
 void run_unprepare(struct runner *r, size_t i, void *prep);
+/* The engine's prepare for fault i's current occurrence: its handle in
+ * fr->prep, the record it saved in fr->prep_seq. */
+void run_prepare_fault(struct runner *r, size_t i);
+/* Revert and drop the records of prepared occurrences never applied. */
+void run_drop_prepared(struct runner *r);
 /* The faults' occurrences on the timeline (core/runner.c). */
 int run_setup_timeline(struct runner *r);
 

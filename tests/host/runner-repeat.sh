@@ -6,8 +6,9 @@
 # occurrences and the SVG's bars; the seed reproducing the jitter (plan
 # and run agree, --seed and seed: and a drawn seed replay); kill -9 of
 # the runner mid-occurrence (the guardian reverts exactly that one
-# record) and between occurrences (nothing to revert), and recover after
-# kill -9 of both.
+# record) and between occurrences (the journal holds the next
+# occurrence's record, prepared in the gap, whose replay changes
+# nothing), and recover after kill -9 of both.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$FAULTLINE_TEST" ] || { skip "runner repeat" "no $FAULTLINE_TEST (make tests)"; exit 0; }
 [ "$(id -u)" = 0 ] || { skip "runner repeat" "root"; exit 0; }
@@ -144,8 +145,10 @@ out=$("$FT" run -q --start-at +1s --seed 3 quick.yaml 2>&1)
 check_eq "seed: not with --seed" "" "$out"
 
 # --- kill -9 mid-occurrence: the guardian reverts that one record. -------
+# prepare: true: each occurrence's record is saved before its instant
+# (the first before the timeline, the next ones in the gap).
 drill "$T/long.yaml" long 20s
-fault "$T/long.yaml" flap "test: { file: $T/k, value: K }" \
+fault "$T/long.yaml" flap "test: { file: $T/k, value: K, prepare: true }" \
 	'repeat: { every: 2s, for: 1s, times: 5 }'
 echo prior-k > "$T/k"
 # start: run long.yaml in the background, wait for occurrence N applied.
@@ -171,15 +174,27 @@ check_match "kill -9: the guardian reverted exactly one record" \
 sleep 1.2
 check_eq "kill -9: no later occurrence is applied by anyone" prior-k "$(content "$T/k")"
 
-# Between two occurrences: nothing is on, nothing to revert.
+# Between two occurrences nothing is on; the journal holds one record,
+# the next occurrence's, prepared in the gap after occurrence 1's record
+# was dropped: it holds the file as it is now, so its replay changes
+# nothing.
 start 1
 wait_for 3 grep -q '"event":"reverted","fault":"flap","occurrence":1,' "$T/long.out"
 dir=$(run_dir)
-check_eq "between occurrences: no record in the journal" "" "$(ls "$dir" | grep -E '^[0-9]{4}-')"
+wait_for 2 test -e "$dir/0002-flap.json"
+check_eq "between occurrences: the journal holds only the next occurrence's prepared record" \
+	"0002-flap.json" "$(ls "$dir" | grep -E '^[0-9]{4}-')"
+check_match "between occurrences: it holds the file as it is between them" \
+	'"state":\{"file":"[^"]*/k","existed":true,"content":"prior-k\\n"' \
+	"$(tr -d ' \n' < "$dir/0002-flap.json")"
 kill -9 "$pid"; wait "$pid" 2>/dev/null
 wait_for 3 no_runs
-check_eq "between occurrences: the file is as before" prior-k "$(content "$T/k")"
+check_match "between occurrences: the guardian replays that record" \
+	'the runner died; reverted 1 fault' "$(cat "$T/long.err")"
+check_eq "between occurrences: and the file is as before" prior-k "$(content "$T/k")"
 check_eq "between occurrences: the journal is emptied" 0 "$(runs_left)"
+sleep 1.2
+check_eq "between occurrences: no later occurrence is applied by anyone" prior-k "$(content "$T/k")"
 
 # kill -9 of both mid-occurrence: recover replays the one record, once.
 start 3
