@@ -151,9 +151,10 @@ drill "$T/long.yaml" long 20s
 fault "$T/long.yaml" flap "test: { file: $T/k, value: K, prepare: true }" \
 	'repeat: { every: 2s, for: 1s, times: 5 }'
 echo prior-k > "$T/k"
-# start: run long.yaml in the background, wait for occurrence N applied.
+# start N [FILE]: run FILE (long.yaml) in the background, wait for
+# occurrence N applied.
 start() {
-	"$FT" run --json long.yaml > "$T/long.out" 2> "$T/long.err" &
+	"$FT" run --json "${2:-long.yaml}" > "$T/long.out" 2> "$T/long.err" &
 	pid=$!; at_exit "kill -9 $pid"
 	wait_for 8 grep -q "\"event\":\"applied\",\"fault\":\"flap\",\"occurrence\":$1," "$T/long.out"
 	guardian=$(guardian_of)
@@ -177,17 +178,23 @@ check_eq "kill -9: no later occurrence is applied by anyone" prior-k "$(content 
 # Between two occurrences nothing is on; the journal holds one record,
 # the next occurrence's, prepared in the gap after occurrence 1's record
 # was dropped: it holds the file as it is now, so its replay changes
-# nothing.
-start 1
+# nothing.  A gap of 4s, so that the kill comes inside it.
+drill "$T/gap.yaml" gap 20s
+fault "$T/gap.yaml" flap "test: { file: $T/k, value: K, prepare: true }" \
+	'repeat: { every: 5s, for: 1s, times: 3 }'
+start 1 gap.yaml
 wait_for 3 grep -q '"event":"reverted","fault":"flap","occurrence":1,' "$T/long.out"
 dir=$(run_dir)
 wait_for 2 test -e "$dir/0002-flap.json"
-check_eq "between occurrences: the journal holds only the next occurrence's prepared record" \
-	"0002-flap.json" "$(ls "$dir" | grep -E '^[0-9]{4}-')"
-check_match "between occurrences: it holds the file as it is between them" \
-	'"state":\{"file":"[^"]*/k","existed":true,"content":"prior-k\\n"' \
-	"$(tr -d ' \n' < "$dir/0002-flap.json")"
+recs=$(ls "$dir" | grep -E '^[0-9]{4}-')
+rec=$(tr -d ' \n' < "$dir/0002-flap.json" 2>&1)
 kill -9 "$pid"; wait "$pid" 2>/dev/null
+check_eq "between occurrences: killed before occurrence 2 was applied" "" \
+	"$(grep '"event":"applied","fault":"flap","occurrence":2,' "$T/long.out")"
+check_eq "between occurrences: the journal holds only the next occurrence's prepared record" \
+	"0002-flap.json" "$recs"
+check_match "between occurrences: it holds the file as it is between them" \
+	'"state":\{"file":"[^"]*/k","existed":true,"content":"prior-k\\n"' "$rec"
 wait_for 3 no_runs
 check_match "between occurrences: the guardian replays that record" \
 	'the runner died; reverted 1 fault' "$(cat "$T/long.err")"
