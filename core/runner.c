@@ -637,16 +637,23 @@ static void clock_wait(struct runner *r, uint64_t now, uint64_t wait)
 		fl_clock_sleep_until(at);
 }
 
-/* Faults between two occurrences: the next one prepared in the gap. */
+/*
+ * Faults between two occurrences: the next one prepared in the gap.  As
+ * after an apply, the children that ended meanwhile are reaped, so that
+ * a probe that ended in time is not taken for one that timed out.
+ */
 static void prepare_gaps(struct runner *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->exp->nfaults && r->stop == STOP_NONE; i++)
-		if (r->fr[i].reprep && run_due_next(r, i))
-			run_prepare_fault(r, i);
-		else
+	for (i = 0; i < r->exp->nfaults && r->stop == STOP_NONE; i++) {
+		if (!r->fr[i].reprep || !run_due_next(r, i)) {
 			r->fr[i].reprep = false;
+			continue;
+		}
+		run_prepare_fault(r, i);
+		read_signals(r);
+	}
 }
 
 static void loop(struct runner *r)
