@@ -1174,6 +1174,9 @@ void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration);
 int fl_guardian_start(uint64_t deadline_ns, pid_t *pid, int *done_fd);
 /* Tell the guardian the run is over, and reap it. */
 void fl_guardian_done(pid_t pid, int done_fd);
+/* Move the guardian's deadline ns later (the time the engines' prepare
+ * took, after the deadline was set). */
+int fl_guardian_later(int done_fd, uint64_t ns);
 /*
  * Hand the guardian dups of fd, the descriptor an engine's child_adopt
  * took over, and of aux (-1: none): if the runner dies it calls the

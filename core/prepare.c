@@ -197,7 +197,7 @@ static uint64_t guardian_deadline(const struct runner *r)
 int run_prepare(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
-	uint64_t deadline;
+	uint64_t deadline, t;
 	json_object *ev, *res;
 	char dbuf[32], sbuf[96] = "";
 	int ret;
@@ -257,7 +257,12 @@ int run_prepare(struct runner *r)
 		fl_warn("cannot record the guardian in %s/run.json",
 			fl_journal_dir(r->j));
 	/* Last, with the journal and its guardian there: prepare may save
-	 * records (nothing it does can refuse the run). */
+	 * records (nothing it does can refuse the run).  The time it takes
+	 * moves the guardian's deadline, set before. */
+	t = fl_now_ns();
 	prepare_faults(r);
+	if (fl_guardian_later(r->gfd, fl_now_ns() - t))
+		fl_warn("cannot tell the guardian how long prepare took; its "
+			"deadline may come early");
 	return 0;
 }

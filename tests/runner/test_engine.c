@@ -5,14 +5,16 @@
  *
  *   test: { file: PATH, value: STRING, fail-apply: bool, fail-check: WHY,
  *           apply-delay: DURATION, revert-delay: DURATION,
- *           slow-start: DURATION, prepare: bool }
+ *           slow-start: DURATION, prepare: bool,
+ *           prepare-delay: DURATION }
  *
  * apply saves the file's prior content (or its absence) with
  * fl_undo_save(), waits slow-start, writes value into it (the instant
  * it marks with fl_effect_mark()), then waits apply-delay.  With
  * prepare: true the record is saved at prepare instead (before the
  * timeline, and for a repeat in the gap before each occurrence), and apply
- * saves it again only when the file changed since.  revert
+ * saves it again only when the file changed since; prepare-delay makes
+ * prepare (with or without prepare: true) take that long.  revert
  * waits revert-delay, then puts the prior content back (or removes the
  * file); it is idempotent.  fail-apply saves the record, then fails with
  * EIO before writing; fail-check makes check() refuse with WHY.  The
@@ -37,6 +39,7 @@ struct test_spec {
 	uint64_t revert_delay;
 	uint64_t slow_start;
 	bool prepare;
+	uint64_t prepare_delay;
 };
 
 /* An applied fault's handle. */
@@ -46,7 +49,7 @@ struct test_rt {
 
 static const char *const test_keys[] = {
 	"file", "value", "fail-apply", "fail-check", "apply-delay",
-	"revert-delay", "slow-start", "prepare", NULL
+	"revert-delay", "slow-start", "prepare", "prepare-delay", NULL
 };
 
 static void sleep_ns(uint64_t ns)
@@ -91,6 +94,9 @@ static int test_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		ret = -EINVAL;
 	n = fl_map_get(spec, "prepare");
 	if (n && fl_get_bool(n, "prepare", &s->prepare, d))
+		ret = -EINVAL;
+	n = fl_map_get(spec, "prepare-delay");
+	if (n && fl_get_duration(n, "prepare-delay", &s->prepare_delay, d))
 		ret = -EINVAL;
 	n = fl_map_get(spec, "revert-delay");
 	if (n && fl_get_duration(n, "revert-delay", &s->revert_delay, d))
@@ -219,6 +225,8 @@ static int test_prepare(const struct fl_fault *f, struct fl_undo *u,
 	int ret;
 
 	*prep = NULL;
+	if (s->prepare_delay)
+		sleep_ns(s->prepare_delay);
 	if (!s->prepare)
 		return 0;
 	ret = test_state(s, &st);
