@@ -202,12 +202,15 @@ int run_prepare(struct runner *r)
 	char dbuf[32], sbuf[96] = "";
 	int ret;
 
-	r->t0 = fl_now_ns();
-	r->wall0 = fl_wall_ns();
 	if (run_setup_timeline(r)) {
 		fl_err("out of memory");
 		return FL_EXIT_APPLY;
 	}
+	/* Until the timeline starts (it counts from 0 again), events count
+	 * from here: the start event's t is 0, as the run event's will be
+	 * (a slow setup, under ASan, made it later than the run's). */
+	r->t0 = fl_now_ns();
+	r->wall0 = fl_wall_ns();
 	ev = run_ev("start");
 	run_ev_str(ev, "name", exp->name);
 	run_ev_str(ev, "file", exp->file);
