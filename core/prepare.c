@@ -86,6 +86,7 @@ void run_prepare_fault(struct runner *r, size_t i)
 	struct fault_run *fr = &r->fr[i];
 	const struct fl_fault *f = fr->f;
 	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
+	uint64_t t0 = fl_now_ns();
 	char why[512];
 	int ret, nsfd;
 
@@ -98,6 +99,7 @@ void run_prepare_fault(struct runner *r, size_t i)
 		ret = f->engine->prepare(f, &u, &fr->prep);
 		fl_fault_leave(nsfd);
 	}
+	fr->prep_ns = fl_now_ns() - t0;
 	/* Saved, even by a prepare that failed after: it is kept. */
 	fr->prep_seq = u.seq;
 	if (ret)

@@ -637,20 +637,50 @@ static void clock_wait(struct runner *r, uint64_t now, uint64_t wait)
 		fl_clock_sleep_until(at);
 }
 
+/* The time from now to the next instant of any fault (apply or revert). */
+static uint64_t next_fault_event(const struct runner *r, uint64_t now)
+{
+	uint64_t next = r->duration;
+	size_t i;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		const struct fault_run *fr = &r->fr[i];
+
+		if (run_due_next(r, i) && fr->occ[fr->cur].plan.at < next)
+			next = fr->occ[fr->cur].plan.at;
+		if (fr->state == FL_FAULT_ACTIVE && fr->end < next)
+			next = fr->end;
+	}
+	return next > now ? next - now : 0;
+}
+
+/* A gap's prepare must leave this much room before the next instant. */
+#define GAP_ROOM_MIN_NS	(5 * NSEC_PER_MSEC)
+
 /*
- * Faults between two occurrences: the next one prepared in the gap.  As
- * after an apply, the children that ended meanwhile are reaped, so that
- * a probe that ended in time is not taken for one that timed out.
+ * Faults between two occurrences: the next one prepared in the gap, when
+ * no other fault's instant comes before twice as long as its last
+ * prepare took (else later in the gap, or at its apply), so that a
+ * prepare never makes another fault late.  As after an apply, the
+ * children that ended meanwhile are reaped, so that a probe that ended
+ * in time is not taken for one that timed out.
  */
 static void prepare_gaps(struct runner *r)
 {
+	uint64_t room;
 	size_t i;
 
 	for (i = 0; i < r->exp->nfaults && r->stop == STOP_NONE; i++) {
-		if (!r->fr[i].reprep || !run_due_next(r, i)) {
-			r->fr[i].reprep = false;
+		struct fault_run *fr = &r->fr[i];
+
+		if (!fr->reprep || !run_due_next(r, i)) {
+			fr->reprep = false;
 			continue;
 		}
+		room = 2 * fr->prep_ns > GAP_ROOM_MIN_NS ? 2 * fr->prep_ns :
+		       GAP_ROOM_MIN_NS;
+		if (next_fault_event(r, run_rel(r)) < room)
+			continue;
 		run_prepare_fault(r, i);
 		read_signals(r);
 	}

@@ -87,6 +87,7 @@ struct fault_run {
 	int prep_seq;			/* the record prepare saved for the
 					 * current occurrence, -1: none */
 	bool reprep;			/* prepare the next occurrence */
+	uint64_t prep_ns;		/* how long its last prepare took */
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */
