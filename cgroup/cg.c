@@ -250,6 +250,26 @@ int cg_write(const char *dir, const char *file, const char *val,
 	return r;
 }
 
+/* One write to a control file opened before (no path, no libcgroup). */
+int cg_write_fd(int fd, const char *val, unsigned int timeout_ms)
+{
+	timer_t t;
+	int r;
+
+	if (timeout_ms) {
+		r = timer_arm(&t, timeout_ms);
+		if (r)
+			return r;
+	}
+	r = pwrite(fd, val, strlen(val), 0) < 0 ? -errno : 0;
+	if (timeout_ms) {
+		timer_delete(t);
+		if (cg_timer_fired && (r == -EINTR || r == -EIO))
+			r = -ETIMEDOUT;
+	}
+	return r;
+}
+
 int cg_write_u64(const char *dir, const char *file, uint64_t v,
 		 unsigned int timeout_ms)
 {

@@ -42,6 +42,11 @@ int cg_read_key(const char *dir, const char *file, const char *key,
  */
 int cg_write(const char *dir, const char *file, const char *val,
 	     unsigned int timeout_ms);
+/*
+ * The same write to a control file already open for writing (prepared
+ * before the timeline): no path walk, no libcgroup.
+ */
+int cg_write_fd(int fd, const char *val, unsigned int timeout_ms);
 int cg_write_u64(const char *dir, const char *file, uint64_t v,
 		 unsigned int timeout_ms);
 /* Create a child cgroup folder (EEXIST is an error: it must be ours). */

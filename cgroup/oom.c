@@ -9,11 +9,14 @@
  * changed since), saves the undo record, makes the scratch cgroup and
  * moves the target when asked, sets the swap limit to 0, opens the
  * witnesses (a pidfd on the victim and the exit capture, /dev/kmsg at
- * its end, the v1 eventfd or the v2 inotify watch) and writes the first
- * limit with a short timeout.  The watcher thread (oom_squeeze.c) then carries on.  The
- * handle apply returns is the fault's runtime: live reads the watcher's
- * snapshot, observe stops the watcher and reads what it found, revert
- * works from the record (oom_revert.c), release frees the handle.
+ * its end, the v1 eventfds or the v2 inotify watch) and writes the first
+ * limit with a short timeout.  What does not depend on the instant is
+ * opened before the timeline by prepare (oom_prep.c), and apply takes it
+ * over when the cgroup is still the one prepared.  The watcher thread
+ * (oom_squeeze.c) then carries on.  The handle apply returns is the
+ * fault's runtime: live reads the watcher's snapshot, observe stops the
+ * watcher and reads what it found, revert works from the record
+ * (oom_revert.c), release frees the handle.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -37,7 +39,7 @@ static void close_fd(int fd)
 		close(fd);
 }
 
-static void oom_rt_free(struct oom_rt *rt)
+void oom_rt_free(struct oom_rt *rt)
 {
 	size_t i;
 
@@ -52,12 +54,17 @@ static void oom_rt_free(struct oom_rt *rt)
 	close_fd(rt->evfd);
 	close_fd(rt->ctlfd);
 	close_fd(rt->inofd);
+	close_fd(rt->ecfd);
+	close_fd(rt->thrfd);
+	close_fd(rt->usefd);
+	close_fd(rt->limfd);
+	close_fd(rt->swfd);
 	json_object_put(rt->state);
 	pthread_mutex_destroy(&rt->lock);
 	free(rt);
 }
 
-static struct oom_rt *oom_rt_new(const struct fl_fault *f)
+struct oom_rt *oom_rt_new(const struct fl_fault *f)
 {
 	const struct oom_spec *s = f->priv;
 	struct oom_rt *rt = calloc(1, sizeof(*rt));
@@ -76,6 +83,8 @@ static struct oom_rt *oom_rt_new(const struct fl_fault *f)
 			"memory.limit_in_bytes" : "memory.max";
 	c->usage_file = c->v1 ? "memory.usage_in_bytes" : "memory.current";
 	rt->stopfd = rt->kmsgfd = rt->evfd = rt->ctlfd = rt->inofd = -1;
+	rt->ecfd = rt->thrfd = rt->usefd = rt->limfd = rt->swfd = -1;
+	rt->v1_tries = OOM_V1_TRIES;
 	rt->w.limit = UINT64_MAX;
 	for (i = 0; i < OOM_MAX_PIDS; i++) {
 		rt->pidfds[i] = -1;
@@ -329,42 +338,6 @@ static int oom_move(struct oom_rt *rt, struct fl_undo *u)
 	return r;
 }
 
-/* v1: an eventfd on memory.oom_control through cgroup.event_control. */
-static void oom_v1_eventfd(struct oom_rt *rt)
-{
-	char path[PATH_MAX + 64], buf[64];
-	int fd;
-
-	rt->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	snprintf(path, sizeof(path), "%s/memory.oom_control", rt->c.path);
-	rt->ctlfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (rt->evfd < 0 || rt->ctlfd < 0)
-		return;
-	snprintf(buf, sizeof(buf), "%d %d", rt->evfd, rt->ctlfd);
-	snprintf(path, sizeof(path), "%s/cgroup.event_control", rt->c.path);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, buf, strlen(buf)) < 0)
-		fl_warn("fault %s: cgroup.event_control: %s", rt->c.f->name,
-			strerror(errno));
-	close(fd);
-}
-
-/* v2: an inotify watch on memory.events; memory.peak where there is one. */
-static void oom_v2_events(struct oom_rt *rt)
-{
-	char path[PATH_MAX + 64];
-
-	rt->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	snprintf(path, sizeof(path), "%s/memory.events", rt->c.path);
-	if (rt->inofd >= 0)
-		inotify_add_watch(rt->inofd, path, IN_MODIFY);
-	snprintf(path, sizeof(path), "%s/memory.peak", rt->c.path);
-	if (!access(path, F_OK))
-		rt->c.peak_file = "memory.peak";
-}
-
 /* The processes to watch, each through a pidfd. */
 static int oom_watch_pids(struct oom_rt *rt, struct fl_undo *u)
 {
@@ -391,23 +364,24 @@ static int oom_watch_pids(struct oom_rt *rt, struct fl_undo *u)
 	return 0;
 }
 
-/* The witnesses: the kernel log from now on, events, pidfds, counters. */
+/*
+ * The witnesses: the kernel log from now on, events, pidfds, counters.
+ * What prepare opened is used as it is (the cgroup's descriptors only
+ * when apply resolved the same cgroup, oom_prep.c).
+ */
 static int oom_witnesses(struct oom_rt *rt, struct fl_undo *u)
 {
 	struct oom_cfg *c = &rt->c;
 	int r;
 
-	rt->stopfd = eventfd(0, EFD_CLOEXEC);
-	rt->kmsgfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rt->stopfd < 0)
+		rt->stopfd = eventfd(0, EFD_CLOEXEC);
+	if (rt->kmsgfd < 0)
+		rt->kmsgfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (rt->kmsgfd >= 0)
 		lseek(rt->kmsgfd, 0, SEEK_END);
 	c->kmsg_ok = rt->kmsgfd >= 0;
-	if (c->v1) {
-		oom_v1_eventfd(rt);
-		c->peak_file = "memory.max_usage_in_bytes";
-	} else {
-		oom_v2_events(rt);
-	}
+	oom_cg_fds(rt);
 	r = oom_watch_pids(rt, u);
 	if (r)
 		return r;
@@ -441,7 +415,9 @@ static int oom_first_squeeze(struct oom_rt *rt, struct fl_undo *u)
 	rt->c.t_start = fl_now_ns();
 	rt->next_step = c->t_start + (s->squeeze == OOM_SQ_RAMP ?
 				      s->ramp_every_ns : 0);
+	rt->v1_tries = oom_first_tries();
 	r = oom_enforce(rt, OOM_FIRST_WRITE_MS);
+	rt->v1_tries = OOM_V1_TRIES;
 	if (r) {
 		fl_undo_why(u, "%s of %s: %s", c->limit_file, c->path,
 			    strerror(-r));
@@ -469,7 +445,9 @@ static int oom_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 		return r;
 	}
 	cg_init();
-	rt = oom_rt_new(f);
+	rt = oom_take_prepared(f, u);
+	if (!rt)
+		rt = oom_rt_new(f);
 	if (!rt)
 		return -ENOMEM;
 	r = oom_where(rt, u, from, sizeof(from));
@@ -596,6 +574,8 @@ const struct fl_engine oom_engine = {
 	.check = oom_check,
 	.describe = oom_describe,
 	.resources = oom_resources,
+	.prepare = oom_prepare,
+	.unprepare = oom_unprepare,
 	.apply = oom_apply,
 	.live = oom_live,
 	.observe = oom_observe,

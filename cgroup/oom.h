@@ -10,6 +10,11 @@
  *   oom_capture.c  the exit status captured as the victim exits
  *                  (bpf/exitwatch), before any parent can reap it
  *   oom_revert.c   revert, from the undo record alone
+ *   oom_prep.c     prepare: the handle, its witnesses and the cgroup's
+ *                  descriptors opened before the timeline; apply takes
+ *                  them over while they still hold
+ *   oom_thresh.c   v1 usage thresholds (cgroup.event_control) that wake
+ *                  the watcher when a limit write lost the race
  *   kmsg.c         the kernel's OOM report parsed (pure)
  */
 #ifndef FAULTLINE_CGROUP_OOM_H
@@ -18,6 +23,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "cgroup/kmsg.h"
 #include "cgroup/oom_spec.h"
@@ -29,6 +35,8 @@
 #define OOM_ENFORCE_NS		(250 * NSEC_PER_MSEC)
 #define OOM_MAX_PIDS		64
 #define OOM_POLL_MS		100
+#define OOM_V1_TRIES		6	/* limits just above usage, per step */
+#define OOM_THRESH_MAX		16	/* v1 usage thresholds per fault */
 
 struct exitwatcher;
 
@@ -41,6 +49,7 @@ struct oom_cfg {
 	const char *usage_file, *limit_file, *peak_file;
 	bool v1, memsw, pressure, kmsg_ok;
 	bool capture;			/* exits captured (oom_capture.c) */
+	bool prepared;			/* apply took over prepare's handle */
 	char capture_why[256];		/* how, or why not */
 	/* Watched: the target, or the cgroup's processes at apply. */
 	size_t npid;
@@ -82,6 +91,8 @@ struct oom_state {
 	uint64_t usage_dead[OOM_MAX_PIDS];
 	uint64_t oom_kill, high;
 	uint64_t oom_events;		/* v1 eventfd notifications */
+	int thresholds;			/* v1 usage thresholds registered */
+	uint64_t thresh_wakeups;	/* ... that woke the squeeze */
 	uint64_t peak;
 	struct oom_kmsg_log log;
 };
@@ -93,7 +104,14 @@ struct oom_rt {
 	/* The watcher's. */
 	struct oom_state w;
 	uint64_t next_write, next_step;
+	unsigned int v1_tries;		/* OOM_V1_TRIES (tests: fewer first) */
 	int kmsgfd, evfd, ctlfd, inofd;
+	int ecfd, thrfd, usefd;		/* v1: event_control, thresholds */
+	int limfd, swfd;		/* limit_file, v1's memsw limit */
+	/* What prepare resolved: the cgroup its descriptors are on. */
+	char prep_path[PATH_MAX];
+	dev_t prep_dev;
+	ino_t prep_ino;
 	int pidfds[OOM_MAX_PIDS];
 	struct exitwatcher *ew;		/* the exit capture, or NULL */
 
@@ -111,6 +129,22 @@ struct oom_rt {
 	char saved_seen[2][32];
 	bool saved_foreign;
 };
+
+/* oom.c */
+struct oom_rt *oom_rt_new(const struct fl_fault *f);
+void oom_rt_free(struct oom_rt *rt);
+
+/* oom_prep.c */
+int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep);
+void oom_unprepare(void *prep);
+struct oom_rt *oom_take_prepared(const struct fl_fault *f, struct fl_undo *u);
+int oom_cg_fds(struct oom_rt *rt);
+
+/* oom_thresh.c */
+int oom_thresh_open(struct oom_rt *rt);
+unsigned int oom_first_tries(void);
+void oom_thresh_arm(struct oom_rt *rt);
+void oom_thresh_drain(struct oom_rt *rt);
 
 /* oom_parse.c */
 extern const char *const oom_keys[];
@@ -157,6 +191,7 @@ void oom_observed(const struct oom_cfg *c, const struct oom_state *w,
 
 /* oom_capture.c */
 bool oom_capture_plan(char *why, size_t len);
+int oom_capture_open(struct oom_rt *rt);
 void oom_capture_start(struct oom_rt *rt);
 void oom_capture_read(struct oom_rt *rt);
 int oom_capture_fd(const struct oom_rt *rt);

@@ -77,21 +77,38 @@ static void on_exit_event(void *arg, const struct exitwatch_event *ev)
 }
 
 /*
- * At apply, once the pids are known and before the squeeze: attach the
- * watcher and watch them.  Never fatal: without it the zombie is read.
+ * Load and attach the watcher, with no process in it yet: at prepare,
+ * before the timeline, or else at apply.  0, or -errno with why in
+ * c->capture_why.
  */
-void oom_capture_start(struct oom_rt *rt)
+int oom_capture_open(struct oom_rt *rt)
 {
 	struct oom_cfg *c = &rt->c;
 	unsigned int m = capture_methods(c->capture_why,
 					 sizeof(c->capture_why));
+
+	if (rt->ew)
+		return 0;
+	if (!m)
+		return -EOPNOTSUPP;
+	return exitwatch_open(m, on_exit_event, rt, &rt->ew, c->capture_why,
+			      sizeof(c->capture_why));
+}
+
+/*
+ * At apply, once the pids are known and before the squeeze: the watcher
+ * (prepared or opened now) watches them.  Never fatal: without it the
+ * zombie is read.
+ */
+void oom_capture_start(struct oom_rt *rt)
+{
+	struct oom_cfg *c = &rt->c;
 	size_t i;
 	int r;
 
-	if (!m)
+	if (!capture_methods(c->capture_why, sizeof(c->capture_why)))
 		return;
-	r = exitwatch_open(m, on_exit_event, rt, &rt->ew, c->capture_why,
-			   sizeof(c->capture_why));
+	r = oom_capture_open(rt);
 	for (i = 0; !r && i < c->npid; i++)
 		r = exitwatch_add(rt->ew, c->pids[i]);
 	if (r) {

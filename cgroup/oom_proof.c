@@ -302,8 +302,14 @@ static void observed_squeeze(const struct oom_cfg *c,
 	}
 	oom_add_u64(out, "oom_kill_before", c->oom_kill0);
 	oom_add_u64(out, "oom_kill_after", w->oom_kill);
-	if (c->v1)
+	if (c->v1) {
 		oom_add_u64(out, "oom_eventfd_notifications", w->oom_events);
+		json_object_object_add(out, "thresholds",
+				       json_object_new_int(w->thresholds));
+		oom_add_u64(out, "threshold_wakeups", w->thresh_wakeups);
+	}
+	json_object_object_add(out, "prepared",
+			       json_object_new_boolean(c->prepared));
 }
 
 /* The victim, how it died and what the kernel said; or null. */

@@ -22,10 +22,12 @@
 #include "cgroup/cg.h"
 #include "cgroup/oom.h"
 
-/* The watcher's poll set: stopfd, kmsg, events, the capture, then pidfds. */
-/* v1: how many times a limit just above usage is tried in one step. */
-#define OOM_V1_TRIES	6
-#define OOM_PFD_PIDS	4
+/*
+ * The watcher's poll set: stopfd, kmsg, events, the capture, the v1
+ * thresholds (oom_thresh.c), then pidfds.
+ */
+#define OOM_PFD_THRESH	4
+#define OOM_PFD_PIDS	5
 
 /* The unreclaimable part of the cgroup: anon plus kernel memory. */
 static uint64_t oom_base(const struct oom_cfg *c)
@@ -117,11 +119,23 @@ bool oom_foreign_check(struct oom_rt *rt)
 	return w->foreign;
 }
 
+/* Through the descriptor opened before (oom_prep.c), else by path. */
+static int write_u64(const struct oom_rt *rt, int fd, const char *file,
+		     uint64_t v, unsigned int ms)
+{
+	char buf[32];
+
+	if (fd < 0 || v == UINT64_MAX)
+		return cg_write_u64(rt->c.path, file, v, ms);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return cg_write_fd(fd, buf, ms);
+}
+
 /* v1 keeps memsw >= limit: lower the limit first, then memsw to it. */
 static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
 {
 	const struct oom_cfg *c = &rt->c;
-	int r = cg_write_u64(c->path, c->limit_file, v, ms);
+	int r = write_u64(rt, rt->limfd, c->limit_file, v, ms);
 
 	/* In apply, the squeeze is on from the write that holds (a mark
 	 * is the calling thread's: the watcher's writes set none). */
@@ -132,8 +146,8 @@ static int oom_write_limit(struct oom_rt *rt, uint64_t v, unsigned int ms)
 		/* v2 sets memory.max before reclaiming: it holds. */
 		rt->w.limit = v;
 		if (c->v1 && c->memsw && !c->s->swap && !c->pressure)
-			cg_write_u64(c->path, "memory.memsw.limit_in_bytes",
-				     v, ms);
+			write_u64(rt, rt->swfd, "memory.memsw.limit_in_bytes",
+				  v, ms);
 	}
 	oom_readback(rt);
 	return r;
@@ -165,9 +179,10 @@ int oom_enforce(struct oom_rt *rt, unsigned int ms)
 	 * Just above usage.  The target allocates meanwhile: when usage
 	 * passed alt before the write (EBUSY), read it again and retry at
 	 * once, a little higher each time, rather than wait for the next
-	 * re-assert (OOM_ENFORCE_NS) with no limit at all.
+	 * re-assert (OOM_ENFORCE_NS) with no limit at all; when every try
+	 * lost, a usage threshold wakes the watcher as usage moves on.
 	 */
-	for (i = 0; i < OOM_V1_TRIES; i++) {
+	for (i = 0; i < rt->v1_tries; i++) {
 		if (cg_read_u64(rt->c.path, rt->c.usage_file, &usage))
 			return r;
 		alt = round_page(usage) + (16ULL << i) * OOM_PAGE;
@@ -179,6 +194,7 @@ int oom_enforce(struct oom_rt *rt, unsigned int ms)
 		if (r != -EBUSY && r != -ETIMEDOUT && r != -EINTR)
 			return r;
 	}
+	oom_thresh_arm(rt);
 	return 0;
 }
 
@@ -235,6 +251,8 @@ static void witness_step(struct oom_rt *rt, const struct pollfd *pfd)
 	oom_read_kmsg(rt);
 	if (pfd[2].revents & POLLIN)
 		drain_events(rt);
+	if (pfd[OOM_PFD_THRESH].revents & POLLIN)
+		oom_thresh_drain(rt);
 	now = fl_now_ns();
 	oom_capture_read(rt);
 	oom_catch_status(rt);
@@ -265,6 +283,7 @@ static void *oom_watch(void *arg)
 					    .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = oom_capture_fd(rt),
 					    .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rt->thrfd, .events = POLLIN };
 		for (i = 0; i < rt->c.npid; i++)
 			pfd[n++] = (struct pollfd){
 				.fd = rt->w.t_dead[i] ? -1 : rt->pidfds[i],

@@ -81,9 +81,13 @@ char *run_fmt_rel(uint64_t t, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * An event: "t" counts from the timeline's start, so what comes before it
+ * (the start, the checks, a countdown) is at 0; "time" is the wall clock.
+ */
 void run_emit(struct runner *r, json_object *ev, const char *fmt, ...)
 {
-	uint64_t t = run_rel(r);
+	uint64_t now = run_rel(r), t = r->started ? now : 0;
 	char tbuf[40], *text;
 	va_list ap;
 	int n;
@@ -92,7 +96,7 @@ void run_emit(struct runner *r, json_object *ev, const char *fmt, ...)
 		goto out;
 	if (r->json) {
 		json_object_object_add(ev, "t", run_jsec(t));
-		run_ev_str(ev, "time", fl_fmt_time(r->wall0 + t, tbuf,
+		run_ev_str(ev, "time", fl_fmt_time(r->wall0 + now, tbuf,
 						   sizeof(tbuf)));
 		puts(json_object_to_json_string_ext(ev,
 			JSON_C_TO_STRING_PLAIN |

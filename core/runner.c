@@ -928,6 +928,7 @@ static void drill(struct runner *r)
 	/* The timeline starts now. */
 	r->t0 = fl_now_ns();
 	r->wall0 = fl_wall_ns();
+	r->started = true;
 	ev = run_ev("run");
 	run_ev_str(ev, "clock", r->clk.what);
 	run_ev_str(ev, "run", fl_journal_id(r->j));

@@ -123,8 +123,9 @@ struct runner {
 	struct fl_experiment *exp;
 	const struct fl_run_opts *opts;
 	struct fl_journal *j;
-	uint64_t t0;
-	int64_t wall0;
+	uint64_t t0;			/* the timeline's start (before it: */
+	int64_t wall0;			/* the run's, see started) */
+	bool started;			/* the timeline has begun */
 	uint64_t duration;
 	int sfd;
 	pid_t guardian;

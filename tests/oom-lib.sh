@@ -116,7 +116,7 @@ faults:
       target: worker
       cgroup: scratch
       squeeze: { ramp: { from: usage, step: 16M, every: 200ms } }
-    at: 1s
+    at: 2s
 probes:
   - name: worker-alive
     exec: [pgrep, -f, "memhog --size $1 --step 4M --every 50\$"]
