@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 
 #include "bpf/exitwatch.h"
 #include "cgroup/kill.h"
+
+#define KILL_PROOF_GRACE_MS	1000
 
 struct kill_proof {
 	struct exitwatcher *ew;
@@ -103,16 +106,38 @@ static bool pidfd_exited(int fd)
 	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+/*
+ * tp_btf's event is sent before exit_notify() wakes the pidfd, but the
+ * proc connector's just after it, from the same exiting task, which the
+ * scheduler may hold back a while (under TCG, long enough to lose the
+ * proof).  A victim whose pidfd says it exited is waited for here, up to
+ * KILL_PROOF_GRACE_MS.
+ */
+static void await_seen(struct kill_proof *pf, const struct kill_victim *v)
+{
+	struct pollfd p = { .fd = exitwatch_fd(pf->ew), .events = POLLIN };
+	uint64_t end = fl_now_ns() + KILL_PROOF_GRACE_MS * 1000000ULL;
+	int64_t left;
+
+	while (!v->seen && p.fd >= 0) {
+		left = (int64_t)(end - fl_now_ns());
+		if (left <= 0 || poll(&p, 1, (int)(left / 1000000) + 1) <= 0)
+			return;
+		exitwatch_read(pf->ew);
+	}
+}
+
 void kill_proof_read(struct kill_proof *pf, struct kill_victim *v, size_t n)
 {
 	size_t i;
 
-	/* The watcher first: its event is sent before the pidfd wakes. */
 	if (pf)
 		exitwatch_read(pf->ew);
 	for (i = 0; i < n; i++) {
 		if (v[i].pidfd < 0 || !pidfd_exited(v[i].pidfd))
 			continue;
+		if (pf)
+			await_seen(pf, &v[i]);
 		if (!v[i].dead) {
 			v[i].dead = true;
 			v[i].t_dead = fl_now_ns();

@@ -241,3 +241,30 @@ oom_reaped() {
 	rmdir "$top/reap" 2>/dev/null
 	return 0
 }
+
+# oom_host_v1 NAME WHY: the host oom tests' start: MEMHOG and mem set, or
+# skip NAME (WHY: what covers it instead) unless memory is on cgroup v1.
+oom_host_v1() {
+	MEMHOG=$HELPERS/memhog
+	mem=$(memory_mount)
+	if [ "$(memory_mode)" != v1 ]; then
+		skip "$1" "memory controller not on cgroup v1 (cgroups.memory.mode; $2)"
+		exit 0
+	fi
+	[ -x "$MEMHOG" ] || { skip "$1" "tests/helpers/memhog is not built (make tests)"; exit 0; }
+}
+
+# squeeze_hog FILE NAME DURATION AT: a drill squeezing the pid target hog
+# ($victim) in its own cgroup to 8M below its usage, at AT.
+squeeze_hog() {
+	cat > "$1" <<YAML
+name: $2
+duration: $3
+targets:
+  hog: { pid: $victim }
+faults:
+  - name: squeeze
+    oom: { target: hog, cgroup: own, squeeze: { below-usage: 8M } }
+    at: $4
+YAML
+}

@@ -9,13 +9,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=$HELPERS/memhog
-mem=$(memory_mount)
-if [ "$(memory_mode)" != v1 ]; then
-	skip "oom prepare" "memory controller not on cgroup v1 (cgroups.memory.mode; tests/vm/oom.sh covers v2)"
-	exit 0
-fi
-[ -x "$MEMHOG" ] || { skip "oom prepare" "tests/helpers/memhog is not built (make tests)"; exit 0; }
+oom_host_v1 "oom prepare" "tests/vm/oom.sh covers v2"
 command -v strace >/dev/null || { skip "oom prepare" "strace is not installed"; exit 0; }
 
 top=$mem/fltest-oomprep-$$
@@ -25,16 +19,7 @@ at_exit cleanup_cg
 # -- Prepared: the descriptors are opened before the run event ----------
 start_hog "$top/victim" --size 900M --step 4M --every 40
 victim=$hog
-cat > "$T/p.yaml" <<YAML
-name: oomtest-prepare
-duration: 2s
-targets:
-  hog: { pid: $victim }
-faults:
-  - name: squeeze
-    oom: { target: hog, cgroup: own, squeeze: { below-usage: 8M } }
-    at: 500ms
-YAML
+squeeze_hog "$T/p.yaml" oomtest-prepare 2s 500ms
 # LeakSanitizer (SANITIZE=1) cannot run under ptrace: no leak check here.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 strace -f -qq -y -s 60 -e trace=openat,write -o "$T/trace" -- \

@@ -10,13 +10,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=$HELPERS/memhog
-mem=$(memory_mount)
-if [ "$(memory_mode)" != v1 ]; then
-	skip "oom thresholds" "memory controller not on cgroup v1 (cgroups.memory.mode): no memory.usage_in_bytes thresholds"
-	exit 0
-fi
-[ -x "$MEMHOG" ] || { skip "oom thresholds" "tests/helpers/memhog is not built (make tests)"; exit 0; }
+oom_host_v1 "oom thresholds" "v2 has no memory.usage_in_bytes thresholds"
 
 top=$mem/fltest-oomthr-$$
 fixture "a test cgroup" mkdir "$top" "$top/victim" || exit 0
@@ -29,16 +23,7 @@ fixture "swappiness 0 in the test cgroup" sh -c "echo 0 > $top/victim/memory.swa
 # 40 ms, well before the 250 ms re-assert.
 start_hog "$top/victim" --size 900M --step 4M --every 40
 victim=$hog
-cat > "$T/t.yaml" <<YAML
-name: oomtest-threshold
-duration: 3s
-targets:
-  hog: { pid: $victim }
-faults:
-  - name: squeeze
-    oom: { target: hog, cgroup: own, squeeze: { below-usage: 8M } }
-    at: 1s
-YAML
+squeeze_hog "$T/t.yaml" oomtest-threshold 3s 1s
 FAULTLINE_OOM_V1_LOST_RACE=1 "$FAULTLINE" run --report "$T/t.json" "$T/t.yaml" >"$T/t.out" 2>&1
 check_eq "oom thresholds: run exits 0" 0 "$?"
 check_eq "oom thresholds: the kill is proven" "True $victim" \

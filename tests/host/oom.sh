@@ -9,13 +9,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
 export FAULTLINE_RUNDIR=$T/run
-MEMHOG=$HELPERS/memhog
-mem=$(memory_mount)
-if [ "$(memory_mode)" != v1 ]; then
-	skip "oom" "memory controller not on cgroup v1 (cgroups.memory.mode; tests/vm/oom.sh covers v2)"
-	exit 0
-fi
-[ -x "$MEMHOG" ] || { skip "oom" "tests/helpers/memhog is not built (make tests)"; exit 0; }
+oom_host_v1 "oom" "tests/vm/oom.sh covers v2"
 [ -r /dev/kmsg ] || { skip "oom" "cannot read /dev/kmsg"; exit 0; }
 
 top=$mem/fltest-oom-$$
