@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/faultline.h"
 #include "bpf/bpflog.h"
 #include "bpf/exitwatch.h"
 #include "bpf/exitwatch.skel.h"
@@ -338,7 +339,7 @@ static int probe_once(unsigned int methods, char *why, size_t len)
 	struct exitwatcher *w;
 	int status = -1, err, n;
 	char how[200];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (geteuid() != 0) {
 		snprintf(why, len, "not tested: needs root");
@@ -350,7 +351,9 @@ static int probe_once(unsigned int methods, char *why, size_t len)
 	snprintf(how, sizeof(how), "%s", exitwatch_method(w));
 	pid = fork();
 	if (pid == 0) {
-		pause();
+		/* Killed by us, or with us if we die first. */
+		if (!fl_die_with_parent(parent))
+			pause();
 		_exit(0);
 	}
 	if (pid < 0 || exitwatch_add(w, pid)) {

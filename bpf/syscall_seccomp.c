@@ -206,7 +206,7 @@ int sc_seccomp_probe(char *why, size_t len)
 	static char reason[256];
 	struct seccomp_notif_sizes sz;
 	int nr = SYS_getppid, pidfd = -1, lfd = -1, st = 0, p[2], ret;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (done >= 0)
 		goto out;
@@ -222,7 +222,8 @@ int sc_seccomp_probe(char *why, size_t len)
 	}
 	pid = fork();
 	if (pid == 0) {
-		int fd = install(&nr, 1);
+		/* Its getppid() waits for our answer: die with us. */
+		int fd = fl_die_with_parent(parent) ? -ESRCH : install(&nr, 1);
 
 		if (write(p[1], &fd, sizeof(fd)) != sizeof(fd) || fd < 0)
 			_exit(1);

@@ -239,8 +239,13 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 				_exit(126);
 			}
 		}
-		if (n)
+		if (n) {
+			/* The runner's ends: with them closed here, its death
+			 * is an end of file for the wait on ack. */
+			close(note[0]);
+			close(ack[1]);
 			child_ops(r, t, idx, n, note[1], ack[0]);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}

@@ -38,6 +38,15 @@ int fl_grow(void **v, size_t *cap, size_t n, size_t size, size_t first);
 int fl_in_child(void (*fn)(void *out, void *arg), void *arg, void *out,
 		size_t len, int timeout_ms);
 
+/*
+ * In a forked child that must not outlive parent (the pid its parent had
+ * before the fork): SIGKILL when parent dies, so that a runner killed
+ * while a probe's child waits for it leaves nothing behind.  0, or
+ * -ESRCH when parent is gone already (then the child must _exit), or
+ * -errno.  core/inchild.c.
+ */
+int fl_die_with_parent(pid_t parent);
+
 /* names[v], or dflt when v is out of the table or has no name there. */
 static inline const char *fl_enum_name(const char *const *names, size_t n,
 				       int v, const char *dflt)

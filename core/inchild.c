@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,11 +51,19 @@ static int read_all(int fd, void *out, size_t len, int timeout_ms)
 	return 0;
 }
 
+int fl_die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		return -errno;
+	/* It may have died before the prctl: then nobody sends it. */
+	return getppid() == parent ? 0 : -ESRCH;
+}
+
 int fl_in_child(void (*fn)(void *out, void *arg), void *arg, void *out,
 		size_t len, int timeout_ms)
 {
 	int fds[2], status, ret;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
@@ -66,6 +75,8 @@ int fl_in_child(void (*fn)(void *out, void *arg), void *arg, void *out,
 		return ret;
 	}
 	if (pid == 0) {
+		if (fl_die_with_parent(parent))
+			_exit(1);
 		close(fds[0]);
 		child(fds[1], fn, arg, out, len);
 	}
