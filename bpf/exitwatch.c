@@ -403,3 +403,23 @@ int exitwatch_probe(unsigned int methods, char *why, size_t len)
 		snprintf(why, len, "%s", cached[methods]);
 	return ret[methods];
 }
+
+unsigned int exitwatch_methods(const char *env, char *why, size_t len)
+{
+	const char *v = getenv(env);
+
+	if (v && !strcmp(v, "off")) {
+		snprintf(why, len, "disabled by %s=off", env);
+		return 0;
+	}
+	if (v && !strcmp(v, "connector"))
+		return EXITWATCH_CONNECTOR;
+	return EXITWATCH_ANY;
+}
+
+bool exitwatch_plan(const char *env, char *why, size_t len)
+{
+	unsigned int m = exitwatch_methods(env, why, len);
+
+	return m && exitwatch_probe(m, why, len) > 0;
+}

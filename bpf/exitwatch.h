@@ -26,6 +26,7 @@
 #define FAULTLINE_BPF_EXITWATCH_H
 
 #ifndef __bpf__
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include <sys/types.h>
@@ -78,6 +79,14 @@ void exitwatch_close(struct exitwatcher *w);
  * answer is cached.
  */
 int exitwatch_probe(unsigned int methods, char *why, size_t len);
+/*
+ * The methods a caller may try, from its environment variable env: both,
+ * or for tests none ("off", 0 with why set) or only the fallback
+ * ("connector").
+ */
+unsigned int exitwatch_methods(const char *env, char *why, size_t len);
+/* Will a watcher with env's methods capture exits?  why: how, or why not. */
+bool exitwatch_plan(const char *env, char *why, size_t len);
 #endif
 
 #endif

@@ -37,11 +37,6 @@ struct sysfault;
 					  __VA_ARGS__); \
 	} while (0)
 
-static inline void add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
-}
-
 /* syscall_parse.c */
 extern const char *const syscall_keys[];
 int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,

@@ -21,17 +21,6 @@ static const char *const route_names[] = {
 	[SC_SECCOMP] = "seccomp user notification",
 };
 
-static void add_uniq(json_object *a, const char *str)
-{
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(a); i++)
-		if (!strcmp(json_object_get_string(
-				json_object_array_get_idx(a, i)), str))
-			return;
-	json_object_array_add(a, json_object_new_string(str));
-}
-
 static char *fmt_pct(double v, char *buf, size_t len)
 {
 	snprintf(buf, len, "%g%%", v);
@@ -47,7 +36,7 @@ static json_object *syscall_params(const struct syscall_spec *s)
 	snprintf(buf, sizeof(buf), "%s (%s)", s->target_name,
 		 s->target->kind == FL_TARGET_PID ? "pid" :
 		 s->target->kind == FL_TARGET_CGROUP ? "cgroup" : "command");
-	add_str(p, "target", buf);
+	fl_json_add_str(p, "target", buf);
 	json_object_object_add(p, "follow-forks",
 			       json_object_new_boolean(s->follow_forks));
 	a = json_object_new_array();
@@ -56,15 +45,16 @@ static json_object *syscall_params(const struct syscall_spec *s)
 				      json_object_new_string(s->calls[i].name));
 	json_object_object_add(p, "calls", a);
 	if (s->nerrnos == 1) {
-		add_str(p, "errno", fl_errno_name(s->errnos[0]));
+		fl_json_add_str(p, "errno", fl_errno_name(s->errnos[0]));
 	} else {
 		o = json_object_new_object();
 		for (i = 0; i < s->nerrnos; i++)
-			add_str(o, fl_errno_name(s->errnos[i]),
-				fmt_pct(s->weights[i], buf, sizeof(buf)));
+			fl_json_add_str(o, fl_errno_name(s->errnos[i]),
+					fmt_pct(s->weights[i], buf, sizeof(buf)));
 		json_object_object_add(p, "errno", o);
 	}
-	add_str(p, "probability", fmt_pct(s->probability, buf, sizeof(buf)));
+	fl_json_add_str(p, "probability",
+			fmt_pct(s->probability, buf, sizeof(buf)));
 	if (s->has_when) {
 		o = json_object_new_object();
 		json_object_object_add(o, "after",
@@ -77,7 +67,7 @@ static json_object *syscall_params(const struct syscall_spec *s)
 		json_object_object_add(p, "when", o);
 	}
 	if (s->path)
-		add_str(p, "path", s->path);
+		fl_json_add_str(p, "path", s->path);
 	if (s->has_peer) {
 		o = json_object_new_object();
 		if (s->nports) {
@@ -117,7 +107,7 @@ static void seccomp_object(const struct syscall_spec *s,
 		return;
 	fl_json_addf(objs, "seccomp filter installed by '%s' before exec, inherited by its children: SECCOMP_RET_USER_NOTIF for %s, answered by faultline (the runner, then the guardian): continue outside the fault's window",
 		     s->target_name, calls);
-	add_uniq(objs, "switch file seccomp-<fault>.window in the run's journal folder (the window: revert removes it)");
+	fl_json_add_uniq(objs, "switch file seccomp-<fault>.window in the run's journal folder (the window: revert removes it)");
 }
 
 /* The kernel objects the plan creates. */
@@ -159,7 +149,7 @@ static json_object *describe_objects(const struct syscall_spec *s,
 		case SC_NONE:
 			continue;
 		}
-		add_uniq(objs, buf);
+		fl_json_add_uniq(objs, buf);
 	}
 	seccomp_object(s, p, objs);
 	for (i = 0; i < s->ncalls; i++)
@@ -168,18 +158,18 @@ static json_object *describe_objects(const struct syscall_spec *s,
 	if (i == s->ncalls)
 		return objs;	/* route 4 alone: no BPF */
 	if (s->follow_forks && !sc_cgroup_scoped(s) && p->forks_ok)
-		add_uniq(objs, p->fork_prog == FL_BPF_TP_BTF ?
-			 "BPF program tp_btf/sched_process_fork (children join the target)" :
-			 "BPF program raw_tp/sched_process_fork (children join the target)");
+		fl_json_add_uniq(objs, p->fork_prog == FL_BPF_TP_BTF ?
+				 "BPF program tp_btf/sched_process_fork (children join the target)" :
+				 "BPF program raw_tp/sched_process_fork (children join the target)");
 	if (!sc_cgroup_scoped(s)) {
 		snprintf(buf, sizeof(buf), "BPF map fl_targets (hash of thread-group ids, seeded with PID %d)",
 			 (int)s->target->pid);
-		add_uniq(objs, buf);
+		fl_json_add_uniq(objs, buf);
 	}
-	add_uniq(objs, "BPF settings in .rodata (calls, errno weights, probability, when, path and peer filters)");
+	fl_json_add_uniq(objs, "BPF settings in .rodata (calls, errno weights, probability, when, path and peer filters)");
 	if (s->has_when)
-		add_uniq(objs, "BPF map fl_counts (when counters, per thread and call)");
-	add_uniq(objs, "BPF ring buffer fl_events (one event per injection)");
+		fl_json_add_uniq(objs, "BPF map fl_counts (when counters, per thread and call)");
+	fl_json_add_uniq(objs, "BPF ring buffer fl_events (one event per injection)");
 	return objs;
 }
 
@@ -205,7 +195,7 @@ static void describe_mechanism(const struct syscall_spec *s,
 					"%s%s (%s)", off ? "; " : "",
 					route_names[r], calls);
 	}
-	add_str(out, "mechanism", buf[0] ? buf : "none");
+	fl_json_add_str(out, "mechanism", buf[0] ? buf : "none");
 }
 
 /* "yes", or what the probe said. */
@@ -286,7 +276,7 @@ static void describe_why(const struct syscall_spec *s,
 			       ", " : "\nleft out of the groups (no route): ",
 			       s->calls[i].name);
 	why_matched(s, p, why, sizeof(why), &off);
-	add_str(out, "why", why);
+	fl_json_add_str(out, "why", why);
 }
 
 int syscall_describe(const struct fl_fault *f, json_object *out)

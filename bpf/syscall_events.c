@@ -26,28 +26,29 @@ static json_object *event_json(const struct sf_rt *rt,
 	const char *name = e->nr >= 0 ? fl_syscall_name(e->nr) : NULL;
 	char comm[sizeof(e->comm) + 1];
 
-	add_str(o, "time", fl_fmt_time((int64_t)e->ts + rt->mono_to_wall, tbuf,
-					 sizeof(tbuf)));
+	fl_json_add_str(o, "time",
+			fl_fmt_time((int64_t)e->ts + rt->mono_to_wall, tbuf,
+				    sizeof(tbuf)));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
 	json_object_object_add(o, "tid", json_object_new_int(e->tid));
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = 0;
-	add_str(o, "comm", comm);
-	add_str(o, "call", name ? name : "?");
-	add_str(o, "errno", fl_errno_name(e->err) ? fl_errno_name(e->err) :
-		"?");
+	fl_json_add_str(o, "comm", comm);
+	fl_json_add_str(o, "call", name ? name : "?");
+	fl_json_add_str(o, "errno",
+			fl_errno_name(e->err) ? fl_errno_name(e->err) : "?");
 	if (e->family == AF_INET || e->family == AF_INET6) {
 		inet_ntop(e->family, e->addr, buf, sizeof(buf));
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u",
 			 e->family == AF_INET6 ? "." : ":", e->port);
-		add_str(o, "peer", buf);
+		fl_json_add_str(o, "peer", buf);
 	}
 	if (e->path[0]) {
 		char p[SF_EV_PATH_LEN + 1];
 
 		memcpy(p, e->path, SF_EV_PATH_LEN);
 		p[SF_EV_PATH_LEN] = 0;
-		add_str(o, "path", p);
+		fl_json_add_str(o, "path", p);
 	}
 	return o;
 }
@@ -218,7 +219,7 @@ int syscall_observe(void *handle, json_object *out)
 	 */
 	if (kernel > read)
 		events += kernel - read;
-	add_str(out, "target", s->target_name);
+	fl_json_add_str(out, "target", s->target_name);
 	json_object_object_add(out, "injections",
 			       json_object_new_uint64(events));
 	json_object_object_add(out, "kernel_count",
@@ -284,6 +285,6 @@ int syscall_live(void *handle, json_object *out)
 	if (n)
 		APPEND(sum, sizeof(sum), off, ")");
 	json_object_object_add(out, "calls", calls);
-	add_str(out, "summary", sum);
+	fl_json_add_str(out, "summary", sum);
 	return 0;
 }

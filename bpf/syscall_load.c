@@ -446,13 +446,14 @@ static json_object *undo_state(const struct sf_rt *rt,
 	json_object_object_add(o, "runner_start",
 			       json_object_new_uint64(
 				       fl_pid_start_time(getpid())));
-	add_str(o, "target", s->target_name);
+	fl_json_add_str(o, "target", s->target_name);
 	a = json_object_new_array();
 	for (i = 0; i < n; i++)
 		json_object_array_add(a, json_object_new_string(at[i].what));
 	json_object_object_add(o, "links", a);
 	if (n)
-		add_str(o, "note", "BPF links held by the runner's file descriptors, never pinned: they go with the runner");
+		fl_json_add_str(o, "note",
+				"BPF links held by the runner's file descriptors, never pinned: they go with the runner");
 	sc_seccomp_record(rt, o);
 	return o;
 }
@@ -491,6 +492,18 @@ static json_object *id_array(json_object *o, const char *key)
 	return a;
 }
 
+/* Save st as the fault's record, and drop our reference to it. */
+static int save_put(struct fl_undo *u, json_object *st)
+{
+	int ret = fl_undo_save(u, st);
+
+	json_object_put(st);
+	if (ret)
+		fl_undo_why(u, "cannot save the undo record: %s",
+			    strerror(-ret));
+	return ret;
+}
+
 /*
  * The record once attached: with what revert needs to stop the fault from
  * any process, the ids of the programs, of their off switch (the sf_ctl
@@ -502,7 +515,6 @@ int sf_save_ids(const struct sf_rt *rt, const struct sf_attach *at,
 	json_object *st = undo_state(rt, at, n), *progs, *links;
 	struct bpf_program *prog;
 	size_t i;
-	int ret;
 
 	progs = id_array(st, "prog_ids");
 	/* No skeleton: route 4 alone, no BPF. */
@@ -525,27 +537,14 @@ int sf_save_ids(const struct sf_rt *rt, const struct sf_attach *at,
 			json_object_array_add(links,
 					      json_object_new_uint64(id));
 	}
-	ret = fl_undo_save(u, st);
-	json_object_put(st);
-	if (ret)
-		fl_undo_why(u, "cannot save the undo record: %s",
-			    strerror(-ret));
-	return ret;
+	return save_put(u, st);
 }
 
 /* The record before anything is attached: what is about to be. */
 int sf_save_record(const struct sf_rt *rt, const struct sf_attach *at,
 		   size_t n, struct fl_undo *u)
 {
-	json_object *st = undo_state(rt, at, n);
-	int ret;
-
-	ret = fl_undo_save(u, st);
-	json_object_put(st);
-	if (ret)
-		fl_undo_why(u, "cannot save the undo record: %s",
-			    strerror(-ret));
-	return ret;
+	return save_put(u, undo_state(rt, at, n));
 }
 
 /* "fmod_ret/__x64_sys_fsync tp_btf/sched_process_fork" */

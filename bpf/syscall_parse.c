@@ -203,14 +203,9 @@ static int parse_when(const struct fl_node *v, struct syscall_spec *s,
 
 	s->has_when = true;
 	s->every = 1;
-	if (fl_map_check(v, when_keys, "when", d))
-		err = -EINVAL;
-	if (v->type != FL_NODE_MAP)
+	if (fl_submap_check(v, when_keys, "when", "give after, every or times",
+			    &err, d))
 		return -EINVAL;
-	if (!v->n) {
-		fl_diag_err(d, v, "when: empty; give after, every or times");
-		return -EINVAL;
-	}
 	if ((p = fl_map_get(v, "after")) &&
 	    fl_get_u64(p, "when.after", 0, UINT32_MAX, &s->after, d))
 		err = -EINVAL;
@@ -253,6 +248,27 @@ static int parse_path(const struct fl_node *v, struct syscall_spec *s,
 	return 0;
 }
 
+/*
+ * One of peer's lists (a scalar or a non-empty sequence): its *n items,
+ * zeroed; or NULL with *err set (-EINVAL, said; -ENOMEM).
+ */
+static void *peer_list(const struct fl_node *p, const char *expected,
+		       size_t size, size_t *n, int *err, struct fl_diag *d)
+{
+	void *a;
+
+	*n = fl_node_count(p);
+	if (p->type == FL_NODE_MAP || !*n) {
+		fl_diag_err(d, p, "%s", expected);
+		*err = -EINVAL;
+		return NULL;
+	}
+	a = calloc(*n, size);
+	if (!a)
+		*err = -ENOMEM;
+	return a;
+}
+
 static int parse_peer(const struct fl_node *v, struct syscall_spec *s,
 		      struct fl_diag *d)
 {
@@ -262,48 +278,29 @@ static int parse_peer(const struct fl_node *v, struct syscall_spec *s,
 	int err = 0;
 
 	s->has_peer = true;
-	if (fl_map_check(v, peer_keys, "peer", d))
-		err = -EINVAL;
-	if (v->type != FL_NODE_MAP)
+	if (fl_submap_check(v, peer_keys, "peer", "give ports or to", &err, d))
 		return -EINVAL;
-	if (!v->n) {
-		fl_diag_err(d, v, "peer: empty; give ports or to");
-		return -EINVAL;
-	}
 	p = fl_map_get(v, "ports");
-	if (p) {
-		n = fl_node_count(p);
-		if (p->type == FL_NODE_MAP || !n) {
-			fl_diag_err(d, p, "peer.ports: expected a port or a non-empty list of ports");
-			err = -EINVAL;
-		} else if (!(s->ports = calloc(n, sizeof(*s->ports)))) {
-			return -ENOMEM;
-		} else {
-			for (i = 0; i < n; i++) {
-				if (fl_get_u64(fl_node_item(p, i), "peer.ports", 1,
-					       65535, &u, d))
-					err = -EINVAL;
-				else
-					s->ports[i] = u;
-			}
-			s->nports = n;
+	if (p && (s->ports = peer_list(p, "peer.ports: expected a port or a non-empty list of ports",
+				       sizeof(*s->ports), &n, &err, d))) {
+		for (i = 0; i < n; i++) {
+			if (fl_get_u64(fl_node_item(p, i), "peer.ports", 1,
+				       65535, &u, d))
+				err = -EINVAL;
+			else
+				s->ports[i] = u;
 		}
+		s->nports = n;
 	}
 	p = fl_map_get(v, "to");
-	if (p) {
-		n = fl_node_count(p);
-		if (p->type == FL_NODE_MAP || !n) {
-			fl_diag_err(d, p, "peer.to: expected an address, a CIDR or a non-empty list of them");
-			err = -EINVAL;
-		} else if (!(s->to = calloc(n, sizeof(*s->to)))) {
-			return -ENOMEM;
-		} else {
-			for (i = 0; i < n; i++)
-				if (fl_get_cidr(fl_node_item(p, i), "peer.to", &s->to[i],
-						d))
-					err = -EINVAL;
-			s->nto = n;
-		}
+	if (err != -ENOMEM && p &&
+	    (s->to = peer_list(p, "peer.to: expected an address, a CIDR or a non-empty list of them",
+			       sizeof(*s->to), &n, &err, d))) {
+		for (i = 0; i < n; i++)
+			if (fl_get_cidr(fl_node_item(p, i), "peer.to",
+					&s->to[i], d))
+				err = -EINVAL;
+		s->nto = n;
 	}
 	return err;
 }
@@ -356,13 +353,11 @@ int syscall_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	s->follow_forks = true;
 	s->probability = 100;
 
-	v = fl_map_need(spec, "target", "syscall", d);
-	if (!v || fl_get_target(exp, v, "target", &s->target, d))
+	if (fl_need_target(exp, spec, "syscall", &s->target, d))
 		err = -EINVAL;
 	else
 		s->target_name = s->target->name;
-	v = fl_map_get(spec, "follow-forks");
-	if (v && fl_get_bool(v, "follow-forks", &s->follow_forks, d))
+	if (fl_opt_bool(spec, "follow-forks", &s->follow_forks, d))
 		err = -EINVAL;
 	v = fl_map_need(spec, "calls", "syscall", d);
 	if (!v || parse_calls(v, s, d))

@@ -418,16 +418,18 @@ static void count(struct sc_notify *sn, const struct seccomp_notif *req,
 	if (json_object_array_length(sn->first) < SN_FIRST_EVENTS) {
 		o = json_object_new_object();
 		who(req->pid, &tgid, comm, sizeof(comm));
-		add_str(o, "time", fl_fmt_time(fl_wall_ns(), tb, sizeof(tb)));
+		fl_json_add_str(o, "time",
+				fl_fmt_time(fl_wall_ns(), tb, sizeof(tb)));
 		json_object_object_add(o, "pid", json_object_new_int(tgid));
 		json_object_object_add(o, "tid", json_object_new_int(req->pid));
-		add_str(o, "comm", comm);
-		add_str(o, "call", fl_syscall_name(req->data.nr) ?
-			fl_syscall_name(req->data.nr) : "?");
-		add_str(o, "errno", fl_errno_name(err) ? fl_errno_name(err) :
-			"?");
+		fl_json_add_str(o, "comm", comm);
+		fl_json_add_str(o, "call",
+				fl_syscall_name(req->data.nr) ?
+				fl_syscall_name(req->data.nr) : "?");
+		fl_json_add_str(o, "errno",
+				fl_errno_name(err) ? fl_errno_name(err) : "?");
 		if (path && path[0])
-			add_str(o, "path", path);
+			fl_json_add_str(o, "path", path);
 		json_object_array_add(sn->first, o);
 	}
 	pthread_mutex_unlock(&sn->lock);
@@ -656,8 +658,9 @@ void sc_seccomp_record(const struct sf_rt *rt, json_object *o)
 {
 	if (!rt->sw_path[0])
 		return;
-	add_str(o, "seccomp_switch", rt->sw_path);
-	add_str(o, "seccomp", "the command's calls are answered by the runner, then the guardian, through a seccomp listener: failed while this switch file exists; revert removes it, and every answer is 'continue'. Nothing in the kernel is to undo: the filter goes with the command's processes");
+	fl_json_add_str(o, "seccomp_switch", rt->sw_path);
+	fl_json_add_str(o, "seccomp",
+			"the command's calls are answered by the runner, then the guardian, through a seccomp listener: failed while this switch file exists; revert removes it, and every answer is 'continue'. Nothing in the kernel is to undo: the filter goes with the command's processes");
 }
 
 /* After the record names it: create the switch; the window opens. */

@@ -42,11 +42,6 @@ struct kill_rt {
 	size_t nprocs;			/* the target's processes at apply */
 };
 
-static void add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
-}
-
 static void rt_free(struct kill_rt *rt)
 {
 	size_t i;
@@ -74,19 +69,14 @@ static int victims(struct kill_rt *rt, char *why, size_t len)
 	pid_t main_pid;
 	int r, fd;
 
-	r = kill_refuse_target(s, why, len);
+	r = kill_list(s, &procs, &n, &main_pid, why, len);
 	if (r)
 		return r;
-	r = kill_procs(s->target, s->follow_forks, &procs, &n, &main_pid);
-	if (r) {
-		snprintf(why, len, "target %s: cannot list its processes: %s",
-			 s->target_name, strerror(-r));
-		return r;
-	}
 	rt->nprocs = n;
-	r = n ? kill_refuse(s, procs, n, why, len) : -ESRCH;
-	if (r == -ESRCH)
+	if (!n) {
 		snprintf(why, len, "target %s: no process to kill", s->target_name);
+		r = -ESRCH;
+	}
 	idx = r ? NULL : calloc(n, sizeof(*idx));
 	rt->v = r ? NULL : calloc(n, sizeof(*rt->v));
 	if (!r && (!idx || !rt->v))
@@ -126,9 +116,10 @@ static json_object *state_of(const struct kill_rt *rt)
 	char sig[32];
 	size_t i;
 
-	add_str(st, "target", rt->s->target_name);
-	add_str(st, "signal", kill_sig_name(rt->s->sig, sig, sizeof(sig)));
-	add_str(st, "pick", kill_pick_names[rt->s->pick]);
+	fl_json_add_str(st, "target", rt->s->target_name);
+	fl_json_add_str(st, "signal",
+			kill_sig_name(rt->s->sig, sig, sizeof(sig)));
+	fl_json_add_str(st, "pick", kill_pick_names[rt->s->pick]);
 	a = json_object_new_array();
 	for (i = 0; i < rt->n; i++) {
 		o = json_object_new_object();
@@ -136,7 +127,7 @@ static json_object *state_of(const struct kill_rt *rt)
 				       json_object_new_int(rt->v[i].p.pid));
 		json_object_object_add(o, "start",
 				       json_object_new_uint64(rt->v[i].p.start));
-		add_str(o, "comm", rt->v[i].p.comm);
+		fl_json_add_str(o, "comm", rt->v[i].p.comm);
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(st, "victims", a);
@@ -197,8 +188,7 @@ static int kill_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 	char why[1024] = "";
 	int r;
 
-	if (!s || !s->target)
-		return -EINVAL;
+	/* parse made s and its target: apply runs for no other fault. */
 	rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return -ENOMEM;
@@ -268,7 +258,7 @@ static int kill_live(void *handle, json_object *out)
 	else
 		snprintf(sum, sizeof(sum), "%s to %zu processes: %zu dead",
 			 kill_sig_name(rt->s->sig, sig, sizeof(sig)), sent, dead);
-	add_str(out, "summary", sum);
+	fl_json_add_str(out, "summary", sum);
 	return 0;
 }
 
@@ -324,13 +314,14 @@ static json_object *victim_json(const struct kill_rt *rt,
 	const char *no = not_proven(rt, v, why, sizeof(why));
 
 	json_object_object_add(o, "pid", json_object_new_int(v->p.pid));
-	add_str(o, "comm", v->p.comm);
-	add_str(o, "signal", kill_sig_name(rt->s->sig, sig, sizeof(sig)));
+	fl_json_add_str(o, "comm", v->p.comm);
+	fl_json_add_str(o, "signal",
+			kill_sig_name(rt->s->sig, sig, sizeof(sig)));
 	json_object_object_add(o, "signo", json_object_new_int(rt->s->sig));
 	json_object_object_add(o, "sent", json_object_new_boolean(!v->sent));
 	json_object_object_add(o, "dead", json_object_new_boolean(v->dead));
 	how_died(v, how, sizeof(how));
-	add_str(o, "how", how);
+	fl_json_add_str(o, "how", how);
 	if (v->seen && WIFSIGNALED(v->status))
 		json_object_object_add(o, "exit_signal",
 				       json_object_new_int(WTERMSIG(v->status)));
@@ -342,7 +333,7 @@ static json_object *victim_json(const struct kill_rt *rt,
 			(double)(v->t_dead - rt->t_sent) / NSEC_PER_MSEC));
 	json_object_object_add(o, "proven", json_object_new_boolean(!no));
 	if (no)
-		add_str(o, "why", no);
+		fl_json_add_str(o, "why", no);
 	return o;
 }
 
@@ -392,9 +383,10 @@ static int kill_observe(void *handle, json_object *out)
 	if (!rt)
 		return -ENOENT;
 	collect(rt, KILL_OBSERVE_WAIT_MS);
-	add_str(out, "target", rt->s->target_name);
-	add_str(out, "signal", kill_sig_name(rt->s->sig, sig, sizeof(sig)));
-	add_str(out, "pick", kill_pick_names[rt->s->pick]);
+	fl_json_add_str(out, "target", rt->s->target_name);
+	fl_json_add_str(out, "signal",
+			kill_sig_name(rt->s->sig, sig, sizeof(sig)));
+	fl_json_add_str(out, "pick", kill_pick_names[rt->s->pick]);
 	if (rt->s->pick == KILL_PICK_RANDOM) {
 		json_object_object_add(out, "seed",
 				       json_object_new_uint64(rt->s->exp->seed));
@@ -402,9 +394,9 @@ static int kill_observe(void *handle, json_object *out)
 	}
 	json_object_object_add(out, "processes",
 			       json_object_new_int64((int64_t)rt->nprocs));
-	add_str(out, "proof", rt->pf ? rt->proof_why : "pidfd only");
+	fl_json_add_str(out, "proof", rt->pf ? rt->proof_why : "pidfd only");
 	if (!rt->pf)
-		add_str(out, "proof_why", rt->proof_why);
+		fl_json_add_str(out, "proof_why", rt->proof_why);
 	a = json_object_new_array();
 	for (i = 0; i < rt->n; i++)
 		json_object_array_add(a, victim_json(rt, &rt->v[i]));
@@ -436,18 +428,6 @@ int kill_revert(json_object *state)
 }
 
 const struct fl_engine kill_engine = {
-	.name = "kill",
-	.summary = "send a signal (SIGKILL) to a target's processes and prove each death",
-	.color = "#c0392b",
-	.parse = kill_parse,
-	.keys = kill_keys,
-	.spec_free = kill_spec_free,
-	.check = kill_check,
-	.describe = kill_describe,
-	.resources = kill_resources,
-	.apply = kill_apply,
-	.live = kill_live,
-	.observe = kill_observe,
-	.revert = kill_revert,
-	.release = kill_release,
+	FL_ENGINE_OPS(kill, "#c0392b",
+		      "send a signal (SIGKILL) to a target's processes and prove each death"),
 };

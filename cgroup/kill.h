@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cgroup/kill.h: inside the kill fault, shared by its files:
- *   kill_parse.c   the schema (parse, spec_free), the signal names
+ *   kill_parse.c   the schema (parse), the signal names
  *   kill_procs.c   the processes of a target (one function taking a
  *                  target), what is never killed and why, the pick
  *   kill_plan.c    check, describe, resources
@@ -32,7 +32,7 @@ enum kill_pick {
 };
 
 struct kill_spec {
-	char *target_name;
+	const char *target_name;	/* target->name */
 	struct fl_target *target;	/* in the experiment's targets */
 	const struct fl_experiment *exp;	/* its seed, read at apply */
 	int sig;
@@ -57,7 +57,6 @@ extern const char *const kill_keys[];
 extern const char *const kill_pick_names[];
 int kill_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	       const struct fl_node *spec, void **out, struct fl_diag *d);
-void kill_spec_free(void *spec);
 /* "SIGKILL" for 9; "SIG?" for an unknown number. */
 const char *kill_sig_name(int sig, char *buf, size_t len);
 
@@ -76,6 +75,13 @@ const char *kill_never(pid_t pid);
 /* A pid target that may not be killed, before its processes are listed
  * (init and kernel threads may not be listable): 0, or -EPERM with why. */
 int kill_refuse_target(const struct kill_spec *s, char *why, size_t len);
+/*
+ * The target's processes once neither it (kill_refuse_target) nor one of
+ * them (kill_refuse) is refused: 0 with *v (freed by the caller) and *n,
+ * maybe 0; or -errno with why.
+ */
+int kill_list(const struct kill_spec *s, struct kill_proc **v, size_t *n,
+	      pid_t *main_pid, char *why, size_t len);
 /* Every process of v that may not be killed: 0, or -EPERM with why. */
 int kill_refuse(const struct kill_spec *s, const struct kill_proc *v,
 		size_t n, char *why, size_t len);

@@ -107,25 +107,13 @@ static int parse_signal(const struct fl_node *v, int *sig, struct fl_diag *d)
 	return 0;
 }
 
-void kill_spec_free(void *spec)
-{
-	struct kill_spec *s = spec;
-
-	if (!s)
-		return;
-	free(s->target_name);
-	free(s);
-}
-
 static int parse_target(struct fl_experiment *exp, struct kill_spec *s,
 			const struct fl_node *spec, struct fl_diag *d)
 {
-	const struct fl_node *v = fl_map_need(spec, "target", "kill", d);
-
-	if (!v || fl_get_target(exp, v, "target", &s->target, d))
+	if (fl_need_target(exp, spec, "kill", &s->target, d))
 		return -EINVAL;
-	s->target_name = strdup(s->target->name);
-	return s->target_name ? 0 : -ENOMEM;
+	s->target_name = s->target->name;
+	return 0;
 }
 
 int kill_parse(struct fl_experiment *exp, const struct fl_fault *f,

@@ -29,22 +29,11 @@ int kill_check(const struct fl_fault *f, char *why, size_t len)
 	r = kill_refuse_target(s, why, len);
 	if (!r)
 		r = fl_target_check(s->target, why, len);
-	if (r)
-		return r;
-	r = kill_procs(s->target, s->follow_forks, &v, &n, &main_pid);
-	if (r) {
-		snprintf(why, len, "target %s: cannot list its processes: %s",
-			 s->target_name, strerror(-r));
-		return r;
-	}
-	r = kill_refuse(s, v, n, why, len);
-	free(v);
+	if (!r)
+		r = kill_list(s, &v, &n, &main_pid, why, len);
+	if (!r)
+		free(v);
 	return r;
-}
-
-static void add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
 }
 
 static const char *const pick_text[] = {
@@ -108,22 +97,22 @@ int kill_describe(const struct fl_fault *f, json_object *out)
 	snprintf(why, sizeof(why), "pidfd_send_signal(%s) to %s of the target, each process known by its start time so that a reused pid is never signalled; init, faultline, its guardian and its ancestors and kernel threads are never killed. Each death is proven by the exit status seen as the victim exits (%s%s). Nothing is undone at revert: a signal cannot be taken back, and it is never sent again after a crash",
 		 sig, pick_text[s->pick], proven ? "" : "not available: ",
 		 proof);
-	add_str(out, "mechanism", "pidfd_send_signal");
-	add_str(out, "why", why);
+	fl_json_add_str(out, "mechanism", "pidfd_send_signal");
+	fl_json_add_str(out, "why", why);
 	objs = json_object_new_array();
 	describe_victims(f, s, sig, objs);
 	json_object_object_add(out, "objects", objs);
 	params = json_object_new_object();
-	add_str(params, "target", s->target_name);
-	add_str(params, "signal", sig);
-	add_str(params, "pick", kill_pick_names[s->pick]);
+	fl_json_add_str(params, "target", s->target_name);
+	fl_json_add_str(params, "signal", sig);
+	fl_json_add_str(params, "pick", kill_pick_names[s->pick]);
 	if (s->target->kind == FL_TARGET_PID)
 		json_object_object_add(params, "follow-forks",
 				       json_object_new_boolean(s->follow_forks));
 	if (s->pick == KILL_PICK_RANDOM)
 		json_object_object_add(params, "seed",
 				       json_object_new_uint64(s->exp->seed));
-	add_str(params, "proof", proven ? proof : "pidfd only (not proven)");
+	fl_json_add_str(params, "proof", proven ? proof : "pidfd only (not proven)");
 	json_object_object_add(out, "params", params);
 	return 0;
 }

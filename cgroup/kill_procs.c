@@ -198,6 +198,27 @@ int kill_refuse(const struct kill_spec *s, const struct kill_proc *v,
 	return 0;
 }
 
+int kill_list(const struct kill_spec *s, struct kill_proc **v, size_t *n,
+	      pid_t *main_pid, char *why, size_t len)
+{
+	int r = kill_refuse_target(s, why, len);
+
+	if (r)
+		return r;
+	r = kill_procs(s->target, s->follow_forks, v, n, main_pid);
+	if (r) {
+		snprintf(why, len, "target %s: cannot list its processes: %s",
+			 s->target_name, strerror(-r));
+		return r;
+	}
+	r = kill_refuse(s, *v, *n, why, len);
+	if (r) {
+		free(*v);
+		*v = NULL;
+	}
+	return r;
+}
+
 int kill_refuse_target(const struct kill_spec *s, char *why, size_t len)
 {
 	const char *no;

@@ -27,26 +27,12 @@ struct kill_proof {
 	struct exitwatcher *ew;
 	struct kill_victim *v;
 	size_t n;
+	uint64_t grace_end;		/* await_seen's deadline, 0: not yet */
 };
-
-static unsigned int methods(char *why, size_t len)
-{
-	const char *e = getenv(KILL_CAPTURE_ENV);
-
-	if (e && !strcmp(e, "off")) {
-		snprintf(why, len, "disabled by " KILL_CAPTURE_ENV "=off");
-		return 0;
-	}
-	if (e && !strcmp(e, "connector"))
-		return EXITWATCH_CONNECTOR;
-	return EXITWATCH_ANY;
-}
 
 bool kill_proof_plan(char *why, size_t len)
 {
-	unsigned int m = methods(why, len);
-
-	return m && exitwatch_probe(m, why, len) > 0;
+	return exitwatch_plan(KILL_CAPTURE_ENV, why, len);
 }
 
 static void on_exit_event(void *arg, const struct exitwatch_event *ev)
@@ -69,7 +55,7 @@ static void on_exit_event(void *arg, const struct exitwatch_event *ev)
 void kill_proof_start(struct kill_victim *v, size_t n,
 		      struct kill_proof **out, char *why, size_t len)
 {
-	unsigned int m = methods(why, len);
+	unsigned int m = exitwatch_methods(KILL_CAPTURE_ENV, why, len);
 	struct kill_proof *pf;
 	size_t i;
 	int r;
@@ -111,16 +97,20 @@ static bool pidfd_exited(int fd)
  * proc connector's just after it, from the same exiting task, which the
  * scheduler may hold back a while (under TCG, long enough to lose the
  * proof).  A victim whose pidfd says it exited is waited for here, up to
- * KILL_PROOF_GRACE_MS.
+ * KILL_PROOF_GRACE_MS, counted once per fault: victims whose events the
+ * watcher lost (a full ring) cost a second in all, not a second each.
  */
 static void await_seen(struct kill_proof *pf, const struct kill_victim *v)
 {
 	struct pollfd p = { .fd = exitwatch_fd(pf->ew), .events = POLLIN };
-	uint64_t end = fl_now_ns() + KILL_PROOF_GRACE_MS * 1000000ULL;
 	int64_t left;
 
+	if (v->seen)
+		return;
+	if (!pf->grace_end)
+		pf->grace_end = fl_now_ns() + KILL_PROOF_GRACE_MS * 1000000ULL;
 	while (!v->seen && p.fd >= 0) {
-		left = (int64_t)(end - fl_now_ns());
+		left = (int64_t)(pf->grace_end - fl_now_ns());
 		if (left <= 0 || poll(&p, 1, (int)(left / 1000000) + 1) <= 0)
 			return;
 		exitwatch_read(pf->ew);

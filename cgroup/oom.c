@@ -215,8 +215,8 @@ static void add_restore(json_object *a, const char *dir, const char *file)
 	if (cg_read(dir, file, val, sizeof(val)) || !val[0])
 		return;
 	o = json_object_new_object();
-	json_object_object_add(o, "file", json_object_new_string(file));
-	json_object_object_add(o, "value", json_object_new_string(val));
+	fl_json_add_str(o, "file", file);
+	fl_json_add_str(o, "value", val);
 	json_object_array_add(a, o);
 }
 
@@ -228,8 +228,8 @@ static json_object *oom_undo_state(struct oom_rt *rt, const char *from)
 	json_object *restore = json_object_new_array(), *sc;
 	char memsw[PATH_MAX + 64];
 
-	oom_add_str(state, "mode", c->v1 ? "v1" : "v2");
-	oom_add_str(state, "path", c->path);
+	fl_json_add_str(state, "mode", c->v1 ? "v1" : "v2");
+	fl_json_add_str(state, "path", c->path);
 	if (c->v1) {
 		snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes",
 			 new_scratch(c) ? fl_kernel_get()->memory_root : c->path);
@@ -238,8 +238,8 @@ static json_object *oom_undo_state(struct oom_rt *rt, const char *from)
 	if (new_scratch(c)) {
 		/* A new cgroup: nothing to restore but the folder itself. */
 		sc = json_object_new_object();
-		oom_add_str(sc, "path", c->path);
-		oom_add_str(sc, "from", from);
+		fl_json_add_str(sc, "path", c->path);
+		fl_json_add_str(sc, "from", from);
 		json_object_object_add(sc, "pid",
 				       json_object_new_int(c->s->target->pid));
 		json_object_object_add(state, "scratch", sc);
@@ -306,15 +306,15 @@ static void oom_record(struct oom_rt *rt, const struct oom_state *st)
 	wrote = json_object_new_object();
 	for (i = 0; i < c->nw; i++) {
 		if (st->seen[i][0])
-			oom_add_str(wrote, c->wfile[i], st->seen[i]);
+			fl_json_add_str(wrote, c->wfile[i], st->seen[i]);
 		memcpy(rt->saved_seen[i], st->seen[i], sizeof(st->seen[i]));
 	}
 	json_object_object_add(rt->state, "wrote", wrote);
 	if (st->foreign) {
 		fo = json_object_new_object();
-		oom_add_str(fo, "file", c->wfile[st->ffile]);
-		oom_add_str(fo, "wrote", st->seen[st->ffile]);
-		oom_add_str(fo, "found", st->found);
+		fl_json_add_str(fo, "file", c->wfile[st->ffile]);
+		fl_json_add_str(fo, "wrote", st->seen[st->ffile]);
+		fl_json_add_str(fo, "found", st->found);
 		json_object_object_add(rt->state, "foreign", fo);
 	}
 	rt->saved_foreign = st->foreign;
@@ -516,7 +516,7 @@ static int oom_live(void *handle, json_object *out)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "pid", json_object_new_int(c->pids[vi]));
-		oom_add_str(o, "comm", kill->comm);
+		fl_json_add_str(o, "comm", kill->comm);
 		json_object_object_add(out, "victim", o);
 	}
 	snprintf(sum, sizeof(sum), "limit %s (goal %s), %llu OOM kill%s, %zu of %zu watched process%s dead",
@@ -532,7 +532,7 @@ static int oom_live(void *handle, json_object *out)
 			 c->wfile[st.ffile]);
 		json_object_object_add(out, "foreign", json_object_new_boolean(true));
 	}
-	oom_add_str(out, "summary", sum);
+	fl_json_add_str(out, "summary", sum);
 	return 0;
 }
 
@@ -564,21 +564,9 @@ static void oom_release(void *handle)
 }
 
 const struct fl_engine oom_engine = {
-	.name = "oom",
-	.summary = "squeeze a target's memory cgroup until the kernel OOM-kills it",
-	.color = "#e67e22",
+	FL_ENGINE_OPS(oom, "#e67e22",
+		      "squeeze a target's memory cgroup until the kernel OOM-kills it"),
 	.outlives_pid = true,
-	.parse = oom_parse,
-	.keys = oom_keys,
-	.spec_free = oom_spec_free,
-	.check = oom_check,
-	.describe = oom_describe,
-	.resources = oom_resources,
 	.prepare = oom_prepare,
 	.unprepare = oom_unprepare,
-	.apply = oom_apply,
-	.live = oom_live,
-	.observe = oom_observe,
-	.revert = oom_revert,
-	.release = oom_release,
 };

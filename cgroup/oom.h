@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cgroup/oom.h: inside the oom fault, shared by its files:
- *   oom_parse.c    the schema (parse, spec_free)
+ *   oom_parse.c    the schema (parse)
  *   oom_plan.c     check, describe, resources
  *   oom.c          apply and the ops table: live, observe, release
  *   oom_squeeze.c  the watcher thread: the squeeze and its witnesses
@@ -152,14 +152,12 @@ extern const char *const oom_cgroup_names[];
 extern const char *const oom_expect_names[];
 int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	      const struct fl_node *spec, void **out, struct fl_diag *d);
-void oom_spec_free(void *spec);
 
 /* oom_plan.c */
 int oom_read_str(const char *path, char *buf, size_t len);
 int oom_pid_memcg(pid_t pid, char *out, size_t len);
 void oom_strip_slashes(char *path);
 bool oom_is_under(const char *path, const char *dir);
-void oom_add_str(json_object *o, const char *key, const char *val);
 void oom_add_u64(json_object *o, const char *key, uint64_t v);
 int oom_check(const struct fl_fault *f, char *why, size_t len);
 int oom_describe(const struct fl_fault *f, json_object *out);

@@ -21,29 +21,10 @@
 
 #define CAPTURE_ENV	"FAULTLINE_OOM_EXIT_CAPTURE"
 
-/*
- * The methods to try: both, or for tests none (off) or only the
- * fallback (connector).  0 with why set: none.
- */
-static unsigned int capture_methods(char *why, size_t len)
-{
-	const char *v = getenv(CAPTURE_ENV);
-
-	if (v && !strcmp(v, "off")) {
-		snprintf(why, len, "disabled by " CAPTURE_ENV "=off");
-		return 0;
-	}
-	if (v && !strcmp(v, "connector"))
-		return EXITWATCH_CONNECTOR;
-	return EXITWATCH_ANY;
-}
-
 /* Will apply capture exits?  why says how, or why not. */
 bool oom_capture_plan(char *why, size_t len)
 {
-	unsigned int m = capture_methods(why, len);
-
-	return m && exitwatch_probe(m, why, len) > 0;
+	return exitwatch_plan(CAPTURE_ENV, why, len);
 }
 
 void oom_mark_dead(struct oom_rt *rt, size_t i, uint64_t ns)
@@ -84,7 +65,7 @@ static void on_exit_event(void *arg, const struct exitwatch_event *ev)
 int oom_capture_open(struct oom_rt *rt)
 {
 	struct oom_cfg *c = &rt->c;
-	unsigned int m = capture_methods(c->capture_why,
+	unsigned int m = exitwatch_methods(CAPTURE_ENV, c->capture_why,
 					 sizeof(c->capture_why));
 
 	if (rt->ew)
@@ -106,7 +87,8 @@ void oom_capture_start(struct oom_rt *rt)
 	size_t i;
 	int r;
 
-	if (!capture_methods(c->capture_why, sizeof(c->capture_why)))
+	if (!exitwatch_methods(CAPTURE_ENV, c->capture_why,
+			       sizeof(c->capture_why)))
 		return;
 	r = oom_capture_open(rt);
 	for (i = 0; !r && i < c->npid; i++)

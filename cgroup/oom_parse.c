@@ -21,16 +21,6 @@ static const char *const ramp_keys[] = { "from", "step", "every", NULL };
 const char *const oom_cgroup_names[] = { "own", "scratch", NULL };
 const char *const oom_expect_names[] = { "kill", "pressure", NULL };
 
-void oom_spec_free(void *spec)
-{
-	struct oom_spec *s = spec;
-
-	if (!s)
-		return;
-	free(s->target_name);
-	free(s);
-}
-
 static int parse_ramp(const struct fl_node *v, struct oom_spec *s,
 		      struct fl_diag *d)
 {
@@ -117,14 +107,10 @@ int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		return -ENOMEM;
 	*out = s;
 
-	v = fl_map_need(spec, "target", "oom", d);
-	if (!v || fl_get_target(exp, v, "target", &s->target, d)) {
+	if (fl_need_target(exp, spec, "oom", &s->target, d))
 		err = -EINVAL;
-	} else {
-		s->target_name = strdup(s->target->name);
-		if (!s->target_name)
-			err = -ENOMEM;
-	}
+	else
+		s->target_name = s->target->name;
 	cg = fl_map_get(spec, "cgroup");
 	idx = s->cgroup;
 	if (fl_opt_enum(spec, "cgroup", oom_cgroup_names, &idx, d))
@@ -133,8 +119,7 @@ int oom_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	v = fl_map_need(spec, "squeeze", "oom", d);
 	if (!v || parse_squeeze(v, s, d))
 		err = -EINVAL;
-	v = fl_map_get(spec, "swap");
-	if (v && fl_get_bool(v, "swap", &s->swap, d))
+	if (fl_opt_bool(spec, "swap", &s->swap, d))
 		err = -EINVAL;
 	idx = s->expect;
 	if (fl_opt_enum(spec, "expect", oom_expect_names, &idx, d))

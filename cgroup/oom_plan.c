@@ -290,11 +290,6 @@ static char *fmt_limit(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-void oom_add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
-}
-
 void oom_add_u64(json_object *o, const char *key, uint64_t v)
 {
 	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
@@ -399,15 +394,15 @@ static void describe_why(const struct oom_spec *s, bool v1, json_object *out)
 	size_t off;
 
 	if (k->memory_mode == FL_CG_NONE)
-		oom_add_str(out, "mechanism", "none (no memory controller)");
+		fl_json_add_str(out, "mechanism", "none (no memory controller)");
 	else if (s->expect == OOM_EXPECT_PRESSURE)
-		oom_add_str(out, "mechanism", v1 ?
-			"memory.high (cgroup v2 only; not on this host)" :
-			"cgroup v2 memory.high (throttle, never kill)");
+		fl_json_add_str(out, "mechanism", v1 ?
+				"memory.high (cgroup v2 only; not on this host)" :
+				"cgroup v2 memory.high (throttle, never kill)");
 	else
-		oom_add_str(out, "mechanism", v1 ?
-			"cgroup v1 memory.limit_in_bytes squeeze (libcgroup)" :
-			"cgroup v2 memory.max squeeze (libcgroup)");
+		fl_json_add_str(out, "mechanism", v1 ?
+				"cgroup v1 memory.limit_in_bytes squeeze (libcgroup)" :
+				"cgroup v2 memory.max squeeze (libcgroup)");
 
 	off = snprintf(why, sizeof(why), "the memory controller is %s%s%s",
 		       v1 ? "cgroup v1 at " : k->memory_mode == FL_CG_V2 ?
@@ -431,7 +426,7 @@ static void describe_why(const struct oom_spec *s, bool v1, json_object *out)
 				"memory.events");
 	if (s->expect == OOM_EXPECT_KILL && off < sizeof(why))
 		describe_capture(why + off, sizeof(why) - off);
-	oom_add_str(out, "why", why);
+	fl_json_add_str(out, "why", why);
 }
 
 static void describe_objects(const struct oom_spec *s,
@@ -473,19 +468,21 @@ static json_object *describe_squeeze(const struct oom_spec *s)
 
 	switch (s->squeeze) {
 	case OOM_SQ_BELOW_USAGE:
-		oom_add_str(sq, "below-usage",
-			    fl_fmt_size(s->below, a, sizeof(a)));
+		fl_json_add_str(sq, "below-usage",
+				fl_fmt_size(s->below, a, sizeof(a)));
 		break;
 	case OOM_SQ_TO:
-		oom_add_str(sq, "to", fl_fmt_size(s->to, a, sizeof(a)));
+		fl_json_add_str(sq, "to", fl_fmt_size(s->to, a, sizeof(a)));
 		break;
 	case OOM_SQ_RAMP:
 		r = json_object_new_object();
-		oom_add_str(r, "from", s->ramp_from_usage ? "usage" :
-			fl_fmt_size(s->ramp_from, a, sizeof(a)));
-		oom_add_str(r, "step", fl_fmt_size(s->ramp_step, a, sizeof(a)));
-		oom_add_str(r, "every",
-			fl_fmt_duration(s->ramp_every_ns, a, sizeof(a)));
+		fl_json_add_str(r, "from",
+				s->ramp_from_usage ? "usage" :
+				fl_fmt_size(s->ramp_from, a, sizeof(a)));
+		fl_json_add_str(r, "step",
+				fl_fmt_size(s->ramp_step, a, sizeof(a)));
+		fl_json_add_str(r, "every",
+				fl_fmt_duration(s->ramp_every_ns, a, sizeof(a)));
 		json_object_object_add(sq, "ramp", r);
 		break;
 	}
@@ -507,13 +504,14 @@ static void describe_params(const struct oom_spec *s, uint64_t usage,
 			 s->target->kind == FL_TARGET_CGROUP ? "cgroup" :
 			 "command");
 	}
-	oom_add_str(params, "target", b);
-	oom_add_str(params, "cgroup", oom_cgroup_names[s->cgroup]);
+	fl_json_add_str(params, "target", b);
+	fl_json_add_str(params, "cgroup", oom_cgroup_names[s->cgroup]);
 	json_object_object_add(params, "squeeze", describe_squeeze(s));
-	oom_add_str(params, "swap", s->swap ? "on" : "off");
-	oom_add_str(params, "expect", oom_expect_names[s->expect]);
+	fl_json_add_str(params, "swap", s->swap ? "on" : "off");
+	fl_json_add_str(params, "expect", oom_expect_names[s->expect]);
 	if (usage != UINT64_MAX)
-		oom_add_str(params, "usage-now", fl_fmt_size(usage, a, sizeof(a)));
+		fl_json_add_str(params, "usage-now",
+				fl_fmt_size(usage, a, sizeof(a)));
 	json_object_object_add(out, "params", params);
 }
 

@@ -288,14 +288,14 @@ static const char *exit_how(const char *from)
 static void observed_squeeze(const struct oom_cfg *c,
 			     const struct oom_state *w, json_object *out)
 {
-	oom_add_str(out, "cgroup", c->path);
-	oom_add_str(out, "limit_file", c->limit_file);
+	fl_json_add_str(out, "cgroup", c->path);
+	fl_json_add_str(out, "limit_file", c->limit_file);
 	if (w->limit != UINT64_MAX)
 		oom_add_u64(out, "limit", w->limit);
 	oom_add_u64(out, "goal", w->goal);
 	json_object_object_add(out, "writes", json_object_new_int(w->writes));
 	if (w->err[0])
-		oom_add_str(out, "error", w->err);
+		fl_json_add_str(out, "error", w->err);
 	if (c->pressure) {
 		oom_add_u64(out, "high_events_before", c->high0);
 		oom_add_u64(out, "high_events_after", w->high);
@@ -321,10 +321,10 @@ static void observed_victim(const struct oom_cfg *c, const struct oom_state *w,
 	char buf[64];
 
 	json_object_object_add(o, "pid", json_object_new_int(c->pids[vi]));
-	oom_add_str(o, "comm", kill ? kill->comm : "?");
-	oom_add_str(o, "signal", sig_str(w->status[vi], buf, sizeof(buf)));
+	fl_json_add_str(o, "comm", kill ? kill->comm : "?");
+	fl_json_add_str(o, "signal", sig_str(w->status[vi], buf, sizeof(buf)));
 	if (w->status_from[vi])
-		oom_add_str(o, "status_from", w->status_from[vi]);
+		fl_json_add_str(o, "status_from", w->status_from[vi]);
 	json_object_object_add(out, "victim", o);
 	oom_add_u64(out, "squeeze_to_kill_ms", w->t_dead[vi] > c->t_start ?
 		    (w->t_dead[vi] - c->t_start) / NSEC_PER_MSEC : 0);
@@ -334,7 +334,7 @@ static void observed_victim(const struct oom_cfg *c, const struct oom_state *w,
 		oom_add_u64(out, "memory_at_kill", w->usage_dead[vi]);
 	if (kill) {
 		oom_add_u64(out, "victim_rss_at_kill", kill->rss);
-		oom_add_str(out, "kmsg", kill->line);
+		fl_json_add_str(out, "kmsg", kill->line);
 	}
 }
 
@@ -352,7 +352,7 @@ static void observed_collateral(const struct oom_cfg *c,
 		o = json_object_new_object();
 		json_object_object_add(o, "pid",
 				       json_object_new_int(w->log.kills[k].pid));
-		oom_add_str(o, "comm", w->log.kills[k].comm);
+		fl_json_add_str(o, "comm", w->log.kills[k].comm);
 		json_object_array_add(coll, o);
 	}
 	json_object_object_add(out, "collateral_kills",
@@ -379,7 +379,7 @@ void oom_observed(const struct oom_cfg *c, const struct oom_state *w,
 	}
 	if (c->peak_file) {
 		oom_add_u64(out, "peak", w->peak);
-		oom_add_str(out, "peak_file", c->peak_file);
+		fl_json_add_str(out, "peak_file", c->peak_file);
 	}
 	counter = w->oom_kill > c->oom_kill0;
 	proven = found && sigkill && counter && named;
@@ -388,18 +388,19 @@ void oom_observed(const struct oom_cfg *c, const struct oom_state *w,
 	json_object_object_add(proof, "oom_kill_counter",
 			       json_object_new_boolean(counter));
 	json_object_object_add(proof, "kmsg", json_object_new_boolean(named));
-	oom_add_str(proof, "exit", exit_how(found ? w->status_from[vi] : NULL));
+	fl_json_add_str(proof, "exit",
+			exit_how(found ? w->status_from[vi] : NULL));
 	if (c->capture) {
-		oom_add_str(proof, "exit_capture", c->capture_why);
+		fl_json_add_str(proof, "exit_capture", c->capture_why);
 	} else if (!c->pressure) {
 		char why[400];
 
 		snprintf(why, sizeof(why), "%s: the exit status is read from the zombie, which a parent that reaps at once can take away first",
 			 c->capture_why);
-		oom_add_str(proof, "exit_capture_error", why);
+		fl_json_add_str(proof, "exit_capture_error", why);
 	}
 	if (!c->kmsg_ok)
-		oom_add_str(proof, "kmsg_error", "cannot read /dev/kmsg");
+		fl_json_add_str(proof, "kmsg_error", "cannot read /dev/kmsg");
 	json_object_object_add(out, "proof", proof);
 	json_object_object_add(out, "proven", json_object_new_boolean(proven));
 	observed_collateral(c, w, found, vi, out);

@@ -22,7 +22,7 @@ enum oom_expect {
 };
 
 struct oom_spec {
-	char *target_name;
+	const char *target_name;	/* target->name */
 	struct fl_target *target;	/* in the experiment's targets */
 	enum oom_cgroup cgroup;
 	enum oom_squeeze squeeze;

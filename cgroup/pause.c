@@ -51,11 +51,6 @@ static void rt_free(struct pause_rt *rt)
 	free(rt);
 }
 
-static void add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
-}
-
 static double secs(uint64_t ns)
 {
 	return (double)ns / NSEC_PER_SEC;
@@ -90,8 +85,8 @@ static int apply_cgroup(struct pause_rt *rt)
 	char why[512];
 	int r;
 
-	add_str(rt->state, "path", path);
-	add_str(rt->state, "run", run);
+	fl_json_add_str(rt->state, "path", path);
+	fl_json_add_str(rt->state, "run", run);
 	r = save(rt);
 	if (r)
 		return r;
@@ -207,8 +202,6 @@ static int pause_apply(const struct fl_fault *f, struct fl_undo *u,
 	char why[1024] = "";
 	int r;
 
-	if (!s || !s->target)
-		return -EINVAL;
 	rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return -ENOMEM;
@@ -234,8 +227,8 @@ static int pause_apply(const struct fl_fault *f, struct fl_undo *u,
 		return r;
 	}
 	rt->state = json_object_new_object();
-	add_str(rt->state, "how", pause_how_name(rt->pw.how));
-	add_str(rt->state, "target", s->target_name);
+	fl_json_add_str(rt->state, "how", pause_how_name(rt->pw.how));
+	fl_json_add_str(rt->state, "target", s->target_name);
 	r = rt->pw.how == PAUSE_SIGNAL ? apply_signal(rt) : apply_cgroup(rt);
 	/* The record's seq and why go back to the runner's u. */
 	u->seq = rt->u.seq;
@@ -313,7 +306,7 @@ static int pause_live(void *handle, json_object *out)
 	if (!rt)
 		return -ENOENT;
 	look(rt, out, sum, sizeof(sum));
-	add_str(out, "summary", sum);
+	fl_json_add_str(out, "summary", sum);
 	return 0;
 }
 
@@ -351,9 +344,9 @@ static int pause_observe(void *handle, json_object *out)
 			 rt->s->follow_forks ? " and its descendants" : "");
 	look(rt, out, sum, sizeof(sum));
 	rt->t_observe = fl_now_ns();
-	add_str(out, "how", pause_how_name(rt->pw.how));
+	fl_json_add_str(out, "how", pause_how_name(rt->pw.how));
 	if (rt->pw.path[0])
-		add_str(out, "cgroup", rt->pw.path);
+		fl_json_add_str(out, "cgroup", rt->pw.path);
 	json_object_object_add(out, "pids", what_frozen(rt));
 	json_object_object_add(out, "processes_frozen",
 			       json_object_new_int64((int64_t)rt->nprocs));
@@ -482,19 +475,7 @@ int pause_revert(json_object *state)
 }
 
 const struct fl_engine pause_engine = {
-	.name = "pause",
-	.summary = "freeze a target (cgroup freezer, or SIGSTOP) and thaw it at revert",
-	.color = "#3498db",
-	.parse = pause_parse,
-	.keys = pause_keys,
-	.spec_free = pause_spec_free,
-	.check = pause_check,
-	.describe = pause_describe,
-	.resources = pause_resources,
-	.apply = pause_apply,
-	.live = pause_live,
-	.observe = pause_observe,
-	.revert = pause_revert,
-	.release = pause_release,
+	FL_ENGINE_OPS(pause, "#3498db",
+		      "freeze a target (cgroup freezer, or SIGSTOP) and thaw it at revert"),
 	.scan = pause_scan,
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cgroup/pause.h: inside the pause fault, shared by its files:
- *   pause_parse.c   the schema (parse, spec_free)
+ *   pause_parse.c   the schema (parse)
  *   pause_plan.c    where the target freezes and how (resolve), check,
  *                   describe, resources
  *   pause_freeze.c  the cgroup freezer, v2 cgroup.freeze and v1
@@ -29,7 +29,7 @@
 #define PAUSE_MAX_PIDS		1024
 
 struct pause_spec {
-	char *target_name;
+	const char *target_name;	/* target->name */
 	struct fl_target *target;	/* in the experiment's targets */
 	bool follow_forks;		/* signal: the children too */
 };
@@ -58,7 +58,6 @@ struct pause_pid {
 extern const char *const pause_keys[];
 int pause_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		const struct fl_node *spec, void **out, struct fl_diag *d);
-void pause_spec_free(void *spec);
 
 /* pause_plan.c */
 const char *pause_how_name(enum pause_how how);

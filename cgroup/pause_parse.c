@@ -12,20 +12,10 @@
 
 const char *const pause_keys[] = { "target", "follow-forks", NULL };
 
-void pause_spec_free(void *spec)
-{
-	struct pause_spec *s = spec;
-
-	if (!s)
-		return;
-	free(s->target_name);
-	free(s);
-}
-
 int pause_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		const struct fl_node *spec, void **out, struct fl_diag *d)
 {
-	const struct fl_node *v, *ff;
+	const struct fl_node *ff;
 	struct pause_spec *s;
 	int err = 0;
 
@@ -36,14 +26,10 @@ int pause_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	*out = s;
 	s->follow_forks = true;
 
-	v = fl_map_need(spec, "target", "pause", d);
-	if (!v || fl_get_target(exp, v, "target", &s->target, d)) {
+	if (fl_need_target(exp, spec, "pause", &s->target, d))
 		err = -EINVAL;
-	} else {
-		s->target_name = strdup(s->target->name);
-		if (!s->target_name)
-			err = -ENOMEM;
-	}
+	else
+		s->target_name = s->target->name;
 	ff = fl_map_get(spec, "follow-forks");
 	if (ff && fl_get_bool(ff, "follow-forks", &s->follow_forks, d))
 		err = -EINVAL;

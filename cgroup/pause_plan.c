@@ -261,11 +261,6 @@ int pause_check(const struct fl_fault *f, char *why, size_t len)
 /* ------------------------------------------------------------------ */
 /* describe, resources                                                 */
 
-static void add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
-}
-
 static const char *mechanism(enum pause_how how)
 {
 	switch (how) {
@@ -326,18 +321,18 @@ int pause_describe(const struct fl_fault *f, json_object *out)
 	if (!s || !s->target)
 		return -EINVAL;
 	if (pause_resolve(s, &pw, why, sizeof(why))) {
-		add_str(out, "mechanism", "none (no freezer for this target)");
-		add_str(out, "why", why);
+		fl_json_add_str(out, "mechanism", "none (no freezer for this target)");
+		fl_json_add_str(out, "why", why);
 		return 0;
 	}
-	add_str(out, "mechanism", mechanism(pw.how));
-	add_str(out, "why", why_text[pw.how]);
+	fl_json_add_str(out, "mechanism", mechanism(pw.how));
+	fl_json_add_str(out, "why", why_text[pw.how]);
 	describe_objects(s, &pw, out);
 	params = json_object_new_object();
-	add_str(params, "target", s->target_name);
-	add_str(params, "how", pause_how_name(pw.how));
+	fl_json_add_str(params, "target", s->target_name);
+	fl_json_add_str(params, "how", pause_how_name(pw.how));
 	if (pw.path[0])
-		add_str(params, "cgroup", pw.path);
+		fl_json_add_str(params, "cgroup", pw.path);
 	if (pw.how == PAUSE_SIGNAL)
 		json_object_object_add(params, "follow-forks",
 				       json_object_new_boolean(s->follow_forks));

@@ -102,8 +102,7 @@ static int scratch_revert(json_object *state)
 
 static int scratch_describe(const struct fl_fault *f, json_object *out)
 {
-	json_object_object_add(out, "mechanism",
-			       json_object_new_string("scratch cgroup"));
+	fl_json_add_str(out, "mechanism", "scratch cgroup");
 	return 0;
 }
 
@@ -134,7 +133,7 @@ static int scratch_create(struct fl_journal *j, const char *run_id,
 
 	state = json_object_new_object();
 	paths = json_object_new_array();
-	json_object_object_add(state, "target", json_object_new_string(t->name));
+	fl_json_add_str(state, "target", t->name);
 	json_object_object_add(state, "paths", paths);
 	if (k->memory_root[0]) {
 		snprintf(path, sizeof(path), "%s/" FL_SCRATCH_PREFIX "%s-%s",

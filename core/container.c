@@ -602,20 +602,18 @@ json_object *fl_container_json(const struct fl_target *t)
 	if (!c)
 		return NULL;
 	o = json_object_new_object();
-	json_object_object_add(o, "ref", json_object_new_string(c->ref));
-	json_object_object_add(o, "runtime", json_object_new_string(
-		c->resolved ? rt_name(c->found) : rt_name(c->runtime)));
+	fl_json_add_str(o, "ref", c->ref);
+	fl_json_add_str(o, "runtime",
+			c->resolved ? rt_name(c->found) : rt_name(c->runtime));
 	if (!c->resolved)
 		return o;
-	json_object_object_add(o, "id", json_object_new_string(c->id));
-	json_object_object_add(o, "name", json_object_new_string(c->name));
+	fl_json_add_str(o, "id", c->id);
+	fl_json_add_str(o, "name", c->name);
 	json_object_object_add(o, "pid", json_object_new_int(c->pid));
-	json_object_object_add(o, "cgroup_memory",
-			       json_object_new_string(c->memory));
-	json_object_object_add(o, "cgroup_unified",
-			       json_object_new_string(c->unified));
+	fl_json_add_str(o, "cgroup_memory", c->memory);
+	fl_json_add_str(o, "cgroup_unified", c->unified);
 	fl_netns_str(&c->netns, ns, sizeof(ns));
-	json_object_object_add(o, "netns", json_object_new_string(ns));
+	fl_json_add_str(o, "netns", ns);
 	return o;
 }
 

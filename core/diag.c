@@ -186,15 +186,14 @@ static json_object *entry_json(const struct fl_diag_entry *e)
 	if (!o)
 		return NULL;
 	if (e->file)
-		json_object_object_add(o, "file",
-				       json_object_new_string(e->file));
+		fl_json_add_str(o, "file", e->file);
 	if (e->line) {
 		json_object_object_add(o, "line",
 				       json_object_new_int((int)e->line));
 		json_object_object_add(o, "col",
 				       json_object_new_int((int)e->col));
 	}
-	json_object_object_add(o, "message", json_object_new_string(e->msg));
+	fl_json_add_str(o, "message", e->msg);
 	return o;
 }
 

@@ -90,9 +90,13 @@ void fl_expectation(json_object *observed, bool met, const char *detail)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "met", json_object_new_boolean(met));
-	json_object_object_add(o, "detail",
-			       json_object_new_string(detail ? detail : ""));
+	fl_json_add_str(o, "detail", detail ? detail : "");
 	json_object_object_add(observed, "expectation", o);
+}
+
+void fl_json_add_str(json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
 }
 
 void fl_json_addf(json_object *array, const char *fmt, ...)

@@ -63,14 +63,14 @@ json_object *run_ev(const char *event)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "event", json_object_new_string(event));
+	fl_json_add_str(o, "event", event);
 	return o;
 }
 
 void run_ev_str(json_object *o, const char *key, const char *val)
 {
 	if (val)
-		json_object_object_add(o, key, json_object_new_string(val));
+		fl_json_add_str(o, key, val);
 }
 
 char *run_fmt_rel(uint64_t t, char *buf, size_t len)

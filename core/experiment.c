@@ -452,6 +452,15 @@ static int check_spec_keys(const struct fl_engine *e,
 	return fl_map_check(spec, keys, e->name, d);
 }
 
+int fl_need_target(const struct fl_experiment *exp, const struct fl_node *spec,
+		   const char *engine, struct fl_target **out,
+		   struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_need(spec, "target", engine, d);
+
+	return v && !fl_get_target(exp, v, "target", out, d) ? 0 : -EINVAL;
+}
+
 /* An in_netns engine's target: the one whose namespace it acts in. */
 static int load_netns_target(struct fl_experiment *exp, struct fl_fault *f,
 			     const struct fl_node *spec, struct fl_diag *d)
@@ -502,13 +511,14 @@ static int load_spec(struct fl_experiment *exp, struct fl_fault *f,
 
 /*
  * The map of a fault or a probe (kind, the idx-th) and its name, in the
- * names faults and probes share.  what names it for messages: "fault 2",
- * then "fault 'wan'" once the name is known.  A bad name is said and sets
- * *bad; -EINVAL when v is not a map (nothing more to read), -ENOMEM.
+ * names faults and probes share, and its keys (fl_map_check).  what names
+ * it for messages: "fault 2", then "fault 'wan'" once the name is known.
+ * A bad name or key is said and sets *bad; -EINVAL when v is not a map
+ * (nothing more to read), -ENOMEM.
  */
 static int load_name(struct loader *l, const struct fl_node *v,
-		     const char *kind, size_t idx, char **name, char *what,
-		     size_t len, bool *bad)
+		     const char *kind, size_t idx, const char *const *keys,
+		     char **name, char *what, size_t len, bool *bad)
 {
 	struct fl_diag *d = l->d;
 	const struct fl_node *n;
@@ -525,13 +535,15 @@ static int load_name(struct loader *l, const struct fl_node *v,
 	if (!n || fl_get_string(n, "name", name, d) ||
 	    check_name(n, *name, d)) {
 		*bad = true;
-		return 0;
+	} else {
+		snprintf(what, len, "%s '%s'", kind, *name);
+		r = claim_name(l, *name, n);
+		if (r == -ENOMEM)
+			return r;
+		*bad = r != 0;
 	}
-	snprintf(what, len, "%s '%s'", kind, *name);
-	r = claim_name(l, *name, n);
-	if (r == -ENOMEM)
-		return r;
-	*bad = r != 0;
+	if (fl_map_check(v, keys, what, d))
+		*bad = true;
 	return 0;
 }
 
@@ -645,16 +657,14 @@ static int load_fault(struct loader *l, struct fl_fault *f, size_t idx,
 	bool bad;
 
 	f->node = v;
-	r = load_name(l, v, "fault", idx, &f->name, what, sizeof(what), &bad);
+	/* Unknown keys are suggested from both fault keys and engines. */
+	r = load_name(l, v, "fault", idx, keys, &f->name, what, sizeof(what),
+		      &bad);
 	if (r)
 		return r;
 	if (bad)
 		err = -EINVAL;
-	/* Unknown keys are suggested from both fault keys and engines. */
-	if (fl_map_check(v, keys, what, d))
-		err = -EINVAL;
-	n = fl_map_get(v, "optional");
-	if (n && fl_get_bool(n, "optional", &f->optional, d))
+	if (fl_opt_bool(v, "optional", &f->optional, d))
 		err = -EINVAL;
 	if (load_window(l, f, v, what))
 		err = -EINVAL;
@@ -727,12 +737,11 @@ static int load_probe(struct loader *l, struct fl_probe *p, size_t idx,
 
 	p->node = v;
 	p->every_ns = NSEC_PER_SEC;
-	r = load_name(l, v, "probe", idx, &p->name, what, sizeof(what), &bad);
+	r = load_name(l, v, "probe", idx, probe_keys, &p->name, what,
+		      sizeof(what), &bad);
 	if (r)
 		return r;
 	if (bad)
-		err = -EINVAL;
-	if (fl_map_check(v, probe_keys, what, d))
 		err = -EINVAL;
 
 	n = fl_map_need(v, "exec", what, d);

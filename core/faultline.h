@@ -150,6 +150,14 @@ const struct fl_node *fl_map_get(const struct fl_node *map, const char *key);
  */
 int fl_map_check(const struct fl_node *map, const char *const *keys,
 		 const char *what, struct fl_diag *d);
+/*
+ * A map inside an engine's map that must say something: fl_map_check,
+ * which sets *err on a wrong key, then "what: empty; hint" for an empty
+ * one.  -EINVAL when it is not a map or is empty: nothing to parse.
+ */
+int fl_submap_check(const struct fl_node *map, const char *const *keys,
+		    const char *what, const char *hint, int *err,
+		    struct fl_diag *d);
 /* A required key: reports "what: missing 'key'" at the map. */
 const struct fl_node *fl_map_need(const struct fl_node *map, const char *key,
 				  const char *what, struct fl_diag *d);
@@ -224,6 +232,8 @@ int fl_get_enum(const struct fl_node *v, const char *what,
 /* Map m's optional key: *out untouched when it is absent. */
 int fl_opt_enum(const struct fl_node *m, const char *key,
 		const char *const *names, int *out, struct fl_diag *d);
+int fl_opt_bool(const struct fl_node *m, const char *key, bool *out,
+		struct fl_diag *d);
 int fl_get_errno(const struct fl_node *v, const char *what, int *err,
 		 struct fl_diag *d);
 int fl_get_syscall(const struct fl_node *v, const char *what, int *nr,
@@ -452,6 +462,10 @@ int fl_experiment_collisions(const struct fl_experiment *exp,
 /* Parse a target reference (a name from targets:), reporting if unknown. */
 int fl_get_target(const struct fl_experiment *exp, const struct fl_node *v,
 		  const char *what, struct fl_target **out, struct fl_diag *d);
+/* An engine's required "target" key: the target it names (0 or -EINVAL). */
+int fl_need_target(const struct fl_experiment *exp, const struct fl_node *spec,
+		   const char *engine, struct fl_target **out,
+		   struct fl_diag *d);
 
 /* ------------------------------------------------------------------ */
 /* Repeats: a fault's occurrences on the timeline (core/repeat.c).     */
@@ -740,6 +754,27 @@ struct fl_engine {
 };
 
 /*
+ * The ops every fault kind has, named after it (NAME_parse, NAME_keys,
+ * ...), as the kernel's DEFINE_SHOW_ATTRIBUTE() names its fops: an
+ * engine's table is FL_ENGINE_OPS(NAME, COLOR, SUMMARY) and the
+ * optional ops it has.
+ */
+#define FL_ENGINE_OPS(n, col, sum)			\
+	.name = #n,					\
+	.summary = sum,					\
+	.color = col,					\
+	.parse = n##_parse,				\
+	.keys = n##_keys,				\
+	.check = n##_check,				\
+	.describe = n##_describe,			\
+	.resources = n##_resources,			\
+	.apply = n##_apply,				\
+	.live = n##_live,				\
+	.observe = n##_observe,				\
+	.revert = n##_revert,				\
+	.release = n##_release
+
+/*
  * For observe: record whether what the file expected of this fault
  * happened ("expectation": { "met", "detail" }).  A fault whose
  * expectation was not met fails the drill with exit status 1.
@@ -778,6 +813,8 @@ const struct fl_engine *fl_engine_at(size_t i);
 /* For describe: one formatted line appended to array ("objects"). */
 void fl_json_addf(json_object *array, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* o[key] = the string val (a copy). */
+void fl_json_add_str(json_object *o, const char *key, const char *val);
 
 /* ------------------------------------------------------------------ */
 /* Targets resolved: one service tells every engine where a target is. */

@@ -135,6 +135,14 @@ int fl_opt_enum(const struct fl_node *m, const char *key,
 	return v ? fl_get_enum(v, key, names, out, d) : 0;
 }
 
+int fl_opt_bool(const struct fl_node *m, const char *key, bool *out,
+		struct fl_diag *d)
+{
+	const struct fl_node *v = fl_map_get(m, key);
+
+	return v ? fl_get_bool(v, key, out, d) : 0;
+}
+
 int fl_get_enum(const struct fl_node *v, const char *what,
 		const char *const *names, int *out, struct fl_diag *d)
 {

@@ -273,7 +273,7 @@ static json_object *run_json(const char *id, const struct fl_experiment *exp,
 	char *abs;
 
 	run = json_object_new_object();
-	json_object_object_add(run, "id", json_object_new_string(id));
+	fl_json_add_str(run, "id", id);
 	json_object_object_add(run, "pid", json_object_new_int(getpid()));
 	json_object_object_add(run, "pid_start",
 		json_object_new_uint64(fl_pid_start_time(getpid())));
@@ -282,21 +282,18 @@ static json_object *run_json(const char *id, const struct fl_experiment *exp,
 			       json_object_new_uint64(0));
 	/* Absolute, so that status means something from anywhere. */
 	abs = exp->file ? realpath(exp->file, NULL) : NULL;
-	json_object_object_add(run, "file", json_object_new_string(abs ? abs :
-			       exp->file ? exp->file : ""));
+	fl_json_add_str(run, "file", abs ? abs : exp->file ? exp->file : "");
 	free(abs);
-	json_object_object_add(run, "name",
-			       json_object_new_string(exp->name ? exp->name : ""));
+	fl_json_add_str(run, "name", exp->name ? exp->name : "");
 	json_object_object_add(run, "started",
 			       json_object_new_int64(wall / (int64_t)NSEC_PER_SEC));
-	json_object_object_add(run, "started_at",
-		json_object_new_string(fl_fmt_time(wall, tbuf, sizeof(tbuf))));
+	fl_json_add_str(run, "started_at",
+			fl_fmt_time(wall, tbuf, sizeof(tbuf)));
 	json_object_object_add(run, "deadline",
 		json_object_new_int64((deadline_wall + (int64_t)NSEC_PER_SEC - 1) /
 				      (int64_t)NSEC_PER_SEC));
-	json_object_object_add(run, "deadline_at",
-		json_object_new_string(fl_fmt_time(deadline_wall, tbuf,
-						   sizeof(tbuf))));
+	fl_json_add_str(run, "deadline_at",
+			fl_fmt_time(deadline_wall, tbuf, sizeof(tbuf)));
 	json_object_object_add(run, "resources", resources ?
 			       json_object_get(resources) :
 			       json_object_new_array());
@@ -418,14 +415,11 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 		u->seq = ++j->last_seq;
 	record_name(name, sizeof(name), u->seq, u->f->name);
 	rec = json_object_new_object();
-	json_object_object_add(rec, "engine",
-			       json_object_new_string(u->f->engine->name));
-	json_object_object_add(rec, "fault",
-			       json_object_new_string(u->f->name ? u->f->name : ""));
+	fl_json_add_str(rec, "engine", u->f->engine->name);
+	fl_json_add_str(rec, "fault", u->f->name ? u->f->name : "");
 	json_object_object_add(rec, "seq", json_object_new_int(u->seq));
-	json_object_object_add(rec, "created",
-		json_object_new_string(fl_fmt_time(fl_wall_ns(), tbuf,
-						   sizeof(tbuf))));
+	fl_json_add_str(rec, "created",
+			fl_fmt_time(fl_wall_ns(), tbuf, sizeof(tbuf)));
 	json_object_object_add(rec, "state", state ? json_object_get(state) :
 			       NULL);
 	/* The latest state, kept even when the write fails. */
@@ -747,11 +741,9 @@ static json_object *result_entry(const char *name, json_object *rec)
 	const char *fault = jstr(rec, "fault"), *engine = jstr(rec, "engine");
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "record", json_object_new_string(name));
-	json_object_object_add(o, "fault",
-			       json_object_new_string(fault ? fault : ""));
-	json_object_object_add(o, "engine",
-			       json_object_new_string(engine ? engine : ""));
+	fl_json_add_str(o, "record", name);
+	fl_json_add_str(o, "fault", fault ? fault : "");
+	fl_json_add_str(o, "engine", engine ? engine : "");
 	return o;
 }
 
@@ -796,8 +788,7 @@ static int replay_records(int dirfd, json_object *reverted, json_object *gone,
 				    sizeof(why));
 		o = result_entry(v[i].name, rec);
 		if (err) {
-			json_object_object_add(o, "error",
-					       json_object_new_string(why));
+			fl_json_add_str(o, "error", why);
 			if (rec && json_object_object_get_ex(rec, "state", &st))
 				json_object_object_add(o, "state",
 						       json_object_get(st));
@@ -805,8 +796,7 @@ static int replay_records(int dirfd, json_object *reverted, json_object *gone,
 			if (!first)
 				first = err;
 		} else if (was_gone) {
-			json_object_object_add(o, "why",
-					       json_object_new_string(why));
+			fl_json_add_str(o, "why", why);
 			json_object_array_add(gone, o);
 		} else {
 			json_object_array_add(reverted, o);
@@ -838,8 +828,8 @@ int fl_recover_run(const char *dir, json_object *result)
 	gone = json_object_new_array();
 	failed = json_object_new_array();
 	if (result) {
-		json_object_object_add(result, "run", json_object_new_string(id));
-		json_object_object_add(result, "dir", json_object_new_string(dir));
+		fl_json_add_str(result, "run", id);
+		fl_json_add_str(result, "dir", dir);
 		json_object_object_add(result, "reverted",
 				       json_object_get(reverted));
 		json_object_object_add(result, "gone", json_object_get(gone));

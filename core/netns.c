@@ -109,10 +109,9 @@ static int netns_record(json_object *state)
 	if (ret)
 		return ret;
 	fl_netns_str(&id, buf, sizeof(buf));
-	json_object_object_add(state, "netns", json_object_new_string(buf));
+	fl_json_add_str(state, "netns", buf);
 	if (ns_label[0])
-		json_object_object_add(state, "netns_of",
-				       json_object_new_string(ns_label));
+		fl_json_add_str(state, "netns_of", ns_label);
 	return 0;
 }
 

@@ -106,11 +106,9 @@ static int read_run(const char *root, const char *id, struct fl_run_info *ri)
 
 			if (!rec) {
 				rec = json_object_new_object();
-				json_object_object_add(rec, "error",
-					json_object_new_string("unreadable"));
+				fl_json_add_str(rec, "error", "unreadable");
 			}
-			json_object_object_add(rec, "record",
-					       json_object_new_string(v[i].name));
+			fl_json_add_str(rec, "record", v[i].name);
 			json_object_array_add(ri->records, rec);
 		}
 		free(v);

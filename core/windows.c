@@ -91,8 +91,7 @@ json_object *run_window_json(const struct runner *r, const struct occ_run *oc)
 	json_object_object_add(w, "lost_percent", json_object_new_int(
 		end > at ? (int)((end - at - held) * 100 / (end - at)) : 0));
 	if (oc->late)
-		json_object_object_add(w, "warning",
-				       json_object_new_string(oc->late));
+		fl_json_add_str(w, "warning", oc->late);
 	return w;
 }
 

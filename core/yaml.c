@@ -623,6 +623,21 @@ int fl_map_check(const struct fl_node *map, const char *const *keys,
 	return err;
 }
 
+int fl_submap_check(const struct fl_node *map, const char *const *keys,
+		    const char *what, const char *hint, int *err,
+		    struct fl_diag *d)
+{
+	if (fl_map_check(map, keys, what, d))
+		*err = -EINVAL;
+	if (!map || map->type != FL_NODE_MAP)
+		return -EINVAL;
+	if (!map->n) {
+		fl_diag_err(d, map, "%s: empty; %s", what, hint);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const struct fl_node *fl_map_need(const struct fl_node *map, const char *key,
 				  const char *what, struct fl_diag *d)
 {

@@ -32,11 +32,6 @@
 
 #include "fs/disk.h"
 
-static void add_str(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
 static void add_u64(json_object *o, const char *key, uint64_t v)
 {
 	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
@@ -80,12 +75,12 @@ static int disk_save(struct disk_rt *rt, struct fl_undo *u,
 	int r;
 
 	rt->state = json_object_new_object();
-	add_str(rt->state, "path", rt->s->path);
-	add_str(rt->state, "dir", rt->dir);
-	add_str(rt->state, "mount", fs->mount);
-	add_str(rt->state, "fstype", fs->type_name);
+	fl_json_add_str(rt->state, "path", rt->s->path);
+	fl_json_add_str(rt->state, "dir", rt->dir);
+	fl_json_add_str(rt->state, "mount", fs->mount);
+	fl_json_add_str(rt->state, "fstype", fs->type_name);
 	snprintf(dev, sizeof(dev), "%u:%u", major(fs->dev), minor(fs->dev));
-	add_str(rt->state, "fs", dev);
+	fl_json_add_str(rt->state, "fs", dev);
 	add_u64(rt->state, "goal", rt->goal);
 	add_u64(rt->state, "free_before", rt->before);
 	json_object_object_add(holder, "pid", json_object_new_int(getpid()));
@@ -133,7 +128,7 @@ static int disk_first_fill(struct disk_rt *rt, struct fl_undo *u)
 	rt->now = rt->lowest = free;
 	rt->reached = free <= disk_target(rt) + disk_slack(&fs);
 	rt->highest = rt->reached ? free : 0;
-	add_str(rt->state, "grow", rt->zeros ? "zeros" : "fallocate");
+	fl_json_add_str(rt->state, "grow", rt->zeros ? "zeros" : "fallocate");
 	disk_record(rt);
 	return 0;
 }
@@ -207,7 +202,7 @@ static int disk_live(void *handle, json_object *out)
 		 fl_fmt_size(filled, c, sizeof(c)),
 		 (unsigned long long)topups, topups == 1 ? "" : "s",
 		 taken ? "; the fill was truncated from outside" : "");
-	add_str(out, "summary", sum);
+	fl_json_add_str(out, "summary", sum);
 	return 0;
 }
 
@@ -226,9 +221,9 @@ static int disk_observe(void *handle, json_object *out)
 	/* The fd gives the counts; the mount point is the record's. */
 	memset(&fs, 0, sizeof(fs));
 	disk_measure_fd(rt->fd, &fs);
-	add_str(out, "mount", fl_json_str(rt->state, "mount", rt->dir));
-	add_str(out, "how", rt->tmpfile ? "O_TMPFILE" : "create+unlink");
-	add_str(out, "grow", rt->zeros ? "zeros" : "fallocate");
+	fl_json_add_str(out, "mount", fl_json_str(rt->state, "mount", rt->dir));
+	fl_json_add_str(out, "how", rt->tmpfile ? "O_TMPFILE" : "create+unlink");
+	fl_json_add_str(out, "grow", rt->zeros ? "zeros" : "fallocate");
 	add_u64(out, "goal", rt->goal);
 	add_u64(out, "free_before", rt->before);
 	add_u64(out, "free_lowest", rt->lowest);
@@ -345,19 +340,8 @@ static void disk_release(void *handle)
 }
 
 const struct fl_engine disk_engine = {
-	.name = "disk",
-	.summary = "fill the filesystem that holds a path, so writers get ENOSPC",
-	.color = "#8e5a2b",
-	.parse = disk_parse,
-	.keys = disk_keys,
+	FL_ENGINE_OPS(disk, "#8e5a2b",
+		      "fill the filesystem that holds a path, so writers get ENOSPC"),
 	.spec_free = disk_spec_free,
-	.check = disk_check,
-	.describe = disk_describe,
-	.resources = disk_resources,
-	.apply = disk_apply,
-	.live = disk_live,
-	.observe = disk_observe,
-	.revert = disk_revert,
-	.release = disk_release,
 	.scan = disk_scan,
 };

@@ -33,11 +33,6 @@
 /* Zeros written per fill at most: the runner's loop must not wait. */
 #define DISK_ZERO_BUDGET	(64ULL << 20)
 
-static void add_str(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
 static void add_u64(json_object *o, const char *key, uint64_t v)
 {
 	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
@@ -53,7 +48,7 @@ static int open_named(struct disk_rt *rt, struct fl_undo *u)
 			     rt->dir, fl_journal_id(u->j), rt->f->name) >=
 	    sizeof(name))
 		return -ENAMETOOLONG;
-	add_str(rt->state, "name", name);
+	fl_json_add_str(rt->state, "name", name);
 	r = fl_undo_save(u, rt->state);
 	if (r)
 		return r;
@@ -90,7 +85,7 @@ int disk_open(struct disk_rt *rt, struct fl_undo *u)
 	rt->fd = fd;
 	rt->fdev = st.st_dev;
 	rt->fino = st.st_ino;
-	add_str(rt->state, "how", rt->tmpfile ? "O_TMPFILE" : "create+unlink");
+	fl_json_add_str(rt->state, "how", rt->tmpfile ? "O_TMPFILE" : "create+unlink");
 	json_object_object_add(rt->state, "fd", json_object_new_int(fd));
 	add_u64(rt->state, "dev", st.st_dev);
 	add_u64(rt->state, "ino", st.st_ino);

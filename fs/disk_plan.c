@@ -276,11 +276,6 @@ static void add_u64(json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
 }
 
-static void add_str(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
 int disk_describe(const struct fl_fault *f, json_object *out)
 {
 	const struct disk_spec *s = f->priv;
@@ -299,7 +294,7 @@ int disk_describe(const struct fl_fault *f, json_object *out)
 	objs = json_object_new_array();
 	params = json_object_new_object();
 	if (disk_measure(s->path, &fs)) {
-		add_str(out, "mechanism", "none (the path does not exist)");
+		fl_json_add_str(out, "mechanism", "none (the path does not exist)");
 		fl_json_addf(objs, "a fill file in %s, once it exists", dir);
 		goto out;
 	}
@@ -308,11 +303,11 @@ int disk_describe(const struct fl_fault *f, json_object *out)
 	fill = now > goal ? now - goal : 0;
 	snprintf(mech, sizeof(mech), "fill %s (%s) to %s free, an unlinked file held open, fallocate",
 		 fs.mount, fs.type_name, fl_fmt_size(goal, a, sizeof(a)));
-	add_str(out, "mechanism", mech);
+	fl_json_add_str(out, "mechanism", mech);
 	fl_json_addf(objs, "fill file in %s: O_TMPFILE (else created and unlinked at once), %s allocated now, held open by the runner alone; truncated at revert, and freed by the kernel whenever the runner exits",
 		     dir, fl_fmt_size(fill, a, sizeof(a)));
-	add_str(params, "mount", fs.mount);
-	add_str(params, "fstype", fs.type_name);
+	fl_json_add_str(params, "mount", fs.mount);
+	fl_json_add_str(params, "fstype", fs.type_name);
 	add_u64(params, "size", fs.size * fs.bsize);
 	add_u64(params, "free_now", now);
 	add_u64(params, "goal", goal);
@@ -324,12 +319,12 @@ int disk_describe(const struct fl_fault *f, json_object *out)
 		 fl_fmt_size(now, a, sizeof(a)),
 		 fl_fmt_size(fs.size * fs.bsize, b, sizeof(b)),
 		 fl_fmt_size(goal, c, sizeof(c)));
-	add_str(params, "summary", mech);
+	fl_json_add_str(params, "summary", mech);
 out:
-	add_str(params, "path", s->path);
-	add_str(params, "free_means", measure);
-	json_object_object_add(out, "why", json_object_new_string(
-		"every process writing to that filesystem gets the real ENOSPC; faultline holds the only reference to the fill, so the space comes back the moment it closes it or dies, with nothing to replay; the space is checked every 250 ms and topped up when something frees some"));
+	fl_json_add_str(params, "path", s->path);
+	fl_json_add_str(params, "free_means", measure);
+	fl_json_add_str(out, "why",
+			"every process writing to that filesystem gets the real ENOSPC; faultline holds the only reference to the fill, so the space comes back the moment it closes it or dies, with nothing to replay; the space is checked every 250 ms and topped up when something frees some");
 	json_object_object_add(out, "objects", objs);
 	json_object_object_add(out, "params", params);
 	return 0;

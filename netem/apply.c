@@ -256,9 +256,9 @@ static json_object *counters_json(const char *dev, uint32_t handle,
 	char h[16];
 
 	snprintf(h, sizeof(h), "%x:", handle >> 16);
-	json_object_object_add(o, "device", json_object_new_string(dev));
-	json_object_object_add(o, "qdisc", json_object_new_string(c->kind));
-	json_object_object_add(o, "handle", json_object_new_string(h));
+	fl_json_add_str(o, "device", dev);
+	fl_json_add_str(o, "qdisc", c->kind);
+	fl_json_add_str(o, "handle", h);
 	json_object_object_add(o, "sent_bytes", json_object_new_uint64(c->bytes));
 	json_object_object_add(o, "sent_packets",
 			       json_object_new_uint64(c->packets));
@@ -345,7 +345,6 @@ int netem_live(void *rt, json_object *out)
 					(unsigned long long)sent);
 	}
 	json_object_put(obs);
-	json_object_object_add(out, "summary", json_object_new_string(
-			       sum[0] ? sum : "no qdisc counters"));
+	fl_json_add_str(out, "summary", sum[0] ? sum : "no qdisc counters");
 	return 0;
 }

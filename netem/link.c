@@ -62,8 +62,7 @@ static int link_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	if (fl_opt_enum(spec, "mode", link_mode_names, &mode, d))
 		err = -EINVAL;
 	s->mode = mode;
-	v = fl_map_get(spec, "allow-lockout");
-	if (v && fl_get_bool(v, "allow-lockout", &s->allow_lockout, d))
+	if (fl_opt_bool(spec, "allow-lockout", &s->allow_lockout, d))
 		err = -EINVAL;
 	if (!err && !strcmp(s->device, "lo")) {
 		fl_diag_err(d, fl_map_get(spec, "device"),
@@ -167,12 +166,12 @@ static int link_describe(const struct fl_fault *f, json_object *out)
 	}
 	ifindex = if_nametoindex(s->device);
 	if (s->mode == LINK_DOWN) {
-		json_object_object_add(out, "mechanism", json_object_new_string(
-			"rtnetlink: IFF_UP cleared (ip link set DEV down), set again at revert"));
+		fl_json_add_str(out, "mechanism",
+				"rtnetlink: IFF_UP cleared (ip link set DEV down), set again at revert");
 		snprintf(why, sizeof(why), "the device stops: the kernel withdraws the routes through it, sends fail (ENETUNREACH) and TCP retransmits until it is back; static routes and IPv6 addresses (without keep_addr_on_down) the kernel removes at down are not put back by it");
 	} else {
-		json_object_object_add(out, "mechanism", json_object_new_string(
-			"rtnetlink: IFLA_CARRIER off (ip link set DEV carrier off), on again at revert"));
+		fl_json_add_str(out, "mechanism",
+				"rtnetlink: IFLA_CARRIER off (ip link set DEV carrier off), on again at revert");
 		snprintf(why, sizeof(why), "the device stays up with no carrier: operstate goes down and nothing is sent or received, as with a pulled cable; routes and addresses stay");
 	}
 	if (ifindex && !link_read(ifindex, &n)) {
@@ -202,7 +201,7 @@ static int link_describe(const struct fl_fault *f, json_object *out)
 		snprintf(why + off, sizeof(why) - off,
 			 "; allow-lockout: the default route and SSH sessions are not looked for");
 	}
-	json_object_object_add(out, "why", json_object_new_string(why));
+	fl_json_add_str(out, "why", why);
 	if (s->mode == LINK_DOWN)
 		fl_json_addf(objs, "link %s: IFF_UP cleared; at revert set again when it was set before",
 			     s->device);
@@ -225,20 +224,9 @@ static int link_resources(const struct fl_fault *f, json_object *out)
 }
 
 const struct fl_engine link_engine = {
-	.name = "link",
-	.summary = "a device taken down (IFF_UP) or its carrier set off, over rtnetlink",
-	.color = "#8e44ad",
-	.parse = link_parse,
-	.keys = link_keys,
+	FL_ENGINE_OPS(link, "#8e44ad",
+		      "a device taken down (IFF_UP) or its carrier set off, over rtnetlink"),
 	.in_netns = true,
 	.spec_free = link_spec_free,
-	.check = link_check,
-	.describe = link_describe,
-	.resources = link_resources,
-	.apply = link_apply,
-	.live = link_live,
-	.observe = link_observe,
-	.revert = link_revert,
-	.release = link_release,
 	.scan = link_scan,
 };

@@ -34,10 +34,9 @@ static json_object *record(const struct link_spec *s, const struct link_now *n,
 {
 	json_object *rec = json_object_new_object();
 
-	json_object_object_add(rec, "device", json_object_new_string(s->device));
+	fl_json_add_str(rec, "device", s->device);
 	json_object_object_add(rec, "ifindex", json_object_new_int(n->ifindex));
-	json_object_object_add(rec, "mode",
-			       json_object_new_string(link_mode_names[s->mode]));
+	fl_json_add_str(rec, "mode", link_mode_names[s->mode]);
 	json_object_object_add(rec, "flags", json_object_new_int64(n->flags));
 	json_object_object_add(rec, "carrier", json_object_new_int(n->carrier));
 	json_object_object_add(rec, "marker",
@@ -213,9 +212,10 @@ int link_revert(json_object *state)
 /* ------------------------------------------------------------------ */
 /* Live and observed.                                                  */
 
-static void add_str(json_object *o, const char *k, const char *v)
+/* The device's state now, for live and observe. */
+static int read_now(const struct link_rt *rt, struct link_now *n)
 {
-	json_object_object_add(o, k, json_object_new_string(v));
+	return rt ? link_read(rt->before.ifindex, n) : -ENOENT;
 }
 
 int link_live(void *rt_, json_object *out)
@@ -226,9 +226,7 @@ int link_live(void *rt_, json_object *out)
 	uint64_t t;
 	int ret;
 
-	if (!rt)
-		return -ENOENT;
-	ret = link_read(rt->before.ifindex, &n);
+	ret = read_now(rt, &n);
 	if (ret)
 		return ret;
 	if (is_back(rt->s, &n))
@@ -236,15 +234,16 @@ int link_live(void *rt_, json_object *out)
 	t = (fl_now_ns() - rt->t0) / NSEC_PER_SEC * NSEC_PER_SEC;
 	json_object_object_add(out, "down_s",
 			       json_object_new_int64(t / NSEC_PER_SEC));
-	add_str(out, "operstate", link_oper_str(n.operstate, op, sizeof(op)));
-	add_str(out, "carrier", n.carrier ? "on" : "off");
-	add_str(out, "admin", n.flags & IFF_UP ? "up" : "down");
+	fl_json_add_str(out, "operstate",
+			link_oper_str(n.operstate, op, sizeof(op)));
+	fl_json_add_str(out, "carrier", n.carrier ? "on" : "off");
+	fl_json_add_str(out, "admin", n.flags & IFF_UP ? "up" : "down");
 	snprintf(sum, sizeof(sum), "%s %s for %s (operstate %s, carrier %s)%s",
 		 rt->s->device, rt->s->mode == LINK_DOWN ? "down" : "carrier off",
 		 fl_fmt_duration(t, dur, sizeof(dur)), op,
 		 n.carrier ? "on" : "off",
 		 rt->back_seen ? "; it was brought back by someone else" : "");
-	add_str(out, "summary", sum);
+	fl_json_add_str(out, "summary", sum);
 	return 0;
 }
 
@@ -253,9 +252,10 @@ static json_object *state_json(const struct link_now *n)
 	json_object *o = json_object_new_object();
 	char buf[256];
 
-	add_str(o, "flags", link_flags_str(n->flags, buf, sizeof(buf)));
-	add_str(o, "operstate", link_oper_str(n->operstate, buf, sizeof(buf)));
-	add_str(o, "carrier", n->carrier ? "on" : "off");
+	fl_json_add_str(o, "flags", link_flags_str(n->flags, buf, sizeof(buf)));
+	fl_json_add_str(o, "operstate",
+			link_oper_str(n->operstate, buf, sizeof(buf)));
+	fl_json_add_str(o, "carrier", n->carrier ? "on" : "off");
 	return o;
 }
 
@@ -274,14 +274,12 @@ int link_observe(void *rt_, json_object *out)
 	bool met;
 	int ret;
 
-	if (!rt)
-		return -ENOENT;
-	ret = link_read(rt->before.ifindex, &n);
+	ret = read_now(rt, &n);
 	if (ret)
 		return ret;
 	t = (fl_now_ns() - rt->t0) / NSEC_PER_MSEC * NSEC_PER_MSEC;
-	add_str(out, "device", rt->s->device);
-	add_str(out, "mode", link_mode_names[rt->s->mode]);
+	fl_json_add_str(out, "device", rt->s->device);
+	fl_json_add_str(out, "mode", link_mode_names[rt->s->mode]);
 	json_object_object_add(out, "before", state_json(&rt->before));
 	json_object_object_add(out, "during", state_json(&rt->during));
 	json_object_object_add(out, "at_revert", state_json(&n));

@@ -60,51 +60,45 @@ int link_read(int ifindex, struct link_now *n)
 	return 0;
 }
 
-/* One change request: chg's flags or carrier on the device. */
-static int change(int ifindex, struct rtnl_link *chg)
+/*
+ * One change request on the device: IFF_UP set or cleared (up 1 or 0; the
+ * mask is IFF_UP alone, no other flag is sent), or the carrier (carrier 1
+ * or 0); -1 leaves it out.
+ */
+static int change(int ifindex, int up, int carrier)
 {
-	struct rtnl_link *l;
+	struct rtnl_link *l, *chg = rtnl_link_alloc();
 	struct nl_sock *sk;
 	int ret;
 
+	if (!chg)
+		return -ENOMEM;
+	if (up > 0)
+		rtnl_link_set_flags(chg, IFF_UP);
+	else if (!up)
+		rtnl_link_unset_flags(chg, IFF_UP);
+	if (carrier >= 0)
+		rtnl_link_set_carrier(chg, carrier);
 	ret = get_link(ifindex, &sk, &l);
 	if (ret)
-		return ret;
+		goto out;
 	ret = rtnl_link_change(sk, l, chg, 0);
 	ret = ret < 0 ? tc_nl_errno(ret) : 0;
 	rtnl_link_put(l);
 	nl_socket_free(sk);
+out:
+	rtnl_link_put(chg);
 	return ret;
 }
 
 int link_set_up(int ifindex, bool up)
 {
-	struct rtnl_link *chg = rtnl_link_alloc();
-	int ret;
-
-	if (!chg)
-		return -ENOMEM;
-	/* The mask is IFF_UP alone: no other flag is sent. */
-	if (up)
-		rtnl_link_set_flags(chg, IFF_UP);
-	else
-		rtnl_link_unset_flags(chg, IFF_UP);
-	ret = change(ifindex, chg);
-	rtnl_link_put(chg);
-	return ret;
+	return change(ifindex, up, -1);
 }
 
 int link_set_carrier(int ifindex, bool on)
 {
-	struct rtnl_link *chg = rtnl_link_alloc();
-	int ret;
-
-	if (!chg)
-		return -ENOMEM;
-	rtnl_link_set_carrier(chg, on);
-	ret = change(ifindex, chg);
-	rtnl_link_put(chg);
-	return ret;
+	return change(ifindex, -1, on);
 }
 
 char *link_flags_str(unsigned int flags, char *buf, size_t len)

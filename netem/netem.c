@@ -185,14 +185,10 @@ static int parse_match(const struct fl_node *m, struct netem_match *mt,
 	const struct fl_node *v, *ports;
 	int err = 0, idx;
 
-	if (fl_map_check(m, match_keys, "match", d))
-		err = -EINVAL;
-	if (m->type != FL_NODE_MAP)
+	if (fl_submap_check(m, match_keys, "match",
+			    "give to, from, ports or protocol (or leave match out to degrade all traffic)",
+			    &err, d))
 		return -EINVAL;
-	if (!m->n) {
-		fl_diag_err(d, m, "match: empty; give to, from, ports or protocol (or leave match out to degrade all traffic)");
-		return -EINVAL;
-	}
 	v = fl_map_get(m, "to");
 	if (v && get_cidrs(v, "to", &mt->to, &mt->nto, d))
 		err = -EINVAL;
@@ -572,22 +568,17 @@ uint32_t netem_auto_limit(const struct netem_spec *s, uint64_t link_bps)
 	return (uint32_t)pkts;
 }
 
+/* The handle (netem/apply.c) is one flat allocation. */
+static void netem_release(void *rt)
+{
+	free(rt);
+}
+
 const struct fl_engine netem_engine = {
-	.name = "netem",
-	.summary = "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)",
-	.color = "#2e86de",
-	.parse = netem_parse,
-	.keys = netem_keys,
+	FL_ENGINE_OPS(netem, "#2e86de",
+		      "delay, loss, duplication, corruption, reordering and rate on a device (sch_netem)"),
 	.in_netns = true,
 	.spec_free = netem_spec_free,
-	.check = netem_check,
-	.describe = netem_describe,
-	.resources = netem_resources,
 	.claims = netem_claims,
-	.apply = netem_apply,
-	.live = netem_live,
-	.observe = netem_observe,
-	.revert = netem_revert,
-	.release = free,
 	.scan = netem_scan_leftovers,
 };

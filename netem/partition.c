@@ -209,8 +209,7 @@ static int partition_parse(struct fl_experiment *exp,
 	v = fl_map_need(spec, "groups", "partition", d);
 	if (!v || parse_groups(v, s, d))
 		err = -EINVAL;
-	v = fl_map_get(spec, "one-way");
-	if (v && fl_get_bool(v, "one-way", &s->one_way, d))
+	if (fl_opt_bool(spec, "one-way", &s->one_way, d))
 		err = -EINVAL;
 	v = fl_map_get(spec, "keep");
 	if (v) {
@@ -437,8 +436,7 @@ static json_object *describe_params(const struct partition_spec *s,
 			 "; other local addresses are in other groups" : "");
 	else
 		snprintf(host, sizeof(host), "in no group: nothing is cut on this host; every host of the drill runs the same file");
-	json_object_object_add(params, "this-host",
-			       json_object_new_string(host));
+	fl_json_add_str(params, "this-host", host);
 	return params;
 }
 
@@ -459,11 +457,11 @@ static int partition_describe(const struct fl_fault *f, json_object *out)
 	keep_list(s, v.keep, sizeof(v.keep));
 
 	/* A host in no group: no mechanism here, and every line says so. */
-	json_object_object_add(out, "mechanism", json_object_new_string(
-		l.group < 0 ? PART_NO_GROUP :
-		m == PART_BPF ? "cls_bpf at clsact (direct action, LPM trie)" :
-		m == PART_NETEM ? "netem 100% loss under a classful parent, ifb for ingress" :
-		"none"));
+	fl_json_add_str(out, "mechanism",
+			l.group < 0 ? PART_NO_GROUP :
+			m == PART_BPF ? "cls_bpf at clsact (direct action, LPM trie)" :
+			m == PART_NETEM ? "netem 100% loss under a classful parent, ifb for ingress" :
+			"none");
 	off = strlen(why);
 	if (l.group >= 0)
 		snprintf(why + off, sizeof(why) - off,
@@ -472,7 +470,7 @@ static int partition_describe(const struct fl_fault *f, json_object *out)
 	else
 		snprintf(why + off, sizeof(why) - off,
 			 "; this host has no address in any group, so nothing is cut here (every host of the drill runs the same file)");
-	json_object_object_add(out, "why", json_object_new_string(why));
+	fl_json_add_str(out, "why", why);
 
 	v.objs = json_object_new_array();
 	if (l.group >= 0) {
@@ -656,8 +654,7 @@ static int partition_observe(void *handle, json_object *out)
 
 	if (!rt) {
 		json_object_object_add(out, "group", NULL);
-		json_object_object_add(out, "note", json_object_new_string(
-			"this host is in no group: nothing was cut here"));
+		fl_json_add_str(out, "note", "this host is in no group: nothing was cut here");
 		return 0;
 	}
 	ret = observe_route(rt, out);
@@ -689,8 +686,7 @@ static int partition_live(void *handle, json_object *out)
 
 	if (!rt) {
 		json_object_object_add(out, "cuts", json_object_new_boolean(0));
-		json_object_object_add(out, "summary", json_object_new_string(
-			"this host is in no group: nothing is cut here"));
+		fl_json_add_str(out, "summary", "this host is in no group: nothing is cut here");
 		return 0;
 	}
 	obs = json_object_new_object();
@@ -713,7 +709,7 @@ static int partition_live(void *handle, json_object *out)
 			 json_object_get_uint64(fl_json_get(kept,
 							    "ingress"))));
 	}
-	json_object_object_add(out, "summary", json_object_new_string(sum));
+	fl_json_add_str(out, "summary", sum);
 out:
 	json_object_put(obs);
 	return ret;
@@ -725,22 +721,11 @@ static void partition_release(void *handle)
 }
 
 const struct fl_engine partition_engine = {
-	.name = "partition",
-	.summary = "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)",
-	.color = "#8e44ad",
-	.parse = partition_parse,
-	.keys = partition_keys,
+	FL_ENGINE_OPS(partition, "#8e44ad",
+		      "cut traffic between groups of hosts (cls_bpf, or netem 100% loss)"),
 	.in_netns = true,
 	.spec_free = partition_spec_free,
-	.check = partition_check,
-	.describe = partition_describe,
-	.resources = partition_resources,
 	.claims = partition_claims,
 	.prepare = partition_prepare,
 	.unprepare = part_unprepare_bpf,
-	.apply = partition_apply,
-	.live = partition_live,
-	.observe = partition_observe,
-	.revert = partition_revert,
-	.release = partition_release,
 };

@@ -295,8 +295,7 @@ static json_object *filter_record(bool ingress, __u32 handle, __u32 prog)
 {
 	json_object *fj = json_object_new_object();
 
-	json_object_object_add(fj, "dir", json_object_new_string(
-				       ingress ? "ingress" : "egress"));
+	fl_json_add_str(fj, "dir", ingress ? "ingress" : "egress");
 	json_object_object_add(fj, "prio", json_object_new_int(PART_PRIO));
 	json_object_object_add(fj, "handle", json_object_new_int(handle));
 	json_object_object_add(fj, "prog", json_object_new_int64(prog));
@@ -338,10 +337,9 @@ static int record_dev(struct fl_undo *u, const char *dev,
 		return -EBUSY;
 	}
 	dj = json_object_new_object();
-	json_object_object_add(dj, "dev", json_object_new_string(dev));
+	fl_json_add_str(dj, "dev", dev);
 	json_object_object_add(dj, "ifindex", json_object_new_int(ifindex));
-	json_object_object_add(dj, "clsact", json_object_new_string(
-		!has ? "ours" : mark_id(ifindex) ? "faultline" : "theirs"));
+	fl_json_add_str(dj, "clsact", !has ? "ours" : mark_id(ifindex) ? "faultline" : "theirs");
 	if (!has)
 		json_object_object_add(dj, "mark", json_object_new_int64(
 				prog_id(skel->progs.part_mark)));
@@ -375,8 +373,7 @@ static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
 	ret = bpf_tc_hook_create(hook);
 	if (ret == -EEXIST) {
 		/* Someone else's, made meanwhile: keep it. */
-		json_object_object_add(dj, "clsact",
-				       json_object_new_string("theirs"));
+		fl_json_add_str(dj, "clsact", "theirs");
 		json_object_object_del(dj, "mark");
 		ret = fl_undo_save_netns(u, state);
 	} else if (!ret) {
@@ -452,7 +449,7 @@ static int build_state(const struct partition_spec *s, struct fl_undo *u,
 	int ret = 0;
 
 	state = json_object_new_object();
-	json_object_object_add(state, "mechanism", json_object_new_string("bpf"));
+	fl_json_add_str(state, "mechanism", "bpf");
 	devs = json_object_new_array();
 	json_object_object_add(state, "devices", devs);
 	for (i = 0; i < l->ndevs && !ret; i++)
@@ -883,7 +880,7 @@ int part_observe_bpf(const struct part_rt *rt, json_object *out)
 				       names[key], json_object_new_uint64(sum));
 	}
 	free(v);
-	json_object_object_add(out, "mechanism", json_object_new_string("bpf"));
+	fl_json_add_str(out, "mechanism", "bpf");
 	json_object_object_add(out, "prepared",
 			       json_object_new_boolean(rt->prepared));
 	json_object_object_add(out, "dropped", dropped);

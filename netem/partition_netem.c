@@ -275,8 +275,7 @@ int part_apply_netem(const struct fl_fault *f, struct fl_undo *u,
 		ret = -ENOMEM;
 		goto out;
 	}
-	json_object_object_add(state, "mechanism",
-			       json_object_new_string("netem"));
+	fl_json_add_str(state, "mechanism", "netem");
 	devs = json_object_new_array();
 	json_object_object_add(state, "devices", devs);
 	ret = plan_netem(&a, f, l, egress, ingress, p, devs);
@@ -348,7 +347,7 @@ int part_observe_netem(const struct part_rt *rt, json_object *out)
 		json_object_object_add(dropped, k ? "ingress" : "egress",
 				       json_object_new_uint64(sum));
 	}
-	json_object_object_add(out, "mechanism", json_object_new_string("netem"));
+	fl_json_add_str(out, "mechanism", "netem");
 	json_object_object_add(out, "dropped", dropped);
 	json_object_object_add(out, "ifbs", json_object_get(rt->ifbs));
 	return 0;

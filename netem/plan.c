@@ -87,11 +87,6 @@ static char *fmt_rate(uint64_t bps, char *buf, size_t len)
 	return buf;
 }
 
-static void add_str(json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val));
-}
-
 static json_object *cidr_array(const struct fl_cidr *c, size_t n)
 {
 	json_object *a = json_object_new_array();
@@ -287,8 +282,8 @@ static json_object *netem_params(const struct netem_spec *s, uint64_t link)
 	json_object *p = json_object_new_object(), *o;
 	char a[64];
 
-	add_str(p, "device", s->device);
-	add_str(p, "direction", netem_dir_names[s->direction]);
+	fl_json_add_str(p, "device", s->device);
+	fl_json_add_str(p, "direction", netem_dir_names[s->direction]);
 	if (s->has_match) {
 		o = json_object_new_object();
 		if (s->match.nto)
@@ -307,50 +302,61 @@ static json_object *netem_params(const struct netem_spec *s, uint64_t link)
 			json_object_object_add(o, "ports", a2);
 		}
 		if (s->match.protocol != NETEM_PROTO_ANY)
-			add_str(o, "protocol", netem_proto_name(s->match.protocol));
+			fl_json_add_str(o, "protocol",
+					netem_proto_name(s->match.protocol));
 		json_object_object_add(p, "match", o);
 	}
 	if (s->has_delay)
-		add_str(p, "delay", fl_fmt_duration(s->delay_ns, a, sizeof(a)));
+		fl_json_add_str(p, "delay",
+				fl_fmt_duration(s->delay_ns, a, sizeof(a)));
 	if (s->has_jitter)
-		add_str(p, "jitter", fl_fmt_duration(s->jitter_ns, a, sizeof(a)));
+		fl_json_add_str(p, "jitter",
+				fl_fmt_duration(s->jitter_ns, a, sizeof(a)));
 	if (s->has_correlation)
-		add_str(p, "correlation", fmt_pct(s->correlation, a, sizeof(a)));
+		fl_json_add_str(p, "correlation",
+				fmt_pct(s->correlation, a, sizeof(a)));
 	if (s->distribution)
-		add_str(p, "distribution",
-			netem_dist_names[s->distribution - NETEM_DIST_UNIFORM]);
+		fl_json_add_str(p, "distribution",
+				netem_dist_names[s->distribution - NETEM_DIST_UNIFORM]);
 	if (s->loss_model == NETEM_LOSS_RANDOM) {
-		add_str(p, "loss", fmt_pct(s->loss, a, sizeof(a)));
+		fl_json_add_str(p, "loss", fmt_pct(s->loss, a, sizeof(a)));
 	} else if (s->loss_model != NETEM_LOSS_NONE) {
 		const char *const *keys = s->loss_model == NETEM_LOSS_GEMODEL ?
 					  netem_gemodel_keys : netem_state_keys;
 		int i, n = s->loss_model == NETEM_LOSS_GEMODEL ? 4 : 5;
 
 		o = json_object_new_object();
-		add_str(o, "model", s->loss_model == NETEM_LOSS_GEMODEL ?
-			"gemodel" : "state");
+		fl_json_add_str(o, "model",
+				s->loss_model == NETEM_LOSS_GEMODEL ?
+				"gemodel" : "state");
 		for (i = 0; i < n; i++)
-			add_str(o, keys[i + 1], fmt_pct(s->lp[i], a, sizeof(a)));
+			fl_json_add_str(o, keys[i + 1],
+					fmt_pct(s->lp[i], a, sizeof(a)));
 		json_object_object_add(p, "loss", o);
 	}
 	if (s->has_duplicate)
-		add_str(p, "duplicate", fmt_pct(s->duplicate, a, sizeof(a)));
+		fl_json_add_str(p, "duplicate",
+				fmt_pct(s->duplicate, a, sizeof(a)));
 	if (s->has_corrupt)
-		add_str(p, "corrupt", fmt_pct(s->corrupt, a, sizeof(a)));
+		fl_json_add_str(p, "corrupt",
+				fmt_pct(s->corrupt, a, sizeof(a)));
 	if (s->has_reorder) {
 		o = json_object_new_object();
-		add_str(o, "percent", fmt_pct(s->reorder, a, sizeof(a)));
+		fl_json_add_str(o, "percent",
+				fmt_pct(s->reorder, a, sizeof(a)));
 		if (s->reorder_gap)
 			json_object_object_add(o, "gap",
 				json_object_new_int64(s->reorder_gap));
 		json_object_object_add(p, "reorder", o);
 	}
 	if (s->has_rate)
-		add_str(p, "rate", fmt_rate(s->rate_bps, a, sizeof(a)));
+		fl_json_add_str(p, "rate", fmt_rate(s->rate_bps, a, sizeof(a)));
 	if (s->has_slot) {
 		o = json_object_new_object();
-		add_str(o, "min", fl_fmt_duration(s->slot_min_ns, a, sizeof(a)));
-		add_str(o, "max", fl_fmt_duration(s->slot_max_ns, a, sizeof(a)));
+		fl_json_add_str(o, "min",
+				fl_fmt_duration(s->slot_min_ns, a, sizeof(a)));
+		fl_json_add_str(o, "max",
+				fl_fmt_duration(s->slot_max_ns, a, sizeof(a)));
 		json_object_object_add(p, "slot", o);
 	}
 	if (s->ecn)
@@ -363,7 +369,7 @@ static json_object *netem_params(const struct netem_spec *s, uint64_t link)
 			 netem_auto_limit(s, link));
 	else
 		snprintf(a, sizeof(a), "%u packets", s->limit);
-	add_str(p, "limit", a);
+	fl_json_add_str(p, "limit", a);
 	return p;
 }
 
@@ -394,7 +400,7 @@ int netem_describe(const struct fl_fault *f, json_object *out)
 	else
 		snprintf(why + off, sizeof(why) - off,
 			 "%s and on %s (ingress)", s->device, ifb);
-	add_str(out, "mechanism", why);
+	fl_json_add_str(out, "mechanism", why);
 
 	off = snprintf(why, sizeof(why), "tc objects over rtnetlink (libnl-route-3 and libmnl), no tc process");
 	if (s->has_match)
@@ -413,7 +419,7 @@ int netem_describe(const struct fl_fault *f, json_object *out)
 	if (!netem_ok && off < sizeof(why))
 		snprintf(why + off, sizeof(why) - off,
 			 "; but this kernel has no sch_netem, so run refuses it");
-	add_str(out, "why", why);
+	fl_json_add_str(out, "why", why);
 
 	objs = json_object_new_array();
 	if (s->direction != NETEM_INGRESS)
@@ -454,14 +460,13 @@ void netem_claim(json_object *out, const char *dev, const char *hook,
 	va_list ap;
 
 	snprintf(buf, sizeof(buf), "dev:%s:%s", dev, hook);
-	json_object_object_add(c, "object", json_object_new_string(buf));
+	fl_json_add_str(c, "object", buf);
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	json_object_object_add(c, "what", json_object_new_string(buf));
+	fl_json_add_str(c, "what", buf);
 	if (share)
-		json_object_object_add(c, "share",
-				       json_object_new_string(share));
+		fl_json_add_str(c, "share", share);
 	if (nests)
 		json_object_object_add(c, "nests",
 				       json_object_new_boolean(1));

@@ -671,13 +671,13 @@ json_object *netem_record(const char *dev, int ifindex, bool egress,
 	json_object *rec = json_object_new_object();
 
 	json_object_object_add(rec, "version", json_object_new_int(1));
-	json_object_object_add(rec, "device", json_object_new_string(dev));
+	fl_json_add_str(rec, "device", dev);
 	json_object_object_add(rec, "ifindex", json_object_new_int(ifindex));
 	json_object_object_add(rec, "egress", json_object_new_boolean(egress));
 	if (in) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(rec, "ifb", json_object_new_string(ifb));
+		fl_json_add_str(rec, "ifb", ifb);
 		json_object_object_add(o, "parent",
 				       json_object_new_int64(in->parent));
 		json_object_object_add(o, "info",

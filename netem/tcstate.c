@@ -25,7 +25,7 @@ static json_object *obj_json(const struct tc_obj *o, bool filter)
 	json_object *j = json_object_new_object();
 	char *hex;
 
-	json_object_object_add(j, "kind", json_object_new_string(o->kind));
+	fl_json_add_str(j, "kind", o->kind);
 	json_object_object_add(j, "handle", json_object_new_int64(o->handle));
 	json_object_object_add(j, "parent", json_object_new_int64(o->parent));
 	if (filter) {
@@ -43,8 +43,7 @@ static json_object *obj_json(const struct tc_obj *o, bool filter)
 			mnl_attr_get_u32(o->tb[TCA_EGRESS_BLOCK])));
 	if (o->opts) {
 		hex = tc_hex(o->opts, o->optlen);
-		json_object_object_add(j, "opts", json_object_new_string(
-			hex ? hex : ""));
+		fl_json_add_str(j, "opts", hex ? hex : "");
 		free(hex);
 	}
 	return j;
@@ -698,7 +697,7 @@ static json_object *subtree_obj(json_object *o, bool filter)
 	json_object *j = json_object_new_object();
 	const char *kind = jstr(o, "kind") ?: "";
 
-	json_object_object_add(j, "kind", json_object_new_string(kind));
+	fl_json_add_str(j, "kind", kind);
 	json_object_object_add(j, "handle",
 			       json_object_new_int64(jget(o, "handle")));
 	json_object_object_add(j, "parent",
@@ -711,14 +710,12 @@ static json_object *subtree_obj(json_object *o, bool filter)
 				json_object_new_int64(jget(o, "chain")));
 	}
 	if (!strcmp(kind, "netem") && jstr(o, "opts"))
-		json_object_object_add(j, "opts",
-				       json_object_new_string(jstr(o, "opts")));
+		fl_json_add_str(j, "opts", jstr(o, "opts"));
 	if (filter && !strcmp(kind, "u32")) {
 		char *conf = u32_conf(jstr(o, "opts"));
 
 		if (conf)
-			json_object_object_add(j, "conf",
-					       json_object_new_string(conf));
+			fl_json_add_str(j, "conf", conf);
 		free(conf);
 	}
 	return j;

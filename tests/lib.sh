@@ -105,6 +105,20 @@ guardian_of() {
 	sed -n 's/.*"guardian": *\([0-9]*\).*/\1/p' "$(run_dir "$@")/run.json" 2>/dev/null
 }
 
+# start_bg FILE [RUN-OPTION...]: faultline run --json FILE in the
+# background, its output in $T/bg.out, until a fault is applied and the
+# guardian is known; sets runner and guardian.  The file is emptied
+# first: the background shell opens it only once it runs, and the last
+# run's "applied" must not pass for this one's.
+start_bg() {
+	local f=$1; shift
+	: >"$T/bg.out"
+	"$FAULTLINE" run --json "$@" "$f" >"$T/bg.out" 2>&1 &
+	runner=$!
+	wait_for 5 grep -qs '"event":"applied"' "$T/bg.out"
+	guardian=$(guardian_of)
+}
+
 # --- Drill files. ---------------------------------------------------------
 
 # drill FILE NAME DURATION [TARGETS-YAML]: the head of an experiment file

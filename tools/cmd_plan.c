@@ -28,11 +28,9 @@ static int plan_opt(void *ctx, int c, const char *arg)
 		pa->seed = arg;
 		return 0;
 	case 'F':
-		return oneline_opt(&pa->one, "fault", arg);
 	case 'T':
-		return oneline_opt(&pa->one, "target", arg);
 	case 'D':
-		return oneline_opt(&pa->one, "for", arg);
+		return oneline_opt(&pa->one, c, arg);
 	}
 	return 0;
 }
@@ -41,9 +39,7 @@ int cmd_plan(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{ "seed", required_argument, NULL, 's' },
-		{ "fault", required_argument, NULL, 'F' },
-		{ "target", required_argument, NULL, 'T' },
-		{ "for", required_argument, NULL, 'D' },
+		ONELINE_LONGS,
 		{}
 	};
 	static const struct cmd_getopt g = {
@@ -69,16 +65,8 @@ int cmd_plan(int argc, char **argv)
 	status = cmd_getopt(&g, argc, argv, &pa);
 	if (status != CMD_GO_ON)
 		return status;
-	if (oneline_given(&pa.one) && optind != argc)
-		return cmd_bad_usage("plan", "a file or --fault, not both");
-	if (!oneline_given(&pa.one) && optind != argc - 1)
-		return cmd_bad_usage("plan", "plan takes one file (or --fault)");
-
-	if (oneline_given(&pa.one))
-		status = oneline_load(&pa.one, &exp);
-	else
-		status = cmd_load(argv[optind], &exp);
-	if (status)
+	status = oneline_or_file(&pa.one, argc, argv, &exp);
+	if (status || !exp)
 		return status;
 	if (pa.seed)
 		fl_experiment_set_seed(exp, pa.seed, &why);

@@ -53,10 +53,10 @@ static void found(void *ctx, const char *kind, const char *what,
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "kind", json_object_new_string(kind));
-	json_object_object_add(o, "what", json_object_new_string(what));
-	json_object_object_add(o, "where", json_object_new_string(where));
-	json_object_object_add(o, "remove", json_object_new_string(remove));
+	fl_json_add_str(o, "kind", kind);
+	fl_json_add_str(o, "what", what);
+	fl_json_add_str(o, "where", where);
+	fl_json_add_str(o, "remove", remove);
 	json_object_array_add(ctx, o);
 }
 
@@ -326,7 +326,7 @@ int cmd_recover(int argc, char **argv)
 	}
 	out = json_object_new_object();
 	arr = json_object_new_array();
-	json_object_object_add(out, "rundir", json_object_new_string(fl_rundir()));
+	fl_json_add_str(out, "rundir", fl_rundir());
 	status = recover_runs(&o, runs, n, arr, &done, &found);
 	if (o.want && !found) {
 		/* A run recovered is gone from the journal too. */

@@ -356,12 +356,9 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 				present++;
 				if (!fl_json_num(f, "applied_t", &d)) {
 					a = json_object_new_object();
-					json_object_object_add(a, "host",
-						json_object_new_string(h[k].name));
-					json_object_object_add(a, "state",
-						json_object_new_string(
-							fl_json_str(f, "state",
-								    "?")));
+					fl_json_add_str(a, "host", h[k].name);
+					fl_json_add_str(a, "state",
+							fl_json_str(f, "state", "?"));
 					json_object_array_add(missing, a);
 					continue;
 				}
@@ -376,8 +373,7 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 					last = k;
 				}
 				a = json_object_new_object();
-				json_object_object_add(a, "host",
-					json_object_new_string(h[k].name));
+				fl_json_add_str(a, "host", h[k].name);
 				json_object_object_add(a, "applied_t",
 						       jnum(d, 6));
 				json_object_object_add(a, "applied_at",
@@ -394,8 +390,7 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 				continue;
 			}
 			e = json_object_new_object();
-			json_object_object_add(e, "name",
-					       json_object_new_string(name));
+			fl_json_add_str(e, "name", name);
 			json_object_object_add(e, "hosts",
 					       json_object_new_int(present));
 			json_object_object_add(e, "applied_on",
@@ -403,10 +398,8 @@ static json_object *merge_spread(struct host_rep *h, size_t n, double base)
 			json_object_object_add(e, "apply_spread_ms", applied ?
 					       jnum((hi - lo) * 1000, 3) : NULL);
 			if (applied) {
-				json_object_object_add(e, "first",
-					json_object_new_string(h[first].name));
-				json_object_object_add(e, "last",
-					json_object_new_string(h[last].name));
+				fl_json_add_str(e, "first", h[first].name);
+				fl_json_add_str(e, "last", h[last].name);
 			}
 			json_object_object_add(e, "applied", list);
 			json_object_object_add(e, "not_applied", missing);
@@ -441,21 +434,19 @@ static json_object *merge_build(struct host_rep *h, size_t n)
 		if (strcmp(v, "pass") && !strcmp(verdict, "pass"))
 			verdict = v;
 	}
-	json_object_object_add(m, "kind", json_object_new_string(MERGE_KIND));
+	fl_json_add_str(m, "kind", MERGE_KIND);
 	json_object_object_add(m, "experiment", name ?
 			       json_object_new_string(name) : NULL);
-	json_object_object_add(m, "verdict", json_object_new_string(verdict));
+	fl_json_add_str(m, "verdict", verdict);
 	fl_fmt_time((int64_t)(base * 1e3 + 0.5) * (int64_t)NSEC_PER_MSEC, buf,
 		    sizeof(buf));
-	json_object_object_add(m, "base", json_object_new_string(buf));
+	fl_json_add_str(m, "base", buf);
 	json_object_object_add(m, "base_unix", jnum(base, 6));
 	hosts = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		o = json_object_new_object();
-		json_object_object_add(o, "host",
-				       json_object_new_string(h[i].name));
-		json_object_object_add(o, "file",
-				       json_object_new_string(h[i].path));
+		fl_json_add_str(o, "host", h[i].name);
+		fl_json_add_str(o, "file", h[i].path);
 		json_object_object_add(o, "offset",
 				       jnum(h[i].started - base, 6));
 		json_object_object_add(o, "report", json_object_get(h[i].rep));

@@ -33,11 +33,9 @@ static int run_opt(void *ctx, int c, const char *arg)
 		ro->no_live = true;
 		break;
 	case 'F':
-		return oneline_opt(&ra->one, "fault", arg);
 	case 'T':
-		return oneline_opt(&ra->one, "target", arg);
 	case 'D':
-		return oneline_opt(&ra->one, "for", arg);
+		return oneline_opt(&ra->one, c, arg);
 	case 'Y':
 		ra->one.print_yaml = true;
 		break;
@@ -62,9 +60,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-realtime", no_argument, NULL, 'R' },
 		{ "start-at", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 's' },
-		{ "fault", required_argument, NULL, 'F' },
-		{ "target", required_argument, NULL, 'T' },
-		{ "for", required_argument, NULL, 'D' },
+		ONELINE_LONGS,
 		{ "print-yaml", no_argument, NULL, 'Y' },
 		{}
 	};
@@ -114,17 +110,9 @@ int cmd_run(int argc, char **argv)
 	status = cmd_getopt(&g, argc, argv, &ra);
 	if (status != CMD_GO_ON)
 		return status;
-	if (oneline_given(&ra.one) && optind != argc)
-		return cmd_bad_usage("run", "a file or --fault, not both");
-	if (!oneline_given(&ra.one) && optind != argc - 1)
-		return cmd_bad_usage("run", "run takes one file (or --fault)");
 	ro->json = fl_json_output;
 	ro->quiet = fl_quiet;
-
-	if (oneline_given(&ra.one))
-		status = oneline_load(&ra.one, &exp);
-	else
-		status = cmd_load(argv[optind], &exp);
+	status = oneline_or_file(&ra.one, argc, argv, &exp);
 	if (status || !exp)
 		return status;	/* --print-yaml: printed */
 	if (ra.seed)

@@ -17,13 +17,13 @@ static json_object *run_json(const struct fl_run_info *ri)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "id", json_object_new_string(ri->id));
-	json_object_object_add(o, "dir", json_object_new_string(ri->dir));
+	fl_json_add_str(o, "id", ri->id);
+	fl_json_add_str(o, "dir", ri->dir);
 	json_object_object_add(o, "pid", json_object_new_int(ri->pid));
 	json_object_object_add(o, "guardian", json_object_new_int(ri->guardian));
 	json_object_object_add(o, "alive", json_object_new_boolean(ri->alive));
-	json_object_object_add(o, "file", json_object_new_string(ri->file));
-	json_object_object_add(o, "name", json_object_new_string(ri->name));
+	fl_json_add_str(o, "file", ri->file);
+	fl_json_add_str(o, "name", ri->name);
 	json_object_object_add(o, "started", json_object_new_int64(ri->started));
 	json_object_object_add(o, "deadline",
 			       json_object_new_int64(ri->deadline));
@@ -61,8 +61,7 @@ int cmd_status(int argc, char **argv)
 		arr = json_object_new_array();
 		for (i = 0; i < n; i++)
 			json_object_array_add(arr, run_json(&runs[i]));
-		json_object_object_add(res, "rundir",
-				       json_object_new_string(fl_rundir()));
+		fl_json_add_str(res, "rundir", fl_rundir());
 		json_object_object_add(res, "runs", arr);
 		fl_print_json(res);
 		json_object_put(res);

@@ -31,8 +31,7 @@ int cmd_validate(int argc, char **argv)
 
 		fl_diag_init(&d);
 		ret = fl_experiment_load(argv[i], &exp, &d);
-		json_object_object_add(o, "file",
-				       json_object_new_string(argv[i]));
+		fl_json_add_str(o, "file", argv[i]);
 		json_object_object_add(o, "valid",
 				       json_object_new_boolean(!ret));
 		json_object_object_add(o, "errors", fl_diag_json(&d));

@@ -28,9 +28,9 @@ static void consequence(json_object *arr, const char *area,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	json_object_object_add(o, "area", json_object_new_string(area));
-	json_object_object_add(o, "status", json_object_new_string(status));
-	json_object_object_add(o, "detail", json_object_new_string(text));
+	fl_json_add_str(o, "area", area);
+	fl_json_add_str(o, "status", status);
+	fl_json_add_str(o, "detail", text);
 	json_object_array_add(arr, o);
 }
 
@@ -166,6 +166,15 @@ static const struct {
 	[SC_SECCOMP] = { "seccomp", NULL },
 };
 
+/* A route with two mechanisms: the first whose probe passed into *r. */
+static bool either(const struct probe_res *b, enum fl_bpf_feature pa,
+		   enum sc_route ra, enum fl_bpf_feature pb, enum sc_route rb,
+		   enum sc_route *r)
+{
+	*r = b[pa].ret > 0 ? ra : b[pb].ret > 0 ? rb : ra;
+	return b[pa].ret > 0 || b[pb].ret > 0;
+}
+
 /*
  * Does route i work here, and through which mechanism (*r, the first
  * the plan tries when none does); why not.
@@ -179,23 +188,17 @@ static bool route_how(const struct facts *fx, size_t i, enum sc_route *r,
 	why[0] = 0;
 	switch (routes[i].r) {
 	case SC_FMOD_SYSCALL:
-		if (b[FL_BPF_FMOD_RET_SYSCALL].ret > 0)
+		if (either(b, FL_BPF_FMOD_RET_SYSCALL, SC_FMOD_SYSCALL,
+			   FL_BPF_KPROBE_OVERRIDE, SC_KPROBE, r))
 			return true;
-		*r = SC_KPROBE;
-		if (b[FL_BPF_KPROBE_OVERRIDE].ret > 0)
-			return true;
-		*r = SC_FMOD_SYSCALL;
 		snprintf(why, len, "fmod_ret on syscalls: %s; kprobe override: %s",
 			 b[FL_BPF_FMOD_RET_SYSCALL].why,
 			 b[FL_BPF_KPROBE_OVERRIDE].why);
 		return false;
 	case SC_LSM:
-		if (b[FL_BPF_LSM].ret > 0)
+		if (either(b, FL_BPF_LSM, SC_LSM, FL_BPF_FMOD_RET_SECURITY,
+			   SC_FMOD_SECURITY, r))
 			return true;
-		*r = SC_FMOD_SECURITY;
-		if (b[FL_BPF_FMOD_RET_SECURITY].ret > 0)
-			return true;
-		*r = SC_LSM;
 		snprintf(why, len, "BPF LSM: %s; fmod_ret on security_*: %s%s",
 			 b[FL_BPF_LSM].why, b[FL_BPF_FMOD_RET_SECURITY].why,
 			 fx->k->lsm_known && !strstr(fx->k->lsm, "bpf") ?
@@ -250,8 +253,7 @@ static void route_line(const struct facts *fx, size_t i, char *buf,
 	how = route_how(fx, i, &r, why, sizeof(why));
 	sc_route_reach(r, &re);
 	json_object_object_add(o, "route", json_object_new_int(routes[i].n));
-	json_object_object_add(o, "mechanism",
-			       json_object_new_string(mechs[r].word));
+	fl_json_add_str(o, "mechanism", mechs[r].word);
 	json_object_object_add(o, "available", json_object_new_boolean(how));
 	jc = re.ncalls ? json_object_new_array() : NULL;
 	for (c = 0; c < re.ncalls; c++)

@@ -121,18 +121,18 @@ static struct origin *new_origin(struct gen *g, const char *opt, size_t i,
 	return o;
 }
 
-int oneline_opt(struct oneline *o, const char *opt, const char *arg)
+int oneline_opt(struct oneline *o, int c, const char *arg)
 {
-	const char **v = !strcmp(opt, "fault") ? o->faults : o->targets;
-	size_t *n = !strcmp(opt, "fault") ? &o->nfaults : &o->ntargets;
+	const char **v = c == 'F' ? o->faults : o->targets;
+	size_t *n = c == 'F' ? &o->nfaults : &o->ntargets;
 
-	if (!strcmp(opt, "for")) {
+	if (c == 'D') {
 		o->duration = arg;
 		return 0;
 	}
 	if (*n >= ONELINE_MAX)
 		return cmd_bad_usage(o->cmd, "at most %d --%s options",
-				     ONELINE_MAX, opt);
+				     ONELINE_MAX, c == 'F' ? "fault" : "target");
 	v[(*n)++] = arg;
 	return 0;
 }
@@ -140,6 +140,19 @@ int oneline_opt(struct oneline *o, const char *opt, const char *arg)
 bool oneline_given(const struct oneline *o)
 {
 	return o->nfaults || o->ntargets || o->duration || o->print_yaml;
+}
+
+int oneline_or_file(const struct oneline *o, int argc, char **argv,
+		    struct fl_experiment **exp)
+{
+	*exp = NULL;
+	if (oneline_given(o) && optind != argc)
+		return cmd_bad_usage(o->cmd, "a file or --fault, not both");
+	if (!oneline_given(o) && optind != argc - 1)
+		return cmd_bad_usage(o->cmd, "%s takes one file (or --fault)",
+				     o->cmd);
+	return oneline_given(o) ? oneline_load(o, exp) :
+	       cmd_load(argv[optind], exp);
 }
 
 /* ------------------------------------------------------------------ */

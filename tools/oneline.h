@@ -21,10 +21,23 @@ struct oneline {
 	bool print_yaml;
 };
 
-/* Take one option (--fault, --target, --for): 0 or FL_EXIT_USAGE. */
-int oneline_opt(struct oneline *o, const char *opt, const char *arg);
+/* The one-line drill's long options, in a command's getopt table. */
+#define ONELINE_LONGS					\
+	{ "fault", required_argument, NULL, 'F' },	\
+	{ "target", required_argument, NULL, 'T' },	\
+	{ "for", required_argument, NULL, 'D' }
+
+/* Take one option ('F', 'T' or 'D' of ONELINE_LONGS): 0 or FL_EXIT_USAGE. */
+int oneline_opt(struct oneline *o, int c, const char *arg);
 /* Was any one-line option given? */
 bool oneline_given(const struct oneline *o);
+/*
+ * The drill a command was given, a file (argv[optind]) or the one-line
+ * options, not both: 0 with *exp (NULL after --print-yaml), or the exit
+ * status after saying what is wrong.
+ */
+int oneline_or_file(const struct oneline *o, int argc, char **argv,
+		    struct fl_experiment **exp);
 /*
  * Build the experiment (or, with --print-yaml, print its file and set
  * *exp NULL): 0, or the exit status after saying what is wrong (errors

@@ -33,6 +33,7 @@ drill_of() { # MOUNT DISK-BODY DURATION FOR
 		"$3" "$1" "$2" "$4"
 }
 start() { # NAME YAML: run in the background until applied
+	: >"$T/$1.out"
 	"$FAULTLINE" run --json --report "$T/$1.json" "$2" >"$T/$1.out" 2>&1 &
 	runner=$!
 	at_exit "kill -9 $runner"

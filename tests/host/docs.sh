@@ -38,10 +38,12 @@ c_arrays() {
 }
 
 # c_engines FILE: "name parse-function" of each fault engine in FILE that
-# has a parse op (a file-level "const struct fl_engine x = {" block).
+# has a parse op (a file-level "const struct fl_engine x = {" block, with
+# FL_ENGINE_OPS(NAME, ...), which names NAME_parse, or .name and .parse).
 c_engines() {
 	awk '
 	/^(static )?const struct fl_engine [a-z0-9_]+ = \{/ { on = 1; name = ""; parse = ""; next }
+	on && /^\t*FL_ENGINE_OPS\(/ { s = $0; sub(/^[^(]*\(/, "", s); sub(/,.*/, "", s); name = s; parse = s "_parse" }
 	on && /^\t*\.name = "/ { s = $0; sub(/^[^"]*"/, "", s); sub(/".*/, "", s); name = s }
 	on && /^\t*\.parse = / { s = $0; sub(/^[^=]*= */, "", s); sub(/[ ,].*/, "", s); parse = s }
 	on && /^\};/ { if (parse != "" && name != "") print name, parse; on = 0 }' "$1"

@@ -244,12 +244,6 @@ bash "$T/counter.sh" "$T/terms" &
 p=$!; pids+=("$p")
 drill "$T/crash.yaml" crash 60s "t: { pid: $p }"
 fault "$T/crash.yaml" boom "kill: { target: t, signal: TERM }" 'at: 0s'
-start_bg() {
-	"$FAULTLINE" run --json "$1" >"$T/bg.out" 2>&1 &
-	runner=$!
-	wait_for 5 grep -qs '"event":"applied"' "$T/bg.out"
-	guardian=$(guardian_of)
-}
 start_bg "$T/crash.yaml"
 wait_for 3 is "$T/terms" 1
 check_eq "kill crash: the drill sent one SIGTERM" 1 "$(content "$T/terms")"

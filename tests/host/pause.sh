@@ -171,8 +171,9 @@ tree() {
 states() { local p; for p in "$root" $kids; do state "$p"; done | tr -d '\n'; }
 all_stopped() { [ "$(states)" = TTT ]; }
 two_kids() { [ "$(pgrep -c -P "$root" -f 'sleep 1000')" = 2 ]; }
-# running: none of them is stopped (S or R).
-running() { [[ $(states) =~ ^[SR]{3}$ ]]; }
+# running: all three are there and none is stopped (R, S, or D for a
+# moment while the ticker writes its file on a busy disk).
+running() { [[ $(states) =~ ^[RSD]{3}$ ]]; }
 tree
 pause_drill "$T/pid.yaml" "{ pid: $root }"
 out=$("$FAULTLINE" plan "$T/pid.yaml" 2>&1)
@@ -209,14 +210,6 @@ check_eq "pause pid: and it is still stopped after the run" T "$(state "$kid")"
 kill -CONT "$kid"
 
 # -- kill -9: the guardian thaws; kill -9 of both, then recover -------------
-# start_bg FILE: run it in the background until the fault is applied;
-# sets runner and guardian.
-start_bg() {
-	"$FAULTLINE" run --json "$1" >"$T/bg.out" 2>&1 &
-	runner=$!
-	wait_for 5 grep -qs '"event":"applied"' "$T/bg.out"
-	guardian=$(guardian_of)
-}
 crash_drill() {
 	drill "$T/crash.yaml" crash 60s "t: { pid: $root }${v2:+
 c: { cgroup: $v2/$name-v2 }}"
@@ -234,7 +227,12 @@ wait_for 5 all_stopped
 check "kill -9: the drill froze the tree and the cgroup" test "$(states)" = TTT -a "$(v2frozen 1 && echo y)" = y
 kill -9 "$runner"
 wait_for 10 no_runs
-check "kill -9 of the runner: the guardian resumes the tree" running
+if running; then ok "kill -9 of the runner: the guardian resumes the tree"
+else
+	notok "kill -9 of the runner: the guardian resumes the tree"
+	echo "#   states $(states), $(runs_left) run(s) left; the run said:"
+	sed 's/^/#   | /' "$T/bg.out"
+fi
 check "kill -9 of the runner: the guardian thaws the cgroup" v2frozen 0
 
 start_bg "$T/crash.yaml"

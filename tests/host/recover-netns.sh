@@ -83,7 +83,9 @@ Y
 # applied, then kill -9 the runner and its guardian (from run.json).
 crash() {
 	local file=$1 name=$2 rp gp
-	# nsenter execs the runner: $! is its pid.
+	# nsenter execs the runner: $! is its pid.  run.out is emptied
+	# first, so that the last crash's "applied" is not read as this one's.
+	: >"$T/run.out"
 	nsenter --net="$NS" "$FAULTLINE" run --json "$file" >"$T/run.out" 2>&1 &
 	rp=$!; killme+=("$rp")
 	if ! wait_for 10 grep -q '"event":"applied"' "$T/run.out"; then

@@ -174,15 +174,17 @@ if start dist "$T/dist.yaml"; then
 	# strace -e inject=fsync:error=EIO:when=3..6+3 fails calls 3 and 6.
 	check_match "when {after 2, every 3, times 2}: calls 3 and 6 fail, like strace's when=3..6+3" \
 		'^seq \.\.x\.\.x\.\.\.\.\.\.$' "$(content "$T/when.out")"
-	# Binomial(4000, 0.3): mean 1200, sd 29; 99% bound +-75.
+	# Binomial(4000, 0.3): mean 1200, sd 29; +-5 sd = +-145, which a
+	# correct engine misses once in about 1.7 million runs (a 99% bound
+	# failed CI once in a few dozen runs: there are many such checks).
 	n=$(awk '$1 == "EIO" {print $2}' "$T/prob.out")
-	check "probability 30%: ${n:-0} of 4000 failed, inside 1125..1275" \
-		test "${n:-0}" -ge 1125 -a "${n:-0}" -le 1275
-	# Binomial(2000, 0.25): mean 500, sd 19.4; 99% bound +-50.
+	check "probability 30%: ${n:-0} of 4000 failed, inside 1055..1345" \
+		test "${n:-0}" -ge 1055 -a "${n:-0}" -le 1345
+	# Binomial(2000, 0.25): mean 500, sd 19.4; +-5 sd = +-97.
 	a=$(awk '$1 == "EIO" {print $2}' "$T/weights.out")
 	b=$(awk '$1 == "ENOSPC" {print $2}' "$T/weights.out")
-	check "errno weights 75/25: ${b:-0} of 2000 ENOSPC, inside 450..550, the rest EIO" \
-		test "${b:-0}" -ge 450 -a "${b:-0}" -le 550 -a $((${a:-0} + ${b:-0})) -eq 2000
+	check "errno weights 75/25: ${b:-0} of 2000 ENOSPC, inside 403..597, the rest EIO" \
+		test "${b:-0}" -ge 403 -a "${b:-0}" -le 597 -a $((${a:-0} + ${b:-0})) -eq 2000
 	stop
 	check_eq "the report counts every injection of the probability fault" "${n:-0}" "$(observed "$T/dist.report" injections 1)"
 fi
@@ -250,6 +252,8 @@ for e in map(json.loads, (l for l in open(sys.argv[1]) if l.startswith("{"))):
 	for _ in $(seq 500); do [ "$(grep -c '^E[A-Z]*$\|^OK$' "$T/k9.out")" != "$n" ] && break; sleep 0.005; done
 	kill -STOP "$runner"
 	sleep 0.5
+	# Outcomes printed from here on were answered by the guardian.
+	m=$(grep -c '^E[A-Z]*$\|^OK$' "$T/k9.out")
 	kill -9 "$runner"; wait "$runner" 2>/dev/null
 	for _ in $(seq 100); do [ -z "$(ls -A "$FAULTLINE_RUNDIR")" ] && break; sleep 0.1; done
 	for _ in $(seq 100); do grep -q 'answered' "$T/k9.out" && break; sleep 0.1; done
@@ -257,7 +261,12 @@ for e in map(json.loads, (l for l in open(sys.argv[1]) if l.startswith("{"))):
 	check_match "and answered the target's waiting calls with continue" \
 		'guardian.*answered [1-9][0-9]* call' "$(content "$T/k9.out")"
 	check_eq "the target never saw ENOSYS" 0 "$(grep -c '^ENOSYS$' "$T/k9.out")"
-	check_eq "its call that waited for the dead runner succeeded" OK "$(grep -E '^(OK|EIO|E[A-Z]+)$' "$T/k9.out" | tail -1)"
+	# The guardian's replay SIGKILLs the command right after it answers,
+	# so the target may die before it prints that call's outcome; what
+	# it did print after the runner stopped must all be OK.
+	after=$(grep -E '^(OK|E[A-Z]+)$' "$T/k9.out" | tail -n +$((m + 1)))
+	[ -n "$after" ] || echo "# the target was stopped before it printed the answered call's outcome"
+	check_eq "the calls that waited for the dead runner succeeded" "" "$(grep -v '^OK$' <<<"$after")"
 	check "the guardian stopped the target" gone "${tgt:-0}"
 	"$FAULTLINE" recover > "$T/k9.recover" 2>&1
 	check_eq "faultline recover finishes (exit 0)" 0 "$?"

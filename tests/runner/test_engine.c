@@ -83,8 +83,7 @@ static int test_parse(struct fl_experiment *exp, const struct fl_fault *f,
 	n = fl_map_get(spec, "fail-check");
 	if (n && fl_get_string(n, "fail-check", &s->fail_check, d))
 		ret = -EINVAL;
-	n = fl_map_get(spec, "fail-apply");
-	if (n && fl_get_bool(n, "fail-apply", &s->fail_apply, d))
+	if (fl_opt_bool(spec, "fail-apply", &s->fail_apply, d))
 		ret = -EINVAL;
 	n = fl_map_get(spec, "apply-delay");
 	if (n && fl_get_duration(n, "apply-delay", &s->apply_delay, d))

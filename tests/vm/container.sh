@@ -47,7 +47,8 @@ drill_file() { # NAME TARGETS FAULT-BODY
 	printf 'name: %s\nduration: 10m\ntargets:\n%s\nfaults:\n  - name: %s\n%s\n' \
 		"$1" "$2" "$1" "$3" >"$T/$1.yaml"
 }
-start() { # NAME: run it until applied
+start() { # NAME: run it until applied (not the last run's "applied")
+	: >"$T/$1.out"
 	"$FAULTLINE" run --json --report "$T/$1.report" "$T/$1.yaml" >"$T/$1.out" 2>&1 &
 	runner=$!
 	at_exit "kill -9 $runner 2>/dev/null"

@@ -4,7 +4,7 @@
 # and fmod_ret on security_* for read/write with a path): the exact errno
 # for the target, nothing for other processes, every thread, fork
 # following, path and peer filters, `when` against strace's own when=,
-# probability within a 99% bound over 10000 calls, events one to one (and
+# probability within a 5-sigma bound over 10000 calls, events one to one (and
 # live), fsync refused (no LSM hook, no error-injectable syscalls here),
 # and the syscall-entry programs up to this kernel's refusal.
 source "$(dirname "$0")/../lib.sh"
