@@ -937,7 +937,11 @@ const char *fl_rundir(void);
  * What prepare and apply write through: the occurrence's journal record
  * (seq, -1 until the first fl_undo_save(); in apply, the record prepare
  * saved, if any), and why it failed (fl_undo_why()), which the runner
- * reports.
+ * reports.  timed, due_ns and index are the runner's: the occurrence's
+ * planned instant (ns from the timeline's start) and the fault's place
+ * in the file, the order the runner applies in whenever it prepared;
+ * the record keeps them ("due_ns", "index") so that recover and the
+ * guardian replay in the reverse of that order (seq is prepare's order).
  */
 struct fl_undo {
 	struct fl_journal *j;
@@ -945,6 +949,9 @@ struct fl_undo {
 	int seq;
 	char *why;			/* malloc'ed, or NULL */
 	void *prep;			/* apply: the engine's prepare */
+	bool timed;			/* due_ns and index are set */
+	uint64_t due_ns;
+	int index;
 };
 
 /* Create this run's folder with run.json (pid, start, file, deadline). */
@@ -992,7 +999,8 @@ void fl_runs_free(struct fl_run_info *v, size_t n);
 int fl_runs_of(pid_t pid, unsigned long long start,
 	       int (*fn)(const char *dir, void *arg), void *arg);
 /*
- * Replay a run's undo records, newest first, and remove the run.
+ * Replay a run's undo records, last applied first (fl_journal_replay_order,
+ * core/journal.h), and remove the run.
  * Returns 0 when everything was reverted; failures are described
  * through the report layer.
  */

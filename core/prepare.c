@@ -85,7 +85,7 @@ void run_prepare_fault(struct runner *r, size_t i)
 {
 	struct fault_run *fr = &r->fr[i];
 	const struct fl_fault *f = fr->f;
-	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
+	struct fl_undo u = run_undo(r, i, -1);
 	uint64_t t0 = fl_now_ns();
 	char why[512];
 	int ret, nsfd;

@@ -86,7 +86,7 @@ static int apply_fault(struct runner *r, size_t i)
 	struct fault_run *fr = &r->fr[i];
 	struct occ_run *oc = &fr->occ[fr->cur];
 	const struct fl_fault *f = fr->f;
-	struct fl_undo u = { .j = r->j, .f = f, .seq = fr->prep_seq };
+	struct fl_undo u = run_undo(r, i, fr->prep_seq);
 	json_object *ev;
 	char ob[48], why[512];
 	void *rt = fr->child;

@@ -190,6 +190,9 @@ size_t run_next_due(const struct runner *r, uint64_t now);
 void run_skip_rest(struct runner *r, size_t i, const char *why);
 /* Fault i was applied last: reverts at the end go newest first. */
 void run_applied_last(struct runner *r, size_t i);
+/* The undo (record seq, -1: new) of fault i's current occurrence, with
+ * the instant and file place it is applied by, for the replay order. */
+struct fl_undo run_undo(const struct runner *r, size_t i, int seq);
 
 /* Children (core/children.c): command targets and probes. */
 

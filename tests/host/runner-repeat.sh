@@ -8,7 +8,8 @@
 # the runner mid-occurrence (the guardian reverts exactly that one
 # record) and between occurrences (the journal holds the next
 # occurrence's record, prepared in the gap, whose replay changes
-# nothing), and recover after kill -9 of both.
+# nothing), and recover after kill -9 of both, which reverts in the
+# reverse of apply, not of prepare (seq).
 source "$(dirname "$0")/../lib.sh"
 [ -x "$FAULTLINE_TEST" ] || { skip "runner repeat" "no $FAULTLINE_TEST (make tests)"; exit 0; }
 [ "$(id -u)" = 0 ] || { skip "runner repeat" "root"; exit 0; }
@@ -154,6 +155,8 @@ echo prior-k > "$T/k"
 # start N [FILE]: run FILE (long.yaml) in the background, wait for
 # occurrence N applied.
 start() {
+	# Emptied first: the last run's "applied" must not pass for this one's.
+	: >"$T/long.out"
 	"$FT" run --json "${2:-long.yaml}" > "$T/long.out" 2> "$T/long.err" &
 	pid=$!; at_exit "kill -9 $pid"
 	wait_for 8 grep -q "\"event\":\"applied\",\"fault\":\"flap\",\"occurrence\":$1," "$T/long.out"
@@ -215,6 +218,56 @@ check_eq "recover: exit 0" 0 "$rc"
 check_eq "recover: reverts that one record" 1 "$(grep -c 'fault flap (test) reverted' <<<"$out")"
 check_eq "recover: the file is restored" prior-k "$(content "$T/k")"
 check_eq "recover: the journal is empty" 0 "$(runs_left)"
+
+# --- recover undoes in the reverse of apply, not of prepare. ------------
+# flap's second occurrence (3.2s) is prepared in the gap, after cut
+# (3.5s) was prepared before the timeline: its record's seq is higher,
+# though it was applied first.  Both write one file, so only the reverse
+# of apply puts it back: cut's record holds flap's value, flap's the
+# prior one.
+drill "$T/order.yaml" order 10s
+fault "$T/order.yaml" flap "test: { file: $T/o, value: R, prepare: true }" \
+	'at: 200ms' 'repeat: { every: 3s, for: 2500ms, times: 2 }'
+fault "$T/order.yaml" cut "test: { file: $T/o, value: C, prepare: true }" \
+	'at: 3500ms' 'for: 4s'
+echo prior-o > "$T/o"
+: >"$T/long.out"
+"$FT" run --json order.yaml > "$T/long.out" 2> "$T/long.err" &
+pid=$!; at_exit "kill -9 $pid"
+wait_for 8 grep -q '"event":"applied","fault":"cut"' "$T/long.out"
+guardian=$(guardian_of)
+[ -n "$guardian" ] && [ "$guardian" != 0 ] && at_exit "kill -9 $guardian"
+dir=$(run_dir)
+kill -9 "$guardian" "$pid"; wait "$pid" 2>/dev/null
+wait_for 2 gone "$guardian"
+check_eq "order: killed with flap's second occurrence and cut on" C "$(content "$T/o")"
+check_eq "order: flap's occurrence 2 was applied before cut" \
+	"flap 2,cut" "$(sed -n 's/^{"event":"applied","fault":"\([a-z]*\)",\("occurrence":\([0-9]\),\)\{0,1\}.*/\1 \3/p' \
+		"$T/long.out" | sed 's/ $//' | tail -2 | paste -sd,)"
+check_eq "order: each record keeps its planned instant and file place" \
+	"0002-cut.json 3500000000 1,0003-flap.json 3200000000 0" \
+	"$(cd "$dir" && for f in 0*.json; do python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(sys.argv[1], r.get("due_ns"), r.get("index"))' "$f"; done | paste -sd,)"
+out=$("$FT" recover --json 2>&1); rc=$?
+check_eq "order: recover exits 0" 0 "$rc"
+check_eq "order: recover reverts cut, then flap (the reverse of apply)" \
+	"0002-cut.json,0003-flap.json" "$(python3 -c '
+import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        for r in o.get("reverted", []):
+            print(r["record"])
+        for v in o.values():
+            if isinstance(v, (dict, list)):
+                walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.loads(sys.stdin.read()))' <<<"$out" | paste -sd,)"
+check_eq "order: and the file is as before the drill" prior-o "$(content "$T/o")"
+check_eq "order: the journal is empty" 0 "$(runs_left)"
 
 # --- The live view (a terminal in tmux): the occurrence and the wait. ----
 if ! command -v tmux >/dev/null; then
