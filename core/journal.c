@@ -472,7 +472,7 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 		u->seq = ++j->last_seq;
 	record_name(name, sizeof(name), u->seq, u->f->name);
 	snprintf(key, sizeof(key), "%d", u->seq);
-	/* A rewrite through an engine's copy of u (the oom watcher's) keeps
+	/* A rewrite through an engine's copy of u (oom's, disk's) keeps
 	 * the instant the runner's first save wrote. */
 	if (!t.timed && json_object_object_get_ex(j->mem, key, &kept))
 		rec_timing(kept, &t);

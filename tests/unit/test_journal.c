@@ -217,7 +217,7 @@ static void test_save_keeps_instant(void **state)
 	st = json_object_new_object();
 	json_object_object_add(st, "name", json_object_new_string("flap"));
 	assert_int_equal(fl_undo_save(&ua, st), 0);
-	/* The oom watcher's copy: journal, fault and seq only. */
+	/* oom's and disk's copy: journal, fault and seq only. */
 	copy = (struct fl_undo){ .j = j, .f = &fa, .seq = ua.seq };
 	assert_int_equal(fl_undo_save(&copy, st), 0);
 	json_object_put(st);
