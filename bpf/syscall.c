@@ -98,7 +98,8 @@ static int apply_bpf(struct sf_rt *rt, const struct sc_plan *p,
 
 /*
  * A fault of BPF routes only, opened and loaded for its cgroup (the
- * folder, and its inode, then) before the timeline: apply attaches.
+ * folder, and its inode, then) before the timeline, its record saved:
+ * apply attaches.
  */
 struct sf_prep {
 	struct sf_rt *rt;
@@ -106,6 +107,7 @@ struct sf_prep {
 	size_t n;
 	char cg[PATH_MAX];
 	ino_t cg_ino;
+	bool saved;			/* the record is in the journal */
 };
 
 static ino_t ino_of(const char *path)
@@ -127,13 +129,16 @@ static void syscall_unprepare(void *prep)
 
 /*
  * The kernel's BTF once (syscall_load.c), then the object opened, set
- * and loaded: a loaded program goes with its descriptors, so nothing
- * needs a record until apply.  The seccomp route is left to apply.
+ * and loaded, and the record saved with the programs' ids and their off
+ * switch's (the links come at apply).  Until apply its revert throws the
+ * switch of programs attached nowhere, or finds them gone with the
+ * runner: nothing changes.  The seccomp route is left to apply: its
+ * record names the switch file that apply creates.
  */
-static int syscall_prepare(const struct fl_fault *f, void **prep)
+static int syscall_prepare(const struct fl_fault *f, struct fl_undo *u,
+			   void **prep)
 {
 	const struct syscall_spec *s = f->priv;
-	struct fl_undo pu = { .seq = -1 };
 	bool bpf, seccomp;
 	struct sf_prep *pp;
 	struct sc_plan p;
@@ -150,13 +155,14 @@ static int syscall_prepare(const struct fl_fault *f, void **prep)
 		pp->n = ARRAY_SIZE(pp->at);
 		sc_target_cgroup(s, pp->cg, sizeof(pp->cg));
 		pp->cg_ino = ino_of(pp->cg);
-		if (!sf_load(pp->rt, &p, pp->cg, pp->at, &pp->n, &pu)) {
+		if (!sf_load(pp->rt, &p, pp->cg, pp->at, &pp->n, u)) {
+			/* Not saved: apply saves it before it attaches. */
+			pp->saved = !sf_save_ids(pp->rt, pp->at, pp->n, u);
 			*prep = pp;
 			pp = NULL;
 		}
 	}
 	syscall_unprepare(pp);
-	free(pu.why);
 	sc_free_plan(&p);
 	return ret;
 }
@@ -177,16 +183,21 @@ static struct sf_prep *take_prep(const struct syscall_spec *s,
 	return pp;
 }
 
-/* Apply a prepared fault: the record, then attach; one call each. */
+/*
+ * Apply a prepared fault: the record prepare saved holds (the same
+ * cgroup), so the attaches remain, one call each; the record gets the
+ * links' ids after.
+ */
 static int apply_prepared(struct sf_prep *pp, struct fl_undo *u,
 			  void **handle)
 {
 	struct sf_rt *rt = pp->rt;
-	int ret;
+	int ret = 0;
 
 	pp->rt = NULL;
 	rt->sn = *handle;
-	ret = sf_save_record(rt, pp->at, pp->n, u);
+	if (!pp->saved || u->seq <= 0)
+		ret = sf_save_record(rt, pp->at, pp->n, u);
 	if (!ret) {
 		sf_seed_targets(rt);
 		ret = sf_reader_start(rt, u);

@@ -551,13 +551,11 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 		}
 	}
 
-	/* The record first: what is about to be attached.  Prepare (no
-	 * journal: u->j is NULL) loads alone; apply saves it then. */
-	if (u->j) {
-		ret = sf_save_record(rt, at, n, u);
-		if (ret)
-			goto out;
-	}
+	/* The record first: what is about to be attached (prepare adds
+	 * the programs' ids once they are loaded). */
+	ret = sf_save_record(rt, at, n, u);
+	if (ret)
+		goto out;
 	ret = sysfault__load(rt->skel);
 	if (ret)
 		fl_undo_why(u, "cannot load the BPF programs (%s): %s%s%s%s%.255s",

@@ -135,7 +135,7 @@ struct oom_rt *oom_rt_new(const struct fl_fault *f);
 void oom_release(void *handle);
 
 /* oom_prep.c */
-int oom_prepare(const struct fl_fault *f, void **prep);
+int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep);
 void oom_unprepare(void *prep);
 struct oom_rt *oom_take_prepared(const struct fl_fault *f, struct fl_undo *u);
 int oom_cg_fds(struct oom_rt *rt);

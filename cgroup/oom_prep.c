@@ -181,7 +181,7 @@ static int prep_where(struct oom_rt *rt)
 	return 0;
 }
 
-int oom_prepare(const struct fl_fault *f, void **prep)
+int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep)
 {
 	const struct oom_spec *s = f->priv;
 	struct oom_rt *rt;

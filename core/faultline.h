@@ -576,6 +576,7 @@ const char *fl_cg_layout_name(enum fl_cg_layout l);
 /* The life of a fault in a run, and which op the runner calls:        */
 /*   load:    parse (the spec is the engine's; spec_free frees it)      */
 /*   plan:    check, describe, resources                               */
+/*   prepare: prepare, before the timeline (it may save the record)    */
 /*   apply:   apply, which returns the engine's handle in *rt          */
 /*   active:  live(rt), about once a second                            */
 /*   revert:  observe(rt), then revert(record), then release(rt)       */
@@ -652,22 +653,34 @@ struct fl_engine {
 	 */
 	int (*claims)(const struct fl_fault *f, json_object *out);
 	/*
-	 * Optional, run only: once before the timeline starts, get ready
-	 * what makes apply quick: caches (a minimal BTF in /run),
-	 * BPF objects opened, loaded and verified with their maps filled.
-	 * It changes nothing that outlives the process or that revert would
-	 * have to undo (a loaded program goes with its descriptors), so no
-	 * journal record is needed until apply.  *prep (NULL: nothing) is
-	 * handed to the first apply in u->prep, which takes it over (sets
-	 * u->prep to NULL) after checking cheaply that what it was made for
-	 * still holds; what apply leaves, or a fault never applied, goes to
-	 * unprepare.  A failure is not fatal: apply then does it all.
+	 * Optional, run only: before the timeline starts (once the journal
+	 * and the guardian exist), and for each later occurrence of a
+	 * repeat in the gap after the last one's revert, get ready what
+	 * makes apply quick: caches (a minimal BTF in /run), BPF objects
+	 * opened, loaded and verified with their maps filled, devices and
+	 * cgroups resolved.  It changes nothing that outlives the process
+	 * or that revert would have to undo (a loaded program goes with its
+	 * descriptors).  It may save the occurrence's undo record through u
+	 * (fl_undo_save(), fl_undo_save_netns()) when that record's revert
+	 * is harmless if apply never comes: idempotent, a missing object is
+	 * done, and nothing it names can be someone else's.  apply then
+	 * gets u->seq of that record, so that a save of its own writes over
+	 * it; a record never applied (the fault skipped, the drill stopped
+	 * first) is reverted and dropped like any other.  *prep (NULL:
+	 * nothing) is handed to that apply in u->prep, which takes it over
+	 * (sets u->prep to NULL) after checking cheaply that what it and
+	 * the record were made for still holds (saving the record again
+	 * when it does not); what apply leaves, or a fault never applied,
+	 * goes to unprepare.  A failure is not fatal: apply then does it
+	 * all (say why with fl_undo_why()).
 	 */
-	int (*prepare)(const struct fl_fault *f, void **prep);
+	int (*prepare)(const struct fl_fault *f, struct fl_undo *u,
+		       void **prep);
 	void (*unprepare)(void *prep);
 	/*
 	 * Apply.  Before the first change to the kernel the engine saves
-	 * what undoes it with fl_undo_save(); it may save again as it goes.
+	 * what undoes it with fl_undo_save(), unless the record prepare
+	 * saved still holds; it may save again as it goes.
 	 * On success *rt is the engine's handle for this fault (NULL is a
 	 * valid handle: nothing to keep).  On failure the engine says why
 	 * with fl_undo_why(), releases what it holds itself and returns
@@ -921,16 +934,24 @@ void fl_netns_label(const char *label);
 const char *fl_rundir(void);
 
 /*
- * What apply writes through: its journal record (seq, -1 until the first
- * fl_undo_save()), and why it failed (fl_undo_why()), which the runner
- * reports.
+ * What prepare and apply write through: the occurrence's journal record
+ * (seq, -1 until the first fl_undo_save(); in apply, the record prepare
+ * saved, if any), and why it failed (fl_undo_why()), which the runner
+ * reports.  timed, due_ns and index are the runner's: the occurrence's
+ * planned instant (ns from the timeline's start) and the fault's place
+ * in the file, the order the runner applies in whenever it prepared;
+ * the record keeps them ("due_ns", "index") so that recover and the
+ * guardian replay in the reverse of that order (seq is prepare's order).
  */
 struct fl_undo {
 	struct fl_journal *j;
 	const struct fl_fault *f;
 	int seq;
 	char *why;			/* malloc'ed, or NULL */
-	void *prep;			/* the engine's prepare, for apply */
+	void *prep;			/* apply: the engine's prepare */
+	bool timed;			/* due_ns and index are set */
+	uint64_t due_ns;
+	int index;
 };
 
 /* Create this run's folder with run.json (pid, start, file, deadline). */
@@ -978,7 +999,8 @@ void fl_runs_free(struct fl_run_info *v, size_t n);
 int fl_runs_of(pid_t pid, unsigned long long start,
 	       int (*fn)(const char *dir, void *arg), void *arg);
 /*
- * Replay a run's undo records, newest first, and remove the run.
+ * Replay a run's undo records, last applied first (fl_journal_replay_order,
+ * core/journal.h), and remove the run.
  * Returns 0 when everything was reverted; failures are described
  * through the report layer.
  */
@@ -1207,6 +1229,9 @@ void fl_live_end(struct fl_live *lv, int64_t t, uint64_t duration);
 int fl_guardian_start(uint64_t deadline_ns, pid_t *pid, int *done_fd);
 /* Tell the guardian the run is over, and reap it. */
 void fl_guardian_done(pid_t pid, int done_fd);
+/* Move the guardian's deadline ns later (the time the engines' prepare
+ * took, after the deadline was set). */
+int fl_guardian_later(int done_fd, uint64_t ns);
 /*
  * Hand the guardian dups of fd, the descriptor an engine's child_adopt
  * took over, and of aux (-1: none): if the runner dies it calls the

@@ -160,8 +160,11 @@ static void *guard_main(void *arg)
 	return NULL;
 }
 
-/* A message from the runner: "done" (1), "guard ENGINE" with a fd (0). */
-static int read_msg(struct guard_set *gs)
+/*
+ * A message from the runner: "done" (1), "guard ENGINE" with a fd (0),
+ * "later NS": the deadline NS later (0).
+ */
+static int read_msg(struct guard_set *gs, uint64_t *deadline_ns)
 {
 	char buf[128], cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { buf, sizeof(buf) - 1 };
@@ -187,6 +190,10 @@ static int read_msg(struct guard_set *gs)
 		       sizeof(fd) : sizeof(int));
 	if (!strcmp(buf, "done"))
 		return 1;
+	if (!strncmp(buf, "later ", 6)) {
+		*deadline_ns += strtoull(buf + 6, NULL, 10);
+		return 0;
+	}
 	e = !strncmp(buf, "guard ", 6) ? fl_engine_find(buf + 6) : NULL;
 	if (fd[0] >= 0 && e && e->guard && gs->n < GUARD_MAX) {
 		gs->g[gs->n].e = e;
@@ -295,7 +302,7 @@ guardian_main(pid_t runner, unsigned long long start, uint64_t deadline_ns)
 		if (n <= 0)
 			continue;
 		if (pfd[1].revents) {
-			int m = read_msg(&gs);
+			int m = read_msg(&gs, &deadline_ns);
 
 			if (m == 1)
 				_exit(0);	/* "done": all is back */
@@ -382,6 +389,17 @@ int fl_guardian_guard(int done_fd, const char *engine, int fd, int aux)
 	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
 	mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 	return sendmsg(done_fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int fl_guardian_later(int done_fd, uint64_t ns)
+{
+	char buf[32];
+	int n;
+
+	if (done_fd < 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "later %llu", (unsigned long long)ns);
+	return send(done_fd, buf, n, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 void fl_guardian_done(pid_t pid, int done_fd)

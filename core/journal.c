@@ -9,7 +9,9 @@
  * Every file is written to a temporary name, fsynced, renamed into place
  * and the folder fsynced, so a record is either whole or absent.  A record
  * is removed once its revert is done; the run folder once no record is
- * left.  recover and the guardian replay records newest first.
+ * left.  recover and the guardian replay records in the reverse of the
+ * order they were applied in: by the planned instant and file order each
+ * record keeps, not by seq, which is the order they were prepared in.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -195,11 +197,32 @@ static int record_seq(const char *name)
 	return seq;
 }
 
+#define CMP_DESC(x, y)	(((y) > (x)) - ((y) < (x)))
+
 static int rec_cmp_desc(const void *a, const void *b)
 {
 	const struct fl_rec_ent *x = a, *y = b;
 
-	return (y->seq > x->seq) - (y->seq < x->seq);
+	return CMP_DESC(x->seq, y->seq);
+}
+
+static int rec_cmp_replay(const void *a, const void *b)
+{
+	const struct fl_rec_ent *x = a, *y = b;
+
+	if (x->timed != y->timed)
+		return x->timed ? -1 : 1;
+	if (x->timed && x->due_ns != y->due_ns)
+		return CMP_DESC(x->due_ns, y->due_ns);
+	if (x->timed && x->index != y->index)
+		return CMP_DESC(x->index, y->index);
+	return CMP_DESC(x->seq, y->seq);
+}
+
+void fl_journal_replay_sort(struct fl_rec_ent *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), rec_cmp_replay);
 }
 
 int fl_journal_records(int dirfd, struct fl_rec_ent **out, size_t *n)
@@ -239,6 +262,38 @@ int fl_journal_records(int dirfd, struct fl_rec_ent **out, size_t *n)
 		qsort(v, cnt, sizeof(*v), rec_cmp_desc);
 	*out = v;
 	*n = cnt;
+	return 0;
+}
+
+/* A record's planned instant and file order, when it has them. */
+static void rec_timing(json_object *rec, struct fl_rec_ent *e)
+{
+	json_object *due, *index;
+
+	e->timed = json_object_object_get_ex(rec, "due_ns", &due) &&
+		   json_object_object_get_ex(rec, "index", &index) &&
+		   json_object_is_type(due, json_type_int) &&
+		   json_object_is_type(index, json_type_int);
+	e->due_ns = e->timed ? json_object_get_uint64(due) : 0;
+	e->index = e->timed ? json_object_get_int(index) : 0;
+}
+
+int fl_journal_replay_order(int dirfd, struct fl_rec_ent **out, size_t *n)
+{
+	json_object *rec;
+	size_t i;
+	int ret;
+
+	ret = fl_journal_records(dirfd, out, n);
+	if (ret)
+		return ret;
+	/* One that cannot be read goes by its seq: its replay says why. */
+	for (i = 0; i < *n; i++) {
+		rec = fl_journal_read_at(dirfd, (*out)[i].name);
+		rec_timing(rec, &(*out)[i]);
+		json_object_put(rec);
+	}
+	fl_journal_replay_sort(*out, *n);
 	return 0;
 }
 
@@ -406,7 +461,9 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 {
 	struct fl_journal *j = u->j;
 	char name[128], tbuf[40], key[16];
-	json_object *rec;
+	struct fl_rec_ent t = { .timed = u->timed, .due_ns = u->due_ns,
+				.index = u->index };
+	json_object *rec, *kept;
 	int ret;
 
 	if (!j || !u->f || !u->f->engine)
@@ -414,16 +471,26 @@ int fl_undo_save(struct fl_undo *u, json_object *state)
 	if (u->seq <= 0)
 		u->seq = ++j->last_seq;
 	record_name(name, sizeof(name), u->seq, u->f->name);
+	snprintf(key, sizeof(key), "%d", u->seq);
+	/* A rewrite through an engine's copy of u (oom's, disk's) keeps
+	 * the instant the runner's first save wrote. */
+	if (!t.timed && json_object_object_get_ex(j->mem, key, &kept))
+		rec_timing(kept, &t);
 	rec = json_object_new_object();
 	fl_json_add_str(rec, "engine", u->f->engine->name);
 	fl_json_add_str(rec, "fault", u->f->name ? u->f->name : "");
 	json_object_object_add(rec, "seq", json_object_new_int(u->seq));
 	fl_json_add_str(rec, "created",
 			fl_fmt_time(fl_wall_ns(), tbuf, sizeof(tbuf)));
+	if (t.timed) {
+		json_object_object_add(rec, "due_ns",
+				       json_object_new_uint64(t.due_ns));
+		json_object_object_add(rec, "index",
+				       json_object_new_int(t.index));
+	}
 	json_object_object_add(rec, "state", state ? json_object_get(state) :
 			       NULL);
 	/* The latest state, kept even when the write fails. */
-	snprintf(key, sizeof(key), "%d", u->seq);
 	json_object_object_add(j->mem, key, json_object_get(rec));
 	ret = write_json(j->dirfd, name, rec);
 	json_object_put(rec);
@@ -767,7 +834,10 @@ static int remove_run(int dirfd, const char *dir)
 	return 0;
 }
 
-/* Replay every record of dirfd, newest first, into the three arrays. */
+/*
+ * Replay every record of dirfd, the last applied first, into the three
+ * arrays.
+ */
 static int replay_records(int dirfd, json_object *reverted, json_object *gone,
 			  json_object *failed)
 {
@@ -775,7 +845,7 @@ static int replay_records(int dirfd, json_object *reverted, json_object *gone,
 	size_t n, i;
 	int ret, first = 0;
 
-	ret = fl_journal_records(dirfd, &v, &n);
+	ret = fl_journal_replay_order(dirfd, &v, &n);
 	if (ret)
 		return ret;
 	for (i = 0; i < n; i++) {

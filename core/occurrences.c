@@ -12,6 +12,23 @@
 
 #include "core/runner.h"
 
+/*
+ * What fault i's current occurrence writes its record through: the
+ * record seq (-1: a new one), and the instant and file place that the
+ * runner applies it by, which the record keeps for recover and the
+ * guardian (prepare's seq is no apply order: a repeat's next occurrence
+ * is prepared in a gap, after faults prepared before the timeline).
+ */
+struct fl_undo run_undo(const struct runner *r, size_t i, int seq)
+{
+	const struct fault_run *fr = &r->fr[i];
+
+	return (struct fl_undo){
+		.j = r->j, .f = fr->f, .seq = seq, .timed = true,
+		.due_ns = fr->occ[fr->cur].plan.at, .index = (int)i,
+	};
+}
+
 /* Fault i's occurrence is the last one applied: reverts go the other way. */
 void run_applied_last(struct runner *r, size_t i)
 {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Before the timeline: every fault checked and described, the engines'
- * prepare (what makes apply quick), the guardian started and the run
- * registered with its locks and journal.  Nothing is applied here.
+ * Before the timeline: every fault checked and described, the guardian
+ * started and the run registered with its locks and journal, then the
+ * engines' prepare (what makes apply quick), which may write undo records
+ * whose revert is harmless.  Nothing is applied here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,29 +75,76 @@ void run_unprepare(struct runner *r, size_t i, void *prep)
 		r->fr[i].f->engine->unprepare(prep);
 }
 
-/* The engines' prepare, before the timeline (not fatal: apply is slower). */
-static void prepare_faults(struct runner *r)
+/*
+ * The engine's prepare for fault i's current occurrence (not fatal: apply
+ * then does it all).  The record it may save (one whose revert is
+ * harmless if apply never comes) is the occurrence's: its seq goes to
+ * apply, which saves over it when it must.
+ */
+void run_prepare_fault(struct runner *r, size_t i)
 {
+	struct fault_run *fr = &r->fr[i];
+	const struct fl_fault *f = fr->f;
+	struct fl_undo u = run_undo(r, i, -1);
+	uint64_t t0 = fl_now_ns();
 	char why[512];
-	size_t i;
 	int ret, nsfd;
 
-	for (i = 0; i < r->exp->nfaults; i++) {
-		const struct fl_fault *f = r->fr[i].f;
-
-		if (!f->engine->prepare || r->fr[i].state == FL_FAULT_SKIPPED)
-			continue;
-		/* In its target's netns, as apply will be. */
-		ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
-		if (!ret) {
-			ret = f->engine->prepare(f, &r->fr[i].prep);
-			fl_fault_leave(nsfd);
-		}
-		if (ret)
-			fl_warn("fault %s: cannot prepare before the timeline "
-				"(%s); it is prepared at its instant",
-				f->name, strerror(-ret));
+	fr->reprep = false;
+	if (!f->engine->prepare || fr->prep || fr->prep_seq > 0)
+		return;
+	/* In its target's netns, as apply will be. */
+	ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
+	if (!ret) {
+		ret = f->engine->prepare(f, &u, &fr->prep);
+		fl_fault_leave(nsfd);
 	}
+	fr->prep_ns = fl_now_ns() - t0;
+	/* Saved, even by a prepare that failed after: it is kept. */
+	fr->prep_seq = u.seq;
+	if (ret)
+		fl_warn("fault %s: cannot prepare %s (%s); it is prepared at "
+			"its instant", f->name, fr->cur ? "its next occurrence"
+			: "before the timeline", u.why ? u.why : strerror(-ret));
+	fl_undo_release(&u);
+}
+
+/*
+ * A prepared occurrence that will not be applied (skipped, the drill
+ * stopped first): its record reverted (harmless) and dropped, what
+ * prepare made freed.  Before the applied faults' reverts, so that an
+ * old record never meets objects another fault still holds.
+ */
+void run_drop_prepared(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		struct fault_run *fr = &r->fr[i];
+
+		run_unprepare(r, i, fr->prep);
+		fr->prep = NULL;
+		fr->reprep = false;
+		if (fr->prep_seq <= 0)
+			continue;
+		if (fl_journal_revert(r->j, fr->prep_seq)) {
+			r->revert_failed = true;
+			fl_err("fault %s: cannot drop its prepared record; it "
+			       "stays in %s", fr->f->name,
+			       fl_journal_dir(r->j));
+		}
+		fr->prep_seq = -1;
+	}
+}
+
+/* The engines' prepare, before the timeline, once the journal exists. */
+static void prepare_faults(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->exp->nfaults; i++)
+		if (r->fr[i].state != FL_FAULT_SKIPPED)
+			run_prepare_fault(r, i);
 }
 
 static void describe_faults(struct runner *r)
@@ -145,22 +193,26 @@ static uint64_t guardian_deadline(const struct runner *r)
 
 /*
  * Everything that can refuse, before anything is changed: the checks,
- * the locks with the journal, the guardian.  0, or the exit status.
+ * the locks with the journal, the guardian; then the engines' prepare.
+ * 0, or the exit status.
  */
 int run_prepare(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
-	uint64_t deadline;
+	uint64_t deadline, t;
 	json_object *ev, *res;
 	char dbuf[32], sbuf[96] = "";
 	int ret;
 
-	r->t0 = fl_now_ns();
-	r->wall0 = fl_wall_ns();
 	if (run_setup_timeline(r)) {
 		fl_err("out of memory");
 		return FL_EXIT_APPLY;
 	}
+	/* Until the timeline starts (it counts from 0 again), events count
+	 * from here: the start event's t is 0, as the run event's will be
+	 * (a slow setup, under ASan, made it later than the run's). */
+	r->t0 = fl_now_ns();
+	r->wall0 = fl_wall_ns();
 	ev = run_ev("start");
 	run_ev_str(ev, "name", exp->name);
 	run_ev_str(ev, "file", exp->file);
@@ -185,7 +237,6 @@ int run_prepare(struct runner *r)
 	if (check_faults(r))
 		return FL_EXIT_UNSUPPORTED;
 	describe_faults(r);
-	prepare_faults(r);
 	deadline = guardian_deadline(r);
 	/* The guardian first: from the moment the journal folder exists,
 	 * someone is there to replay it (it finds it by our identity). */
@@ -210,5 +261,13 @@ int run_prepare(struct runner *r)
 	if (r->guardian && fl_journal_set_guardian(r->j, r->guardian))
 		fl_warn("cannot record the guardian in %s/run.json",
 			fl_journal_dir(r->j));
+	/* Last, with the journal and its guardian there: prepare may save
+	 * records (nothing it does can refuse the run).  The time it takes
+	 * moves the guardian's deadline, set before. */
+	t = fl_now_ns();
+	prepare_faults(r);
+	if (fl_guardian_later(r->gfd, fl_now_ns() - t))
+		fl_warn("cannot tell the guardian how long prepare took; its "
+			"deadline may come early");
 	return 0;
 }

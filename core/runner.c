@@ -9,8 +9,13 @@
  * (core/repeat.c), each applied and reverted with an undo record and an
  * engine handle of its own.  Probes run on their interval with a timeout.
  * Every occurrence's undo record is in the journal before the engine
- * touches the kernel and is dropped once it is reverted, and a guardian
- * process replays what is left if the runner dies.
+ * touches the kernel, and is dropped once it is reverted; a guardian
+ * process replays what is left if the runner dies.  An engine with a
+ * prepare may write the record before the timeline (or, for the next
+ * occurrence of a repeat, in the gap after the last one's revert) when
+ * its revert is harmless until apply: apply then gets that record's seq,
+ * so its own save writes over it, and a prepared record never applied is
+ * reverted and dropped at the end like any other.
  *
  * SIGINT or SIGTERM: stop, let running probes finish (within their
  * timeout), revert in reverse order.  A second one: revert at once.
@@ -81,15 +86,18 @@ static int apply_fault(struct runner *r, size_t i)
 	struct fault_run *fr = &r->fr[i];
 	struct occ_run *oc = &fr->occ[fr->cur];
 	const struct fl_fault *f = fr->f;
-	struct fl_undo u = { .j = r->j, .f = f, .seq = -1 };
+	struct fl_undo u = run_undo(r, i, fr->prep_seq);
 	json_object *ev;
 	char ob[48], why[512];
 	void *rt = fr->child;
 	int ret, nsfd;
 
 	run_occ_label(r, i, ob, sizeof(ob));
+	/* What prepare made, and its record, are this apply's now. */
 	u.prep = fr->prep;
 	fr->prep = NULL;
+	fr->prep_seq = -1;
+	fr->reprep = false;
 	/* Its containers resolved again, inside its target's netns. */
 	ret = fl_fault_enter(f, true, &nsfd, why, sizeof(why));
 	if (ret) {
@@ -290,8 +298,11 @@ static void revert_fault(struct runner *r, size_t i)
 			 run_fmt_rel(fr->occ[fr->cur + 1].plan.at, tb,
 				     sizeof(tb)));
 	}
-	/* The next occurrence, if any, is now the current one. */
+	/* The next occurrence, if any, is now the current one, to be
+	 * prepared in the gap (the loop does it, after this instant's
+	 * reverts and applies). */
 	fr->cur++;
+	fr->reprep = fr->cur < fr->nocc && r->stop == STOP_NONE;
 	fl_live_occurrence(r->live, i, fr->cur);
 	run_set_state(r, i, FL_FAULT_REVERTED);
 	run_emit(r, ev, "fault %s: reverted%s%s%s", f->name, *ob ? ", " : "",
@@ -626,6 +637,55 @@ static void clock_wait(struct runner *r, uint64_t now, uint64_t wait)
 		fl_clock_sleep_until(at);
 }
 
+/* The time from now to the next instant of any fault (apply or revert). */
+static uint64_t next_fault_event(const struct runner *r, uint64_t now)
+{
+	uint64_t next = r->duration;
+	size_t i;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		const struct fault_run *fr = &r->fr[i];
+
+		if (run_due_next(r, i) && fr->occ[fr->cur].plan.at < next)
+			next = fr->occ[fr->cur].plan.at;
+		if (fr->state == FL_FAULT_ACTIVE && fr->end < next)
+			next = fr->end;
+	}
+	return next > now ? next - now : 0;
+}
+
+/* A gap's prepare must leave this much room before the next instant. */
+#define GAP_ROOM_MIN_NS	(5 * NSEC_PER_MSEC)
+
+/*
+ * Faults between two occurrences: the next one prepared in the gap, when
+ * no other fault's instant comes before twice as long as its last
+ * prepare took (else later in the gap, or at its apply), so that a
+ * prepare never makes another fault late.  As after an apply, the
+ * children that ended meanwhile are reaped, so that a probe that ended
+ * in time is not taken for one that timed out.
+ */
+static void prepare_gaps(struct runner *r)
+{
+	uint64_t room;
+	size_t i;
+
+	for (i = 0; i < r->exp->nfaults && r->stop == STOP_NONE; i++) {
+		struct fault_run *fr = &r->fr[i];
+
+		if (!fr->reprep || !run_due_next(r, i)) {
+			fr->reprep = false;
+			continue;
+		}
+		room = 2 * fr->prep_ns > GAP_ROOM_MIN_NS ? 2 * fr->prep_ns :
+		       GAP_ROOM_MIN_NS;
+		if (next_fault_event(r, run_rel(r)) < room)
+			continue;
+		run_prepare_fault(r, i);
+		read_signals(r);
+	}
+}
+
 static void loop(struct runner *r)
 {
 	struct fl_experiment *exp = r->exp;
@@ -658,6 +718,7 @@ static void loop(struct runner *r)
 					break;
 				now = run_rel(r);
 			}
+			prepare_gaps(r);
 		}
 		if (r->stop == STOP_NONE && run_rel(r) >= r->live_next)
 			live_all(r);
@@ -704,6 +765,7 @@ int run_setup_timeline(struct runner *r)
 
 		fr->state = FL_FAULT_PENDING;
 		fr->seq = -1;
+		fr->prep_seq = -1;
 		fr->applied_at = -1;
 		fr->reverted_at = -1;
 		ret = run_setup_occurrences(r, i);
@@ -885,6 +947,7 @@ static void drill(struct runner *r)
 		loop(r);
 
 	run_probes_cut(r);
+	run_drop_prepared(r);
 	revert_all(r);
 	fl_clock_normal(&r->clk);
 	run_stop_targets(r);

@@ -84,6 +84,10 @@ struct fault_run {
 	void *rt;			/* the engine's handle, while held */
 	void *child;			/* child_adopt's handle, or NULL */
 	void *prep;			/* the engine's prepare, until apply */
+	int prep_seq;			/* the record prepare saved for the
+					 * current occurrence, -1: none */
+	bool reprep;			/* prepare the next occurrence */
+	uint64_t prep_ns;		/* how long its last prepare took */
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
 	char *live_last;		/* its last live counters */
@@ -186,6 +190,9 @@ size_t run_next_due(const struct runner *r, uint64_t now);
 void run_skip_rest(struct runner *r, size_t i, const char *why);
 /* Fault i was applied last: reverts at the end go newest first. */
 void run_applied_last(struct runner *r, size_t i);
+/* The undo (record seq, -1: new) of fault i's current occurrence, with
+ * the instant and file place it is applied by, for the replay order. */
+struct fl_undo run_undo(const struct runner *r, size_t i, int seq);
 
 /* Children (core/children.c): command targets and probes. */
 
@@ -272,6 +279,11 @@ void fl_clock_normal(struct fl_clock_rt *rt);
 int run_prepare(struct runner *r);
 /* What an engine's prepare made and apply did not take over. */
 void run_unprepare(struct runner *r, size_t i, void *prep);
+/* The engine's prepare for fault i's current occurrence: its handle in
+ * fr->prep, the record it saved in fr->prep_seq. */
+void run_prepare_fault(struct runner *r, size_t i);
+/* Revert and drop the records of prepared occurrences never applied. */
+void run_drop_prepared(struct runner *r);
 /* The faults' occurrences on the timeline (core/runner.c). */
 int run_setup_timeline(struct runner *r);
 

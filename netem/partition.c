@@ -581,6 +581,18 @@ static struct part_rt *rt_new(const struct partition_spec *s, int group)
 	return rt;
 }
 
+/* The cls_bpf route prepares (the netem fallback does it all at apply). */
+static int partition_prepare(const struct fl_fault *f, struct fl_undo *u,
+			     void **prep)
+{
+	char why[1024];
+
+	*prep = NULL;
+	if (pick(why, sizeof(why)) != PART_BPF)
+		return 0;
+	return part_prepare_bpf(f, u, prep);
+}
+
 static int partition_apply(const struct fl_fault *f, struct fl_undo *u,
 			   void **out)
 {
@@ -711,6 +723,6 @@ const struct fl_engine partition_engine = {
 	.in_netns = true,
 	.spec_free = partition_spec_free,
 	.claims = partition_claims,
-	.prepare = part_prepare_bpf,
+	.prepare = partition_prepare,
 	.unprepare = part_unprepare_bpf,
 };

@@ -81,8 +81,12 @@ struct part_rt {
 int part_apply_bpf(const struct partition_spec *s, struct fl_undo *u,
 		   const struct part_local *l, struct part_rt *rt);
 int part_revert_bpf(json_object *state);
-/* Before the timeline: the program loaded, its trie filled (u->prep). */
-int part_prepare_bpf(const struct fl_fault *f, void **prep);
+/*
+ * Before the timeline: the program loaded, its trie filled, the record
+ * saved through u (apply finds them in u->prep).
+ */
+int part_prepare_bpf(const struct fl_fault *f, struct fl_undo *u,
+		     void **prep);
 void part_unprepare_bpf(void *prep);
 int part_observe_bpf(const struct part_rt *rt, json_object *out);
 void part_release_bpf(struct part_rt *rt);

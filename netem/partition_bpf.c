@@ -12,6 +12,13 @@
  * that someone else put in their place.  A clsact faultline added goes
  * with the last partition filter on the device, whichever fault held it,
  * so that faults overlapping on one device leave it as it was.
+ *
+ * The record is written at prepare, before the timeline: each filter's
+ * handle is the id of the fault's own egress program, so that no record
+ * names a slot another fault takes, and its revert is harmless until
+ * apply (no filter of its own there, a clsact it did not add left).
+ * Apply checks cheaply that the record still holds and saves it again
+ * only when it does not; then only the filter adds remain.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -236,29 +243,40 @@ static enum bpf_tc_attach_point hook_of(const char *dir)
 	return !strcmp(dir, "egress") ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 }
 
-/* A handle free at PART_PRIO in both hooks of ifindex. */
-static __u32 free_handle(int ifindex, bool has_clsact)
+/* Handle h is free at PART_PRIO in both hooks of ifindex. */
+static bool handle_free(int ifindex, __u32 h)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
-	__u32 h;
 	int d, ret;
 
-	if (!has_clsact)
-		return 1;
-	for (h = 1; h <= PART_MAX_HANDLE; h++) {
-		for (d = 0; d < 2; d++) {
-			DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = h,
-					    .priority = PART_PRIO);
+	for (d = 0; d < 2; d++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = h,
+				    .priority = PART_PRIO);
 
-			hook.attach_point = d ? BPF_TC_INGRESS : BPF_TC_EGRESS;
-			ret = bpf_tc_query(&hook, &o);
-			/* No chain at that priority says EINVAL. */
-			if (ret != -ENOENT && ret != -EINVAL)
-				break;
-		}
-		if (d == 2)
-			return h;
+		hook.attach_point = d ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		ret = bpf_tc_query(&hook, &o);
+		/* No chain at that priority says EINVAL. */
+		if (ret != -ENOENT && ret != -EINVAL)
+			return false;
 	}
+	return true;
+}
+
+/*
+ * The fault's handle at PART_PRIO on ifindex: the id of its egress
+ * program (unique while it is loaded, so that two faults' records never
+ * name one slot, even written before either is applied), or, when
+ * someone holds that one, the first free.
+ */
+static __u32 pick_handle(int ifindex, bool has_clsact, __u32 own)
+{
+	__u32 h;
+
+	if (own && (!has_clsact || handle_free(ifindex, own)))
+		return own;
+	for (h = 1; h <= PART_MAX_HANDLE; h++)
+		if (!has_clsact || handle_free(ifindex, h))
+			return h;
 	return 0;
 }
 
@@ -312,7 +330,7 @@ static int record_dev(struct fl_undo *u, const char *dev,
 			    dev, kind);
 		return -EBUSY;
 	}
-	h = free_handle(ifindex, has);
+	h = pick_handle(ifindex, has, prog_id(skel->progs.part_egress));
 	if (!h) {
 		fl_undo_why(u, "%s: no free filter handle at priority %u", dev,
 			    PART_PRIO);
@@ -357,14 +375,18 @@ static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
 		/* Someone else's, made meanwhile: keep it. */
 		fl_json_add_str(dj, "clsact", "theirs");
 		json_object_object_del(dj, "mark");
-		ret = fl_undo_save(u, state);
+		ret = fl_undo_save_netns(u, state);
 	} else if (!ret) {
 		hook->attach_point = BPF_TC_INGRESS;
 		o.prog_fd = bpf_program__fd(skel->progs.part_mark);
 		ret = bpf_tc_attach(hook, &o);
-		if (ret)
+		if (ret) {
 			fl_undo_why(u, "%s: cannot attach faultline's mark to the clsact qdisc: %s",
 				    dev, strerror(-ret));
+			/* Unmarked, revert would take it for someone's. */
+			hook->attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(hook);
+		}
 		return ret;
 	}
 	if (ret)
@@ -412,13 +434,43 @@ static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Prepare: the program loaded and its trie filled before the timeline. */
+/*
+ * The record: each device that carries peers with its clsact and the
+ * filters to attach, as apply makes them true (*out, or -errno and why).
+ */
+static int build_state(const struct partition_spec *s, struct fl_undo *u,
+		       const struct part_local *l, struct partition *skel,
+		       json_object **out)
+{
+	bool egress = !s->one_way || l->group == 0;
+	bool ingress = !s->one_way || l->group != 0;
+	json_object *state, *devs;
+	size_t i;
+	int ret = 0;
 
-/* What prepare made: a program for this host's group then. */
+	state = json_object_new_object();
+	fl_json_add_str(state, "mechanism", "bpf");
+	devs = json_object_new_array();
+	json_object_object_add(state, "devices", devs);
+	for (i = 0; i < l->ndevs && !ret; i++)
+		ret = record_dev(u, l->devs[i], skel, egress, ingress, devs);
+	if (ret) {
+		json_object_put(state);
+		state = NULL;
+	}
+	*out = state;
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Prepare: the program loaded, its trie filled and the record saved    */
+/* before the timeline.                                                */
+
+/* What prepare made: a program for this host's group then, its record. */
 struct part_prep {
 	int group;
 	struct partition *skel;
+	json_object *state;		/* as saved, or NULL: not saved */
 };
 
 void part_unprepare_bpf(void *prep)
@@ -428,18 +480,21 @@ void part_unprepare_bpf(void *prep)
 	if (!p)
 		return;
 	partition__destroy(p->skel);
+	json_object_put(p->state);
 	free(p);
 }
 
 /*
- * Load the program and fill the trie for the group this host is in now.
- * Nothing outlives the process (the program and maps go with their
- * descriptors), so no record is needed.  A program that does not load
- * here is left to apply, which says why (or takes netem's route).
+ * Load the program, fill the trie for the group this host is in now and
+ * save the record: until apply its revert finds no filter of its own at
+ * the handles it names (its program's id) and no clsact it added, so it
+ * changes nothing.  A program that does not load here is left to apply,
+ * which says why (or takes netem's route).
  */
-int part_prepare_bpf(const struct fl_fault *f, void **prep)
+int part_prepare_bpf(const struct fl_fault *f, struct fl_undo *u, void **prep)
 {
 	const struct partition_spec *s = f->priv;
+	json_object *state = NULL;
 	struct part_local l;
 	struct part_prep *p;
 	struct bpf_log log;
@@ -461,20 +516,31 @@ int part_prepare_bpf(const struct fl_fault *f, void **prep)
 			sizeof(why));
 	if (!ret)
 		ret = fill_peers(s, l.group, p->skel);
-	bpf_log_end(&log);
 	if (ret) {
+		bpf_log_end(&log);
 		part_unprepare_bpf(p);
 		return 0;
 	}
+	ret = build_state(s, u, &l, p->skel, &state);
+	if (!ret)
+		ret = fl_undo_save_netns(u, state);
+	bpf_log_end(&log);
+	/* Not saved: apply takes the program and saves the record. */
+	if (!ret)
+		p->state = state;
+	else
+		json_object_put(state);
 	*prep = p;
-	return 0;
+	return ret;
 }
 
 /*
  * The prepared program, when it was made for the group this host is in
- * now (its addresses may have moved since): taken over from u->prep.
+ * now (its addresses may have moved since): taken over from u->prep,
+ * with the record prepare saved (*saved, NULL when it saved none).
  */
-static bool take_prepared(struct fl_undo *u, struct part_rt *rt)
+static bool take_prepared(struct fl_undo *u, struct part_rt *rt,
+			  json_object **saved)
 {
 	struct part_prep *p = u->prep;
 
@@ -483,6 +549,8 @@ static bool take_prepared(struct fl_undo *u, struct part_rt *rt)
 	rt->skel = p->skel;
 	rt->prepared = true;
 	p->skel = NULL;
+	*saved = p->state;
+	p->state = NULL;
 	part_unprepare_bpf(p);
 	u->prep = NULL;
 	return true;
@@ -490,12 +558,14 @@ static bool take_prepared(struct fl_undo *u, struct part_rt *rt)
 
 /* The program loaded with its keep rules and a trie of the peers. */
 static int prepare_bpf(const struct partition_spec *s, struct fl_undo *u,
-		       struct part_rt *rt, const struct bpf_log *log)
+		       struct part_rt *rt, const struct bpf_log *log,
+		       json_object **saved)
 {
 	char why[1024];
 	int ret;
 
-	if (take_prepared(u, rt))
+	*saved = NULL;
+	if (take_prepared(u, rt, saved))
 		return 0;
 	ret = load_prog(s, rt->npeers, &rt->skel, log, why, sizeof(why));
 	if (ret) {
@@ -509,35 +579,53 @@ static int prepare_bpf(const struct partition_spec *s, struct fl_undo *u,
 	return ret;
 }
 
+/*
+ * The record prepare saved still holds: the same devices, each with its
+ * clsact found as then (none, faultline's, theirs), the same handles and
+ * programs, in the same network namespace.
+ */
+static bool still_holds(json_object *saved, json_object *state)
+{
+	struct fl_netns_id id;
+	char ns[48];
+
+	if (!saved || fl_netns_self(&id))
+		return false;
+	fl_netns_str(&id, ns, sizeof(ns));
+	return !strcmp(fl_json_str(saved, "netns", ""), ns) &&
+	       json_object_equal(fl_json_get(saved, "devices"),
+				 fl_json_get(state, "devices"));
+}
+
 static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 			   const struct part_local *l, struct part_rt *rt,
 			   const struct bpf_log *log)
 {
-	bool egress = !s->one_way || l->group == 0;
-	bool ingress = !s->one_way || l->group != 0;
-	json_object *state, *devs, *dj;
+	json_object *state = NULL, *saved, *devs, *dj;
 	size_t i;
 	int ret;
 
-	ret = prepare_bpf(s, u, rt, log);
+	ret = prepare_bpf(s, u, rt, log, &saved);
 	if (ret)
 		return ret;
 
-	/* Everything that undoes it, in the journal before any change. */
-	state = json_object_new_object();
-	fl_json_add_str(state, "mechanism", "bpf");
-	devs = json_object_new_array();
-	json_object_object_add(state, "devices", devs);
-	for (i = 0; i < l->ndevs; i++) {
-		ret = record_dev(u, l->devs[i], rt->skel, egress, ingress,
-				 devs);
+	/*
+	 * Everything that undoes it, in the journal before any change:
+	 * prepare's record when it still holds, else saved again now.
+	 */
+	ret = build_state(s, u, l, rt->skel, &state);
+	if (ret)
+		goto out;
+	if (u->seq > 0 && still_holds(saved, state)) {
+		json_object_put(state);
+		state = json_object_get(saved);
+	} else {
+		ret = fl_undo_save_netns(u, state);
 		if (ret)
 			goto out;
 	}
-	ret = fl_undo_save_netns(u, state);
-	if (ret)
-		goto out;
 
+	devs = json_object_object_get(state, "devices");
 	for (i = 0; i < json_object_array_length(devs); i++) {
 		dj = json_object_array_get_idx(devs, i);
 		ret = attach_dev(u, state, dj, rt->skel);
@@ -549,6 +637,7 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 	/* The partition holds from the last filter add. */
 	fl_effect_mark();
 out:
+	json_object_put(saved);
 	json_object_put(state);
 	return ret;
 }
@@ -584,10 +673,13 @@ static int rec_ifindex(json_object *dj, const char *dev)
 
 /*
  * Is there anything of ours left at clsact?  1 yes, 0 no (gone with the
- * device or the qdisc, which it says), -EBUSY when someone replaced the
- * clsact faultline added (their qdisc stays, and so does the record).
+ * device or the qdisc, or never there).  No clsact where the record says
+ * faultline adds one, or found another fault's, is nothing to say: not
+ * added yet (a record saved at prepare), or gone with the last
+ * partition; the user's gone is said, and so is an ingress qdisc of
+ * someone's where faultline's clsact was to be (it stays).
  */
-static int clsact_left(int ifindex, const char *dev, bool ours)
+static int clsact_left(int ifindex, const char *dev, const char *owner)
 {
 	char kind[32];
 	int has;
@@ -600,19 +692,19 @@ static int clsact_left(int ifindex, const char *dev, bool ours)
 	}
 	has = clsact_kind(ifindex, kind, sizeof(kind));
 	if (has <= 0) {
-		if (!has)
+		if (!has && !strcmp(owner, "theirs"))
 			fl_warn("partition: %s: someone removed the clsact qdisc during the drill, and our filters with it: nothing to revert there",
 				dev);
 		return has;
 	}
 	if (!strcmp(kind, "clsact"))
 		return 1;
-	/* Not ours: the clsact of ours is gone, and its filters. */
-	if (!ours)
+	/* Not clsact: ours is gone (or never came), with its filters. */
+	if (strcmp(owner, "ours"))
 		return 0;
-	fl_err("partition: %s: someone replaced the clsact qdisc faultline added with an '%s' qdisc during the drill; leaving theirs in place (the undo record stays: remove it and run 'faultline recover' to finish)",
-	       dev, kind);
-	return -EBUSY;
+	fl_warn("partition: %s: an '%s' qdisc of someone's is where faultline's filters were to be; nothing of faultline's is left there, and theirs stays",
+		dev, kind);
+	return 0;
 }
 
 /*
@@ -669,9 +761,11 @@ static int drop_mark(int ifindex)
  * A clsact faultline added (this fault or another partition): it goes
  * with the last partition filter on the device.  While another fault's
  * filters remain, they keep it (the last to leave removes it); when
- * someone else's filters remain, it stays theirs, without the mark.
+ * someone else's filters remain, it stays theirs, without the mark.  One
+ * without the mark is not faultline's (a record of prepare's whose clsact
+ * someone added before apply): it stays.
  */
-static int drop_clsact(int ifindex, const char *dev, bool ours)
+static int drop_clsact(int ifindex, const char *dev)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -681,9 +775,9 @@ static int drop_clsact(int ifindex, const char *dev, bool ours)
 	ret = clsact_filters(ifindex, &c);
 	if (ret < 0)
 		return ret == -ENODEV ? 0 : ret;
-	/* Another fault's partition still cuts here; or the mark of the
-	 * clsact another one added is gone: not ours to remove. */
-	if (c.part || (!ours && !c.mark))
+	/* Another fault's partition still cuts here; or no mark: not a
+	 * clsact faultline added, or its mark is gone: not ours to remove. */
+	if (c.part || !c.mark)
 		return 0;
 	if (c.other) {
 		fl_warn("partition: %s: leaving the clsact qdisc faultline added, because it now holds %d filter(s) of someone else",
@@ -704,7 +798,7 @@ static int revert_dev(json_object *dj)
 	size_t k;
 
 	ifindex = rec_ifindex(dj, dev);
-	ret = clsact_left(ifindex, dev, ours);
+	ret = clsact_left(ifindex, dev, owner);
 	if (ret <= 0)
 		return ret;
 	for (k = 0; k < json_object_array_length(filters); k++) {
@@ -717,7 +811,7 @@ static int revert_dev(json_object *dj)
 	fl_effect_mark();
 	if (err || (!ours && strcmp(owner, "faultline")))
 		return err;
-	return drop_clsact(ifindex, dev, ours);
+	return drop_clsact(ifindex, dev);
 }
 
 /*

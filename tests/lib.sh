@@ -119,6 +119,20 @@ start_bg() {
 	guardian=$(guardian_of)
 }
 
+# kill_both RUNNER GUARDIAN: the crash of both, guardian first.  The
+# other way round, a guardian woken by its runner's death can replay the
+# journal before its own SIGKILL lands (kill(1) sends one after the
+# other, and the dying runner, SCHED_FIFO, may hold a CPU meanwhile):
+# host/pause saw its cgroup thawed and recover-netns its filters gone.
+# The runner does not watch its guardian, so the other order is safe.
+kill_both() {
+	if [ -n "${2:-}" ] && [ "$2" != 0 ]; then
+		kill -9 "$2" 2>/dev/null
+		wait_for 2 gone "$2"
+	fi
+	kill -9 "$1" 2>/dev/null
+}
+
 # --- Drill files. ---------------------------------------------------------
 
 # drill FILE NAME DURATION [TARGETS-YAML]: the head of an experiment file

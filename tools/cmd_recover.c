@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * faultline recover [RUN]: replay the undo records of runs whose runner
- * and guardian are both gone, newest record first.  Idempotent: a run
+ * and guardian are both gone, the last applied first.  Idempotent: a run
  * already recovered is nothing to do.
  *
  * Without a journal (its folder is gone: deleted, or a reboot emptied

@@ -254,7 +254,7 @@ check "kill -9 of the runner: the guardian drops the record" no_runs
 check_eq "kill -9 of the runner: nothing was signalled again" 1 "$(content "$T/terms")"
 start_bg "$T/crash.yaml"
 wait_for 3 is "$T/terms" 2
-kill -9 "$runner" "$guardian"
+kill_both "$runner" "$guardian"
 sleep 0.3
 rec=$(ls "$(run_dir)"/0*.json 2>/dev/null | head -1)
 check_match "kill -9 of both: the record names the victim by pid and start time" \

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The partition fault is prepared before the timeline (issue 17): its
-# program is loaded and its trie filled before t=0, so that at the
-# instant only the filter adds remain; without the kernel's BTF (the
-# program reads only UAPI structures).  Two throwaway network namespaces
-# joined by a veth pair; nothing else is touched.
+# program is loaded, its trie filled and its undo record written and
+# fsynced before t=0, so that at the instant only the filter adds remain;
+# without the kernel's BTF (the program reads only UAPI structures).  The
+# record of prepare holds when apply checks it (not written again), or is
+# written again when the device changed in between (someone's clsact);
+# kill -9 of the runner between prepare and the instant leaves the
+# device as it was (the guardian's replay of that record changes
+# nothing, even on a clsact someone added meanwhile).  Two throwaway
+# network namespaces joined by a veth pair; nothing else is touched.
 source "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { skip "partition prepare" "root"; exit 0; }
 if ! have_qdisc clsact || ! have_bpf sched_cls; then
@@ -30,7 +35,7 @@ faults:
 YAML
 # LeakSanitizer (SANITIZE=1) cannot run under ptrace: no leak check here.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-ip netns exec $A strace -f -qq -s 40 -e trace=openat,bpf,write -o "$T/trace" -- \
+ip netns exec $A strace -f -qq -s 40 -e trace=openat,bpf,write,rename,renameat,renameat2 -o "$T/trace" -- \
 	"$FAULTLINE" run --json --report "$T/r.json" "$T/p.yaml" > "$T/out" 2>&1
 check_eq "run: exit 0" 0 "$?"
 check_eq "the program was prepared before the timeline" True \
@@ -48,4 +53,70 @@ first_load=$(grep -n "^$ppid .*bpf(BPF_PROG_LOAD.*prog_name=\"part_" "$T/trace" 
 started=$(grep -n "^$ppid .*write(1, \"{\\\\\"event\\\\\":\\\\\"run\\\\\"" "$T/trace" | head -1 | cut -d: -f1)
 check "the program is loaded before the timeline starts (the run event; lines $first_load < $started)" \
 	test "${first_load:-999999}" -lt "${started:-0}"
+# The record is renamed into place (after its fsync) before the run
+# event, and not written again at the instant: from the run event to
+# the applied event the runner renames no record.
+rec=$(grep -n "^$ppid .*rename.*\"0001-cut\.json\"" "$T/trace" | head -1 | cut -d: -f1)
+applied=$(grep -n "^$ppid .*write(1, \"{\\\\\"event\\\\\":\\\\\"applied\\\\\"" "$T/trace" | head -1 | cut -d: -f1)
+check "the applied event is in the trace" test -n "$applied"
+check "the undo record is written before the timeline starts (lines $rec < $started)" \
+	test "${rec:-999999}" -lt "${started:-0}"
+check_eq "at the instant no record is written (renames between the run event, line $started, and the applied event, line $applied)" "" \
+	"$(sed -n "${started:-1},${applied:-1}p" "$T/trace" | grep "^$ppid .*rename.*[0-9]\{4\}-[^\"]*\.json\"")"
 check_eq "the journal is empty afterwards" 0 "$(runs_left)"
+check_eq "no clsact is left" "" "$(tc -n $A qdisc show dev ppa0 | grep clsact)"
+
+# start_wait FILE OUT: run FILE in A in the background; sets pid, and
+# waits for its record of prepare (before the fault's instant).
+start_wait() {
+	ip netns exec $A "$FAULTLINE" run --json "$1" > "$2" 2> "$2.err" &
+	pid=$!; at_exit "kill -9 $pid"
+	wait_for 10 sh -c "ls $FAULTLINE_RUNDIR/*/0001-cut.json" >/dev/null 2>&1
+	guardian=$(guardian_of)
+	[ -n "$guardian" ] && [ "$guardian" != 0 ] && at_exit "kill -9 $guardian"
+}
+late() { sed "s/at: 300ms/at: $1/; s/for: 100ms/for: 1s/; s/duration: 600ms/duration: $2/" "$T/p.yaml" > "$T/late.yaml"; }
+
+# Someone adds a clsact between prepare and the instant: the record of
+# prepare (clsact "ours") no longer holds; apply writes it again
+# ("theirs"), and their clsact stays after the drill.
+late 1500ms 3s
+start_wait "$T/late.yaml" "$T/out2"
+check_match "the record is in the journal before the instant" '"clsact":"ours"' \
+	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-cut.json)")"
+tc -n $A qdisc add dev ppa0 clsact
+wait_for 5 grep -q '"event":"applied"' "$T/out2"
+check_match "a clsact added in between: the record is written again at apply" '"clsact":"theirs"' \
+	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-cut.json)")"
+wait $pid; rc=$?
+check_eq "a clsact added in between: exit 0" 0 "$rc"
+check_match "a clsact added in between: theirs stays" "clsact" "$(tc -n $A qdisc show dev ppa0)"
+check_eq "a clsact added in between: no filter of ours is left" "" \
+	"$(tc -n $A filter show dev ppa0 ingress; tc -n $A filter show dev ppa0 egress)"
+tc -n $A qdisc del dev ppa0 clsact
+
+# kill -9 between prepare and the instant: the guardian replays the
+# record of prepare, which changes nothing, quietly.
+late 20s 22s
+start_wait "$T/late.yaml" "$T/out3"
+check_eq "kill -9 before the instant: nothing is applied yet" "" "$(tc -n $A qdisc show dev ppa0 | grep clsact)"
+kill -9 $pid; wait $pid 2>/dev/null
+wait_for 5 no_runs
+check_match "kill -9 before the instant: the guardian replays the record" \
+	'the runner died; reverted 1 fault' "$(cat "$T/out3.err")"
+check_eq "kill -9 before the instant: the journal is emptied" 0 "$(runs_left)"
+check_eq "kill -9 before the instant: no clsact, no filter" "" \
+	"$(tc -n $A qdisc show dev ppa0 | grep clsact)"
+check_eq "kill -9 before the instant: the replay says nothing else" "" \
+	"$(grep -v 'the runner died; reverted 1 fault' "$T/out3.err")"
+
+# The same with a clsact someone added between prepare and the kill: the
+# record says faultline adds one, but this one is theirs (no mark): it
+# stays.
+start_wait "$T/late.yaml" "$T/out4"
+tc -n $A qdisc add dev ppa0 clsact
+kill -9 $pid; wait $pid 2>/dev/null
+wait_for 5 no_runs
+check_eq "kill -9 before the instant, a clsact added meanwhile: the journal is emptied" 0 "$(runs_left)"
+check_match "kill -9 before the instant, a clsact added meanwhile: theirs stays" \
+	"clsact" "$(tc -n $A qdisc show dev ppa0)"

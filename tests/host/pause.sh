@@ -237,7 +237,7 @@ check "kill -9 of the runner: the guardian thaws the cgroup" v2frozen 0
 
 start_bg "$T/crash.yaml"
 wait_for 5 all_stopped
-kill -9 "$runner" "$guardian"
+kill_both "$runner" "$guardian"
 sleep 0.3
 check_eq "kill -9 of both: the tree stays stopped" TTT "$(states)"
 out=$("$FAULTLINE" recover 2>&1); rc=$?
@@ -250,7 +250,7 @@ check_eq "recover again: nothing to do (exit 0)" 0 "$rc"
 # A reused pid: the record's start time no longer matches, so no SIGCONT.
 start_bg "$T/crash.yaml"
 wait_for 5 all_stopped
-kill -9 "$runner" "$guardian"
+kill_both "$runner" "$guardian"
 sleep 0.3
 rec=$(grep -l '"how": *"signal"' "$(run_dir)"/0*.json)
 stopped=$(python3 - "$rec" <<'EOF'
@@ -273,7 +273,7 @@ if [ -n "$v2" ]; then
 	fault "$T/lost.yaml" freeze 'pause: { target: c }' 'at: 0s'
 	start_bg "$T/lost.yaml"
 	wait_for 5 v2frozen 1
-	kill -9 "$runner" "$guardian"
+	kill_both "$runner" "$guardian"
 	sleep 0.3
 	rm -rf "$FAULTLINE_RUNDIR"
 	out=$("$FAULTLINE" recover 2>&1); rc=$?

@@ -96,7 +96,7 @@ crash() {
 	gp=$(jq -r "select(.pid == $rp) | .guardian" "$FAULTLINE_RUNDIR"/*/run.json)
 	[ -n "$gp" ] && [ "$gp" != 0 ] && killme+=("$gp")
 	check "$name: the run has a guardian" test -n "$gp" -a "$gp" != 0
-	kill -9 "$rp" ${gp:+"$gp"}
+	kill_both "$rp" "$gp"
 	wait "$rp" 2>/dev/null
 	wait_for 2 gone "$gp"
 	check "$name: runner and guardian are dead" gone "$gp"

@@ -137,3 +137,19 @@ check_eq "deadline: the guardian reverts" prior-a "$(content "$T/a")"
 wait_for 2 no_runs
 check_eq "deadline: the journal is emptied" 0 "$(runs_left)"
 check_match "deadline: the guardian says so" 'killed at the deadline; reverted 1 fault' "$(cat "$T/run.err")"
+
+# The engines' prepare runs after the guardian is given its deadline: the
+# time it takes moves the deadline (a 1s drill whose prepare takes 3s is
+# not killed at 1s + its 2s grace).
+cat > "$T/slowprep.yaml" <<YAML
+name: slowprep
+duration: 1s
+faults:
+  - name: a
+    test: { file: $T/a, value: A, prepare-delay: 3s }
+    at: 0s
+YAML
+"$FAULTLINE_TEST" run -q slowprep.yaml > "$T/run.out" 2> "$T/run.err"; rc=$?
+check_eq "deadline: a slow prepare moves it (exit 0, not killed)" 0 "$rc"
+check_eq "deadline: after a slow prepare, the file is as before" prior-a "$(content "$T/a")"
+check_eq "deadline: after a slow prepare, the journal is empty" 0 "$(runs_left)"

@@ -6,8 +6,10 @@
 # occurrences and the SVG's bars; the seed reproducing the jitter (plan
 # and run agree, --seed and seed: and a drawn seed replay); kill -9 of
 # the runner mid-occurrence (the guardian reverts exactly that one
-# record) and between occurrences (nothing to revert), and recover after
-# kill -9 of both.
+# record) and between occurrences (the journal holds the next
+# occurrence's record, prepared in the gap, whose replay changes
+# nothing), and recover after kill -9 of both, which reverts in the
+# reverse of apply, not of prepare (seq).
 source "$(dirname "$0")/../lib.sh"
 [ -x "$FAULTLINE_TEST" ] || { skip "runner repeat" "no $FAULTLINE_TEST (make tests)"; exit 0; }
 [ "$(id -u)" = 0 ] || { skip "runner repeat" "root"; exit 0; }
@@ -144,13 +146,18 @@ out=$("$FT" run -q --start-at +1s --seed 3 quick.yaml 2>&1)
 check_eq "seed: not with --seed" "" "$out"
 
 # --- kill -9 mid-occurrence: the guardian reverts that one record. -------
+# prepare: true: each occurrence's record is saved before its instant
+# (the first before the timeline, the next ones in the gap).
 drill "$T/long.yaml" long 20s
-fault "$T/long.yaml" flap "test: { file: $T/k, value: K }" \
+fault "$T/long.yaml" flap "test: { file: $T/k, value: K, prepare: true }" \
 	'repeat: { every: 2s, for: 1s, times: 5 }'
 echo prior-k > "$T/k"
-# start: run long.yaml in the background, wait for occurrence N applied.
+# start N [FILE]: run FILE (long.yaml) in the background, wait for
+# occurrence N applied.
 start() {
-	"$FT" run --json long.yaml > "$T/long.out" 2> "$T/long.err" &
+	# Emptied first: the last run's "applied" must not pass for this one's.
+	: >"$T/long.out"
+	"$FT" run --json "${2:-long.yaml}" > "$T/long.out" 2> "$T/long.err" &
 	pid=$!; at_exit "kill -9 $pid"
 	wait_for 8 grep -q "\"event\":\"applied\",\"fault\":\"flap\",\"occurrence\":$1," "$T/long.out"
 	guardian=$(guardian_of)
@@ -171,15 +178,33 @@ check_match "kill -9: the guardian reverted exactly one record" \
 sleep 1.2
 check_eq "kill -9: no later occurrence is applied by anyone" prior-k "$(content "$T/k")"
 
-# Between two occurrences: nothing is on, nothing to revert.
-start 1
+# Between two occurrences nothing is on; the journal holds one record,
+# the next occurrence's, prepared in the gap after occurrence 1's record
+# was dropped: it holds the file as it is now, so its replay changes
+# nothing.  A gap of 4s, so that the kill comes inside it.
+drill "$T/gap.yaml" gap 20s
+fault "$T/gap.yaml" flap "test: { file: $T/k, value: K, prepare: true }" \
+	'repeat: { every: 5s, for: 1s, times: 3 }'
+start 1 gap.yaml
 wait_for 3 grep -q '"event":"reverted","fault":"flap","occurrence":1,' "$T/long.out"
 dir=$(run_dir)
-check_eq "between occurrences: no record in the journal" "" "$(ls "$dir" | grep -E '^[0-9]{4}-')"
+wait_for 2 test -e "$dir/0002-flap.json"
+recs=$(ls "$dir" | grep -E '^[0-9]{4}-')
+rec=$(tr -d ' \n' < "$dir/0002-flap.json" 2>&1)
 kill -9 "$pid"; wait "$pid" 2>/dev/null
+check_eq "between occurrences: killed before occurrence 2 was applied" "" \
+	"$(grep '"event":"applied","fault":"flap","occurrence":2,' "$T/long.out")"
+check_eq "between occurrences: the journal holds only the next occurrence's prepared record" \
+	"0002-flap.json" "$recs"
+check_match "between occurrences: it holds the file as it is between them" \
+	'"state":\{"file":"[^"]*/k","existed":true,"content":"prior-k\\n"' "$rec"
 wait_for 3 no_runs
-check_eq "between occurrences: the file is as before" prior-k "$(content "$T/k")"
+check_match "between occurrences: the guardian replays that record" \
+	'the runner died; reverted 1 fault' "$(cat "$T/long.err")"
+check_eq "between occurrences: and the file is as before" prior-k "$(content "$T/k")"
 check_eq "between occurrences: the journal is emptied" 0 "$(runs_left)"
+sleep 1.2
+check_eq "between occurrences: no later occurrence is applied by anyone" prior-k "$(content "$T/k")"
 
 # kill -9 of both mid-occurrence: recover replays the one record, once.
 start 3
@@ -193,6 +218,56 @@ check_eq "recover: exit 0" 0 "$rc"
 check_eq "recover: reverts that one record" 1 "$(grep -c 'fault flap (test) reverted' <<<"$out")"
 check_eq "recover: the file is restored" prior-k "$(content "$T/k")"
 check_eq "recover: the journal is empty" 0 "$(runs_left)"
+
+# --- recover undoes in the reverse of apply, not of prepare. ------------
+# flap's second occurrence (3.2s) is prepared in the gap, after cut
+# (3.5s) was prepared before the timeline: its record's seq is higher,
+# though it was applied first.  Both write one file, so only the reverse
+# of apply puts it back: cut's record holds flap's value, flap's the
+# prior one.
+drill "$T/order.yaml" order 10s
+fault "$T/order.yaml" flap "test: { file: $T/o, value: R, prepare: true }" \
+	'at: 200ms' 'repeat: { every: 3s, for: 2500ms, times: 2 }'
+fault "$T/order.yaml" cut "test: { file: $T/o, value: C, prepare: true }" \
+	'at: 3500ms' 'for: 4s'
+echo prior-o > "$T/o"
+: >"$T/long.out"
+"$FT" run --json order.yaml > "$T/long.out" 2> "$T/long.err" &
+pid=$!; at_exit "kill -9 $pid"
+wait_for 8 grep -q '"event":"applied","fault":"cut"' "$T/long.out"
+guardian=$(guardian_of)
+[ -n "$guardian" ] && [ "$guardian" != 0 ] && at_exit "kill -9 $guardian"
+dir=$(run_dir)
+kill -9 "$guardian" "$pid"; wait "$pid" 2>/dev/null
+wait_for 2 gone "$guardian"
+check_eq "order: killed with flap's second occurrence and cut on" C "$(content "$T/o")"
+check_eq "order: flap's occurrence 2 was applied before cut" \
+	"flap 2,cut" "$(sed -n 's/^{"event":"applied","fault":"\([a-z]*\)",\("occurrence":\([0-9]\),\)\{0,1\}.*/\1 \3/p' \
+		"$T/long.out" | sed 's/ $//' | tail -2 | paste -sd,)"
+check_eq "order: each record keeps its planned instant and file place" \
+	"0002-cut.json 3500000000 1,0003-flap.json 3200000000 0" \
+	"$(cd "$dir" && for f in 0*.json; do python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(sys.argv[1], r.get("due_ns"), r.get("index"))' "$f"; done | paste -sd,)"
+out=$("$FT" recover --json 2>&1); rc=$?
+check_eq "order: recover exits 0" 0 "$rc"
+check_eq "order: recover reverts cut, then flap (the reverse of apply)" \
+	"0002-cut.json,0003-flap.json" "$(python3 -c '
+import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        for r in o.get("reverted", []):
+            print(r["record"])
+        for v in o.values():
+            if isinstance(v, (dict, list)):
+                walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.loads(sys.stdin.read()))' <<<"$out" | paste -sd,)"
+check_eq "order: and the file is as before the drill" prior-o "$(content "$T/o")"
+check_eq "order: the journal is empty" 0 "$(runs_left)"
 
 # --- The live view (a terminal in tmux): the occurrence and the wait. ----
 if ! command -v tmux >/dev/null; then

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The syscall fault is prepared before the timeline (issue 17): its object
 # is opened, loaded and verified before t=0, with a minimal BTF cached in
-# /run/faultline-btf instead of the kernel's; at the instant only the
-# record and the attaches remain.  The cgroup/connect4 route, on a cgroup
-# v2 folder this test makes.
+# /run/faultline-btf instead of the kernel's, and its undo record (the
+# programs' ids and their off switch) is written and fsynced then: at the
+# instant only the attaches remain (the links' ids are saved after).
+# kill -9 of the runner between prepare and the instant leaves the cgroup
+# as it was (the guardian's replay of that record changes nothing).  The
+# cgroup/connect4 route, on a cgroup v2 folder this test makes.
 source "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { skip "syscall prepare" "root"; exit 0; }
 have_bpf cgroup_sock_addr || { skip "syscall prepare" "BPF cgroup/connect4 programs ($(fact bpf.cgroup_sock_addr.why))"; exit 0; }
@@ -28,7 +31,7 @@ faults:
 YAML
 # LeakSanitizer (SANITIZE=1) cannot run under ptrace: no leak check here.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-strace -f -qq -s 40 -e trace=openat,bpf,write -o "$T/trace" -- \
+strace -f -qq -s 40 -e trace=openat,bpf,write,rename,renameat,renameat2 -o "$T/trace" -- \
 	"$FAULTLINE" run --json --report "$T/r.json" "$T/s.yaml" > "$T/out" 2>&1
 check_eq "run: exit 0" 0 "$?"
 ppid=$(python3 -c 'import json, sys
@@ -41,4 +44,34 @@ check "the program is loaded before the timeline starts (lines $load < $started)
 	test "${load:-999999}" -lt "${started:-0}"
 check "after the start, the kernel's BTF is never read" \
 	sh -c "! tail -n +${started:-1} '$T/trace' | grep -q '/sys/kernel/btf/vmlinux'"
+# The record is renamed into place (after its fsync) before the run
+# event; from there to the first attach no record is written.
+rec=$(grep -n "^$ppid .*rename.*\"0001-f\.json\"" "$T/trace" | head -1 | cut -d: -f1)
+# (The checks before the timeline probe BPF with links of their own.)
+attach=$(awk -v s="${started:-0}" -v p="$ppid " 'NR > s && index($0, p) == 1 &&
+	/bpf\(BPF_LINK_CREATE/ { print NR; exit }' "$T/trace")
+check "the programs are attached after the run event" test -n "$attach"
+check "the undo record is written before the timeline starts (lines $rec < $started)" \
+	test "${rec:-999999}" -lt "${started:-0}"
+check_eq "at the instant no record is written before the attach (lines $started to $attach)" "" \
+	"$(sed -n "${started:-1},${attach:-1}p" "$T/trace" | grep "^$ppid .*rename.*[0-9]\{4\}-[^\"]*\.json\"")"
 check_eq "the journal is empty afterwards" 0 "$(runs_left)"
+
+# kill -9 between prepare and the instant: the guardian replays the
+# record of prepare, which changes nothing, quietly.
+sed 's/at: 200ms/at: 20s/; s/duration: 500ms/duration: 22s/' "$T/s.yaml" > "$T/late.yaml"
+"$FAULTLINE" run --json "$T/late.yaml" > "$T/out2" 2> "$T/err2" &
+pid=$!; at_exit "kill -9 $pid"
+wait_for 10 sh -c "grep -q ctl_map_id $FAULTLINE_RUNDIR/*/0001-f.json" 2>/dev/null
+check_match "before the instant the record holds the programs' ids" '"ctl_map_id":[1-9]' \
+	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-f.json)")"
+kill -9 $pid; wait $pid 2>/dev/null
+wait_for 5 no_runs
+check_match "kill -9 before the instant: the guardian replays the record" \
+	'the runner died; reverted 1 fault' "$(cat "$T/err2")"
+check_eq "kill -9 before the instant: the replay says nothing else" "" \
+	"$(grep -v 'the runner died; reverted 1 fault' "$T/err2")"
+check_eq "kill -9 before the instant: the journal is emptied" 0 "$(runs_left)"
+# bpftool is a build dependency (tools/deps).
+check_eq "kill -9 before the instant: nothing is attached to the cgroup" "" \
+	"$(bpftool cgroup show "$cg" 2>&1 | awk 'NR > 1')"

@@ -5,11 +5,16 @@
  *
  *   test: { file: PATH, value: STRING, fail-apply: bool, fail-check: WHY,
  *           apply-delay: DURATION, revert-delay: DURATION,
- *           slow-start: DURATION }
+ *           slow-start: DURATION, prepare: bool,
+ *           prepare-delay: DURATION }
  *
  * apply saves the file's prior content (or its absence) with
  * fl_undo_save(), waits slow-start, writes value into it (the instant
- * it marks with fl_effect_mark()), then waits apply-delay.  revert
+ * it marks with fl_effect_mark()), then waits apply-delay.  With
+ * prepare: true the record is saved at prepare instead (before the
+ * timeline, and for a repeat in the gap before each occurrence), and apply
+ * saves it again only when the file changed since; prepare-delay makes
+ * prepare (with or without prepare: true) take that long.  revert
  * waits revert-delay, then puts the prior content back (or removes the
  * file); it is idempotent.  fail-apply saves the record, then fails with
  * EIO before writing; fail-check makes check() refuse with WHY.  The
@@ -33,6 +38,8 @@ struct test_spec {
 	uint64_t apply_delay;
 	uint64_t revert_delay;
 	uint64_t slow_start;
+	bool prepare;
+	uint64_t prepare_delay;
 };
 
 /* An applied fault's handle. */
@@ -42,7 +49,7 @@ struct test_rt {
 
 static const char *const test_keys[] = {
 	"file", "value", "fail-apply", "fail-check", "apply-delay",
-	"revert-delay", "slow-start", NULL
+	"revert-delay", "slow-start", "prepare", "prepare-delay", NULL
 };
 
 static void sleep_ns(uint64_t ns)
@@ -83,6 +90,12 @@ static int test_parse(struct fl_experiment *exp, const struct fl_fault *f,
 		ret = -EINVAL;
 	n = fl_map_get(spec, "slow-start");
 	if (n && fl_get_duration(n, "slow-start", &s->slow_start, d))
+		ret = -EINVAL;
+	n = fl_map_get(spec, "prepare");
+	if (n && fl_get_bool(n, "prepare", &s->prepare, d))
+		ret = -EINVAL;
+	n = fl_map_get(spec, "prepare-delay");
+	if (n && fl_get_duration(n, "prepare-delay", &s->prepare_delay, d))
 		ret = -EINVAL;
 	n = fl_map_get(spec, "revert-delay");
 	if (n && fl_get_duration(n, "revert-delay", &s->revert_delay, d))
@@ -177,26 +190,77 @@ static int spit(const char *path, const char *data)
 	return ret;
 }
 
-static int test_apply(const struct fl_fault *f, struct fl_undo *u, void **rt)
+/* The record: the file's content now (*st, or -errno). */
+static int test_state(const struct test_spec *s, json_object **st)
 {
-	const struct test_spec *s = f->priv;
-	struct test_rt *h;
-	json_object *st;
 	char *prior;
-	int ret;
 
+	*st = NULL;
 	prior = slurp(s->file);
 	if (!prior && errno != ENOENT)
 		return -errno;
-	st = json_object_new_object();
-	json_object_object_add(st, "file", json_object_new_string(s->file));
-	json_object_object_add(st, "existed", json_object_new_boolean(!!prior));
-	json_object_object_add(st, "content", prior ?
+	*st = json_object_new_object();
+	json_object_object_add(*st, "file", json_object_new_string(s->file));
+	json_object_object_add(*st, "existed",
+			       json_object_new_boolean(!!prior));
+	json_object_object_add(*st, "content", prior ?
 			       json_object_new_string(prior) : NULL);
-	json_object_object_add(st, "revert-delay-ns",
+	json_object_object_add(*st, "revert-delay-ns",
 			       json_object_new_uint64(s->revert_delay));
 	free(prior);
-	ret = fl_undo_save(u, st);
+	return 0;
+}
+
+/*
+ * prepare: true: the record saved now; its revert puts back what the
+ * file holds now, which changes nothing until apply.  *prep keeps it, for
+ * apply to compare.
+ */
+static int test_prepare(const struct fl_fault *f, struct fl_undo *u,
+			void **prep)
+{
+	const struct test_spec *s = f->priv;
+	json_object *st;
+	int ret;
+
+	*prep = NULL;
+	if (s->prepare_delay)
+		sleep_ns(s->prepare_delay);
+	if (!s->prepare)
+		return 0;
+	ret = test_state(s, &st);
+	if (!ret)
+		ret = fl_undo_save(u, st);
+	if (ret)
+		json_object_put(st);
+	else
+		*prep = st;
+	return ret;
+}
+
+static void test_unprepare(void *prep)
+{
+	json_object_put(prep);
+}
+
+static int test_apply(const struct fl_fault *f, struct fl_undo *u, void **rt)
+{
+	const struct test_spec *s = f->priv;
+	json_object *saved = u->prep;
+	struct test_rt *h;
+	json_object *st;
+	int ret;
+
+	/* Prepare's record, when the file is still as it says. */
+	u->prep = NULL;
+	ret = test_state(s, &st);
+	if (ret) {
+		json_object_put(saved);
+		return ret;
+	}
+	if (u->seq <= 0 || !json_object_equal(saved, st))
+		ret = fl_undo_save(u, st);
+	json_object_put(saved);
 	json_object_put(st);
 	if (ret)
 		return ret;
@@ -302,6 +366,8 @@ const struct fl_engine test_engine = {
 	.keys = test_keys,
 	.spec_free = test_spec_free,
 	.check = test_check,
+	.prepare = test_prepare,
+	.unprepare = test_unprepare,
 	.apply = test_apply,
 	.revert = test_revert,
 	.describe = test_describe,
