@@ -255,11 +255,12 @@ check_eq "link: the journal is emptied" 0 "$(runs_left)"
 check_eq "link: the marker is gone" "" "$(altnames)"
 
 # --- kill -9 of both: faultline recover, from the host's namespace. --------
+: >"$T/long.out"		# not the last run's "applied"
 ip netns exec $a "$FAULTLINE" run --json "$T/long.yaml" >"$T/long.out" 2>"$T/long.err" &
 pid=$!; pids+=($pid)
 applied "$T/long.out" $pid
 guardian=$(guardian_of); [ -n "$guardian" ] && pids+=($guardian)
-kill -9 $pid $guardian; wait $pid 2>/dev/null
+kill_both $pid "$guardian"; wait $pid 2>/dev/null
 wait_for 2 gone "$guardian"
 sleep 0.3
 check "link: with both killed, eth0 stays down" is_down
@@ -272,11 +273,12 @@ out=$("$FAULTLINE" recover 2>&1); rc=$?
 check_eq "link: a second recover has nothing to do (exit 0)" 0 "$rc"
 
 # --- No journal: the scan finds the device by its marker. ------------------
+: >"$T/long.out"		# not the last run's "applied"
 ip netns exec $a "$FAULTLINE" run --json "$T/long.yaml" >"$T/long.out" 2>"$T/long.err" &
 pid=$!; pids+=($pid)
 applied "$T/long.out" $pid
 guardian=$(guardian_of); [ -n "$guardian" ] && pids+=($guardian)
-kill -9 $pid $guardian; wait $pid 2>/dev/null
+kill_both $pid "$guardian"; wait $pid 2>/dev/null
 wait_for 2 gone "$guardian"
 rm -rf "$FAULTLINE_RUNDIR"
 out=$("$FAULTLINE" recover 2>&1); rc=$?

@@ -135,7 +135,7 @@ crash() { # NAME: kill -9 runner and guardian once applied
 	local gp
 	start "$1" || return 1
 	gp=$(jq -r "select(.pid == $runner) | .guardian" "$FAULTLINE_RUNDIR"/*/run.json)
-	kill -9 "$runner" "$gp"; wait "$runner" 2>/dev/null
+	kill_both "$runner" "$gp"; wait "$runner" 2>/dev/null
 	wait_for 5 gone "$gp"
 }
 if crash slow; then
