@@ -40,6 +40,10 @@ echo "# facts: netem faults $netem, file-write faults $disk"
 
 qdiscs() { tc qdisc show 2>/dev/null; }
 qd0=$(qdiscs)
+# The writers' "disk": what was in it before (another run may have left
+# something), so that only this demo's folders are judged.
+wfolder() { [ -d /run/faultline-demo ] && ls -A /run/faultline-demo || echo "(none)"; }
+wf0=$(wfolder)
 
 start=$(date +%s)
 OUTPUT=$OUTPUT "$SRC/tools/demo" --keep "$T/out" >"$T/demo.log" 2>&1
@@ -126,7 +130,15 @@ check_eq "demo: none of its namespaces is left" "" \
 check_eq "demo: none of its workloads is left (echo service)" "" \
 	"$(pgrep -f "$T/out/tmp/echo-up" || true)"
 check_eq "demo: the machine's qdiscs are as they were" "$qd0" "$(qdiscs)"
-check "demo: the writer's folder is removed" test ! -e /run/faultline-demo
+# Each writer names its folder in one line; a line two targets mixed
+# would hide a folder from the demo's cleanup.
+wdirs=$(sed -n 's|^writer dir \(/run/faultline-demo/writer-[A-Za-z0-9_]*\)$|\1|p' \
+	"$T"/out/targets-*.log)
+check_eq "demo: both writers name their folder on a line of its own" 2 \
+	"$(echo "$wdirs" | grep -c .)"
+check_eq "demo: the writers' folders are removed" "" \
+	"$(for d in $wdirs; do [ -e "$d" ] && echo "$d"; done)"
+check_eq "demo: /run/faultline-demo is as it was" "$wf0" "$(wfolder)"
 runs=$(python3 -c '
 import json, sys
 for f in sys.argv[1:]:
