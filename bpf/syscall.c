@@ -97,9 +97,11 @@ static int apply_bpf(struct sf_rt *rt, const struct sc_plan *p,
 /* prepare: the object loaded and verified before the timeline.        */
 
 /*
- * A fault of BPF routes only, opened and loaded for its cgroup (the
- * folder, and its inode, then) before the timeline, its record saved:
- * apply attaches.
+ * A fault prepared before the timeline: for the BPF routes the object
+ * opened and loaded for its cgroup (the folder, and its inode, then),
+ * its reader started and its programs attached with their off switch
+ * thrown; for route 4 the switch file's name.  The record is saved with
+ * all of it: apply switches the programs on and creates the switch file.
  */
 struct sf_prep {
 	struct sf_rt *rt;
@@ -107,6 +109,7 @@ struct sf_prep {
 	size_t n;
 	char cg[PATH_MAX];
 	ino_t cg_ino;
+	bool bpf, seccomp;		/* the routes it uses */
 	bool saved;			/* the record is in the journal */
 };
 
@@ -127,19 +130,50 @@ static void syscall_unprepare(void *prep)
 	free(pp);
 }
 
+/* The programs' off switch (sf_ctl), from the process that loaded them. */
+static int ctl_set(struct sf_rt *rt, __u32 off)
+{
+	__u32 key = 0;
+
+	if (!rt->skel)
+		return 0;
+	return bpf_map_update_elem(bpf_map__fd(rt->skel->maps.sf_ctl), &key,
+				   &off, BPF_ANY) ? -errno : 0;
+}
+
 /*
- * The kernel's BTF once (syscall_load.c), then the object opened, set
- * and loaded, and the record saved with the programs' ids and their off
- * switch's (the links come at apply).  Until apply its revert throws the
- * switch of programs attached nowhere, or finds them gone with the
- * runner: nothing changes.  The seccomp route is left to apply: its
- * record names the switch file that apply creates.
+ * The BPF routes prepared: loaded, switched off, read, attached.  Off,
+ * the programs pass every call and count none, so nothing the target
+ * does changes until apply switches them on.
+ */
+static int prepare_bpf(struct sf_prep *pp, const struct sc_plan *p,
+		       struct fl_undo *u)
+{
+	int ret;
+
+	pp->n = ARRAY_SIZE(pp->at);
+	ret = sf_load(pp->rt, p, pp->cg, pp->at, &pp->n, u);
+	if (!ret)
+		ret = ctl_set(pp->rt, 1);
+	if (!ret)
+		ret = sf_reader_start(pp->rt, u);
+	if (!ret)
+		ret = sf_attach_all(pp->rt, pp->at, pp->n, pp->cg, u);
+	return ret;
+}
+
+/*
+ * The kernel's BTF once (syscall_load.c), then the routes prepared and
+ * the record saved with the programs', their off switch's and the links'
+ * ids, and route 4's switch file.  Until apply, its revert throws a
+ * switch already thrown and detaches the links (or finds them gone with
+ * the runner), and removes a switch file that does not exist: nothing
+ * changes.  What fails here is left to apply, which says why.
  */
 static int syscall_prepare(const struct fl_fault *f, struct fl_undo *u,
 			   void **prep)
 {
 	const struct syscall_spec *s = f->priv;
-	bool bpf, seccomp;
 	struct sf_prep *pp;
 	struct sc_plan p;
 	int ret = sf_btf_prepare();
@@ -147,16 +181,18 @@ static int syscall_prepare(const struct fl_fault *f, struct fl_undo *u,
 	*prep = NULL;
 	if (!s || !s->target || sc_make_plan(s, &p))
 		return ret;
-	routes_used(s, &p, &bpf, &seccomp);
-	pp = bpf && !seccomp ? calloc(1, sizeof(*pp)) : NULL;
+	pp = calloc(1, sizeof(*pp));
 	if (pp)
 		pp->rt = rt_new(s);
 	if (pp && pp->rt) {
-		pp->n = ARRAY_SIZE(pp->at);
+		routes_used(s, &p, &pp->bpf, &pp->seccomp);
 		sc_target_cgroup(s, pp->cg, sizeof(pp->cg));
 		pp->cg_ino = ino_of(pp->cg);
-		if (!sf_load(pp->rt, &p, pp->cg, pp->at, &pp->n, u)) {
-			/* Not saved: apply saves it before it attaches. */
+		if (pp->seccomp)
+			sc_seccomp_switch_path(f, u, pp->rt->sw_path,
+					       sizeof(pp->rt->sw_path));
+		if (!pp->bpf || !prepare_bpf(pp, &p, u)) {
+			/* Not saved: apply saves it before it switches on. */
 			pp->saved = !sf_save_ids(pp->rt, pp->at, pp->n, u);
 			*prep = pp;
 			pp = NULL;
@@ -185,8 +221,8 @@ static struct sf_prep *take_prep(const struct syscall_spec *s,
 
 /*
  * Apply a prepared fault: the record prepare saved holds (the same
- * cgroup), so the attaches remain, one call each; the record gets the
- * links' ids after.
+ * cgroup), so what is left is a pid target's processes in the map, and
+ * one call per route: the programs' switch on, route 4's switch file.
  */
 static int apply_prepared(struct sf_prep *pp, struct fl_undo *u,
 			  void **handle)
@@ -196,17 +232,26 @@ static int apply_prepared(struct sf_prep *pp, struct fl_undo *u,
 
 	pp->rt = NULL;
 	rt->sn = *handle;
-	if (!pp->saved || u->seq <= 0)
-		ret = sf_save_record(rt, pp->at, pp->n, u);
-	if (!ret) {
-		sf_seed_targets(rt);
-		ret = sf_reader_start(rt, u);
+	if (pp->seccomp && !rt->sn) {
+		fl_undo_why(u, "target %s: the seccomp route needs the filter faultline installs when it starts the command, and it has none",
+			    rt->s->target_name);
+		ret = -EOPNOTSUPP;
 	}
-	if (!ret)
-		ret = sf_attach_all(rt, pp->at, pp->n, pp->cg, u);
-	if (!ret) {
-		fl_effect_mark();
+	if (!ret && (!pp->saved || u->seq <= 0))
 		ret = sf_save_ids(rt, pp->at, pp->n, u);
+	if (!ret && pp->bpf) {
+		sf_seed_targets(rt);
+		ret = ctl_set(rt, 0);
+		if (ret)
+			fl_undo_why(u, "cannot switch the BPF programs on: %s",
+				    strerror(-ret));
+		else
+			fl_effect_mark();
+	}
+	if (!ret && pp->seccomp) {
+		ret = sc_seccomp_arm(rt, u);
+		if (!ret)
+			fl_effect_mark();
 	}
 	syscall_unprepare(pp);
 	if (ret) {

@@ -643,14 +643,7 @@ int syscall_guard(int fd, int aux)
 void sc_seccomp_switch_path(const struct fl_fault *f, struct fl_undo *u,
 			    char *buf, size_t len)
 {
-	size_t i, off;
-
-	off = snprintf(buf, len, "%s/" SWITCH_PREFIX, fl_journal_dir(u->j));
-	for (i = 0; f->name[i] && off + 1 < len && i < 64; i++)
-		buf[off++] = isalnum((unsigned char)f->name[i]) ||
-			     f->name[i] == '-' ? f->name[i] : '_';
-	buf[off < len ? off : len - 1] = 0;
-	snprintf(buf + strlen(buf), len - strlen(buf), SWITCH_SUFFIX);
+	fl_switch_path(u, SWITCH_PREFIX, f->name, SWITCH_SUFFIX, buf, len);
 }
 
 /* The record's part: where the switch is and what revert means. */
@@ -668,12 +661,11 @@ int sc_seccomp_arm(struct sf_rt *rt, struct fl_undo *u)
 {
 	int fd, old;
 
-	fd = open(rt->sw_path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		  0600);
+	fd = fl_switch_open(rt->sw_path);
 	if (fd < 0) {
 		fl_undo_why(u, "cannot create the seccomp route's switch %s: %s",
-			    rt->sw_path, strerror(errno));
-		return -errno;
+			    rt->sw_path, strerror(-fd));
+		return fd;
 	}
 	old = atomic_exchange(&rt->sn->swfd, fd);
 	if (old >= 0)
@@ -681,25 +673,13 @@ int sc_seccomp_arm(struct sf_rt *rt, struct fl_undo *u)
 	return 0;
 }
 
-/* Revert's part: remove the switch, if the record names one. */
+/* Revert's part: remove the switch, if the record names one (only a
+ * switch of ours, whatever the record says). */
 int sc_seccomp_revert(json_object *state)
 {
-	const char *p = fl_json_str(state, "seccomp_switch", NULL), *base;
-	size_t n;
+	const char *p = fl_json_str(state, "seccomp_switch", NULL);
 
-	if (!p)
-		return 0;
-	base = strrchr(p, '/');
-	base = base ? base + 1 : p;
-	n = strlen(base);
-	/* Only a switch of ours, whatever the record says. */
-	if (p[0] != '/' || strncmp(base, SWITCH_PREFIX, strlen(SWITCH_PREFIX)) ||
-	    n < strlen(SWITCH_SUFFIX) ||
-	    strcmp(base + n - strlen(SWITCH_SUFFIX), SWITCH_SUFFIX))
-		return -EINVAL;
-	if (unlink(p) && errno != ENOENT)
-		return -errno;
-	return 0;
+	return p ? fl_switch_remove(p, SWITCH_PREFIX, SWITCH_SUFFIX) : 0;
 }
 
 /* live and observe: what the listener's thread counted, added in. */

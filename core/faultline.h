@@ -967,6 +967,18 @@ int fl_undo_save(struct fl_undo *u, json_object *state);
 void fl_undo_why(struct fl_undo *u, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void fl_undo_release(struct fl_undo *u);
+/*
+ * Switches (core/switch.c): an empty file in the journal's folder,
+ * "<prefix><fault name><suffix>", that apply creates at the instant and
+ * revert reads from the record alone.  fl_switch_on() and
+ * fl_switch_remove() refuse a path of another shape (-EINVAL).
+ */
+void fl_switch_path(const struct fl_undo *u, const char *prefix,
+		    const char *name, const char *suffix, char *buf,
+		    size_t len);
+int fl_switch_open(const char *path);
+int fl_switch_on(const char *path, const char *prefix, const char *suffix);
+int fl_switch_remove(const char *path, const char *prefix, const char *suffix);
 /* Remove a record once its revert is done. */
 int fl_journal_drop(struct fl_journal *j, int seq);
 /* Revert one record through its engine and drop it. */
