@@ -232,6 +232,8 @@ static json_object *oom_undo_state(struct oom_rt *rt, const char *from)
 
 	fl_json_add_str(state, "mode", c->v1 ? "v1" : "v2");
 	fl_json_add_str(state, "path", c->path);
+	if (rt->sw_path[0])
+		fl_json_add_str(state, "switch", rt->sw_path);
 	if (c->v1) {
 		snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes",
 			 new_scratch(c) ? fl_kernel_get()->memory_root : c->path);
@@ -260,7 +262,7 @@ static json_object *oom_undo_state(struct oom_rt *rt, const char *from)
 	return state;
 }
 
-static int oom_save(struct oom_rt *rt, struct fl_undo *u, const char *from)
+int oom_save(struct oom_rt *rt, struct fl_undo *u, const char *from)
 {
 	struct oom_cfg *c = &rt->c;
 	json_object *state = oom_undo_state(rt, from);
@@ -455,13 +457,16 @@ static int oom_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 	r = oom_where(rt, u, from, sizeof(from));
 	if (!r)
 		r = oom_refuse(rt, u);
-	if (!r)
+	/* prepare's record, when it still holds, or a new one now. */
+	if (!r && oom_prep_record(rt, u))
 		r = oom_save(rt, u, from);
 	/* From here on, what fails is undone from the record. */
 	if (!r)
 		r = oom_move(rt, u);
 	if (!r)
 		r = oom_witnesses(rt, u);
+	if (!r)
+		r = oom_arm(rt, u);
 	if (!r)
 		r = oom_first_squeeze(rt, u);
 	if (!r)

@@ -112,6 +112,8 @@ struct oom_rt {
 	char prep_path[PATH_MAX];
 	dev_t prep_dev;
 	ino_t prep_ino;
+	/* The switch the record prepare saved names, or "" (oom_prep.c). */
+	char sw_path[PATH_MAX];
 	int pidfds[OOM_MAX_PIDS];
 	struct exitwatcher *ew;		/* the exit capture, or NULL */
 
@@ -133,12 +135,19 @@ struct oom_rt {
 /* oom.c */
 struct oom_rt *oom_rt_new(const struct fl_fault *f);
 void oom_release(void *handle);
+int oom_save(struct oom_rt *rt, struct fl_undo *u, const char *from);
+
+/* The switch of a record saved at prepare: "oom-<seq>-<fault>.armed". */
+#define OOM_SWITCH_PREFIX	"oom-"
+#define OOM_SWITCH_SUFFIX	".armed"
 
 /* oom_prep.c */
 int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep);
 void oom_unprepare(void *prep);
 struct oom_rt *oom_take_prepared(const struct fl_fault *f, struct fl_undo *u);
 int oom_cg_fds(struct oom_rt *rt);
+int oom_prep_record(struct oom_rt *rt, struct fl_undo *u);
+int oom_arm(struct oom_rt *rt, struct fl_undo *u);
 
 /* oom_thresh.c */
 int oom_thresh_open(struct oom_rt *rt);

@@ -7,13 +7,18 @@
  * (cgroup: own, or a cgroup target), the cgroup's descriptors: v1's
  * cgroup.event_control with an eventfd on memory.oom_control and the
  * thresholds' eventfd and memory.usage_in_bytes, or v2's inotify watch on
- * memory.events; and the limit files it writes.  None of it changes the machine beyond the process's
- * own descriptors, so prepare saves no undo record.
+ * memory.events; and the limit files it writes.  For such a cgroup it
+ * also saves the undo record (the values to write back) and names in it
+ * a switch, a file apply creates just before its first write
+ * (core/switch.c): revert writes back only when the switch exists, so a
+ * record of prepare's whose apply never came changes nothing.
  *
  * apply takes the handle over (oom_take_prepared) and resolves the
  * cgroup as ever; the cgroup's descriptors are kept only when it is the
  * same folder, by path and inode (one removed and made again is another
- * cgroup), and otherwise opened again.  What the event descriptors
+ * cgroup), and otherwise opened again; the record only when, besides,
+ * the values it would write back are still the cgroup's (otherwise apply
+ * saves a new one, with no switch, before it writes).  What the event descriptors
  * counted before the instant is drained.  A scratch cgroup for a pid
  * is named after the journal, which does not exist yet: its descriptors
  * are opened at apply.
@@ -159,6 +164,65 @@ int oom_cg_fds(struct oom_rt *rt)
 	return 0;
 }
 
+/* No record of prepare's: apply saves its own. */
+static void prep_forget(struct oom_rt *rt)
+{
+	json_object_put(rt->state);
+	rt->state = NULL;
+	rt->c.nw = 0;
+	rt->sw_path[0] = 0;
+}
+
+/* Are the values prepare's record would write back still the cgroup's? */
+static bool prep_values_hold(const struct oom_rt *rt)
+{
+	json_object *restore = fl_json_get(rt->state, "restore");
+	size_t i, n = restore ? json_object_array_length(restore) : 0;
+	char cur[64];
+
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(restore, i);
+		const char *file = fl_json_text(o, "file");
+		const char *val = fl_json_text(o, "value");
+
+		if (!file || !val || cg_read(rt->c.path, file, cur, sizeof(cur)) ||
+		    strcmp(cur, val))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * At apply, once rt->c.path is resolved: 0 when prepare's record still
+ * holds (the same cgroup, by path and inode, with the same values, and
+ * the runner's record), else it is forgotten and apply saves a new one.
+ */
+int oom_prep_record(struct oom_rt *rt, struct fl_undo *u)
+{
+	if (rt->state && rt->sw_path[0] && rt->u.seq == u->seq &&
+	    cg_fds_hold(rt) && prep_values_hold(rt))
+		return 0;
+	prep_forget(rt);
+	return -ESTALE;
+}
+
+/* Just before the first write: the switch its record names, if any. */
+int oom_arm(struct oom_rt *rt, struct fl_undo *u)
+{
+	int fd;
+
+	if (!rt->sw_path[0])
+		return 0;
+	fd = fl_switch_open(rt->sw_path);
+	if (fd < 0) {
+		fl_undo_why(u, "cannot create the switch %s: %s", rt->sw_path,
+			    strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
 /* The cgroup apply will squeeze, when it is known before the timeline. */
 static int prep_where(struct oom_rt *rt)
 {
@@ -181,6 +245,29 @@ static int prep_where(struct oom_rt *rt)
 	return 0;
 }
 
+/*
+ * The record, before the timeline, for a cgroup known then: the values to
+ * write back, and a switch that apply creates just before its first
+ * write.  Its revert, with no switch, knows that nothing was written.
+ * Not fatal: apply saves one of its own.
+ */
+static void prep_save(struct oom_rt *rt, struct fl_undo *u)
+{
+	char prefix[32];
+
+	if (oom_save(rt, u, "") || u->seq <= 0) {
+		prep_forget(rt);
+		return;
+	}
+	/* Named after the record's seq, which the first save gave it. */
+	snprintf(prefix, sizeof(prefix), OOM_SWITCH_PREFIX "%04d-", u->seq);
+	fl_switch_path(u, prefix, rt->c.f->name, OOM_SWITCH_SUFFIX,
+		       rt->sw_path, sizeof(rt->sw_path));
+	fl_json_add_str(rt->state, "switch", rt->sw_path);
+	if (fl_undo_save(&rt->u, rt->state))
+		prep_forget(rt);
+}
+
 int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep)
 {
 	const struct oom_spec *s = f->priv;
@@ -197,8 +284,10 @@ int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep)
 	rt->kmsgfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (!rt->c.pressure)
 		oom_capture_open(rt);	/* not fatal: apply tries again */
-	if (!prep_where(rt))
+	if (!prep_where(rt)) {
 		cg_fds_open(rt);
+		prep_save(rt, u);
+	}
 	rt->c.path[0] = 0;		/* apply resolves it again */
 	*prep = rt;
 	return 0;

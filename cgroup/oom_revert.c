@@ -4,7 +4,9 @@
  * guardian or recover alike.  The record holds the cgroup, the values to
  * write back in order (v1: memsw before the limit), the scratch cgroup
  * a pid was moved into, what faultline last wrote ("wrote") and someone
- * else's value the watcher found ("foreign").  A file that holds someone
+ * else's value the watcher found ("foreign"); a record prepare saved
+ * names its "switch", which apply creates before its first write: while
+ * there is none, nothing was written and the record is done.  A file that holds someone
  * else's value is never written over: the record then stays.
  */
 #include <errno.h>
@@ -216,13 +218,21 @@ int oom_revert(json_object *state)
 {
 	struct oom_theirs th[OOM_MAX_THEIRS];
 	json_object *restore = fl_json_get(state, "restore"), *sc;
-	const char *path = fl_json_text(state, "path");
+	const char *path = fl_json_text(state, "path"), *sw;
 	size_t nth;
 	int ret, r;
 	bool own;
 
 	if (!path)
 		return -EINVAL;
+	/* A record of prepare's whose switch apply never created: nothing
+	 * was written. */
+	sw = fl_json_text(state, "switch");
+	if (sw) {
+		r = fl_switch_on(sw, OOM_SWITCH_PREFIX, OOM_SWITCH_SUFFIX);
+		if (r <= 0)
+			return r;
+	}
 	cg_init();
 	nth = oom_theirs_json(state, path, restore, th);
 	/* Removed under us (its processes gone): nothing to restore. */
@@ -236,6 +246,8 @@ int oom_revert(json_object *state)
 	if (own)
 		nth = 0;
 	ret = restore_files(path, restore, th, nth);
+	if (!ret)
+		fl_effect_mark();
 	if (json_object_object_get_ex(state, "scratch", &sc)) {
 		r = oom_scratch_undo(sc);
 		if (r && !ret)
@@ -243,5 +255,7 @@ int oom_revert(json_object *state)
 	}
 	if (nth && !ret)
 		ret = -EBUSY;
+	if (!ret && sw)
+		ret = fl_switch_remove(sw, OOM_SWITCH_PREFIX, OOM_SWITCH_SUFFIX);
 	return ret;
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The oom fault is prepared before the timeline (issue 17): the kernel
-# log, the exit capture and the cgroup's event descriptors are opened
-# before t=0, so that at the instant apply only checks that the cgroup is
-# the one prepared and writes the limit; a target that moved to another
-# cgroup meanwhile is squeezed there, prepared again at its instant.
+# log, the exit capture and the cgroup's event descriptors are opened,
+# and the undo record is saved, before t=0, so that at the instant apply
+# only checks that the cgroup is the one prepared, creates the record's
+# switch and writes the limit; a target that moved to another cgroup
+# meanwhile is squeezed there, prepared again at its instant.  kill -9
+# of the runner before the instant writes nothing back: someone else's
+# limit set meanwhile stays.
 # Only cgroups this script creates are squeezed.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
@@ -22,7 +25,7 @@ victim=$hog
 squeeze_hog "$T/p.yaml" oomtest-prepare 2s 500ms
 # LeakSanitizer (SANITIZE=1) cannot run under ptrace: no leak check here.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-strace -f -qq -y -s 60 -e trace=openat,write -o "$T/trace" -- \
+strace -f -qq -y -s 60 -e trace=openat,write,pwrite64,rename,renameat,renameat2 -o "$T/trace" -- \
 	"$FAULTLINE" run --json --report "$T/p.json" "$T/p.yaml" >"$T/p.out" 2>&1
 check_eq "oom prepare: run exits 0" 0 "$?"
 check_eq "oom prepare: the fault was prepared, and the kill is proven" "True True" \
@@ -41,6 +44,63 @@ check "oom prepare: the oom_control eventfd is registered before the timeline st
 # (memory.oom_control is read again for its oom_kill counter, by path.)
 check_eq "oom prepare: neither the log nor cgroup.event_control is opened at the instant" "" \
 	"$(tail -n +"${started:-1}" "$T/trace" | grep -E "openat\(.*(cgroup.event_control|/dev/kmsg)")"
+
+# The record is renamed into place before the run event; at the instant
+# the switch is created and the limit written, with no record between.
+rec=$(grep -n "^$ppid .*rename.*\"0001-squeeze\.json\"" "$T/trace" | head -1 | cut -d: -f1)
+limit=$(tail -n +"${started:-1}" "$T/trace" |
+	grep -nE "(p?write|pwrite64)\([0-9]*<$top/victim/memory.limit_in_bytes>" | head -1 | cut -d: -f1)
+check "oom prepare: the undo record is written before the timeline starts (lines $rec < $started)" \
+	test "${rec:-999999}" -lt "${started:-0}"
+check_match "oom prepare: the switch is created at the instant, before the limit write" \
+	'openat\(.*/oom-0001-squeeze\.armed", O_RDONLY\|O_CREAT\|O_EXCL' \
+	"$(tail -n +"${started:-1}" "$T/trace" | head -n "${limit:-1}")"
+check_eq "oom prepare: at the instant no record is written before the limit write" "" \
+	"$(tail -n +"${started:-1}" "$T/trace" | head -n "${limit:-1}" |
+	   grep -E 'rename.*[0-9]{4}-[^"]*\.json"')"
+check_eq "oom prepare: the switch is gone afterwards" "" \
+	"$(ls "$FAULTLINE_RUNDIR"/*/oom-* 2>/dev/null)"
+
+# -- kill -9 before the instant: nothing is written back -----------------
+sleep 1000 &
+sleeper=$!
+at_exit "kill $sleeper"
+fixture "a sleeper in the cgroup" sh -c "echo $sleeper > $top/victim/cgroup.procs"
+lim0=$(cat "$top/victim/memory.limit_in_bytes")
+sed -e "s/pid: [0-9]*/pid: $sleeper/" -e "s/at: 500ms/at: 20s/" \
+	-e "s/duration: 2s/duration: 22s/" "$T/p.yaml" >"$T/k.yaml"
+"$FAULTLINE" run --json "$T/k.yaml" >"$T/k.out" 2>"$T/k.err" &
+run=$!
+at_exit "kill -9 $run"
+fixture "the timeline has started" wait_for 10 grep -q '"event":"run"' "$T/k.out"
+check_match "before the instant the record names its switch" \
+	'"switch":"[^"]*/oom-0001-squeeze\.armed"' \
+	"$(tr -d ' \n' < "$(ls "$FAULTLINE_RUNDIR"/*/0001-squeeze.json)")"
+check_eq "before the instant the switch does not exist" "" \
+	"$(ls "$FAULTLINE_RUNDIR"/*/oom-* 2>/dev/null)"
+echo 805306368 > "$top/victim/memory.limit_in_bytes"
+kill -9 $run; wait $run 2>/dev/null
+wait_for 5 no_runs
+check_eq "kill -9 before the instant: the journal is emptied" 0 "$(runs_left)"
+check_eq "kill -9 before the instant: someone else's limit set after prepare stays" \
+	805306368 "$(cat "$top/victim/memory.limit_in_bytes")"
+echo "$lim0" > "$top/victim/memory.limit_in_bytes"
+
+# -- A limit changed between prepare and the instant: apply saves the
+# record again, and revert writes back the value the instant found.
+sed -e "s/pid: [0-9]*/pid: $sleeper/" -e "s/at: 500ms/at: 1500ms/" \
+	-e "s/below-usage: 8M/to: 512M/" -e "s/duration: 2s/duration: 2500ms/" \
+	"$T/p.yaml" >"$T/c.yaml"
+"$FAULTLINE" run --json "$T/c.yaml" >"$T/c.out" 2>&1 &
+run=$!
+fixture "the timeline has started" wait_for 10 grep -q '"event":"run"' "$T/c.out"
+echo 943718400 > "$top/victim/memory.limit_in_bytes"
+wait $run
+check_eq "a limit changed before the instant is the one written back" \
+	943718400 "$(cat "$top/victim/memory.limit_in_bytes")"
+check_eq "a limit changed before the instant: the journal is empty afterwards" 0 "$(runs_left)"
+echo "$lim0" > "$top/victim/memory.limit_in_bytes"
+kill $sleeper 2>/dev/null
 
 # -- Moved between prepare and the instant: squeezed where it is now -----
 start_hog "$top/victim" --size 900M --step 4M --every 40
