@@ -6,7 +6,8 @@
  * a pid was moved into, what faultline last wrote ("wrote") and someone
  * else's value the watcher found ("foreign"); a record prepare saved
  * names its "switch", which apply creates before its first write: while
- * there is none, nothing was written and the record is done.  A file that holds someone
+ * there is none (and no "wrote"), nothing was written and the record is
+ * done.  A file that holds someone
  * else's value is never written over: the record then stays.
  */
 #include <errno.h>
@@ -226,11 +227,12 @@ int oom_revert(json_object *state)
 	if (!path)
 		return -EINVAL;
 	/* A record of prepare's whose switch apply never created: nothing
-	 * was written. */
+	 * was written.  One that says what was written, or whose folder is
+	 * gone (the runner's own copy of a deleted journal), is reverted. */
 	sw = fl_json_text(state, "switch");
-	if (sw) {
+	if (sw && !fl_json_get(state, "wrote")) {
 		r = fl_switch_on(sw, OOM_SWITCH_PREFIX, OOM_SWITCH_SUFFIX);
-		if (r <= 0)
+		if (!r || r == -EINVAL)
 			return r;
 	}
 	cg_init();

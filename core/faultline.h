@@ -970,8 +970,9 @@ void fl_undo_release(struct fl_undo *u);
 /*
  * Switches (core/switch.c): an empty file in the journal's folder,
  * "<prefix><fault name><suffix>", that apply creates at the instant and
- * revert reads from the record alone.  fl_switch_on() and
- * fl_switch_remove() refuse a path of another shape (-EINVAL).
+ * revert reads from the record alone.  fl_switch_on(): 1 it exists, 0
+ * not, -ENOENT its folder is gone too; it and fl_switch_remove() refuse
+ * a path of another shape (-EINVAL).
  */
 void fl_switch_path(const struct fl_undo *u, const char *prefix,
 		    const char *name, const char *suffix, char *buf,

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,12 +58,22 @@ int fl_switch_open(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-/* 1 when it exists, 0 when not, -EINVAL for a path of another shape. */
+/*
+ * 1 when it exists, 0 when not, -ENOENT when its folder is gone too (the
+ * journal deleted: whether it was created cannot be told), -EINVAL for
+ * a path of another shape.
+ */
 int fl_switch_on(const char *path, const char *prefix, const char *suffix)
 {
+	char dir[PATH_MAX];
+
 	if (!switch_shape(path, prefix, suffix))
 		return -EINVAL;
-	return access(path, F_OK) ? 0 : 1;
+	if (!access(path, F_OK))
+		return 1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = 0;
+	return access(dir, F_OK) ? -ENOENT : 0;
 }
 
 /* Remove it; gone already is done. */

@@ -623,11 +623,16 @@ repeat_trial() {
 		check_eq "$msg: killed between occurrences 1 and 2 (applied, reverted)" "1 1" "$per"
 		# The run's own records (its scratch cgroups) stay, those of the
 		# faults still in their first occurrence, and the prepared ones
-		# of cut, refuse and nosync; no other fault's.
+		# of cut, refuse, nosync and squeeze-box; no other fault's.
 		check_eq "$msg: the journal holds no record between occurrences but prepared ones" "" \
 			"$(find "$FAULTLINE_RUNDIR" -mindepth 2 -name '[0-9][0-9][0-9][0-9]-*.json' \
 			   -printf '%f\n' 2>/dev/null | sed 's/^[0-9]*-//; s/\.json$//' |
-			   grep -xF -f <(between_faults | grep -vx -e cut -e refuse -e nosync))"
+			   grep -xF -f <(between_faults | grep -vx -e cut -e refuse -e nosync -e squeeze-box))"
+		# squeeze-box's, between its occurrences, is prepare's: its
+		# switch is not there yet.
+		between_faults | grep -qx squeeze-box &&
+			check_eq "$msg: squeeze-box's switch is not there between occurrences" "" \
+				"$(find "$FAULTLINE_RUNDIR" -mindepth 2 -name 'oom-*-squeeze-box.armed' 2>/dev/null)"
 	fi
 	if [ "$action" = kill9both ]; then
 		kill -9 "$runner" $guardians 2>/dev/null
