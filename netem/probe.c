@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Which qdisc kinds can this kernel create?  A forked child enters a new,
- * unnamed network namespace, makes a veth pair there and tries each kind
- * on it for real; the results come back through a pipe and the namespace
- * vanishes with the child.  Nothing is visible on the host.
+ * unnamed network namespace and tries each kind asked for real on its
+ * loopback device (every namespace has one: no device to make; ifb
+ * makes an ifb device); the results come back through a pipe and the
+ * namespace vanishes with the child.  Nothing is visible on the host.
+ * Only what is asked is probed: the first question probes its kind
+ * alone (a partition asks for clsact, and that is all it needs), a
+ * later one every kind not probed yet, so at most two children.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +42,7 @@
 #define TC_H_CLSACT		TC_H_INGRESS
 #endif
 
-#define VETH0		"flprobe0"
-#define VETH1		"flprobe1"
+#define LO_IFINDEX	1		/* lo, in every network namespace */
 #define IFB		"flprobe-ifb"
 #define PROBE_TIMEOUT_MS	15000
 
@@ -61,12 +64,13 @@ static const struct qkind qkinds[] = {
 #define NKINDS	ARRAY_SIZE(qkinds)
 
 struct qresult {
+	bool want;		/* to probe next */
 	int ret;		/* 1 yes, 0 no, -errno not tested */
 	char why[200];
 };
 
 static struct qresult results[NKINDS];
-static bool probed;
+static int nprobes;		/* children run */
 
 /* The kernel's answer to the last request: -errno and its extack text. */
 struct ack {
@@ -197,50 +201,6 @@ static int add_link(struct nl_sock *sk, struct rtnl_link *link,
 	return transact(sk, msg, a);
 }
 
-static int link_up(struct nl_sock *sk, const char *name, struct ack *a)
-{
-	struct rtnl_link *orig = NULL, *change;
-	struct nl_msg *msg = NULL;
-	int ret;
-
-	if (rtnl_link_get_kernel(sk, 0, name, &orig) < 0)
-		return -ENODEV;
-	change = rtnl_link_alloc();
-	if (!change) {
-		rtnl_link_put(orig);
-		return -ENOMEM;
-	}
-	rtnl_link_set_flags(change, IFF_UP);
-	ret = rtnl_link_build_change_request(orig, change, 0, &msg);
-	rtnl_link_put(change);
-	rtnl_link_put(orig);
-	if (ret < 0)
-		return -EINVAL;
-	return transact(sk, msg, a);
-}
-
-static int add_veth(struct nl_sock *sk, struct ack *a)
-{
-	struct rtnl_link *link, *peer;
-	int ret;
-
-	link = rtnl_link_veth_alloc();
-	if (!link)
-		return -ENOMEM;
-	peer = rtnl_link_veth_get_peer(link);
-	rtnl_link_set_name(link, VETH0);
-	rtnl_link_set_name(peer, VETH1);
-	rtnl_link_put(peer);
-	/* Not up at creation: veth cannot open before its peer is linked. */
-	ret = add_link(sk, link, a);
-	rtnl_link_veth_release(link);
-	if (!ret)
-		ret = link_up(sk, VETH0, a);
-	if (!ret)
-		ret = link_up(sk, VETH1, a);
-	return ret;
-}
-
 static int add_ifb(struct nl_sock *sk, struct ack *a)
 {
 	struct rtnl_link *link;
@@ -278,13 +238,51 @@ static void fail_all(struct qresult *r, int err, const char *fmt, ...)
 	}
 }
 
-/* In the child: run every probe into r. */
-static void probe_all(struct qresult *r)
+/* clsact and ingress exclude each other: the one probed first goes. */
+static void del_ingress(struct nl_sock *sk, struct ack *a)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	struct nl_msg *msg = NULL;
+
+	if (!q)
+		return;
+	rtnl_tc_set_ifindex(TC_CAST(q), LO_IFINDEX);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
+	if (!rtnl_qdisc_build_delete_request(q, &msg))
+		transact(sk, msg, a);
+	rtnl_qdisc_put(q);
+}
+
+/* One kind, into r[i]; a is the ack the socket's error callback fills. */
+static void probe_kind(struct nl_sock *sk, struct ack *a, size_t i,
+		       struct qresult *r, const char *where, bool *ingress)
+{
+	const struct qkind *k = &qkinds[i];
+	bool is_ifb = !strcmp(k->kind, "ifb");
+	bool ing = !strcmp(k->kind, "clsact") || !strcmp(k->kind, "ingress");
+	int ret;
+
+	if (ing && *ingress)
+		del_ingress(sk, a);
+	ret = is_ifb ? add_ifb(sk, a) : add_qdisc(sk, k, LO_IFINDEX, i + 1, a);
+	*ingress |= ing && !ret;
+	r[i].ret = !ret;
+	if (ret)
+		set_why(&r[i], k, ret, a);
+	else
+		snprintf(r[i].why, sizeof(r[i].why), is_ifb ?
+			 "created an ifb device%s" :
+			 "created on a network namespace's lo%s", where);
+}
+
+/* In the child: the kinds want[] names, into r. */
+static void probe_all(struct qresult *r, const bool *want)
 {
 	struct nl_sock *sk;
 	const char *where = "";
+	bool ingress = false;
 	struct ack a;
-	int ret, one = 1, ifindex[2];
+	int one = 1;
 	size_t i;
 
 	if (unshare(CLONE_NEWNET)) {
@@ -309,76 +307,53 @@ static void probe_all(struct qresult *r)
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
 		   sizeof(one));
 	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, err_cb, &a);
-
-	ret = add_veth(sk, &a);
-	if (ret) {
-		fail_all(r, ret, "not tested: cannot create a veth pair "
-			 "(%s%s%s)", strerror(-ret), a.msg[0] ? ": " : "",
-			 a.msg);
-	} else {
-		ifindex[0] = (int)if_nametoindex(VETH0);
-		ifindex[1] = (int)if_nametoindex(VETH1);
-		for (i = 0; i < NKINDS; i++) {
-			const struct qkind *k = &qkinds[i];
-
-			if (!strcmp(k->kind, "ifb"))
-				continue;
-			/* clsact and ingress exclude each other. */
-			ret = add_qdisc(sk, k, !strcmp(k->kind, "ingress") ?
-					ifindex[1] : ifindex[0], i + 1, &a);
-			r[i].ret = !ret;
-			if (ret)
-				set_why(&r[i], k, ret, &a);
-			else
-				snprintf(r[i].why, sizeof(r[i].why),
-					 "created on a veth%s", where);
-		}
-	}
-	for (i = 0; i < NKINDS; i++) {
-		if (strcmp(qkinds[i].kind, "ifb"))
-			continue;
-		ret = add_ifb(sk, &a);
-		r[i].ret = !ret;
-		if (ret)
-			set_why(&r[i], &qkinds[i], ret, &a);
-		else
-			snprintf(r[i].why, sizeof(r[i].why),
-				 "created an ifb device%s", where);
-	}
+	for (i = 0; i < NKINDS; i++)
+		if (want[i])
+			probe_kind(sk, &a, i, r, where, &ingress);
 	nl_socket_free(sk);
 }
 
 static void probe_child(void *out, void *arg)
 {
-	(void)arg;
-	probe_all(out);
+	probe_all(out, arg);
 }
 
+/* Probe the kinds results[] wants, and mark them probed. */
 static int run_probes(void)
 {
 	struct qresult r[NKINDS];
+	bool want[NKINDS];
+	size_t i;
 	int ret;
 
-	ret = fl_in_child(probe_child, NULL, r, sizeof(r), PROBE_TIMEOUT_MS);
-	if (ret) {
-		fail_all(results, ret, "not tested: the probe process "
-			 "failed (%s)", strerror(-ret));
-		return ret;
-	}
-	memcpy(results, r, sizeof(r));
-	return 0;
+	for (i = 0; i < NKINDS; i++)
+		want[i] = results[i].want;
+	ret = fl_in_child(probe_child, want, r, sizeof(r), PROBE_TIMEOUT_MS);
+	if (ret)
+		fail_all(r, ret, "not tested: the probe process failed (%s)",
+			 strerror(-ret));
+	for (i = 0; i < NKINDS; i++)
+		if (results[i].want) {
+			results[i] = r[i];
+			results[i].want = false;
+		}
+	nprobes++;
+	return ret;
 }
 
 int netem_has_qdisc(const char *kind, char *why, size_t len)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < NKINDS; i++) {
 		if (strcmp(qkinds[i].kind, kind))
 			continue;
-		if (!probed) {
+		if (!results[i].why[0]) {
+			/* The first question alone, then all that is left. */
+			for (j = 0; j < NKINDS; j++)
+				results[j].want = !results[j].why[0] &&
+						  (nprobes || j == i);
 			run_probes();
-			probed = true;
 		}
 		if (why && len)
 			snprintf(why, len, "%s", results[i].why);

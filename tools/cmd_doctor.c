@@ -2,7 +2,7 @@
 /*
  * faultline doctor: what this kernel allows, and what each gap means.
  *
- * Everything is probed for real (qdiscs on a veth pair in a throwaway
+ * Everything is probed for real (qdiscs on the loopback device of a throwaway
  * network namespace, BPF programs loaded and detached at once) and
  * nothing on the host is changed.  doctor reports; it exits 0 even when
  * features are missing.
@@ -329,8 +329,7 @@ static void print_text(const struct facts *fx, json_object *cons)
 		row("swap", "none");
 	}
 
-	printf("\nQdiscs (tried on a veth pair in a throwaway network "
-	       "namespace)\n");
+	printf("\nQdiscs (tried on lo in a throwaway network namespace)\n");
 	for (i = 0; i < ARRAY_SIZE(doctor_qdiscs); i++)
 		res_row(doctor_qdiscs[i], &fx->q[i]);
 
@@ -374,7 +373,7 @@ int cmd_doctor(int argc, char **argv)
 		.common = CMD_COMMON,
 		.quiet = "only what it means: one line an area, no details",
 		.help = "\nProbes the kernel without changing the host: qdiscs "
-			"are tried on a veth pair\nin a throwaway network "
+			"are tried on lo\nin a throwaway network "
 			"namespace, BPF programs are loaded and detached at "
 			"once.\nExits 0 even when features are missing; run it "
 			"as root for a full answer.\n",

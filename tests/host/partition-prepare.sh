@@ -8,7 +8,8 @@
 # written again when the device changed in between (someone's clsact);
 # kill -9 of the runner between prepare and the instant leaves the
 # device as it was (the guardian's replay of that record changes
-# nothing, even on a clsact someone added meanwhile).  Two throwaway
+# nothing, even on a clsact someone added meanwhile); the run's qdisc
+# probe tries clsact alone.  Two throwaway
 # network namespaces joined by a veth pair; nothing else is touched.
 source "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { skip "partition prepare" "root"; exit 0; }
@@ -35,7 +36,7 @@ faults:
 YAML
 # LeakSanitizer (SANITIZE=1) cannot run under ptrace: no leak check here.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-ip netns exec $A strace -f -qq -s 40 -e trace=openat,bpf,write,rename,renameat,renameat2 -o "$T/trace" -- \
+ip netns exec $A strace -f -qq -s 40 -e trace=openat,bpf,write,rename,renameat,renameat2,unshare,sendmsg -o "$T/trace" -- \
 	"$FAULTLINE" run --json --report "$T/r.json" "$T/p.yaml" > "$T/out" 2>&1
 check_eq "run: exit 0" 0 "$?"
 check_eq "the program was prepared before the timeline" True \
@@ -43,6 +44,11 @@ check_eq "the program was prepared before the timeline" True \
 print(json.load(open(sys.argv[1]))["faults"][0]["observed"].get("prepared"))' "$T/r.json")"
 check "the kernel's BTF is never read" \
 	sh -c "! grep -q '/sys/kernel/btf/vmlinux' '$T/trace'"
+# Which qdiscs exist is probed in a throwaway namespace, and only what the
+# run needs: clsact, one qdisc add on its lo.
+probe=$(awk '/unshare\(CLONE_NEWNET/ { print $1; exit }' "$T/trace")
+check_eq "the qdisc probe adds one qdisc, clsact (child $probe)" 1 \
+	"$(grep "^${probe:-none} .*sendmsg" "$T/trace" | grep -cE 'nlmsg_type=(RTM_NEWQDISC|0x24)')"
 # The program is loaded (BPF_PROG_LOAD) before the runner writes the
 # "run" event (the timeline's start), not at the fault's instant.
 ppid=$(python3 -c 'import json, sys
