@@ -954,9 +954,11 @@ struct fl_undo {
 	int index;
 };
 
-/* Create this run's folder with run.json (pid, start, file, deadline). */
+/* Create this run's folder with run.json (pid, start, file, deadline,
+ * the guardian's pid and /proc start time, 0 for none). */
 int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
-		      json_object *resources, struct fl_journal **out);
+		      json_object *resources, pid_t guardian,
+		      struct fl_journal **out);
 void fl_journal_close(struct fl_journal *j);
 const char *fl_journal_id(const struct fl_journal *j);
 const char *fl_journal_dir(const struct fl_journal *j);
@@ -1025,8 +1027,6 @@ int fl_recover_run(const char *dir, json_object *result);
  * revert), "failed": [ { "record", "fault", "engine", "error", "state" } ]
  * }.  fl_undo_save() does not take state over.
  */
-/* Record the guardian's pid (and its /proc start time) in run.json. */
-int fl_journal_set_guardian(struct fl_journal *j, pid_t pid);
 /* The /proc start time of pid (clock ticks after boot), 0 when gone. */
 unsigned long long fl_pid_start_time(pid_t pid);
 /* pid is alive (not a zombie) and started at start (when start != 0). */

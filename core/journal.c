@@ -321,7 +321,7 @@ static int find_record(int dirfd, int seq, char *name, size_t len)
 /* run.json: who runs, since when, until when, holding what. */
 static json_object *run_json(const char *id, const struct fl_experiment *exp,
 			     int64_t wall, int64_t deadline_wall,
-			     json_object *resources)
+			     json_object *resources, pid_t guardian)
 {
 	json_object *run;
 	char tbuf[40];
@@ -332,9 +332,9 @@ static json_object *run_json(const char *id, const struct fl_experiment *exp,
 	json_object_object_add(run, "pid", json_object_new_int(getpid()));
 	json_object_object_add(run, "pid_start",
 		json_object_new_uint64(fl_pid_start_time(getpid())));
-	json_object_object_add(run, "guardian", json_object_new_int(0));
-	json_object_object_add(run, "guardian_start",
-			       json_object_new_uint64(0));
+	json_object_object_add(run, "guardian", json_object_new_int(guardian));
+	json_object_object_add(run, "guardian_start", json_object_new_uint64(
+			       guardian > 0 ? fl_pid_start_time(guardian) : 0));
 	/* Absolute, so that status means something from anywhere. */
 	abs = exp->file ? realpath(exp->file, NULL) : NULL;
 	fl_json_add_str(run, "file", abs ? abs : exp->file ? exp->file : "");
@@ -356,7 +356,8 @@ static json_object *run_json(const char *id, const struct fl_experiment *exp,
 }
 
 int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
-		      json_object *resources, struct fl_journal **out)
+		      json_object *resources, pid_t guardian,
+		      struct fl_journal **out)
 {
 	const char *root = fl_rundir();
 	struct fl_journal *j;
@@ -409,7 +410,7 @@ int fl_journal_create(const struct fl_experiment *exp, uint64_t deadline_ns,
 	}
 	deadline_wall = wall + (int64_t)(deadline_ns > now ?
 					 deadline_ns - now : 0);
-	j->run = run_json(j->id, exp, wall, deadline_wall, resources);
+	j->run = run_json(j->id, exp, wall, deadline_wall, resources, guardian);
 	ret = write_json(j->dirfd, "run.json", j->run);
 	if (ret) {
 		fl_err("cannot write %s/run.json: %s", j->dir, strerror(-ret));
@@ -426,14 +427,6 @@ err:
 	json_object_put(j->mem);
 	free(j);
 	return ret;
-}
-
-int fl_journal_set_guardian(struct fl_journal *j, pid_t pid)
-{
-	json_object_object_add(j->run, "guardian", json_object_new_int(pid));
-	json_object_object_add(j->run, "guardian_start",
-			       json_object_new_uint64(fl_pid_start_time(pid)));
-	return write_json(j->dirfd, "run.json", j->run);
 }
 
 void fl_journal_close(struct fl_journal *j)

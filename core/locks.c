@@ -125,7 +125,7 @@ int run_register(struct runner *r, json_object *res,
 		ret = -EBUSY;
 		goto out;
 	}
-	ret = fl_journal_create(r->exp, deadline, res, &r->j);
+	ret = fl_journal_create(r->exp, deadline, res, r->guardian, &r->j);
 out:
 	fl_runs_free(runs, n);
 	flock(lockfd, LOCK_UN);

@@ -258,9 +258,6 @@ int run_prepare(struct runner *r)
 		r->gfd = -1;
 		return FL_EXIT_UNSUPPORTED;
 	}
-	if (r->guardian && fl_journal_set_guardian(r->j, r->guardian))
-		fl_warn("cannot record the guardian in %s/run.json",
-			fl_journal_dir(r->j));
 	/* Last, with the journal and its guardian there: prepare may save
 	 * records (nothing it does can refuse the run).  The time it takes
 	 * moves the guardian's deadline, set before. */

@@ -200,7 +200,7 @@ static void test_save_keeps_instant(void **state)
 	char dir[600], got[256];
 	int fd;
 
-	assert_int_equal(fl_journal_create(&exp, fl_now_ns() + S, NULL, &j),
+	assert_int_equal(fl_journal_create(&exp, fl_now_ns() + S, NULL, 0, &j),
 			 0);
 	snprintf(dir, sizeof(dir), "%s", fl_journal_dir(j));
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
