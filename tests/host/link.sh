@@ -40,6 +40,9 @@ inB() { ip netns exec $b "$@"; }
 flags() { inA ip -o link show eth0 | sed -E 's/.*<([^>]*)>.*/\1/'; }
 is_up() { [[ ",$(flags)," == *,UP,* ]]; }
 is_down() { ! is_up; }
+# The flags the device had.  Once it is up again, the kernel's link watch
+# sets RUNNING (no NO-CARRIER) a moment later, on its own schedule.
+flags_back() { [ "$(flags)" = "$before" ]; }
 altnames() { inA ip -o link show eth0 | grep -o 'altname [^ \\]*' ; true; }
 # applied OUT PID: the run's output says its fault is applied.
 applied() {
@@ -249,6 +252,7 @@ check_match "link: marked with its alternative name" "altname fl-link-" "$(altna
 kill -9 $pid; wait $pid 2>/dev/null
 wait_for 5 is_up
 check "link: the guardian brought eth0 up after kill -9 of the runner" is_up
+wait_for 3 flags_back
 check_eq "link: with the flags it had" "$before" "$(flags)"
 wait_for 3 no_runs
 check_eq "link: the journal is emptied" 0 "$(runs_left)"
@@ -267,6 +271,7 @@ check "link: with both killed, eth0 stays down" is_down
 out=$("$FAULTLINE" recover 2>&1); rc=$?
 check_eq "link: recover exits 0" 0 "$rc"
 check "link: recover brought eth0 up" is_up
+wait_for 3 flags_back
 check_eq "link: with the flags it had, after recover" "$before" "$(flags)"
 check_eq "link: and no marker" "" "$(altnames)"
 out=$("$FAULTLINE" recover 2>&1); rc=$?
@@ -315,4 +320,5 @@ check_eq "link: the record stays" 1 "$(runs_left)"
 inA ip link set eth0 promisc off
 out=$("$FAULTLINE" recover 2>&1); rc=$?
 check_eq "link: once put back as faultline left it, recover exits 0" 0 "$rc"
+wait_for 3 flags_back
 check_eq "link: and eth0 has its flags back" "$before" "$(flags)"
