@@ -65,8 +65,10 @@ cleanup() {
 		for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
 	done
 	wait 2>/dev/null
-	sleep 0.3
-	for c in "${cgs[@]}"; do rmdir "$c" 2>/dev/null; done
+	# A killed process leaves its cgroup a moment later: try for 3 s.
+	for c in "${cgs[@]}"; do
+		for _ in $(seq 30); do rmdir "$c" 2>/dev/null && break; sleep 0.1; done
+	done
 	ip netns del $NA 2>/dev/null
 	ip netns del $NB 2>/dev/null
 	rm -rf "$T"
