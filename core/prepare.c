@@ -91,8 +91,12 @@ void run_prepare_fault(struct runner *r, size_t i)
 	int ret, nsfd;
 
 	fr->reprep = false;
-	if (!f->engine->prepare || fr->prep || fr->prep_seq > 0)
+	if (!f->engine->prepare || fr->prep_seq > 0 || (fr->prep && !fr->again))
 		return;
+	/* Once its command has started, what could not be resolved before. */
+	run_unprepare(r, i, fr->prep);
+	fr->prep = NULL;
+	fr->again = false;
 	/* In its target's netns, as apply will be. */
 	ret = fl_fault_enter(f, false, &nsfd, why, sizeof(why));
 	if (!ret) {
@@ -134,6 +138,30 @@ void run_drop_prepared(struct runner *r)
 			       fl_journal_dir(r->j));
 		}
 		fr->prep_seq = -1;
+	}
+}
+
+/*
+ * Once the command targets have started: a fault aimed at one, whose
+ * prepare saved no record (its cgroup did not exist yet), is prepared
+ * again in the gap before its first instant (the loop does it, when
+ * there is room), now that the command's cgroup and pid are known.
+ */
+void run_prepare_again(struct runner *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->exp->nfaults; i++) {
+		struct fault_run *fr = &r->fr[i];
+		const struct fl_fault *f = fr->f;
+
+		if (!f->engine->prepare || fr->prep_seq > 0 || fr->cur ||
+		    !run_due_next(r, i))
+			continue;
+		for (k = 0; k < f->nuses; k++)
+			if (f->uses[k]->kind == FL_TARGET_COMMAND &&
+			    f->uses[k]->pid > 0)
+				fr->again = fr->reprep = true;
 	}
 }
 

@@ -939,12 +939,13 @@ static void drill(struct runner *r)
 	run_emit(r, ev, "run %s: journal %s, pid %d, guardian %d",
 		 fl_journal_id(r->j), fl_journal_dir(r->j), (int)getpid(),
 		 (int)r->guardian);
-	if (r->stop != STOP_NONE)
-		;	/* interrupted during the countdown: nothing to do */
-	else if (run_start_targets(r) || watch_targets(r))
+	/* (Interrupted during the countdown: nothing to do.) */
+	if (r->stop == STOP_NONE && (run_start_targets(r) || watch_targets(r)))
 		r->stop = STOP_APPLY;
-	else
+	if (r->stop == STOP_NONE) {
+		run_prepare_again(r);
 		loop(r);
+	}
 
 	run_probes_cut(r);
 	run_drop_prepared(r);

@@ -87,6 +87,8 @@ struct fault_run {
 	int prep_seq;			/* the record prepare saved for the
 					 * current occurrence, -1: none */
 	bool reprep;			/* prepare the next occurrence */
+	bool again;			/* prepare it again: its command
+					 * target has started since */
 	uint64_t prep_ns;		/* how long its last prepare took */
 	bool held;			/* rt is to be released */
 	json_object *info;		/* mechanism, observed */
@@ -282,6 +284,7 @@ void run_unprepare(struct runner *r, size_t i, void *prep);
 /* The engine's prepare for fault i's current occurrence: its handle in
  * fr->prep, the record it saved in fr->prep_seq. */
 void run_prepare_fault(struct runner *r, size_t i);
+void run_prepare_again(struct runner *r);
 /* Revert and drop the records of prepared occurrences never applied. */
 void run_drop_prepared(struct runner *r);
 /* The faults' occurrences on the timeline (core/runner.c). */
