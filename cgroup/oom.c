@@ -119,7 +119,7 @@ static void oom_systemd_warn(const struct oom_rt *rt)
 	free(unit);
 }
 
-static bool new_scratch(const struct oom_cfg *c)
+bool oom_new_scratch(const struct oom_cfg *c)
 {
 	return c->s->target->kind == FL_TARGET_PID &&
 	       c->s->cgroup == OOM_CG_SCRATCH;
@@ -129,8 +129,7 @@ static bool new_scratch(const struct oom_cfg *c)
  * Which cgroup: where core says the target is now.  from is a pid's own
  * cgroup, which cgroup: scratch moves it out of.
  */
-static int oom_where(struct oom_rt *rt, struct fl_undo *u, char *from,
-		     size_t len)
+int oom_where(struct oom_rt *rt, struct fl_undo *u, char *from, size_t len)
 {
 	const char *root = fl_kernel_get()->memory_root;
 	const struct fl_target *t = rt->c.s->target;
@@ -190,7 +189,7 @@ static int oom_refuse(struct oom_rt *rt, struct fl_undo *u)
 			    name, path);
 		return -EOPNOTSUPP;
 	}
-	if (new_scratch(&rt->c))
+	if (oom_new_scratch(&rt->c))
 		return 0;
 	if (!oom_pid_memcg(getpid(), self, sizeof(self)) &&
 	    oom_is_under(self, path)) {
@@ -236,10 +235,10 @@ static json_object *oom_undo_state(struct oom_rt *rt, const char *from)
 		fl_json_add_str(state, "switch", rt->sw_path);
 	if (c->v1) {
 		snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes",
-			 new_scratch(c) ? fl_kernel_get()->memory_root : c->path);
+			 oom_new_scratch(c) ? fl_kernel_get()->memory_root : c->path);
 		c->memsw = !access(memsw, F_OK);
 	}
-	if (new_scratch(c)) {
+	if (oom_new_scratch(c)) {
 		/* A new cgroup: nothing to restore but the folder itself. */
 		sc = json_object_new_object();
 		fl_json_add_str(sc, "path", c->path);
@@ -331,7 +330,7 @@ static int oom_move(struct oom_rt *rt, struct fl_undo *u)
 	const struct fl_target *t = rt->c.s->target;
 	int r;
 
-	if (!new_scratch(&rt->c))
+	if (!oom_new_scratch(&rt->c))
 		return 0;
 	r = cg_create(rt->c.path);
 	if (!r)
@@ -458,15 +457,16 @@ static int oom_apply(const struct fl_fault *f, struct fl_undo *u, void **rtp)
 	if (!r)
 		r = oom_refuse(rt, u);
 	/* prepare's record, when it still holds, or a new one now. */
-	if (!r && oom_prep_record(rt, u))
+	if (!r && oom_prep_record(rt, u, from))
 		r = oom_save(rt, u, from);
-	/* From here on, what fails is undone from the record. */
+	/* From here on, what fails is undone from the record: a prepared
+	 * one's switch first, before the scratch cgroup is made. */
+	if (!r)
+		r = oom_arm(rt, u);
 	if (!r)
 		r = oom_move(rt, u);
 	if (!r)
 		r = oom_witnesses(rt, u);
-	if (!r)
-		r = oom_arm(rt, u);
 	if (!r)
 		r = oom_first_squeeze(rt, u);
 	if (!r)

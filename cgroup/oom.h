@@ -136,6 +136,8 @@ struct oom_rt {
 struct oom_rt *oom_rt_new(const struct fl_fault *f);
 void oom_release(void *handle);
 int oom_save(struct oom_rt *rt, struct fl_undo *u, const char *from);
+int oom_where(struct oom_rt *rt, struct fl_undo *u, char *from, size_t len);
+bool oom_new_scratch(const struct oom_cfg *c);
 
 /* The switch of a record saved at prepare: "oom-<seq>-<fault>.armed". */
 #define OOM_SWITCH_PREFIX	"oom-"
@@ -146,7 +148,7 @@ int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep);
 void oom_unprepare(void *prep);
 struct oom_rt *oom_take_prepared(const struct fl_fault *f, struct fl_undo *u);
 int oom_cg_fds(struct oom_rt *rt);
-int oom_prep_record(struct oom_rt *rt, struct fl_undo *u);
+int oom_prep_record(struct oom_rt *rt, struct fl_undo *u, const char *from);
 int oom_arm(struct oom_rt *rt, struct fl_undo *u);
 
 /* oom_thresh.c */

@@ -20,8 +20,11 @@
  * the values it would write back are still the cgroup's (otherwise apply
  * saves a new one, with no switch, before it writes).  What the event descriptors
  * counted before the instant is drained.  A scratch cgroup for a pid
- * is named after the journal, which does not exist yet: its descriptors
- * are opened at apply.
+ * (named after the journal, which exists by then) gets its record at
+ * prepare too, kept when the pid is still in the cgroup it was then; the
+ * cgroup itself is made at apply, after the switch, and its descriptors
+ * are opened there.  A command's cgroup exists only once the command has
+ * started: run prepares such a fault again then (core/prepare.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -197,11 +200,19 @@ static bool prep_values_hold(const struct oom_rt *rt)
  * holds (the same cgroup, by path and inode, with the same values, and
  * the runner's record), else it is forgotten and apply saves a new one.
  */
-int oom_prep_record(struct oom_rt *rt, struct fl_undo *u)
+int oom_prep_record(struct oom_rt *rt, struct fl_undo *u, const char *from)
 {
-	if (rt->state && rt->sw_path[0] && rt->u.seq == u->seq &&
+	json_object *sc = fl_json_get(rt->state, "scratch");
+	const char *spath = fl_json_text(sc, "path");
+	const char *sfrom = fl_json_text(sc, "from");
+
+	if (!rt->state || !rt->sw_path[0] || rt->u.seq != u->seq)
+		goto forget;
+	if (oom_new_scratch(&rt->c) ?
+	    spath && sfrom && !strcmp(spath, rt->c.path) && !strcmp(sfrom, from) :
 	    cg_fds_hold(rt) && prep_values_hold(rt))
 		return 0;
+forget:
 	prep_forget(rt);
 	return -ESTALE;
 }
@@ -223,23 +234,25 @@ int oom_arm(struct oom_rt *rt, struct fl_undo *u)
 	return 0;
 }
 
-/* The cgroup apply will squeeze, when it is known before the timeline. */
-static int prep_where(struct oom_rt *rt)
+/*
+ * The cgroup apply will squeeze (and from, the one a pid leaves for its
+ * scratch cgroup), when it is known before the timeline: a command's
+ * only once it has started.
+ */
+static int prep_where(struct oom_rt *rt, struct fl_undo *u, char *from,
+		      size_t len)
 {
 	const struct fl_target *t = rt->c.s->target;
 	struct fl_where w;
 	char why[256];
 	int r;
 
-	if (t->kind == FL_TARGET_PID && rt->c.s->cgroup == OOM_CG_SCRATCH)
-		return -EAGAIN;		/* named after the journal */
-	r = fl_target_where(t, &w, why, sizeof(why));
+	if (t->kind == FL_TARGET_COMMAND &&
+	    (fl_target_where(t, &w, why, sizeof(why)) || !w.pid))
+		return -ENOENT;
+	r = oom_where(rt, u, from, len);
 	if (r)
 		return r;
-	if (!w.memory[0] || (t->kind == FL_TARGET_COMMAND && !w.pid))
-		return -ENOENT;
-	snprintf(rt->c.path, sizeof(rt->c.path), "%s", w.memory);
-	oom_strip_slashes(rt->c.path);
 	if (!strcmp(rt->c.path, fl_kernel_get()->memory_root))
 		return -EOPNOTSUPP;	/* apply refuses it */
 	return 0;
@@ -251,11 +264,11 @@ static int prep_where(struct oom_rt *rt)
  * write.  Its revert, with no switch, knows that nothing was written.
  * Not fatal: apply saves one of its own.
  */
-static void prep_save(struct oom_rt *rt, struct fl_undo *u)
+static void prep_save(struct oom_rt *rt, struct fl_undo *u, const char *from)
 {
 	char prefix[32];
 
-	if (oom_save(rt, u, "") || u->seq <= 0) {
+	if (oom_save(rt, u, from) || u->seq <= 0) {
 		prep_forget(rt);
 		return;
 	}
@@ -271,6 +284,7 @@ static void prep_save(struct oom_rt *rt, struct fl_undo *u)
 int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep)
 {
 	const struct oom_spec *s = f->priv;
+	char from[PATH_MAX] = "";
 	struct oom_rt *rt;
 
 	*prep = NULL;
@@ -284,9 +298,11 @@ int oom_prepare(const struct fl_fault *f, struct fl_undo *u, void **prep)
 	rt->kmsgfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (!rt->c.pressure)
 		oom_capture_open(rt);	/* not fatal: apply tries again */
-	if (!prep_where(rt)) {
-		cg_fds_open(rt);
-		prep_save(rt, u);
+	if (!prep_where(rt, u, from, sizeof(from))) {
+		/* A pid's scratch cgroup is made at apply. */
+		if (!oom_new_scratch(&rt->c))
+			cg_fds_open(rt);
+		prep_save(rt, u, from);
 	}
 	rt->c.path[0] = 0;		/* apply resolves it again */
 	*prep = rt;

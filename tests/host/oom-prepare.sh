@@ -7,7 +7,9 @@
 # switch and writes the limit; a target that moved to another cgroup
 # meanwhile is squeezed there, prepared again at its instant.  kill -9
 # of the runner before the instant writes nothing back: someone else's
-# limit set meanwhile stays.
+# limit set meanwhile stays.  A pid's scratch cgroup has its record at
+# prepare too (the switch first at the instant, then the cgroup), and a
+# command's cgroup is prepared once the command has started.
 # Only cgroups this script creates are squeezed.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../oom-lib.sh"
@@ -118,3 +120,93 @@ check_eq "oom prepare: the new cgroup is squeezed, not as prepared, and the kill
 	"$top/other False True" \
 	"$(obs "$T/m.json" 'o["cgroup"], o["prepared"], o["proven"]' | tr -d "(),'")"
 check_eq "oom prepare: the journal is empty afterwards" 0 "$(runs_left)"
+
+# -- A pid's scratch cgroup: the record at prepare, the cgroup at apply --
+# The record names the scratch cgroup (after the journal, which exists at
+# prepare); at the instant the switch comes first, then the cgroup is
+# made and the pid moved in, with no record written before the limit.
+start_hog "$top/victim" --size 900M --step 4M --every 40
+victim=$hog
+sed -e "s/pid: [0-9]*/pid: $victim/" -e "s/cgroup: own/cgroup: scratch/" \
+	"$T/p.yaml" >"$T/s.yaml"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+strace -f -qq -y -s 60 -e trace=openat,mkdir,write,pwrite64,rename,renameat,renameat2 -o "$T/s.trace" -- \
+	"$FAULTLINE" run --json --report "$T/s.json" "$T/s.yaml" >"$T/s.out" 2>&1
+check_eq "oom prepare, scratch: run exits 0" 0 "$?"
+check_eq "oom prepare, scratch: the fault was prepared, and the kill is proven" "True True" \
+	"$(obs "$T/s.json" 'o["prepared"], o["proven"]' | tr -d "(),")"
+ppid=$(python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "run": print(e["pid"])' "$T/s.out" 2>/dev/null)
+started=$(grep -n "^$ppid .*write(1<[^>]*>, \"{\\\\\"event\\\\\":\\\\\"run\\\\\"" "$T/s.trace" | head -1 | cut -d: -f1)
+rec=$(grep -n "^$ppid .*rename.*\"0001-squeeze\.json\"" "$T/s.trace" | head -1 | cut -d: -f1)
+check "oom prepare, scratch: the undo record is written before the timeline starts (lines $rec < $started)" \
+	test "${rec:-999999}" -lt "${started:-0}"
+after=$(tail -n +"${started:-1}" "$T/s.trace")
+sw=$(grep -nE 'openat\(.*/oom-0001-squeeze\.armed", O_RDONLY\|O_CREAT\|O_EXCL' <<<"$after" | head -1 | cut -d: -f1)
+mk=$(grep -nE "^$ppid +mkdir\(\"$mem/[^\"]*squeeze\"" <<<"$after" | head -1 | cut -d: -f1)
+mv=$(grep -nE "write\([0-9]*<$mem/[^>]*squeeze/cgroup.procs>" <<<"$after" | head -1 | cut -d: -f1)
+limit=$(grep -nE "(p?write|pwrite64)\([0-9]*<$mem/[^>]*squeeze/memory.limit_in_bytes>" <<<"$after" | head -1 | cut -d: -f1)
+check "oom prepare, scratch: at the instant the switch comes first, then the cgroup, the move and the limit (lines $sw < $mk < $mv, $limit)" \
+	test "${sw:-999999}" -lt "${mk:-0}" -a "${mk:-999999}" -lt "${mv:-0}" -a "${sw:-999999}" -lt "${limit:-0}"
+check_eq "oom prepare, scratch: at the instant no record is written before the limit write" "" \
+	"$(head -n "${limit:-1}" <<<"$after" | grep -E 'rename.*[0-9]{4}-[^"]*\.json"')"
+check_eq "oom prepare, scratch: the scratch cgroup is removed" "" \
+	"$(ls -d "$mem"/faultline-* 2>/dev/null | grep squeeze)"
+check_eq "oom prepare, scratch: the journal is empty afterwards" 0 "$(runs_left)"
+
+# kill -9 before the instant: the record names the scratch cgroup, and
+# its replay (no switch) neither makes nor moves anything.
+sleep 1000 &
+sleeper=$!
+at_exit "kill $sleeper"
+fixture "a sleeper in the cgroup" sh -c "echo $sleeper > $top/victim/cgroup.procs"
+sed -e "s/pid: [0-9]*/pid: $sleeper/" -e "s/at: 500ms/at: 20s/" \
+	-e "s/duration: 2s/duration: 22s/" "$T/s.yaml" >"$T/sk.yaml"
+"$FAULTLINE" run --json "$T/sk.yaml" >"$T/sk.out" 2>"$T/sk.err" &
+run=$!
+at_exit "kill -9 $run"
+fixture "the timeline has started" wait_for 10 grep -q '"event":"run"' "$T/sk.out"
+check_match "oom prepare, scratch: before the instant the record names the scratch cgroup, where the pid is, and its switch" \
+	"\"scratch\":\\{\"path\":\"$mem/faultline-[^\"]*-squeeze\",\"from\":\"$top/victim\",\"pid\":$sleeper\\}.*\"switch\":\"[^\"]*/oom-0001-squeeze\\.armed\"" \
+	"$(tr -d ' \n' < "$(ls "$FAULTLINE_RUNDIR"/*/0001-squeeze.json)")"
+kill -9 $run; wait $run 2>/dev/null
+wait_for 5 no_runs
+check_eq "oom prepare, scratch: kill -9 before the instant empties the journal" 0 "$(runs_left)"
+check_eq "oom prepare, scratch: kill -9 before the instant leaves the pid where it was" \
+	"$top/victim" "$mem$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/$sleeper/cgroup)"
+check_eq "oom prepare, scratch: kill -9 before the instant made no scratch cgroup" "" \
+	"$(ls -d "$mem"/faultline-* 2>/dev/null | grep squeeze)"
+kill $sleeper 2>/dev/null
+
+# -- A command's cgroup: prepared again once the command has started ----
+cat >"$T/cmd.yaml" <<YAML
+name: oomtest-command
+duration: 3s
+targets:
+  hog: { command: [$MEMHOG, --size, 900M, --step, 4M, --every, "40"] }
+faults:
+  - name: squeeze
+    oom: { target: hog, cgroup: scratch, squeeze: { below-usage: 8M } }
+    at: 1s
+YAML
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+strace -f -qq -y -s 60 -e trace=openat,write,pwrite64,rename,renameat,renameat2 -o "$T/c.trace" -- \
+	"$FAULTLINE" run --json --report "$T/cmd.json" "$T/cmd.yaml" >"$T/cmd.out" 2>&1
+check_eq "oom prepare, command: run exits 0" 0 "$?"
+check_eq "oom prepare, command: the fault was prepared, and the kill is proven" "True True" \
+	"$(obs "$T/cmd.json" 'o["prepared"], o["proven"]' | tr -d "(),")"
+ppid=$(python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "run": print(e["pid"])' "$T/cmd.out" 2>/dev/null)
+tstart=$(grep -n "^$ppid .*write(1<[^>]*>, \"{\\\\\"event\\\\\":\\\\\"target-started\\\\\"" "$T/c.trace" | head -1 | cut -d: -f1)
+rec=$(grep -nE "^$ppid .*rename.*\"[0-9]{4}-squeeze\.json\"" "$T/c.trace" | head -1 | cut -d: -f1)
+sw=$(grep -nE "^$ppid .*openat\(.*/oom-[0-9]{4}-squeeze\.armed\", O_RDONLY\|O_CREAT\|O_EXCL" "$T/c.trace" | head -1 | cut -d: -f1)
+limit=$(grep -nE "^$ppid .*(p?write|pwrite64)\([0-9]*<[^>]*/memory.limit_in_bytes>" "$T/c.trace" | head -1 | cut -d: -f1)
+check "oom prepare, command: the record is written after the command started, before the instant's switch (lines $tstart < $rec < $sw)" \
+	test "${tstart:-999999}" -lt "${rec:-0}" -a "${rec:-999999}" -lt "${sw:-0}"
+check_eq "oom prepare, command: at the instant no record is written before the limit write" "" \
+	"$(sed -n "${sw:-1},${limit:-1}p" "$T/c.trace" | grep -E 'rename.*[0-9]{4}-[^"]*\.json"')"
+check_eq "oom prepare, command: the journal is empty afterwards" 0 "$(runs_left)"
