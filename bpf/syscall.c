@@ -203,6 +203,16 @@ static int syscall_prepare(const struct fl_fault *f, struct fl_undo *u,
 	return ret;
 }
 
+/* The seccomp route works through the filter run put in the command. */
+static int seccomp_listener(const struct sf_rt *rt, struct fl_undo *u)
+{
+	if (rt->sn)
+		return 0;
+	fl_undo_why(u, "target %s: the seccomp route needs the filter faultline installs when it starts the command, and it has none",
+		    rt->s->target_name);
+	return -EOPNOTSUPP;
+}
+
 /* The prepared object, when its cgroup is still the one it was made for. */
 static struct sf_prep *take_prep(const struct syscall_spec *s,
 				 struct fl_undo *u)
@@ -232,11 +242,8 @@ static int apply_prepared(struct sf_prep *pp, struct fl_undo *u,
 
 	pp->rt = NULL;
 	rt->sn = *handle;
-	if (pp->seccomp && !rt->sn) {
-		fl_undo_why(u, "target %s: the seccomp route needs the filter faultline installs when it starts the command, and it has none",
-			    rt->s->target_name);
-		ret = -EOPNOTSUPP;
-	}
+	if (pp->seccomp)
+		ret = seccomp_listener(rt, u);
 	if (!ret && (!pp->saved || u->seq <= 0))
 		ret = sf_save_ids(rt, pp->at, pp->n, u);
 	if (!ret && pp->bpf) {
@@ -291,11 +298,8 @@ static int syscall_apply(const struct fl_fault *f, struct fl_undo *u,
 	}
 	rt->sn = *handle;
 	routes_used(s, &p, &bpf, &seccomp);
-	if (seccomp && !rt->sn) {
-		fl_undo_why(u, "target %s: the seccomp route needs the filter faultline installs when it starts the command, and it has none",
-			    s->target_name);
-		ret = -EOPNOTSUPP;
-	}
+	if (seccomp)
+		ret = seccomp_listener(rt, u);
 	if (!ret && seccomp)
 		sc_seccomp_switch_path(f, u, rt->sw_path, sizeof(rt->sw_path));
 	if (!ret && bpf)
