@@ -15,10 +15,12 @@
  *
  * The record is written at prepare, before the timeline: each filter's
  * handle is the id of the fault's own egress program, so that no record
- * names a slot another fault takes, and its revert is harmless until
- * apply (no filter of its own there, a clsact it did not add left).
- * Apply checks cheaply that the record still holds and saves it again
- * only when it does not; then only the filter adds remain.
+ * names a slot another fault takes.  The clsact it adds is added then
+ * too, with the mark (a filter that passes every packet): until apply
+ * its revert finds no filter of its own and removes that clsact, so it
+ * leaves the device as it was.  Apply checks cheaply that the record
+ * still holds (adding the clsact again if it went) and saves it again
+ * only when it does not; then only the two filter adds remain.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -116,20 +118,27 @@ static int clsact_filters(int ifindex, struct clsact_filters *c)
 	return ret;
 }
 
-/* The program id of faultline's mark on ifindex's clsact, or 0. */
-static __u32 mark_id(int ifindex)
+/* The program id at the mark's slot of ifindex's clsact, or 0. */
+static __u32 mark_slot(int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = PART_MARK_HANDLE,
 			    .priority = PART_MARK_PRIO);
+
+	return bpf_tc_query(&hook, &q) ? 0 : q.prog_id;
+}
+
+/* The program id of faultline's mark on ifindex's clsact, or 0. */
+static __u32 mark_id(int ifindex)
+{
+	__u32 id = mark_slot(ifindex);
 	char name[64];
 
-	if (bpf_tc_query(&hook, &q) ||
-	    bpfault_prog_name(q.prog_id, name, sizeof(name), NULL) ||
+	if (!id || bpfault_prog_name(id, name, sizeof(name), NULL) ||
 	    strcmp(name, NETEM_MARK_PROG))
 		return 0;
-	return q.prog_id;
+	return id;
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,13 +314,16 @@ static json_object *filter_record(bool ingress, __u32 handle, __u32 prog)
 /*
  * The record of one device (added to devs): its clsact, whether faultline
  * adds it ("ours") or it was there ("theirs"), and the filters to attach.
+ * A clsact that carries this fault's own mark is "ours" too, made by its
+ * prepare.  *add says whether the clsact is missing, to be added.
  */
 static int record_dev(struct fl_undo *u, const char *dev,
 		      struct partition *skel, bool egress, bool ingress,
-		      json_object *devs)
+		      json_object *devs, bool *add)
 {
+	__u32 own_mark = prog_id(skel->progs.part_mark);
 	json_object *dj, *filters;
-	bool l3 = l3_device(dev);
+	bool l3 = l3_device(dev), mine;
 	int ifindex, has;
 	char kind[32];
 	__u32 h;
@@ -330,7 +342,10 @@ static int record_dev(struct fl_undo *u, const char *dev,
 			    dev, kind);
 		return -EBUSY;
 	}
-	h = pick_handle(ifindex, has, prog_id(skel->progs.part_egress));
+	mine = has && own_mark && mark_slot(ifindex) == own_mark;
+	*add = !has;
+	h = pick_handle(ifindex, has && !mine,
+			prog_id(skel->progs.part_egress));
 	if (!h) {
 		fl_undo_why(u, "%s: no free filter handle at priority %u", dev,
 			    PART_PRIO);
@@ -339,10 +354,11 @@ static int record_dev(struct fl_undo *u, const char *dev,
 	dj = json_object_new_object();
 	fl_json_add_str(dj, "dev", dev);
 	json_object_object_add(dj, "ifindex", json_object_new_int(ifindex));
-	fl_json_add_str(dj, "clsact", !has ? "ours" : mark_id(ifindex) ? "faultline" : "theirs");
-	if (!has)
-		json_object_object_add(dj, "mark", json_object_new_int64(
-				prog_id(skel->progs.part_mark)));
+	fl_json_add_str(dj, "clsact", !has || mine ? "ours" :
+			mark_id(ifindex) ? "faultline" : "theirs");
+	if (!has || mine)
+		json_object_object_add(dj, "mark",
+				       json_object_new_int64(own_mark));
 	filters = json_object_new_array();
 	if (egress)
 		json_object_array_add(filters, filter_record(false, h,
@@ -356,8 +372,10 @@ static int record_dev(struct fl_undo *u, const char *dev,
 }
 
 /*
- * The clsact the record says faultline adds, with its mark; someone's
- * made meanwhile is kept.
+ * The clsact missing from the device (the record says faultline adds it,
+ * or another partition fault's went since), added with this fault's
+ * mark, which tells revert it is faultline's; someone's made meanwhile
+ * is kept.
  */
 static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
 		      struct bpf_tc_hook *hook, const char *dev,
@@ -367,8 +385,6 @@ static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
 			    .priority = PART_MARK_PRIO);
 	int ret;
 
-	if (strcmp(fl_json_str(dj, "clsact", ""), "ours"))
-		return 0;
 	hook->attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	ret = bpf_tc_hook_create(hook);
 	if (ret == -EEXIST) {
@@ -395,9 +411,9 @@ static int add_clsact(struct fl_undo *u, json_object *state, json_object *dj,
 	return ret;
 }
 
-/* Make one device's record true: clsact, then each filter. */
+/* Make one device's record true: clsact (when missing), then each filter. */
 static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
-		      struct partition *skel)
+		      struct partition *skel, bool add)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
 	const char *dev, *dir;
@@ -410,7 +426,7 @@ static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
 	l3 = l3_device(dev);
 	hook.ifindex = json_object_get_int(json_object_object_get(dj,
 								 "ifindex"));
-	ret = add_clsact(u, state, dj, &hook, dev, skel);
+	ret = add ? add_clsact(u, state, dj, &hook, dev, skel) : 0;
 	if (ret)
 		return ret;
 	filters = json_object_object_get(dj, "filters");
@@ -440,7 +456,7 @@ static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
  */
 static int build_state(const struct partition_spec *s, struct fl_undo *u,
 		       const struct part_local *l, struct partition *skel,
-		       json_object **out)
+		       json_object **out, bool *add)
 {
 	bool egress = !s->one_way || l->group == 0;
 	bool ingress = !s->one_way || l->group != 0;
@@ -453,7 +469,8 @@ static int build_state(const struct partition_spec *s, struct fl_undo *u,
 	devs = json_object_new_array();
 	json_object_object_add(state, "devices", devs);
 	for (i = 0; i < l->ndevs && !ret; i++)
-		ret = record_dev(u, l->devs[i], skel, egress, ingress, devs);
+		ret = record_dev(u, l->devs[i], skel, egress, ingress, devs,
+				 &add[json_object_array_length(devs)]);
 	if (ret) {
 		json_object_put(state);
 		state = NULL;
@@ -485,15 +502,43 @@ void part_unprepare_bpf(void *prep)
 }
 
 /*
- * Load the program, fill the trie for the group this host is in now and
- * save the record: until apply its revert finds no filter of its own at
- * the handles it names (its program's id) and no clsact it added, so it
- * changes nothing.  A program that does not load here is left to apply,
- * which says why (or takes netem's route).
+ * The clsacts the record adds, made now with the fault's mark (a filter
+ * that passes every packet): the instant is left the filter adds.
+ */
+static int make_clsacts(struct fl_undo *u, json_object *state,
+			struct partition *skel, const bool *add)
+{
+	json_object *devs = json_object_object_get(state, "devices"), *dj;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < json_object_array_length(devs) && !ret; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
+
+		if (!add[i])
+			continue;
+		dj = json_object_array_get_idx(devs, i);
+		hook.ifindex = json_object_get_int(
+				json_object_object_get(dj, "ifindex"));
+		ret = add_clsact(u, state, dj, &hook,
+				 fl_json_str(dj, "dev", ""), skel);
+	}
+	return ret;
+}
+
+/*
+ * Load the program, fill the trie for the group this host is in now,
+ * save the record, and add the clsact it names with the fault's mark:
+ * until apply its revert finds no filter of its own at the handles it
+ * names (its program's id), and removes that clsact (marked, holding
+ * nothing else), so it leaves the device as it was.  A program that
+ * does not load here is left to apply, which says why (or takes netem's
+ * route).
  */
 int part_prepare_bpf(const struct fl_fault *f, struct fl_undo *u, void **prep)
 {
 	const struct partition_spec *s = f->priv;
+	bool add[PART_MAX_DEVS] = { false };
 	json_object *state = NULL;
 	struct part_local l;
 	struct part_prep *p;
@@ -521,9 +566,11 @@ int part_prepare_bpf(const struct fl_fault *f, struct fl_undo *u, void **prep)
 		part_unprepare_bpf(p);
 		return 0;
 	}
-	ret = build_state(s, u, &l, p->skel, &state);
+	ret = build_state(s, u, &l, p->skel, &state, add);
 	if (!ret)
 		ret = fl_undo_save_netns(u, state);
+	if (!ret)
+		ret = make_clsacts(u, state, p->skel, add);
 	bpf_log_end(&log);
 	/* Not saved: apply takes the program and saves the record. */
 	if (!ret)
@@ -580,21 +627,55 @@ static int prepare_bpf(const struct partition_spec *s, struct fl_undo *u,
 }
 
 /*
- * The record prepare saved still holds: the same devices, each with its
- * clsact found as then (none, faultline's, theirs), the same handles and
- * programs, in the same network namespace.
+ * One device as prepare recorded it: as found now, or with another
+ * partition fault's clsact ("faultline") gone since, which this one adds
+ * (its revert, like that one's, removes it with the last partition
+ * filter).
  */
-static bool still_holds(json_object *saved, json_object *state)
+static bool dev_holds(json_object *was, json_object *now, bool add)
 {
+	json_object *cmp = NULL;
+	bool ok;
+
+	if (json_object_equal(was, now))
+		return true;
+	if (!add || strcmp(fl_json_str(was, "clsact", ""), "faultline") ||
+	    json_object_deep_copy(now, &cmp, NULL))
+		return false;
+	fl_json_add_str(cmp, "clsact", "faultline");
+	json_object_object_del(cmp, "mark");
+	ok = json_object_equal(was, cmp);
+	json_object_put(cmp);
+	return ok;
+}
+
+/*
+ * The record prepare saved still holds: the same devices, each with its
+ * clsact found as then (faultline's, theirs; or ours, made then or
+ * missing since), the same handles and programs, in the same network
+ * namespace.
+ */
+static bool still_holds(json_object *saved, json_object *state,
+			const bool *add)
+{
+	json_object *was = fl_json_get(saved, "devices");
+	json_object *now = fl_json_get(state, "devices");
 	struct fl_netns_id id;
+	size_t i, n;
 	char ns[48];
 
-	if (!saved || fl_netns_self(&id))
+	if (!saved || !was || !now || fl_netns_self(&id))
 		return false;
 	fl_netns_str(&id, ns, sizeof(ns));
-	return !strcmp(fl_json_str(saved, "netns", ""), ns) &&
-	       json_object_equal(fl_json_get(saved, "devices"),
-				 fl_json_get(state, "devices"));
+	n = json_object_array_length(now);
+	if (strcmp(fl_json_str(saved, "netns", ""), ns) ||
+	    json_object_array_length(was) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!dev_holds(json_object_array_get_idx(was, i),
+			       json_object_array_get_idx(now, i), add[i]))
+			return false;
+	return true;
 }
 
 static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
@@ -602,6 +683,7 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 			   const struct bpf_log *log)
 {
 	json_object *state = NULL, *saved, *devs, *dj;
+	bool add[PART_MAX_DEVS] = { false };
 	size_t i;
 	int ret;
 
@@ -613,10 +695,10 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 	 * Everything that undoes it, in the journal before any change:
 	 * prepare's record when it still holds, else saved again now.
 	 */
-	ret = build_state(s, u, l, rt->skel, &state);
+	ret = build_state(s, u, l, rt->skel, &state, add);
 	if (ret)
 		goto out;
-	if (u->seq > 0 && still_holds(saved, state)) {
+	if (u->seq > 0 && still_holds(saved, state, add)) {
 		json_object_put(state);
 		state = json_object_get(saved);
 	} else {
@@ -628,7 +710,7 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 	devs = json_object_object_get(state, "devices");
 	for (i = 0; i < json_object_array_length(devs); i++) {
 		dj = json_object_array_get_idx(devs, i);
-		ret = attach_dev(u, state, dj, rt->skel);
+		ret = attach_dev(u, state, dj, rt->skel, add[i]);
 		if (ret)
 			goto out;
 		json_object_array_add(rt->devices, json_object_get(

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The partition fault is prepared before the timeline (issue 17): its
-# program is loaded, its trie filled and its undo record written and
-# fsynced before t=0, so that at the instant only the filter adds remain;
-# without the kernel's BTF (the program reads only UAPI structures).  The
-# record of prepare holds when apply checks it (not written again), or is
-# written again when the device changed in between (someone's clsact);
-# kill -9 of the runner between prepare and the instant leaves the
-# device as it was (the guardian's replay of that record changes
-# nothing, even on a clsact someone added meanwhile); the run's qdisc
-# probe tries clsact alone.  Two throwaway
+# program is loaded, its trie filled, its undo record written and
+# fsynced, and the clsact qdisc it needs added with faultline's mark
+# (which passes every packet), before t=0, so that at the instant only
+# the two filter adds remain; without the kernel's BTF (the program
+# reads only UAPI structures).  The record of prepare holds when apply
+# checks it (not written again), even when someone removed that clsact in
+# between (apply adds it again); kill -9 of the runner between prepare
+# and the instant leaves the device as it was (the guardian's replay
+# removes the clsact, or, when someone put a filter of theirs on it,
+# leaves it to them without the mark); the run's qdisc probe tries
+# clsact alone.  Two throwaway
 # network namespaces joined by a veth pair; nothing else is touched.
 source "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { skip "partition prepare" "root"; exit 0; }
@@ -36,7 +38,7 @@ faults:
 YAML
 # LeakSanitizer (SANITIZE=1) cannot run under ptrace: no leak check here.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-ip netns exec $A strace -f -qq -s 40 -e trace=openat,bpf,write,rename,renameat,renameat2,unshare,sendmsg -o "$T/trace" -- \
+ip netns exec $A strace -f -qq -s 40 -e trace=openat,bpf,write,rename,renameat,renameat2,unshare,sendmsg,sendto -o "$T/trace" -- \
 	"$FAULTLINE" run --json --report "$T/r.json" "$T/p.yaml" > "$T/out" 2>&1
 check_eq "run: exit 0" 0 "$?"
 check_eq "the program was prepared before the timeline" True \
@@ -69,8 +71,42 @@ check "the undo record is written before the timeline starts (lines $rec < $star
 	test "${rec:-999999}" -lt "${started:-0}"
 check_eq "at the instant no record is written (renames between the run event, line $started, and the applied event, line $applied)" "" \
 	"$(sed -n "${started:-1},${applied:-1}p" "$T/trace" | grep "^$ppid .*rename.*[0-9]\{4\}-[^\"]*\.json\"")"
+# The clsact (and its mark) before the timeline; at the instant the two
+# filter adds alone.
+qadd=$(grep -n "^$ppid .*nlmsg_type=RTM_NEWQDISC" "$T/trace" | head -1 | cut -d: -f1)
+check "the clsact is added before the timeline starts (lines $qadd < $started)" \
+	test "${qadd:-999999}" -lt "${started:-0}"
+check_eq "at the instant the netlink requests are the two filter adds" \
+	"RTM_NEWTFILTER RTM_NEWTFILTER" \
+	"$(sed -n "${started:-1},${applied:-1}p" "$T/trace" | grep "^$ppid .*sendto(" |
+	   grep -oE 'nlmsg_type=RTM_NEW[A-Z]+' | cut -d= -f2 | tr '\n' ' ' | sed 's/ $//')"
 check_eq "the journal is empty afterwards" 0 "$(runs_left)"
 check_eq "no clsact is left" "" "$(tc -n $A qdisc show dev ppa0 | grep clsact)"
+
+# Two faults in turn on one device: the first one's prepare adds the
+# clsact, which the second one's record names as another fault's
+# ("faultline"); the first one's revert removes it, and the second one
+# adds it again at its instant without writing its record again.
+cat > "$T/two.yaml" <<YAML
+name: two
+duration: 700ms
+faults:
+  - name: cut1
+    partition: { groups: [[10.77.8.1], [10.77.8.2]] }
+    at: 100ms
+    for: 100ms
+  - name: cut2
+    partition: { groups: [[10.77.8.1], [10.77.8.2]] }
+    at: 400ms
+    for: 100ms
+YAML
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+ip netns exec $A strace -f -qq -s 40 -e trace=rename,renameat,renameat2 -o "$T/two.trace" -- \
+	"$FAULTLINE" run --json "$T/two.yaml" > "$T/two.out" 2>&1
+check_eq "two faults in turn: exit 0" 0 "$?"
+check_eq "two faults in turn: each record is written once, at prepare" "1 1" \
+	"$(grep -c '"0001-cut1\.json"' "$T/two.trace") $(grep -c '"0002-cut2\.json"' "$T/two.trace")"
+check_eq "two faults in turn: no clsact is left" "" "$(tc -n $A qdisc show dev ppa0 | grep clsact)"
 
 # start_wait FILE OUT: run FILE in A in the background; sets pid, and
 # waits for its record of prepare (before the fault's instant).
@@ -83,29 +119,36 @@ start_wait() {
 }
 late() { sed "s/at: 300ms/at: $1/; s/for: 100ms/for: 1s/; s/duration: 600ms/duration: $2/" "$T/p.yaml" > "$T/late.yaml"; }
 
-# Someone adds a clsact between prepare and the instant: the record of
-# prepare (clsact "ours") no longer holds; apply writes it again
-# ("theirs"), and their clsact stays after the drill.
+# Before the instant the clsact holds faultline's mark alone.  Someone
+# removes it in between: the record of prepare (clsact "ours") still
+# holds, apply adds it again, and nothing is left after the drill.
 late 1500ms 3s
 start_wait "$T/late.yaml" "$T/out2"
 check_match "the record is in the journal before the instant" '"clsact":"ours"' \
 	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-cut.json)")"
-tc -n $A qdisc add dev ppa0 clsact
-wait_for 5 grep -q '"event":"applied"' "$T/out2"
-check_match "a clsact added in between: the record is written again at apply" '"clsact":"theirs"' \
-	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-cut.json)")"
-wait $pid; rc=$?
-check_eq "a clsact added in between: exit 0" 0 "$rc"
-check_match "a clsact added in between: theirs stays" "clsact" "$(tc -n $A qdisc show dev ppa0)"
-check_eq "a clsact added in between: no filter of ours is left" "" \
-	"$(tc -n $A filter show dev ppa0 ingress; tc -n $A filter show dev ppa0 egress)"
+check_eq "before the instant: the clsact holds the mark alone (priority $((0xfa16)))" \
+	"$((0xfa16))" \
+	"$(tc -n $A filter show dev ppa0 ingress | grep -oE 'pref [0-9]+' | sort -u | cut -d' ' -f2;
+	   tc -n $A filter show dev ppa0 egress | grep -oE 'pref [0-9]+' | sort -u | cut -d' ' -f2)"
 tc -n $A qdisc del dev ppa0 clsact
+wait_for 5 grep -q '"event":"applied"' "$T/out2"
+check_match "the clsact removed in between: the record still says ours" '"clsact":"ours"' \
+	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-cut.json)")"
+check_eq "the clsact removed in between: apply adds it again, with both filters" 2 \
+	"$( (tc -n $A filter show dev ppa0 ingress; tc -n $A filter show dev ppa0 egress) |
+	   grep -c "pref $((0xfa17)) bpf .*handle .*part_")"
+wait $pid; rc=$?
+check_eq "the clsact removed in between: exit 0" 0 "$rc"
+check_eq "the clsact removed in between: no clsact is left" "" \
+	"$(tc -n $A qdisc show dev ppa0 | grep clsact)"
 
 # kill -9 between prepare and the instant: the guardian replays the
 # record of prepare, which changes nothing, quietly.
 late 20s 22s
 start_wait "$T/late.yaml" "$T/out3"
-check_eq "kill -9 before the instant: nothing is applied yet" "" "$(tc -n $A qdisc show dev ppa0 | grep clsact)"
+check_eq "kill -9 before the instant: no partition filter yet" "" \
+	"$(tc -n $A filter show dev ppa0 ingress | grep "pref $((0xfa17))";
+	   tc -n $A filter show dev ppa0 egress | grep "pref $((0xfa17))")"
 kill -9 $pid; wait $pid 2>/dev/null
 wait_for 5 no_runs
 check_match "kill -9 before the instant: the guardian replays the record" \
@@ -116,13 +159,16 @@ check_eq "kill -9 before the instant: no clsact, no filter" "" \
 check_eq "kill -9 before the instant: the replay says nothing else" "" \
 	"$(grep -v 'the runner died; reverted 1 fault' "$T/out3.err")"
 
-# The same with a clsact someone added between prepare and the kill: the
-# record says faultline adds one, but this one is theirs (no mark): it
-# stays.
+# The same with a filter of someone's put on that clsact between prepare
+# and the kill: the clsact is theirs now; the replay leaves it, and
+# takes faultline's mark away.
 start_wait "$T/late.yaml" "$T/out4"
-tc -n $A qdisc add dev ppa0 clsact
+tc -n $A filter add dev ppa0 ingress prio 7 protocol ip u32 match u32 0 0 classid 1:1
 kill -9 $pid; wait $pid 2>/dev/null
 wait_for 5 no_runs
-check_eq "kill -9 before the instant, a clsact added meanwhile: the journal is emptied" 0 "$(runs_left)"
-check_match "kill -9 before the instant, a clsact added meanwhile: theirs stays" \
-	"clsact" "$(tc -n $A qdisc show dev ppa0)"
+check_eq "kill -9 before the instant, a filter of someone's meanwhile: the journal is emptied" 0 "$(runs_left)"
+check_match "kill -9 before the instant, a filter of someone's meanwhile: their clsact and filter stay" \
+	"pref 7 u32" "$(tc -n $A filter show dev ppa0 ingress)"
+check_eq "kill -9 before the instant, a filter of someone's meanwhile: faultline's mark is gone" "" \
+	"$(tc -n $A filter show dev ppa0 ingress | grep "pref $((0xfa16))")"
+tc -n $A qdisc del dev ppa0 clsact
