@@ -49,6 +49,14 @@ struct {
 const volatile struct part_keep keep[PART_MAX_KEEP];
 const volatile __u32 nkeep;
 
+/*
+ * The fault's switch (issue 17): 0 from prepare, which attaches the
+ * filters, until the instant, when faultline sets it through the
+ * mmapped .bss (one store, no system call).  Off, every packet goes on
+ * to the next filter, untouched and uncounted.
+ */
+volatile __u32 part_on;
+
 static __always_inline void count(__u32 what)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &what);
@@ -96,6 +104,8 @@ static __always_inline int verdict(struct __sk_buff *skb, __u32 nh,
 	bool first = true;
 	__u8 proto;
 
+	if (!part_on)
+		return TC_ACT_UNSPEC;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 

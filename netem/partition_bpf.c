@@ -15,12 +15,15 @@
  *
  * The record is written at prepare, before the timeline: each filter's
  * handle is the id of the fault's own egress program, so that no record
- * names a slot another fault takes.  The clsact it adds is added then
- * too, with the mark (a filter that passes every packet): until apply
- * its revert finds no filter of its own and removes that clsact, so it
- * leaves the device as it was.  Apply checks cheaply that the record
- * still holds (adding the clsact again if it went) and saves it again
- * only when it does not; then only the two filter adds remain.
+ * names a slot another fault takes.  What it names is attached then
+ * too, switched off: the clsact it adds, with the mark (a filter that
+ * passes every packet), and its filters, whose programs pass every
+ * packet until the switch (a global in the programs' .bss) is on; their
+ * filters keep a clsact that another fault's revert would remove.  Until
+ * apply, the record's revert detaches them, so it leaves the device as
+ * it was.  Apply checks cheaply that the record still holds (attaching
+ * again what went) and saves it again only when it does not; then the
+ * switch is one store into the mmapped .bss.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -311,22 +314,62 @@ static json_object *filter_record(bool ingress, __u32 handle, __u32 prog)
 	return fj;
 }
 
+/* What build_state found on a device, besides its record. */
+struct dev_seen {
+	bool add;		/* no clsact: faultline adds one */
+	bool attached;		/* this fault's filters are on it (prepare's) */
+};
+
+/*
+ * Handle h at PART_PRIO of ifindex, in each direction wanted: free, or
+ * holding this fault's program (*n counts those); -EBUSY when someone
+ * else's filter holds it.
+ */
+static int own_slot(int ifindex, __u32 h, const __u32 prog[2],
+		    const bool want[2], int *n)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
+	int d, ret;
+
+	*n = 0;
+	for (d = 0; d < 2; d++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = h,
+				    .priority = PART_PRIO);
+
+		if (!want[d])
+			continue;
+		hook.attach_point = d ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		ret = bpf_tc_query(&hook, &q);
+		if (ret == -ENOENT || ret == -EINVAL)
+			continue;	/* free: no such filter, or no chain */
+		if (ret)
+			return ret;
+		if (q.prog_id != prog[d])
+			return -EBUSY;
+		(*n)++;
+	}
+	return 0;
+}
+
 /*
  * The record of one device (added to devs): its clsact, whether faultline
  * adds it ("ours") or it was there ("theirs"), and the filters to attach.
  * A clsact that carries this fault's own mark is "ours" too, made by its
- * prepare.  *add says whether the clsact is missing, to be added.
+ * prepare, and the fault's handle may hold its filters already, attached
+ * by prepare: *seen says what is missing.
  */
 static int record_dev(struct fl_undo *u, const char *dev,
 		      struct partition *skel, bool egress, bool ingress,
-		      json_object *devs, bool *add)
+		      json_object *devs, struct dev_seen *seen)
 {
 	__u32 own_mark = prog_id(skel->progs.part_mark);
-	json_object *dj, *filters;
+	__u32 own = prog_id(skel->progs.part_egress);
+	const bool want[2] = { egress, ingress };
 	bool l3 = l3_device(dev), mine;
-	int ifindex, has;
+	json_object *dj, *filters;
+	int ifindex, has, n = 0;
+	__u32 h, prog[2];
 	char kind[32];
-	__u32 h;
 
 	ifindex = if_nametoindex(dev);
 	if (!ifindex)
@@ -343,9 +386,13 @@ static int record_dev(struct fl_undo *u, const char *dev,
 		return -EBUSY;
 	}
 	mine = has && own_mark && mark_slot(ifindex) == own_mark;
-	*add = !has;
-	h = pick_handle(ifindex, has && !mine,
-			prog_id(skel->progs.part_egress));
+	prog[0] = prog_id(prog_of(skel, false, l3));
+	prog[1] = prog_id(prog_of(skel, true, l3));
+	h = own;
+	if (!own || (has && own_slot(ifindex, own, prog, want, &n)))
+		h = pick_handle(ifindex, has, 0);
+	seen->add = !has;
+	seen->attached = h == own && n == egress + ingress;
 	if (!h) {
 		fl_undo_why(u, "%s: no free filter handle at priority %u", dev,
 			    PART_PRIO);
@@ -362,10 +409,10 @@ static int record_dev(struct fl_undo *u, const char *dev,
 	filters = json_object_new_array();
 	if (egress)
 		json_object_array_add(filters, filter_record(false, h,
-				prog_id(prog_of(skel, false, l3))));
+							     prog[0]));
 	if (ingress)
 		json_object_array_add(filters, filter_record(true, h,
-				prog_id(prog_of(skel, true, l3))));
+							     prog[1]));
 	json_object_object_add(dj, "filters", filters);
 	json_object_array_add(devs, dj);
 	return 0;
@@ -441,6 +488,10 @@ static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
 		o.prog_fd = bpf_program__fd(prog_of(skel,
 				hook.attach_point == BPF_TC_INGRESS, l3));
 		ret = bpf_tc_attach(&hook, &o);
+		if (ret == -EEXIST && !bpf_tc_query(&hook, &o) &&
+		    o.prog_id == json_object_get_int64(
+				json_object_object_get(fj, "prog")))
+			ret = 0;	/* attached by prepare */
 		if (ret) {
 			fl_undo_why(u, "%s: cannot attach the %s filter: %s",
 				    dev, dir, strerror(-ret));
@@ -451,12 +502,49 @@ static int attach_dev(struct fl_undo *u, json_object *state, json_object *dj,
 }
 
 /*
+ * What the record names and the devices lack: the clsact, with the
+ * mark, and the filters.  Their programs pass every packet until the
+ * switch is on.
+ */
+static int attach_all(struct fl_undo *u, json_object *state,
+		      struct partition *skel, const struct dev_seen *seen)
+{
+	json_object *devs = json_object_object_get(state, "devices");
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < json_object_array_length(devs) && !ret; i++)
+		if (!seen[i].attached)
+			ret = attach_dev(u, state,
+					 json_object_array_get_idx(devs, i),
+					 skel, seen[i].add);
+	return ret;
+}
+
+/*
+ * The programs' switch (partition.bpf.c): a store into the mmapped .bss,
+ * no system call; else one map update.
+ */
+static int part_switch(struct partition *skel, __u32 on)
+{
+	struct partition__bss v = { .part_on = on };
+	__u32 zero = 0;
+
+	if (skel->bss) {
+		__atomic_store_n(&skel->bss->part_on, on, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	return bpf_map__update_elem(skel->maps.bss, &zero, sizeof(zero), &v,
+				    sizeof(v), BPF_ANY);
+}
+
+/*
  * The record: each device that carries peers with its clsact and the
  * filters to attach, as apply makes them true (*out, or -errno and why).
  */
 static int build_state(const struct partition_spec *s, struct fl_undo *u,
 		       const struct part_local *l, struct partition *skel,
-		       json_object **out, bool *add)
+		       json_object **out, struct dev_seen *seen)
 {
 	bool egress = !s->one_way || l->group == 0;
 	bool ingress = !s->one_way || l->group != 0;
@@ -470,7 +558,7 @@ static int build_state(const struct partition_spec *s, struct fl_undo *u,
 	json_object_object_add(state, "devices", devs);
 	for (i = 0; i < l->ndevs && !ret; i++)
 		ret = record_dev(u, l->devs[i], skel, egress, ingress, devs,
-				 &add[json_object_array_length(devs)]);
+				 &seen[json_object_array_length(devs)]);
 	if (ret) {
 		json_object_put(state);
 		state = NULL;
@@ -502,43 +590,19 @@ void part_unprepare_bpf(void *prep)
 }
 
 /*
- * The clsacts the record adds, made now with the fault's mark (a filter
- * that passes every packet): the instant is left the filter adds.
- */
-static int make_clsacts(struct fl_undo *u, json_object *state,
-			struct partition *skel, const bool *add)
-{
-	json_object *devs = json_object_object_get(state, "devices"), *dj;
-	size_t i;
-	int ret = 0;
-
-	for (i = 0; i < json_object_array_length(devs) && !ret; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
-
-		if (!add[i])
-			continue;
-		dj = json_object_array_get_idx(devs, i);
-		hook.ifindex = json_object_get_int(
-				json_object_object_get(dj, "ifindex"));
-		ret = add_clsact(u, state, dj, &hook,
-				 fl_json_str(dj, "dev", ""), skel);
-	}
-	return ret;
-}
-
-/*
  * Load the program, fill the trie for the group this host is in now,
- * save the record, and add the clsact it names with the fault's mark:
- * until apply its revert finds no filter of its own at the handles it
- * names (its program's id), and removes that clsact (marked, holding
- * nothing else), so it leaves the device as it was.  A program that
- * does not load here is left to apply, which says why (or takes netem's
- * route).
+ * save the record, and attach what it names, switched off: the clsact
+ * with the fault's mark, and the filters, whose programs pass every
+ * packet until apply turns the switch on.  Until then the record's
+ * revert detaches those filters and removes that clsact (marked,
+ * holding nothing else), so it leaves the device as it was.  A program
+ * that does not load here is left to apply, which says why (or takes
+ * netem's route).
  */
 int part_prepare_bpf(const struct fl_fault *f, struct fl_undo *u, void **prep)
 {
 	const struct partition_spec *s = f->priv;
-	bool add[PART_MAX_DEVS] = { false };
+	struct dev_seen seen[PART_MAX_DEVS] = { { false } };
 	json_object *state = NULL;
 	struct part_local l;
 	struct part_prep *p;
@@ -566,11 +630,11 @@ int part_prepare_bpf(const struct fl_fault *f, struct fl_undo *u, void **prep)
 		part_unprepare_bpf(p);
 		return 0;
 	}
-	ret = build_state(s, u, &l, p->skel, &state, add);
+	ret = build_state(s, u, &l, p->skel, &state, seen);
 	if (!ret)
 		ret = fl_undo_save_netns(u, state);
 	if (!ret)
-		ret = make_clsacts(u, state, p->skel, add);
+		ret = attach_all(u, state, p->skel, seen);
 	bpf_log_end(&log);
 	/* Not saved: apply takes the program and saves the record. */
 	if (!ret)
@@ -656,7 +720,7 @@ static bool dev_holds(json_object *was, json_object *now, bool add)
  * namespace.
  */
 static bool still_holds(json_object *saved, json_object *state,
-			const bool *add)
+			const struct dev_seen *seen)
 {
 	json_object *was = fl_json_get(saved, "devices");
 	json_object *now = fl_json_get(state, "devices");
@@ -673,7 +737,8 @@ static bool still_holds(json_object *saved, json_object *state,
 		return false;
 	for (i = 0; i < n; i++)
 		if (!dev_holds(json_object_array_get_idx(was, i),
-			       json_object_array_get_idx(now, i), add[i]))
+			       json_object_array_get_idx(now, i),
+			       seen[i].add))
 			return false;
 	return true;
 }
@@ -682,8 +747,8 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 			   const struct part_local *l, struct part_rt *rt,
 			   const struct bpf_log *log)
 {
-	json_object *state = NULL, *saved, *devs, *dj;
-	bool add[PART_MAX_DEVS] = { false };
+	struct dev_seen seen[PART_MAX_DEVS] = { { false } };
+	json_object *state = NULL, *saved, *devs;
 	size_t i;
 	int ret;
 
@@ -695,10 +760,10 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 	 * Everything that undoes it, in the journal before any change:
 	 * prepare's record when it still holds, else saved again now.
 	 */
-	ret = build_state(s, u, l, rt->skel, &state, add);
+	ret = build_state(s, u, l, rt->skel, &state, seen);
 	if (ret)
 		goto out;
-	if (u->seq > 0 && still_holds(saved, state, add)) {
+	if (u->seq > 0 && still_holds(saved, state, seen)) {
 		json_object_put(state);
 		state = json_object_get(saved);
 	} else {
@@ -707,17 +772,23 @@ static int apply_bpf_quiet(const struct partition_spec *s, struct fl_undo *u,
 			goto out;
 	}
 
+	/* What prepare did not attach (or what went since), still off. */
+	ret = attach_all(u, state, rt->skel, seen);
+	if (ret)
+		goto out;
 	devs = json_object_object_get(state, "devices");
-	for (i = 0; i < json_object_array_length(devs); i++) {
-		dj = json_object_array_get_idx(devs, i);
-		ret = attach_dev(u, state, dj, rt->skel, add[i]);
-		if (ret)
-			goto out;
+	for (i = 0; i < json_object_array_length(devs); i++)
 		json_object_array_add(rt->devices, json_object_get(
-				json_object_object_get(dj, "dev")));
-	}
-	/* The partition holds from the last filter add. */
-	fl_effect_mark();
+				json_object_object_get(
+					json_object_array_get_idx(devs, i),
+					"dev")));
+	/* The partition holds from the switch. */
+	ret = part_switch(rt->skel, 1);
+	if (ret)
+		fl_undo_why(u, "cannot turn the partition's programs on: %s",
+			    strerror(-ret));
+	else
+		fl_effect_mark();
 out:
 	json_object_put(saved);
 	json_object_put(state);

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The partition fault is prepared before the timeline (issue 17): its
 # program is loaded, its trie filled, its undo record written and
-# fsynced, and the clsact qdisc it needs added with faultline's mark
-# (which passes every packet), before t=0, so that at the instant only
-# the two filter adds remain; without the kernel's BTF (the program
-# reads only UAPI structures).  The record of prepare holds when apply
-# checks it (not written again), even when someone removed that clsact in
-# between (apply adds it again); kill -9 of the runner between prepare
+# fsynced, and the clsact qdisc it needs (with faultline's mark) and its
+# filters attached, switched off (every packet passes), before t=0, so
+# that at the instant the switch is one store and no system call; without
+# the kernel's BTF (the program reads only UAPI structures).  The record
+# of prepare holds when apply checks it (not written again), even when
+# someone removed that clsact in between (apply attaches it all again);
+# kill -9 of the runner between prepare
 # and the instant leaves the device as it was (the guardian's replay
 # removes the clsact, or, when someone put a filter of theirs on it,
 # leaves it to them without the mark); the run's qdisc probe tries
@@ -71,15 +72,17 @@ check "the undo record is written before the timeline starts (lines $rec < $star
 	test "${rec:-999999}" -lt "${started:-0}"
 check_eq "at the instant no record is written (renames between the run event, line $started, and the applied event, line $applied)" "" \
 	"$(sed -n "${started:-1},${applied:-1}p" "$T/trace" | grep "^$ppid .*rename.*[0-9]\{4\}-[^\"]*\.json\"")"
-# The clsact (and its mark) before the timeline; at the instant the two
-# filter adds alone.
+# The clsact, its mark and the two filters before the timeline; at the
+# instant no netlink request, and no BPF call: the switch is a store.
 qadd=$(grep -n "^$ppid .*nlmsg_type=RTM_NEWQDISC" "$T/trace" | head -1 | cut -d: -f1)
+fadd=$(grep -n "^$ppid .*nlmsg_type=RTM_NEWTFILTER" "$T/trace" | sed -n 3p | cut -d: -f1)
 check "the clsact is added before the timeline starts (lines $qadd < $started)" \
 	test "${qadd:-999999}" -lt "${started:-0}"
-check_eq "at the instant the netlink requests are the two filter adds" \
-	"RTM_NEWTFILTER RTM_NEWTFILTER" \
-	"$(sed -n "${started:-1},${applied:-1}p" "$T/trace" | grep "^$ppid .*sendto(" |
-	   grep -oE 'nlmsg_type=RTM_NEW[A-Z]+' | cut -d= -f2 | tr '\n' ' ' | sed 's/ $//')"
+check "the mark and both filters are attached before the timeline starts (third filter add, line $fadd < $started)" \
+	test "${fadd:-999999}" -lt "${started:-0}"
+check_eq "at the instant no netlink change and no BPF map update" "" \
+	"$(sed -n "${started:-1},${applied:-1}p" "$T/trace" | grep "^$ppid " |
+	   grep -E 'nlmsg_type=RTM_(NEW|DEL)|BPF_MAP_UPDATE_ELEM')"
 check_eq "the journal is empty afterwards" 0 "$(runs_left)"
 check_eq "no clsact is left" "" "$(tc -n $A qdisc show dev ppa0 | grep clsact)"
 
@@ -108,6 +111,20 @@ check_eq "two faults in turn: each record is written once, at prepare" "1 1" \
 	"$(grep -c '"0001-cut1\.json"' "$T/two.trace") $(grep -c '"0002-cut2\.json"' "$T/two.trace")"
 check_eq "two faults in turn: no clsact is left" "" "$(tc -n $A qdisc show dev ppa0 | grep clsact)"
 
+# reach: does a TCP SYN from A to the peer get an answer (its RST, as
+# nothing listens on port 9) within a second?
+reach() {
+	ip netns exec $A python3 -c 'import socket, sys
+s = socket.socket(); s.settimeout(1)
+try:
+    s.connect(("10.77.8.2", 9))
+except ConnectionRefusedError:
+    sys.exit(0)
+except OSError:
+    sys.exit(1)'
+}
+cut_off() { ! reach; }
+
 # start_wait FILE OUT: run FILE in A in the background; sets pid, and
 # waits for its record of prepare (before the fault's instant).
 start_wait() {
@@ -119,17 +136,18 @@ start_wait() {
 }
 late() { sed "s/at: 300ms/at: $1/; s/for: 100ms/for: 1s/; s/duration: 600ms/duration: $2/" "$T/p.yaml" > "$T/late.yaml"; }
 
-# Before the instant the clsact holds faultline's mark alone.  Someone
-# removes it in between: the record of prepare (clsact "ours") still
-# holds, apply adds it again, and nothing is left after the drill.
+# Before the instant the filters are there, switched off: the peer
+# answers.  Someone removes the clsact (and the filters with it) in
+# between: the record of prepare (clsact "ours") still holds, apply
+# attaches it all again, and nothing is left after the drill.
 late 1500ms 3s
 start_wait "$T/late.yaml" "$T/out2"
 check_match "the record is in the journal before the instant" '"clsact":"ours"' \
 	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-cut.json)")"
-check_eq "before the instant: the clsact holds the mark alone (priority $((0xfa16)))" \
-	"$((0xfa16))" \
-	"$(tc -n $A filter show dev ppa0 ingress | grep -oE 'pref [0-9]+' | sort -u | cut -d' ' -f2;
-	   tc -n $A filter show dev ppa0 egress | grep -oE 'pref [0-9]+' | sort -u | cut -d' ' -f2)"
+check_eq "before the instant: the mark and both filters are attached" 3 \
+	"$( (tc -n $A filter show dev ppa0 ingress; tc -n $A filter show dev ppa0 egress) |
+	   grep -c "bpf .*handle .*part_")"
+check "before the instant: switched off, the peer answers" reach
 tc -n $A qdisc del dev ppa0 clsact
 wait_for 5 grep -q '"event":"applied"' "$T/out2"
 check_match "the clsact removed in between: the record still says ours" '"clsact":"ours"' \
@@ -137,6 +155,7 @@ check_match "the clsact removed in between: the record still says ours" '"clsact
 check_eq "the clsact removed in between: apply adds it again, with both filters" 2 \
 	"$( (tc -n $A filter show dev ppa0 ingress; tc -n $A filter show dev ppa0 egress) |
 	   grep -c "pref $((0xfa17)) bpf .*handle .*part_")"
+check "the clsact removed in between: switched on, the peer is cut" cut_off
 wait $pid; rc=$?
 check_eq "the clsact removed in between: exit 0" 0 "$rc"
 check_eq "the clsact removed in between: no clsact is left" "" \
@@ -146,9 +165,7 @@ check_eq "the clsact removed in between: no clsact is left" "" \
 # record of prepare, which changes nothing, quietly.
 late 20s 22s
 start_wait "$T/late.yaml" "$T/out3"
-check_eq "kill -9 before the instant: no partition filter yet" "" \
-	"$(tc -n $A filter show dev ppa0 ingress | grep "pref $((0xfa17))";
-	   tc -n $A filter show dev ppa0 egress | grep "pref $((0xfa17))")"
+check "kill -9 before the instant: switched off, the peer answers" reach
 kill -9 $pid; wait $pid 2>/dev/null
 wait_for 5 no_runs
 check_match "kill -9 before the instant: the guardian replays the record" \
