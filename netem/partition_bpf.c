@@ -633,14 +633,14 @@ int part_prepare_bpf(const struct fl_fault *f, struct fl_undo *u, void **prep)
 	ret = build_state(s, u, &l, p->skel, &state, seen);
 	if (!ret)
 		ret = fl_undo_save_netns(u, state);
+	/* Saved, even if an attach fails next: apply attaches the rest. */
+	if (!ret)
+		p->state = json_object_get(state);
 	if (!ret)
 		ret = attach_all(u, state, p->skel, seen);
 	bpf_log_end(&log);
 	/* Not saved: apply takes the program and saves the record. */
-	if (!ret)
-		p->state = state;
-	else
-		json_object_put(state);
+	json_object_put(state);
 	*prep = p;
 	return ret;
 }
@@ -655,8 +655,15 @@ static bool take_prepared(struct fl_undo *u, struct part_rt *rt,
 {
 	struct part_prep *p = u->prep;
 
-	if (!p || !p->skel || p->group != rt->group)
+	if (!p || !p->skel)
 		return false;
+	if (p->group != rt->group) {
+		/* Made for another group: what it attached goes first, as
+		 * apply's record takes the place of prepare's. */
+		if (p->state)
+			part_revert_bpf(p->state);
+		return false;
+	}
 	rt->skel = p->skel;
 	rt->prepared = true;
 	p->skel = NULL;
@@ -933,7 +940,7 @@ static int drop_clsact(int ifindex, const char *dev)
 	if (c.part || !c.mark)
 		return 0;
 	if (c.other) {
-		fl_warn("partition: %s: leaving the clsact qdisc faultline added, because it now holds %d filter(s) of someone else",
+		fl_warn("partition: %s: leaving the clsact qdisc faultline added, because it now holds %d filter(s) of someone else (or of a netem fault's ingress, which removes it)",
 			dev, c.other);
 		return drop_mark(ifindex);
 	}

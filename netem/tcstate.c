@@ -15,6 +15,7 @@
 #include <linux/rtnetlink.h>
 
 #include "core/faultline.h"
+#include "netem/partition.h"
 #include "netem/tc.h"
 
 /* ------------------------------------------------------------------ */
@@ -619,6 +620,51 @@ int tc_state_restore_root(int ifindex, json_object *saved,
 	return rebuild_root(ifindex, saved, root);
 }
 
+/* Did the saved ingress hook hold faultline's mark (a partition's clsact)? */
+static bool saved_marked(json_object *saved)
+{
+	json_object *fi, *f;
+	size_t i;
+
+	if (!json_object_object_get_ex(saved, "filters", &fi))
+		return false;
+	for (i = 0; i < json_object_array_length(fi); i++) {
+		f = json_object_array_get_idx(fi, i);
+		if (want_ingress(jget(f, "parent"), NULL) &&
+		    !strcmp(jstr(f, "kind") ?: "", "bpf") &&
+		    TC_H_MAJ(jget(f, "info")) >> 16 == PART_MARK_PRIO)
+			return true;
+	}
+	return false;
+}
+
+static int count_cb(const struct tc_obj *o, void *data)
+{
+	if (o->handle || o->opts)
+		(*(int *)data)++;
+	return 0;
+}
+
+/* The filters clsact's two hooks hold now: a count, or -errno. */
+static int clsact_count(int ifindex)
+{
+	int n = 0, ret;
+
+	ret = tc_dump(RTM_GETTFILTER, ifindex,
+		      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), count_cb, &n);
+	if (!ret)
+		ret = tc_dump(RTM_GETTFILTER, ifindex,
+			      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+			      count_cb, &n);
+	return ret ? ret : n;
+}
+
+/*
+ * The ingress hook as saved.  A clsact a partition added before this
+ * fault's apply (marked then) that the partition, reverted first, left
+ * to this fault's filter: empty now, it goes with this fault, its last
+ * user.
+ */
 int tc_state_restore_ingress(int ifindex, json_object *saved)
 {
 	json_object *ing = tc_state_qdisc(saved, TC_H_INGRESS), *fi;
@@ -633,8 +679,12 @@ int tc_state_restore_ingress(int ifindex, json_object *saved)
 			return tc_qdisc_del(ifindex, TC_H_INGRESS, 0);
 		return 0;
 	}
-	if (cur.found)
+	if (cur.found) {
+		if (!strcmp(cur.kind, "clsact") && saved_marked(saved) &&
+		    !clsact_count(ifindex))
+			return tc_qdisc_del(ifindex, TC_H_INGRESS, 0);
 		return 0;
+	}
 	ret = replay_qdisc(ifindex, ing);
 	if (ret)
 		return ret;

@@ -161,6 +161,23 @@ check_eq "the clsact removed in between: exit 0" 0 "$rc"
 check_eq "the clsact removed in between: no clsact is left" "" \
 	"$(tc -n $A qdisc show dev ppa0 | grep clsact)"
 
+# This host moves to the other group between prepare and the instant:
+# what prepare attached for the first group is detached before apply
+# starts over for the second, and nothing is left after the drill.
+late 1500ms 3s
+start_wait "$T/late.yaml" "$T/out5"
+ip -n $A addr del 10.77.8.1/24 dev ppa0
+ip -n $A addr add 10.77.8.2/24 dev ppa0
+wait $pid; rc=$?
+check_eq "moved to the other group before the instant: exit 0" 0 "$rc"
+check_match "moved to the other group before the instant: applied for the second group" \
+	'"event":"applied"' "$(cat "$T/out5")"
+check_eq "moved to the other group before the instant: no clsact, no filter left" "" \
+	"$(tc -n $A qdisc show dev ppa0 | grep clsact; tc -n $A filter show dev ppa0 ingress)"
+check_eq "moved to the other group before the instant: the journal is empty" 0 "$(runs_left)"
+ip -n $A addr del 10.77.8.2/24 dev ppa0
+ip -n $A addr add 10.77.8.1/24 dev ppa0
+
 # kill -9 between prepare and the instant: the guardian replays the
 # record of prepare, which changes nothing, quietly.
 late 20s 22s

@@ -18,7 +18,9 @@ export FAULTLINE_RUNDIR=$T/run
 state() {
 	{
 		nx tc -d qdisc show dev eth0
-		nx tc -d class show dev eth0
+		# (fq_codel lists its flows with packets queued as classes:
+		# traffic's state, not the tree.)
+		nx tc -d class show dev eth0 | grep -v '^class fq_codel '
 		nx tc -d filter show dev eth0
 		nx tc -d filter show dev eth0 parent 1: 2>/dev/null
 		nx tc -d filter show dev eth0 ingress 2>/dev/null
