@@ -106,7 +106,11 @@ check_eq "crash: no run left" "" "$(ls "$FAULTLINE_RUNDIR" 2>/dev/null)"
 sed -e 's/duration: 10m/duration: 4s/' -e 's/for: 9m/for: 3s/' \
     -e 's/at: 1m/at: 1s/' -e 's/for: 5m/for: 2s/' "$SRC/examples/slow-wan.yaml" >"$T/wan.yaml"
 check_status "wan.yaml: plan" 0 nx "$FAULTLINE" plan "$T/wan.yaml"
-( sleep 1.5; nx ping -c 3 -i 0.2 -q 10.0.2.2 >/dev/null 2>&1; state >"$T/wan.during" ) &
+# The ingress fault comes 1 s into the timeline, which starts after the
+# run's checks and prepare (slow under TCG): the snapshot waits for it,
+# up to a second more (it lasts 2 s).
+( sleep 1; for _ in $(seq 10); do state | grep -q fl-ifb- && break; sleep 0.1; done
+  nx ping -c 3 -i 0.2 -q 10.0.2.2 >/dev/null 2>&1; state >"$T/wan.during" ) &
 out=$(nx "$FAULTLINE" run --json "$T/wan.yaml" 2>&1)
 check_eq "wan.yaml: run exits 0" 0 $?
 wait
