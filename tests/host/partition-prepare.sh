@@ -134,13 +134,13 @@ start_wait() {
 	guardian=$(guardian_of)
 	[ -n "$guardian" ] && [ "$guardian" != 0 ] && at_exit "kill -9 $guardian"
 }
-late() { sed "s/at: 300ms/at: $1/; s/for: 100ms/for: 1s/; s/duration: 600ms/duration: $2/" "$T/p.yaml" > "$T/late.yaml"; }
+late() { sed "s/at: 300ms/at: $1/; s/for: 100ms/for: 2s/; s/duration: 600ms/duration: $2/" "$T/p.yaml" > "$T/late.yaml"; }
 
 # Before the instant the filters are there, switched off: the peer
 # answers.  Someone removes the clsact (and the filters with it) in
 # between: the record of prepare (clsact "ours") still holds, apply
 # attaches it all again, and nothing is left after the drill.
-late 1500ms 3s
+late 1500ms 4s
 start_wait "$T/late.yaml" "$T/out2"
 check_match "the record is in the journal before the instant" '"clsact":"ours"' \
 	"$(tr -d ' \n' < "$(ls $FAULTLINE_RUNDIR/*/0001-cut.json)")"
@@ -164,7 +164,7 @@ check_eq "the clsact removed in between: no clsact is left" "" \
 # This host moves to the other group between prepare and the instant:
 # what prepare attached for the first group is detached before apply
 # starts over for the second, and nothing is left after the drill.
-late 1500ms 3s
+late 1500ms 4s
 start_wait "$T/late.yaml" "$T/out5"
 ip -n $A addr del 10.77.8.1/24 dev ppa0
 ip -n $A addr add 10.77.8.2/24 dev ppa0
