@@ -17,6 +17,14 @@ export FAULTLINE_RUNDIR=$T/run
 oom_host_v1 "oom prepare" "tests/vm/oom.sh covers v2"
 command -v strace >/dev/null || { skip "oom prepare" "strace is not installed"; exit 0; }
 
+# runner_pid OUT: the runner's pid, from the run event of its --json OUT.
+runner_pid() {
+	python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "run": print(e["pid"])' "$1" 2>/dev/null
+}
+
 top=$mem/fltest-oomprep-$$
 fixture "test cgroups" mkdir "$top" "$top/victim" "$top/other" || exit 0
 at_exit cleanup_cg
@@ -32,10 +40,7 @@ strace -f -qq -y -s 60 -e trace=openat,write,pwrite64,rename,renameat,renameat2 
 check_eq "oom prepare: run exits 0" 0 "$?"
 check_eq "oom prepare: the fault was prepared, and the kill is proven" "True True" \
 	"$(obs "$T/p.json" 'o["prepared"], o["proven"]' | tr -d "(),")"
-ppid=$(python3 -c 'import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if e.get("event") == "run": print(e["pid"])' "$T/p.out" 2>/dev/null)
+ppid=$(runner_pid "$T/p.out")
 started=$(grep -n "^$ppid .*write(1<[^>]*>, \"{\\\\\"event\\\\\":\\\\\"run\\\\\"" "$T/trace" | head -1 | cut -d: -f1)
 kmsg=$(grep -n "openat(.*\"/dev/kmsg\"" "$T/trace" | head -1 | cut -d: -f1)
 evctl=$(grep -n "write([0-9]*<$top/victim/cgroup.event_control>" "$T/trace" | head -1 | cut -d: -f1)
@@ -135,10 +140,7 @@ strace -f -qq -y -s 60 -e trace=openat,mkdir,write,pwrite64,rename,renameat,rena
 check_eq "oom prepare, scratch: run exits 0" 0 "$?"
 check_eq "oom prepare, scratch: the fault was prepared, and the kill is proven" "True True" \
 	"$(obs "$T/s.json" 'o["prepared"], o["proven"]' | tr -d "(),")"
-ppid=$(python3 -c 'import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if e.get("event") == "run": print(e["pid"])' "$T/s.out" 2>/dev/null)
+ppid=$(runner_pid "$T/s.out")
 started=$(grep -n "^$ppid .*write(1<[^>]*>, \"{\\\\\"event\\\\\":\\\\\"run\\\\\"" "$T/s.trace" | head -1 | cut -d: -f1)
 rec=$(grep -n "^$ppid .*rename.*\"0001-squeeze\.json\"" "$T/s.trace" | head -1 | cut -d: -f1)
 check "oom prepare, scratch: the undo record is written before the timeline starts (lines $rec < $started)" \
@@ -197,10 +199,7 @@ strace -f -qq -y -s 60 -e trace=openat,write,pwrite64,rename,renameat,renameat2 
 check_eq "oom prepare, command: run exits 0" 0 "$?"
 check_eq "oom prepare, command: the fault was prepared, and the kill is proven" "True True" \
 	"$(obs "$T/cmd.json" 'o["prepared"], o["proven"]' | tr -d "(),")"
-ppid=$(python3 -c 'import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if e.get("event") == "run": print(e["pid"])' "$T/cmd.out" 2>/dev/null)
+ppid=$(runner_pid "$T/cmd.out")
 tstart=$(grep -n "^$ppid .*write(1<[^>]*>, \"{\\\\\"event\\\\\":\\\\\"target-started\\\\\"" "$T/c.trace" | head -1 | cut -d: -f1)
 rec=$(grep -nE "^$ppid .*rename.*\"[0-9]{4}-squeeze\.json\"" "$T/c.trace" | head -1 | cut -d: -f1)
 sw=$(grep -nE "^$ppid .*openat\(.*/oom-[0-9]{4}-squeeze\.armed\", O_RDONLY\|O_CREAT\|O_EXCL" "$T/c.trace" | head -1 | cut -d: -f1)
