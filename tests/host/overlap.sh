@@ -147,9 +147,13 @@ works "a repeating partition over another" "$T/rp.yaml"
 
 # ---- 3. kill -9, the journal lost: recover --scan --------------------
 before=$(tcstate)
-in_a "$FAULTLINE" run "$T/pp1.yaml" >"$T/k9.out" 2>&1 &
+# (Not through in_a: $! must be the runner itself, not a subshell.)
+ip netns exec "$A" "$FAULTLINE" run "$T/pp1.yaml" >"$T/k9.out" 2>&1 &
 rp=$! pid=$!
-fixture "both partitions applied" seen "$BOTH"
+# Their filters are attached at prepare, switched off: wait for both
+# applies, then for both filters.
+fixture "both partitions applied" wait_for 20 sh -c "[ \$(grep -c ': applied' '$T/k9.out') -ge 2 ]"
+fixture "both partitions' filters" seen "$BOTH"
 gp=$(guardian_of)
 check "overlap: the run has a guardian ($gp)" test -n "$gp"
 kill -9 "$gp" "$rp"
