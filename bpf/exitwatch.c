@@ -34,6 +34,7 @@
 
 #include "core/faultline.h"
 #include "bpf/bpflog.h"
+#include "bpf/btfload.h"
 #include "bpf/exitwatch.h"
 #include "bpf/exitwatch.skel.h"
 
@@ -41,10 +42,11 @@
 
 /*
  * What a successful probe leaves for the next exitwatch_open: the object
- * loaded and detached, its map empty and its ring read.  Loading costs
- * libbpf's parse of the kernel's BTF (about 80 ms here, a second under
- * TCG), which plan and run pay once in the probe, so that an apply on the
- * runner's loop only attaches.  One thread at a time, like the probe.
+ * loaded and detached, its map empty and its ring read.  Loading takes a
+ * few ms (with the BTF cache of bpf/btfload.h; else libbpf's parse of the
+ * kernel's BTF, about 80 ms here, a second under TCG), which plan and run
+ * pay once in the probe, so that an apply on the runner's loop only
+ * attaches.  One thread at a time, like the probe.
  */
 static struct exitwatch *spare;
 
@@ -195,6 +197,18 @@ void exitwatch_close(struct exitwatcher *w)
 	free(w);
 }
 
+/* The object, with no parse of the kernel's BTF (bpf/btfload.h). */
+static struct exitwatch *ew_open(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, o);
+	const void *elf;
+	size_t sz;
+
+	elf = exitwatch__elf_bytes(&sz);
+	fl_btf_open_opts(&o, "exitwatch", elf, sz);
+	return exitwatch__open_opts(&o);
+}
+
 static int load_attach(struct exitwatcher *w, char *why, size_t len)
 {
 	struct bpf_log log;
@@ -208,7 +222,7 @@ static int load_attach(struct exitwatcher *w, char *why, size_t len)
 		spare = NULL;
 		goto attach;
 	}
-	w->skel = exitwatch__open();
+	w->skel = ew_open();
 	if (!w->skel) {
 		err = errno ? -errno : -EINVAL;
 		snprintf(why, len, "cannot open the exit watcher: %s",

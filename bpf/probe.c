@@ -15,6 +15,7 @@
 
 #include "bpf/bpfault.h"
 #include "bpf/bpflog.h"
+#include "bpf/btfload.h"
 #include "bpf/probe.skel.h"
 
 enum probe_attach {
@@ -114,6 +115,7 @@ static int probe_one(enum fl_bpf_feature f, struct bpf_log *log, char *why,
 			 "root (CAP_BPF or CAP_SYS_ADMIN)");
 		return -EPERM;
 	}
+	fl_btf_handlers();
 	skel = probe__open();
 	if (!skel) {
 		err = errno ? errno : EINVAL;

@@ -176,11 +176,10 @@ static int syscall_prepare(const struct fl_fault *f, struct fl_undo *u,
 	const struct syscall_spec *s = f->priv;
 	struct sf_prep *pp;
 	struct sc_plan p;
-	int ret = sf_btf_prepare();
 
 	*prep = NULL;
 	if (!s || !s->target || sc_make_plan(s, &p))
-		return ret;
+		return 0;
 	pp = calloc(1, sizeof(*pp));
 	if (pp)
 		pp->rt = rt_new(s);
@@ -200,7 +199,7 @@ static int syscall_prepare(const struct fl_fault *f, struct fl_undo *u,
 	}
 	syscall_unprepare(pp);
 	sc_free_plan(&p);
-	return ret;
+	return 0;
 }
 
 /* The seccomp route works through the filter run put in the command. */

@@ -142,9 +142,6 @@ struct sf_attach {
  */
 int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 	    struct sf_attach *at, size_t *nat, struct fl_undo *u);
-/* Find or make the minimal BTF of sysfault.bpf.o for this kernel, once
- * per process (cached in /run/faultline-btf); sf_load then uses it. */
-int sf_btf_prepare(void);
 /* A pid target's thread-group ids (and its descendants') in fl_targets. */
 void sf_seed_targets(struct sf_rt *rt);
 int sf_attach_all(struct sf_rt *rt, const struct sf_attach *at, size_t n,

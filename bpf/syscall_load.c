@@ -9,134 +9,31 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/bpflog.h"
+#include "bpf/btfload.h"
 #include "bpf/syscall.h"
 #include "bpf/sysfault.skel.h"
 
-/* ------------------------------------------------------------------ */
-/* The kernel's BTF, once: a minimal BTF for sysfault.bpf.o's CO-RE     */
-/* relocations, made by bpftool gen min_core_btf from the running       */
-/* kernel's and cached in BTF_CACHE (tmpfs: gone at the next boot) by   */
-/* the kernel's identity, out of the journal's folder, so               */
-/* that loading does not parse /sys/kernel/btf/vmlinux (5 MB) again.    */
-/* Tracing routes (fmod_ret, LSM, tp_btf) still need the kernel's BTF   */
-/* to find their attach points: libbpf 1.1 loads it for them.           */
-
-#define VMLINUX_BTF	"/sys/kernel/btf/vmlinux"
-#define BTF_CACHE	"/run/faultline-btf"
-
-static char btf_path[PATH_MAX];
-static int btf_state;		/* 0: not tried, 1: btf_path, -errno: none */
-
-/* FNV-1a over the kernel's release, version, BTF size and our object. */
-static uint64_t btf_key(void)
-{
-	uint64_t h = 1469598103934665603ULL;
-	struct utsname u;
-	struct stat st;
-	char buf[512];
-	size_t i, sz = 0;
-	int n;
-
-	if (uname(&u) || stat(VMLINUX_BTF, &st))
-		return 0;
-	sysfault__elf_bytes(&sz);
-	n = snprintf(buf, sizeof(buf), "%s|%s|%lld|%zu", u.release, u.version,
-		     (long long)st.st_size, sz);
-	for (i = 0; i < (size_t)n && i < sizeof(buf); i++)
-		h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
-	return h;
-}
-
-static int write_all(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t n = -1;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, data, len);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
-}
-
-/* bpftool gen min_core_btf VMLINUX out obj, quietly. */
-static int min_core_btf(const char *out, const char *obj)
-{
-	char *const argv[] = { "bpftool", "gen", "min_core_btf",
-			       VMLINUX_BTF, (char *)out, (char *)obj, NULL };
-	posix_spawn_file_actions_t fa;
-	int status, ret;
-	pid_t pid;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	ret = posix_spawnp(&pid, "bpftool", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (ret)
-		return -ret;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOEXEC;
-}
-
-/* Find or make the cached minimal BTF; once per process. */
-int sf_btf_prepare(void)
-{
-	char obj[PATH_MAX], tmp[PATH_MAX];
-	const void *elf;
-	uint64_t key;
-	size_t sz;
-	int ret;
-
-	if (btf_state)
-		return btf_state < 0 ? btf_state : 0;
-	key = btf_key();
-	if (!key)
-		return btf_state = -ENOENT;
-	snprintf(btf_path, sizeof(btf_path), "%s/sysfault-%016llx.btf",
-		 BTF_CACHE, (unsigned long long)key);
-	if (!access(btf_path, R_OK))
-		return btf_state = 1, 0;
-	if (mkdir(BTF_CACHE, 0700) && errno != EEXIST)
-		return btf_state = -errno;
-	snprintf(obj, sizeof(obj), "%s/.sysfault-%d.o", BTF_CACHE,
-		 (int)getpid());
-	snprintf(tmp, sizeof(tmp), "%s/.sysfault-%d.tmp", BTF_CACHE,
-		 (int)getpid());
-	elf = sysfault__elf_bytes(&sz);
-	ret = write_all(obj, elf, sz);
-	if (!ret)
-		ret = min_core_btf(tmp, obj);
-	if (!ret && rename(tmp, btf_path))
-		ret = -errno;
-	unlink(obj);
-	unlink(tmp);
-	btf_state = ret ? ret : 1;
-	return ret;
-}
-
-/* The skeleton, with the cached minimal BTF when there is one. */
+/*
+ * sysfault.bpf.o, with the cached minimal BTF for its CO-RE relocations and
+ * the section handlers that find its attach points: libbpf parses none of
+ * the kernel's BTF for it (bpf/btfload.h).
+ */
 static struct sysfault *sf_open(void)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, o);
+	const void *elf;
+	size_t sz;
 
-	if (btf_state == 1 && !access(btf_path, R_OK)) {
-		o.btf_custom_path = btf_path;
-		return sysfault__open_opts(&o);
-	}
-	return sysfault__open();
+	elf = sysfault__elf_bytes(&sz);
+	fl_btf_open_opts(&o, "sysfault", elf, sz);
+	return sysfault__open_opts(&o);
 }
 
 /* A cgroup v2 folder's id (its inode) and depth below the v2 root. */
@@ -509,9 +406,10 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 {
 	const struct syscall_spec *s = rt->s;
 	struct bpf_program *prog;
+	struct fl_btf_target t[SF_ENTRY_SLOTS];
 	struct bpf_log log;
 	char names[512];
-	size_t n, i;
+	size_t n, i, nt;
 	int ret;
 
 	bpf_log_begin(&log);
@@ -539,16 +437,18 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 		bpf_program__set_autoload(prog, on);
 	}
 	/* Route 1: each slot's fmod_ret program on its syscall. */
-	for (i = 0; i < n; i++) {
+	for (i = 0, nt = 0; i < n; i++) {
 		if (!at[i].func[0] || at[i].kprobe)
 			continue;
-		ret = bpf_program__set_attach_target(at[i].prog, 0,
-						     at[i].func);
-		if (ret) {
-			fl_undo_why(u, "cannot find %s in the kernel's BTF: %s",
-				    at[i].func, strerror(-ret));
-			goto out;
-		}
+		t[nt].prog = at[i].prog;
+		t[nt++].func = at[i].func;
+	}
+	ret = fl_btf_targets(t, nt, &i);
+	if (ret) {
+		fl_undo_why(u, "cannot find %s in the kernel's BTF: %s",
+			    i < nt ? t[i].func : "the attach points",
+			    strerror(-ret));
+		goto out;
 	}
 
 	/* The record first: what is about to be attached (prepare adds
@@ -557,6 +457,7 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 	if (ret)
 		goto out;
 	ret = sysfault__load(rt->skel);
+	fl_btf_targets_end();
 	if (ret)
 		fl_undo_why(u, "cannot load the BPF programs (%s): %s%s%s%s%.255s",
 			    at_names(at, n, names, sizeof(names)),
