@@ -320,7 +320,7 @@ static int ids_load(void)
 {
 	char path[PATH_MAX];
 	uint64_t key;
-	size_t len;
+	size_t len = 0;
 	int ret;
 
 	if (ids.state)

@@ -82,7 +82,7 @@ for pass in cold warm libbpf; do
 		run_once $pass
 	fi
 	check_eq "btf-once: run ($label) applies both faults" 2 \
-		"$(grep -c ': applied' "$T/$pass.out")"
+		"$(grep -cE 'fault (sc|boom): applied \(' "$T/$pass.out")"
 	check_eq "btf-once: run ($label): the kill is proven as the victim exits" \
 		"True tp_btf on sched_process_exit" \
 		"$(python3 -c 'import json, sys
