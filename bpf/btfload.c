@@ -168,11 +168,12 @@ static int core_path(const char *name, const void *elf, size_t sz,
 			 cache_dir(), name, (unsigned long long)key);
 		if (!key)
 			c->state = -ENOENT;
-		else if (access(c->path, R_OK))
-			c->state = core_make(c->path, elf, sz);
-		if (!c->state)
-			c->state = 1;
 	}
+	/* Made again if someone removed it since (it is safe to). */
+	if (c->state >= 0 && access(c->path, R_OK))
+		c->state = core_make(c->path, elf, sz);
+	if (!c->state)
+		c->state = 1;
 	ret = c->state < 0 ? c->state : 0;
 	*path = c->path;
 out:
