@@ -44,6 +44,16 @@ void fl_btf_handlers(void);
 void fl_btf_open_opts(struct bpf_object_open_opts *o, const char *name,
 		      const void *elf, size_t sz);
 
+/* The skeleton NAME (struct NAME *) opened with those options, or NULL. */
+#define FL_BTF_OPEN(name) ({						\
+	LIBBPF_OPTS(bpf_object_open_opts, o_);				\
+	size_t sz_;							\
+	const void *elf_ = name##__elf_bytes(&sz_);			\
+									\
+	fl_btf_open_opts(&o_, #name, elf_, sz_);			\
+	name##__open_opts(&o_);						\
+})
+
 /*
  * The attach target of programs whose section names none (SEC("?fmod_ret")),
  * for the next load on this thread; resolved now: -ESRCH when the kernel

@@ -197,18 +197,6 @@ void exitwatch_close(struct exitwatcher *w)
 	free(w);
 }
 
-/* The object, with no parse of the kernel's BTF (bpf/btfload.h). */
-static struct exitwatch *ew_open(void)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, o);
-	const void *elf;
-	size_t sz;
-
-	elf = exitwatch__elf_bytes(&sz);
-	fl_btf_open_opts(&o, "exitwatch", elf, sz);
-	return exitwatch__open_opts(&o);
-}
-
 static int load_attach(struct exitwatcher *w, char *why, size_t len)
 {
 	struct bpf_log log;
@@ -222,7 +210,8 @@ static int load_attach(struct exitwatcher *w, char *why, size_t len)
 		spare = NULL;
 		goto attach;
 	}
-	w->skel = ew_open();
+	/* No parse of the kernel's BTF: bpf/btfload.h. */
+	w->skel = FL_BTF_OPEN(exitwatch);
 	if (!w->skel) {
 		err = errno ? -errno : -EINVAL;
 		snprintf(why, len, "cannot open the exit watcher: %s",

@@ -20,22 +20,6 @@
 #include "bpf/syscall.h"
 #include "bpf/sysfault.skel.h"
 
-/*
- * sysfault.bpf.o, with the cached minimal BTF for its CO-RE relocations and
- * the section handlers that find its attach points: libbpf parses none of
- * the kernel's BTF for it (bpf/btfload.h).
- */
-static struct sysfault *sf_open(void)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, o);
-	const void *elf;
-	size_t sz;
-
-	elf = sysfault__elf_bytes(&sz);
-	fl_btf_open_opts(&o, "sysfault", elf, sz);
-	return sysfault__open_opts(&o);
-}
-
 /* A cgroup v2 folder's id (its inode) and depth below the v2 root. */
 static int cgroup_id_level(const char *dir, uint64_t *id, uint32_t *level)
 {
@@ -413,7 +397,7 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 	int ret;
 
 	bpf_log_begin(&log);
-	rt->skel = sf_open();
+	rt->skel = FL_BTF_OPEN(sysfault);
 	if (!rt->skel) {
 		ret = errno ? -errno : -EINVAL;
 		fl_undo_why(u, "cannot open the BPF object: %s", log.first);
