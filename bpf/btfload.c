@@ -272,9 +272,9 @@ static int ids_parse(char *text)
 
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *name = line + 2, *sp = strchr(name, ' ');
+		char *sp;
 
-		if (line[0] == 0 || line[1] != ' ' || !sp)
+		if (line[1] != ' ' || !(sp = strchr(line + 2, ' ')))
 			return -EINVAL;
 		if (n == cap) {
 			struct btf_ent *e;
@@ -287,7 +287,7 @@ static int ids_parse(char *text)
 		}
 		*sp = 0;
 		ids.e[n].kind = line[0];
-		ids.e[n].name = name;
+		ids.e[n].name = line + 2;
 		ids.e[n].id = strtoul(sp + 1, NULL, 10);
 		n++;
 	}

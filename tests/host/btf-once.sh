@@ -51,6 +51,14 @@ check_eq "btf-once: doctor with the cache filled parses none" \
 	0 "$(parses "$T/st-doc2")"
 check_eq "btf-once: and finds the same program types" \
 	"$(bpf_facts <"$T/doc1")" "$(bpf_facts <"$T/doc2")"
+# A damaged table (cut short) is made again, not believed.
+ids=$(ls "$T"/btf/ids-* 2>/dev/null | head -1)
+printf 'f\nt' >"$ids"
+"$FAULTLINE" doctor --json >"$T/doc4" 2>/dev/null
+check_eq "btf-once: a damaged cache finds the same program types" \
+	"$(bpf_facts <"$T/doc1")" "$(bpf_facts <"$T/doc4")"
+check "btf-once: and is made again" test "$(stat -c %s "$ids")" -gt 1000
+
 # FAULTLINE_BTF=libbpf: libbpf's own way, a parse per tracing probe.
 FAULTLINE_BTF=libbpf traced "$T/st-doc3" "$FAULTLINE" doctor --json >"$T/doc3" 2>/dev/null
 check_eq "btf-once: libbpf's own loading finds the same program types" \
