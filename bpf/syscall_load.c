@@ -441,7 +441,6 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 	if (ret)
 		goto out;
 	ret = sysfault__load(rt->skel);
-	fl_btf_targets_end();
 	if (ret)
 		fl_undo_why(u, "cannot load the BPF programs (%s): %s%s%s%s%.255s",
 			    at_names(at, n, names, sizeof(names)),
@@ -449,6 +448,8 @@ int sf_load(struct sf_rt *rt, const struct sc_plan *p, const char *cg,
 			    log.first, log.verifier[0] ? "; verifier: " : "",
 			    log.verifier);
 out:
+	/* On every path: no program of this object stays in the table. */
+	fl_btf_targets_end();
 	bpf_log_end(&log);
 	return ret;
 }
