@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -22,6 +24,13 @@
 
 /* How long a started command gets between SIGTERM and SIGKILL. */
 #define TARGET_TERM_NS	(500 * NSEC_PER_MSEC)
+/*
+ * How long starting a command target waits for its exec: before the
+ * timeline, long; a restart, in the timeline, briefly (its scratch
+ * cgroup may be frozen by a pause fault, which holds it before exec).
+ */
+#define TARGET_EXEC_MS		5000
+#define TARGET_REEXEC_MS	250
 /* restart: true gives up after this many starts in a row that died
  * within a second. */
 #define TARGET_FAST_MAX	5
@@ -211,14 +220,83 @@ static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 	return ret;
 }
 
+/*
+ * Whether the child exec'd, by the pipe whose write end exec closes: end
+ * of file once it did, the errno of what failed before or at its exec,
+ * or nothing yet after wait_ms (0: do not wait).  Returns 0 or -errno (the child reaped).
+ */
+static int exec_result(pid_t pid, int fd, int wait_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int err = 0, got;
+
+	if (!wait_ms)
+		return 0;
+	do
+		got = poll(&p, 1, wait_ms);
+	while (got < 0 && errno == EINTR);
+	if (got <= 0)
+		return 0;
+	if (read(fd, &err, sizeof(err)) != sizeof(err) || !err)
+		return 0;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -err;
+}
+
+/* In the child: tell the runner err through ex (it reads an errno). */
+static void __attribute__((noreturn)) child_fail(int ex, int err, int status)
+{
+	/* Nobody reads it once the runner is gone: nothing else to do. */
+	while (write(ex, &err, sizeof(err)) < 0 && errno == EINTR)
+		;
+	_exit(status);
+}
+
+/* In the child: its set-up, the spawn ops, then exec (ex: the pipe). */
+static void __attribute__((noreturn))
+child_exec(struct runner *r, char **argv, bool quiet_out,
+	   const struct fl_target *t, const size_t *idx, size_t n,
+	   const int note[2], const int ack[2], int ex)
+{
+	int ret;
+
+	child_setup(quiet_out, r->child_out);
+	if (t && fl_placer_get()) {
+		ret = fl_placer_get()->join(t);
+		if (ret) {
+			fprintf(stderr, "faultline: target %s: cannot join "
+				"its scratch cgroup: %s\n", t->name,
+				strerror(-ret));
+			child_fail(ex, -ret, 126);
+		}
+	}
+	if (n) {
+		/* The runner's ends: with them closed here, its death is an
+		 * end of file for the wait on ack. */
+		close(note[0]);
+		close(ack[1]);
+		child_ops(r, t, idx, n, note[1], ack[0]);
+	}
+	execvp(argv[0], argv);
+	child_fail(ex, errno, 127);
+}
+
+/*
+ * Fork and exec argv; wait_ms > 0: until the child exec'd (at most that
+ * long), so that what starts at once sees the command, not a copy of
+ * faultline, and a command that cannot run says why.
+ */
 static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
-		   const struct fl_target *t)
+		   const struct fl_target *t, int wait_ms)
 {
 	size_t idx[16], n = child_faults(r, t, idx, ARRAY_SIZE(idx));
-	int note[2] = { -1, -1 }, ack[2] = { -1, -1 }, ret;
+	int note[2] = { -1, -1 }, ack[2] = { -1, -1 }, ex[2] = { -1, -1 };
+	int ret;
 	pid_t pid;
 
-	if (n && (pipe2(note, O_CLOEXEC) || pipe2(ack, O_CLOEXEC))) {
+	if (pipe2(ex, O_CLOEXEC) ||
+	    (n && (pipe2(note, O_CLOEXEC) || pipe2(ack, O_CLOEXEC)))) {
 		ret = -errno;
 		goto out;
 	}
@@ -228,28 +306,11 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 		ret = -errno;
 		goto out;
 	}
-	if (!pid) {
-		child_setup(quiet_out, r->child_out);
-		if (t && fl_placer_get()) {
-			ret = fl_placer_get()->join(t);
-			if (ret) {
-				fprintf(stderr, "faultline: target %s: cannot "
-					"join its scratch cgroup: %s\n",
-					t->name, strerror(-ret));
-				_exit(126);
-			}
-		}
-		if (n) {
-			/* The runner's ends: with them closed here, its death
-			 * is an end of file for the wait on ack. */
-			close(note[0]);
-			close(ack[1]);
-			child_ops(r, t, idx, n, note[1], ack[0]);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	if (!pid)
+		child_exec(r, argv, quiet_out, t, idx, n, note, ack, ex[1]);
 	setpgid(pid, pid);
+	close(ex[1]);
+	ex[1] = -1;
 	ret = pid;
 	if (n) {
 		close(note[1]);
@@ -260,11 +321,16 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 			kill(pid, SIGKILL);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
-		} else {
-			ret = pid;
+			goto out;
 		}
+		ret = pid;
 	}
+	ret = exec_result(pid, ex[0], wait_ms) ?: pid;
 out:
+	if (ex[0] >= 0)
+		close(ex[0]);
+	if (ex[1] >= 0)
+		close(ex[1]);
 	if (note[0] >= 0)
 		close(note[0]);
 	if (note[1] >= 0)
@@ -274,6 +340,22 @@ out:
 	if (ack[1] >= 0)
 		close(ack[1]);
 	return ret;
+}
+
+/* Say why the targets could not start (the report's verdict_detail). */
+static int __attribute__((format(printf, 3, 4)))
+start_failed(struct runner *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&r->stop_why, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		r->stop_why = NULL;
+	fl_err("%s", r->stop_why ? r->stop_why : strerror(-err));
+	return err;
 }
 
 /*
@@ -303,18 +385,17 @@ int run_start_targets(struct runner *r)
 			r->tr[i].placed = true;
 			ret = rec->name ? pl->create(r->j, fl_journal_id(r->j),
 						     t, rec) : -ENOMEM;
-			if (ret) {
-				fl_err("target %s: cannot create its scratch "
-				       "cgroup: %s", t->name, strerror(-ret));
-				return ret;
-			}
+			if (ret)
+				return start_failed(r, ret, "target %s: cannot "
+					"create its scratch cgroup: %s",
+					t->name, strerror(-ret));
 		}
-		pid = spawn(r, t->argv, false, pl ? t : NULL);
-		if (pid < 0) {
-			fl_err("target %s: cannot start %s: %s", t->name,
-			       t->argv[0], strerror(-pid));
-			return pid;
-		}
+		pid = spawn(r, t->argv, false, pl ? t : NULL,
+			    TARGET_EXEC_MS);
+		if (pid < 0)
+			return start_failed(r, pid, "target %s: cannot start "
+					    "%s: %s", t->name, t->argv[0],
+					    strerror(-pid));
 		t->pid = pid;
 		r->tr[i].running = true;
 		r->tr[i].started = run_rel(r);
@@ -436,7 +517,7 @@ void run_probe_start(struct runner *r, struct probe_rt *p)
 	p->started_wall = r->wall0 + now;
 	p->timed_out = false;
 	p->cut = false;
-	pid = spawn(r, p->p->argv, true, NULL);
+	pid = spawn(r, p->p->argv, true, NULL, 0);
 	if (pid < 0) {
 		fl_err("probe %s: cannot start: %s", p->p->name,
 		       strerror(-pid));
@@ -635,7 +716,8 @@ static void target_restart(struct runner *r, size_t i, int status)
 
 	r->tr[i].fast = died - r->tr[i].started < NSEC_PER_SEC ?
 			r->tr[i].fast + 1 : 0;
-	pid = spawn(r, t->argv, false, fl_placer_get() ? t : NULL);
+	pid = spawn(r, t->argv, false, fl_placer_get() ? t : NULL,
+		    TARGET_REEXEC_MS);
 	ev = run_ev("target-restarted");
 	run_ev_str(ev, "target", t->name);
 	json_object_object_add(ev, "old_pid", json_object_new_int(old));

@@ -846,6 +846,7 @@ static void runner_free(struct runner *r)
 		free(r->pr[i].ph);
 	}
 	free(r->active);
+	free(r->stop_why);
 	free(r->fr);
 	free(r->applied);
 	free(r->pr);

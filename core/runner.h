@@ -141,6 +141,7 @@ struct runner {
 	uint64_t live_next;		/* next live counters (relative) */
 	enum stop_reason stop;
 	int stop_sig;
+	char *stop_why;			/* what stopped it before the timeline */
 	bool hard;
 	bool revert_failed;
 	bool quiet, json;

@@ -415,8 +415,9 @@ static json_object *build_report(struct runner *r, int64_t end_wall,
 	o = json_object_new_array();
 	run_window_warnings(r, o);
 	json_object_object_add(rep, "warnings", o);
-	json_object_object_add(rep, "verdict_detail", strcmp(v, "fail") ? NULL :
-			       verdict_detail(arr));
+	json_object_object_add(rep, "verdict_detail", r->stop_why ?
+			       json_object_new_string(r->stop_why) :
+			       strcmp(v, "fail") ? NULL : verdict_detail(arr));
 	run_ev_str(rep, "verdict", v);
 	json_object_object_add(rep, "exit", json_object_new_int(code));
 	return rep;

@@ -84,3 +84,42 @@ out=$("$FAULTLINE_TEST" run "$T/gone.yaml" 2>&1); rc=$?
 check_eq "run refuses a pid target that does not exist" 3 "$rc"
 check_match "saying which" "target 'gone': no process with pid 4194304" "$out"
 check "and applies nothing" test ! -e "$T/gone-state"
+
+# A command that cannot run: the runner sees its exec fail and stops
+# before the timeline, saying why, with nothing applied or left.
+cat > "$T/noexec.yaml" <<YAML
+name: noexec
+duration: 2s
+targets:
+  job: { command: [$T/no-such-program, x] }
+faults:
+  - name: mark
+    test: { file: $T/noexec-state, value: "on" }
+YAML
+"$FAULTLINE_TEST" run "$T/noexec.yaml" >"$T/noexec.out" 2>&1; rc=$?
+check_eq "a command that cannot be executed stops the drill (apply-failed)" 4 "$rc"
+check_match "and the summary says why" \
+	"why: target job: cannot start $T/no-such-program: No such file or directory" \
+	"$(cat "$T/noexec.out")"
+check_eq "and applies nothing" "" "$(grep 'fault mark: applied' "$T/noexec.out")"
+check "and empties the journal" bash -c "[ -z \"\$(ls -A $T/run 2>/dev/null)\" ]"
+
+# A fault at 0s meets the command, not the runner's child before its
+# exec: with both on one CPU the child has not run yet when the timeline
+# starts, unless the runner waited for its exec.
+cat > "$T/k0.yaml" <<YAML
+name: kill-at-start
+duration: 300ms
+targets:
+  victim: { command: [sleep, "1000"] }
+faults:
+  - name: k
+    kill: { target: victim }
+    at: 0s
+YAML
+for i in 1 2 3; do
+	out=$(taskset -c 0 "$FAULTLINE_TEST" run "$T/k0.yaml" 2>&1); rc=$?
+	[ $rc = 0 ] || break
+done
+check_eq "a kill at 0s of a command target on the runner's CPU passes (3 runs)" 0 "$rc"
+check_match "and kills the command itself" "SIGKILL to PID [0-9]* \(sleep\): dead" "$out"
