@@ -616,6 +616,8 @@ repeat_trial() {
 		sed -E 's/^\{"event":"([a-z]*)","fault":"([^"]*)","occurrence":([0-9]*),.*"t":([0-9.]*).*/# \4 \1 \2 \3/'
 	if [ "$per" != "$want" ] && [ "$try" -lt 3 ]; then
 		echo "# $msg: the kill came with $per applied and reverted, not $want (try $try of 3)"
+		# (Why, when a fault failed: the run stopped early.)
+		grep -E '^\{"event":"(apply|revert)-failed"' "$out" | cut -c1-400 | sed 's/^/# runner: /'
 		trial_missed=1
 	elif [ "$moment" = inside ]; then
 		check_eq "$msg: killed inside occurrence 2 (applied, reverted)" "2 1" "$per"
