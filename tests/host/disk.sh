@@ -254,7 +254,6 @@ if start lock1 "$T/k9.yaml"; then
 fi
 
 # -- Refusals at check time: exit 3 with the reason ------------------
-# (Files, not <(...): the VM's guest has no /dev/fd.)
 refuse() { # WHAT PATH REGEX
 	drill_of "$2" "free: 0" 2s 1s >"$T/refuse.yaml"
 	out=$("$FAULTLINE" plan "$T/refuse.yaml" 2>&1)

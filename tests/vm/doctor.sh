@@ -42,7 +42,6 @@ check_match "doctor: BPF LSM programs are available" '^bpf_lsm=true$' "$facts"
 
 # The host suite's doctor test reads the facts from the machine, not from
 # the dev host: it passes under the stock kernel too.
-# (A file, not a process substitution: the guest has no /dev/fd.)
 bash "$SRC/tests/host/doctor.sh" > "$T/host-doctor.out" 2>&1
 while IFS= read -r l; do
 	case $l in
