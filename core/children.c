@@ -223,7 +223,8 @@ static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 /*
  * Whether the child exec'd, by the pipe whose write end exec closes: end
  * of file once it did, the errno of what failed before or at its exec,
- * or nothing yet after wait_ms (0: do not wait).  Returns 0 or -errno (the child reaped).
+ * or nothing yet after wait_ms (0: do not wait).  0, or that -errno once
+ * the child is reaped.
  */
 static int exec_result(pid_t pid, int fd, int wait_ms)
 {
@@ -311,7 +312,6 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 	setpgid(pid, pid);
 	close(ex[1]);
 	ex[1] = -1;
-	ret = pid;
 	if (n) {
 		close(note[1]);
 		note[1] = -1;
@@ -323,7 +323,6 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 				;
 			goto out;
 		}
-		ret = pid;
 	}
 	ret = exec_result(pid, ex[0], wait_ms) ?: pid;
 out:
