@@ -159,7 +159,7 @@ static bool is_ancestor(pid_t pid)
 
 const char *kill_never(pid_t pid)
 {
-	struct stat self, st;
+	struct stat st;
 	char path[64], comm[17];
 
 	if (pid == 1)
@@ -172,9 +172,7 @@ const char *kill_never(pid_t pid)
 	if (stat(path, &st) && errno == ENOENT && fl_pid_alive(pid, 0))
 		return "a kernel thread, which signals do not kill";
 	read_comm(pid, comm, sizeof(comm));
-	if (!strcmp(comm, "fl-guardian") ||
-	    (!stat("/proc/self/exe", &self) && !stat(path, &st) &&
-	     self.st_dev == st.st_dev && self.st_ino == st.st_ino))
+	if (!strcmp(comm, "fl-guardian") || fl_pid_is_faultline(pid))
 		return "a faultline process (its guardian, or another run), which puts the machine back after a crash";
 	return NULL;
 }

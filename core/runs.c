@@ -96,6 +96,13 @@ static int read_run(const char *root, const char *id, struct fl_run_info *ri)
 		if (json_object_object_get_ex(run, "resources", &res))
 			ri->resources = json_object_get(res);
 		json_object_put(run);
+	} else if (fl_pid_alive(id_pid(id), 0) &&
+		   fl_pid_is_faultline(id_pid(id))) {
+		/* Not yet written, or deleted under it (rm -rf racing a
+		 * record): the faultline whose pid names the run is alive,
+		 * so it may be that run, which reverts by itself. */
+		ri->pid = id_pid(id);
+		ri->alive = true;
 	}
 	if (!ri->resources)
 		ri->resources = json_object_new_array();

@@ -461,6 +461,16 @@ bool fl_pid_alive(pid_t pid, unsigned long long start)
 	return !start || now == start;
 }
 
+bool fl_pid_is_faultline(pid_t pid)
+{
+	struct stat self, st;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return pid > 0 && !stat("/proc/self/exe", &self) && !stat(path, &st) &&
+	       self.st_dev == st.st_dev && self.st_ino == st.st_ino;
+}
+
 /* ------------------------------------------------------------------ */
 /* A process's state and its children, for engines that signal.        */
 

@@ -39,6 +39,15 @@ out=$("$FAULTLINE_TEST" recover "$(basename "$dir")" 2>&1); rc=$?
 check_eq "recover: refuses a live run" 3 "$rc"
 check_match "recover: says why" 'is alive' "$out"
 check_eq "recover: the live run's fault is untouched" A "$(content "$T/a")"
+# Its run.json deleted under it (an rm -rf that raced a new record leaves
+# the folder with the record alone): the pid in the run's id is alive and
+# is faultline, so recover still leaves the run to itself.
+mv "$dir/run.json" "$T/run.json.keep"
+out=$("$FAULTLINE_TEST" recover 2>&1); rc=$?
+check_match "recover: a live run without its run.json is alive (its id names the runner)" \
+	"run $(basename "$dir") is alive \(runner $pid," "$out"
+check_eq "recover: and its fault is untouched" A "$(content "$T/a")"
+mv "$T/run.json.keep" "$dir/run.json"
 
 # --- Locks: a second run on the same resource is refused. ----------------
 test_drill "$T/same.yaml" same 1s a2 "$T/a" OTHER 0s
