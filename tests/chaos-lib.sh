@@ -412,7 +412,12 @@ trial() {
 	deljournal)
 		guardians=$(guardians_of "$runner")
 		names=$(scan_names)
-		rm -rf "$FAULTLINE_RUNDIR"
+		# Until it is gone: a record the runner writes while rm -rf
+		# empties its folder keeps that folder (rmdir: not empty).
+		for ((n = 0; n < 50; n++)); do
+			rm -rf "$FAULTLINE_RUNDIR" 2>/dev/null
+			[ -e "$FAULTLINE_RUNDIR" ] || break
+		done
 		recout=$("$FAULTLINE" recover 2>&1); recrc=$?
 		n=$(scan_names)
 		# What was there before and is still there after recover ran
