@@ -283,6 +283,15 @@ child_exec(struct runner *r, char **argv, bool quiet_out,
 	child_fail(ex, errno, 127);
 }
 
+/* Close what is still open of a pipe (-1: closed). */
+static void close_pipe(const int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
 /*
  * Fork and exec argv; wait_ms > 0: until the child exec'd (at most that
  * long), so that what starts at once sees the command, not a copy of
@@ -326,18 +335,9 @@ static pid_t spawn(struct runner *r, char **argv, bool quiet_out,
 	}
 	ret = exec_result(pid, ex[0], wait_ms) ?: pid;
 out:
-	if (ex[0] >= 0)
-		close(ex[0]);
-	if (ex[1] >= 0)
-		close(ex[1]);
-	if (note[0] >= 0)
-		close(note[0]);
-	if (note[1] >= 0)
-		close(note[1]);
-	if (ack[0] >= 0)
-		close(ack[0]);
-	if (ack[1] >= 0)
-		close(ack[1]);
+	close_pipe(ex);
+	close_pipe(note);
+	close_pipe(ack);
 	return ret;
 }
 
