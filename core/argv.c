@@ -76,7 +76,7 @@ int fl_get_argv(const struct fl_node *v, const char *what, char ***argv,
 	if (v && v->type == FL_NODE_SCALAR && !fl_node_is_null(v) &&
 	    s[strcspn(s, FL_SHELL_CHARS)]) {
 		/* Blanks alone split into a list; shell syntax needs sh. */
-		if (s[strcspn(s, FL_SHELL_CHARS + 3)])
+		if (s[strcspn(s, &FL_SHELL_CHARS[3])])
 			snprintf(list, sizeof(list), "[program, arg, ...]");
 		else
 			hint_split(s, list, sizeof(list));
