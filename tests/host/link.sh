@@ -54,6 +54,18 @@ applied() {
 	done
 	return 1
 }
+
+# start NAME: run $T/NAME.yaml in namespace a in the background, its pid
+# in $pid, and wait for its fault to be applied.  NAME.out is emptied
+# first: the redirection happens in the child, maybe after applied()
+# has read the last run's "applied" and let the test act too early.
+start() {
+	: >"$T/$1.out"
+	ip netns exec $a "$FAULTLINE" run --json "$T/$1.yaml" \
+		>"$T/$1.out" 2>"$T/$1.err" &
+	pid=$!; pids+=($pid)
+	applied "$T/$1.out" $pid
+}
 before=$(flags)
 
 drill "$T/down.yaml" down 2s
@@ -243,9 +255,7 @@ check_match "link: live shows how long it is down" '"event":"progress","fault":"
 # --- kill -9 of the runner while eth0 is down: the guardian. --------------
 drill "$T/long.yaml" long 60s
 fault "$T/long.yaml" down 'link: { device: eth0 }' 'at: 0s' 'for: 50s'
-ip netns exec $a "$FAULTLINE" run --json "$T/long.yaml" >"$T/long.out" 2>"$T/long.err" &
-pid=$!; pids+=($pid)
-applied "$T/long.out" $pid
+start long
 guardian=$(guardian_of); [ -n "$guardian" ] && pids+=($guardian)
 check "link: eth0 is down while the fault holds" is_down
 check_match "link: marked with its alternative name" "altname fl-link-" "$(altnames)"
@@ -259,10 +269,7 @@ check_eq "link: the journal is emptied" 0 "$(runs_left)"
 check_eq "link: the marker is gone" "" "$(altnames)"
 
 # --- kill -9 of both: faultline recover, from the host's namespace. --------
-: >"$T/long.out"		# not the last run's "applied"
-ip netns exec $a "$FAULTLINE" run --json "$T/long.yaml" >"$T/long.out" 2>"$T/long.err" &
-pid=$!; pids+=($pid)
-applied "$T/long.out" $pid
+start long
 guardian=$(guardian_of); [ -n "$guardian" ] && pids+=($guardian)
 kill_both $pid "$guardian"; wait $pid 2>/dev/null
 wait_for 2 gone "$guardian"
@@ -278,10 +285,7 @@ out=$("$FAULTLINE" recover 2>&1); rc=$?
 check_eq "link: a second recover has nothing to do (exit 0)" 0 "$rc"
 
 # --- No journal: the scan finds the device by its marker. ------------------
-: >"$T/long.out"		# not the last run's "applied"
-ip netns exec $a "$FAULTLINE" run --json "$T/long.yaml" >"$T/long.out" 2>"$T/long.err" &
-pid=$!; pids+=($pid)
-applied "$T/long.out" $pid
+start long
 guardian=$(guardian_of); [ -n "$guardian" ] && pids+=($guardian)
 kill_both $pid "$guardian"; wait $pid 2>/dev/null
 wait_for 2 gone "$guardian"
@@ -298,9 +302,7 @@ check "link: put back by hand as recover said" is_up
 # --- Someone else's changes during the drill. -----------------------------
 drill "$T/short.yaml" short 3s
 fault "$T/short.yaml" down 'link: { device: eth0 }' 'at: 0s' 'for: 2s'
-ip netns exec $a "$FAULTLINE" run --json "$T/short.yaml" >"$T/short.out" 2>"$T/short.err" &
-pid=$!; pids+=($pid)
-applied "$T/short.out" $pid
+start short
 inA ip link set eth0 up
 wait $pid; rc=$?
 check_eq "link: brought up by someone else: the expectation fails (exit 1)" 1 "$rc"
@@ -308,9 +310,7 @@ check_match "link: revert says so" "eth0 was brought back during the drill by so
 check "link: eth0 is up" is_up
 check_eq "link: and no run is left" 0 "$(runs_left)"
 
-ip netns exec $a "$FAULTLINE" run --json "$T/short.yaml" >"$T/short.out" 2>"$T/short.err" &
-pid=$!; pids+=($pid)
-applied "$T/short.out" $pid
+start short
 inA ip link set eth0 promisc on
 wait $pid; rc=$?
 check_eq "link: changed by someone else while down: revert fails (exit 4)" 4 "$rc"
