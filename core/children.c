@@ -229,13 +229,16 @@ static int adopt_all(struct runner *r, const struct fl_target *t, pid_t pid,
 static int exec_result(pid_t pid, int fd, int wait_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int err = 0, got;
+	uint64_t end = fl_now_ns() + (uint64_t)wait_ms * 1000000;
+	int err = 0, got, left;
 
 	if (!wait_ms)
 		return 0;
-	do
-		got = poll(&p, 1, wait_ms);
-	while (got < 0 && errno == EINTR);
+	do {
+		/* A signal does not restart the wait from the full time. */
+		left = (int)((int64_t)(end - fl_now_ns()) / 1000000);
+		got = poll(&p, 1, left > 0 ? left : 0);
+	} while (got < 0 && errno == EINTR);
 	if (got <= 0)
 		return 0;
 	if (read(fd, &err, sizeof(err)) != sizeof(err) || !err)
