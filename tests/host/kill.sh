@@ -25,6 +25,10 @@ at_exit 'for p in "${pids[@]}"; do kill -9 $p; done; sleep 0.2; [ -n "$cg" ] && 
 
 # sleeper: a process of the test's, sets p.
 sleeper() { sleep 1000 & p=$!; pids+=("$p"); }
+# nkids PID N: PID has N children; nprocs N: the test's cgroup holds N.
+# (For wait_for: a "$(...)" in its arguments would be read only once.)
+nkids() { [ "$(pgrep -c -P "$1")" = "$2" ]; }
+nprocs() { [ "$(wc -l <"$cg/cgroup.procs")" = "$1" ]; }
 # rep FILE EXPR: a Python expression over the report (r), its first
 # fault's observed (o) and victims (v).
 rep() {
@@ -75,7 +79,7 @@ check "kill pid: no journal left" no_runs
 # -- A pid's tree with follow-forks ---------------------------------------------
 bash -c 'sleep 1000 & sleep 1000 & wait' &
 p=$!; pids+=("$p")
-wait_for 3 test "$(pgrep -c -P "$p")" = 2
+wait_for 3 nkids "$p" 2
 kids=$(pgrep -P "$p" | sort -n | tr '\n' ' ')
 kill_drill "$T/tree.yaml" "{ pid: $p }" "follow-forks: true"
 "$FAULTLINE" run --report "$T/tree.json" "$T/tree.yaml" >/dev/null 2>&1; rc=$?
@@ -97,7 +101,7 @@ three() {
 		msleep 30
 	done
 	three=${three# }
-	wait_for 3 test "$(wc -l <"$cg/cgroup.procs")" = 3
+	wait_for 3 nprocs 3
 }
 nth() { echo "$three" | cut -d' ' -f"$1"; }
 three
@@ -115,7 +119,7 @@ for pick in oldest newest; do
 	check_eq "kill cgroup: pick: $pick kills PID $want alone" "$want 1 2" \
 		"$(rep "$T/cg.json" 'v[0]["pid"], len(v)' | tr -d '(),') $(wc -l <"$cg/cgroup.procs")"
 	kill $(cat "$cg/cgroup.procs")
-	wait_for 3 test "$(wc -l <"$cg/cgroup.procs")" = 0
+	wait_for 3 nprocs 0
 done
 # random: the seed's draw, the same for the same seed; the report says it.
 three
@@ -127,12 +131,12 @@ check "kill random: plan names the victim drawn from the seed" test -n "$idx"
 "$FAULTLINE" run --seed 7 --report "$T/rnd.json" "$T/rnd.yaml" >/dev/null 2>&1
 check_eq "kill random: run kills the planned one, and the report gives the seed" \
 	"$planned 7 random" "$(rep "$T/rnd.json" 'str(v[0]["pid"]) + " " + str(o["seed"]) + " " + o["pick"]')"
-kill $(cat "$cg/cgroup.procs"); wait_for 3 test "$(wc -l <"$cg/cgroup.procs")" = 0
+kill $(cat "$cg/cgroup.procs"); wait_for 3 nprocs 0
 three
 "$FAULTLINE" run --seed 7 --report "$T/rnd2.json" "$T/rnd.yaml" >/dev/null 2>&1
 check_eq "kill random: the same seed kills the same one of three again" \
 	"$(nth "$idx")" "$(rep "$T/rnd2.json" 'v[0]["pid"]')"
-kill $(cat "$cg/cgroup.procs"); wait_for 3 test "$(wc -l <"$cg/cgroup.procs")" = 0
+kill $(cat "$cg/cgroup.procs"); wait_for 3 nprocs 0
 
 # -- SIGTERM: handled (an exit status), ignored (the expectation fails) ------
 bash -c 'trap "exit 3" TERM; while :; do sleep 0.05; done' &
