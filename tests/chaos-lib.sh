@@ -608,6 +608,7 @@ repeat_trial() {
 	fi
 	before=$(state)
 	out=$T/rep.$i.out
+	: >"$out"
 	nsenter --net=/run/netns/"$ns_a" -- "$FAULTLINE" run --json "$T/repeat.yaml" >"$out" 2>"$T/rep.$i.err" &
 	runner=$!
 	t0=$(now_ms)

@@ -77,6 +77,7 @@ LOOPCPU=$((ncpu > 1 ? 1 : 0))
 fault() {
 	printf 'name: bench\nduration: 1h\ntargets:\n  app: %s\nfaults:\n  - name: f\n    syscall: { target: app, calls: [%s], errno: %s%s }\n' \
 		"$1" "$call" "$errno" "$2" > "$T/f.yaml"
+	: > "$T/f.out"
 	FAULTLINE_FORCE_SYSCALL_ENTRY=$force taskset -c 0 "$FL" run --json \
 		--report "$T/f.report" "$T/f.yaml" > "$T/f.out" 2>&1 & runner=$!
 	local i

@@ -73,6 +73,7 @@ nx sh -c 'tc qdisc del dev eth0 root; tc qdisc del dev eth0 clsact' >/dev/null 2
 sed 's/duration: 2s/duration: 10m/' "$T/both.yaml" >"$T/long.yaml"
 before=$(state)
 start_long() {
+	: >"$T/long.out"
 	ip netns exec $a "$FAULTLINE" run --json "$T/long.yaml" >"$T/long.out" 2>&1 &
 	runner=$!
 	for _ in $(seq 100); do

@@ -140,6 +140,7 @@ check_match "partition-fallback: and says why" \
 drill() {
 	local h
 	for h in a b; do
+		: >"$T/ev-$h"
 		nx $h "$FAULTLINE" run --json "$1" >"$T/ev-$h" 2>&1 &
 		echo $! >"$T/run-$h.pid"
 	done
@@ -218,6 +219,7 @@ faults:
       groups: [[10.79.0.1], [10.79.0.2]]
 Y
 start_both() {
+	: >"$T/both.out"
 	ip netns exec "$(ns a)" "$FAULTLINE" run --json "$T/both.yaml" \
 		>"$T/both.out" 2>&1 &
 	runner=$!
