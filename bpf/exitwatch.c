@@ -73,19 +73,19 @@ static int on_event(void *ctx, void *data, size_t len)
 
 static int cn_send(int fd, enum proc_cn_mcast_op op)
 {
-	struct {
-		struct nlmsghdr nl;
-		struct cn_msg cn;
-		enum proc_cn_mcast_op op;
-	} __attribute__((packed)) msg = {
-		.nl = { .nlmsg_len = sizeof(msg), .nlmsg_type = NLMSG_DONE,
-			.nlmsg_pid = 0 },
-		.cn = { .id = { CN_IDX_PROC, CN_VAL_PROC },
-			.len = sizeof(op) },
-		.op = op,
-	};
+	/* A buffer, as cn_msg ends in a flexible array: nlmsghdr, cn_msg, op. */
+	char buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(op))]
+		__attribute__((aligned(NLMSG_ALIGNTO))) = { 0 };
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct cn_msg *cn = NLMSG_DATA(nh);
 
-	return send(fd, &msg, sizeof(msg), 0) < 0 ? -errno : 0;
+	nh->nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + sizeof(op));
+	nh->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
+	return send(fd, buf, nh->nlmsg_len, 0) < 0 ? -errno : 0;
 }
 
 static int cn_open(struct exitwatcher *w, char *why, size_t len)
