@@ -33,8 +33,9 @@ void fl_diag_free(struct fl_diag *d)
 	fl_diag_init(d);
 }
 
-static void diag_add(struct fl_diag *d, const char *file, unsigned int line,
-		     unsigned int col, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 5, 0)))
+diag_add(struct fl_diag *d, const char *file, unsigned int line,
+	 unsigned int col, const char *fmt, va_list ap)
 {
 	struct fl_diag_entry *e;
 	char *msg;

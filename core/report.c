@@ -15,7 +15,8 @@
 bool fl_json_output;
 bool fl_quiet;
 
-static void vmsg(FILE *out, const char *prefix, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+vmsg(FILE *out, const char *prefix, const char *fmt, va_list ap)
 {
 	fprintf(out, "faultline: %s", prefix);
 	vfprintf(out, fmt, ap);
