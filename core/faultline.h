@@ -1031,7 +1031,8 @@ int fl_recover_run(const char *dir, json_object *result);
 unsigned long long fl_pid_start_time(pid_t pid);
 /* pid is alive (not a zombie) and started at start (when start != 0). */
 bool fl_pid_alive(pid_t pid, unsigned long long start);
-/* pid runs this faultline's program (a runner, a guardian, any command). */
+/* pid runs this faultline's program (a runner, a guardian, any command),
+ * or the one its file held before an upgrade replaced it. */
 bool fl_pid_is_faultline(pid_t pid);
 /* pidfd_open, pidfd_send_signal, pidfd_getfd: as the syscalls (-1, errno). */
 int fl_pidfd_open(pid_t pid);

@@ -461,14 +461,36 @@ bool fl_pid_alive(pid_t pid, unsigned long long start)
 	return !start || now == start;
 }
 
+/*
+ * pid runs the file this program was started from, even if that file has
+ * since been replaced (an upgrade during a run): its exe link then reads
+ * "PATH (deleted)".
+ */
+static bool runs_replaced_self(const char *link)
+{
+	char self[PATH_MAX], other[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t m = readlink(link, other, sizeof(other) - 1);
+
+	if (n <= 0 || m <= 0)
+		return false;
+	self[n] = other[m] = '\0';
+	return (size_t)m == n + strlen(" (deleted)") &&
+	       !strncmp(other, self, n) && !strcmp(other + n, " (deleted)");
+}
+
 bool fl_pid_is_faultline(pid_t pid)
 {
 	struct stat self, st;
 	char path[64];
 
+	if (pid <= 0)
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	return pid > 0 && !stat("/proc/self/exe", &self) && !stat(path, &st) &&
-	       self.st_dev == st.st_dev && self.st_ino == st.st_ino;
+	if (!stat("/proc/self/exe", &self) && !stat(path, &st) &&
+	    self.st_dev == st.st_dev && self.st_ino == st.st_ino)
+		return true;
+	return runs_replaced_self(path);
 }
 
 /* ------------------------------------------------------------------ */

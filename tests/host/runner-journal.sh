@@ -48,6 +48,24 @@ check_match "recover: a live run without its run.json is alive (its id names the
 	"run $(basename "$dir") is alive \(runner $pid," "$out"
 check_eq "recover: and its fault is untouched" A "$(content "$T/a")"
 mv "$T/run.json.keep" "$dir/run.json"
+# The same after an upgrade replaced faultline's file during the run: the
+# runner's exe then reads "PATH (deleted)", and it is still faultline.
+mkdir -p "$T/bin" && cp "$FAULTLINE_TEST" "$T/bin/fl"
+test_drill "$T/up.yaml" up 60s u "$T/u" U 0s
+FAULTLINE_RUNDIR=$T/run-up "$T/bin/fl" run up.yaml >"$T/up.out" 2>&1 &
+up=$!; at_exit "kill -9 $up"
+wait_for 3 is "$T/u" U
+g=$(guardian_of "$T/run-up"); [ -n "$g" ] && at_exit "kill -9 $g"
+cp "$FAULTLINE_TEST" "$T/bin/fl.new" && mv -f "$T/bin/fl.new" "$T/bin/fl"
+updir=$(run_dir "$T/run-up")
+mv "$updir/run.json" "$T/up.json.keep"
+out=$(FAULTLINE_RUNDIR=$T/run-up "$T/bin/fl" recover 2>&1)
+check_match "recover: and so is one whose faultline file an upgrade replaced" \
+	"run $(basename "$updir") is alive \(runner $up," "$out"
+check_eq "recover: its fault untouched too" U "$(content "$T/u")"
+mv "$T/up.json.keep" "$updir/run.json"
+kill -TERM "$up"; wait "$up"
+check_eq "recover: that run, stopped, put its fault back" "<absent>" "$(content "$T/u")"
 
 # --- Locks: a second run on the same resource is refused. ----------------
 test_drill "$T/same.yaml" same 1s a2 "$T/a" OTHER 0s
