@@ -172,7 +172,9 @@ const char *kill_never(pid_t pid)
 	if (stat(path, &st) && errno == ENOENT && fl_pid_alive(pid, 0))
 		return "a kernel thread, which signals do not kill";
 	read_comm(pid, comm, sizeof(comm));
-	if (!strcmp(comm, "fl-guardian") || fl_pid_is_faultline(pid))
+	/* By name too: another copy or build of faultline is one as well. */
+	if (!strcmp(comm, "fl-guardian") || !strcmp(comm, "faultline") ||
+	    fl_pid_is_faultline(pid))
 		return "a faultline process (its guardian, or another run), which puts the machine back after a crash";
 	return NULL;
 }

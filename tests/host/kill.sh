@@ -8,7 +8,8 @@
 # repeat; SIGTERM handled (an exit status) and ignored (the expectation
 # fails); the proof through the proc connector and without any (not
 # proven, saying why); the refusals (init, a kernel thread, faultline's
-# ancestor, a cgroup holding faultline); kill -9 of the runner and of
+# ancestor, another run of another copy of faultline, a cgroup holding
+# faultline); kill -9 of the runner and of
 # both, after which nothing is signalled again; and
 # examples/kill-db-mid-request.yaml.  Only processes this script starts
 # are killed.  tests/vm/kill.sh runs it on pure cgroup v2.
@@ -188,6 +189,18 @@ else
 	skip "kill refuses a kernel thread" "no child of kthreadd (PID 2) in this PID namespace"
 fi
 refused "faultline's ancestor (this script)" "{ pid: $$ }" "PID $$ .* is an ancestor of faultline"
+# Another run, from another copy of faultline's program.
+mkdir -p "$T/bin" && cp "$FAULTLINE" "$T/bin/faultline"
+kill_drill "$T/other.yaml" "{ command: [sleep, '1000'] }"
+sed -i 's/^duration: .*/duration: 1m/; s/at: 200ms/at: 50s/' "$T/other.yaml"
+: >"$T/other.out"
+"$T/bin/faultline" run --json "$T/other.yaml" >"$T/other.out" 2>&1 &
+other=$!; pids+=("$other")
+wait_for 5 grep -qs '"event":"run"' "$T/other.out"
+refused "another faultline run" "{ pid: $other }" \
+	"PID $other \(faultline\) is a faultline process"
+kill -TERM "$other"; wait "$other"; rc=$?
+check_eq "kill: that run lives, and stops on SIGTERM (exit 143)" 143 "$rc"
 # A cgroup that holds faultline itself and a sleeper: refused by run's
 # check (exit 3) when faultline starts in it, and at apply (exit 4) when
 # it moves in after the check; nothing killed either way.
