@@ -20,21 +20,6 @@
 
 #include "cgroup/kill.h"
 
-static void read_comm(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *fp;
-
-	snprintf(buf, len, "?");
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return;
-	if (fgets(buf, (int)len, fp))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(fp);
-}
-
 static int by_start(const void *a, const void *b)
 {
 	const struct kill_proc *x = a, *y = b;
@@ -114,7 +99,7 @@ int kill_procs(const struct fl_target *t, bool follow, struct kill_proc **out,
 		v[cnt].start = fl_pid_start_time(pids[i]);
 		if (!v[cnt].start)
 			continue;	/* gone, or a zombie: dead already */
-		read_comm(pids[i], v[cnt].comm, sizeof(v[cnt].comm));
+		fl_pid_comm(pids[i], v[cnt].comm, sizeof(v[cnt].comm));
 		cnt++;
 	}
 	free(pids);
@@ -160,7 +145,7 @@ static bool is_ancestor(pid_t pid)
 const char *kill_never(pid_t pid)
 {
 	struct stat st;
-	char path[64], comm[17];
+	char path[64];
 
 	if (pid == 1)
 		return "init, whose death panics the machine";
@@ -171,10 +156,7 @@ const char *kill_never(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	if (stat(path, &st) && errno == ENOENT && fl_pid_alive(pid, 0))
 		return "a kernel thread, which signals do not kill";
-	read_comm(pid, comm, sizeof(comm));
-	/* By name too: another copy or build of faultline is one as well. */
-	if (!strcmp(comm, "fl-guardian") || !strcmp(comm, "faultline") ||
-	    fl_pid_is_faultline(pid))
+	if (fl_pid_is_faultline(pid))
 		return "a faultline process (its guardian, or another run), which puts the machine back after a crash";
 	return NULL;
 }
@@ -229,7 +211,7 @@ int kill_refuse_target(const struct kill_spec *s, char *why, size_t len)
 	no = kill_never(s->target->pid);
 	if (!no)
 		return 0;
-	read_comm(s->target->pid, comm, sizeof(comm));
+	fl_pid_comm(s->target->pid, comm, sizeof(comm));
 	snprintf(why, len, "target %s: PID %d (%s) is %s; faultline never kills it",
 		 s->target_name, (int)s->target->pid, comm, no);
 	return -EPERM;

@@ -93,15 +93,6 @@ static unsigned int pid_flags(pid_t pid)
 	return flags;
 }
 
-static void pid_comm(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (oom_read_str(path, buf, len))
-		snprintf(buf, len, "?");
-}
-
 /*
  * The memory cgroup of the target now (core resolves it): "" for a
  * command, known only once run has started it.  A cgroup target outside
@@ -496,7 +487,7 @@ static void describe_params(const struct oom_spec *s, uint64_t usage,
 	char a[64], b[256], comm[32];
 
 	if (s->target->kind == FL_TARGET_PID) {
-		pid_comm(s->target->pid, comm, sizeof(comm));
+		fl_pid_comm(s->target->pid, comm, sizeof(comm));
 		snprintf(b, sizeof(b), "%s (PID %d, %s)", s->target_name,
 			 (int)s->target->pid, comm);
 	} else {

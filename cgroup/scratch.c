@@ -213,9 +213,7 @@ static int scratch_join(const struct fl_target *t)
  */
 static pid_t scan_live_runner(const char *name)
 {
-	char path[64], comm[32] = "";
 	const char *p = name + strlen(FL_SCRATCH_PREFIX);
-	FILE *f;
 	long pid;
 
 	/* Skip the stamp: YYYYmmdd-HHMMSS-. */
@@ -224,14 +222,7 @@ static pid_t scan_live_runner(const char *name)
 	pid = strtol(p + 16, NULL, 10);
 	if (pid <= 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = 0;
-	fclose(f);
-	return strncmp(comm, "faultline", 9) ? 0 : (pid_t)pid;
+	return fl_pid_is_faultline((pid_t)pid) ? (pid_t)pid : 0;
 }
 
 /* A run of the journal holds the scratch cgroup named name. */

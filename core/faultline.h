@@ -1031,8 +1031,13 @@ int fl_recover_run(const char *dir, json_object *result);
 unsigned long long fl_pid_start_time(pid_t pid);
 /* pid is alive (not a zombie) and started at start (when start != 0). */
 bool fl_pid_alive(pid_t pid, unsigned long long start);
-/* pid runs this faultline's program (a runner, a guardian, any command),
- * or the one its file held before an upgrade replaced it. */
+/* The name of pid (/proc/PID/comm, no newline), "?" when unreadable. */
+void fl_pid_comm(pid_t pid, char *buf, size_t len);
+/* comm names a faultline process: faultline* (any copy or build of the
+ * program, faultline-test too) or a guardian (fl-guardian). */
+bool fl_comm_is_faultline(const char *comm);
+/* pid is a faultline process: it runs this program's file, or the one an
+ * upgrade replaced, or its name says so (fl_comm_is_faultline()). */
 bool fl_pid_is_faultline(pid_t pid);
 /* pidfd_open, pidfd_send_signal, pidfd_getfd: as the syscalls (-1, errno). */
 int fl_pidfd_open(pid_t pid);

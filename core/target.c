@@ -479,10 +479,30 @@ static bool runs_replaced_self(const char *link)
 	       !strncmp(other, self, n) && !strcmp(other + n, " (deleted)");
 }
 
+void fl_pid_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *fp;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return;
+	if (fgets(buf, (int)len, fp))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(fp);
+}
+
+bool fl_comm_is_faultline(const char *comm)
+{
+	return !strncmp(comm, "faultline", 9) || !strcmp(comm, "fl-guardian");
+}
+
 bool fl_pid_is_faultline(pid_t pid)
 {
 	struct stat self, st;
-	char path[64];
+	char path[64], comm[17];
 
 	if (pid <= 0)
 		return false;
@@ -490,7 +510,10 @@ bool fl_pid_is_faultline(pid_t pid)
 	if (!stat("/proc/self/exe", &self) && !stat(path, &st) &&
 	    self.st_dev == st.st_dev && self.st_ino == st.st_ino)
 		return true;
-	return runs_replaced_self(path);
+	if (runs_replaced_self(path))
+		return true;
+	fl_pid_comm(pid, comm, sizeof(comm));
+	return fl_comm_is_faultline(comm);
 }
 
 /* ------------------------------------------------------------------ */

@@ -20,18 +20,8 @@
 
 static bool is_faultline(pid_t pid, char *comm, size_t len)
 {
-	char path[64];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return false;
-	if (!fgets(comm, (int)len, fp))
-		comm[0] = 0;
-	fclose(fp);
-	comm[strcspn(comm, "\n")] = 0;
-	return !strncmp(comm, "faultline", 9) || !strcmp(comm, "fl-guardian");
+	fl_pid_comm(pid, comm, len);
+	return fl_comm_is_faultline(comm);
 }
 
 static bool accounted(const struct fl_found *found, pid_t pid)
